@@ -1,0 +1,4 @@
+//! `inspect`: the device CLI.
+fn main() -> std::process::ExitCode {
+    device::cli::main()
+}

@@ -1,0 +1,517 @@
+//! The `inspect` command line: scripted devices for support staff, tests and benchmarks.
+
+use crate::device::{Device, RaiseInput};
+use crate::error::DeviceError;
+use crate::store::IssueFilter;
+use crate::sync::{SyncOptions, SyncReport};
+use chrono::{DateTime, Utc};
+use clap::{Args, Parser, Subcommand};
+use shared::codes::{Category, Department, Grade, Status};
+use shared::issue::{EventBody, IssueView};
+use shared::patrol::Answer;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Parser, Debug)]
+#[command(name = "inspect", version, about = "Offline-first patrol inspection device (巡查终端)")]
+pub struct Cli {
+    /// The device's data directory (its SQLite store).
+    #[arg(long, env = "INSPECT_DATA_DIR", global = true, default_value = "inspect-data")]
+    pub data_dir: PathBuf,
+    /// Longest time a sync or login may take, in seconds.
+    #[arg(long, global = true, default_value_t = 20)]
+    pub timeout: u64,
+    /// Extra root certificate (PEM) for a server using a private CA.
+    #[arg(long, global = true)]
+    pub ca_cert: Option<PathBuf>,
+    /// Write events without checking the role policy and workflow locally
+    /// (support and testing only; the server still judges them).
+    #[arg(long, global = true, hide = true)]
+    pub skip_local_checks: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Log in to a sync server and fetch the site plan.
+    Login {
+        #[arg(long)]
+        server: String,
+        #[arg(long)]
+        user: String,
+        #[arg(long, env = "INSPECT_PASSWORD")]
+        password: String,
+    },
+    /// Forget the login token (data stays on the device).
+    Logout,
+    /// Who is logged in, pending changes, refused documents.
+    Status,
+    /// Walk patrol routes.
+    #[command(subcommand)]
+    Patrol(PatrolCmd),
+    /// Raise and handle issues.
+    #[command(subcommand)]
+    Issue(IssueCmd),
+    /// Reconcile with the server (exit 0 converged, 2 unreachable, 3 login refused, 1 other).
+    Sync,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PatrolCmd {
+    /// Start walking a route.
+    Start {
+        #[arg(long)]
+        route: String,
+    },
+    /// Record a checkpoint of the open patrol: `--item CODE=pass|fail|na|NUMBER` for every item.
+    Check {
+        #[arg(long)]
+        checkpoint: String,
+        #[arg(long = "item", value_name = "ITEM=ANSWER")]
+        items: Vec<String>,
+    },
+    /// Finish the open patrol.
+    Finish,
+    /// Show the open patrol's progress.
+    Status,
+}
+
+#[derive(Args, Debug)]
+pub struct IdArg {
+    /// Issue id (full UUID or a unique prefix).
+    pub id: String,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum IssueCmd {
+    /// Record a new issue; prints its id.
+    Raise {
+        #[arg(long)]
+        checkpoint: String,
+        #[arg(long)]
+        item: Option<String>,
+        #[arg(long)]
+        category: Category,
+        #[arg(long)]
+        grade: Grade,
+        #[arg(long)]
+        title: String,
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// Assign department, person and deadline (default deadline from the grade).
+    Assign {
+        #[command(flatten)]
+        id: IdArg,
+        #[arg(long)]
+        department: Department,
+        #[arg(long)]
+        assignee: String,
+        #[arg(long)]
+        deadline: Option<String>,
+    },
+    /// Move the deadline.
+    Deadline {
+        #[command(flatten)]
+        id: IdArg,
+        #[arg(long)]
+        deadline: String,
+    },
+    /// Record the rectification.
+    Rectify {
+        #[command(flatten)]
+        id: IdArg,
+        #[arg(long)]
+        note: String,
+    },
+    /// Verify a rectification: accept it or reject it back to the assignee.
+    Verify {
+        #[command(flatten)]
+        id: IdArg,
+        #[arg(long, conflicts_with = "reject", required_unless_present = "reject")]
+        accept: bool,
+        #[arg(long)]
+        reject: bool,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Change grade and/or category.
+    Regrade {
+        #[command(flatten)]
+        id: IdArg,
+        #[arg(long)]
+        grade: Option<Grade>,
+        #[arg(long)]
+        category: Option<Category>,
+    },
+    /// Edit title and/or description.
+    Edit {
+        #[command(flatten)]
+        id: IdArg,
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// Cancel an issue.
+    Cancel {
+        #[command(flatten)]
+        id: IdArg,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Reopen a verified issue.
+    Reopen {
+        #[command(flatten)]
+        id: IdArg,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Add a comment.
+    Comment {
+        #[command(flatten)]
+        id: IdArg,
+        #[arg(long)]
+        text: String,
+    },
+    /// List issues on this device.
+    List {
+        #[arg(long)]
+        json: bool,
+        #[arg(long)]
+        status: Option<Status>,
+        /// Only issues assigned to me.
+        #[arg(long)]
+        mine: bool,
+    },
+    /// Show one issue with its timeline.
+    Show {
+        #[command(flatten)]
+        id: IdArg,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Runs the CLI and maps errors to exit codes and sentences on stderr.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("inspect: {e}");
+            let code = match &e {
+                DeviceError::Sync(s) => s.exit_code(),
+                _ => 1,
+            };
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn parse_time(s: &str) -> Result<DateTime<Utc>, DeviceError> {
+    DateTime::parse_from_rfc3339(s.trim())
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| DeviceError::Invalid(format!("`{s}` is not an RFC 3339 time such as 2026-03-01T18:00:00+08:00")))
+}
+
+fn print_report(r: &SyncReport) {
+    println!(
+        "sync: {} round trip(s); sent {} document(s), received {}; {} B up, {} B down; {} change(s) pending",
+        r.rounds, r.docs_sent, r.docs_received, r.bytes_sent, r.bytes_received, r.pending
+    );
+    for d in &r.refused_docs {
+        println!("refused document {}: {} ({})", d.doc, d.message, d.code);
+    }
+    for (issue, e) in &r.refused_events {
+        let reason = match &e.outcome {
+            shared::issue::EventOutcome::Refused { reason, .. } => format!("refused: {reason}"),
+            shared::issue::EventOutcome::Conflict { reason, .. } => format!("conflict: {reason}"),
+            shared::issue::EventOutcome::Applied => continue,
+        };
+        println!("issue {issue}: {} by {} ({}) {reason}", e.kind, e.by, e.role.code());
+    }
+}
+
+fn show(view: &IssueView) {
+    println!("{}  [{}] {}", view.id, view.status.label_zh(), view.title);
+    println!(
+        "  {} · {} · checkpoint {}",
+        view.category.label_zh(),
+        view.grade.label_zh(),
+        view.checkpoint_code.as_ref().map(|c| c.as_str()).unwrap_or("-")
+    );
+    if let Some(a) = &view.assignee_name {
+        println!(
+            "  assigned to {a} ({}) by {}",
+            view.department.map(|d| d.label_zh()).unwrap_or("-"),
+            view.deadline.map(|d| d.to_rfc3339()).unwrap_or_default()
+        );
+    }
+    for t in &view.timeline {
+        let outcome = match &t.outcome {
+            shared::issue::EventOutcome::Applied => String::new(),
+            shared::issue::EventOutcome::Refused { reason, .. } => format!("  REFUSED: {reason}"),
+            shared::issue::EventOutcome::Conflict { reason, .. } => format!("  CONFLICT: {reason}"),
+        };
+        println!(
+            "  {}  {:<13} {} ({}){}",
+            t.event.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            t.event.body.kind().code(),
+            t.event.by_name,
+            t.event.role.code(),
+            outcome
+        );
+    }
+    for c in &view.conflicts {
+        println!("  conflict on {}: {} → chosen {}", c.field, c.values.join(" vs "), c.chosen);
+    }
+}
+
+fn run(cli: Cli) -> Result<(), DeviceError> {
+    let opts = SyncOptions {
+        timeout: Duration::from_secs(cli.timeout.max(1)),
+        ca_cert: cli.ca_cert.clone(),
+        ..SyncOptions::default()
+    };
+    let mut device = Device::open(&cli.data_dir)?;
+    let checked = !cli.skip_local_checks;
+    let now = Utc::now();
+    match cli.command {
+        Command::Login { server, user, password } => {
+            let (login, report) = device.login(&server, &user, &password, &opts)?;
+            println!(
+                "logged in as {} ({}) at site {} {}",
+                login.user.name,
+                login.user.role.label_zh(),
+                login.site.code,
+                login.site.name
+            );
+            print_report(&report);
+        }
+        Command::Logout => {
+            device.logout()?;
+            println!("logged out; {} change(s) still wait to sync", device.pending_count()?);
+        }
+        Command::Status => {
+            let s = device.session()?;
+            println!("user {} ({}) · server {} · device {}", s.user.name, s.user.role.code(), s.server, s.device);
+            println!("{} change(s) wait to sync", device.pending_count()?);
+            for (id, code, message) in device.refused_docs()? {
+                println!("refused document {id}: {message} ({code})");
+            }
+        }
+        Command::Patrol(cmd) => match cmd {
+            PatrolCmd::Start { route } => {
+                let view = device.patrol_start(&route, now)?;
+                let plan = device.plan()?;
+                let route = plan.route_by_code(view.run.route_code.as_str()).ok_or(DeviceError::NoPlan)?;
+                println!("patrol {} started on route {} ({} checkpoints):", view.run.id, route.code, route.checkpoints.len());
+                for (i, id) in route.checkpoints.iter().enumerate() {
+                    if let Some(cp) = plan.checkpoint(*id) {
+                        println!("  {:>2}. {} {}", i + 1, cp.code, cp.name);
+                    }
+                }
+            }
+            PatrolCmd::Check { checkpoint, items } => {
+                let mut answers = Vec::new();
+                for raw in &items {
+                    let (item, answer) = raw
+                        .split_once('=')
+                        .ok_or_else(|| DeviceError::Invalid(format!("`{raw}` should look like ITEM=pass|fail|na|NUMBER")))?;
+                    answers.push((item.trim().to_string(), answer.parse::<Answer>()?));
+                }
+                let out = device.patrol_check(&checkpoint, &answers, now)?;
+                print!(
+                    "{}: {} passed, {} failed, {} n/a ({}/{} checkpoints)",
+                    out.checkpoint,
+                    out.passed,
+                    out.failed.len(),
+                    out.not_applicable,
+                    out.checked,
+                    out.route_len
+                );
+                if !out.failed.is_empty() {
+                    print!("; failed: {}", out.failed.join(", "));
+                }
+                println!();
+            }
+            PatrolCmd::Finish => {
+                let view = device.patrol_finish(now)?;
+                let plan = device.plan()?;
+                let total = plan
+                    .routes
+                    .iter()
+                    .find(|r| r.id == view.run.route)
+                    .map(|r| r.checkpoints.len())
+                    .unwrap_or(0);
+                let checked: std::collections::HashSet<_> = view.results.iter().map(|r| r.checkpoint).collect();
+                println!("patrol {} finished: {}/{} checkpoints checked", view.run.id, checked.len(), total);
+            }
+            PatrolCmd::Status => match device.open_patrol()? {
+                Some(view) => println!("patrol {} on route {}: {} result(s)", view.run.id, view.run.route_code, view.results.len()),
+                None => println!("no patrol is open"),
+            },
+        },
+        Command::Issue(cmd) => issue_command(&mut device, cmd, checked, now)?,
+        Command::Sync => {
+            let report = device.sync(&opts)?;
+            print_report(&report);
+        }
+    }
+    std::io::stdout().flush().ok();
+    Ok(())
+}
+
+fn issue_command(device: &mut Device, cmd: IssueCmd, checked: bool, now: DateTime<Utc>) -> Result<(), DeviceError> {
+    let user_id = |device: &Device, name: &str| -> Result<(shared::UserId, String), DeviceError> {
+        let plan = device.plan()?;
+        let u = plan.user_by_name(name.trim()).ok_or_else(|| DeviceError::UnknownUser(name.to_string()))?;
+        Ok((u.id, u.name.to_string()))
+    };
+    let event = |device: &mut Device, id: &IdArg, body: EventBody| -> Result<IssueView, DeviceError> {
+        let id = device.resolve_issue(&id.id)?;
+        device.issue_event(id, body, checked, now)
+    };
+    let view = match cmd {
+        IssueCmd::Raise {
+            checkpoint,
+            item,
+            category,
+            grade,
+            title,
+            description,
+        } => {
+            let id = device.raise_issue(
+                RaiseInput {
+                    checkpoint,
+                    item,
+                    category,
+                    grade,
+                    title,
+                    description,
+                    photos: Vec::new(),
+                },
+                now,
+            )?;
+            println!("{id}");
+            return Ok(());
+        }
+        IssueCmd::Assign {
+            id,
+            department,
+            assignee,
+            deadline,
+        } => {
+            let (assignee, assignee_name) = user_id(device, &assignee)?;
+            let deadline = match deadline {
+                Some(d) => parse_time(&d)?,
+                None => {
+                    let view = device.issue(device.resolve_issue(&id.id)?)?;
+                    device.plan()?.site.deadlines.default_deadline(view.grade, now)
+                }
+            };
+            event(
+                device,
+                &id,
+                EventBody::Assign {
+                    department,
+                    assignee,
+                    assignee_name,
+                    deadline,
+                },
+            )?
+        }
+        IssueCmd::Deadline { id, deadline } => event(device, &id, EventBody::MoveDeadline { deadline: parse_time(&deadline)? })?,
+        IssueCmd::Rectify { id, note } => event(
+            device,
+            &id,
+            EventBody::Rectify {
+                note: shared::text::bounded("note", &note, shared::text::NOTE_MAX)?,
+                photos: Vec::new(),
+            },
+        )?,
+        IssueCmd::Verify { id, accept, note, .. } => {
+            let note = shared::text::bounded("note", &note, shared::text::NOTE_MAX)?;
+            let body = if accept {
+                EventBody::Verify { note }
+            } else {
+                EventBody::Reject {
+                    note,
+                    department: None,
+                    assignee: None,
+                    assignee_name: None,
+                    deadline: None,
+                }
+            };
+            event(device, &id, body)?
+        }
+        IssueCmd::Regrade { id, grade, category } => {
+            if grade.is_none() && category.is_none() {
+                return Err(DeviceError::Invalid("give --grade and/or --category".into()));
+            }
+            event(device, &id, EventBody::Regrade { grade, category })?
+        }
+        IssueCmd::Edit { id, title, description } => {
+            let title = title.map(|t| shared::text::required("title", &t, shared::text::TITLE_MAX)).transpose()?;
+            let description = description
+                .map(|d| shared::text::bounded("description", &d, shared::text::NOTE_MAX))
+                .transpose()?;
+            event(device, &id, EventBody::Edit { title, description })?
+        }
+        IssueCmd::Cancel { id, note } => event(device, &id, EventBody::Cancel { note })?,
+        IssueCmd::Reopen { id, note } => event(
+            device,
+            &id,
+            EventBody::Reopen {
+                note,
+                department: None,
+                assignee: None,
+                assignee_name: None,
+                deadline: None,
+            },
+        )?,
+        IssueCmd::Comment { id, text } => event(
+            device,
+            &id,
+            EventBody::Comment {
+                text: shared::text::required("comment", &text, shared::text::NOTE_MAX)?,
+            },
+        )?,
+        IssueCmd::List { json, status, mine } => {
+            let assignee = if mine { Some(device.session()?.user.id) } else { None };
+            let list = device.issues(&IssueFilter { status, assignee })?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list).expect("list serializes"));
+            } else {
+                for s in &list {
+                    println!(
+                        "{}  {:<9} {:<9} {:<16} {}{}",
+                        s.id,
+                        s.status.code(),
+                        s.grade.code(),
+                        s.checkpoint.as_deref().unwrap_or("-"),
+                        s.title,
+                        if s.overdue { "  (overdue)" } else { "" }
+                    );
+                }
+                println!("{} issue(s)", list.len());
+            }
+            return Ok(());
+        }
+        IssueCmd::Show { id, json } => {
+            let view = device.issue(device.resolve_issue(&id.id)?)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&view).expect("view serializes"));
+            } else {
+                show(&view);
+            }
+            return Ok(());
+        }
+    };
+    println!("{}  {} → {}", view.id, view.title, view.status.code());
+    Ok(())
+}

@@ -1,0 +1,52 @@
+//! The device core's error type: one variant per thing a person can act on.
+
+use shared::issue::FoldRefusal;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeviceError {
+    #[error("this device is not logged in; run `inspect login` first")]
+    NotLoggedIn,
+    #[error("no patrol is open; start one with `inspect patrol start --route CODE`")]
+    NoOpenPatrol,
+    #[error("a patrol on route {0} is still open; finish it first")]
+    PatrolOpen(String),
+    #[error("there is no route `{0}` in this site's plan")]
+    UnknownRoute(String),
+    #[error("there is no checkpoint `{0}` in this site's plan")]
+    UnknownCheckpoint(String),
+    #[error("checkpoint `{checkpoint}` is not on the route of the open patrol")]
+    NotOnRoute { checkpoint: String },
+    #[error("checkpoint `{checkpoint}` has no checklist item `{item}`")]
+    UnknownItem { checkpoint: String, item: String },
+    #[error("checkpoint `{checkpoint}`: item `{item}` was not answered")]
+    MissingItem { checkpoint: String, item: String },
+    #[error("there is no user `{0}` in this site")]
+    UnknownUser(String),
+    #[error("there is no issue {0} on this device")]
+    UnknownIssue(String),
+    #[error("the point code `{entered}` does not match checkpoint `{expected}`")]
+    WrongPointCode { entered: String, expected: String },
+    #[error("{0}")]
+    Refused(#[from] FoldRefusal),
+    #[error("{0}")]
+    Answer(#[from] shared::patrol::AnswerError),
+    #[error("{0}")]
+    Text(#[from] shared::text::TextError),
+    #[error("{0}")]
+    Fold(#[from] shared::issue::FoldError),
+    #[error("the site plan is missing on this device; run `inspect sync`")]
+    NoPlan,
+    #[error("stored document is damaged: {0}")]
+    Doc(#[from] shared::doc::DocError),
+    #[error("local database error: {0}")]
+    Store(#[from] rusqlite::Error),
+    #[error("cannot use the data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Sync(#[from] crate::sync::SyncError),
+    #[error("{0}")]
+    Invalid(String),
+}

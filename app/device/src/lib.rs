@@ -1,0 +1,17 @@
+//! The device core: everything an inspector's tablet or a field worker's phone
+//! does, without any UI.
+//!
+//! Every user action is one SQLite transaction with `synchronous=FULL` that
+//! stores the Automerge change and refreshes the list projections; the sync
+//! client later reconciles dirty documents with the server. The `inspect` CLI
+//! (see [`cli`]) and the Tauri shell are thin layers over [`Device`].
+
+pub mod cli;
+pub mod device;
+pub mod error;
+pub mod store;
+pub mod sync;
+
+pub use device::{Device, RaiseInput};
+pub use error::DeviceError;
+pub use sync::{SyncError, SyncOptions, SyncReport};

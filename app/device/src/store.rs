@@ -1,0 +1,353 @@
+//! The device's SQLite store: documents, sync states, outbox flags and list projections.
+//!
+//! **Durability.** WAL with `synchronous=FULL`: a committed transaction survives a
+//! pulled battery. Every user action is exactly one transaction.
+//!
+//! **Documents.** A document is a snapshot plus incremental change chunks
+//! (`doc_chunks`); a local edit appends only its own change. After
+//! [`COMPACT_AFTER`] chunks the snapshot is rewritten.
+
+use crate::error::DeviceError;
+use automerge::{AutoCommit, ChangeHash};
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use shared::ids::*;
+use shared::issue::IssueView;
+use shared::wire::{DocKind, IssueSummary};
+use std::path::Path;
+
+/// Chunks kept beside a snapshot before it is rewritten.
+pub const COMPACT_AFTER: i64 = 32;
+
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE docs (
+    id BLOB PRIMARY KEY,
+    kind TEXT NOT NULL,
+    snapshot BLOB NOT NULL,
+    chunks INTEGER NOT NULL DEFAULT 0,
+    dirty INTEGER NOT NULL DEFAULT 0,
+    sync_state BLOB,
+    refused_code TEXT,
+    refused_message TEXT,
+    updated_at INTEGER NOT NULL
+);
+CREATE INDEX docs_outbox ON docs(dirty) WHERE dirty = 1;
+CREATE TABLE doc_chunks (
+    doc_id BLOB NOT NULL,
+    seq INTEGER NOT NULL,
+    bytes BLOB NOT NULL,
+    PRIMARY KEY (doc_id, seq)
+);
+CREATE TABLE issues (
+    id BLOB PRIMARY KEY,
+    site BLOB NOT NULL,
+    zone BLOB,
+    status TEXT NOT NULL,
+    grade TEXT NOT NULL,
+    category TEXT NOT NULL,
+    title TEXT NOT NULL,
+    checkpoint TEXT,
+    department TEXT,
+    assignee TEXT,
+    assignee_id BLOB,
+    deadline TEXT,
+    raised_by TEXT NOT NULL,
+    raised_at TEXT NOT NULL,
+    conflicts TEXT NOT NULL,
+    refused TEXT NOT NULL
+);
+CREATE INDEX issues_by_time ON issues(raised_at);
+CREATE TABLE patrol_runs (
+    id BLOB PRIMARY KEY,
+    route TEXT NOT NULL,
+    inspector TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    results INTEGER NOT NULL,
+    fails INTEGER NOT NULL
+);
+CREATE TABLE receipts (entry BLOB PRIMARY KEY, received_at_ms INTEGER NOT NULL);
+"#];
+
+/// An open device database.
+pub struct Store {
+    conn: Connection,
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), rusqlite::Error> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Opens (and if needed creates and migrates) `dir/device.sqlite3`.
+    pub fn open(dir: &Path) -> Result<Store, DeviceError> {
+        std::fs::create_dir_all(dir).map_err(|source| DeviceError::DataDir {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        let mut conn = Connection::open(dir.join("device.sqlite3"))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        migrate(&mut conn)?;
+        Ok(Store { conn })
+    }
+
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Runs `f` in one immediate transaction; commits only if it succeeds.
+    pub fn tx<T>(&mut self, f: impl FnOnce(&Transaction<'_>) -> Result<T, DeviceError>) -> Result<T, DeviceError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+}
+
+// ---------------------------------------------------------------- meta
+
+pub fn meta_get(conn: &Connection, key: &str) -> Result<Option<String>, rusqlite::Error> {
+    conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .optional()
+}
+
+pub fn meta_set(conn: &Connection, key: &str, value: &str) -> Result<(), rusqlite::Error> {
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
+}
+
+pub fn meta_delete(conn: &Connection, key: &str) -> Result<(), rusqlite::Error> {
+    conn.execute("DELETE FROM meta WHERE key = ?1", [key])?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- documents
+
+fn now_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+/// Loads a document with its kind; `None` if this device does not have it.
+pub fn load_doc(conn: &Connection, id: DocId) -> Result<Option<(DocKind, AutoCommit)>, DeviceError> {
+    let row: Option<(String, Vec<u8>)> = conn
+        .query_row(
+            "SELECT kind, snapshot FROM docs WHERE id = ?1",
+            [id.as_uuid().as_bytes()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((kind, snapshot)) = row else {
+        return Ok(None);
+    };
+    let kind = DocKind::parse(&kind).ok_or_else(|| DeviceError::Invalid(format!("unknown document kind {kind}")))?;
+    let mut doc = AutoCommit::load(&snapshot).map_err(shared::doc::DocError::from)?;
+    let mut stmt = conn.prepare_cached("SELECT bytes FROM doc_chunks WHERE doc_id = ?1 ORDER BY seq")?;
+    let chunks = stmt.query_map([id.as_uuid().as_bytes()], |r| r.get::<_, Vec<u8>>(0))?;
+    for chunk in chunks {
+        doc.load_incremental(&chunk?).map_err(shared::doc::DocError::from)?;
+    }
+    doc.update_diff_cursor();
+    Ok(Some((kind, doc)))
+}
+
+/// Stores a document this device did not have before.
+pub fn insert_doc(tx: &Transaction<'_>, id: DocId, kind: DocKind, doc: &mut AutoCommit, dirty: bool) -> Result<(), DeviceError> {
+    tx.execute(
+        "INSERT INTO docs (id, kind, snapshot, dirty, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![id.as_uuid().as_bytes(), kind.code(), doc.save(), dirty, now_ms()],
+    )?;
+    Ok(())
+}
+
+/// Appends the changes made since `before` to a stored document.
+pub fn append_doc(tx: &Transaction<'_>, id: DocId, doc: &mut AutoCommit, before: &[ChangeHash], dirty: bool) -> Result<(), DeviceError> {
+    let chunk = doc.save_after(before);
+    if chunk.is_empty() {
+        return Ok(());
+    }
+    let chunks: i64 = tx.query_row(
+        "SELECT chunks FROM docs WHERE id = ?1",
+        [id.as_uuid().as_bytes()],
+        |r| r.get(0),
+    )?;
+    let dirty_sql = if dirty { ", dirty = 1, refused_code = NULL, refused_message = NULL" } else { "" };
+    if chunks >= COMPACT_AFTER {
+        tx.execute("DELETE FROM doc_chunks WHERE doc_id = ?1", [id.as_uuid().as_bytes()])?;
+        tx.execute(
+            &format!("UPDATE docs SET snapshot = ?2, chunks = 0, updated_at = ?3{dirty_sql} WHERE id = ?1"),
+            params![id.as_uuid().as_bytes(), doc.save(), now_ms()],
+        )?;
+    } else {
+        tx.execute(
+            "INSERT INTO doc_chunks (doc_id, seq, bytes) VALUES (?1, ?2, ?3)",
+            params![id.as_uuid().as_bytes(), chunks, chunk],
+        )?;
+        tx.execute(
+            &format!("UPDATE docs SET chunks = chunks + 1, updated_at = ?2{dirty_sql} WHERE id = ?1"),
+            params![id.as_uuid().as_bytes(), now_ms()],
+        )?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- projections
+
+fn opt_time(t: Option<DateTime<Utc>>) -> Option<String> {
+    t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+}
+
+/// Refreshes the list row of an issue from its folded view.
+pub fn project_issue(tx: &Transaction<'_>, view: &IssueView) -> Result<(), DeviceError> {
+    let s = IssueSummary::from_view(view, Utc::now());
+    tx.execute(
+        "INSERT INTO issues (id, site, zone, status, grade, category, title, checkpoint, department, assignee,
+             assignee_id, deadline, raised_by, raised_at, conflicts, refused)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+         ON CONFLICT(id) DO UPDATE SET zone = excluded.zone, status = excluded.status, grade = excluded.grade,
+             category = excluded.category, title = excluded.title, checkpoint = excluded.checkpoint,
+             department = excluded.department, assignee = excluded.assignee, assignee_id = excluded.assignee_id,
+             deadline = excluded.deadline, conflicts = excluded.conflicts, refused = excluded.refused",
+        params![
+            view.id.as_uuid().as_bytes(),
+            view.site.as_uuid().as_bytes(),
+            view.zone.map(|z| z.as_uuid().as_bytes().to_vec()),
+            s.status.code(),
+            s.grade.code(),
+            s.category.code(),
+            s.title,
+            s.checkpoint,
+            s.department.map(|d| d.code()),
+            s.assignee,
+            view.assignee.map(|a| a.as_uuid().as_bytes().to_vec()),
+            opt_time(s.deadline),
+            s.raised_by,
+            opt_time(Some(s.raised_at)),
+            serde_json::to_string(&s.conflicts).expect("conflicts serialize"),
+            serde_json::to_string(&s.refused).expect("refusals serialize"),
+        ],
+    )?;
+    Ok(())
+}
+
+fn uuid_col(bytes: Option<Vec<u8>>) -> Option<uuid::Uuid> {
+    bytes.and_then(|b| uuid::Uuid::from_slice(&b).ok())
+}
+
+fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))
+}
+
+/// Filters for the device's issue list.
+#[derive(Debug, Clone, Default)]
+pub struct IssueFilter {
+    pub status: Option<shared::Status>,
+    pub assignee: Option<UserId>,
+}
+
+/// The issue list, newest first, straight from the projection (no document is loaded).
+pub fn list_issues(conn: &Connection, filter: &IssueFilter) -> Result<Vec<IssueSummary>, DeviceError> {
+    let now = Utc::now();
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, site, zone, status, grade, category, title, checkpoint, department, assignee, deadline,
+                raised_by, raised_at, conflicts, refused
+         FROM issues
+         WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR assignee_id = ?2)
+         ORDER BY raised_at DESC, id",
+    )?;
+    let rows = stmt.query_map(
+        params![
+            filter.status.map(|s| s.code()),
+            filter.assignee.map(|a| a.as_uuid().as_bytes().to_vec())
+        ],
+        |r| {
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, Option<Vec<u8>>>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, Option<String>>(7)?,
+                r.get::<_, Option<String>>(8)?,
+                r.get::<_, Option<String>>(9)?,
+                r.get::<_, Option<String>>(10)?,
+                r.get::<_, String>(11)?,
+                r.get::<_, String>(12)?,
+                r.get::<_, String>(13)?,
+                r.get::<_, String>(14)?,
+            ))
+        },
+    )?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, site, zone, status, grade, category, title, checkpoint, department, assignee, deadline, raised_by, raised_at, conflicts, refused) = row?;
+        let bad = |what: &str| DeviceError::Invalid(format!("damaged issue row: {what}"));
+        let status: shared::Status = status.parse().map_err(|_| bad("status"))?;
+        let deadline = deadline.as_deref().and_then(parse_time);
+        out.push(IssueSummary {
+            id: IssueId::from_uuid(uuid_col(Some(id)).ok_or_else(|| bad("id"))?),
+            site: SiteId::from_uuid(uuid_col(Some(site)).ok_or_else(|| bad("site"))?),
+            zone: uuid_col(zone).map(ZoneId::from_uuid),
+            status,
+            grade: grade.parse().map_err(|_| bad("grade"))?,
+            category: category.parse().map_err(|_| bad("category"))?,
+            title,
+            checkpoint,
+            department: department.and_then(|d| d.parse().ok()),
+            assignee,
+            deadline,
+            overdue: matches!(status, shared::Status::Recorded | shared::Status::Assigned)
+                && deadline.is_some_and(|d| d < now),
+            raised_by,
+            raised_at: parse_time(&raised_at).ok_or_else(|| bad("raised_at"))?,
+            conflicts: if conflicts == "[]" {
+                Vec::new()
+            } else {
+                serde_json::from_str(&conflicts).map_err(|_| bad("conflicts"))?
+            },
+            refused: if refused == "[]" {
+                Vec::new()
+            } else {
+                serde_json::from_str(&refused).map_err(|_| bad("refused"))?
+            },
+        });
+    }
+    Ok(out)
+}
+
+/// Refreshes the list row of a patrol run.
+pub fn project_patrol(tx: &Transaction<'_>, view: &shared::patrol::PatrolRunView) -> Result<(), DeviceError> {
+    let fails: usize = view.results.iter().map(|r| r.failed_items().count()).sum();
+    tx.execute(
+        "INSERT INTO patrol_runs (id, route, inspector, started_at, finished_at, results, fails)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT(id) DO UPDATE SET finished_at = excluded.finished_at, results = excluded.results, fails = excluded.fails",
+        params![
+            view.run.id.as_uuid().as_bytes(),
+            view.run.route_code.as_str(),
+            view.run.inspector_name,
+            opt_time(Some(view.run.started_at)),
+            opt_time(view.finished_at),
+            view.results.len() as i64,
+            fails as i64,
+        ],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,424 @@
+//! The sync client: batched HTTP rounds of per-document Automerge sync messages.
+//!
+//! A session starts from the outbox (documents changed here and not yet
+//! acknowledged) and the server's change counter (`cursor`), so its cost grows
+//! with the number of changed documents, not with the store. Each round is one
+//! request; a failed request is retried with the same bytes (the server treats a
+//! repeat as a no-op) with exponential backoff until the session's deadline.
+//! Everything a response brings is stored in one transaction.
+
+use crate::device::{Device, Session};
+use crate::error::DeviceError;
+use crate::store;
+use automerge::sync::{Message, State, SyncDoc};
+use automerge::AutoCommit;
+use rusqlite::{OptionalExtension, Transaction, params};
+use shared::doc;
+use shared::ids::*;
+use shared::issue;
+use shared::wire::*;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Once;
+use std::time::{Duration, Instant};
+
+/// Why a sync or login did not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("cannot reach the server at {server}: {detail}")]
+    Unreachable { server: String, detail: String },
+    #[error("the server refused this device's login: {0}")]
+    Unauthorized(String),
+    #[error("this app is too old for the server: {0}")]
+    Outdated(String),
+    #[error("the server answered {status}: {message}")]
+    Server { status: u16, code: String, message: String },
+    #[error("the server sent something this app cannot read: {0}")]
+    Protocol(String),
+    #[error("sync did not finish within {0:?}; run sync again to continue")]
+    Timeout(Duration),
+    #[error("sync did not converge after {0} rounds")]
+    DidNotConverge(u32),
+}
+
+impl SyncError {
+    /// The exit code of `inspect sync`: 2 unreachable, 3 token refused, 1 anything else.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            SyncError::Unreachable { .. } | SyncError::Timeout(_) => 2,
+            SyncError::Unauthorized(_) => 3,
+            _ => 1,
+        }
+    }
+
+    /// Whether trying again later cannot help without a person acting.
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, SyncError::Unauthorized(_) | SyncError::Outdated(_))
+    }
+}
+
+/// How long and how much one sync session may take.
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    pub timeout: Duration,
+    /// Documents per request.
+    pub batch: usize,
+    /// Extra root certificate (PEM) for a server with a private CA.
+    pub ca_cert: Option<std::path::PathBuf>,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        SyncOptions {
+            timeout: Duration::from_secs(20),
+            batch: 1000,
+            ca_cert: None,
+        }
+    }
+}
+
+/// What a session moved.
+#[derive(Debug, Clone, Default)]
+pub struct SyncReport {
+    pub rounds: u32,
+    pub docs_sent: usize,
+    pub docs_received: usize,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    pub refused_docs: Vec<DocRefusal>,
+    pub refused_events: Vec<(IssueId, RefusedEvent)>,
+    pub pending: i64,
+}
+
+const MAX_ROUNDS: u32 = 64;
+
+fn install_crypto() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+/// A small HTTP client for the sync server.
+pub struct Client {
+    http: reqwest::blocking::Client,
+    server: String,
+}
+
+impl Client {
+    pub fn new(server: &str, opts: &SyncOptions) -> Result<Client, SyncError> {
+        install_crypto();
+        let mut builder = reqwest::blocking::Client::builder()
+            .connect_timeout(Duration::from_secs(3))
+            .timeout(opts.timeout.min(Duration::from_secs(30)));
+        if let Some(path) = &opts.ca_cert {
+            let pem = std::fs::read(path).map_err(|e| SyncError::Protocol(format!("cannot read CA certificate {}: {e}", path.display())))?;
+            let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| SyncError::Protocol(format!("bad CA certificate: {e}")))?;
+            builder = builder.tls_certs_merge([cert]);
+        }
+        let http = builder.build().map_err(|e| SyncError::Protocol(format!("cannot set up HTTP: {e}")))?;
+        Ok(Client {
+            http,
+            server: server.trim_end_matches('/').to_string(),
+        })
+    }
+
+    fn unreachable(&self, e: &reqwest::Error) -> SyncError {
+        let mut detail = e.to_string();
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            detail = s.to_string();
+            source = s.source();
+        }
+        SyncError::Unreachable {
+            server: self.server.clone(),
+            detail,
+        }
+    }
+
+    fn error_from(status: reqwest::StatusCode, body: &[u8]) -> SyncError {
+        let parsed: Option<ApiError> = serde_json::from_slice(body).ok();
+        let (code, message) = match parsed {
+            Some(e) => (e.code, e.message),
+            None => ("http".into(), String::from_utf8_lossy(body).chars().take(200).collect()),
+        };
+        match status.as_u16() {
+            401 => SyncError::Unauthorized(message),
+            426 => SyncError::Outdated(message),
+            s => SyncError::Server { status: s, code, message },
+        }
+    }
+
+    /// `POST /api/v1/login`.
+    pub fn login(&self, req: &LoginRequest) -> Result<LoginResponse, SyncError> {
+        let resp = self
+            .http
+            .post(format!("{}/api/v1/login", self.server))
+            .json(req)
+            .send()
+            .map_err(|e| self.unreachable(&e))?;
+        let status = resp.status();
+        let body = resp.bytes().map_err(|e| self.unreachable(&e))?;
+        if !status.is_success() {
+            return Err(Self::error_from(status, &body));
+        }
+        serde_json::from_slice(&body).map_err(|e| SyncError::Protocol(e.to_string()))
+    }
+
+    /// One sync round, retried with the same bytes until `deadline`.
+    fn round(&self, token: &str, body: Vec<u8>, deadline: Instant) -> Result<Vec<u8>, SyncError> {
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            let attempt = self
+                .http
+                .post(format!("{}/api/v1/sync", self.server))
+                .bearer_auth(token)
+                .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+                .header(reqwest::header::CONTENT_TYPE, POSTCARD)
+                .body(body.clone())
+                .send();
+            let err = match attempt {
+                Ok(resp) => {
+                    let status = resp.status();
+                    match resp.bytes() {
+                        Ok(bytes) if status.is_success() => return Ok(bytes.to_vec()),
+                        Ok(bytes) if status.is_server_error() => Self::error_from(status, &bytes),
+                        Ok(bytes) => return Err(Self::error_from(status, &bytes)),
+                        Err(e) => self.unreachable(&e),
+                    }
+                }
+                Err(e) => self.unreachable(&e),
+            };
+            let now = Instant::now();
+            if now + backoff >= deadline {
+                return Err(err);
+            }
+            std::thread::sleep(backoff);
+            backoff = (backoff * 2).min(Duration::from_secs(2));
+        }
+    }
+}
+
+/// Refreshes the projection of a document after it changed.
+pub fn project(tx: &Transaction<'_>, kind: DocKind, d: &AutoCommit) -> Result<(), DeviceError> {
+    match kind {
+        DocKind::Issue => {
+            let h = doc::header(d)?;
+            let view = issue::fold(h.id.into(), doc::issue_events(d)?)?;
+            store::project_issue(tx, &view)
+        }
+        DocKind::Patrol => store::project_patrol(tx, &doc::patrol(d)?),
+        DocKind::Plan => {
+            let plan = doc::plan(d)?;
+            store::meta_set(tx, "plan", &serde_json::to_string(&plan).expect("plan serializes"))?;
+            Ok(())
+        }
+    }
+}
+
+fn load_state(tx: &rusqlite::Connection, id: DocId) -> Result<State, DeviceError> {
+    let row: Option<Option<Vec<u8>>> = tx
+        .query_row("SELECT sync_state FROM docs WHERE id = ?1", [id.as_uuid().as_bytes()], |r| r.get(0))
+        .optional()?;
+    Ok(match row {
+        // Never synced: the server cannot have this document yet.
+        Some(None) => doc::state_for_empty_peer(),
+        Some(Some(bytes)) => doc::decode_state(&bytes).map(doc::restart_state).unwrap_or_default(),
+        None => State::new(),
+    })
+}
+
+impl Device {
+    /// Logs in to `server`, binds this device's actor to the token, and fetches the site plan.
+    pub fn login(&mut self, server: &str, user: &str, password: &str, opts: &SyncOptions) -> Result<(LoginResponse, SyncReport), DeviceError> {
+        let client = Client::new(server, opts)?;
+        let resp = client.login(&LoginRequest {
+            user: user.trim().to_string(),
+            password: password.to_string(),
+            actor: self.actor_hex()?,
+            device_name: hostname(),
+        })?;
+        self.save_login(server, &resp)?;
+        let report = self.sync(opts)?;
+        Ok((resp, report))
+    }
+
+    /// Runs one sync session until device and server have converged or the deadline passes.
+    pub fn sync(&mut self, opts: &SyncOptions) -> Result<SyncReport, DeviceError> {
+        let session = self.session()?;
+        let client = Client::new(&session.server, opts)?;
+        let deadline = Instant::now() + opts.timeout;
+        let mut report = SyncReport::default();
+        let mut cursor: u64 = store::meta_get(self.store.conn(), "cursor")?
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+
+        // Documents taking part in this session, and their in-memory sync states.
+        let mut active: BTreeMap<DocId, DocKind> = BTreeMap::new();
+        {
+            let mut stmt = self
+                .store
+                .conn()
+                .prepare("SELECT id, kind FROM docs WHERE dirty = 1 AND refused_code IS NULL")?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?)))?;
+            for row in rows {
+                let (id, kind) = row?;
+                if let (Ok(id), Some(kind)) = (uuid::Uuid::from_slice(&id), DocKind::parse(&kind)) {
+                    active.insert(DocId::from_uuid(id), kind);
+                }
+            }
+        }
+        let mut states: HashMap<DocId, State> = HashMap::new();
+        let mut more = false;
+        let mut sent_docs = std::collections::HashSet::new();
+
+        loop {
+            if report.rounds >= MAX_ROUNDS {
+                return Err(SyncError::DidNotConverge(report.rounds).into());
+            }
+            // Build this round's messages, at most `batch` documents.
+            let mut messages = Vec::new();
+            let mut finished = Vec::new();
+            for (&id, &kind) in &active {
+                if messages.len() >= opts.batch {
+                    break;
+                }
+                let state = match states.get_mut(&id) {
+                    Some(s) => s,
+                    None => {
+                        let s = load_state(self.store.conn(), id)?;
+                        states.entry(id).or_insert(s)
+                    }
+                };
+                let mut d = match store::load_doc(self.store.conn(), id)? {
+                    Some((_, d)) => d,
+                    None => AutoCommit::new(),
+                };
+                match d.sync().generate_sync_message(state) {
+                    Some(msg) => {
+                        sent_docs.insert(id);
+                        messages.push(DocMessage {
+                            doc: id,
+                            kind,
+                            msg: msg.encode(),
+                        });
+                    }
+                    None => finished.push(id),
+                }
+            }
+            for id in finished {
+                active.remove(&id);
+            }
+            if messages.is_empty() && report.rounds > 0 && !more {
+                break;
+            }
+            if Instant::now() >= deadline {
+                return Err(SyncError::Timeout(opts.timeout).into());
+            }
+            let request = SyncRequest {
+                protocol: PROTOCOL_VERSION,
+                cursor,
+                docs: messages,
+            };
+            let body = postcard::to_allocvec(&request).expect("request encodes");
+            report.bytes_sent += body.len() as u64;
+            report.rounds += 1;
+            let reply = client.round(&session.token, body, deadline)?;
+            report.bytes_received += reply.len() as u64;
+            let response: SyncResponse = postcard::from_bytes(&reply).map_err(|e| SyncError::Protocol(format!("undecodable sync response: {e}")))?;
+            if response.protocol != PROTOCOL_VERSION {
+                return Err(SyncError::Outdated(format!("server speaks sync protocol {}", response.protocol)).into());
+            }
+            more = response.more;
+            let received = self.apply_response(&session, &response, &mut active, &mut states)?;
+            report.docs_received += received;
+            cursor = response.cursor;
+            for r in response.refused {
+                active.remove(&r.doc);
+                report.refused_docs.push(r);
+            }
+        }
+        report.docs_sent = sent_docs.len();
+        for s in self.issues(&store::IssueFilter::default())? {
+            for r in s.refused {
+                report.refused_events.push((s.id, r));
+            }
+        }
+        report.pending = self.pending_count()?;
+        Ok(report)
+    }
+
+    /// Stores everything one response brought, in one transaction. Returns how many documents changed.
+    fn apply_response(
+        &mut self,
+        session: &Session,
+        response: &SyncResponse,
+        active: &mut BTreeMap<DocId, DocKind>,
+        states: &mut HashMap<DocId, State>,
+    ) -> Result<usize, DeviceError> {
+        let actor = doc::actor(session.actor);
+        self.store.tx(|tx| {
+            let mut changed = 0;
+            for m in &response.docs {
+                let stored = store::load_doc(tx, m.doc)?;
+                let is_new = stored.is_none();
+                let (kind, mut d) = stored.unwrap_or_else(|| (m.kind, AutoCommit::new().with_actor(actor.clone())));
+                let state = match states.get_mut(&m.doc) {
+                    Some(s) => s,
+                    None => {
+                        let s = load_state(tx, m.doc)?;
+                        states.entry(m.doc).or_insert(s)
+                    }
+                };
+                let msg = Message::decode(&m.msg).map_err(|e| SyncError::Protocol(format!("bad sync message for {}: {e}", m.doc)))?;
+                let before = d.get_heads();
+                d.sync()
+                    .receive_sync_message(state, msg)
+                    .map_err(|e| SyncError::Protocol(format!("cannot apply changes to {}: {e}", m.doc)))?;
+                let heads = d.get_heads();
+                if heads != before {
+                    if is_new {
+                        let h = doc::header(&d)?;
+                        if h.kind != m.kind || h.id != m.doc {
+                            return Err(SyncError::Protocol(format!("document {} does not match its header", m.doc)).into());
+                        }
+                        store::insert_doc(tx, m.doc, kind, &mut d, false)?;
+                    } else {
+                        store::append_doc(tx, m.doc, &mut d, &before, false)?;
+                    }
+                    project(tx, kind, &d)?;
+                    changed += 1;
+                }
+                if !is_new || heads != before {
+                    let settled = doc::settled(state, &heads);
+                    tx.execute(
+                        "UPDATE docs SET sync_state = ?2, dirty = CASE WHEN ?3 THEN 0 ELSE dirty END WHERE id = ?1",
+                        params![m.doc.as_uuid().as_bytes(), doc::encode_state(state), settled],
+                    )?;
+                }
+                active.insert(m.doc, kind);
+            }
+            for r in &response.refused {
+                tx.execute(
+                    "UPDATE docs SET refused_code = ?2, refused_message = ?3, dirty = 0 WHERE id = ?1",
+                    params![r.doc.as_uuid().as_bytes(), r.code, r.message],
+                )?;
+            }
+            for r in &response.receipts {
+                tx.execute(
+                    "INSERT INTO receipts (entry, received_at_ms) VALUES (?1, ?2) ON CONFLICT(entry) DO NOTHING",
+                    params![r.entry.as_bytes(), r.received_at_ms],
+                )?;
+            }
+            store::meta_set(tx, "cursor", &response.cursor.to_string())?;
+            Ok(changed)
+        })
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|s| s.trim().to_string())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "device".into())
+}

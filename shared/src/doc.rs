@@ -1,0 +1,440 @@
+//! The Automerge document schema for issues, patrol runs and site plans.
+//!
+//! Layout (every document's root):
+//! - `schema` (int), `kind` (`issue` | `patrol` | `plan`), `id`, `site`;
+//! - issue: `events` — an append-only list of event maps ([`crate::issue::IssueEvent`]);
+//! - patrol: `run` (header map), `results` — append-only list, `finished_at`;
+//! - plan: `site_info`, and maps keyed by id: `zones`, `checkpoints`, `templates`
+//!   (`id@version`), `routes`, `departments`, `users`.
+//!
+//! Domain values are mapped field by field through their serde form (see
+//! [`json`]), so every scalar is a separate Automerge register and concurrent
+//! appends to a list are all kept. Photos are referenced by hash, never embedded.
+
+pub mod json;
+
+use crate::ids::*;
+use crate::issue::IssueEvent;
+use crate::patrol::{CheckpointResult, PatrolRun, PatrolRunView};
+use crate::plan::SitePlan;
+use crate::wire::DocKind;
+use automerge::sync::{Capability, Have, State};
+use automerge::transaction::Transactable;
+use automerge::{ActorId, AutoCommit, ObjType, ROOT, ReadDoc};
+use chrono::{DateTime, Utc};
+
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// A document that does not follow the schema.
+#[derive(Debug, thiserror::Error)]
+pub enum DocError {
+    #[error("document field `{0}` is missing or has the wrong type")]
+    Field(&'static str),
+    #[error("document schema {0} is newer than this program understands; update the app")]
+    Schema(i64),
+    #[error("document is a {found}, expected a {expected}")]
+    Kind { expected: &'static str, found: String },
+    #[error("document entry does not decode: {0}")]
+    Decode(#[from] serde_json::Error),
+    #[error("automerge: {0}")]
+    Automerge(#[from] automerge::AutomergeError),
+}
+
+/// An Automerge actor id made from a device's 16 random bytes.
+pub fn actor(bytes: [u8; 16]) -> ActorId {
+    ActorId::from(bytes.as_slice())
+}
+
+/// A sync state that assumes the peer has nothing of this document, so the first
+/// message carries the whole document instead of a handshake. Used for a document
+/// the peer cannot have yet (a brand-new local document, or one the server knows
+/// the device never received); if the assumption is wrong the protocol repairs it.
+pub fn state_for_empty_peer() -> State {
+    State {
+        their_heads: Some(Vec::new()),
+        their_need: Some(Vec::new()),
+        their_have: Some(vec![Have::default()]),
+        their_capabilities: Some(vec![
+            Capability::MessageV1,
+            Capability::MessageV2,
+            Capability::SyncReset,
+        ]),
+        ..State::new()
+    }
+}
+
+fn get_str(doc: &AutoCommit, key: &'static str) -> Result<String, DocError> {
+    match doc.get(ROOT, key)? {
+        Some((automerge::Value::Scalar(s), _)) => match s.as_ref() {
+            automerge::ScalarValue::Str(s) => Ok(s.to_string()),
+            _ => Err(DocError::Field(key)),
+        },
+        _ => Err(DocError::Field(key)),
+    }
+}
+
+/// The identity every document carries at its root.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    pub kind: DocKind,
+    pub id: DocId,
+    pub site: SiteId,
+}
+
+/// Reads and checks a document's root header.
+pub fn header(doc: &AutoCommit) -> Result<Header, DocError> {
+    let schema = match doc.get(ROOT, "schema")? {
+        Some((automerge::Value::Scalar(s), _)) => s.as_i64().ok_or(DocError::Field("schema"))?,
+        _ => return Err(DocError::Field("schema")),
+    };
+    if schema > SCHEMA_VERSION {
+        return Err(DocError::Schema(schema));
+    }
+    let kind = match get_str(doc, "kind")?.as_str() {
+        "issue" => DocKind::Issue,
+        "patrol" => DocKind::Patrol,
+        "plan" => DocKind::Plan,
+        _ => return Err(DocError::Field("kind")),
+    };
+    let id = get_str(doc, "id")?.parse().map_err(|_| DocError::Field("id"))?;
+    let site = get_str(doc, "site")?
+        .parse()
+        .map_err(|_| DocError::Field("site"))?;
+    Ok(Header { kind, id, site })
+}
+
+fn expect_kind(doc: &AutoCommit, kind: DocKind) -> Result<Header, DocError> {
+    let h = header(doc)?;
+    if h.kind != kind {
+        return Err(DocError::Kind {
+            expected: kind.code(),
+            found: h.kind.code().into(),
+        });
+    }
+    Ok(h)
+}
+
+fn new_doc(actor_id: ActorId, kind: DocKind, id: DocId, site: SiteId) -> Result<AutoCommit, DocError> {
+    let mut doc = AutoCommit::new().with_actor(actor_id);
+    doc.put(ROOT, "schema", SCHEMA_VERSION)?;
+    doc.put(ROOT, "kind", kind.code())?;
+    doc.put(ROOT, "id", id.to_string())?;
+    doc.put(ROOT, "site", site.to_string())?;
+    Ok(doc)
+}
+
+fn list_obj(doc: &AutoCommit, key: &'static str) -> Result<automerge::ObjId, DocError> {
+    match doc.get(ROOT, key)? {
+        Some((automerge::Value::Object(ObjType::List), id)) => Ok(id),
+        _ => Err(DocError::Field(key)),
+    }
+}
+
+fn map_obj(doc: &AutoCommit, key: &'static str) -> Result<automerge::ObjId, DocError> {
+    match doc.get(ROOT, key)? {
+        Some((automerge::Value::Object(ObjType::Map), id)) => Ok(id),
+        _ => Err(DocError::Field(key)),
+    }
+}
+
+// ---------------------------------------------------------------- issues
+
+/// A new issue document holding its raise event.
+pub fn new_issue(actor_id: ActorId, id: IssueId, site: SiteId, raise: &IssueEvent) -> Result<AutoCommit, DocError> {
+    let mut doc = new_doc(actor_id, DocKind::Issue, id.into(), site)?;
+    doc.put_object(ROOT, "events", ObjType::List)?;
+    append_event(&mut doc, raise)?;
+    Ok(doc)
+}
+
+/// Appends one event; existing events are never changed.
+pub fn append_event(doc: &mut AutoCommit, event: &IssueEvent) -> Result<(), DocError> {
+    let events = list_obj(doc, "events")?;
+    let at = doc.length(&events);
+    let value = serde_json::to_value(event)?;
+    json::insert(doc, &events, at, &value)?;
+    Ok(())
+}
+
+/// Every event of an issue document, in list order. An entry that does not decode is an error.
+pub fn issue_events(doc: &AutoCommit) -> Result<Vec<IssueEvent>, DocError> {
+    expect_kind(doc, DocKind::Issue)?;
+    let events = list_obj(doc, "events")?;
+    let mut out = Vec::with_capacity(doc.length(&events));
+    for i in 0..doc.length(&events) {
+        let v = json::read_at(doc, &events, i)?;
+        out.push(serde_json::from_value(v)?);
+    }
+    Ok(out)
+}
+
+/// The raw JSON of every event, keyed by event id (used to check events are never rewritten).
+pub fn issue_event_values(doc: &AutoCommit) -> Result<Vec<serde_json::Value>, DocError> {
+    let events = list_obj(doc, "events")?;
+    (0..doc.length(&events))
+        .map(|i| Ok(json::read_at(doc, &events, i)?))
+        .collect()
+}
+
+// ---------------------------------------------------------------- patrol runs
+
+/// A new patrol run document.
+pub fn new_patrol(actor_id: ActorId, run: &PatrolRun) -> Result<AutoCommit, DocError> {
+    let mut doc = new_doc(actor_id, DocKind::Patrol, run.id.into(), run.site)?;
+    let value = serde_json::to_value(run)?;
+    json::put(&mut doc, &ROOT, "run", &value)?;
+    doc.put_object(ROOT, "results", ObjType::List)?;
+    Ok(doc)
+}
+
+/// Appends one checkpoint result.
+pub fn append_result(doc: &mut AutoCommit, result: &CheckpointResult) -> Result<(), DocError> {
+    let results = list_obj(doc, "results")?;
+    let at = doc.length(&results);
+    json::insert(doc, &results, at, &serde_json::to_value(result)?)?;
+    Ok(())
+}
+
+/// Marks the run finished (device clock).
+pub fn finish_patrol(doc: &mut AutoCommit, at: DateTime<Utc>) -> Result<(), DocError> {
+    json::put(doc, &ROOT, "finished_at", &serde_json::to_value(at)?)?;
+    Ok(())
+}
+
+/// Reads a whole patrol run.
+pub fn patrol(doc: &AutoCommit) -> Result<PatrolRunView, DocError> {
+    expect_kind(doc, DocKind::Patrol)?;
+    let run = serde_json::from_value(json::read_root_key(doc, "run")?.ok_or(DocError::Field("run"))?)?;
+    let results = list_obj(doc, "results")?;
+    let results = (0..doc.length(&results))
+        .map(|i| Ok(serde_json::from_value(json::read_at(doc, &results, i)?)?))
+        .collect::<Result<Vec<_>, DocError>>()?;
+    let finished_at = match json::read_root_key(doc, "finished_at")? {
+        Some(v) => Some(serde_json::from_value(v)?),
+        None => None,
+    };
+    Ok(PatrolRunView {
+        run,
+        results,
+        finished_at,
+    })
+}
+
+// ---------------------------------------------------------------- site plans
+
+const PLAN_MAPS: [&str; 6] = ["zones", "checkpoints", "templates", "routes", "departments", "users"];
+
+/// A new, empty plan document for a site (its id is the site id).
+pub fn new_plan(actor_id: ActorId, plan: &SitePlan) -> Result<AutoCommit, DocError> {
+    let mut doc = new_doc(actor_id, DocKind::Plan, plan.site.id.into(), plan.site.id)?;
+    for key in PLAN_MAPS {
+        doc.put_object(ROOT, key, ObjType::Map)?;
+    }
+    write_plan(&mut doc, plan)?;
+    Ok(doc)
+}
+
+fn plan_entries(plan: &SitePlan) -> Result<[Vec<(String, serde_json::Value)>; 6], DocError> {
+    fn entries<T: serde::Serialize>(
+        items: &[T],
+        key: impl Fn(&T) -> String,
+    ) -> Result<Vec<(String, serde_json::Value)>, DocError> {
+        items
+            .iter()
+            .map(|i| Ok((key(i), serde_json::to_value(i)?)))
+            .collect()
+    }
+    Ok([
+        entries(&plan.zones, |z| z.id.to_string())?,
+        entries(&plan.checkpoints, |c| c.id.to_string())?,
+        entries(&plan.templates, |t| format!("{}@{}", t.id, t.version))?,
+        entries(&plan.routes, |r| r.id.to_string())?,
+        entries(&plan.departments, |d| d.code.code().to_string())?,
+        entries(&plan.users, |u| u.id.to_string())?,
+    ])
+}
+
+/// Brings the plan document in line with `plan`, writing only entities that changed.
+pub fn write_plan(doc: &mut AutoCommit, plan: &SitePlan) -> Result<(), DocError> {
+    expect_kind(doc, DocKind::Plan)?;
+    let site = serde_json::to_value(&plan.site)?;
+    if json::read_root_key(doc, "site_info")?.as_ref() != Some(&json::without_nulls(&site)) {
+        json::put(doc, &ROOT, "site_info", &site)?;
+    }
+    for (key, wanted) in PLAN_MAPS.into_iter().zip(plan_entries(plan)?) {
+        let map = map_obj(doc, key)?;
+        let existing: Vec<String> = doc.keys(&map).collect();
+        for k in &existing {
+            if !wanted.iter().any(|(w, _)| w == k) {
+                doc.delete(&map, k.as_str())?;
+            }
+        }
+        for (k, v) in wanted {
+            let have = match doc.get(&map, k.as_str())? {
+                Some((_, obj)) => Some(json::read_obj(doc, &obj)?),
+                None => None,
+            };
+            if have.as_ref() != Some(&json::without_nulls(&v)) {
+                json::put(doc, &map, k.as_str(), &v)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads a site plan; entities come out sorted by code.
+pub fn plan(doc: &AutoCommit) -> Result<SitePlan, DocError> {
+    expect_kind(doc, DocKind::Plan)?;
+    fn values<T: serde::de::DeserializeOwned>(doc: &AutoCommit, key: &'static str) -> Result<Vec<T>, DocError> {
+        let map = map_obj(doc, key)?;
+        let keys: Vec<String> = doc.keys(&map).collect();
+        keys.iter()
+            .map(|k| {
+                let (_, obj) = doc.get(&map, k.as_str())?.ok_or(DocError::Field(key))?;
+                Ok(serde_json::from_value(json::read_obj(doc, &obj)?)?)
+            })
+            .collect()
+    }
+    let site = serde_json::from_value(json::read_root_key(doc, "site_info")?.ok_or(DocError::Field("site_info"))?)?;
+    let mut plan = SitePlan {
+        site,
+        zones: values(doc, "zones")?,
+        checkpoints: values(doc, "checkpoints")?,
+        templates: values(doc, "templates")?,
+        routes: values(doc, "routes")?,
+        departments: values(doc, "departments")?,
+        users: values(doc, "users")?,
+    };
+    plan.zones.sort_by(|a, b| a.code.cmp(&b.code));
+    plan.checkpoints.sort_by(|a, b| a.code.cmp(&b.code));
+    plan.templates.sort_by(|a, b| (&a.code, a.version).cmp(&(&b.code, b.version)));
+    plan.routes.sort_by(|a, b| a.code.cmp(&b.code));
+    plan.departments.sort_by_key(|d| d.code);
+    plan.users.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(plan)
+}
+
+// ---------------------------------------------------------------- sync state
+
+/// Every field of a sync [`State`], so a peer can persist a whole conversation
+/// between HTTP rounds (Automerge's own `encode` keeps only the shared heads).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct FullState {
+    shared_heads: Vec<[u8; 32]>,
+    last_sent_heads: Vec<[u8; 32]>,
+    their_heads: Option<Vec<[u8; 32]>>,
+    their_need: Option<Vec<[u8; 32]>>,
+    their_have: Option<Vec<(Vec<[u8; 32]>, Vec<u8>)>>,
+    sent_hashes: Vec<[u8; 32]>,
+    in_flight: bool,
+    have_responded: bool,
+    capabilities: Option<Vec<u8>>,
+}
+
+fn hashes(h: &[automerge::ChangeHash]) -> Vec<[u8; 32]> {
+    h.iter().map(|h| h.0).collect()
+}
+fn unhashes(h: Vec<[u8; 32]>) -> Vec<automerge::ChangeHash> {
+    h.into_iter().map(automerge::ChangeHash).collect()
+}
+
+/// Encodes a sync state completely (see [`decode_state`]).
+pub fn encode_state(s: &State) -> Vec<u8> {
+    let full = FullState {
+        shared_heads: hashes(&s.shared_heads),
+        last_sent_heads: hashes(&s.last_sent_heads),
+        their_heads: s.their_heads.as_deref().map(hashes),
+        their_need: s.their_need.as_deref().map(hashes),
+        their_have: s.their_have.as_ref().map(|haves| {
+            haves
+                .iter()
+                .map(|h| (hashes(&h.last_sync), h.bloom.to_bytes()))
+                .collect()
+        }),
+        sent_hashes: s.sent_hashes.iter().map(|h| h.0).collect(),
+        in_flight: s.in_flight,
+        have_responded: s.have_responded,
+        capabilities: s.their_capabilities.as_ref().map(|caps| {
+            caps.iter()
+                .map(|c| match c {
+                    Capability::MessageV1 => 1,
+                    Capability::MessageV2 => 2,
+                    Capability::SyncReset => 3,
+                })
+                .collect()
+        }),
+    };
+    postcard::to_allocvec(&full).expect("sync state encodes")
+}
+
+/// Decodes [`encode_state`]'s bytes; `None` if they are not a sync state.
+pub fn decode_state(bytes: &[u8]) -> Option<State> {
+    let full: FullState = postcard::from_bytes(bytes).ok()?;
+    let their_have = match full.their_have {
+        Some(haves) => Some(
+            haves
+                .into_iter()
+                .map(|(last_sync, bloom)| {
+                    Some(Have {
+                        last_sync: unhashes(last_sync),
+                        bloom: automerge::sync::BloomFilter::try_from(bloom.as_slice()).ok()?,
+                    })
+                })
+                .collect::<Option<Vec<_>>>()?,
+        ),
+        None => None,
+    };
+    Some(State {
+        shared_heads: unhashes(full.shared_heads),
+        last_sent_heads: unhashes(full.last_sent_heads),
+        their_heads: full.their_heads.map(unhashes),
+        their_need: full.their_need.map(unhashes),
+        their_have,
+        sent_hashes: full.sent_hashes.into_iter().map(automerge::ChangeHash).collect(),
+        in_flight: full.in_flight,
+        have_responded: full.have_responded,
+        their_capabilities: full.capabilities.map(|caps| {
+            caps.into_iter()
+                .filter_map(|c| match c {
+                    1 => Some(Capability::MessageV1),
+                    2 => Some(Capability::MessageV2),
+                    3 => Some(Capability::SyncReset),
+                    _ => None,
+                })
+                .collect()
+        }),
+        ..State::new()
+    })
+}
+
+/// Starts a new conversation with a peer from a persisted state: keeps what both
+/// sides are known to share, forgets what was in flight, and asks the peer to
+/// forget what it believes it already sent (its message may have been lost).
+pub fn restart_state(mut s: State) -> State {
+    s.their_heads = None;
+    s.their_need = None;
+    s.their_have = None;
+    s.sent_hashes.clear();
+    s.in_flight = false;
+    s.have_responded = false;
+    s.last_sent_heads.clear();
+    s.needs_reset = true;
+    if s.their_capabilities.is_none() {
+        s.their_capabilities = Some(vec![
+            Capability::MessageV1,
+            Capability::MessageV2,
+            Capability::SyncReset,
+        ]);
+    }
+    s
+}
+
+/// Whether the peer has told us it holds exactly our heads.
+pub fn settled(state: &State, heads: &[automerge::ChangeHash]) -> bool {
+    state.their_heads.as_deref() == Some(heads)
+}
+
+/// Concatenated change hashes, for storing a document's heads beside it.
+pub fn heads_bytes(heads: &[automerge::ChangeHash]) -> Vec<u8> {
+    heads.iter().flat_map(|h| h.0).collect()
+}

@@ -1,0 +1,146 @@
+//! Maps serde JSON values onto Automerge objects and back.
+//!
+//! Objects become maps, arrays become lists, strings/numbers/booleans become
+//! scalars and `null` becomes an absent key (maps) or a null scalar (lists).
+
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ObjId, ObjType, Prop, ROOT, ReadDoc, ScalarValue, Value};
+use serde_json::{Map, Number, Value as Json};
+
+fn scalar(v: &Json) -> Option<ScalarValue> {
+    match v {
+        Json::Null => Some(ScalarValue::Null),
+        Json::Bool(b) => Some(ScalarValue::Boolean(*b)),
+        Json::Number(n) => Some(if let Some(i) = n.as_i64() {
+            ScalarValue::Int(i)
+        } else if let Some(u) = n.as_u64() {
+            ScalarValue::Uint(u)
+        } else {
+            ScalarValue::F64(n.as_f64().unwrap_or(0.0))
+        }),
+        Json::String(s) => Some(ScalarValue::Str(s.as_str().into())),
+        Json::Array(_) | Json::Object(_) => None,
+    }
+}
+
+fn fill(doc: &mut AutoCommit, obj: &ObjId, v: &Json) -> Result<(), automerge::AutomergeError> {
+    match v {
+        Json::Object(map) => {
+            for (k, v) in map {
+                if !v.is_null() {
+                    put(doc, obj, k.as_str(), v)?;
+                }
+            }
+        }
+        Json::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                insert(doc, obj, i, v)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Writes `v` under `key` of the map `obj`, replacing what was there.
+pub fn put<P: Into<Prop>>(doc: &mut AutoCommit, obj: &ObjId, key: P, v: &Json) -> Result<(), automerge::AutomergeError> {
+    match v {
+        Json::Object(_) => {
+            let child = doc.put_object(obj, key, ObjType::Map)?;
+            fill(doc, &child, v)
+        }
+        Json::Array(_) => {
+            let child = doc.put_object(obj, key, ObjType::List)?;
+            fill(doc, &child, v)
+        }
+        other => doc.put(obj, key, scalar(other).expect("scalar")),
+    }
+}
+
+/// Inserts `v` at `index` of the list `obj`.
+pub fn insert(doc: &mut AutoCommit, obj: &ObjId, index: usize, v: &Json) -> Result<(), automerge::AutomergeError> {
+    match v {
+        Json::Object(_) => {
+            let child = doc.insert_object(obj, index, ObjType::Map)?;
+            fill(doc, &child, v)
+        }
+        Json::Array(_) => {
+            let child = doc.insert_object(obj, index, ObjType::List)?;
+            fill(doc, &child, v)
+        }
+        other => doc.insert(obj, index, scalar(other).expect("scalar")),
+    }
+}
+
+fn from_value(doc: &AutoCommit, value: Value<'_>, id: &ObjId) -> Result<Json, automerge::AutomergeError> {
+    Ok(match value {
+        Value::Object(_) => read_obj(doc, id)?,
+        Value::Scalar(s) => match s.as_ref() {
+            ScalarValue::Null => Json::Null,
+            ScalarValue::Boolean(b) => Json::Bool(*b),
+            ScalarValue::Int(i) => Json::from(*i),
+            ScalarValue::Uint(u) => Json::from(*u),
+            ScalarValue::F64(f) => Number::from_f64(*f).map(Json::Number).unwrap_or(Json::Null),
+            ScalarValue::Str(s) => Json::String(s.to_string()),
+            ScalarValue::Counter(c) => Json::from(i64::from(c)),
+            ScalarValue::Timestamp(t) => Json::from(*t),
+            ScalarValue::Bytes(_) | ScalarValue::Unknown { .. } => Json::Null,
+        },
+    })
+}
+
+/// Reads a whole object (map, list or text) as JSON.
+pub fn read_obj(doc: &AutoCommit, obj: &ObjId) -> Result<Json, automerge::AutomergeError> {
+    Ok(match doc.object_type(obj)? {
+        ObjType::Map | ObjType::Table => {
+            let mut out = Map::new();
+            let keys: Vec<String> = doc.keys(obj).collect();
+            for k in keys {
+                if let Some((v, id)) = doc.get(obj, k.as_str())? {
+                    out.insert(k, from_value(doc, v, &id)?);
+                }
+            }
+            Json::Object(out)
+        }
+        ObjType::List => {
+            let mut out = Vec::new();
+            for i in 0..doc.length(obj) {
+                if let Some((v, id)) = doc.get(obj, i)? {
+                    out.push(from_value(doc, v, &id)?);
+                }
+            }
+            Json::Array(out)
+        }
+        ObjType::Text => Json::String(doc.text(obj)?),
+    })
+}
+
+/// Reads the list element at `index`.
+pub fn read_at(doc: &AutoCommit, list: &ObjId, index: usize) -> Result<Json, automerge::AutomergeError> {
+    match doc.get(list, index)? {
+        Some((v, id)) => from_value(doc, v, &id),
+        None => Ok(Json::Null),
+    }
+}
+
+/// Reads a root key, `None` when absent.
+pub fn read_root_key(doc: &AutoCommit, key: &str) -> Result<Option<Json>, automerge::AutomergeError> {
+    match doc.get(ROOT, key)? {
+        Some((v, id)) => Ok(Some(from_value(doc, v, &id)?)),
+        None => Ok(None),
+    }
+}
+
+/// `v` as it reads back after [`put`]: `null` members of objects are dropped.
+pub fn without_nulls(v: &Json) -> Json {
+    match v {
+        Json::Object(map) => Json::Object(
+            map.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), without_nulls(v)))
+                .collect(),
+        ),
+        Json::Array(items) => Json::Array(items.iter().map(without_nulls).collect()),
+        other => other.clone(),
+    }
+}

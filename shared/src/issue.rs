@@ -1,0 +1,600 @@
+//! Issues as an append-only list of workflow events, folded into the current state.
+//!
+//! **Fold order.** Events are applied in `(lamport, id)` order. A device gives a
+//! new event `lamport = 1 + max(lamport of the events it has)`, so an event always
+//! sorts after every event its author had seen; concurrent events are ordered by
+//! lamport and then by event id (UUID v7), which every replica computes alike.
+//! Device clocks are recorded (`at`) but never decide the order.
+//!
+//! **Conflicts.** Every event carries the view its author saw (`base`). When an
+//! event changes a policy-relevant field whose current value was set by an event
+//! the author had not seen, the fold records a [`Conflict`] naming the field, the
+//! competing values and the one chosen. An event the workflow cannot apply
+//! because of such a concurrent change is kept and marked as a conflict; one the
+//! role policy forbids is kept and marked refused. Neither changes the state.
+
+use crate::codes::{Category, Department, Grade, Role, Status};
+use crate::ids::*;
+use crate::policy::{self, ChangeKind};
+use crate::text::Code;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// SHA-256 of a photo's bytes, lower-case hex. Documents reference photos by hash.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PhotoHash(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a SHA-256 photo hash (64 hex characters)")]
+pub struct PhotoHashError(String);
+
+impl PhotoHash {
+    pub fn parse(s: &str) -> Result<Self, PhotoHashError> {
+        let s = s.trim().to_ascii_lowercase();
+        if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+            Ok(PhotoHash(s))
+        } else {
+            Err(PhotoHashError(s))
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+impl TryFrom<String> for PhotoHash {
+    type Error = PhotoHashError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        PhotoHash::parse(&value)
+    }
+}
+impl From<PhotoHash> for String {
+    fn from(h: PhotoHash) -> String {
+        h.0
+    }
+}
+
+/// The policy-relevant fields as the author of an event saw them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Base {
+    pub status: Status,
+    pub grade: Grade,
+    pub category: Category,
+    pub department: Option<Department>,
+    pub assignee: Option<UserId>,
+    pub deadline: Option<DateTime<Utc>>,
+}
+
+/// What an event does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventBody {
+    Raise {
+        site: SiteId,
+        zone: Option<ZoneId>,
+        checkpoint: Option<CheckpointId>,
+        checkpoint_code: Option<Code>,
+        /// The checklist item that failed, when the issue came from a patrol.
+        item: Option<Code>,
+        patrol: Option<PatrolRunId>,
+        category: Category,
+        grade: Grade,
+        title: String,
+        description: String,
+        photos: Vec<PhotoHash>,
+        /// The default deadline from the site's policy at the time of raising.
+        deadline: Option<DateTime<Utc>>,
+    },
+    Edit {
+        title: Option<String>,
+        description: Option<String>,
+    },
+    Regrade {
+        grade: Option<Grade>,
+        category: Option<Category>,
+    },
+    Assign {
+        department: Department,
+        assignee: UserId,
+        assignee_name: String,
+        deadline: DateTime<Utc>,
+    },
+    MoveDeadline {
+        deadline: DateTime<Utc>,
+    },
+    Rectify {
+        note: String,
+        photos: Vec<PhotoHash>,
+    },
+    Verify {
+        note: String,
+    },
+    Reject {
+        note: String,
+        department: Option<Department>,
+        assignee: Option<UserId>,
+        assignee_name: Option<String>,
+        deadline: Option<DateTime<Utc>>,
+    },
+    Cancel {
+        note: String,
+    },
+    Reopen {
+        note: String,
+        department: Option<Department>,
+        assignee: Option<UserId>,
+        assignee_name: Option<String>,
+        deadline: Option<DateTime<Utc>>,
+    },
+    Comment {
+        text: String,
+    },
+}
+
+impl EventBody {
+    pub fn kind(&self) -> ChangeKind {
+        match self {
+            EventBody::Raise { .. } => ChangeKind::Raise,
+            EventBody::Edit { .. } => ChangeKind::Edit,
+            EventBody::Regrade { .. } => ChangeKind::Regrade,
+            EventBody::Assign { .. } => ChangeKind::Assign,
+            EventBody::MoveDeadline { .. } => ChangeKind::MoveDeadline,
+            EventBody::Rectify { .. } => ChangeKind::Rectify,
+            EventBody::Verify { .. } => ChangeKind::Verify,
+            EventBody::Reject { .. } => ChangeKind::Reject,
+            EventBody::Cancel { .. } => ChangeKind::Cancel,
+            EventBody::Reopen { .. } => ChangeKind::Reopen,
+            EventBody::Comment { .. } => ChangeKind::Comment,
+        }
+    }
+}
+
+/// One immutable workflow event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IssueEvent {
+    pub id: EventId,
+    pub lamport: u64,
+    pub by: UserId,
+    pub by_name: String,
+    pub role: Role,
+    pub device: DeviceId,
+    /// Device clock when the event was written.
+    pub at: DateTime<Utc>,
+    /// What the author saw; `None` only for the raise.
+    pub base: Option<Base>,
+    pub body: EventBody,
+}
+
+/// How the fold treated an event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum EventOutcome {
+    Applied,
+    /// The role policy or a workflow rule forbids this event; it stays in the history only.
+    Refused { code: String, reason: String },
+    /// A concurrent event made this one inapplicable; it stays in the history only.
+    Conflict { code: String, reason: String },
+}
+
+impl EventOutcome {
+    pub fn is_applied(&self) -> bool {
+        matches!(self, EventOutcome::Applied)
+    }
+}
+
+/// Two people set one field concurrently.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conflict {
+    /// `status`, `grade`, `category`, `department`, `assignee` or `deadline`.
+    pub field: String,
+    /// The competing values, in fold order.
+    pub values: Vec<String>,
+    pub chosen: String,
+    /// The events that wrote the competing values, in fold order.
+    pub events: Vec<EventId>,
+}
+
+/// One line of an issue's timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub event: IssueEvent,
+    #[serde(flatten)]
+    pub outcome: EventOutcome,
+}
+
+/// The current state of an issue: the fold of its events.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IssueView {
+    pub id: IssueId,
+    pub site: SiteId,
+    pub zone: Option<ZoneId>,
+    pub checkpoint: Option<CheckpointId>,
+    pub checkpoint_code: Option<Code>,
+    pub item: Option<Code>,
+    pub patrol: Option<PatrolRunId>,
+    pub status: Status,
+    pub grade: Grade,
+    pub category: Category,
+    pub title: String,
+    pub description: String,
+    pub department: Option<Department>,
+    pub assignee: Option<UserId>,
+    pub assignee_name: Option<String>,
+    pub deadline: Option<DateTime<Utc>>,
+    pub photos: Vec<PhotoHash>,
+    pub after_photos: Vec<PhotoHash>,
+    pub raised_by: UserId,
+    pub raised_by_name: String,
+    pub raised_at: DateTime<Utc>,
+    pub rectified_by: Option<UserId>,
+    pub rectify_note: Option<String>,
+    pub timeline: Vec<TimelineEntry>,
+    pub conflicts: Vec<Conflict>,
+}
+
+impl IssueView {
+    /// The base a new event written now should carry.
+    pub fn base(&self) -> Base {
+        Base {
+            status: self.status,
+            grade: self.grade,
+            category: self.category,
+            department: self.department,
+            assignee: self.assignee,
+            deadline: self.deadline,
+        }
+    }
+
+    /// The lamport number for a new event written on top of this view.
+    pub fn next_lamport(&self) -> u64 {
+        self.timeline
+            .iter()
+            .map(|t| t.event.lamport)
+            .max()
+            .unwrap_or(0)
+            + 1
+    }
+
+    pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
+        matches!(self.status, Status::Recorded | Status::Assigned) && self.deadline.is_some_and(|d| d < now)
+    }
+
+    /// Events that were kept but not applied (refused or in conflict).
+    pub fn not_applied(&self) -> impl Iterator<Item = &TimelineEntry> {
+        self.timeline.iter().filter(|t| !t.outcome.is_applied())
+    }
+
+    /// Checks a change the local user is about to make, before writing it.
+    pub fn check(&self, by: UserId, role: Role, kind: ChangeKind) -> Result<Status, FoldRefusal> {
+        if kind == ChangeKind::Raise {
+            return Err(FoldRefusal::already_raised());
+        }
+        if !policy::allowed(role, kind) {
+            return Err(FoldRefusal::role(role, kind));
+        }
+        if kind == ChangeKind::Verify && self.rectified_by == Some(by) {
+            return Err(FoldRefusal::self_verify());
+        }
+        self.status.next(kind).map_err(|e| FoldRefusal {
+            code: "illegal_transition",
+            reason: e.to_string(),
+        })
+    }
+}
+
+/// Why an event cannot be applied, as a stable code and a sentence.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct FoldRefusal {
+    pub code: &'static str,
+    pub reason: String,
+}
+
+impl FoldRefusal {
+    fn role(role: Role, kind: ChangeKind) -> Self {
+        FoldRefusal {
+            code: "role_forbidden",
+            reason: format!("role {} may not {}", role.code(), kind.describe()),
+        }
+    }
+    fn self_verify() -> Self {
+        FoldRefusal {
+            code: "self_verify",
+            reason: "the person who recorded the rectification may not verify it".into(),
+        }
+    }
+    fn already_raised() -> Self {
+        FoldRefusal {
+            code: "already_raised",
+            reason: "the issue was already raised".into(),
+        }
+    }
+}
+
+/// The event list cannot make an issue at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FoldError {
+    #[error("the issue has no raise event")]
+    NoRaise,
+}
+
+fn sort_key(e: &IssueEvent) -> (u64, EventId) {
+    (e.lamport, e.id)
+}
+
+fn fmt_time(t: &Option<DateTime<Utc>>) -> String {
+    t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_else(|| "none".into())
+}
+
+/// Folds an issue's events (in any order) into its current state.
+pub fn fold(id: IssueId, events: impl IntoIterator<Item = IssueEvent>) -> Result<IssueView, FoldError> {
+    let mut events: Vec<IssueEvent> = events.into_iter().collect();
+    events.sort_by_key(sort_key);
+    events.dedup_by_key(|e| e.id);
+
+    let raise_at = events
+        .iter()
+        .position(|e| e.body.kind() == ChangeKind::Raise && policy::allowed(e.role, ChangeKind::Raise))
+        .ok_or(FoldError::NoRaise)?;
+    let raise = &events[raise_at];
+    let EventBody::Raise {
+        site,
+        zone,
+        checkpoint,
+        checkpoint_code,
+        item,
+        patrol,
+        category,
+        grade,
+        title,
+        description,
+        photos,
+        deadline,
+    } = &raise.body
+    else {
+        unreachable!("position() matched a raise");
+    };
+    let mut view = IssueView {
+        id,
+        site: *site,
+        zone: *zone,
+        checkpoint: *checkpoint,
+        checkpoint_code: checkpoint_code.clone(),
+        item: item.clone(),
+        patrol: *patrol,
+        status: Status::Recorded,
+        grade: *grade,
+        category: *category,
+        title: title.clone(),
+        description: description.clone(),
+        department: None,
+        assignee: None,
+        assignee_name: None,
+        deadline: *deadline,
+        photos: photos.clone(),
+        after_photos: Vec::new(),
+        raised_by: raise.by,
+        raised_by_name: raise.by_name.clone(),
+        raised_at: raise.at,
+        rectified_by: None,
+        rectify_note: None,
+        timeline: Vec::with_capacity(events.len()),
+        conflicts: Vec::new(),
+    };
+    // Which event last set each policy-relevant field.
+    let mut setters: HashMap<&'static str, EventId> = HashMap::new();
+    for f in ["status", "grade", "category", "deadline"] {
+        setters.insert(f, raise.id);
+    }
+
+    for (index, event) in events.into_iter().enumerate() {
+        if index == raise_at {
+            view.timeline.push(TimelineEntry {
+                event,
+                outcome: EventOutcome::Applied,
+            });
+            continue;
+        }
+        let outcome = if index < raise_at {
+            EventOutcome::Refused {
+                code: "before_raise".into(),
+                reason: "the event comes before the issue was raised".into(),
+            }
+        } else {
+            apply(&mut view, &mut setters, &event)
+        };
+        view.timeline.push(TimelineEntry { event, outcome });
+    }
+    Ok(view)
+}
+
+/// A policy-relevant field's value before and after an event.
+struct FieldChange {
+    field: &'static str,
+    seen: String,
+    current: String,
+    new: String,
+}
+
+fn apply(view: &mut IssueView, setters: &mut HashMap<&'static str, EventId>, e: &IssueEvent) -> EventOutcome {
+    let kind = e.body.kind();
+    if kind == ChangeKind::Raise {
+        let r = FoldRefusal::already_raised();
+        return EventOutcome::Refused {
+            code: r.code.into(),
+            reason: r.reason,
+        };
+    }
+    if !policy::allowed(e.role, kind) {
+        let r = FoldRefusal::role(e.role, kind);
+        return EventOutcome::Refused {
+            code: r.code.into(),
+            reason: r.reason,
+        };
+    }
+    if kind == ChangeKind::Verify && view.rectified_by == Some(e.by) {
+        let r = FoldRefusal::self_verify();
+        return EventOutcome::Refused {
+            code: r.code.into(),
+            reason: r.reason,
+        };
+    }
+    let base = e.base.clone().unwrap_or_else(|| view.base());
+    let next = match view.status.next(kind) {
+        Ok(next) => next,
+        Err(err) => {
+            if base.status != view.status {
+                // Someone else moved the issue on while this author was offline.
+                let by = setters.get("status").copied();
+                view.conflicts.push(Conflict {
+                    field: "status".into(),
+                    values: vec![view.status.code().into(), format!("{} ({})", kind.code(), base.status.code())],
+                    chosen: view.status.code().into(),
+                    events: by.into_iter().chain([e.id]).collect(),
+                });
+                return EventOutcome::Conflict {
+                    code: "concurrent_transition".into(),
+                    reason: format!(
+                        "{}: the issue had meanwhile become {} through another person's change",
+                        err,
+                        view.status.code()
+                    ),
+                };
+            }
+            return EventOutcome::Refused {
+                code: "illegal_transition".into(),
+                reason: err.to_string(),
+            };
+        }
+    };
+
+    let mut changes: Vec<FieldChange> = Vec::new();
+    let mut change = |field: &'static str, seen: String, current: String, new: String| {
+        if current != new {
+            changes.push(FieldChange {
+                field,
+                seen,
+                current,
+                new,
+            });
+        }
+    };
+    let dept = |d: Option<Department>| d.map(|d| d.code().to_string()).unwrap_or_else(|| "none".into());
+    let person = |id: Option<UserId>, name: &Option<String>| match (id, name) {
+        (Some(_), Some(n)) => n.clone(),
+        (Some(id), None) => id.to_string(),
+        _ => "none".into(),
+    };
+    change("status", base.status.code().into(), view.status.code().into(), next.code().into());
+
+    // Compute the new field values without touching the view yet.
+    let mut new_grade = view.grade;
+    let mut new_category = view.category;
+    let mut new_department = view.department;
+    let mut new_assignee = (view.assignee, view.assignee_name.clone());
+    let mut new_deadline = view.deadline;
+    match &e.body {
+        EventBody::Regrade { grade, category } => {
+            new_grade = grade.unwrap_or(new_grade);
+            new_category = category.unwrap_or(new_category);
+        }
+        EventBody::Assign {
+            department,
+            assignee,
+            assignee_name,
+            deadline,
+        } => {
+            new_department = Some(*department);
+            new_assignee = (Some(*assignee), Some(assignee_name.clone()));
+            new_deadline = Some(*deadline);
+        }
+        EventBody::MoveDeadline { deadline } => new_deadline = Some(*deadline),
+        EventBody::Reject {
+            department,
+            assignee,
+            assignee_name,
+            deadline,
+            ..
+        }
+        | EventBody::Reopen {
+            department,
+            assignee,
+            assignee_name,
+            deadline,
+            ..
+        } => {
+            new_department = department.or(new_department);
+            if assignee.is_some() {
+                new_assignee = (*assignee, assignee_name.clone());
+            }
+            new_deadline = deadline.or(new_deadline);
+        }
+        _ => {}
+    }
+    change("grade", base.grade.code().into(), view.grade.code().into(), new_grade.code().into());
+    change(
+        "category",
+        base.category.code().into(),
+        view.category.code().into(),
+        new_category.code().into(),
+    );
+    change("department", dept(base.department), dept(view.department), dept(new_department));
+    change(
+        "assignee",
+        person(base.assignee, &None),
+        person(view.assignee, &None),
+        person(new_assignee.0, &None),
+    );
+    change("deadline", fmt_time(&base.deadline), fmt_time(&view.deadline), fmt_time(&new_deadline));
+
+    // A field is contested when its current value was set by a change the author had not seen.
+    for c in &changes {
+        if c.seen != c.current {
+            let mut values = vec![c.current.clone(), c.new.clone()];
+            if c.field == "assignee" {
+                values = vec![
+                    view.assignee_name.clone().unwrap_or_else(|| c.current.clone()),
+                    new_assignee.1.clone().unwrap_or_else(|| c.new.clone()),
+                ];
+            }
+            let chosen = values[1].clone();
+            view.conflicts.push(Conflict {
+                field: c.field.into(),
+                values,
+                chosen,
+                events: setters.get(c.field).copied().into_iter().chain([e.id]).collect(),
+            });
+        }
+        setters.insert(c.field, e.id);
+    }
+
+    view.status = next;
+    view.grade = new_grade;
+    view.category = new_category;
+    view.department = new_department;
+    view.assignee = new_assignee.0;
+    view.assignee_name = new_assignee.1;
+    view.deadline = new_deadline;
+    match &e.body {
+        EventBody::Edit { title, description } => {
+            if let Some(t) = title {
+                view.title = t.clone();
+            }
+            if let Some(d) = description {
+                view.description = d.clone();
+            }
+        }
+        EventBody::Rectify { note, photos } => {
+            view.rectified_by = Some(e.by);
+            view.rectify_note = Some(note.clone());
+            view.after_photos.extend(photos.iter().cloned());
+        }
+        EventBody::Reject { .. } | EventBody::Reopen { .. } => {
+            view.rectified_by = None;
+        }
+        _ => {}
+    }
+    EventOutcome::Applied
+}

@@ -1,0 +1,261 @@
+//! The site plan: sites, zones, checkpoints, checklist templates, routes, departments, users.
+
+use crate::codes::{Department, Role, ZoneKind};
+use crate::deadline::DeadlinePolicy;
+use crate::ids::*;
+use crate::text::Code;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashSet};
+
+/// One property (项目).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Site {
+    pub id: SiteId,
+    pub code: Code,
+    pub name: String,
+    pub deadlines: DeadlinePolicy,
+}
+
+/// A functional area of a site (区域).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Zone {
+    pub id: ZoneId,
+    pub code: Code,
+    pub name: String,
+    pub kind: ZoneKind,
+}
+
+/// How often a checkpoint is to be patrolled (巡查频率).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Frequency {
+    Daily,
+    Weekly,
+    Monthly,
+}
+
+/// A physical spot with a printed QR code (巡查点位).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    pub id: CheckpointId,
+    pub zone: ZoneId,
+    /// The point code printed on the QR label.
+    pub code: Code,
+    pub name: String,
+    /// Floor-plan coordinates in metres, when known.
+    pub plan_xy: Option<(f64, f64)>,
+    pub template: TemplateId,
+    pub template_version: u32,
+    pub frequency: Frequency,
+}
+
+/// Item families from the domain brief.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemFamily {
+    Environment,
+    SafetyLighting,
+    Facility,
+}
+
+/// How an item is answered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ItemKind {
+    /// Pass / fail / not applicable.
+    PassFail,
+    /// A number with limits; outside the limits counts as a fail.
+    Reading {
+        min: Option<f64>,
+        max: Option<f64>,
+        unit: String,
+    },
+}
+
+/// One line of a checklist (检查项).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChecklistItem {
+    pub code: Code,
+    pub label: String,
+    pub family: ItemFamily,
+    #[serde(flatten)]
+    pub kind: ItemKind,
+}
+
+/// A versioned checklist template. A new version is a new value with the same id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChecklistTemplate {
+    pub id: TemplateId,
+    pub code: Code,
+    pub name: String,
+    pub version: u32,
+    pub items: Vec<ChecklistItem>,
+}
+
+/// An ordered walk over checkpoints (巡查路线).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Route {
+    pub id: RouteId,
+    pub code: Code,
+    pub name: String,
+    pub checkpoints: Vec<CheckpointId>,
+}
+
+/// A department that receives rectification orders.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DepartmentInfo {
+    pub code: Department,
+    pub name: String,
+}
+
+/// A user as the plan shows them to devices (no credentials).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserInfo {
+    pub id: UserId,
+    pub name: Code,
+    pub display_name: String,
+    pub role: Role,
+    pub department: Option<Department>,
+    pub active: bool,
+}
+
+/// Everything a device needs to patrol a site offline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SitePlan {
+    pub site: Site,
+    pub zones: Vec<Zone>,
+    pub checkpoints: Vec<Checkpoint>,
+    /// Every version of every template still referenced or current.
+    pub templates: Vec<ChecklistTemplate>,
+    pub routes: Vec<Route>,
+    pub departments: Vec<DepartmentInfo>,
+    pub users: Vec<UserInfo>,
+}
+
+/// A plan that contradicts itself.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PlanError {
+    #[error("duplicate {what} code `{code}`")]
+    DuplicateCode { what: &'static str, code: String },
+    #[error("checkpoint `{checkpoint}` refers to an unknown {what}")]
+    DanglingCheckpoint {
+        checkpoint: String,
+        what: &'static str,
+    },
+    #[error("route `{route}` refers to an unknown checkpoint")]
+    UnknownCheckpointInRoute { route: String },
+    #[error("route `{route}` visits checkpoint `{checkpoint}` twice")]
+    RepeatedCheckpoint { route: String, checkpoint: String },
+    #[error("checklist item `{item}`: minimum {min} is above maximum {max}")]
+    BadLimits { item: String, min: f64, max: f64 },
+}
+
+impl SitePlan {
+    /// Checks codes are unique and every reference resolves.
+    pub fn validate(&self) -> Result<(), PlanError> {
+        fn unique<'a>(
+            what: &'static str,
+            codes: impl Iterator<Item = &'a Code>,
+        ) -> Result<(), PlanError> {
+            let mut seen = HashSet::new();
+            for c in codes {
+                if !seen.insert(c) {
+                    return Err(PlanError::DuplicateCode {
+                        what,
+                        code: c.to_string(),
+                    });
+                }
+            }
+            Ok(())
+        }
+        unique("zone", self.zones.iter().map(|z| &z.code))?;
+        unique("checkpoint", self.checkpoints.iter().map(|c| &c.code))?;
+        unique("route", self.routes.iter().map(|r| &r.code))?;
+        unique("user", self.users.iter().map(|u| &u.name))?;
+        for cp in &self.checkpoints {
+            if !self.zones.iter().any(|z| z.id == cp.zone) {
+                return Err(PlanError::DanglingCheckpoint {
+                    checkpoint: cp.code.to_string(),
+                    what: "zone",
+                });
+            }
+            if self.template(cp.template, cp.template_version).is_none() {
+                return Err(PlanError::DanglingCheckpoint {
+                    checkpoint: cp.code.to_string(),
+                    what: "checklist template version",
+                });
+            }
+        }
+        for t in &self.templates {
+            for item in &t.items {
+                if let ItemKind::Reading {
+                    min: Some(min),
+                    max: Some(max),
+                    ..
+                } = item.kind
+                    && min > max
+                {
+                    return Err(PlanError::BadLimits {
+                        item: item.code.to_string(),
+                        min,
+                        max,
+                    });
+                }
+            }
+        }
+        for r in &self.routes {
+            let mut seen = HashSet::new();
+            for id in &r.checkpoints {
+                let Some(cp) = self.checkpoint(*id) else {
+                    return Err(PlanError::UnknownCheckpointInRoute {
+                        route: r.code.to_string(),
+                    });
+                };
+                if !seen.insert(id) {
+                    return Err(PlanError::RepeatedCheckpoint {
+                        route: r.code.to_string(),
+                        checkpoint: cp.code.to_string(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn checkpoint(&self, id: CheckpointId) -> Option<&Checkpoint> {
+        self.checkpoints.iter().find(|c| c.id == id)
+    }
+    pub fn checkpoint_by_code(&self, code: &str) -> Option<&Checkpoint> {
+        self.checkpoints.iter().find(|c| c.code.as_str() == code)
+    }
+    pub fn zone(&self, id: ZoneId) -> Option<&Zone> {
+        self.zones.iter().find(|z| z.id == id)
+    }
+    pub fn route_by_code(&self, code: &str) -> Option<&Route> {
+        self.routes.iter().find(|r| r.code.as_str() == code)
+    }
+    pub fn template(&self, id: TemplateId, version: u32) -> Option<&ChecklistTemplate> {
+        self.templates
+            .iter()
+            .find(|t| t.id == id && t.version == version)
+    }
+    pub fn user(&self, id: UserId) -> Option<&UserInfo> {
+        self.users.iter().find(|u| u.id == id)
+    }
+    pub fn user_by_name(&self, name: &str) -> Option<&UserInfo> {
+        self.users.iter().find(|u| u.name.as_str() == name)
+    }
+    /// Latest version per template id.
+    pub fn latest_templates(&self) -> BTreeMap<TemplateId, &ChecklistTemplate> {
+        let mut out: BTreeMap<TemplateId, &ChecklistTemplate> = BTreeMap::new();
+        for t in &self.templates {
+            match out.get(&t.id) {
+                Some(have) if have.version >= t.version => {}
+                _ => {
+                    out.insert(t.id, t);
+                }
+            }
+        }
+        out
+    }
+}

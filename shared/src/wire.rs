@@ -1,0 +1,213 @@
+//! Wire types between devices and the sync server (versioned).
+//!
+//! The sync endpoint speaks postcard (compact binary serde) so that Automerge's
+//! own bytes are not inflated; the rest of the API speaks JSON.
+
+use crate::codes::{Category, Department, Grade, Role, Status};
+use crate::ids::*;
+use crate::issue::{Conflict, EventOutcome};
+use crate::plan::{Site, UserInfo};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Version of the sync protocol. A server refuses other versions with `426 client_outdated`.
+pub const PROTOCOL_VERSION: u16 = 1;
+/// Header carrying [`PROTOCOL_VERSION`] on every sync request.
+pub const PROTOCOL_HEADER: &str = "x-patrol-protocol";
+/// Content type of postcard bodies.
+pub const POSTCARD: &str = "application/x-postcard";
+
+/// Which schema a document follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocKind {
+    Issue,
+    Patrol,
+    Plan,
+}
+
+impl DocKind {
+    pub const fn code(self) -> &'static str {
+        match self {
+            DocKind::Issue => "issue",
+            DocKind::Patrol => "patrol",
+            DocKind::Plan => "plan",
+        }
+    }
+    pub fn parse(s: &str) -> Option<DocKind> {
+        match s {
+            "issue" => Some(DocKind::Issue),
+            "patrol" => Some(DocKind::Patrol),
+            "plan" => Some(DocKind::Plan),
+            _ => None,
+        }
+    }
+}
+
+/// One document's Automerge sync message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocMessage {
+    pub doc: DocId,
+    pub kind: DocKind,
+    pub msg: Vec<u8>,
+}
+
+/// One sync round from a device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncRequest {
+    pub protocol: u16,
+    /// The server's change counter up to which this device has received everything.
+    pub cursor: u64,
+    pub docs: Vec<DocMessage>,
+}
+
+/// A document the server refused outright; nothing of it was stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocRefusal {
+    pub doc: DocId,
+    /// Stable code, e.g. `forged_actor`, `forged_user`, `forbidden_site`, `malformed`.
+    pub code: String,
+    pub message: String,
+    /// HTTP-like status for this document alone (403 or 400).
+    pub status: u16,
+}
+
+/// When the server first received an event or checkpoint result (milliseconds since the epoch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub entry: uuid::Uuid,
+    pub received_at_ms: i64,
+}
+
+/// The server's answer to one round.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncResponse {
+    pub protocol: u16,
+    /// New cursor: the device has now been offered every change up to here.
+    pub cursor: u64,
+    /// More changed documents are waiting beyond this response.
+    pub more: bool,
+    pub docs: Vec<DocMessage>,
+    pub refused: Vec<DocRefusal>,
+    pub receipts: Vec<Receipt>,
+}
+
+/// `POST /api/v1/login`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoginRequest {
+    pub user: String,
+    pub password: String,
+    /// The device's Automerge actor id, hex; the token is bound to it.
+    pub actor: String,
+    pub device_name: String,
+}
+
+/// The answer to a successful login.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoginResponse {
+    pub token: String,
+    pub device: DeviceId,
+    pub user: UserInfo,
+    pub site: Site,
+}
+
+/// Every API error body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiError {
+    pub code: String,
+    pub message: String,
+}
+
+/// One row of the issue tracker (server API, device lists, `inspect issue list --json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IssueSummary {
+    pub id: IssueId,
+    pub site: SiteId,
+    pub zone: Option<ZoneId>,
+    pub status: Status,
+    pub grade: Grade,
+    pub category: Category,
+    pub title: String,
+    /// Point code of the checkpoint.
+    pub checkpoint: Option<String>,
+    pub department: Option<Department>,
+    /// User name of the assignee.
+    pub assignee: Option<String>,
+    pub deadline: Option<DateTime<Utc>>,
+    pub overdue: bool,
+    pub raised_by: String,
+    pub raised_at: DateTime<Utc>,
+    pub conflicts: Vec<Conflict>,
+    /// Events kept in the history but not applied, with the reason.
+    pub refused: Vec<RefusedEvent>,
+}
+
+/// An event that the fold did not apply.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefusedEvent {
+    pub event: EventId,
+    pub kind: String,
+    pub by: String,
+    pub role: Role,
+    #[serde(flatten)]
+    pub outcome: EventOutcome,
+}
+
+/// One line of an issue's timeline as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineItem {
+    pub event: EventId,
+    pub kind: String,
+    pub by: String,
+    pub role: Role,
+    pub device_time: DateTime<Utc>,
+    pub server_time: Option<DateTime<Utc>>,
+    #[serde(flatten)]
+    pub outcome: EventOutcome,
+    /// The event's own fields (note, deadline, photos…).
+    pub body: serde_json::Value,
+}
+
+/// `GET /api/v1/issues/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IssueDetail {
+    #[serde(flatten)]
+    pub summary: IssueSummary,
+    pub description: String,
+    pub photos: Vec<String>,
+    pub after_photos: Vec<String>,
+    pub timeline: Vec<TimelineItem>,
+}
+
+impl IssueSummary {
+    /// The tracker row for a folded issue.
+    pub fn from_view(v: &crate::issue::IssueView, now: DateTime<Utc>) -> Self {
+        IssueSummary {
+            id: v.id,
+            site: v.site,
+            zone: v.zone,
+            status: v.status,
+            grade: v.grade,
+            category: v.category,
+            title: v.title.clone(),
+            checkpoint: v.checkpoint_code.as_ref().map(|c| c.to_string()),
+            department: v.department,
+            assignee: v.assignee_name.clone(),
+            deadline: v.deadline,
+            overdue: v.is_overdue(now),
+            raised_by: v.raised_by_name.clone(),
+            raised_at: v.raised_at,
+            conflicts: v.conflicts.clone(),
+            refused: v
+                .not_applied()
+                .map(|t| RefusedEvent {
+                    event: t.event.id,
+                    kind: t.event.body.kind().code().into(),
+                    by: t.event.by_name.clone(),
+                    role: t.event.role,
+                    outcome: t.outcome.clone(),
+                })
+                .collect(),
+        }
+    }
+}

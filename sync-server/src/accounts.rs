@@ -1,0 +1,255 @@
+//! Sites, users, passwords (argon2), device tokens, and the plan document that
+//! tells devices who and what a site has.
+
+use crate::error::StoreError;
+use crate::store::{DeviceRecord, Txn, UserRecord};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use automerge::AutoCommit;
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use shared::codes::{Department, Role};
+use shared::doc;
+use shared::ids::*;
+use shared::plan::{DepartmentInfo, Site, SitePlan, UserInfo};
+use shared::text::Code;
+use shared::wire::DocKind;
+
+/// Why an account operation failed, in words for the admin.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("there is no site `{0}`")]
+    UnknownSite(String),
+    #[error("there is no user `{0}`")]
+    UnknownUser(String),
+    #[error("a site with code `{0}` already exists")]
+    SiteExists(String),
+    #[error("a user named `{0}` already exists")]
+    UserExists(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub fn hash_password(password: &str) -> String {
+    let salt_bytes: [u8; 16] = rand::random();
+    let salt = SaltString::encode_b64(&salt_bytes).expect("16 bytes make a salt");
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 hashes")
+        .to_string()
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        .unwrap_or(false)
+}
+
+/// SHA-256 of a bearer token; only the hash is stored.
+pub fn token_hash(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// A fresh random token (256 bits, hex).
+pub fn new_token() -> String {
+    let bytes: [u8; 32] = rand::random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn user_info(u: &UserRecord) -> UserInfo {
+    UserInfo {
+        id: u.id,
+        name: Code::parse("user name", &u.name).unwrap_or_else(|_| Code::parse("user name", "unknown").expect("code")),
+        display_name: u.display_name.clone(),
+        role: u.role,
+        department: u.department,
+        active: u.active,
+    }
+}
+
+/// The site's plan document, or an empty plan for a new site.
+pub fn load_plan(txn: &mut dyn Txn, site: &Site) -> Result<(Option<AutoCommit>, SitePlan), AccountError> {
+    match txn.doc(site.id.into())? {
+        Some(stored) => {
+            let d = AutoCommit::load(&stored.bytes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let plan = doc::plan(&d).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            Ok((Some(d), plan))
+        }
+        None => Ok((
+            None,
+            SitePlan {
+                site: site.clone(),
+                zones: Vec::new(),
+                checkpoints: Vec::new(),
+                templates: Vec::new(),
+                routes: Vec::new(),
+                departments: Department::ALL
+                    .iter()
+                    .map(|d| DepartmentInfo {
+                        code: *d,
+                        name: d.label_zh().into(),
+                    })
+                    .collect(),
+                users: Vec::new(),
+            },
+        )),
+    }
+}
+
+/// Writes a plan (validated) into the site's plan document, with the current users.
+pub fn store_plan(txn: &mut dyn Txn, mut plan: SitePlan, now: DateTime<Utc>) -> Result<(), AccountError> {
+    plan.users = txn.users_of_site(plan.site.id)?.iter().map(user_info).collect();
+    plan.validate().map_err(|e| AccountError::Invalid(e.to_string()))?;
+    let actor = doc::actor(txn.server_actor()?);
+    let (existing, _) = load_plan(txn, &plan.site)?;
+    let mut d = match existing {
+        Some(d) => {
+            let mut d = d.with_actor(actor);
+            doc::write_plan(&mut d, &plan).map_err(|e| AccountError::Invalid(e.to_string()))?;
+            d
+        }
+        None => doc::new_plan(actor, &plan).map_err(|e| AccountError::Invalid(e.to_string()))?,
+    };
+    crate::sync::save(txn, plan.site.id.into(), DocKind::Plan, &mut d, now)?;
+    Ok(())
+}
+
+fn refresh_plan_users(txn: &mut dyn Txn, site: SiteId, now: DateTime<Utc>) -> Result<(), AccountError> {
+    let site = txn.site(site)?.ok_or_else(|| AccountError::UnknownSite(site.to_string()))?;
+    let (_, plan) = load_plan(txn, &site)?;
+    store_plan(txn, plan, now)
+}
+
+pub fn add_site(txn: &mut dyn Txn, code: &str, name: &str, now: DateTime<Utc>) -> Result<Site, AccountError> {
+    let code = Code::parse("site code", code).map_err(|e| AccountError::Invalid(e.to_string()))?;
+    if txn.site_by_code(code.as_str())?.is_some() {
+        return Err(AccountError::SiteExists(code.to_string()));
+    }
+    let site = Site {
+        id: SiteId::new(),
+        code,
+        name: shared::text::required("site name", name, shared::text::NAME_MAX).map_err(|e| AccountError::Invalid(e.to_string()))?,
+        deadlines: Default::default(),
+    };
+    txn.insert_site(&site)?;
+    let (_, plan) = load_plan(txn, &site)?;
+    store_plan(txn, plan, now)?;
+    Ok(site)
+}
+
+pub struct NewUser<'a> {
+    pub name: &'a str,
+    pub display_name: Option<&'a str>,
+    pub role: Role,
+    pub site: &'a str,
+    pub password: &'a str,
+    pub department: Option<Department>,
+}
+
+pub fn add_user(txn: &mut dyn Txn, u: NewUser<'_>, now: DateTime<Utc>) -> Result<UserRecord, AccountError> {
+    let name = Code::parse("user name", u.name).map_err(|e| AccountError::Invalid(e.to_string()))?;
+    if u.password.chars().count() < 8 {
+        return Err(AccountError::Invalid("a password needs at least 8 characters".into()));
+    }
+    if txn.user_by_name(name.as_str())?.is_some() {
+        return Err(AccountError::UserExists(name.to_string()));
+    }
+    let site = txn.site_by_code(u.site)?.ok_or_else(|| AccountError::UnknownSite(u.site.into()))?;
+    if u.role == Role::FieldStaff && u.department.is_none() {
+        return Err(AccountError::Invalid("field staff need a --department".into()));
+    }
+    let rec = UserRecord {
+        id: UserId::new(),
+        site: site.id,
+        name: name.to_string(),
+        display_name: u.display_name.unwrap_or(name.as_str()).to_string(),
+        role: u.role,
+        department: u.department,
+        password_hash: hash_password(u.password),
+        active: true,
+    };
+    txn.upsert_user(&rec)?;
+    refresh_plan_users(txn, site.id, now)?;
+    Ok(rec)
+}
+
+/// Disables a user and revokes all their tokens.
+pub fn disable_user(txn: &mut dyn Txn, name: &str, now: DateTime<Utc>) -> Result<usize, AccountError> {
+    let mut u = txn.user_by_name(name)?.ok_or_else(|| AccountError::UnknownUser(name.into()))?;
+    u.active = false;
+    txn.upsert_user(&u)?;
+    let revoked = txn.revoke_user_devices(u.id)?;
+    refresh_plan_users(txn, u.site, now)?;
+    Ok(revoked)
+}
+
+/// Sets a new password; existing tokens stay valid unless revoked.
+pub fn set_password(txn: &mut dyn Txn, name: &str, password: &str) -> Result<(), AccountError> {
+    if password.chars().count() < 8 {
+        return Err(AccountError::Invalid("a password needs at least 8 characters".into()));
+    }
+    let mut u = txn.user_by_name(name)?.ok_or_else(|| AccountError::UnknownUser(name.into()))?;
+    u.password_hash = hash_password(password);
+    txn.upsert_user(&u)?;
+    Ok(())
+}
+
+/// Revokes every token of a user (a lost device).
+pub fn revoke_tokens(txn: &mut dyn Txn, name: &str) -> Result<usize, AccountError> {
+    let u = txn.user_by_name(name)?.ok_or_else(|| AccountError::UnknownUser(name.into()))?;
+    Ok(txn.revoke_user_devices(u.id)?)
+}
+
+/// Checks a password and issues a token bound to `actor`.
+pub fn login(
+    txn: &mut dyn Txn,
+    name: &str,
+    password: &str,
+    actor: [u8; 16],
+    device_name: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<(String, DeviceRecord, UserRecord, Site)>, StoreError> {
+    let Some(user) = txn.user_by_name(name.trim())? else {
+        // Spend the same time as a real check, so names cannot be probed by timing.
+        static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        verify_password(password, DUMMY.get_or_init(|| hash_password("not a real password")));
+        return Ok(None);
+    };
+    if !user.active || !verify_password(password, &user.password_hash) {
+        return Ok(None);
+    }
+    let site = txn
+        .site(user.site)?
+        .ok_or_else(|| StoreError::Corrupt(format!("user {} has no site", user.name)))?;
+    let token = new_token();
+    let device = DeviceRecord {
+        id: DeviceId::new(),
+        user: user.id,
+        actor,
+        token_hash: token_hash(&token),
+        name: device_name.chars().take(100).collect(),
+        created_at: now,
+        revoked: false,
+    };
+    txn.insert_device(&device)?;
+    Ok(Some((token, device, user, site)))
+}
+
+/// The device and user behind a bearer token, if it is live.
+pub fn authenticate(txn: &mut dyn Txn, token: &str) -> Result<Option<(DeviceRecord, UserRecord)>, StoreError> {
+    let Some(device) = txn.device_by_token(&token_hash(token))? else {
+        return Ok(None);
+    };
+    if device.revoked {
+        return Ok(None);
+    }
+    let Some(user) = txn.user(device.user)? else {
+        return Ok(None);
+    };
+    if !user.active {
+        return Ok(None);
+    }
+    Ok(Some((device, user)))
+}

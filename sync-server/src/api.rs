@@ -1,0 +1,293 @@
+//! The HTTP API: login, the sync endpoint, and the issue tracker's read API.
+
+use crate::accounts;
+use crate::error::{ApiError, StoreError};
+use crate::store::{IssueQuery, Store};
+use crate::validate::Sender;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use shared::ids::*;
+use shared::wire::*;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// Largest sync request body accepted.
+pub const MAX_SYNC_BODY: usize = 32 * 1024 * 1024;
+
+/// Shared state of all handlers.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+}
+
+/// Runs blocking store work off the async runtime.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| {
+        tracing::error!(error = %e, "blocking task failed");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the server could not complete the request; try again")
+    })?
+}
+
+/// The authenticated device behind a bearer token.
+pub struct Auth(pub Sender);
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(|t| t.trim().to_string())
+            .ok_or_else(ApiError::unauthorized)?;
+        let store = state.store.clone();
+        blocking(move || {
+            let mut txn = store.begin()?;
+            let (device, user) = accounts::authenticate(&mut *txn, &token)?.ok_or_else(ApiError::unauthorized)?;
+            Ok(Auth(Sender {
+                device: device.id,
+                user: user.id,
+                user_name: user.name,
+                role: user.role,
+                actor: device.actor,
+                sites: vec![user.site],
+            }))
+        })
+        .await
+    }
+}
+
+/// The router, without a listener (tests call it directly).
+pub fn app(store: Arc<dyn Store>) -> Router {
+    Router::new()
+        .route("/api/v1/health", get(health))
+        .route("/api/v1/login", post(login))
+        .route("/api/v1/sync", post(sync).layer(DefaultBodyLimit::max(MAX_SYNC_BODY)))
+        .route("/api/v1/issues", get(list_issues))
+        .route("/api/v1/issues/{id}", get(get_issue))
+        .fallback(|| async { ApiError::not_found("endpoint") })
+        .with_state(AppState { store })
+}
+
+async fn health() -> Json<serde_json::Value> {
+    Json(serde_json::json!({"status": "ok", "protocol": PROTOCOL_VERSION}))
+}
+
+fn parse_actor(hex: &str) -> Option<[u8; 16]> {
+    let hex = hex.trim();
+    if hex.len() != 32 {
+        return None;
+    }
+    let mut out = [0u8; 16];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+#[tracing::instrument(skip_all)]
+async fn login(State(state): State<AppState>, body: Result<Json<LoginRequest>, axum::extract::rejection::JsonRejection>) -> Result<Json<LoginResponse>, ApiError> {
+    let Json(req) = body.map_err(|e| ApiError::bad_request("malformed", format!("the login request is not valid JSON: {}", e.body_text())))?;
+    let actor = parse_actor(&req.actor).ok_or_else(|| ApiError::bad_request("malformed", "actor must be 32 hex characters"))?;
+    let store = state.store.clone();
+    blocking(move || {
+        let mut txn = store.begin()?;
+        let Some((token, device, user, site)) = accounts::login(&mut *txn, &req.user, &req.password, actor, &req.device_name, Utc::now())? else {
+            return Err(ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "user name or password is wrong, or the account is disabled"));
+        };
+        txn.commit()?;
+        Ok(Json(LoginResponse {
+            token,
+            device: device.id,
+            user: accounts::user_info(&user),
+            site,
+        }))
+    })
+    .await
+}
+
+#[tracing::instrument(skip_all, fields(user = %auth.0.user_name))]
+async fn sync(State(state): State<AppState>, auth: Auth, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
+    let version = headers.get(PROTOCOL_HEADER).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u16>().ok());
+    if version != Some(PROTOCOL_VERSION) {
+        return Err(ApiError::new(
+            StatusCode::UPGRADE_REQUIRED,
+            "client_outdated",
+            format!(
+                "this app speaks sync protocol {}, the server speaks {PROTOCOL_VERSION}; update the app",
+                version.map(|v| v.to_string()).unwrap_or_else(|| "(none)".into())
+            ),
+        ));
+    }
+    let body = body.map_err(|e| ApiError::new(e.status(), "bad_body", format!("the sync request body was refused: {}", e.body_text())))?;
+    let req: SyncRequest = postcard::from_bytes(&body).map_err(|e| ApiError::bad_request("malformed", format!("the sync request does not decode: {e}")))?;
+    if req.protocol != PROTOCOL_VERSION {
+        return Err(ApiError::new(StatusCode::UPGRADE_REQUIRED, "client_outdated", "update the app: its sync protocol is not supported"));
+    }
+    let store = state.store.clone();
+    let sender = auth.0;
+    let resp = blocking(move || {
+        let mut txn = store.begin()?;
+        let resp = crate::sync::round(&mut *txn, &sender, req, Utc::now())?;
+        txn.commit()?;
+        Ok(resp)
+    })
+    .await?;
+    let bytes = postcard::to_allocvec(&resp).map_err(|e| ApiError::from(StoreError::Corrupt(e.to_string())))?;
+    Ok(([(header::CONTENT_TYPE, POSTCARD)], bytes).into_response())
+}
+
+/// Query string of `GET /api/v1/issues`.
+#[derive(Debug, Deserialize, Default)]
+pub struct IssueParams {
+    pub site: Option<String>,
+    pub zone: Option<String>,
+    pub status: Option<String>,
+    pub grade: Option<String>,
+    pub category: Option<String>,
+    pub assignee: Option<String>,
+    pub overdue: Option<bool>,
+    pub limit: Option<usize>,
+}
+
+fn parse_param<T: std::str::FromStr>(name: &str, v: &Option<String>) -> Result<Option<T>, ApiError>
+where
+    T::Err: std::fmt::Display,
+{
+    match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => s.parse().map(Some).map_err(|e| ApiError::bad_request("bad_filter", format!("{name}: {e}"))),
+    }
+}
+
+async fn list_issues(State(state): State<AppState>, Auth(sender): Auth, params: Result<Query<IssueParams>, axum::extract::rejection::QueryRejection>) -> Result<Json<Vec<IssueSummary>>, ApiError> {
+    let Query(p) = params.map_err(|e| ApiError::bad_request("bad_filter", e.body_text()))?;
+    let store = state.store.clone();
+    blocking(move || {
+        let mut txn = store.begin()?;
+        let sites = match p.site.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(code) => {
+                let site = txn.site_by_code(code)?.ok_or_else(|| ApiError::not_found("site"))?;
+                if !sender.sites.contains(&site.id) {
+                    return Err(ApiError::forbidden("you do not work on this site"));
+                }
+                vec![site.id]
+            }
+            None => sender.sites.clone(),
+        };
+        let q = IssueQuery {
+            sites,
+            zone: parse_param::<ZoneId>("zone", &p.zone)?,
+            status: parse_param("status", &p.status)?,
+            grade: parse_param("grade", &p.grade)?,
+            category: parse_param("category", &p.category)?,
+            assignee: p.assignee.clone().filter(|s| !s.trim().is_empty()),
+            overdue_at: p.overdue.filter(|o| *o).map(|_| Utc::now()),
+            limit: p.limit.unwrap_or(0),
+        };
+        Ok(Json(txn.list_issues(&q)?))
+    })
+    .await
+}
+
+async fn get_issue(State(state): State<AppState>, Auth(sender): Auth, Path(id): Path<String>) -> Result<Json<IssueDetail>, ApiError> {
+    let id: IssueId = id.parse().map_err(|e: IdParseError| ApiError::bad_request("bad_id", e.to_string()))?;
+    let store = state.store.clone();
+    blocking(move || {
+        let mut txn = store.begin()?;
+        let view = txn.issue_view(id)?.ok_or_else(|| ApiError::not_found("issue"))?;
+        if !sender.sites.contains(&view.site) {
+            // Same answer as a missing issue: ids of other sites are not confirmed.
+            return Err(ApiError::not_found("issue"));
+        }
+        let receipts: std::collections::HashMap<uuid::Uuid, i64> =
+            txn.receipts_of(id.into())?.into_iter().map(|r| (r.entry, r.received_at_ms)).collect();
+        Ok(Json(detail(&view, &receipts, Utc::now())))
+    })
+    .await
+}
+
+/// The API's view of one issue, with server receipt times on its timeline.
+pub fn detail(view: &shared::issue::IssueView, receipts: &std::collections::HashMap<uuid::Uuid, i64>, now: DateTime<Utc>) -> IssueDetail {
+    IssueDetail {
+        summary: IssueSummary::from_view(view, now),
+        description: view.description.clone(),
+        photos: view.photos.iter().map(|p| p.as_str().to_string()).collect(),
+        after_photos: view.after_photos.iter().map(|p| p.as_str().to_string()).collect(),
+        timeline: view
+            .timeline
+            .iter()
+            .map(|t| {
+                let mut body = serde_json::to_value(&t.event.body).unwrap_or_default();
+                if let Some(obj) = body.as_object_mut() {
+                    obj.remove("kind");
+                }
+                TimelineItem {
+                    event: t.event.id,
+                    kind: t.event.body.kind().code().into(),
+                    by: t.event.by_name.clone(),
+                    role: t.event.role,
+                    device_time: t.event.at,
+                    server_time: receipts.get(t.event.id.as_uuid()).and_then(|ms| DateTime::from_timestamp_millis(*ms)),
+                    outcome: t.outcome.clone(),
+                    body,
+                }
+            })
+            .collect(),
+    }
+}
+
+/// How to serve.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub listen: SocketAddr,
+    pub tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
+}
+
+/// Binds, prints `listening on URL` once ready, and serves until `shutdown` resolves.
+pub async fn serve(store: Arc<dyn Store>, opts: ServeOptions, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let router = app(store).layer(tower_http::trace::TraceLayer::new_for_http());
+    let listener = std::net::TcpListener::bind(opts.listen).with_context(|| format!("cannot listen on {}", opts.listen))?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    match opts.tls {
+        None => {
+            println!("listening on http://{addr}");
+            use std::io::Write;
+            std::io::stdout().flush().ok();
+            let listener = tokio::net::TcpListener::from_std(listener)?;
+            axum::serve(listener, router).with_graceful_shutdown(shutdown).await?;
+        }
+        Some((cert, key)) => {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
+                .await
+                .with_context(|| format!("cannot load TLS certificate {} / key {}", cert.display(), key.display()))?;
+            println!("listening on https://{addr}");
+            use std::io::Write;
+            std::io::stdout().flush().ok();
+            let handle = axum_server::Handle::new();
+            let h = handle.clone();
+            tokio::spawn(async move {
+                shutdown.await;
+                h.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
+            });
+            axum_server::from_tcp_rustls(listener, config)
+                .handle(handle)
+                .serve(router.into_make_service())
+                .await?;
+        }
+    }
+    Ok(())
+}

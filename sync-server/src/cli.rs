@@ -1,0 +1,248 @@
+//! The `sync-server` command line: serve, seed demo data, administer sites, users and tokens.
+
+use crate::accounts::{self, NewUser};
+use crate::api::ServeOptions;
+use crate::sqlite::SqliteStore;
+use crate::store::Store;
+use anyhow::{Context, bail};
+use chrono::Utc;
+use clap::{Parser, Subcommand};
+use shared::codes::{Department, Role};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser, Debug)]
+#[command(name = "sync-server", version, about = "Patrol-inspection sync server and issue tracker (巡查同步服务)")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct DataDir {
+    /// Directory of the embedded SQLite database.
+    #[arg(long, env = "SYNC_SERVER_DATA_DIR", default_value = "server-data")]
+    pub data_dir: PathBuf,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve devices and the API.
+    Serve {
+        #[command(flatten)]
+        dir: DataDir,
+        /// Address to listen on; port 0 picks a free port.
+        #[arg(long, env = "SYNC_SERVER_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// PEM certificate chain; with --tls-key, serve HTTPS.
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// PEM private key.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+    },
+    /// Fill an empty data directory with the demo site `DEMO`.
+    DemoSeed {
+        #[command(flatten)]
+        dir: DataDir,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Manage sites.
+    #[command(subcommand)]
+    Site(SiteCmd),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Manage device tokens.
+    #[command(subcommand)]
+    Token(TokenCmd),
+    /// Write a consistent copy of the database while the server runs.
+    Backup {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        to: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SiteCmd {
+    Add {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCmd {
+    Add {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        role: Role,
+        #[arg(long)]
+        site: String,
+        #[arg(long, env = "SYNC_SERVER_PASSWORD")]
+        password: String,
+        #[arg(long)]
+        department: Option<Department>,
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+    /// Disable a user and revoke their tokens.
+    Disable {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        name: String,
+    },
+    /// Set a new password.
+    Password {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        name: String,
+        #[arg(long, env = "SYNC_SERVER_PASSWORD")]
+        password: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCmd {
+    /// Revoke every token of a user (lost device).
+    Revoke {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        user: String,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sync-server: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn open(dir: &DataDir) -> anyhow::Result<SqliteStore> {
+    SqliteStore::open(&dir.data_dir).with_context(|| format!("cannot open the database in {}", dir.data_dir.display()))
+}
+
+fn with_txn<T>(dir: &DataDir, f: impl FnOnce(&mut dyn crate::store::Txn) -> Result<T, accounts::AccountError>) -> anyhow::Result<T> {
+    let store = open(dir)?;
+    let mut txn = store.begin()?;
+    let out = f(&mut *txn)?;
+    txn.commit()?;
+    Ok(out)
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let now = Utc::now();
+    match cli.command {
+        Command::Serve { dir, listen, tls_cert, tls_key } => {
+            tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SYNC_SERVER_LOG").unwrap_or_else(|_| "warn".into()))
+                .with_writer(std::io::stderr)
+                .init();
+            let store: Arc<dyn Store> = Arc::new(open(&dir)?);
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            runtime.block_on(crate::api::serve(
+                store,
+                ServeOptions {
+                    listen,
+                    tls: tls_cert.zip(tls_key),
+                },
+                shutdown_signal(),
+            ))?;
+        }
+        Command::DemoSeed { dir, json } => {
+            let summary = with_txn(&dir, |txn| crate::seed::seed(txn, now))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&summary)?);
+            } else {
+                println!("demo site {} {} created in {}", summary.site, summary.site_name, dir.data_dir.display());
+                println!("users (name / role / password):");
+                for u in &summary.users {
+                    println!("  {:<11} {:<12} {}", u.name, u.role.code(), u.password);
+                }
+                for r in &summary.routes {
+                    println!("route {} {}: {} checkpoints", r.code, r.name, r.checkpoints.len());
+                }
+            }
+        }
+        Command::Site(SiteCmd::Add { dir, code, name }) => {
+            let site = with_txn(&dir, |txn| accounts::add_site(txn, &code, &name, now))?;
+            println!("site {} {} added ({})", site.code, site.name, site.id);
+        }
+        Command::User(UserCmd::Add { dir, name, role, site, password, department, display_name }) => {
+            let u = with_txn(&dir, |txn| {
+                accounts::add_user(
+                    txn,
+                    NewUser {
+                        name: &name,
+                        display_name: display_name.as_deref(),
+                        role,
+                        site: &site,
+                        password: &password,
+                        department,
+                    },
+                    now,
+                )
+            })?;
+            println!("user {} ({}) added to site {site}", u.name, u.role.code());
+        }
+        Command::User(UserCmd::Disable { dir, name }) => {
+            let revoked = with_txn(&dir, |txn| accounts::disable_user(txn, &name, now))?;
+            println!("user {name} disabled; {revoked} device token(s) revoked");
+        }
+        Command::User(UserCmd::Password { dir, name, password }) => {
+            with_txn(&dir, |txn| accounts::set_password(txn, &name, &password))?;
+            println!("password of {name} changed");
+        }
+        Command::Token(TokenCmd::Revoke { dir, user }) => {
+            let n = with_txn(&dir, |txn| accounts::revoke_tokens(txn, &user))?;
+            println!("{n} token(s) of {user} revoked");
+        }
+        Command::Backup { dir, to } => {
+            if !dir.data_dir.join("server.sqlite3").exists() {
+                bail!("there is no database in {}", dir.data_dir.display());
+            }
+            open(&dir)?.backup_to(&to)?;
+            println!("backup written to {}", to.display());
+        }
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

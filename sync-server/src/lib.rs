@@ -1,0 +1,18 @@
+//! The sync server: authenticates devices, reconciles their Automerge documents
+//! with the central copies (checking every change against the sender's identity
+//! and role), keeps the issue tracker's projections, and serves the API.
+//!
+//! Handlers only extract, call and map: the merge and validation logic lives in
+//! [`sync`] and [`validate`], storage behind the [`store::Store`] trait.
+
+pub mod accounts;
+pub mod api;
+pub mod cli;
+pub mod error;
+pub mod seed;
+pub mod sqlite;
+pub mod store;
+pub mod sync;
+pub mod validate;
+
+pub use api::{app, serve, ServeOptions};

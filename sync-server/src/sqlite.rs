@@ -1,0 +1,551 @@
+//! The embedded SQLite store (default, zero configuration): one file in the data directory.
+
+use crate::error::StoreError;
+use crate::store::*;
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+use shared::codes::Role;
+use shared::ids::*;
+use shared::issue::IssueView;
+use shared::patrol::PatrolRunView;
+use shared::plan::Site;
+use shared::wire::{DocKind, IssueSummary, Receipt};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+/// Migrations, append-only; `user_version` counts how many ran.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE sites (id BLOB PRIMARY KEY, code TEXT NOT NULL UNIQUE, json TEXT NOT NULL);
+CREATE TABLE users (
+    id BLOB PRIMARY KEY,
+    site BLOB NOT NULL REFERENCES sites(id),
+    name TEXT NOT NULL UNIQUE,
+    display_name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    department TEXT,
+    password_hash TEXT NOT NULL,
+    active INTEGER NOT NULL
+);
+CREATE TABLE devices (
+    id BLOB PRIMARY KEY,
+    user_id BLOB NOT NULL REFERENCES users(id),
+    actor BLOB NOT NULL,
+    token_hash BLOB NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE docs (
+    id BLOB PRIMARY KEY,
+    kind TEXT NOT NULL,
+    site BLOB NOT NULL,
+    bytes BLOB NOT NULL,
+    heads BLOB NOT NULL,
+    seq INTEGER NOT NULL
+);
+CREATE INDEX docs_by_seq ON docs(seq);
+CREATE TABLE sync_states (
+    device BLOB NOT NULL,
+    doc BLOB NOT NULL,
+    state BLOB NOT NULL,
+    pending INTEGER NOT NULL,
+    PRIMARY KEY (device, doc)
+) WITHOUT ROWID;
+CREATE INDEX sync_pending ON sync_states(device) WHERE pending = 1;
+CREATE TABLE issues (
+    id BLOB PRIMARY KEY,
+    site BLOB NOT NULL,
+    zone BLOB,
+    status TEXT NOT NULL,
+    grade TEXT NOT NULL,
+    category TEXT NOT NULL,
+    assignee TEXT,
+    deadline TEXT,
+    raised_at TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    view TEXT NOT NULL
+);
+CREATE INDEX issues_by_site ON issues(site, raised_at);
+CREATE TABLE patrol_runs (
+    id BLOB PRIMARY KEY,
+    site BLOB NOT NULL,
+    route TEXT NOT NULL,
+    inspector TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    results INTEGER NOT NULL,
+    fails INTEGER NOT NULL,
+    view TEXT NOT NULL
+);
+CREATE TABLE receipts (
+    entry BLOB PRIMARY KEY,
+    doc BLOB NOT NULL,
+    received_at_ms INTEGER NOT NULL
+);
+CREATE INDEX receipts_by_doc ON receipts(doc);
+"#];
+
+/// The SQLite implementation of [`Store`].
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+impl SqliteStore {
+    /// Opens `dir/server.sqlite3`, creating and migrating it as needed.
+    pub fn open(dir: &Path) -> Result<SqliteStore, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Corrupt(format!("cannot create {}: {e}", dir.display())))?;
+        let path = dir.join("server.sqlite3");
+        let mut conn = Connection::open(&path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+            tx.commit()?;
+        }
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+            path,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Store for SqliteStore {
+    fn begin(&self) -> Result<Box<dyn Txn + '_>, StoreError> {
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        Ok(Box::new(SqliteTxn { conn, done: false }))
+    }
+
+    fn backup_to(&self, path: &Path) -> Result<(), StoreError> {
+        if path.exists() {
+            return Err(StoreError::Conflict(format!("{} already exists; choose a new file", path.display())));
+        }
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        conn.execute("VACUUM INTO ?1", [path.to_string_lossy()])?;
+        Ok(())
+    }
+}
+
+struct SqliteTxn<'a> {
+    conn: MutexGuard<'a, Connection>,
+    done: bool,
+}
+
+impl Drop for SqliteTxn<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+fn uuid_of(bytes: Vec<u8>) -> Result<uuid::Uuid, StoreError> {
+    uuid::Uuid::from_slice(&bytes).map_err(|_| StoreError::Corrupt("bad uuid".into()))
+}
+
+fn time(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, StoreError> {
+    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+type UserRow = (Vec<u8>, Vec<u8>, String, String, String, Option<String>, String, bool);
+
+fn user_from_row(r: UserRow) -> Result<UserRecord, StoreError> {
+    let (id, site, name, display_name, role, department, password_hash, active) = r;
+    Ok(UserRecord {
+        id: UserId::from_uuid(uuid_of(id)?),
+        site: SiteId::from_uuid(uuid_of(site)?),
+        name,
+        display_name,
+        role: role.parse::<Role>().map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        department: department.and_then(|d| d.parse().ok()),
+        password_hash,
+        active,
+    })
+}
+
+const USER_COLS: &str = "id, site, name, display_name, role, department, password_hash, active";
+
+fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
+}
+
+impl Txn for SqliteTxn<'_> {
+    fn sites(&mut self) -> Result<Vec<Site>, StoreError> {
+        let mut stmt = self.conn.prepare_cached("SELECT json FROM sites ORDER BY code")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        rows.map(|r| json(&r?)).collect()
+    }
+
+    fn site(&mut self, id: SiteId) -> Result<Option<Site>, StoreError> {
+        let s: Option<String> = self
+            .conn
+            .query_row("SELECT json FROM sites WHERE id = ?1", [id.as_uuid().as_bytes()], |r| r.get(0))
+            .optional()?;
+        s.map(|s| json(&s)).transpose()
+    }
+
+    fn site_by_code(&mut self, code: &str) -> Result<Option<Site>, StoreError> {
+        let s: Option<String> = self
+            .conn
+            .query_row("SELECT json FROM sites WHERE code = ?1", [code], |r| r.get(0))
+            .optional()?;
+        s.map(|s| json(&s)).transpose()
+    }
+
+    fn insert_site(&mut self, site: &Site) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO sites (id, code, json) VALUES (?1, ?2, ?3)",
+            params![site.id.as_uuid().as_bytes(), site.code.as_str(), serde_json::to_string(site).expect("site")],
+        )?;
+        Ok(())
+    }
+
+    fn user(&mut self, id: UserId) -> Result<Option<UserRecord>, StoreError> {
+        let row = self
+            .conn
+            .query_row(&format!("SELECT {USER_COLS} FROM users WHERE id = ?1"), [id.as_uuid().as_bytes()], user_row)
+            .optional()?;
+        row.map(user_from_row).transpose()
+    }
+
+    fn user_by_name(&mut self, name: &str) -> Result<Option<UserRecord>, StoreError> {
+        let row = self
+            .conn
+            .query_row(&format!("SELECT {USER_COLS} FROM users WHERE name = ?1"), [name], user_row)
+            .optional()?;
+        row.map(user_from_row).transpose()
+    }
+
+    fn users_of_site(&mut self, site: SiteId) -> Result<Vec<UserRecord>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("SELECT {USER_COLS} FROM users WHERE site = ?1 ORDER BY name"))?;
+        let rows = stmt.query_map([site.as_uuid().as_bytes()], user_row)?;
+        rows.map(|r| user_from_row(r?)).collect()
+    }
+
+    fn upsert_user(&mut self, u: &UserRecord) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO users (id, site, name, display_name, role, department, password_hash, active)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT(id) DO UPDATE SET display_name = excluded.display_name, role = excluded.role,
+                department = excluded.department, password_hash = excluded.password_hash, active = excluded.active",
+            params![
+                u.id.as_uuid().as_bytes(),
+                u.site.as_uuid().as_bytes(),
+                u.name,
+                u.display_name,
+                u.role.code(),
+                u.department.map(|d| d.code()),
+                u.password_hash,
+                u.active
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn insert_device(&mut self, d: &DeviceRecord) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO devices (id, user_id, actor, token_hash, name, created_at, revoked) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                d.id.as_uuid().as_bytes(),
+                d.user.as_uuid().as_bytes(),
+                d.actor.as_slice(),
+                d.token_hash.as_slice(),
+                d.name,
+                time(&d.created_at),
+                d.revoked
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn device_by_token(&mut self, token_hash: &[u8; 32]) -> Result<Option<DeviceRecord>, StoreError> {
+        let row: Option<(Vec<u8>, Vec<u8>, Vec<u8>, String, String, bool)> = self
+            .conn
+            .query_row(
+                "SELECT id, user_id, actor, name, created_at, revoked FROM devices WHERE token_hash = ?1",
+                [token_hash.as_slice()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+            )
+            .optional()?;
+        let Some((id, user, actor, name, created_at, revoked)) = row else {
+            return Ok(None);
+        };
+        Ok(Some(DeviceRecord {
+            id: DeviceId::from_uuid(uuid_of(id)?),
+            user: UserId::from_uuid(uuid_of(user)?),
+            actor: actor.try_into().map_err(|_| StoreError::Corrupt("bad actor".into()))?,
+            token_hash: *token_hash,
+            name,
+            created_at: DateTime::parse_from_rfc3339(&created_at)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?
+                .with_timezone(&Utc),
+            revoked,
+        }))
+    }
+
+    fn revoke_user_devices(&mut self, user: UserId) -> Result<usize, StoreError> {
+        Ok(self.conn.execute(
+            "UPDATE devices SET revoked = 1 WHERE user_id = ?1 AND revoked = 0",
+            [user.as_uuid().as_bytes()],
+        )?)
+    }
+
+    fn revoke_device(&mut self, device: DeviceId) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .execute("UPDATE devices SET revoked = 1 WHERE id = ?1 AND revoked = 0", [device.as_uuid().as_bytes()])?
+            > 0)
+    }
+
+    fn server_actor(&mut self) -> Result<[u8; 16], StoreError> {
+        let have: Option<Vec<u8>> = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'actor'", [], |r| r.get(0))
+            .optional()?;
+        if let Some(bytes) = have {
+            return bytes.try_into().map_err(|_| StoreError::Corrupt("bad server actor".into()));
+        }
+        let actor: [u8; 16] = rand::random();
+        self.conn
+            .execute("INSERT INTO meta (key, value) VALUES ('actor', ?1)", [actor.as_slice()])?;
+        Ok(actor)
+    }
+
+    fn doc(&mut self, id: DocId) -> Result<Option<StoredDoc>, StoreError> {
+        let row: Option<(String, Vec<u8>, Vec<u8>, Vec<u8>, i64)> = self
+            .conn
+            .prepare_cached("SELECT kind, site, bytes, heads, seq FROM docs WHERE id = ?1")?
+            .query_row([id.as_uuid().as_bytes()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .optional()?;
+        let Some((kind, site, bytes, heads, seq)) = row else {
+            return Ok(None);
+        };
+        Ok(Some(StoredDoc {
+            kind: DocKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("doc kind {kind}")))?,
+            site: SiteId::from_uuid(uuid_of(site)?),
+            bytes,
+            heads,
+            seq: seq as u64,
+        }))
+    }
+
+    fn put_doc(&mut self, id: DocId, kind: DocKind, site: SiteId, bytes: &[u8], heads: &[u8]) -> Result<u64, StoreError> {
+        let seq: i64 = self
+            .conn
+            .query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM docs", [], |r| r.get(0))?;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO docs (id, kind, site, bytes, heads, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT(id) DO UPDATE SET bytes = excluded.bytes, heads = excluded.heads, seq = excluded.seq",
+            )?
+            .execute(params![id.as_uuid().as_bytes(), kind.code(), site.as_uuid().as_bytes(), bytes, heads, seq])?;
+        Ok(seq as u64)
+    }
+
+    fn changed_since(&mut self, sites: &[SiteId], cursor: u64, limit: usize) -> Result<Vec<(DocId, DocKind, u64)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, kind, site, seq FROM docs WHERE seq > ?1 ORDER BY seq")?;
+        let rows = stmt.query_map([cursor as i64], |r| {
+            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?, r.get::<_, Vec<u8>>(2)?, r.get::<_, i64>(3)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, kind, site, seq) = row?;
+            let site = SiteId::from_uuid(uuid_of(site)?);
+            if !sites.contains(&site) {
+                continue;
+            }
+            let kind = DocKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("doc kind {kind}")))?;
+            out.push((DocId::from_uuid(uuid_of(id)?), kind, seq as u64));
+            if out.len() >= limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    fn max_seq(&mut self) -> Result<u64, StoreError> {
+        let seq: i64 = self.conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM docs", [], |r| r.get(0))?;
+        Ok(seq as u64)
+    }
+
+    fn sync_state(&mut self, device: DeviceId, doc: DocId) -> Result<Option<StoredState>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT state, pending FROM sync_states WHERE device = ?1 AND doc = ?2")?
+            .query_row([device.as_uuid().as_bytes(), doc.as_uuid().as_bytes()], |r| {
+                Ok(StoredState {
+                    state: r.get(0)?,
+                    pending: r.get(1)?,
+                })
+            })
+            .optional()?)
+    }
+
+    fn put_sync_state(&mut self, device: DeviceId, doc: DocId, state: &StoredState) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO sync_states (device, doc, state, pending) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(device, doc) DO UPDATE SET state = excluded.state, pending = excluded.pending",
+            )?
+            .execute(params![device.as_uuid().as_bytes(), doc.as_uuid().as_bytes(), state.state, state.pending])?;
+        Ok(())
+    }
+
+    fn pending_docs(&mut self, device: DeviceId, limit: usize) -> Result<Vec<(DocId, DocKind)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT s.doc, d.kind FROM sync_states s JOIN docs d ON d.id = s.doc
+             WHERE s.device = ?1 AND s.pending = 1 LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![device.as_uuid().as_bytes(), limit as i64], |r| {
+            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, kind) = row?;
+            if let Some(kind) = DocKind::parse(&kind) {
+                out.push((DocId::from_uuid(uuid_of(id)?), kind));
+            }
+        }
+        Ok(out)
+    }
+
+    fn put_issue(&mut self, s: &IssueSummary, view: &IssueView) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO issues (id, site, zone, status, grade, category, assignee, deadline, raised_at, summary, view)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                 ON CONFLICT(id) DO UPDATE SET zone = excluded.zone, status = excluded.status, grade = excluded.grade,
+                    category = excluded.category, assignee = excluded.assignee, deadline = excluded.deadline,
+                    summary = excluded.summary, view = excluded.view",
+            )?
+            .execute(params![
+                s.id.as_uuid().as_bytes(),
+                s.site.as_uuid().as_bytes(),
+                s.zone.map(|z| z.as_uuid().as_bytes().to_vec()),
+                s.status.code(),
+                s.grade.code(),
+                s.category.code(),
+                s.assignee,
+                s.deadline.as_ref().map(time),
+                time(&s.raised_at),
+                serde_json::to_string(s).expect("summary"),
+                serde_json::to_string(view).expect("view"),
+            ])?;
+        Ok(())
+    }
+
+    fn issue_view(&mut self, id: IssueId) -> Result<Option<IssueView>, StoreError> {
+        let s: Option<String> = self
+            .conn
+            .query_row("SELECT view FROM issues WHERE id = ?1", [id.as_uuid().as_bytes()], |r| r.get(0))
+            .optional()?;
+        s.map(|s| json(&s)).transpose()
+    }
+
+    fn list_issues(&mut self, q: &IssueQuery) -> Result<Vec<IssueSummary>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT site, summary FROM issues
+             WHERE (?1 IS NULL OR zone = ?1) AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR grade = ?3)
+               AND (?4 IS NULL OR category = ?4) AND (?5 IS NULL OR assignee = ?5)
+               AND (?6 IS NULL OR (status IN ('recorded', 'assigned') AND deadline IS NOT NULL AND deadline < ?6))
+             ORDER BY raised_at DESC",
+        )?;
+        let rows = stmt.query_map(
+            params![
+                q.zone.map(|z| z.as_uuid().as_bytes().to_vec()),
+                q.status.map(|s| s.code()),
+                q.grade.map(|g| g.code()),
+                q.category.map(|c| c.code()),
+                q.assignee,
+                q.overdue_at.as_ref().map(time),
+            ],
+            |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?)),
+        )?;
+        let now = Utc::now();
+        let mut out = Vec::new();
+        for row in rows {
+            let (site, summary) = row?;
+            let site = SiteId::from_uuid(uuid_of(site)?);
+            if !q.sites.contains(&site) {
+                continue;
+            }
+            let mut s: IssueSummary = json(&summary)?;
+            s.overdue = matches!(s.status, shared::Status::Recorded | shared::Status::Assigned)
+                && s.deadline.is_some_and(|d| d < now);
+            out.push(s);
+            if q.limit > 0 && out.len() >= q.limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    fn put_patrol(&mut self, v: &PatrolRunView) -> Result<(), StoreError> {
+        let fails: usize = v.results.iter().map(|r| r.failed_items().count()).sum();
+        self.conn.execute(
+            "INSERT INTO patrol_runs (id, site, route, inspector, started_at, finished_at, results, fails, view)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT(id) DO UPDATE SET finished_at = excluded.finished_at, results = excluded.results,
+                fails = excluded.fails, view = excluded.view",
+            params![
+                v.run.id.as_uuid().as_bytes(),
+                v.run.site.as_uuid().as_bytes(),
+                v.run.route_code.as_str(),
+                v.run.inspector_name,
+                time(&v.run.started_at),
+                v.finished_at.as_ref().map(time),
+                v.results.len() as i64,
+                fails as i64,
+                serde_json::to_string(v).expect("patrol"),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn put_receipt(&mut self, entry: uuid::Uuid, doc: DocId, at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("INSERT INTO receipts (entry, doc, received_at_ms) VALUES (?1, ?2, ?3) ON CONFLICT(entry) DO NOTHING")?
+            .execute(params![entry.as_bytes(), doc.as_uuid().as_bytes(), at.timestamp_millis()])?;
+        Ok(())
+    }
+
+    fn receipts_of(&mut self, doc: DocId) -> Result<Vec<Receipt>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT entry, received_at_ms FROM receipts WHERE doc = ?1")?;
+        let rows = stmt.query_map([doc.as_uuid().as_bytes()], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?)))?;
+        rows.map(|r| {
+            let (entry, ms) = r?;
+            Ok(Receipt {
+                entry: uuid_of(entry)?,
+                received_at_ms: ms,
+            })
+        })
+        .collect()
+    }
+
+    fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
+        self.conn.execute_batch("COMMIT")?;
+        self.done = true;
+        Ok(())
+    }
+}

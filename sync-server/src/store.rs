@@ -1,0 +1,118 @@
+//! Storage behind a trait, so a PostgreSQL implementation can sit beside the
+//! SQLite one without touching handlers or merge logic.
+//!
+//! A [`Txn`] is one atomic unit of work: a whole sync request is one transaction.
+
+use crate::error::StoreError;
+use chrono::{DateTime, Utc};
+use shared::codes::{Category, Department, Grade, Role, Status};
+use shared::ids::*;
+use shared::issue::IssueView;
+use shared::patrol::PatrolRunView;
+use shared::plan::Site;
+use shared::wire::{DocKind, IssueSummary, Receipt};
+
+/// A user account with its credentials.
+#[derive(Debug, Clone)]
+pub struct UserRecord {
+    pub id: UserId,
+    pub site: SiteId,
+    pub name: String,
+    pub display_name: String,
+    pub role: Role,
+    pub department: Option<Department>,
+    pub password_hash: String,
+    pub active: bool,
+}
+
+/// A logged-in device: its token is bound to one user and one Automerge actor.
+#[derive(Debug, Clone)]
+pub struct DeviceRecord {
+    pub id: DeviceId,
+    pub user: UserId,
+    pub actor: [u8; 16],
+    pub token_hash: [u8; 32],
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked: bool,
+}
+
+/// A stored document.
+#[derive(Debug, Clone)]
+pub struct StoredDoc {
+    pub kind: DocKind,
+    pub site: SiteId,
+    pub bytes: Vec<u8>,
+    /// Concatenated 32-byte change hashes.
+    pub heads: Vec<u8>,
+    pub seq: u64,
+}
+
+/// A per-device, per-document sync conversation.
+#[derive(Debug, Clone)]
+pub struct StoredState {
+    pub state: Vec<u8>,
+    /// The server has something the device has not acknowledged.
+    pub pending: bool,
+}
+
+/// Filters of the tracker's issue list.
+#[derive(Debug, Clone, Default)]
+pub struct IssueQuery {
+    pub sites: Vec<SiteId>,
+    pub zone: Option<ZoneId>,
+    pub status: Option<Status>,
+    pub grade: Option<Grade>,
+    pub category: Option<Category>,
+    pub assignee: Option<String>,
+    pub overdue_at: Option<DateTime<Utc>>,
+    pub limit: usize,
+}
+
+/// One transaction. Dropping it without [`Txn::commit`] rolls back.
+pub trait Txn {
+    // --- sites and accounts
+    fn sites(&mut self) -> Result<Vec<Site>, StoreError>;
+    fn site(&mut self, id: SiteId) -> Result<Option<Site>, StoreError>;
+    fn site_by_code(&mut self, code: &str) -> Result<Option<Site>, StoreError>;
+    fn insert_site(&mut self, site: &Site) -> Result<(), StoreError>;
+    fn user(&mut self, id: UserId) -> Result<Option<UserRecord>, StoreError>;
+    fn user_by_name(&mut self, name: &str) -> Result<Option<UserRecord>, StoreError>;
+    fn users_of_site(&mut self, site: SiteId) -> Result<Vec<UserRecord>, StoreError>;
+    fn upsert_user(&mut self, user: &UserRecord) -> Result<(), StoreError>;
+    fn insert_device(&mut self, device: &DeviceRecord) -> Result<(), StoreError>;
+    fn device_by_token(&mut self, token_hash: &[u8; 32]) -> Result<Option<DeviceRecord>, StoreError>;
+    /// Revokes every token of a user; returns how many were live.
+    fn revoke_user_devices(&mut self, user: UserId) -> Result<usize, StoreError>;
+    fn revoke_device(&mut self, device: DeviceId) -> Result<bool, StoreError>;
+    fn server_actor(&mut self) -> Result<[u8; 16], StoreError>;
+
+    // --- documents
+    fn doc(&mut self, id: DocId) -> Result<Option<StoredDoc>, StoreError>;
+    /// Stores a document's new bytes and gives it the next change number.
+    fn put_doc(&mut self, id: DocId, kind: DocKind, site: SiteId, bytes: &[u8], heads: &[u8]) -> Result<u64, StoreError>;
+    /// Documents of `sites` changed after `cursor`, oldest change first.
+    fn changed_since(&mut self, sites: &[SiteId], cursor: u64, limit: usize) -> Result<Vec<(DocId, DocKind, u64)>, StoreError>;
+    fn max_seq(&mut self) -> Result<u64, StoreError>;
+    fn sync_state(&mut self, device: DeviceId, doc: DocId) -> Result<Option<StoredState>, StoreError>;
+    fn put_sync_state(&mut self, device: DeviceId, doc: DocId, state: &StoredState) -> Result<(), StoreError>;
+    fn pending_docs(&mut self, device: DeviceId, limit: usize) -> Result<Vec<(DocId, DocKind)>, StoreError>;
+
+    // --- tracker projections
+    fn put_issue(&mut self, summary: &IssueSummary, view: &IssueView) -> Result<(), StoreError>;
+    fn issue_view(&mut self, id: IssueId) -> Result<Option<IssueView>, StoreError>;
+    fn list_issues(&mut self, query: &IssueQuery) -> Result<Vec<IssueSummary>, StoreError>;
+    fn put_patrol(&mut self, view: &PatrolRunView) -> Result<(), StoreError>;
+    /// Records when an event or result first arrived; keeps the first time.
+    fn put_receipt(&mut self, entry: uuid::Uuid, doc: DocId, at: DateTime<Utc>) -> Result<(), StoreError>;
+    fn receipts_of(&mut self, doc: DocId) -> Result<Vec<Receipt>, StoreError>;
+
+    fn commit(self: Box<Self>) -> Result<(), StoreError>;
+}
+
+/// A database the server can open transactions on.
+pub trait Store: Send + Sync + 'static {
+    fn begin(&self) -> Result<Box<dyn Txn + '_>, StoreError>;
+    /// A consistent copy of the whole database, taken while it is in use.
+    fn backup_to(&self, path: &std::path::Path) -> Result<(), StoreError>;
+}

@@ -1,0 +1,295 @@
+//! One sync round on the server: apply the device's messages, answer with ours.
+//!
+//! The round runs inside one store transaction. Work is proportional to the
+//! documents in the request, the documents still waiting for this device's
+//! acknowledgement, and the documents changed since the device's cursor — never
+//! to the size of the store. Each document is loaded only when it takes part.
+
+use crate::error::StoreError;
+use crate::store::{StoredState, Txn};
+use crate::validate::{self, Refusal, Sender};
+use automerge::sync::{Message, State, SyncDoc};
+use automerge::{AutoCommit, ChangeHash};
+use chrono::{DateTime, Utc};
+use shared::doc;
+use shared::ids::*;
+use shared::issue;
+use shared::wire::*;
+use std::collections::BTreeMap;
+
+/// Most documents answered in one response; the rest follow with `more`.
+pub const MAX_DOCS_PER_RESPONSE: usize = 1000;
+
+fn heads_of(bytes: &[u8]) -> Vec<ChangeHash> {
+    bytes
+        .chunks_exact(32)
+        .map(|c| ChangeHash(c.try_into().expect("32 bytes")))
+        .collect()
+}
+
+/// Refreshes the tracker's projection of a document.
+pub fn project(txn: &mut dyn Txn, kind: DocKind, d: &AutoCommit, now: DateTime<Utc>) -> Result<(), StoreError> {
+    let corrupt = |e: shared::doc::DocError| StoreError::Corrupt(e.to_string());
+    match kind {
+        DocKind::Issue => {
+            let h = doc::header(d).map_err(corrupt)?;
+            let events = doc::issue_events(d).map_err(corrupt)?;
+            let view = issue::fold(h.id.into(), events).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            txn.put_issue(&IssueSummary::from_view(&view, now), &view)
+        }
+        DocKind::Patrol => txn.put_patrol(&doc::patrol(d).map_err(corrupt)?),
+        DocKind::Plan => Ok(()),
+    }
+}
+
+/// Stores a document and its projection.
+pub fn save(txn: &mut dyn Txn, id: DocId, kind: DocKind, d: &mut AutoCommit, now: DateTime<Utc>) -> Result<u64, StoreError> {
+    let site = doc::header(d).map_err(|e| StoreError::Corrupt(e.to_string()))?.site;
+    let bytes = d.save();
+    let heads = doc::heads_bytes(&d.get_heads());
+    let seq = txn.put_doc(id, kind, site, &bytes, &heads)?;
+    project(txn, kind, d, now)?;
+    Ok(seq)
+}
+
+struct Entry {
+    kind: DocKind,
+    doc: Option<AutoCommit>,
+    stored_heads: Option<Vec<u8>>,
+    state: State,
+    touched: bool,
+}
+
+/// Handles one sync request from an authenticated device.
+pub fn round(txn: &mut dyn Txn, sender: &Sender, req: SyncRequest, now: DateTime<Utc>) -> Result<SyncResponse, StoreError> {
+    let mut entries: BTreeMap<DocId, Entry> = BTreeMap::new();
+    let mut refused = Vec::new();
+    let mut receipt_docs = Vec::new();
+
+    let load_state = |txn: &mut dyn Txn, id: DocId, fresh: fn() -> State| -> Result<State, StoreError> {
+        let mut state = match txn.sync_state(sender.device, id)? {
+            Some(s) => doc::decode_state(&s.state).unwrap_or_else(fresh),
+            None => fresh(),
+        };
+        // Strict request/response: nothing of ours is in flight when the device speaks,
+        // and a lost response must be sent again rather than assumed delivered.
+        state.in_flight = false;
+        state.sent_hashes.clear();
+        Ok(state)
+    };
+
+    // 1. Apply what the device sent.
+    for m in req.docs {
+        if entries.contains_key(&m.doc) {
+            refused.push(refusal(m.doc, Refusal {
+                code: "malformed",
+                message: "the document appears twice in one request".into(),
+                status: 400,
+            }));
+            continue;
+        }
+        let msg = match Message::decode(&m.msg) {
+            Ok(msg) => msg,
+            Err(e) => {
+                refused.push(refusal(m.doc, Refusal {
+                    code: "malformed",
+                    message: format!("the sync message does not decode: {e}"),
+                    status: 400,
+                }));
+                continue;
+            }
+        };
+        let stored = txn.doc(m.doc)?;
+        if let Some(s) = &stored
+            && (s.kind != m.kind || !sender.sites.contains(&s.site))
+        {
+            refused.push(refusal(m.doc, Refusal {
+                code: "forbidden_site",
+                message: "this document belongs to a site you do not work on".into(),
+                status: 403,
+            }));
+            continue;
+        }
+        let mut state = load_state(txn, m.doc, State::new)?;
+        let mut d = match &stored {
+            Some(s) => match AutoCommit::load(&s.bytes) {
+                Ok(d) => d,
+                Err(e) => return Err(StoreError::Corrupt(format!("document {}: {e}", m.doc))),
+            },
+            None => AutoCommit::new(),
+        };
+        let before = d.get_heads();
+        if msg.changes.is_empty() {
+            if let Err(e) = d.sync().receive_sync_message(&mut state, msg) {
+                refused.push(refusal(m.doc, Refusal {
+                    code: "malformed",
+                    message: format!("the sync message cannot be applied: {e}"),
+                    status: 400,
+                }));
+                continue;
+            }
+        } else {
+            let mut fork = d.fork();
+            let mut fork_state = state.clone();
+            if let Err(e) = fork.sync().receive_sync_message(&mut fork_state, msg) {
+                refused.push(refusal(m.doc, Refusal {
+                    code: "malformed",
+                    message: format!("the changes cannot be applied: {e}"),
+                    status: 400,
+                }));
+                continue;
+            }
+            let new_changes = fork.get_changes(&before);
+            if !new_changes.is_empty() {
+                let before_doc = stored.as_ref().map(|_| &d);
+                match validate::check(sender, m.doc, m.kind, before_doc, &fork, &new_changes) {
+                    Ok(new_entries) => {
+                        for e in new_entries {
+                            txn.put_receipt(e, m.doc, now)?;
+                        }
+                        receipt_docs.push(m.doc);
+                    }
+                    Err(r) => {
+                        refused.push(refusal(m.doc, r));
+                        continue;
+                    }
+                }
+            }
+            d = fork;
+            state = fork_state;
+        }
+        let changed = d.get_heads() != before;
+        if changed {
+            save(txn, m.doc, m.kind, &mut d, now)?;
+        }
+        // Always answer a document the device spoke about, so it learns our heads.
+        state.have_responded = false;
+        let has_doc = stored.is_some() || changed;
+        entries.insert(
+            m.doc,
+            Entry {
+                kind: m.kind,
+                stored_heads: None,
+                doc: if has_doc { Some(d) } else { None },
+                state,
+                touched: true,
+            },
+        );
+    }
+
+    // 2. Documents the device still has to acknowledge, and those changed since its cursor.
+    let mut candidates: Vec<(DocId, DocKind)> = txn.pending_docs(sender.device, MAX_DOCS_PER_RESPONSE)?;
+    let changed = txn.changed_since(&sender.sites, req.cursor, MAX_DOCS_PER_RESPONSE)?;
+    let mut cursor = txn.max_seq()?;
+    let mut more = false;
+    if changed.len() >= MAX_DOCS_PER_RESPONSE {
+        more = true;
+        cursor = changed.last().map(|c| c.2).unwrap_or(req.cursor);
+    }
+    candidates.extend(changed.into_iter().map(|(id, kind, _)| (id, kind)));
+    for (id, kind) in candidates {
+        if entries.contains_key(&id) {
+            continue;
+        }
+        let Some(stored) = txn.doc(id)? else { continue };
+        if !sender.sites.contains(&stored.site) {
+            continue;
+        }
+        // A device that never had this document gets it whole in the first message.
+        let state = load_state(txn, id, doc::state_for_empty_peer)?;
+        entries.insert(
+            id,
+            Entry {
+                kind,
+                stored_heads: Some(stored.heads),
+                doc: None,
+                state,
+                touched: false,
+            },
+        );
+    }
+
+    // 3. Answer.
+    let mut docs = Vec::new();
+    for (id, entry) in entries.iter_mut() {
+        if docs.len() >= MAX_DOCS_PER_RESPONSE {
+            // Offer the rest next round; re-offering a settled document costs no load.
+            more = true;
+            cursor = req.cursor;
+            break;
+        }
+        if let Some(heads) = &entry.stored_heads {
+            // Already in step with the device: no need to load the document.
+            if entry.state.have_responded && entry.state.their_heads.as_deref() == Some(heads_of(heads).as_slice()) {
+                if entry.touched {
+                    continue;
+                }
+                txn.put_sync_state(
+                    sender.device,
+                    *id,
+                    &StoredState {
+                        state: doc::encode_state(&entry.state),
+                        pending: false,
+                    },
+                )?;
+                continue;
+            }
+            let stored = txn.doc(*id)?.ok_or_else(|| StoreError::Corrupt(format!("document {id} vanished")))?;
+            entry.doc = Some(AutoCommit::load(&stored.bytes).map_err(|e| StoreError::Corrupt(format!("document {id}: {e}")))?);
+        }
+        let Some(d) = entry.doc.as_mut() else {
+            // The device announced a document we do not have yet: answer with our (empty) heads.
+            if let Some(msg) = AutoCommit::new().sync().generate_sync_message(&mut entry.state) {
+                docs.push(DocMessage {
+                    doc: *id,
+                    kind: entry.kind,
+                    msg: msg.encode(),
+                });
+            }
+            continue;
+        };
+        let msg = d.sync().generate_sync_message(&mut entry.state);
+        let heads = d.get_heads();
+        let pending = !doc::settled(&entry.state, &heads);
+        txn.put_sync_state(
+            sender.device,
+            *id,
+            &StoredState {
+                state: doc::encode_state(&entry.state),
+                pending,
+            },
+        )?;
+        if let Some(msg) = msg {
+            if !msg.changes.is_empty() && !receipt_docs.contains(id) {
+                receipt_docs.push(*id);
+            }
+            docs.push(DocMessage {
+                doc: *id,
+                kind: entry.kind,
+                msg: msg.encode(),
+            });
+        }
+    }
+    let mut receipts = Vec::new();
+    for id in receipt_docs {
+        receipts.extend(txn.receipts_of(id)?);
+    }
+    Ok(SyncResponse {
+        protocol: PROTOCOL_VERSION,
+        cursor,
+        more,
+        docs,
+        refused,
+        receipts,
+    })
+}
+
+fn refusal(doc: DocId, r: Refusal) -> DocRefusal {
+    tracing::warn!(%doc, code = r.code, message = %r.message, "document refused");
+    DocRefusal {
+        doc,
+        code: r.code.into(),
+        message: r.message,
+        status: r.status,
+    }
+}
