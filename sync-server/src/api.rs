@@ -254,19 +254,30 @@ pub struct ServeOptions {
     pub tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
 }
 
-/// Binds, prints `listening on URL` once ready, and serves until `shutdown` resolves.
+/// Binds `opts.listen`, prints `listening on URL` once ready, and serves until `shutdown` resolves.
 pub async fn serve(store: Arc<dyn Store>, opts: ServeOptions, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
     use anyhow::Context;
-    let router = app(store).layer(tower_http::trace::TraceLayer::new_for_http());
     let listener = std::net::TcpListener::bind(opts.listen).with_context(|| format!("cannot listen on {}", opts.listen))?;
+    serve_on(listener, store, opts.tls, shutdown).await
+}
+
+/// Serves on an already bound listener (tests bind 127.0.0.1:0 themselves).
+pub async fn serve_on(
+    listener: std::net::TcpListener,
+    store: Arc<dyn Store>,
+    tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    use anyhow::Context;
+    use std::io::Write;
+    let router = app(store).layer(tower_http::trace::TraceLayer::new_for_http());
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
-    match opts.tls {
+    match tls {
         None => {
-            println!("listening on http://{addr}");
-            use std::io::Write;
-            std::io::stdout().flush().ok();
             let listener = tokio::net::TcpListener::from_std(listener)?;
+            println!("listening on http://{addr}");
+            std::io::stdout().flush().ok();
             axum::serve(listener, router).with_graceful_shutdown(shutdown).await?;
         }
         Some((cert, key)) => {
@@ -274,15 +285,14 @@ pub async fn serve(store: Arc<dyn Store>, opts: ServeOptions, shutdown: impl std
             let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
                 .await
                 .with_context(|| format!("cannot load TLS certificate {} / key {}", cert.display(), key.display()))?;
-            println!("listening on https://{addr}");
-            use std::io::Write;
-            std::io::stdout().flush().ok();
             let handle = axum_server::Handle::new();
             let h = handle.clone();
             tokio::spawn(async move {
                 shutdown.await;
                 h.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
             });
+            println!("listening on https://{addr}");
+            std::io::stdout().flush().ok();
             axum_server::from_tcp_rustls(listener, config)
                 .handle(handle)
                 .serve(router.into_make_service())

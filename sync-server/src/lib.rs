@@ -15,4 +15,4 @@ pub mod store;
 pub mod sync;
 pub mod validate;
 
-pub use api::{app, serve, ServeOptions};
+pub use api::{ServeOptions, app, serve, serve_on};

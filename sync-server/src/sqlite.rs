@@ -155,7 +155,7 @@ fn uuid_of(bytes: Vec<u8>) -> Result<uuid::Uuid, StoreError> {
 }
 
 fn time(t: &DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
 }
 
 fn json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, StoreError> {

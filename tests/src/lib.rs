@@ -1,1 +1,311 @@
+//! Helpers for end-to-end tests and benchmarks: servers on 127.0.0.1 port 0
+//! (in-process or as a child process), seeded stores, logged-in devices, and a
+//! loopback TCP proxy that can cut connections at chosen byte offsets.
 
+use device::{Device, SyncOptions};
+use shared::wire::IssueSummary;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+use sync_server::seed::SeedSummary;
+use sync_server::sqlite::SqliteStore;
+use sync_server::store::Store;
+
+/// A seeded server database in a temporary directory.
+pub struct Seeded {
+    pub dir: tempfile::TempDir,
+    pub store: Arc<SqliteStore>,
+    pub summary: SeedSummary,
+}
+
+impl Seeded {
+    pub fn new() -> Seeded {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Arc::new(SqliteStore::open(dir.path()).expect("open store"));
+        let mut txn = store.begin().expect("begin");
+        let summary = sync_server::seed::seed(&mut *txn, chrono::Utc::now()).expect("seed");
+        txn.commit().expect("commit");
+        Seeded { dir, store, summary }
+    }
+
+    pub fn password(&self, user: &str) -> String {
+        password(&self.summary, user)
+    }
+}
+
+impl Default for Seeded {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+pub fn password(summary: &SeedSummary, user: &str) -> String {
+    summary
+        .users
+        .iter()
+        .find(|u| u.name == user)
+        .unwrap_or_else(|| panic!("no demo user {user}"))
+        .password
+        .clone()
+}
+
+/// The sync server running inside the test process, on its own runtime thread.
+pub struct InProcessServer {
+    pub url: String,
+    pub addr: SocketAddr,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl InProcessServer {
+    /// Serves `store` on 127.0.0.1, port 0.
+    pub fn start(store: Arc<dyn Store>) -> InProcessServer {
+        Self::start_on(store, "127.0.0.1:0".parse().expect("addr"))
+    }
+
+    /// Serves `store` on a given loopback address (to restart on the same port).
+    pub fn start_on(store: Arc<dyn Store>, addr: SocketAddr) -> InProcessServer {
+        let listener = TcpListener::bind(addr).expect("bind loopback");
+        let addr = listener.local_addr().expect("local addr");
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                sync_server::serve_on(listener, store, None, async {
+                    let _ = rx.await;
+                })
+                .await
+                .expect("serve");
+            });
+        });
+        InProcessServer {
+            url: format!("http://{addr}"),
+            addr,
+            shutdown: Some(tx),
+            thread: Some(thread),
+        }
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for InProcessServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The sync server as a child process (so it can be SIGKILLed).
+pub struct ProcessServer {
+    child: Child,
+    pub url: String,
+    pub addr: SocketAddr,
+}
+
+impl ProcessServer {
+    /// Starts `bin serve --data-dir DIR --listen LISTEN` and waits for its `listening on` line.
+    pub fn start(bin: &str, data_dir: &Path, listen: &str) -> ProcessServer {
+        let mut child = Command::new(bin)
+            .args(["serve", "--data-dir"])
+            .arg(data_dir)
+            .args(["--listen", listen])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start sync-server");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            if let Some(Ok(line)) = lines.next() {
+                let _ = tx.send(line);
+            }
+            for _ in lines {}
+        });
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("server printed `listening on` within 60 s");
+        let url = line.strip_prefix("listening on ").expect("listening line").to_string();
+        let addr = url
+            .trim_start_matches("http://")
+            .trim_start_matches("https://")
+            .parse()
+            .expect("address");
+        ProcessServer { child, url, addr }
+    }
+
+    /// SIGKILL, no chance to clean up.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for ProcessServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Which way bytes travel through a [`Proxy`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dir {
+    ToServer,
+    ToClient,
+}
+
+/// Decides, before each chunk is forwarded, whether to forward it (`true`) or
+/// cut the connection (`false`). Gets the total bytes moved in that direction
+/// through the proxy so far, including this chunk.
+pub type Hook = Arc<dyn Fn(Dir, u64) -> bool + Send + Sync>;
+
+/// A loopback TCP proxy whose hook can cut connections or act at byte offsets.
+pub struct Proxy {
+    pub addr: SocketAddr,
+    pub url: String,
+    stop: Arc<AtomicBool>,
+    pub to_server: Arc<AtomicU64>,
+    pub to_client: Arc<AtomicU64>,
+}
+
+impl Proxy {
+    pub fn start(target: SocketAddr, hook: Hook) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
+        let addr = listener.local_addr().expect("addr");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let stop = Arc::new(AtomicBool::new(false));
+        let to_server = Arc::new(AtomicU64::new(0));
+        let to_client = Arc::new(AtomicU64::new(0));
+        let (s, ts, tc) = (stop.clone(), to_server.clone(), to_client.clone());
+        std::thread::spawn(move || {
+            while !s.load(Ordering::SeqCst) {
+                match listener.accept() {
+                    Ok((client, _)) => {
+                        let _ = client.set_nonblocking(false);
+                        let Ok(server) = TcpStream::connect_timeout(&target, Duration::from_secs(2)) else {
+                            continue;
+                        };
+                        pipe(client.try_clone().expect("clone"), server.try_clone().expect("clone"), Dir::ToServer, ts.clone(), hook.clone());
+                        pipe(server, client, Dir::ToClient, tc.clone(), hook.clone());
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                        std::thread::sleep(Duration::from_millis(5));
+                    }
+                    Err(_) => break,
+                }
+            }
+        });
+        Proxy {
+            addr,
+            url: format!("http://{addr}"),
+            stop,
+            to_server,
+            to_client,
+        }
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+fn pipe(mut from: TcpStream, mut to: TcpStream, dir: Dir, counter: Arc<AtomicU64>, hook: Hook) {
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = match from.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            let total = counter.fetch_add(n as u64, Ordering::SeqCst) + n as u64;
+            if !hook(dir, total) || to.write_all(&buf[..n]).is_err() {
+                break;
+            }
+        }
+        let _ = from.shutdown(std::net::Shutdown::Both);
+        let _ = to.shutdown(std::net::Shutdown::Both);
+    });
+}
+
+/// Sync options for tests: bounded, seconds not minutes.
+pub fn opts() -> SyncOptions {
+    SyncOptions {
+        timeout: Duration::from_secs(20),
+        ..SyncOptions::default()
+    }
+}
+
+/// A device logged in as `user` (which also fetches the plan).
+pub fn device(dir: &Path, url: &str, user: &str, password: &str) -> Device {
+    let mut d = Device::open(dir).expect("open device");
+    d.login(url, user, password, &opts()).expect("login");
+    d
+}
+
+/// A temporary directory for one device.
+pub fn device_dir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("tempdir")
+}
+
+/// `GET url+path` with a bearer token; returns status and JSON body.
+pub fn api_get(url: &str, token: &str, path: &str) -> (u16, serde_json::Value) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let resp = reqwest::blocking::Client::new()
+        .get(format!("{url}{path}"))
+        .bearer_auth(token)
+        .send()
+        .expect("GET");
+    let status = resp.status().as_u16();
+    let body = resp.json().unwrap_or(serde_json::Value::Null);
+    (status, body)
+}
+
+/// The tracker's issue list as the server's API gives it to `token`.
+pub fn server_issues(url: &str, token: &str) -> Vec<IssueSummary> {
+    let (status, body) = api_get(url, token, "/api/v1/issues");
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_value(body).expect("issue list")
+}
+
+/// An issue list in a form comparable across replicas: sorted by id, without
+/// the time-dependent `overdue` flag.
+pub fn comparable(list: &[IssueSummary]) -> Vec<serde_json::Value> {
+    let mut v: Vec<serde_json::Value> = list
+        .iter()
+        .map(|s| {
+            let mut j = serde_json::to_value(s).expect("json");
+            j.as_object_mut().expect("object").remove("overdue");
+            j
+        })
+        .collect();
+    v.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+    v
+}
+
+/// Path of a binary built beside the test executables (for benches).
+pub fn sibling_bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    let dir = exe.parent().and_then(|p| p.parent()).expect("target dir");
+    dir.join(name)
+}

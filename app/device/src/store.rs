@@ -209,7 +209,7 @@ pub fn append_doc(tx: &Transaction<'_>, id: DocId, doc: &mut AutoCommit, before:
 // ---------------------------------------------------------------- projections
 
 fn opt_time(t: Option<DateTime<Utc>>) -> Option<String> {
-    t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+    t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true))
 }
 
 /// Refreshes the list row of an issue from its folded view.
