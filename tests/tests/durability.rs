@@ -1,0 +1,174 @@
+//! Nothing recorded is lost and nothing is duplicated when the server is
+//! SIGKILLed mid-sync or a device is SIGKILLed mid-write.
+
+use chrono::Utc;
+use device::{Device, RaiseInput};
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use tests::*;
+
+const SERVER: &str = env!("CARGO_BIN_EXE_e2e-sync-server");
+const WRITER: &str = env!("CARGO_BIN_EXE_e2e-writer");
+
+fn seed(dir: &Path) -> serde_json::Value {
+    let out = Command::new(SERVER)
+        .args(["demo-seed", "--json", "--data-dir"])
+        .arg(dir)
+        .output()
+        .expect("run demo-seed");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("seed json")
+}
+
+fn pw(seed: &serde_json::Value, user: &str) -> String {
+    seed["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"] == user)
+        .unwrap()["password"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn kill9(pid: u32) {
+    let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+}
+
+fn raise_many(d: &mut Device, n: usize) -> BTreeSet<String> {
+    (0..n)
+        .map(|i| {
+            d.raise_issue(
+                RaiseInput {
+                    checkpoint: "CP-R01".into(),
+                    item: None,
+                    category: shared::Category::HygieneDefect,
+                    grade: shared::Grade::Deadline,
+                    title: format!("离线记录 {i}"),
+                    description: "地面有污渍".into(),
+                    photos: Vec::new(),
+                },
+                Utc::now(),
+            )
+            .unwrap()
+            .to_string()
+        })
+        .collect()
+}
+
+fn short() -> device::SyncOptions {
+    device::SyncOptions {
+        timeout: std::time::Duration::from_secs(3),
+        ..opts()
+    }
+}
+
+/// Kills the server at a chosen moment of a sync (request half-sent, or
+/// response about to be delivered after the server committed), restarts it on
+/// the same address, and checks every finding arrives exactly once.
+fn killed_mid_sync(kill_on: Dir, threshold: u64) {
+    let data = tempfile::tempdir().unwrap();
+    let seed = seed(data.path());
+    let mut server = ProcessServer::start(SERVER, data.path(), "127.0.0.1:0");
+    let port = server.addr.port();
+    let pid = server.pid();
+    let armed = Arc::new(AtomicBool::new(false));
+    let fired = Arc::new(AtomicBool::new(false));
+    let (a, f) = (armed.clone(), fired.clone());
+    let base_to_server = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let base = base_to_server.clone();
+    let proxy = Proxy::start(
+        server.addr,
+        Arc::new(move |dir, total| {
+            if !a.load(Ordering::SeqCst) {
+                base.store(total, Ordering::SeqCst);
+                return true;
+            }
+            let moved = total.saturating_sub(if dir == Dir::ToServer { base.load(Ordering::SeqCst) } else { 0 });
+            if dir == kill_on && moved >= threshold && !f.swap(true, Ordering::SeqCst) {
+                kill9(pid);
+                return false;
+            }
+            true
+        }),
+    );
+    let dir = device_dir();
+    let mut d = device(dir.path(), &proxy.url, "inspector1", &pw(&seed, "inspector1"));
+    let ids = raise_many(&mut d, 150);
+    armed.store(true, Ordering::SeqCst);
+    let err = d.sync(&short()).expect_err("the server died mid-sync");
+    assert!(fired.load(Ordering::SeqCst));
+    assert!(matches!(err, device::DeviceError::Sync(ref e) if e.exit_code() == 2), "{err}");
+    server.kill();
+    assert_eq!(d.pending_count().unwrap(), 150, "nothing is dropped from the outbox");
+
+    let restarted = ProcessServer::start(SERVER, data.path(), &format!("127.0.0.1:{port}"));
+    let report = d.sync(&opts()).expect("sync after restart");
+    assert_eq!(report.pending, 0);
+    let token = d.session().unwrap().token;
+    let on_server: BTreeSet<String> = server_issues(&restarted.url, &token).iter().map(|s| s.id.to_string()).collect();
+    assert_eq!(on_server, ids, "every finding arrived, none twice");
+    for id in ids.iter().take(5) {
+        let (_, detail) = api_get(&restarted.url, &token, &format!("/api/v1/issues/{id}"));
+        assert_eq!(detail["timeline"].as_array().unwrap().len(), 1, "no duplicated events");
+    }
+    drop(proxy);
+}
+
+#[test]
+fn server_killed_while_the_request_is_uploading() {
+    killed_mid_sync(Dir::ToServer, 20_000);
+}
+
+#[test]
+fn server_killed_after_commit_before_the_response_arrives() {
+    killed_mid_sync(Dir::ToClient, 1);
+}
+
+#[test]
+fn device_killed_mid_write_loses_nothing_it_confirmed() {
+    let data = tempfile::tempdir().unwrap();
+    let seed = seed(data.path());
+    let server = ProcessServer::start(SERVER, data.path(), "127.0.0.1:0");
+    let dir = device_dir();
+    drop(device(dir.path(), &server.url, "inspector1", &pw(&seed, "inspector1")));
+
+    let mut confirmed = Vec::new();
+    for round in 0..3 {
+        let mut child = Command::new(WRITER)
+            .arg(dir.path())
+            .args(["CP-R02", "100000"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start writer");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        // Let it confirm a varying number of writes, then pull the plug mid-stream.
+        for _ in 0..(20 + round * 17) {
+            confirmed.push(lines.next().expect("a line").expect("utf8"));
+        }
+        kill9(child.id());
+        let _ = child.wait();
+        // Lines already written to the pipe were also confirmed (committed before printing).
+        confirmed.extend(lines.map_while(Result::ok));
+    }
+
+    let mut d = Device::open(dir.path()).expect("store opens after kills");
+    let listed: BTreeSet<String> = d.issues(&Default::default()).unwrap().iter().map(|s| s.id.to_string()).collect();
+    for id in &confirmed {
+        assert!(listed.contains(id), "confirmed issue {id} survived");
+    }
+    assert!(listed.len() <= confirmed.len() + 3, "at most the in-flight write per kill is extra");
+    for id in &listed {
+        d.issue(id.parse().unwrap()).expect("every stored issue loads and folds");
+    }
+    let report = d.sync(&opts()).unwrap();
+    assert_eq!(report.pending, 0);
+    let token = d.session().unwrap().token;
+    let on_server: BTreeSet<String> = server_issues(&server.url, &token).iter().map(|s| s.id.to_string()).collect();
+    assert_eq!(on_server, listed, "the server has exactly what the device has");
+}
