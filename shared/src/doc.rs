@@ -438,3 +438,98 @@ pub fn settled(state: &State, heads: &[automerge::ChangeHash]) -> bool {
 pub fn heads_bytes(heads: &[automerge::ChangeHash]) -> Vec<u8> {
     heads.iter().flat_map(|h| h.0).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codes::*;
+    use crate::issue::{EventBody, IssueEvent};
+    use automerge::sync::SyncDoc;
+    use proptest::prelude::*;
+
+    fn raise(title: &str, description: &str, site: SiteId) -> IssueEvent {
+        IssueEvent {
+            id: EventId::new(),
+            lamport: 1,
+            by: UserId::new(),
+            by_name: "inspector1".into(),
+            role: Role::Inspector,
+            device: DeviceId::new(),
+            at: chrono::DateTime::from_timestamp_millis(1_770_000_000_000).unwrap(),
+            base: None,
+            body: EventBody::Raise {
+                site,
+                zone: Some(ZoneId::new()),
+                checkpoint: None,
+                checkpoint_code: None,
+                item: None,
+                patrol: None,
+                category: Category::Other,
+                grade: Grade::LongTerm,
+                title: title.into(),
+                description: description.into(),
+                photos: vec![crate::issue::PhotoHash::parse(&"ab".repeat(32)).unwrap()],
+                deadline: None,
+            },
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 32, .. ProptestConfig::default() })]
+        /// Domain ⇄ document: what goes in comes out, through save and load.
+        #[test]
+        fn events_round_trip_through_documents(title in "\\PC{1,40}", description in "\\PC{0,80}") {
+            let site = SiteId::new();
+            let e = raise(&title, &description, site);
+            let id = IssueId::new();
+            let mut d = new_issue(actor([1; 16]), id, site, &e).unwrap();
+            let loaded = AutoCommit::load(&d.save()).unwrap();
+            prop_assert_eq!(issue_events(&loaded).unwrap(), vec![e]);
+            prop_assert_eq!(header(&loaded).unwrap(), Header { kind: DocKind::Issue, id: id.into(), site });
+        }
+    }
+
+    #[test]
+    fn concurrent_appends_are_all_kept() {
+        let site = SiteId::new();
+        let id = IssueId::new();
+        let mut a = new_issue(actor([1; 16]), id, site, &raise("t", "", site)).unwrap();
+        let mut b = a.fork().with_actor(actor([2; 16]));
+        let mut e1 = raise("x", "", site);
+        e1.body = EventBody::Comment { text: "from a".into() };
+        let mut e2 = raise("y", "", site);
+        e2.body = EventBody::Comment { text: "from b".into() };
+        append_event(&mut a, &e1).unwrap();
+        append_event(&mut b, &e2).unwrap();
+        a.merge(&mut b).unwrap();
+        b.merge(&mut a).unwrap();
+        assert_eq!(issue_events(&a).unwrap().len(), 3);
+        assert_eq!(issue_events(&a).unwrap(), issue_events(&b).unwrap());
+    }
+
+    #[test]
+    fn full_sync_state_survives_encoding_and_empty_peer_sends_everything() {
+        let site = SiteId::new();
+        let mut d = new_issue(actor([1; 16]), IssueId::new(), site, &raise("t", "", site)).unwrap();
+        let mut state = state_for_empty_peer();
+        let msg = d.sync().generate_sync_message(&mut state).expect("a message");
+        assert!(!msg.changes.is_empty(), "the first message already carries the document");
+        let back = decode_state(&encode_state(&state)).unwrap();
+        assert_eq!(back.their_heads, state.their_heads);
+        assert_eq!(back.sent_hashes, state.sent_hashes);
+        assert_eq!(back.in_flight, state.in_flight);
+        let mut peer = AutoCommit::new();
+        let mut peer_state = automerge::sync::State::new();
+        peer.sync().receive_sync_message(&mut peer_state, msg).unwrap();
+        assert_eq!(issue_events(&peer).unwrap().len(), 1);
+        assert!(decode_state(b"garbage").is_none());
+    }
+
+    #[test]
+    fn schema_errors_are_reported_not_panicked() {
+        let mut d = AutoCommit::new();
+        assert!(matches!(header(&d), Err(DocError::Field("schema"))));
+        d.put(ROOT, "schema", 99).unwrap();
+        assert!(matches!(header(&d), Err(DocError::Schema(99))));
+    }
+}

@@ -598,3 +598,229 @@ fn apply(view: &mut IssueView, setters: &mut HashMap<&'static str, EventId>, e: 
     }
     EventOutcome::Applied
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::Code;
+    use chrono::TimeZone;
+    use proptest::prelude::*;
+    use uuid::Uuid;
+
+    fn t(min: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 1, 8, min, 0).unwrap()
+    }
+
+    struct Person {
+        id: UserId,
+        name: &'static str,
+        role: Role,
+    }
+
+    fn person(name: &'static str, role: Role) -> Person {
+        Person {
+            id: UserId::from_uuid(Uuid::now_v7()),
+            name,
+            role,
+        }
+    }
+
+    fn ev(p: &Person, lamport: u64, base: Option<Base>, body: EventBody) -> IssueEvent {
+        IssueEvent {
+            id: EventId::from_uuid(Uuid::now_v7()),
+            lamport,
+            by: p.id,
+            by_name: p.name.into(),
+            role: p.role,
+            device: DeviceId::from_uuid(Uuid::nil()),
+            at: t(lamport as u32),
+            base,
+            body,
+        }
+    }
+
+    fn raise(p: &Person) -> IssueEvent {
+        ev(
+            p,
+            1,
+            None,
+            EventBody::Raise {
+                site: SiteId::from_uuid(Uuid::nil()),
+                zone: None,
+                checkpoint: None,
+                checkpoint_code: Some(Code::parse("point", "CP-1").unwrap()),
+                item: None,
+                patrol: None,
+                category: Category::EquipmentFault,
+                grade: Grade::Deadline,
+                title: "电梯异响".into(),
+                description: String::new(),
+                photos: vec![],
+                deadline: Some(t(59)),
+            },
+        )
+    }
+
+    fn assign(p: &Person, lamport: u64, base: &IssueView, to: &Person) -> IssueEvent {
+        ev(
+            p,
+            lamport,
+            Some(base.base()),
+            EventBody::Assign {
+                department: Department::Engineering,
+                assignee: to.id,
+                assignee_name: to.name.into(),
+                deadline: t(50),
+            },
+        )
+    }
+
+    fn id() -> IssueId {
+        IssueId::from_uuid(Uuid::nil())
+    }
+
+    #[test]
+    fn the_happy_path_folds_to_verified() {
+        let (i, m, s) = (person("i", Role::Inspector), person("m", Role::Manager), person("s", Role::FieldStaff));
+        let r = raise(&i);
+        let v0 = fold(id(), [r.clone()]).unwrap();
+        let a = assign(&m, 2, &v0, &s);
+        let v1 = fold(id(), [r.clone(), a.clone()]).unwrap();
+        assert_eq!((v1.status, v1.assignee_name.as_deref()), (Status::Assigned, Some("s")));
+        let fix = ev(&s, 3, Some(v1.base()), EventBody::Rectify { note: "ok".into(), photos: vec![] });
+        let v2 = fold(id(), [r.clone(), a.clone(), fix.clone()]).unwrap();
+        let ok = ev(&i, 4, Some(v2.base()), EventBody::Verify { note: "good".into() });
+        // Any input order gives the same result.
+        let v3 = fold(id(), [ok, fix, a, r]).unwrap();
+        assert_eq!(v3.status, Status::Verified);
+        assert!(v3.conflicts.is_empty());
+        assert!(v3.timeline.iter().all(|t| t.outcome.is_applied()));
+    }
+
+    #[test]
+    fn reject_keeps_assignee_and_deadline() {
+        let (i, m, s) = (person("i", Role::Inspector), person("m", Role::Manager), person("s", Role::FieldStaff));
+        let mut events = vec![raise(&i)];
+        let v = fold(id(), events.clone()).unwrap();
+        events.push(assign(&m, 2, &v, &s));
+        let v = fold(id(), events.clone()).unwrap();
+        events.push(ev(&s, 3, Some(v.base()), EventBody::Rectify { note: "done".into(), photos: vec![] }));
+        let v = fold(id(), events.clone()).unwrap();
+        events.push(ev(
+            &i,
+            4,
+            Some(v.base()),
+            EventBody::Reject { note: "不合格".into(), department: None, assignee: None, assignee_name: None, deadline: None },
+        ));
+        let v = fold(id(), events).unwrap();
+        assert_eq!(v.status, Status::Assigned);
+        assert_eq!(v.assignee, Some(s.id));
+        assert_eq!(v.deadline, Some(t(50)));
+        assert_eq!(v.rectified_by, None);
+    }
+
+    #[test]
+    fn the_fixer_may_not_verify_their_own_fix_even_as_manager() {
+        let (i, m, s) = (person("i", Role::Inspector), person("m", Role::Manager), person("s", Role::FieldStaff));
+        let mut events = vec![raise(&i)];
+        let v = fold(id(), events.clone()).unwrap();
+        events.push(assign(&m, 2, &v, &s));
+        let v = fold(id(), events.clone()).unwrap();
+        events.push(ev(&m, 3, Some(v.base()), EventBody::Rectify { note: "manager fixed it".into(), photos: vec![] }));
+        let v = fold(id(), events.clone()).unwrap();
+        assert_eq!(v.check(m.id, m.role, ChangeKind::Verify).unwrap_err().code, "self_verify");
+        events.push(ev(&m, 4, Some(v.base()), EventBody::Verify { note: "self".into() }));
+        let v = fold(id(), events).unwrap();
+        assert_eq!(v.status, Status::Rectified);
+        assert!(matches!(&v.timeline[3].outcome, EventOutcome::Refused { code, .. } if code == "self_verify"));
+    }
+
+    #[test]
+    fn forbidden_roles_are_refused_with_a_reason_and_change_nothing() {
+        let (i, s) = (person("i", Role::Inspector), person("s", Role::FieldStaff));
+        let r = raise(&i);
+        let v = fold(id(), [r.clone()]).unwrap();
+        let regrade = ev(&s, 2, Some(v.base()), EventBody::Regrade { grade: Some(Grade::Immediate), category: None });
+        let v = fold(id(), [r, regrade]).unwrap();
+        assert_eq!(v.grade, Grade::Deadline);
+        match &v.timeline[1].outcome {
+            EventOutcome::Refused { code, reason } => {
+                assert_eq!(code, "role_forbidden");
+                assert!(reason.contains("field_staff"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn concurrent_transitions_keep_both_and_record_a_conflict() {
+        let (i, m, s) = (person("i", Role::Inspector), person("m", Role::Manager), person("s", Role::FieldStaff));
+        let r = raise(&i);
+        let v = fold(id(), [r.clone()]).unwrap();
+        let a = assign(&m, 2, &v, &s);
+        let v = fold(id(), [r.clone(), a.clone()]).unwrap();
+        // Both written on top of `assigned`, neither saw the other.
+        let fix = ev(&s, 3, Some(v.base()), EventBody::Rectify { note: "done".into(), photos: vec![] });
+        let cancel = ev(&m, 3, Some(v.base()), EventBody::Cancel { note: "dup".into() });
+        let x = fold(id(), [r.clone(), a.clone(), fix.clone(), cancel.clone()]).unwrap();
+        let y = fold(id(), [cancel.clone(), fix.clone(), a, r]).unwrap();
+        assert_eq!(x, y, "deterministic whatever the arrival order");
+        assert_eq!(x.timeline.len(), 4, "both events kept");
+        assert_eq!(x.conflicts.len(), 1);
+        assert_eq!(x.conflicts[0].field, "status");
+        assert_eq!(x.conflicts[0].events.len(), 2);
+        assert!(x.conflicts[0].values.contains(&x.conflicts[0].chosen));
+    }
+
+    #[test]
+    fn concurrent_assignments_name_both_people_and_the_winner() {
+        let (i, m1, m2) = (person("i", Role::Inspector), person("m1", Role::Manager), person("m2", Role::Manager));
+        let (s1, s2) = (person("s1", Role::FieldStaff), person("s2", Role::FieldStaff));
+        let r = raise(&i);
+        let v = fold(id(), [r.clone()]).unwrap();
+        let a1 = assign(&m1, 2, &v, &s1);
+        let a2 = assign(&m2, 2, &v, &s2);
+        let x = fold(id(), [r, a1.clone(), a2.clone()]).unwrap();
+        let c = x.conflicts.iter().find(|c| c.field == "assignee").expect("assignee conflict");
+        let winner = if a1.id > a2.id { "s1" } else { "s2" };
+        assert_eq!(c.chosen, winner, "the later in (lamport, id) order wins");
+        assert_eq!(x.assignee_name.as_deref(), Some(winner));
+    }
+
+    #[test]
+    fn no_raise_no_issue() {
+        let m = person("m", Role::Manager);
+        let comment = ev(&m, 2, None, EventBody::Comment { text: "x".into() });
+        assert_eq!(fold(id(), [comment]).unwrap_err(), FoldError::NoRaise);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+        /// Any order, and duplicates, of the same events give the same state.
+        #[test]
+        fn fold_is_order_independent(seed in any::<u64>(), dups in 0usize..3) {
+            let (i, m, s) = (person("i", Role::Inspector), person("m", Role::Manager), person("s", Role::FieldStaff));
+            let r = raise(&i);
+            let v = fold(id(), [r.clone()]).unwrap();
+            let mut events = vec![
+                r,
+                assign(&m, 2, &v, &s),
+                assign(&m, 2, &v, &i),
+                ev(&s, 3, Some(v.base()), EventBody::Rectify { note: "n".into(), photos: vec![] }),
+                ev(&i, 2, Some(v.base()), EventBody::Comment { text: "c".into() }),
+                ev(&m, 4, Some(v.base()), EventBody::Cancel { note: "x".into() }),
+                ev(&s, 4, Some(v.base()), EventBody::Verify { note: "self".into() }),
+            ];
+            let expected = fold(id(), events.clone()).unwrap();
+            let mut rng = seed;
+            for k in (1..events.len()).rev() {
+                rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                events.swap(k, (rng >> 33) as usize % (k + 1));
+            }
+            for d in 0..dups {
+                events.push(events[d].clone());
+            }
+            prop_assert_eq!(fold(id(), events).unwrap(), expected);
+        }
+    }
+}
