@@ -135,10 +135,16 @@ mod tests {
     fn codes_round_trip_and_match_serde() {
         for c in Category::ALL {
             assert_eq!(c.code().parse::<Category>().unwrap(), *c);
-            assert_eq!(serde_json::to_string(c).unwrap(), format!("\"{}\"", c.code()));
+            assert_eq!(
+                serde_json::to_string(c).unwrap(),
+                format!("\"{}\"", c.code())
+            );
         }
         for s in Status::ALL {
-            assert_eq!(serde_json::to_string(s).unwrap(), format!("\"{}\"", s.code()));
+            assert_eq!(
+                serde_json::to_string(s).unwrap(),
+                format!("\"{}\"", s.code())
+            );
         }
         assert_eq!("long_term".parse::<Grade>().unwrap(), Grade::LongTerm);
         assert_eq!(Role::FieldStaff.code(), "field_staff");

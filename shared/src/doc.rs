@@ -33,7 +33,10 @@ pub enum DocError {
     #[error("document schema {0} is newer than this program understands; update the app")]
     Schema(i64),
     #[error("document is a {found}, expected a {expected}")]
-    Kind { expected: &'static str, found: String },
+    Kind {
+        expected: &'static str,
+        found: String,
+    },
     #[error("document entry does not decode: {0}")]
     Decode(#[from] serde_json::Error),
     #[error("automerge: {0}")]
@@ -63,16 +66,6 @@ pub fn state_for_empty_peer() -> State {
     }
 }
 
-fn get_str(doc: &AutoCommit, key: &'static str) -> Result<String, DocError> {
-    match doc.get(ROOT, key)? {
-        Some((automerge::Value::Scalar(s), _)) => match s.as_ref() {
-            automerge::ScalarValue::Str(s) => Ok(s.to_string()),
-            _ => Err(DocError::Field(key)),
-        },
-        _ => Err(DocError::Field(key)),
-    }
-}
-
 /// The identity every document carries at its root.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Header {
@@ -81,26 +74,31 @@ pub struct Header {
     pub site: SiteId,
 }
 
-/// Reads and checks a document's root header.
+/// Reads and checks a document's root header (one pass over the root map).
 pub fn header(doc: &AutoCommit) -> Result<Header, DocError> {
-    let schema = match doc.get(ROOT, "schema")? {
-        Some((automerge::Value::Scalar(s), _)) => s.as_i64().ok_or(DocError::Field("schema"))?,
-        _ => return Err(DocError::Field("schema")),
-    };
+    let (mut schema, mut kind, mut id, mut site) = (None, None, None, None);
+    for item in doc.map_range(ROOT, ..) {
+        let automerge::ValueRef::Scalar(v) = &item.value else {
+            continue;
+        };
+        match (item.key.as_ref(), v) {
+            ("schema", automerge::ScalarValueRef::Int(i)) => schema = Some(*i),
+            ("schema", automerge::ScalarValueRef::Uint(u)) => schema = Some(*u as i64),
+            ("kind", automerge::ScalarValueRef::Str(s)) => kind = DocKind::parse(s),
+            ("id", automerge::ScalarValueRef::Str(s)) => id = s.parse::<DocId>().ok(),
+            ("site", automerge::ScalarValueRef::Str(s)) => site = s.parse::<SiteId>().ok(),
+            _ => {}
+        }
+    }
+    let schema = schema.ok_or(DocError::Field("schema"))?;
     if schema > SCHEMA_VERSION {
         return Err(DocError::Schema(schema));
     }
-    let kind = match get_str(doc, "kind")?.as_str() {
-        "issue" => DocKind::Issue,
-        "patrol" => DocKind::Patrol,
-        "plan" => DocKind::Plan,
-        _ => return Err(DocError::Field("kind")),
-    };
-    let id = get_str(doc, "id")?.parse().map_err(|_| DocError::Field("id"))?;
-    let site = get_str(doc, "site")?
-        .parse()
-        .map_err(|_| DocError::Field("site"))?;
-    Ok(Header { kind, id, site })
+    Ok(Header {
+        kind: kind.ok_or(DocError::Field("kind"))?,
+        id: id.ok_or(DocError::Field("id"))?,
+        site: site.ok_or(DocError::Field("site"))?,
+    })
 }
 
 fn expect_kind(doc: &AutoCommit, kind: DocKind) -> Result<Header, DocError> {
@@ -114,7 +112,12 @@ fn expect_kind(doc: &AutoCommit, kind: DocKind) -> Result<Header, DocError> {
     Ok(h)
 }
 
-fn new_doc(actor_id: ActorId, kind: DocKind, id: DocId, site: SiteId) -> Result<AutoCommit, DocError> {
+fn new_doc(
+    actor_id: ActorId,
+    kind: DocKind,
+    id: DocId,
+    site: SiteId,
+) -> Result<AutoCommit, DocError> {
     let mut doc = AutoCommit::new().with_actor(actor_id);
     doc.put(ROOT, "schema", SCHEMA_VERSION)?;
     doc.put(ROOT, "kind", kind.code())?;
@@ -140,7 +143,12 @@ fn map_obj(doc: &AutoCommit, key: &'static str) -> Result<automerge::ObjId, DocE
 // ---------------------------------------------------------------- issues
 
 /// A new issue document holding its raise event.
-pub fn new_issue(actor_id: ActorId, id: IssueId, site: SiteId, raise: &IssueEvent) -> Result<AutoCommit, DocError> {
+pub fn new_issue(
+    actor_id: ActorId,
+    id: IssueId,
+    site: SiteId,
+    raise: &IssueEvent,
+) -> Result<AutoCommit, DocError> {
     let mut doc = new_doc(actor_id, DocKind::Issue, id.into(), site)?;
     doc.put_object(ROOT, "events", ObjType::List)?;
     append_event(&mut doc, raise)?;
@@ -159,21 +167,19 @@ pub fn append_event(doc: &mut AutoCommit, event: &IssueEvent) -> Result<(), DocE
 /// Every event of an issue document, in list order. An entry that does not decode is an error.
 pub fn issue_events(doc: &AutoCommit) -> Result<Vec<IssueEvent>, DocError> {
     expect_kind(doc, DocKind::Issue)?;
-    let events = list_obj(doc, "events")?;
-    let mut out = Vec::with_capacity(doc.length(&events));
-    for i in 0..doc.length(&events) {
-        let v = json::read_at(doc, &events, i)?;
-        out.push(serde_json::from_value(v)?);
-    }
-    Ok(out)
+    issue_event_values(doc)?
+        .into_iter()
+        .map(|v| Ok(serde_json::from_value(v)?))
+        .collect()
 }
 
-/// The raw JSON of every event, keyed by event id (used to check events are never rewritten).
+/// The raw JSON of every event, in list order (used to check events are never rewritten).
 pub fn issue_event_values(doc: &AutoCommit) -> Result<Vec<serde_json::Value>, DocError> {
     let events = list_obj(doc, "events")?;
-    (0..doc.length(&events))
-        .map(|i| Ok(json::read_at(doc, &events, i)?))
-        .collect()
+    match json::read_obj(doc, &events)? {
+        serde_json::Value::Array(items) => Ok(items),
+        _ => Err(DocError::Field("events")),
+    }
 }
 
 // ---------------------------------------------------------------- patrol runs
@@ -204,11 +210,10 @@ pub fn finish_patrol(doc: &mut AutoCommit, at: DateTime<Utc>) -> Result<(), DocE
 /// Reads a whole patrol run.
 pub fn patrol(doc: &AutoCommit) -> Result<PatrolRunView, DocError> {
     expect_kind(doc, DocKind::Patrol)?;
-    let run = serde_json::from_value(json::read_root_key(doc, "run")?.ok_or(DocError::Field("run"))?)?;
+    let run =
+        serde_json::from_value(json::read_root_key(doc, "run")?.ok_or(DocError::Field("run"))?)?;
     let results = list_obj(doc, "results")?;
-    let results = (0..doc.length(&results))
-        .map(|i| Ok(serde_json::from_value(json::read_at(doc, &results, i)?)?))
-        .collect::<Result<Vec<_>, DocError>>()?;
+    let results = serde_json::from_value(json::read_obj(doc, &results)?)?;
     let finished_at = match json::read_root_key(doc, "finished_at")? {
         Some(v) => Some(serde_json::from_value(v)?),
         None => None,
@@ -222,7 +227,14 @@ pub fn patrol(doc: &AutoCommit) -> Result<PatrolRunView, DocError> {
 
 // ---------------------------------------------------------------- site plans
 
-const PLAN_MAPS: [&str; 6] = ["zones", "checkpoints", "templates", "routes", "departments", "users"];
+const PLAN_MAPS: [&str; 6] = [
+    "zones",
+    "checkpoints",
+    "templates",
+    "routes",
+    "departments",
+    "users",
+];
 
 /// A new, empty plan document for a site (its id is the site id).
 pub fn new_plan(actor_id: ActorId, plan: &SitePlan) -> Result<AutoCommit, DocError> {
@@ -285,7 +297,10 @@ pub fn write_plan(doc: &mut AutoCommit, plan: &SitePlan) -> Result<(), DocError>
 /// Reads a site plan; entities come out sorted by code.
 pub fn plan(doc: &AutoCommit) -> Result<SitePlan, DocError> {
     expect_kind(doc, DocKind::Plan)?;
-    fn values<T: serde::de::DeserializeOwned>(doc: &AutoCommit, key: &'static str) -> Result<Vec<T>, DocError> {
+    fn values<T: serde::de::DeserializeOwned>(
+        doc: &AutoCommit,
+        key: &'static str,
+    ) -> Result<Vec<T>, DocError> {
         let map = map_obj(doc, key)?;
         let keys: Vec<String> = doc.keys(&map).collect();
         keys.iter()
@@ -295,7 +310,9 @@ pub fn plan(doc: &AutoCommit) -> Result<SitePlan, DocError> {
             })
             .collect()
     }
-    let site = serde_json::from_value(json::read_root_key(doc, "site_info")?.ok_or(DocError::Field("site_info"))?)?;
+    let site = serde_json::from_value(
+        json::read_root_key(doc, "site_info")?.ok_or(DocError::Field("site_info"))?,
+    )?;
     let mut plan = SitePlan {
         site,
         zones: values(doc, "zones")?,
@@ -307,7 +324,8 @@ pub fn plan(doc: &AutoCommit) -> Result<SitePlan, DocError> {
     };
     plan.zones.sort_by(|a, b| a.code.cmp(&b.code));
     plan.checkpoints.sort_by(|a, b| a.code.cmp(&b.code));
-    plan.templates.sort_by(|a, b| (&a.code, a.version).cmp(&(&b.code, b.version)));
+    plan.templates
+        .sort_by(|a, b| (&a.code, a.version).cmp(&(&b.code, b.version)));
     plan.routes.sort_by(|a, b| a.code.cmp(&b.code));
     plan.departments.sort_by_key(|d| d.code);
     plan.users.sort_by(|a, b| a.name.cmp(&b.name));
@@ -315,6 +333,9 @@ pub fn plan(doc: &AutoCommit) -> Result<SitePlan, DocError> {
 }
 
 // ---------------------------------------------------------------- sync state
+
+/// A `Have`: last-sync heads and the bloom filter's bytes.
+type EncodedHave = (Vec<[u8; 32]>, Vec<u8>);
 
 /// Every field of a sync [`State`], so a peer can persist a whole conversation
 /// between HTTP rounds (Automerge's own `encode` keeps only the shared heads).
@@ -324,7 +345,7 @@ struct FullState {
     last_sent_heads: Vec<[u8; 32]>,
     their_heads: Option<Vec<[u8; 32]>>,
     their_need: Option<Vec<[u8; 32]>>,
-    their_have: Option<Vec<(Vec<[u8; 32]>, Vec<u8>)>>,
+    their_have: Option<Vec<EncodedHave>>,
     sent_hashes: Vec<[u8; 32]>,
     in_flight: bool,
     have_responded: bool,
@@ -390,7 +411,11 @@ pub fn decode_state(bytes: &[u8]) -> Option<State> {
         their_heads: full.their_heads.map(unhashes),
         their_need: full.their_need.map(unhashes),
         their_have,
-        sent_hashes: full.sent_hashes.into_iter().map(automerge::ChangeHash).collect(),
+        sent_hashes: full
+            .sent_hashes
+            .into_iter()
+            .map(automerge::ChangeHash)
+            .collect(),
         in_flight: full.in_flight,
         have_responded: full.have_responded,
         their_capabilities: full.capabilities.map(|caps| {
@@ -407,13 +432,19 @@ pub fn decode_state(bytes: &[u8]) -> Option<State> {
     })
 }
 
-/// Starts a new conversation with a peer from a persisted state: keeps what both
-/// sides are known to share, forgets what was in flight, and asks the peer to
-/// forget what it believes it already sent (its message may have been lost).
+/// Starts a new conversation with a peer from a persisted state: assumes the
+/// peer holds what both sides last agreed on (so the first message already
+/// carries every change made since), forgets what was in flight, and asks the
+/// peer to forget what it believes it already sent (that message may have been
+/// lost). If the assumption is wrong the peer's answer says so and the protocol
+/// repairs it in the next round.
 pub fn restart_state(mut s: State) -> State {
-    s.their_heads = None;
-    s.their_need = None;
-    s.their_have = None;
+    s.their_heads = Some(s.shared_heads.clone());
+    s.their_need = Some(Vec::new());
+    s.their_have = Some(vec![Have {
+        last_sync: s.shared_heads.clone(),
+        bloom: Default::default(),
+    }]);
     s.sent_hashes.clear();
     s.in_flight = false;
     s.have_responded = false;
@@ -427,6 +458,16 @@ pub fn restart_state(mut s: State) -> State {
         ]);
     }
     s
+}
+
+/// Records that the peer acknowledged exactly `heads` (a message without
+/// changes or needs whose heads equal ours), without loading the document.
+pub fn acknowledge(state: &mut State, heads: Vec<automerge::ChangeHash>, have: Vec<Have>) {
+    state.shared_heads = heads.clone();
+    state.their_heads = Some(heads);
+    state.their_need = Some(Vec::new());
+    state.their_have = Some(have);
+    state.in_flight = false;
 }
 
 /// Whether the peer has told us it holds exactly our heads.
@@ -496,9 +537,13 @@ mod tests {
         let mut a = new_issue(actor([1; 16]), id, site, &raise("t", "", site)).unwrap();
         let mut b = a.fork().with_actor(actor([2; 16]));
         let mut e1 = raise("x", "", site);
-        e1.body = EventBody::Comment { text: "from a".into() };
+        e1.body = EventBody::Comment {
+            text: "from a".into(),
+        };
         let mut e2 = raise("y", "", site);
-        e2.body = EventBody::Comment { text: "from b".into() };
+        e2.body = EventBody::Comment {
+            text: "from b".into(),
+        };
         append_event(&mut a, &e1).unwrap();
         append_event(&mut b, &e2).unwrap();
         a.merge(&mut b).unwrap();
@@ -512,15 +557,23 @@ mod tests {
         let site = SiteId::new();
         let mut d = new_issue(actor([1; 16]), IssueId::new(), site, &raise("t", "", site)).unwrap();
         let mut state = state_for_empty_peer();
-        let msg = d.sync().generate_sync_message(&mut state).expect("a message");
-        assert!(!msg.changes.is_empty(), "the first message already carries the document");
+        let msg = d
+            .sync()
+            .generate_sync_message(&mut state)
+            .expect("a message");
+        assert!(
+            !msg.changes.is_empty(),
+            "the first message already carries the document"
+        );
         let back = decode_state(&encode_state(&state)).unwrap();
         assert_eq!(back.their_heads, state.their_heads);
         assert_eq!(back.sent_hashes, state.sent_hashes);
         assert_eq!(back.in_flight, state.in_flight);
         let mut peer = AutoCommit::new();
         let mut peer_state = automerge::sync::State::new();
-        peer.sync().receive_sync_message(&mut peer_state, msg).unwrap();
+        peer.sync()
+            .receive_sync_message(&mut peer_state, msg)
+            .unwrap();
         assert_eq!(issue_events(&peer).unwrap().len(), 1);
         assert!(decode_state(b"garbage").is_none());
     }

@@ -172,9 +172,15 @@ pub struct IssueEvent {
 pub enum EventOutcome {
     Applied,
     /// The role policy or a workflow rule forbids this event; it stays in the history only.
-    Refused { code: String, reason: String },
+    Refused {
+        code: String,
+        reason: String,
+    },
     /// A concurrent event made this one inapplicable; it stays in the history only.
-    Conflict { code: String, reason: String },
+    Conflict {
+        code: String,
+        reason: String,
+    },
 }
 
 impl EventOutcome {
@@ -257,7 +263,8 @@ impl IssueView {
     }
 
     pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
-        matches!(self.status, Status::Recorded | Status::Assigned) && self.deadline.is_some_and(|d| d < now)
+        matches!(self.status, Status::Recorded | Status::Assigned)
+            && self.deadline.is_some_and(|d| d < now)
     }
 
     /// Events that were kept but not applied (refused or in conflict).
@@ -329,14 +336,19 @@ fn fmt_time(t: &Option<DateTime<Utc>>) -> String {
 }
 
 /// Folds an issue's events (in any order) into its current state.
-pub fn fold(id: IssueId, events: impl IntoIterator<Item = IssueEvent>) -> Result<IssueView, FoldError> {
+pub fn fold(
+    id: IssueId,
+    events: impl IntoIterator<Item = IssueEvent>,
+) -> Result<IssueView, FoldError> {
     let mut events: Vec<IssueEvent> = events.into_iter().collect();
     events.sort_by_key(sort_key);
     events.dedup_by_key(|e| e.id);
 
     let raise_at = events
         .iter()
-        .position(|e| e.body.kind() == ChangeKind::Raise && policy::allowed(e.role, ChangeKind::Raise))
+        .position(|e| {
+            e.body.kind() == ChangeKind::Raise && policy::allowed(e.role, ChangeKind::Raise)
+        })
         .ok_or(FoldError::NoRaise)?;
     let raise = &events[raise_at];
     let EventBody::Raise {
@@ -418,7 +430,11 @@ struct FieldChange {
     new: String,
 }
 
-fn apply(view: &mut IssueView, setters: &mut HashMap<&'static str, EventId>, e: &IssueEvent) -> EventOutcome {
+fn apply(
+    view: &mut IssueView,
+    setters: &mut HashMap<&'static str, EventId>,
+    e: &IssueEvent,
+) -> EventOutcome {
     let kind = e.body.kind();
     if kind == ChangeKind::Raise {
         let r = FoldRefusal::already_raised();
@@ -450,7 +466,10 @@ fn apply(view: &mut IssueView, setters: &mut HashMap<&'static str, EventId>, e: 
                 let by = setters.get("status").copied();
                 view.conflicts.push(Conflict {
                     field: "status".into(),
-                    values: vec![view.status.code().into(), format!("{} ({})", kind.code(), base.status.code())],
+                    values: vec![
+                        view.status.code().into(),
+                        format!("{} ({})", kind.code(), base.status.code()),
+                    ],
                     chosen: view.status.code().into(),
                     events: by.into_iter().chain([e.id]).collect(),
                 });
@@ -481,13 +500,21 @@ fn apply(view: &mut IssueView, setters: &mut HashMap<&'static str, EventId>, e: 
             });
         }
     };
-    let dept = |d: Option<Department>| d.map(|d| d.code().to_string()).unwrap_or_else(|| "none".into());
+    let dept = |d: Option<Department>| {
+        d.map(|d| d.code().to_string())
+            .unwrap_or_else(|| "none".into())
+    };
     let person = |id: Option<UserId>, name: &Option<String>| match (id, name) {
         (Some(_), Some(n)) => n.clone(),
         (Some(id), None) => id.to_string(),
         _ => "none".into(),
     };
-    change("status", base.status.code().into(), view.status.code().into(), next.code().into());
+    change(
+        "status",
+        base.status.code().into(),
+        view.status.code().into(),
+        next.code().into(),
+    );
 
     // Compute the new field values without touching the view yet.
     let mut new_grade = view.grade;
@@ -533,21 +560,36 @@ fn apply(view: &mut IssueView, setters: &mut HashMap<&'static str, EventId>, e: 
         }
         _ => {}
     }
-    change("grade", base.grade.code().into(), view.grade.code().into(), new_grade.code().into());
+    change(
+        "grade",
+        base.grade.code().into(),
+        view.grade.code().into(),
+        new_grade.code().into(),
+    );
     change(
         "category",
         base.category.code().into(),
         view.category.code().into(),
         new_category.code().into(),
     );
-    change("department", dept(base.department), dept(view.department), dept(new_department));
+    change(
+        "department",
+        dept(base.department),
+        dept(view.department),
+        dept(new_department),
+    );
     change(
         "assignee",
         person(base.assignee, &None),
         person(view.assignee, &None),
         person(new_assignee.0, &None),
     );
-    change("deadline", fmt_time(&base.deadline), fmt_time(&view.deadline), fmt_time(&new_deadline));
+    change(
+        "deadline",
+        fmt_time(&base.deadline),
+        fmt_time(&view.deadline),
+        fmt_time(&new_deadline),
+    );
 
     // A field is contested when its current value was set by a change the author had not seen.
     for c in &changes {
@@ -555,7 +597,9 @@ fn apply(view: &mut IssueView, setters: &mut HashMap<&'static str, EventId>, e: 
             let mut values = vec![c.current.clone(), c.new.clone()];
             if c.field == "assignee" {
                 values = vec![
-                    view.assignee_name.clone().unwrap_or_else(|| c.current.clone()),
+                    view.assignee_name
+                        .clone()
+                        .unwrap_or_else(|| c.current.clone()),
                     new_assignee.1.clone().unwrap_or_else(|| c.new.clone()),
                 ];
             }
@@ -564,7 +608,12 @@ fn apply(view: &mut IssueView, setters: &mut HashMap<&'static str, EventId>, e: 
                 field: c.field.into(),
                 values,
                 chosen,
-                events: setters.get(c.field).copied().into_iter().chain([e.id]).collect(),
+                events: setters
+                    .get(c.field)
+                    .copied()
+                    .into_iter()
+                    .chain([e.id])
+                    .collect(),
             });
         }
         setters.insert(c.field, e.id);
@@ -681,15 +730,37 @@ mod tests {
 
     #[test]
     fn the_happy_path_folds_to_verified() {
-        let (i, m, s) = (person("i", Role::Inspector), person("m", Role::Manager), person("s", Role::FieldStaff));
+        let (i, m, s) = (
+            person("i", Role::Inspector),
+            person("m", Role::Manager),
+            person("s", Role::FieldStaff),
+        );
         let r = raise(&i);
         let v0 = fold(id(), [r.clone()]).unwrap();
         let a = assign(&m, 2, &v0, &s);
         let v1 = fold(id(), [r.clone(), a.clone()]).unwrap();
-        assert_eq!((v1.status, v1.assignee_name.as_deref()), (Status::Assigned, Some("s")));
-        let fix = ev(&s, 3, Some(v1.base()), EventBody::Rectify { note: "ok".into(), photos: vec![] });
+        assert_eq!(
+            (v1.status, v1.assignee_name.as_deref()),
+            (Status::Assigned, Some("s"))
+        );
+        let fix = ev(
+            &s,
+            3,
+            Some(v1.base()),
+            EventBody::Rectify {
+                note: "ok".into(),
+                photos: vec![],
+            },
+        );
         let v2 = fold(id(), [r.clone(), a.clone(), fix.clone()]).unwrap();
-        let ok = ev(&i, 4, Some(v2.base()), EventBody::Verify { note: "good".into() });
+        let ok = ev(
+            &i,
+            4,
+            Some(v2.base()),
+            EventBody::Verify {
+                note: "good".into(),
+            },
+        );
         // Any input order gives the same result.
         let v3 = fold(id(), [ok, fix, a, r]).unwrap();
         assert_eq!(v3.status, Status::Verified);
@@ -699,18 +770,36 @@ mod tests {
 
     #[test]
     fn reject_keeps_assignee_and_deadline() {
-        let (i, m, s) = (person("i", Role::Inspector), person("m", Role::Manager), person("s", Role::FieldStaff));
+        let (i, m, s) = (
+            person("i", Role::Inspector),
+            person("m", Role::Manager),
+            person("s", Role::FieldStaff),
+        );
         let mut events = vec![raise(&i)];
         let v = fold(id(), events.clone()).unwrap();
         events.push(assign(&m, 2, &v, &s));
         let v = fold(id(), events.clone()).unwrap();
-        events.push(ev(&s, 3, Some(v.base()), EventBody::Rectify { note: "done".into(), photos: vec![] }));
+        events.push(ev(
+            &s,
+            3,
+            Some(v.base()),
+            EventBody::Rectify {
+                note: "done".into(),
+                photos: vec![],
+            },
+        ));
         let v = fold(id(), events.clone()).unwrap();
         events.push(ev(
             &i,
             4,
             Some(v.base()),
-            EventBody::Reject { note: "不合格".into(), department: None, assignee: None, assignee_name: None, deadline: None },
+            EventBody::Reject {
+                note: "不合格".into(),
+                department: None,
+                assignee: None,
+                assignee_name: None,
+                deadline: None,
+            },
         ));
         let v = fold(id(), events).unwrap();
         assert_eq!(v.status, Status::Assigned);
@@ -721,18 +810,42 @@ mod tests {
 
     #[test]
     fn the_fixer_may_not_verify_their_own_fix_even_as_manager() {
-        let (i, m, s) = (person("i", Role::Inspector), person("m", Role::Manager), person("s", Role::FieldStaff));
+        let (i, m, s) = (
+            person("i", Role::Inspector),
+            person("m", Role::Manager),
+            person("s", Role::FieldStaff),
+        );
         let mut events = vec![raise(&i)];
         let v = fold(id(), events.clone()).unwrap();
         events.push(assign(&m, 2, &v, &s));
         let v = fold(id(), events.clone()).unwrap();
-        events.push(ev(&m, 3, Some(v.base()), EventBody::Rectify { note: "manager fixed it".into(), photos: vec![] }));
+        events.push(ev(
+            &m,
+            3,
+            Some(v.base()),
+            EventBody::Rectify {
+                note: "manager fixed it".into(),
+                photos: vec![],
+            },
+        ));
         let v = fold(id(), events.clone()).unwrap();
-        assert_eq!(v.check(m.id, m.role, ChangeKind::Verify).unwrap_err().code, "self_verify");
-        events.push(ev(&m, 4, Some(v.base()), EventBody::Verify { note: "self".into() }));
+        assert_eq!(
+            v.check(m.id, m.role, ChangeKind::Verify).unwrap_err().code,
+            "self_verify"
+        );
+        events.push(ev(
+            &m,
+            4,
+            Some(v.base()),
+            EventBody::Verify {
+                note: "self".into(),
+            },
+        ));
         let v = fold(id(), events).unwrap();
         assert_eq!(v.status, Status::Rectified);
-        assert!(matches!(&v.timeline[3].outcome, EventOutcome::Refused { code, .. } if code == "self_verify"));
+        assert!(
+            matches!(&v.timeline[3].outcome, EventOutcome::Refused { code, .. } if code == "self_verify")
+        );
     }
 
     #[test]
@@ -740,7 +853,15 @@ mod tests {
         let (i, s) = (person("i", Role::Inspector), person("s", Role::FieldStaff));
         let r = raise(&i);
         let v = fold(id(), [r.clone()]).unwrap();
-        let regrade = ev(&s, 2, Some(v.base()), EventBody::Regrade { grade: Some(Grade::Immediate), category: None });
+        let regrade = ev(
+            &s,
+            2,
+            Some(v.base()),
+            EventBody::Regrade {
+                grade: Some(Grade::Immediate),
+                category: None,
+            },
+        );
         let v = fold(id(), [r, regrade]).unwrap();
         assert_eq!(v.grade, Grade::Deadline);
         match &v.timeline[1].outcome {
@@ -754,14 +875,31 @@ mod tests {
 
     #[test]
     fn concurrent_transitions_keep_both_and_record_a_conflict() {
-        let (i, m, s) = (person("i", Role::Inspector), person("m", Role::Manager), person("s", Role::FieldStaff));
+        let (i, m, s) = (
+            person("i", Role::Inspector),
+            person("m", Role::Manager),
+            person("s", Role::FieldStaff),
+        );
         let r = raise(&i);
         let v = fold(id(), [r.clone()]).unwrap();
         let a = assign(&m, 2, &v, &s);
         let v = fold(id(), [r.clone(), a.clone()]).unwrap();
         // Both written on top of `assigned`, neither saw the other.
-        let fix = ev(&s, 3, Some(v.base()), EventBody::Rectify { note: "done".into(), photos: vec![] });
-        let cancel = ev(&m, 3, Some(v.base()), EventBody::Cancel { note: "dup".into() });
+        let fix = ev(
+            &s,
+            3,
+            Some(v.base()),
+            EventBody::Rectify {
+                note: "done".into(),
+                photos: vec![],
+            },
+        );
+        let cancel = ev(
+            &m,
+            3,
+            Some(v.base()),
+            EventBody::Cancel { note: "dup".into() },
+        );
         let x = fold(id(), [r.clone(), a.clone(), fix.clone(), cancel.clone()]).unwrap();
         let y = fold(id(), [cancel.clone(), fix.clone(), a, r]).unwrap();
         assert_eq!(x, y, "deterministic whatever the arrival order");
@@ -774,14 +912,25 @@ mod tests {
 
     #[test]
     fn concurrent_assignments_name_both_people_and_the_winner() {
-        let (i, m1, m2) = (person("i", Role::Inspector), person("m1", Role::Manager), person("m2", Role::Manager));
-        let (s1, s2) = (person("s1", Role::FieldStaff), person("s2", Role::FieldStaff));
+        let (i, m1, m2) = (
+            person("i", Role::Inspector),
+            person("m1", Role::Manager),
+            person("m2", Role::Manager),
+        );
+        let (s1, s2) = (
+            person("s1", Role::FieldStaff),
+            person("s2", Role::FieldStaff),
+        );
         let r = raise(&i);
         let v = fold(id(), [r.clone()]).unwrap();
         let a1 = assign(&m1, 2, &v, &s1);
         let a2 = assign(&m2, 2, &v, &s2);
         let x = fold(id(), [r, a1.clone(), a2.clone()]).unwrap();
-        let c = x.conflicts.iter().find(|c| c.field == "assignee").expect("assignee conflict");
+        let c = x
+            .conflicts
+            .iter()
+            .find(|c| c.field == "assignee")
+            .expect("assignee conflict");
         let winner = if a1.id > a2.id { "s1" } else { "s2" };
         assert_eq!(c.chosen, winner, "the later in (lamport, id) order wins");
         assert_eq!(x.assignee_name.as_deref(), Some(winner));

@@ -182,10 +182,22 @@ mod tests {
     #[test]
     fn readings_outside_limits_fail_inside_pass() {
         let item = reading(1.0, 1.4);
-        assert_eq!(evaluate(&item, "1.2".parse().unwrap()).unwrap(), Outcome::Pass);
-        assert_eq!(evaluate(&item, "1.4".parse().unwrap()).unwrap(), Outcome::Pass);
-        assert_eq!(evaluate(&item, "0.8".parse().unwrap()).unwrap(), Outcome::Fail);
-        assert_eq!(evaluate(&item, "1.5".parse().unwrap()).unwrap(), Outcome::Fail);
+        assert_eq!(
+            evaluate(&item, "1.2".parse().unwrap()).unwrap(),
+            Outcome::Pass
+        );
+        assert_eq!(
+            evaluate(&item, "1.4".parse().unwrap()).unwrap(),
+            Outcome::Pass
+        );
+        assert_eq!(
+            evaluate(&item, "0.8".parse().unwrap()).unwrap(),
+            Outcome::Fail
+        );
+        assert_eq!(
+            evaluate(&item, "1.5".parse().unwrap()).unwrap(),
+            Outcome::Fail
+        );
         assert_eq!(evaluate(&item, Answer::Na).unwrap(), Outcome::Na);
         assert!(evaluate(&item, Answer::Pass).is_err());
     }

@@ -79,7 +79,10 @@ pub const POLICY: &[(ChangeKind, &[Role])] = &[
     (ChangeKind::Reject, &[Inspector, Manager]),
     (ChangeKind::Cancel, &[Manager]),
     (ChangeKind::Reopen, &[Manager]),
-    (ChangeKind::Comment, &[Inspector, FieldStaff, Manager, Admin]),
+    (
+        ChangeKind::Comment,
+        &[Inspector, FieldStaff, Manager, Admin],
+    ),
 ];
 
 /// Whether `role` may make a change of `kind`.
@@ -97,7 +100,11 @@ pub fn markdown_table() -> String {
     for (kind, _) in POLICY {
         out.push_str(&format!("| {} ({}) |", kind.code(), kind.describe()));
         for role in Role::ALL {
-            out.push_str(if allowed(*role, *kind) { " yes |" } else { " no |" });
+            out.push_str(if allowed(*role, *kind) {
+                " yes |"
+            } else {
+                " no |"
+            });
         }
         out.push('\n');
     }

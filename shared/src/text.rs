@@ -108,7 +108,10 @@ mod tests {
 
     #[test]
     fn codes_accept_point_codes_and_refuse_spaces_and_empties() {
-        assert_eq!(Code::parse("point code", " CP-01 ").unwrap().as_str(), "CP-01");
+        assert_eq!(
+            Code::parse("point code", " CP-01 ").unwrap().as_str(),
+            "CP-01"
+        );
         assert!(matches!(
             Code::parse("point code", "CP 01"),
             Err(TextError::BadChar { .. })

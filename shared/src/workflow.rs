@@ -17,7 +17,10 @@ pub struct WorkflowError {
 impl Status {
     /// Whether the issue still needs work.
     pub const fn is_open(self) -> bool {
-        matches!(self, Status::Recorded | Status::Assigned | Status::Rectified)
+        matches!(
+            self,
+            Status::Recorded | Status::Assigned | Status::Rectified
+        )
     }
 
     /// The status after a change of `kind`, or why the change is illegal now.

@@ -3,8 +3,8 @@
 
 use crate::error::StoreError;
 use crate::store::{DeviceRecord, Txn, UserRecord};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use automerge::AutoCommit;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
@@ -43,7 +43,11 @@ pub fn hash_password(password: &str) -> String {
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -61,7 +65,8 @@ pub fn new_token() -> String {
 pub fn user_info(u: &UserRecord) -> UserInfo {
     UserInfo {
         id: u.id,
-        name: Code::parse("user name", &u.name).unwrap_or_else(|_| Code::parse("user name", "unknown").expect("code")),
+        name: Code::parse("user name", &u.name)
+            .unwrap_or_else(|_| Code::parse("user name", "unknown").expect("code")),
         display_name: u.display_name.clone(),
         role: u.role,
         department: u.department,
@@ -70,10 +75,14 @@ pub fn user_info(u: &UserRecord) -> UserInfo {
 }
 
 /// The site's plan document, or an empty plan for a new site.
-pub fn load_plan(txn: &mut dyn Txn, site: &Site) -> Result<(Option<AutoCommit>, SitePlan), AccountError> {
+pub fn load_plan(
+    txn: &mut dyn Txn,
+    site: &Site,
+) -> Result<(Option<AutoCommit>, SitePlan), AccountError> {
     match txn.doc(site.id.into())? {
         Some(stored) => {
-            let d = AutoCommit::load(&stored.bytes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let d =
+                AutoCommit::load(&stored.bytes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             let plan = doc::plan(&d).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             Ok((Some(d), plan))
         }
@@ -99,9 +108,18 @@ pub fn load_plan(txn: &mut dyn Txn, site: &Site) -> Result<(Option<AutoCommit>, 
 }
 
 /// Writes a plan (validated) into the site's plan document, with the current users.
-pub fn store_plan(txn: &mut dyn Txn, mut plan: SitePlan, now: DateTime<Utc>) -> Result<(), AccountError> {
-    plan.users = txn.users_of_site(plan.site.id)?.iter().map(user_info).collect();
-    plan.validate().map_err(|e| AccountError::Invalid(e.to_string()))?;
+pub fn store_plan(
+    txn: &mut dyn Txn,
+    mut plan: SitePlan,
+    now: DateTime<Utc>,
+) -> Result<(), AccountError> {
+    plan.users = txn
+        .users_of_site(plan.site.id)?
+        .iter()
+        .map(user_info)
+        .collect();
+    plan.validate()
+        .map_err(|e| AccountError::Invalid(e.to_string()))?;
     let actor = doc::actor(txn.server_actor()?);
     let (existing, _) = load_plan(txn, &plan.site)?;
     let mut d = match existing {
@@ -112,17 +130,28 @@ pub fn store_plan(txn: &mut dyn Txn, mut plan: SitePlan, now: DateTime<Utc>) -> 
         }
         None => doc::new_plan(actor, &plan).map_err(|e| AccountError::Invalid(e.to_string()))?,
     };
-    crate::sync::save(txn, plan.site.id.into(), DocKind::Plan, &mut d, now)?;
+    crate::sync::save(txn, plan.site.id.into(), DocKind::Plan, &mut d, None, now)?;
     Ok(())
 }
 
-fn refresh_plan_users(txn: &mut dyn Txn, site: SiteId, now: DateTime<Utc>) -> Result<(), AccountError> {
-    let site = txn.site(site)?.ok_or_else(|| AccountError::UnknownSite(site.to_string()))?;
+fn refresh_plan_users(
+    txn: &mut dyn Txn,
+    site: SiteId,
+    now: DateTime<Utc>,
+) -> Result<(), AccountError> {
+    let site = txn
+        .site(site)?
+        .ok_or_else(|| AccountError::UnknownSite(site.to_string()))?;
     let (_, plan) = load_plan(txn, &site)?;
     store_plan(txn, plan, now)
 }
 
-pub fn add_site(txn: &mut dyn Txn, code: &str, name: &str, now: DateTime<Utc>) -> Result<Site, AccountError> {
+pub fn add_site(
+    txn: &mut dyn Txn,
+    code: &str,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<Site, AccountError> {
     let code = Code::parse("site code", code).map_err(|e| AccountError::Invalid(e.to_string()))?;
     if txn.site_by_code(code.as_str())?.is_some() {
         return Err(AccountError::SiteExists(code.to_string()));
@@ -130,7 +159,8 @@ pub fn add_site(txn: &mut dyn Txn, code: &str, name: &str, now: DateTime<Utc>) -
     let site = Site {
         id: SiteId::new(),
         code,
-        name: shared::text::required("site name", name, shared::text::NAME_MAX).map_err(|e| AccountError::Invalid(e.to_string()))?,
+        name: shared::text::required("site name", name, shared::text::NAME_MAX)
+            .map_err(|e| AccountError::Invalid(e.to_string()))?,
         deadlines: Default::default(),
     };
     txn.insert_site(&site)?;
@@ -148,17 +178,28 @@ pub struct NewUser<'a> {
     pub department: Option<Department>,
 }
 
-pub fn add_user(txn: &mut dyn Txn, u: NewUser<'_>, now: DateTime<Utc>) -> Result<UserRecord, AccountError> {
-    let name = Code::parse("user name", u.name).map_err(|e| AccountError::Invalid(e.to_string()))?;
+pub fn add_user(
+    txn: &mut dyn Txn,
+    u: NewUser<'_>,
+    now: DateTime<Utc>,
+) -> Result<UserRecord, AccountError> {
+    let name =
+        Code::parse("user name", u.name).map_err(|e| AccountError::Invalid(e.to_string()))?;
     if u.password.chars().count() < 8 {
-        return Err(AccountError::Invalid("a password needs at least 8 characters".into()));
+        return Err(AccountError::Invalid(
+            "a password needs at least 8 characters".into(),
+        ));
     }
     if txn.user_by_name(name.as_str())?.is_some() {
         return Err(AccountError::UserExists(name.to_string()));
     }
-    let site = txn.site_by_code(u.site)?.ok_or_else(|| AccountError::UnknownSite(u.site.into()))?;
+    let site = txn
+        .site_by_code(u.site)?
+        .ok_or_else(|| AccountError::UnknownSite(u.site.into()))?;
     if u.role == Role::FieldStaff && u.department.is_none() {
-        return Err(AccountError::Invalid("field staff need a --department".into()));
+        return Err(AccountError::Invalid(
+            "field staff need a --department".into(),
+        ));
     }
     let rec = UserRecord {
         id: UserId::new(),
@@ -176,8 +217,14 @@ pub fn add_user(txn: &mut dyn Txn, u: NewUser<'_>, now: DateTime<Utc>) -> Result
 }
 
 /// Disables a user and revokes all their tokens.
-pub fn disable_user(txn: &mut dyn Txn, name: &str, now: DateTime<Utc>) -> Result<usize, AccountError> {
-    let mut u = txn.user_by_name(name)?.ok_or_else(|| AccountError::UnknownUser(name.into()))?;
+pub fn disable_user(
+    txn: &mut dyn Txn,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, AccountError> {
+    let mut u = txn
+        .user_by_name(name)?
+        .ok_or_else(|| AccountError::UnknownUser(name.into()))?;
     u.active = false;
     txn.upsert_user(&u)?;
     let revoked = txn.revoke_user_devices(u.id)?;
@@ -188,9 +235,13 @@ pub fn disable_user(txn: &mut dyn Txn, name: &str, now: DateTime<Utc>) -> Result
 /// Sets a new password; existing tokens stay valid unless revoked.
 pub fn set_password(txn: &mut dyn Txn, name: &str, password: &str) -> Result<(), AccountError> {
     if password.chars().count() < 8 {
-        return Err(AccountError::Invalid("a password needs at least 8 characters".into()));
+        return Err(AccountError::Invalid(
+            "a password needs at least 8 characters".into(),
+        ));
     }
-    let mut u = txn.user_by_name(name)?.ok_or_else(|| AccountError::UnknownUser(name.into()))?;
+    let mut u = txn
+        .user_by_name(name)?
+        .ok_or_else(|| AccountError::UnknownUser(name.into()))?;
     u.password_hash = hash_password(password);
     txn.upsert_user(&u)?;
     Ok(())
@@ -198,7 +249,9 @@ pub fn set_password(txn: &mut dyn Txn, name: &str, password: &str) -> Result<(),
 
 /// Revokes every token of a user (a lost device).
 pub fn revoke_tokens(txn: &mut dyn Txn, name: &str) -> Result<usize, AccountError> {
-    let u = txn.user_by_name(name)?.ok_or_else(|| AccountError::UnknownUser(name.into()))?;
+    let u = txn
+        .user_by_name(name)?
+        .ok_or_else(|| AccountError::UnknownUser(name.into()))?;
     Ok(txn.revoke_user_devices(u.id)?)
 }
 
@@ -214,7 +267,10 @@ pub fn login(
     let Some(user) = txn.user_by_name(name.trim())? else {
         // Spend the same time as a real check, so names cannot be probed by timing.
         static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-        verify_password(password, DUMMY.get_or_init(|| hash_password("not a real password")));
+        verify_password(
+            password,
+            DUMMY.get_or_init(|| hash_password("not a real password")),
+        );
         return Ok(None);
     };
     if !user.active || !verify_password(password, &user.password_hash) {
@@ -238,7 +294,10 @@ pub fn login(
 }
 
 /// The device and user behind a bearer token, if it is live.
-pub fn authenticate(txn: &mut dyn Txn, token: &str) -> Result<Option<(DeviceRecord, UserRecord)>, StoreError> {
+pub fn authenticate(
+    txn: &mut dyn Txn,
+    token: &str,
+) -> Result<Option<(DeviceRecord, UserRecord)>, StoreError> {
     let Some(device) = txn.device_by_token(&token_hash(token))? else {
         return Ok(None);
     };

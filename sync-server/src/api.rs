@@ -29,10 +29,16 @@ pub struct AppState {
 }
 
 /// Runs blocking store work off the async runtime.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f).await.map_err(|e| {
         tracing::error!(error = %e, "blocking task failed");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the server could not complete the request; try again")
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the server could not complete the request; try again",
+        )
     })?
 }
 
@@ -42,7 +48,10 @@ pub struct Auth(pub Sender);
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let token = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -53,7 +62,8 @@ impl FromRequestParts<AppState> for Auth {
         let store = state.store.clone();
         blocking(move || {
             let mut txn = store.begin()?;
-            let (device, user) = accounts::authenticate(&mut *txn, &token)?.ok_or_else(ApiError::unauthorized)?;
+            let (device, user) =
+                accounts::authenticate(&mut *txn, &token)?.ok_or_else(ApiError::unauthorized)?;
             Ok(Auth(Sender {
                 device: device.id,
                 user: user.id,
@@ -72,7 +82,10 @@ pub fn app(store: Arc<dyn Store>) -> Router {
     Router::new()
         .route("/api/v1/health", get(health))
         .route("/api/v1/login", post(login))
-        .route("/api/v1/sync", post(sync).layer(DefaultBodyLimit::max(MAX_SYNC_BODY)))
+        .route(
+            "/api/v1/sync",
+            post(sync).layer(DefaultBodyLimit::max(MAX_SYNC_BODY)),
+        )
         .route("/api/v1/issues", get(list_issues))
         .route("/api/v1/issues/{id}", get(get_issue))
         .fallback(|| async { ApiError::not_found("endpoint") })
@@ -96,14 +109,35 @@ fn parse_actor(hex: &str) -> Option<[u8; 16]> {
 }
 
 #[tracing::instrument(skip_all)]
-async fn login(State(state): State<AppState>, body: Result<Json<LoginRequest>, axum::extract::rejection::JsonRejection>) -> Result<Json<LoginResponse>, ApiError> {
-    let Json(req) = body.map_err(|e| ApiError::bad_request("malformed", format!("the login request is not valid JSON: {}", e.body_text())))?;
-    let actor = parse_actor(&req.actor).ok_or_else(|| ApiError::bad_request("malformed", "actor must be 32 hex characters"))?;
+async fn login(
+    State(state): State<AppState>,
+    body: Result<Json<LoginRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<LoginResponse>, ApiError> {
+    let Json(req) = body.map_err(|e| {
+        ApiError::bad_request(
+            "malformed",
+            format!("the login request is not valid JSON: {}", e.body_text()),
+        )
+    })?;
+    let actor = parse_actor(&req.actor)
+        .ok_or_else(|| ApiError::bad_request("malformed", "actor must be 32 hex characters"))?;
     let store = state.store.clone();
     blocking(move || {
         let mut txn = store.begin()?;
-        let Some((token, device, user, site)) = accounts::login(&mut *txn, &req.user, &req.password, actor, &req.device_name, Utc::now())? else {
-            return Err(ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "user name or password is wrong, or the account is disabled"));
+        let Some((token, device, user, site)) = accounts::login(
+            &mut *txn,
+            &req.user,
+            &req.password,
+            actor,
+            &req.device_name,
+            Utc::now(),
+        )?
+        else {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "bad_credentials",
+                "user name or password is wrong, or the account is disabled",
+            ));
         };
         txn.commit()?;
         Ok(Json(LoginResponse {
@@ -117,22 +151,47 @@ async fn login(State(state): State<AppState>, body: Result<Json<LoginRequest>, a
 }
 
 #[tracing::instrument(skip_all, fields(user = %auth.0.user_name))]
-async fn sync(State(state): State<AppState>, auth: Auth, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
-    let version = headers.get(PROTOCOL_HEADER).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u16>().ok());
+async fn sync(
+    State(state): State<AppState>,
+    auth: Auth,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let version = headers
+        .get(PROTOCOL_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u16>().ok());
     if version != Some(PROTOCOL_VERSION) {
         return Err(ApiError::new(
             StatusCode::UPGRADE_REQUIRED,
             "client_outdated",
             format!(
                 "this app speaks sync protocol {}, the server speaks {PROTOCOL_VERSION}; update the app",
-                version.map(|v| v.to_string()).unwrap_or_else(|| "(none)".into())
+                version
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|| "(none)".into())
             ),
         ));
     }
-    let body = body.map_err(|e| ApiError::new(e.status(), "bad_body", format!("the sync request body was refused: {}", e.body_text())))?;
-    let req: SyncRequest = postcard::from_bytes(&body).map_err(|e| ApiError::bad_request("malformed", format!("the sync request does not decode: {e}")))?;
+    let body = body.map_err(|e| {
+        ApiError::new(
+            e.status(),
+            "bad_body",
+            format!("the sync request body was refused: {}", e.body_text()),
+        )
+    })?;
+    let req: SyncRequest = postcard::from_bytes(&body).map_err(|e| {
+        ApiError::bad_request(
+            "malformed",
+            format!("the sync request does not decode: {e}"),
+        )
+    })?;
     if req.protocol != PROTOCOL_VERSION {
-        return Err(ApiError::new(StatusCode::UPGRADE_REQUIRED, "client_outdated", "update the app: its sync protocol is not supported"));
+        return Err(ApiError::new(
+            StatusCode::UPGRADE_REQUIRED,
+            "client_outdated",
+            "update the app: its sync protocol is not supported",
+        ));
     }
     let store = state.store.clone();
     let sender = auth.0;
@@ -143,7 +202,8 @@ async fn sync(State(state): State<AppState>, auth: Auth, headers: HeaderMap, bod
         Ok(resp)
     })
     .await?;
-    let bytes = postcard::to_allocvec(&resp).map_err(|e| ApiError::from(StoreError::Corrupt(e.to_string())))?;
+    let bytes = postcard::to_allocvec(&resp)
+        .map_err(|e| ApiError::from(StoreError::Corrupt(e.to_string())))?;
     Ok(([(header::CONTENT_TYPE, POSTCARD)], bytes).into_response())
 }
 
@@ -166,18 +226,27 @@ where
 {
     match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(s) => s.parse().map(Some).map_err(|e| ApiError::bad_request("bad_filter", format!("{name}: {e}"))),
+        Some(s) => s
+            .parse()
+            .map(Some)
+            .map_err(|e| ApiError::bad_request("bad_filter", format!("{name}: {e}"))),
     }
 }
 
-async fn list_issues(State(state): State<AppState>, Auth(sender): Auth, params: Result<Query<IssueParams>, axum::extract::rejection::QueryRejection>) -> Result<Json<Vec<IssueSummary>>, ApiError> {
+async fn list_issues(
+    State(state): State<AppState>,
+    Auth(sender): Auth,
+    params: Result<Query<IssueParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<IssueSummary>>, ApiError> {
     let Query(p) = params.map_err(|e| ApiError::bad_request("bad_filter", e.body_text()))?;
     let store = state.store.clone();
     blocking(move || {
         let mut txn = store.begin()?;
         let sites = match p.site.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             Some(code) => {
-                let site = txn.site_by_code(code)?.ok_or_else(|| ApiError::not_found("site"))?;
+                let site = txn
+                    .site_by_code(code)?
+                    .ok_or_else(|| ApiError::not_found("site"))?;
                 if !sender.sites.contains(&site.id) {
                     return Err(ApiError::forbidden("you do not work on this site"));
                 }
@@ -200,30 +269,54 @@ async fn list_issues(State(state): State<AppState>, Auth(sender): Auth, params: 
     .await
 }
 
-async fn get_issue(State(state): State<AppState>, Auth(sender): Auth, Path(id): Path<String>) -> Result<Json<IssueDetail>, ApiError> {
-    let id: IssueId = id.parse().map_err(|e: IdParseError| ApiError::bad_request("bad_id", e.to_string()))?;
+async fn get_issue(
+    State(state): State<AppState>,
+    Auth(sender): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<IssueDetail>, ApiError> {
+    let id: IssueId = id
+        .parse()
+        .map_err(|e: IdParseError| ApiError::bad_request("bad_id", e.to_string()))?;
     let store = state.store.clone();
     blocking(move || {
         let mut txn = store.begin()?;
-        let view = txn.issue_view(id)?.ok_or_else(|| ApiError::not_found("issue"))?;
-        if !sender.sites.contains(&view.site) {
+        let stored = txn
+            .doc(id.into())?
+            .filter(|d| d.kind == DocKind::Issue)
+            .ok_or_else(|| ApiError::not_found("issue"))?;
+        if !sender.sites.contains(&stored.site) {
             // Same answer as a missing issue: ids of other sites are not confirmed.
             return Err(ApiError::not_found("issue"));
         }
-        let receipts: std::collections::HashMap<uuid::Uuid, i64> =
-            txn.receipts_of(id.into())?.into_iter().map(|r| (r.entry, r.received_at_ms)).collect();
+        let corrupt = |e: String| ApiError::from(StoreError::Corrupt(e));
+        let d = automerge::AutoCommit::load(&stored.bytes).map_err(|e| corrupt(e.to_string()))?;
+        let events = shared::doc::issue_events(&d).map_err(|e| corrupt(e.to_string()))?;
+        let view = shared::issue::fold(id, events).map_err(|e| corrupt(e.to_string()))?;
+        let receipts: std::collections::HashMap<uuid::Uuid, i64> = txn
+            .receipts_of(id.into())?
+            .into_iter()
+            .map(|r| (r.entry, r.received_at_ms))
+            .collect();
         Ok(Json(detail(&view, &receipts, Utc::now())))
     })
     .await
 }
 
 /// The API's view of one issue, with server receipt times on its timeline.
-pub fn detail(view: &shared::issue::IssueView, receipts: &std::collections::HashMap<uuid::Uuid, i64>, now: DateTime<Utc>) -> IssueDetail {
+pub fn detail(
+    view: &shared::issue::IssueView,
+    receipts: &std::collections::HashMap<uuid::Uuid, i64>,
+    now: DateTime<Utc>,
+) -> IssueDetail {
     IssueDetail {
         summary: IssueSummary::from_view(view, now),
         description: view.description.clone(),
         photos: view.photos.iter().map(|p| p.as_str().to_string()).collect(),
-        after_photos: view.after_photos.iter().map(|p| p.as_str().to_string()).collect(),
+        after_photos: view
+            .after_photos
+            .iter()
+            .map(|p| p.as_str().to_string())
+            .collect(),
         timeline: view
             .timeline
             .iter()
@@ -238,7 +331,9 @@ pub fn detail(view: &shared::issue::IssueView, receipts: &std::collections::Hash
                     by: t.event.by_name.clone(),
                     role: t.event.role,
                     device_time: t.event.at,
-                    server_time: receipts.get(t.event.id.as_uuid()).and_then(|ms| DateTime::from_timestamp_millis(*ms)),
+                    server_time: receipts
+                        .get(t.event.id.as_uuid())
+                        .and_then(|ms| DateTime::from_timestamp_millis(*ms)),
                     outcome: t.outcome.clone(),
                     body,
                 }
@@ -255,9 +350,14 @@ pub struct ServeOptions {
 }
 
 /// Binds `opts.listen`, prints `listening on URL` once ready, and serves until `shutdown` resolves.
-pub async fn serve(store: Arc<dyn Store>, opts: ServeOptions, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+pub async fn serve(
+    store: Arc<dyn Store>,
+    opts: ServeOptions,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     use anyhow::Context;
-    let listener = std::net::TcpListener::bind(opts.listen).with_context(|| format!("cannot listen on {}", opts.listen))?;
+    let listener = std::net::TcpListener::bind(opts.listen)
+        .with_context(|| format!("cannot listen on {}", opts.listen))?;
     serve_on(listener, store, opts.tls, shutdown).await
 }
 
@@ -278,13 +378,21 @@ pub async fn serve_on(
             let listener = tokio::net::TcpListener::from_std(listener)?;
             println!("listening on http://{addr}");
             std::io::stdout().flush().ok();
-            axum::serve(listener, router).with_graceful_shutdown(shutdown).await?;
+            axum::serve(listener, router)
+                .with_graceful_shutdown(shutdown)
+                .await?;
         }
         Some((cert, key)) => {
             let _ = rustls::crypto::ring::default_provider().install_default();
             let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
                 .await
-                .with_context(|| format!("cannot load TLS certificate {} / key {}", cert.display(), key.display()))?;
+                .with_context(|| {
+                    format!(
+                        "cannot load TLS certificate {} / key {}",
+                        cert.display(),
+                        key.display()
+                    )
+                })?;
             let handle = axum_server::Handle::new();
             let h = handle.clone();
             tokio::spawn(async move {

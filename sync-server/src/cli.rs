@@ -14,7 +14,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 #[derive(Parser, Debug)]
-#[command(name = "sync-server", version, about = "Patrol-inspection sync server and issue tracker (巡查同步服务)")]
+#[command(
+    name = "sync-server",
+    version,
+    about = "Patrol-inspection sync server and issue tracker (巡查同步服务)"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -140,10 +144,14 @@ pub fn main() -> ExitCode {
 }
 
 fn open(dir: &DataDir) -> anyhow::Result<SqliteStore> {
-    SqliteStore::open(&dir.data_dir).with_context(|| format!("cannot open the database in {}", dir.data_dir.display()))
+    SqliteStore::open(&dir.data_dir)
+        .with_context(|| format!("cannot open the database in {}", dir.data_dir.display()))
 }
 
-fn with_txn<T>(dir: &DataDir, f: impl FnOnce(&mut dyn crate::store::Txn) -> Result<T, accounts::AccountError>) -> anyhow::Result<T> {
+fn with_txn<T>(
+    dir: &DataDir,
+    f: impl FnOnce(&mut dyn crate::store::Txn) -> Result<T, accounts::AccountError>,
+) -> anyhow::Result<T> {
     let store = open(dir)?;
     let mut txn = store.begin()?;
     let out = f(&mut *txn)?;
@@ -154,13 +162,23 @@ fn with_txn<T>(dir: &DataDir, f: impl FnOnce(&mut dyn crate::store::Txn) -> Resu
 fn run(cli: Cli) -> anyhow::Result<()> {
     let now = Utc::now();
     match cli.command {
-        Command::Serve { dir, listen, tls_cert, tls_key } => {
+        Command::Serve {
+            dir,
+            listen,
+            tls_cert,
+            tls_key,
+        } => {
             tracing_subscriber::fmt()
-                .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SYNC_SERVER_LOG").unwrap_or_else(|_| "warn".into()))
+                .with_env_filter(
+                    tracing_subscriber::EnvFilter::try_from_env("SYNC_SERVER_LOG")
+                        .unwrap_or_else(|_| "warn".into()),
+                )
                 .with_writer(std::io::stderr)
                 .init();
             let store: Arc<dyn Store> = Arc::new(open(&dir)?);
-            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
             runtime.block_on(crate::api::serve(
                 store,
                 ServeOptions {
@@ -175,13 +193,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&summary)?);
             } else {
-                println!("demo site {} {} created in {}", summary.site, summary.site_name, dir.data_dir.display());
+                println!(
+                    "demo site {} {} created in {}",
+                    summary.site,
+                    summary.site_name,
+                    dir.data_dir.display()
+                );
                 println!("users (name / role / password):");
                 for u in &summary.users {
                     println!("  {:<11} {:<12} {}", u.name, u.role.code(), u.password);
                 }
                 for r in &summary.routes {
-                    println!("route {} {}: {} checkpoints", r.code, r.name, r.checkpoints.len());
+                    println!(
+                        "route {} {}: {} checkpoints",
+                        r.code,
+                        r.name,
+                        r.checkpoints.len()
+                    );
                 }
             }
         }
@@ -189,7 +217,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let site = with_txn(&dir, |txn| accounts::add_site(txn, &code, &name, now))?;
             println!("site {} {} added ({})", site.code, site.name, site.id);
         }
-        Command::User(UserCmd::Add { dir, name, role, site, password, department, display_name }) => {
+        Command::User(UserCmd::Add {
+            dir,
+            name,
+            role,
+            site,
+            password,
+            department,
+            display_name,
+        }) => {
             let u = with_txn(&dir, |txn| {
                 accounts::add_user(
                     txn,
@@ -210,7 +246,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let revoked = with_txn(&dir, |txn| accounts::disable_user(txn, &name, now))?;
             println!("user {name} disabled; {revoked} device token(s) revoked");
         }
-        Command::User(UserCmd::Password { dir, name, password }) => {
+        Command::User(UserCmd::Password {
+            dir,
+            name,
+            password,
+        }) => {
             with_txn(&dir, |txn| accounts::set_password(txn, &name, &password))?;
             println!("password of {name} changed");
         }
@@ -235,7 +275,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

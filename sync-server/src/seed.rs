@@ -24,12 +24,23 @@ fn pf(c: &str, label: &str, family: ItemFamily) -> ChecklistItem {
     }
 }
 
-fn reading(c: &str, label: &str, family: ItemFamily, min: Option<f64>, max: Option<f64>, unit: &str) -> ChecklistItem {
+fn reading(
+    c: &str,
+    label: &str,
+    family: ItemFamily,
+    min: Option<f64>,
+    max: Option<f64>,
+    unit: &str,
+) -> ChecklistItem {
     ChecklistItem {
         code: code(c),
         label: label.into(),
         family,
-        kind: ItemKind::Reading { min, max, unit: unit.into() },
+        kind: ItemKind::Reading {
+            min,
+            max,
+            unit: unit.into(),
+        },
     }
 }
 
@@ -43,117 +54,239 @@ fn templates() -> Vec<ChecklistTemplate> {
         items,
     };
     vec![
-        t("T-CLEAN", "公共区域环境卫生", vec![
-            pf("floor", "地面干净无垃圾", Environment),
-            pf("walls", "墙面无污渍", Environment),
-            pf("corners", "角落无积尘杂物", Environment),
-            pf("exit_sign", "安全出口标识清晰可见", SafetyLighting),
-        ]),
-        t("T-GARBAGE", "垃圾分类投放点", vec![
-            pf("cleared", "垃圾按时清运", Environment),
-            pf("sorted", "分类投放正确", Environment),
-            pf("odor", "无异味无渗漏", Environment),
-        ]),
-        t("T-GREEN", "绿化带", vec![
-            pf("dead_branches", "无枯枝", Environment),
-            pf("weeds", "无杂草", Environment),
-            pf("irrigation", "灌溉设施完好", Facility),
-        ]),
-        t("T-ELEVATOR", "电梯机房", vec![
-            pf("running", "电梯运行正常", Facility),
-            reading("temperature", "机房温度", Facility, Some(5.0), Some(40.0), "°C"),
-            pf("maintenance_record", "维保记录在有效期内", Facility),
-            pf("lighting", "机房照明正常", SafetyLighting),
-        ]),
-        t("T-FIRE", "消防设施", vec![
-            reading("extinguisher_pressure", "灭火器压力", Facility, Some(1.0), Some(1.4), "MPa"),
-            pf("hydrant", "消火栓完好", Facility),
-            pf("alarm", "报警按钮响应", Facility),
-            pf("fire_lane", "消防通道畅通", SafetyLighting),
-        ]),
-        t("T-LIGHT", "照明与安全标识", vec![
-            pf("emergency_light", "应急灯亮起", SafetyLighting),
-            pf("exit_sign", "安全出口标识亮起", SafetyLighting),
-            reading("illuminance", "照度", SafetyLighting, Some(50.0), None, "lx"),
-        ]),
-        t("T-PARKING", "地下停车场", vec![
-            reading("illuminance", "车道照度", SafetyLighting, Some(30.0), None, "lx"),
-            pf("drainage", "排水通畅无积水", Facility),
-            pf("fire_lane", "消防通道无占用", SafetyLighting),
-            pf("floor", "地面无油污垃圾", Environment),
-        ]),
-        t("T-PUMP", "水泵房", vec![
-            reading("pressure", "供水压力", Facility, Some(0.2), Some(0.6), "MPa"),
-            pf("no_leak", "管道无渗漏", Facility),
-            pf("drainage", "集水坑排水正常", Facility),
-        ]),
-        t("T-POWER", "配电房", vec![
-            reading("temperature", "室温", Facility, Some(5.0), Some(35.0), "°C"),
-            pf("insulation_mat", "绝缘垫完好", Facility),
-            pf("no_water", "无渗水", Facility),
-        ]),
+        t(
+            "T-CLEAN",
+            "公共区域环境卫生",
+            vec![
+                pf("floor", "地面干净无垃圾", Environment),
+                pf("walls", "墙面无污渍", Environment),
+                pf("corners", "角落无积尘杂物", Environment),
+                pf("exit_sign", "安全出口标识清晰可见", SafetyLighting),
+            ],
+        ),
+        t(
+            "T-GARBAGE",
+            "垃圾分类投放点",
+            vec![
+                pf("cleared", "垃圾按时清运", Environment),
+                pf("sorted", "分类投放正确", Environment),
+                pf("odor", "无异味无渗漏", Environment),
+            ],
+        ),
+        t(
+            "T-GREEN",
+            "绿化带",
+            vec![
+                pf("dead_branches", "无枯枝", Environment),
+                pf("weeds", "无杂草", Environment),
+                pf("irrigation", "灌溉设施完好", Facility),
+            ],
+        ),
+        t(
+            "T-ELEVATOR",
+            "电梯机房",
+            vec![
+                pf("running", "电梯运行正常", Facility),
+                reading(
+                    "temperature",
+                    "机房温度",
+                    Facility,
+                    Some(5.0),
+                    Some(40.0),
+                    "°C",
+                ),
+                pf("maintenance_record", "维保记录在有效期内", Facility),
+                pf("lighting", "机房照明正常", SafetyLighting),
+            ],
+        ),
+        t(
+            "T-FIRE",
+            "消防设施",
+            vec![
+                reading(
+                    "extinguisher_pressure",
+                    "灭火器压力",
+                    Facility,
+                    Some(1.0),
+                    Some(1.4),
+                    "MPa",
+                ),
+                pf("hydrant", "消火栓完好", Facility),
+                pf("alarm", "报警按钮响应", Facility),
+                pf("fire_lane", "消防通道畅通", SafetyLighting),
+            ],
+        ),
+        t(
+            "T-LIGHT",
+            "照明与安全标识",
+            vec![
+                pf("emergency_light", "应急灯亮起", SafetyLighting),
+                pf("exit_sign", "安全出口标识亮起", SafetyLighting),
+                reading(
+                    "illuminance",
+                    "照度",
+                    SafetyLighting,
+                    Some(50.0),
+                    None,
+                    "lx",
+                ),
+            ],
+        ),
+        t(
+            "T-PARKING",
+            "地下停车场",
+            vec![
+                reading(
+                    "illuminance",
+                    "车道照度",
+                    SafetyLighting,
+                    Some(30.0),
+                    None,
+                    "lx",
+                ),
+                pf("drainage", "排水通畅无积水", Facility),
+                pf("fire_lane", "消防通道无占用", SafetyLighting),
+                pf("floor", "地面无油污垃圾", Environment),
+            ],
+        ),
+        t(
+            "T-PUMP",
+            "水泵房",
+            vec![
+                reading(
+                    "pressure",
+                    "供水压力",
+                    Facility,
+                    Some(0.2),
+                    Some(0.6),
+                    "MPa",
+                ),
+                pf("no_leak", "管道无渗漏", Facility),
+                pf("drainage", "集水坑排水正常", Facility),
+            ],
+        ),
+        t(
+            "T-POWER",
+            "配电房",
+            vec![
+                reading("temperature", "室温", Facility, Some(5.0), Some(35.0), "°C"),
+                pf("insulation_mat", "绝缘垫完好", Facility),
+                pf("no_water", "无渗水", Facility),
+            ],
+        ),
     ]
 }
 
-struct Spot(&'static str, &'static str, &'static str, f64, f64, Frequency);
+struct Spot(
+    &'static str,
+    &'static str,
+    &'static str,
+    f64,
+    f64,
+    Frequency,
+);
 
 /// The demo plan (without users).
 pub fn demo_plan(site: Site) -> SitePlan {
     let templates = templates();
-    let tid = |c: &str| templates.iter().find(|t| t.code.as_str() == c).expect("template").id;
+    let tid = |c: &str| {
+        templates
+            .iter()
+            .find(|t| t.code.as_str() == c)
+            .expect("template")
+            .id
+    };
     let zones = vec![
-        Zone { id: ZoneId::new(), code: code("Z-RES"), name: "住宅区（1–4号楼）".into(), kind: ZoneKind::Residential },
-        Zone { id: ZoneId::new(), code: code("Z-COM"), name: "商业区（沿街商铺与写字楼大堂）".into(), kind: ZoneKind::Commercial },
-        Zone { id: ZoneId::new(), code: code("Z-PUB"), name: "公共设施（机房、车库、泵房）".into(), kind: ZoneKind::PublicFacility },
+        Zone {
+            id: ZoneId::new(),
+            code: code("Z-RES"),
+            name: "住宅区（1–4号楼）".into(),
+            kind: ZoneKind::Residential,
+        },
+        Zone {
+            id: ZoneId::new(),
+            code: code("Z-COM"),
+            name: "商业区（沿街商铺与写字楼大堂）".into(),
+            kind: ZoneKind::Commercial,
+        },
+        Zone {
+            id: ZoneId::new(),
+            code: code("Z-PUB"),
+            name: "公共设施（机房、车库、泵房）".into(),
+            kind: ZoneKind::PublicFacility,
+        },
     ];
     use Frequency::*;
     let per_zone: [(usize, Vec<Spot>); 3] = [
-        (0, vec![
-            Spot("CP-R01", "1号楼大堂", "T-CLEAN", 10.0, 10.0, Daily),
-            Spot("CP-R02", "1号楼楼梯间", "T-LIGHT", 12.0, 14.0, Weekly),
-            Spot("CP-R03", "2号楼大堂", "T-CLEAN", 30.0, 10.0, Daily),
-            Spot("CP-R04", "2号楼楼梯间", "T-LIGHT", 32.0, 14.0, Weekly),
-            Spot("CP-R05", "3号楼大堂", "T-CLEAN", 50.0, 10.0, Daily),
-            Spot("CP-R06", "3号楼楼梯间", "T-LIGHT", 52.0, 14.0, Weekly),
-            Spot("CP-R07", "4号楼大堂", "T-CLEAN", 70.0, 10.0, Daily),
-            Spot("CP-R08", "4号楼楼梯间", "T-LIGHT", 72.0, 14.0, Weekly),
-            Spot("CP-R09", "东区垃圾分类投放点", "T-GARBAGE", 80.0, 30.0, Daily),
-            Spot("CP-R10", "西区垃圾分类投放点", "T-GARBAGE", 5.0, 30.0, Daily),
-            Spot("CP-R11", "中心绿化带", "T-GREEN", 40.0, 35.0, Weekly),
-            Spot("CP-R12", "南侧绿化带", "T-GREEN", 40.0, 50.0, Weekly),
-            Spot("CP-R13", "住宅区消防通道", "T-FIRE", 60.0, 40.0, Monthly),
-            Spot("CP-R14", "儿童游乐区", "T-CLEAN", 25.0, 40.0, Daily),
-        ]),
-        (1, vec![
-            Spot("CP-C01", "写字楼大堂", "T-CLEAN", 110.0, 10.0, Daily),
-            Spot("CP-C02", "商业连廊", "T-CLEAN", 120.0, 20.0, Daily),
-            Spot("CP-C03", "一层公共卫生间", "T-CLEAN", 125.0, 8.0, Daily),
-            Spot("CP-C04", "二层公共卫生间", "T-CLEAN", 125.0, 9.0, Daily),
-            Spot("CP-C05", "商铺后巷垃圾点", "T-GARBAGE", 140.0, 30.0, Daily),
-            Spot("CP-C06", "写字楼消防楼梯", "T-LIGHT", 115.0, 25.0, Weekly),
-            Spot("CP-C07", "商业区消防栓箱", "T-FIRE", 130.0, 35.0, Monthly),
-            Spot("CP-C08", "外广场绿化带", "T-GREEN", 150.0, 5.0, Weekly),
-            Spot("CP-C09", "外广场照明", "T-LIGHT", 155.0, 15.0, Weekly),
-            Spot("CP-C10", "写字楼电梯厅", "T-CLEAN", 112.0, 18.0, Daily),
-            Spot("CP-C11", "商业区安全出口", "T-LIGHT", 145.0, 40.0, Weekly),
-            Spot("CP-C12", "写字楼电梯机房", "T-ELEVATOR", 113.0, 22.0, Daily),
-            Spot("CP-C13", "商业区灭火器点位", "T-FIRE", 135.0, 12.0, Monthly),
-        ]),
-        (2, vec![
-            Spot("CP-P01", "1号楼电梯机房", "T-ELEVATOR", 11.0, 12.0, Daily),
-            Spot("CP-P02", "3号楼电梯机房", "T-ELEVATOR", 51.0, 12.0, Daily),
-            Spot("CP-P03", "消防泵房", "T-FIRE", 60.0, 60.0, Monthly),
-            Spot("CP-P04", "生活水泵房", "T-PUMP", 65.0, 62.0, Weekly),
-            Spot("CP-P05", "高压配电房", "T-POWER", 70.0, 65.0, Weekly),
-            Spot("CP-P06", "地下停车场B1东区", "T-PARKING", 80.0, 70.0, Daily),
-            Spot("CP-P07", "地下停车场B1西区", "T-PARKING", 20.0, 70.0, Daily),
-            Spot("CP-P08", "地下停车场B2", "T-PARKING", 50.0, 75.0, Daily),
-            Spot("CP-P09", "地下室集水坑", "T-PUMP", 45.0, 80.0, Weekly),
-            Spot("CP-P10", "监控中心", "T-LIGHT", 55.0, 55.0, Daily),
-            Spot("CP-P11", "地下室消防通道", "T-FIRE", 35.0, 78.0, Monthly),
-            Spot("CP-P12", "发电机房", "T-POWER", 75.0, 68.0, Weekly),
-            Spot("CP-P13", "地下室楼梯间", "T-LIGHT", 30.0, 72.0, Weekly),
-        ]),
+        (
+            0,
+            vec![
+                Spot("CP-R01", "1号楼大堂", "T-CLEAN", 10.0, 10.0, Daily),
+                Spot("CP-R02", "1号楼楼梯间", "T-LIGHT", 12.0, 14.0, Weekly),
+                Spot("CP-R03", "2号楼大堂", "T-CLEAN", 30.0, 10.0, Daily),
+                Spot("CP-R04", "2号楼楼梯间", "T-LIGHT", 32.0, 14.0, Weekly),
+                Spot("CP-R05", "3号楼大堂", "T-CLEAN", 50.0, 10.0, Daily),
+                Spot("CP-R06", "3号楼楼梯间", "T-LIGHT", 52.0, 14.0, Weekly),
+                Spot("CP-R07", "4号楼大堂", "T-CLEAN", 70.0, 10.0, Daily),
+                Spot("CP-R08", "4号楼楼梯间", "T-LIGHT", 72.0, 14.0, Weekly),
+                Spot(
+                    "CP-R09",
+                    "东区垃圾分类投放点",
+                    "T-GARBAGE",
+                    80.0,
+                    30.0,
+                    Daily,
+                ),
+                Spot(
+                    "CP-R10",
+                    "西区垃圾分类投放点",
+                    "T-GARBAGE",
+                    5.0,
+                    30.0,
+                    Daily,
+                ),
+                Spot("CP-R11", "中心绿化带", "T-GREEN", 40.0, 35.0, Weekly),
+                Spot("CP-R12", "南侧绿化带", "T-GREEN", 40.0, 50.0, Weekly),
+                Spot("CP-R13", "住宅区消防通道", "T-FIRE", 60.0, 40.0, Monthly),
+                Spot("CP-R14", "儿童游乐区", "T-CLEAN", 25.0, 40.0, Daily),
+            ],
+        ),
+        (
+            1,
+            vec![
+                Spot("CP-C01", "写字楼大堂", "T-CLEAN", 110.0, 10.0, Daily),
+                Spot("CP-C02", "商业连廊", "T-CLEAN", 120.0, 20.0, Daily),
+                Spot("CP-C03", "一层公共卫生间", "T-CLEAN", 125.0, 8.0, Daily),
+                Spot("CP-C04", "二层公共卫生间", "T-CLEAN", 125.0, 9.0, Daily),
+                Spot("CP-C05", "商铺后巷垃圾点", "T-GARBAGE", 140.0, 30.0, Daily),
+                Spot("CP-C06", "写字楼消防楼梯", "T-LIGHT", 115.0, 25.0, Weekly),
+                Spot("CP-C07", "商业区消防栓箱", "T-FIRE", 130.0, 35.0, Monthly),
+                Spot("CP-C08", "外广场绿化带", "T-GREEN", 150.0, 5.0, Weekly),
+                Spot("CP-C09", "外广场照明", "T-LIGHT", 155.0, 15.0, Weekly),
+                Spot("CP-C10", "写字楼电梯厅", "T-CLEAN", 112.0, 18.0, Daily),
+                Spot("CP-C11", "商业区安全出口", "T-LIGHT", 145.0, 40.0, Weekly),
+                Spot("CP-C12", "写字楼电梯机房", "T-ELEVATOR", 113.0, 22.0, Daily),
+                Spot("CP-C13", "商业区灭火器点位", "T-FIRE", 135.0, 12.0, Monthly),
+            ],
+        ),
+        (
+            2,
+            vec![
+                Spot("CP-P01", "1号楼电梯机房", "T-ELEVATOR", 11.0, 12.0, Daily),
+                Spot("CP-P02", "3号楼电梯机房", "T-ELEVATOR", 51.0, 12.0, Daily),
+                Spot("CP-P03", "消防泵房", "T-FIRE", 60.0, 60.0, Monthly),
+                Spot("CP-P04", "生活水泵房", "T-PUMP", 65.0, 62.0, Weekly),
+                Spot("CP-P05", "高压配电房", "T-POWER", 70.0, 65.0, Weekly),
+                Spot("CP-P06", "地下停车场B1东区", "T-PARKING", 80.0, 70.0, Daily),
+                Spot("CP-P07", "地下停车场B1西区", "T-PARKING", 20.0, 70.0, Daily),
+                Spot("CP-P08", "地下停车场B2", "T-PARKING", 50.0, 75.0, Daily),
+                Spot("CP-P09", "地下室集水坑", "T-PUMP", 45.0, 80.0, Weekly),
+                Spot("CP-P10", "监控中心", "T-LIGHT", 55.0, 55.0, Daily),
+                Spot("CP-P11", "地下室消防通道", "T-FIRE", 35.0, 78.0, Monthly),
+                Spot("CP-P12", "发电机房", "T-POWER", 75.0, 68.0, Weekly),
+                Spot("CP-P13", "地下室楼梯间", "T-LIGHT", 30.0, 72.0, Weekly),
+            ],
+        ),
     ];
     let mut checkpoints = Vec::new();
     let mut routes = Vec::new();
@@ -189,7 +322,10 @@ pub fn demo_plan(site: Site) -> SitePlan {
         routes,
         departments: Department::ALL
             .iter()
-            .map(|d| DepartmentInfo { code: *d, name: d.label_zh().into() })
+            .map(|d| DepartmentInfo {
+                code: *d,
+                name: d.label_zh().into(),
+            })
             .collect(),
         users: Vec::new(),
     }
@@ -244,7 +380,9 @@ pub struct SeedItem {
 
 fn password() -> String {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    (0..12).map(|_| ALPHABET[rand::random_range(0..ALPHABET.len())] as char).collect()
+    (0..12)
+        .map(|_| ALPHABET[rand::random_range(0..ALPHABET.len())] as char)
+        .collect()
 }
 
 /// Seeds the demo site into an empty store.
@@ -261,7 +399,12 @@ pub fn seed(txn: &mut dyn Txn, now: DateTime<Utc>) -> Result<SeedSummary, Accoun
     let people = [
         ("inspector1", "王巡查", Role::Inspector, None),
         ("inspector2", "李品质", Role::Inspector, None),
-        ("staff1", "张维修", Role::FieldStaff, Some(Department::Engineering)),
+        (
+            "staff1",
+            "张维修",
+            Role::FieldStaff,
+            Some(Department::Engineering),
+        ),
         ("manager1", "陈经理", Role::Manager, None),
         ("admin1", "系统管理员", Role::Admin, None),
     ];
@@ -296,7 +439,10 @@ pub fn seed(txn: &mut dyn Txn, now: DateTime<Utc>) -> Result<SeedSummary, Accoun
         departments: plan
             .departments
             .iter()
-            .map(|d| SeedDepartment { code: d.code, name: d.name.clone() })
+            .map(|d| SeedDepartment {
+                code: d.code,
+                name: d.name.clone(),
+            })
             .collect(),
         routes: plan
             .routes
@@ -317,7 +463,13 @@ pub fn seed(txn: &mut dyn Txn, now: DateTime<Utc>) -> Result<SeedSummary, Accoun
                                 t.items
                                     .iter()
                                     .map(|i| match &i.kind {
-                                        ItemKind::PassFail => SeedItem { code: i.code.to_string(), kind: "pass_fail", min: None, max: None, unit: None },
+                                        ItemKind::PassFail => SeedItem {
+                                            code: i.code.to_string(),
+                                            kind: "pass_fail",
+                                            min: None,
+                                            max: None,
+                                            unit: None,
+                                        },
                                         ItemKind::Reading { min, max, unit } => SeedItem {
                                             code: i.code.to_string(),
                                             kind: "reading",

@@ -6,7 +6,6 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use shared::codes::Role;
 use shared::ids::*;
-use shared::issue::IssueView;
 use shared::patrol::PatrolRunView;
 use shared::plan::Site;
 use shared::wire::{DocKind, IssueSummary, Receipt};
@@ -63,8 +62,7 @@ CREATE TABLE issues (
     assignee TEXT,
     deadline TEXT,
     raised_at TEXT NOT NULL,
-    summary TEXT NOT NULL,
-    view TEXT NOT NULL
+    summary TEXT NOT NULL
 );
 CREATE INDEX issues_by_site ON issues(site, raised_at);
 CREATE TABLE patrol_runs (
@@ -95,7 +93,8 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens `dir/server.sqlite3`, creating and migrating it as needed.
     pub fn open(dir: &Path) -> Result<SqliteStore, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::Corrupt(format!("cannot create {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Corrupt(format!("cannot create {}: {e}", dir.display())))?;
         let path = dir.join("server.sqlite3");
         let mut conn = Connection::open(&path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -129,7 +128,10 @@ impl Store for SqliteStore {
 
     fn backup_to(&self, path: &Path) -> Result<(), StoreError> {
         if path.exists() {
-            return Err(StoreError::Conflict(format!("{} already exists; choose a new file", path.display())));
+            return Err(StoreError::Conflict(format!(
+                "{} already exists; choose a new file",
+                path.display()
+            )));
         }
         let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         conn.execute("VACUUM INTO ?1", [path.to_string_lossy()])?;
@@ -162,7 +164,20 @@ fn json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, StoreError> {
     serde_json::from_str(s).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-type UserRow = (Vec<u8>, Vec<u8>, String, String, String, Option<String>, String, bool);
+/// id, user, actor, name, created_at, revoked
+type DeviceRow = (Vec<u8>, Vec<u8>, Vec<u8>, String, String, bool);
+/// kind, site, bytes, heads, seq
+type DocRow = (String, Vec<u8>, Vec<u8>, Vec<u8>, i64);
+type UserRow = (
+    Vec<u8>,
+    Vec<u8>,
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    bool,
+);
 
 fn user_from_row(r: UserRow) -> Result<UserRecord, StoreError> {
     let (id, site, name, display_name, role, department, password_hash, active) = r;
@@ -171,7 +186,9 @@ fn user_from_row(r: UserRow) -> Result<UserRecord, StoreError> {
         site: SiteId::from_uuid(uuid_of(site)?),
         name,
         display_name,
-        role: role.parse::<Role>().map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        role: role
+            .parse::<Role>()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
         department: department.and_then(|d| d.parse().ok()),
         password_hash,
         active,
@@ -181,12 +198,23 @@ fn user_from_row(r: UserRow) -> Result<UserRecord, StoreError> {
 const USER_COLS: &str = "id, site, name, display_name, role, department, password_hash, active";
 
 fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRow> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+    ))
 }
 
 impl Txn for SqliteTxn<'_> {
     fn sites(&mut self) -> Result<Vec<Site>, StoreError> {
-        let mut stmt = self.conn.prepare_cached("SELECT json FROM sites ORDER BY code")?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT json FROM sites ORDER BY code")?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
         rows.map(|r| json(&r?)).collect()
     }
@@ -194,7 +222,11 @@ impl Txn for SqliteTxn<'_> {
     fn site(&mut self, id: SiteId) -> Result<Option<Site>, StoreError> {
         let s: Option<String> = self
             .conn
-            .query_row("SELECT json FROM sites WHERE id = ?1", [id.as_uuid().as_bytes()], |r| r.get(0))
+            .query_row(
+                "SELECT json FROM sites WHERE id = ?1",
+                [id.as_uuid().as_bytes()],
+                |r| r.get(0),
+            )
             .optional()?;
         s.map(|s| json(&s)).transpose()
     }
@@ -202,7 +234,9 @@ impl Txn for SqliteTxn<'_> {
     fn site_by_code(&mut self, code: &str) -> Result<Option<Site>, StoreError> {
         let s: Option<String> = self
             .conn
-            .query_row("SELECT json FROM sites WHERE code = ?1", [code], |r| r.get(0))
+            .query_row("SELECT json FROM sites WHERE code = ?1", [code], |r| {
+                r.get(0)
+            })
             .optional()?;
         s.map(|s| json(&s)).transpose()
     }
@@ -210,7 +244,11 @@ impl Txn for SqliteTxn<'_> {
     fn insert_site(&mut self, site: &Site) -> Result<(), StoreError> {
         self.conn.execute(
             "INSERT INTO sites (id, code, json) VALUES (?1, ?2, ?3)",
-            params![site.id.as_uuid().as_bytes(), site.code.as_str(), serde_json::to_string(site).expect("site")],
+            params![
+                site.id.as_uuid().as_bytes(),
+                site.code.as_str(),
+                serde_json::to_string(site).expect("site")
+            ],
         )?;
         Ok(())
     }
@@ -218,7 +256,11 @@ impl Txn for SqliteTxn<'_> {
     fn user(&mut self, id: UserId) -> Result<Option<UserRecord>, StoreError> {
         let row = self
             .conn
-            .query_row(&format!("SELECT {USER_COLS} FROM users WHERE id = ?1"), [id.as_uuid().as_bytes()], user_row)
+            .query_row(
+                &format!("SELECT {USER_COLS} FROM users WHERE id = ?1"),
+                [id.as_uuid().as_bytes()],
+                user_row,
+            )
             .optional()?;
         row.map(user_from_row).transpose()
     }
@@ -226,15 +268,19 @@ impl Txn for SqliteTxn<'_> {
     fn user_by_name(&mut self, name: &str) -> Result<Option<UserRecord>, StoreError> {
         let row = self
             .conn
-            .query_row(&format!("SELECT {USER_COLS} FROM users WHERE name = ?1"), [name], user_row)
+            .query_row(
+                &format!("SELECT {USER_COLS} FROM users WHERE name = ?1"),
+                [name],
+                user_row,
+            )
             .optional()?;
         row.map(user_from_row).transpose()
     }
 
     fn users_of_site(&mut self, site: SiteId) -> Result<Vec<UserRecord>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!("SELECT {USER_COLS} FROM users WHERE site = ?1 ORDER BY name"))?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {USER_COLS} FROM users WHERE site = ?1 ORDER BY name"
+        ))?;
         let rows = stmt.query_map([site.as_uuid().as_bytes()], user_row)?;
         rows.map(|r| user_from_row(r?)).collect()
     }
@@ -275,8 +321,11 @@ impl Txn for SqliteTxn<'_> {
         Ok(())
     }
 
-    fn device_by_token(&mut self, token_hash: &[u8; 32]) -> Result<Option<DeviceRecord>, StoreError> {
-        let row: Option<(Vec<u8>, Vec<u8>, Vec<u8>, String, String, bool)> = self
+    fn device_by_token(
+        &mut self,
+        token_hash: &[u8; 32],
+    ) -> Result<Option<DeviceRecord>, StoreError> {
+        let row: Option<DeviceRow> = self
             .conn
             .query_row(
                 "SELECT id, user_id, actor, name, created_at, revoked FROM devices WHERE token_hash = ?1",
@@ -290,7 +339,9 @@ impl Txn for SqliteTxn<'_> {
         Ok(Some(DeviceRecord {
             id: DeviceId::from_uuid(uuid_of(id)?),
             user: UserId::from_uuid(uuid_of(user)?),
-            actor: actor.try_into().map_err(|_| StoreError::Corrupt("bad actor".into()))?,
+            actor: actor
+                .try_into()
+                .map_err(|_| StoreError::Corrupt("bad actor".into()))?,
             token_hash: *token_hash,
             name,
             created_at: DateTime::parse_from_rfc3339(&created_at)
@@ -308,37 +359,46 @@ impl Txn for SqliteTxn<'_> {
     }
 
     fn revoke_device(&mut self, device: DeviceId) -> Result<bool, StoreError> {
-        Ok(self
-            .conn
-            .execute("UPDATE devices SET revoked = 1 WHERE id = ?1 AND revoked = 0", [device.as_uuid().as_bytes()])?
-            > 0)
+        Ok(self.conn.execute(
+            "UPDATE devices SET revoked = 1 WHERE id = ?1 AND revoked = 0",
+            [device.as_uuid().as_bytes()],
+        )? > 0)
     }
 
     fn server_actor(&mut self) -> Result<[u8; 16], StoreError> {
         let have: Option<Vec<u8>> = self
             .conn
-            .query_row("SELECT value FROM meta WHERE key = 'actor'", [], |r| r.get(0))
+            .query_row("SELECT value FROM meta WHERE key = 'actor'", [], |r| {
+                r.get(0)
+            })
             .optional()?;
         if let Some(bytes) = have {
-            return bytes.try_into().map_err(|_| StoreError::Corrupt("bad server actor".into()));
+            return bytes
+                .try_into()
+                .map_err(|_| StoreError::Corrupt("bad server actor".into()));
         }
         let actor: [u8; 16] = rand::random();
-        self.conn
-            .execute("INSERT INTO meta (key, value) VALUES ('actor', ?1)", [actor.as_slice()])?;
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('actor', ?1)",
+            [actor.as_slice()],
+        )?;
         Ok(actor)
     }
 
     fn doc(&mut self, id: DocId) -> Result<Option<StoredDoc>, StoreError> {
-        let row: Option<(String, Vec<u8>, Vec<u8>, Vec<u8>, i64)> = self
+        let row: Option<DocRow> = self
             .conn
             .prepare_cached("SELECT kind, site, bytes, heads, seq FROM docs WHERE id = ?1")?
-            .query_row([id.as_uuid().as_bytes()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .query_row([id.as_uuid().as_bytes()], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
             .optional()?;
         let Some((kind, site, bytes, heads, seq)) = row else {
             return Ok(None);
         };
         Ok(Some(StoredDoc {
-            kind: DocKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("doc kind {kind}")))?,
+            kind: DocKind::parse(&kind)
+                .ok_or_else(|| StoreError::Corrupt(format!("doc kind {kind}")))?,
             site: SiteId::from_uuid(uuid_of(site)?),
             bytes,
             heads,
@@ -346,10 +406,19 @@ impl Txn for SqliteTxn<'_> {
         }))
     }
 
-    fn put_doc(&mut self, id: DocId, kind: DocKind, site: SiteId, bytes: &[u8], heads: &[u8]) -> Result<u64, StoreError> {
-        let seq: i64 = self
-            .conn
-            .query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM docs", [], |r| r.get(0))?;
+    fn put_doc(
+        &mut self,
+        id: DocId,
+        kind: DocKind,
+        site: SiteId,
+        bytes: &[u8],
+        heads: &[u8],
+    ) -> Result<u64, StoreError> {
+        let seq: i64 =
+            self.conn
+                .query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM docs", [], |r| {
+                    r.get(0)
+                })?;
         self.conn
             .prepare_cached(
                 "INSERT INTO docs (id, kind, site, bytes, heads, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -359,12 +428,22 @@ impl Txn for SqliteTxn<'_> {
         Ok(seq as u64)
     }
 
-    fn changed_since(&mut self, sites: &[SiteId], cursor: u64, limit: usize) -> Result<Vec<(DocId, DocKind, u64)>, StoreError> {
+    fn changed_since(
+        &mut self,
+        sites: &[SiteId],
+        cursor: u64,
+        limit: usize,
+    ) -> Result<Vec<(DocId, DocKind, u64)>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached("SELECT id, kind, site, seq FROM docs WHERE seq > ?1 ORDER BY seq")?;
         let rows = stmt.query_map([cursor as i64], |r| {
-            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?, r.get::<_, Vec<u8>>(2)?, r.get::<_, i64>(3)?))
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
         })?;
         let mut out = Vec::new();
         for row in rows {
@@ -373,7 +452,8 @@ impl Txn for SqliteTxn<'_> {
             if !sites.contains(&site) {
                 continue;
             }
-            let kind = DocKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("doc kind {kind}")))?;
+            let kind = DocKind::parse(&kind)
+                .ok_or_else(|| StoreError::Corrupt(format!("doc kind {kind}")))?;
             out.push((DocId::from_uuid(uuid_of(id)?), kind, seq as u64));
             if out.len() >= limit {
                 break;
@@ -383,24 +463,40 @@ impl Txn for SqliteTxn<'_> {
     }
 
     fn max_seq(&mut self) -> Result<u64, StoreError> {
-        let seq: i64 = self.conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM docs", [], |r| r.get(0))?;
+        let seq: i64 = self
+            .conn
+            .query_row("SELECT COALESCE(MAX(seq), 0) FROM docs", [], |r| r.get(0))?;
         Ok(seq as u64)
     }
 
-    fn sync_state(&mut self, device: DeviceId, doc: DocId) -> Result<Option<StoredState>, StoreError> {
+    fn sync_state(
+        &mut self,
+        device: DeviceId,
+        doc: DocId,
+    ) -> Result<Option<StoredState>, StoreError> {
         Ok(self
             .conn
-            .prepare_cached("SELECT state, pending FROM sync_states WHERE device = ?1 AND doc = ?2")?
-            .query_row([device.as_uuid().as_bytes(), doc.as_uuid().as_bytes()], |r| {
-                Ok(StoredState {
-                    state: r.get(0)?,
-                    pending: r.get(1)?,
-                })
-            })
+            .prepare_cached(
+                "SELECT state, pending FROM sync_states WHERE device = ?1 AND doc = ?2",
+            )?
+            .query_row(
+                [device.as_uuid().as_bytes(), doc.as_uuid().as_bytes()],
+                |r| {
+                    Ok(StoredState {
+                        state: r.get(0)?,
+                        pending: r.get(1)?,
+                    })
+                },
+            )
             .optional()?)
     }
 
-    fn put_sync_state(&mut self, device: DeviceId, doc: DocId, state: &StoredState) -> Result<(), StoreError> {
+    fn put_sync_state(
+        &mut self,
+        device: DeviceId,
+        doc: DocId,
+        state: &StoredState,
+    ) -> Result<(), StoreError> {
         self.conn
             .prepare_cached(
                 "INSERT INTO sync_states (device, doc, state, pending) VALUES (?1, ?2, ?3, ?4)
@@ -410,7 +506,11 @@ impl Txn for SqliteTxn<'_> {
         Ok(())
     }
 
-    fn pending_docs(&mut self, device: DeviceId, limit: usize) -> Result<Vec<(DocId, DocKind)>, StoreError> {
+    fn pending_docs(
+        &mut self,
+        device: DeviceId,
+        limit: usize,
+    ) -> Result<Vec<(DocId, DocKind)>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT s.doc, d.kind FROM sync_states s JOIN docs d ON d.id = s.doc
              WHERE s.device = ?1 AND s.pending = 1 LIMIT ?2",
@@ -428,14 +528,14 @@ impl Txn for SqliteTxn<'_> {
         Ok(out)
     }
 
-    fn put_issue(&mut self, s: &IssueSummary, view: &IssueView) -> Result<(), StoreError> {
+    fn put_issue(&mut self, s: &IssueSummary) -> Result<(), StoreError> {
         self.conn
             .prepare_cached(
-                "INSERT INTO issues (id, site, zone, status, grade, category, assignee, deadline, raised_at, summary, view)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                "INSERT INTO issues (id, site, zone, status, grade, category, assignee, deadline, raised_at, summary)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
                  ON CONFLICT(id) DO UPDATE SET zone = excluded.zone, status = excluded.status, grade = excluded.grade,
                     category = excluded.category, assignee = excluded.assignee, deadline = excluded.deadline,
-                    summary = excluded.summary, view = excluded.view",
+                    summary = excluded.summary",
             )?
             .execute(params![
                 s.id.as_uuid().as_bytes(),
@@ -448,17 +548,8 @@ impl Txn for SqliteTxn<'_> {
                 s.deadline.as_ref().map(time),
                 time(&s.raised_at),
                 serde_json::to_string(s).expect("summary"),
-                serde_json::to_string(view).expect("view"),
             ])?;
         Ok(())
-    }
-
-    fn issue_view(&mut self, id: IssueId) -> Result<Option<IssueView>, StoreError> {
-        let s: Option<String> = self
-            .conn
-            .query_row("SELECT view FROM issues WHERE id = ?1", [id.as_uuid().as_bytes()], |r| r.get(0))
-            .optional()?;
-        s.map(|s| json(&s)).transpose()
     }
 
     fn list_issues(&mut self, q: &IssueQuery) -> Result<Vec<IssueSummary>, StoreError> {
@@ -489,8 +580,10 @@ impl Txn for SqliteTxn<'_> {
                 continue;
             }
             let mut s: IssueSummary = json(&summary)?;
-            s.overdue = matches!(s.status, shared::Status::Recorded | shared::Status::Assigned)
-                && s.deadline.is_some_and(|d| d < now);
+            s.overdue = matches!(
+                s.status,
+                shared::Status::Recorded | shared::Status::Assigned
+            ) && s.deadline.is_some_and(|d| d < now);
             out.push(s);
             if q.limit > 0 && out.len() >= q.limit {
                 break;
@@ -521,7 +614,12 @@ impl Txn for SqliteTxn<'_> {
         Ok(())
     }
 
-    fn put_receipt(&mut self, entry: uuid::Uuid, doc: DocId, at: DateTime<Utc>) -> Result<(), StoreError> {
+    fn put_receipt(
+        &mut self,
+        entry: uuid::Uuid,
+        doc: DocId,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         self.conn
             .prepare_cached("INSERT INTO receipts (entry, doc, received_at_ms) VALUES (?1, ?2, ?3) ON CONFLICT(entry) DO NOTHING")?
             .execute(params![entry.as_bytes(), doc.as_uuid().as_bytes(), at.timestamp_millis()])?;
@@ -532,7 +630,9 @@ impl Txn for SqliteTxn<'_> {
         let mut stmt = self
             .conn
             .prepare_cached("SELECT entry, received_at_ms FROM receipts WHERE doc = ?1")?;
-        let rows = stmt.query_map([doc.as_uuid().as_bytes()], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?)))?;
+        let rows = stmt.query_map([doc.as_uuid().as_bytes()], |r| {
+            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?))
+        })?;
         rows.map(|r| {
             let (entry, ms) = r?;
             Ok(Receipt {

@@ -7,7 +7,6 @@ use crate::error::StoreError;
 use chrono::{DateTime, Utc};
 use shared::codes::{Category, Department, Grade, Role, Status};
 use shared::ids::*;
-use shared::issue::IssueView;
 use shared::patrol::PatrolRunView;
 use shared::plan::Site;
 use shared::wire::{DocKind, IssueSummary, Receipt};
@@ -81,7 +80,10 @@ pub trait Txn {
     fn users_of_site(&mut self, site: SiteId) -> Result<Vec<UserRecord>, StoreError>;
     fn upsert_user(&mut self, user: &UserRecord) -> Result<(), StoreError>;
     fn insert_device(&mut self, device: &DeviceRecord) -> Result<(), StoreError>;
-    fn device_by_token(&mut self, token_hash: &[u8; 32]) -> Result<Option<DeviceRecord>, StoreError>;
+    fn device_by_token(
+        &mut self,
+        token_hash: &[u8; 32],
+    ) -> Result<Option<DeviceRecord>, StoreError>;
     /// Revokes every token of a user; returns how many were live.
     fn revoke_user_devices(&mut self, user: UserId) -> Result<usize, StoreError>;
     fn revoke_device(&mut self, device: DeviceId) -> Result<bool, StoreError>;
@@ -90,21 +92,50 @@ pub trait Txn {
     // --- documents
     fn doc(&mut self, id: DocId) -> Result<Option<StoredDoc>, StoreError>;
     /// Stores a document's new bytes and gives it the next change number.
-    fn put_doc(&mut self, id: DocId, kind: DocKind, site: SiteId, bytes: &[u8], heads: &[u8]) -> Result<u64, StoreError>;
+    fn put_doc(
+        &mut self,
+        id: DocId,
+        kind: DocKind,
+        site: SiteId,
+        bytes: &[u8],
+        heads: &[u8],
+    ) -> Result<u64, StoreError>;
     /// Documents of `sites` changed after `cursor`, oldest change first.
-    fn changed_since(&mut self, sites: &[SiteId], cursor: u64, limit: usize) -> Result<Vec<(DocId, DocKind, u64)>, StoreError>;
+    fn changed_since(
+        &mut self,
+        sites: &[SiteId],
+        cursor: u64,
+        limit: usize,
+    ) -> Result<Vec<(DocId, DocKind, u64)>, StoreError>;
     fn max_seq(&mut self) -> Result<u64, StoreError>;
-    fn sync_state(&mut self, device: DeviceId, doc: DocId) -> Result<Option<StoredState>, StoreError>;
-    fn put_sync_state(&mut self, device: DeviceId, doc: DocId, state: &StoredState) -> Result<(), StoreError>;
-    fn pending_docs(&mut self, device: DeviceId, limit: usize) -> Result<Vec<(DocId, DocKind)>, StoreError>;
+    fn sync_state(
+        &mut self,
+        device: DeviceId,
+        doc: DocId,
+    ) -> Result<Option<StoredState>, StoreError>;
+    fn put_sync_state(
+        &mut self,
+        device: DeviceId,
+        doc: DocId,
+        state: &StoredState,
+    ) -> Result<(), StoreError>;
+    fn pending_docs(
+        &mut self,
+        device: DeviceId,
+        limit: usize,
+    ) -> Result<Vec<(DocId, DocKind)>, StoreError>;
 
     // --- tracker projections
-    fn put_issue(&mut self, summary: &IssueSummary, view: &IssueView) -> Result<(), StoreError>;
-    fn issue_view(&mut self, id: IssueId) -> Result<Option<IssueView>, StoreError>;
+    fn put_issue(&mut self, summary: &IssueSummary) -> Result<(), StoreError>;
     fn list_issues(&mut self, query: &IssueQuery) -> Result<Vec<IssueSummary>, StoreError>;
     fn put_patrol(&mut self, view: &PatrolRunView) -> Result<(), StoreError>;
     /// Records when an event or result first arrived; keeps the first time.
-    fn put_receipt(&mut self, entry: uuid::Uuid, doc: DocId, at: DateTime<Utc>) -> Result<(), StoreError>;
+    fn put_receipt(
+        &mut self,
+        entry: uuid::Uuid,
+        doc: DocId,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
     fn receipts_of(&mut self, doc: DocId) -> Result<Vec<Receipt>, StoreError>;
 
     fn commit(self: Box<Self>) -> Result<(), StoreError>;

@@ -27,15 +27,25 @@ fn heads_of(bytes: &[u8]) -> Vec<ChangeHash> {
         .collect()
 }
 
-/// Refreshes the tracker's projection of a document.
-pub fn project(txn: &mut dyn Txn, kind: DocKind, d: &AutoCommit, now: DateTime<Utc>) -> Result<(), StoreError> {
+/// Refreshes the tracker's projection of a document (`events`: an issue's events, if already read).
+pub fn project(
+    txn: &mut dyn Txn,
+    kind: DocKind,
+    d: &AutoCommit,
+    events: Option<Vec<issue::IssueEvent>>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     let corrupt = |e: shared::doc::DocError| StoreError::Corrupt(e.to_string());
     match kind {
         DocKind::Issue => {
             let h = doc::header(d).map_err(corrupt)?;
-            let events = doc::issue_events(d).map_err(corrupt)?;
-            let view = issue::fold(h.id.into(), events).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            txn.put_issue(&IssueSummary::from_view(&view, now), &view)
+            let events = match events {
+                Some(e) => e,
+                None => doc::issue_events(d).map_err(corrupt)?,
+            };
+            let view =
+                issue::fold(h.id.into(), events).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            txn.put_issue(&IssueSummary::from_view(&view, now))
         }
         DocKind::Patrol => txn.put_patrol(&doc::patrol(d).map_err(corrupt)?),
         DocKind::Plan => Ok(()),
@@ -43,12 +53,21 @@ pub fn project(txn: &mut dyn Txn, kind: DocKind, d: &AutoCommit, now: DateTime<U
 }
 
 /// Stores a document and its projection.
-pub fn save(txn: &mut dyn Txn, id: DocId, kind: DocKind, d: &mut AutoCommit, now: DateTime<Utc>) -> Result<u64, StoreError> {
-    let site = doc::header(d).map_err(|e| StoreError::Corrupt(e.to_string()))?.site;
+pub fn save(
+    txn: &mut dyn Txn,
+    id: DocId,
+    kind: DocKind,
+    d: &mut AutoCommit,
+    events: Option<Vec<issue::IssueEvent>>,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let site = doc::header(d)
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?
+        .site;
     let bytes = d.save();
     let heads = doc::heads_bytes(&d.get_heads());
     let seq = txn.put_doc(id, kind, site, &bytes, &heads)?;
-    project(txn, kind, d, now)?;
+    project(txn, kind, d, events, now)?;
     Ok(seq)
 }
 
@@ -61,41 +80,53 @@ struct Entry {
 }
 
 /// Handles one sync request from an authenticated device.
-pub fn round(txn: &mut dyn Txn, sender: &Sender, req: SyncRequest, now: DateTime<Utc>) -> Result<SyncResponse, StoreError> {
+pub fn round(
+    txn: &mut dyn Txn,
+    sender: &Sender,
+    req: SyncRequest,
+    now: DateTime<Utc>,
+) -> Result<SyncResponse, StoreError> {
     let mut entries: BTreeMap<DocId, Entry> = BTreeMap::new();
     let mut refused = Vec::new();
     let mut receipt_docs = Vec::new();
 
-    let load_state = |txn: &mut dyn Txn, id: DocId, fresh: fn() -> State| -> Result<State, StoreError> {
-        let mut state = match txn.sync_state(sender.device, id)? {
-            Some(s) => doc::decode_state(&s.state).unwrap_or_else(fresh),
-            None => fresh(),
+    let load_state =
+        |txn: &mut dyn Txn, id: DocId, fresh: fn() -> State| -> Result<State, StoreError> {
+            let mut state = match txn.sync_state(sender.device, id)? {
+                Some(s) => doc::decode_state(&s.state).unwrap_or_else(fresh),
+                None => fresh(),
+            };
+            // Strict request/response: nothing of ours is in flight when the device speaks,
+            // and a lost response must be sent again rather than assumed delivered.
+            state.in_flight = false;
+            state.sent_hashes.clear();
+            Ok(state)
         };
-        // Strict request/response: nothing of ours is in flight when the device speaks,
-        // and a lost response must be sent again rather than assumed delivered.
-        state.in_flight = false;
-        state.sent_hashes.clear();
-        Ok(state)
-    };
 
     // 1. Apply what the device sent.
     for m in req.docs {
         if entries.contains_key(&m.doc) {
-            refused.push(refusal(m.doc, Refusal {
-                code: "malformed",
-                message: "the document appears twice in one request".into(),
-                status: 400,
-            }));
+            refused.push(refusal(
+                m.doc,
+                Refusal {
+                    code: "malformed",
+                    message: "the document appears twice in one request".into(),
+                    status: 400,
+                },
+            ));
             continue;
         }
         let msg = match Message::decode(&m.msg) {
             Ok(msg) => msg,
             Err(e) => {
-                refused.push(refusal(m.doc, Refusal {
-                    code: "malformed",
-                    message: format!("the sync message does not decode: {e}"),
-                    status: 400,
-                }));
+                refused.push(refusal(
+                    m.doc,
+                    Refusal {
+                        code: "malformed",
+                        message: format!("the sync message does not decode: {e}"),
+                        status: 400,
+                    },
+                ));
                 continue;
             }
         };
@@ -103,14 +134,45 @@ pub fn round(txn: &mut dyn Txn, sender: &Sender, req: SyncRequest, now: DateTime
         if let Some(s) = &stored
             && (s.kind != m.kind || !sender.sites.contains(&s.site))
         {
-            refused.push(refusal(m.doc, Refusal {
-                code: "forbidden_site",
-                message: "this document belongs to a site you do not work on".into(),
-                status: 403,
-            }));
+            refused.push(refusal(
+                m.doc,
+                Refusal {
+                    code: "forbidden_site",
+                    message: "this document belongs to a site you do not work on".into(),
+                    status: 403,
+                },
+            ));
             continue;
         }
         let mut state = load_state(txn, m.doc, State::new)?;
+        // A plain acknowledgement of exactly what we hold: record it without loading the document.
+        if let Some(s) = &stored
+            && msg.changes.is_empty()
+            && msg.need.is_empty()
+            && doc::heads_bytes(&msg.heads) == s.heads
+            && state.have_responded
+        {
+            doc::acknowledge(&mut state, msg.heads, msg.have);
+            txn.put_sync_state(
+                sender.device,
+                m.doc,
+                &StoredState {
+                    state: doc::encode_state(&state),
+                    pending: false,
+                },
+            )?;
+            entries.insert(
+                m.doc,
+                Entry {
+                    kind: m.kind,
+                    stored_heads: Some(s.heads.clone()),
+                    doc: None,
+                    state,
+                    touched: true,
+                },
+            );
+            continue;
+        }
         let mut d = match &stored {
             Some(s) => match AutoCommit::load(&s.bytes) {
                 Ok(d) => d,
@@ -119,34 +181,42 @@ pub fn round(txn: &mut dyn Txn, sender: &Sender, req: SyncRequest, now: DateTime
             None => AutoCommit::new(),
         };
         let before = d.get_heads();
+        let mut events = None;
         if msg.changes.is_empty() {
             if let Err(e) = d.sync().receive_sync_message(&mut state, msg) {
-                refused.push(refusal(m.doc, Refusal {
-                    code: "malformed",
-                    message: format!("the sync message cannot be applied: {e}"),
-                    status: 400,
-                }));
+                refused.push(refusal(
+                    m.doc,
+                    Refusal {
+                        code: "malformed",
+                        message: format!("the sync message cannot be applied: {e}"),
+                        status: 400,
+                    },
+                ));
                 continue;
             }
         } else {
             let mut fork = d.fork();
             let mut fork_state = state.clone();
             if let Err(e) = fork.sync().receive_sync_message(&mut fork_state, msg) {
-                refused.push(refusal(m.doc, Refusal {
-                    code: "malformed",
-                    message: format!("the changes cannot be applied: {e}"),
-                    status: 400,
-                }));
+                refused.push(refusal(
+                    m.doc,
+                    Refusal {
+                        code: "malformed",
+                        message: format!("the changes cannot be applied: {e}"),
+                        status: 400,
+                    },
+                ));
                 continue;
             }
             let new_changes = fork.get_changes(&before);
             if !new_changes.is_empty() {
                 let before_doc = stored.as_ref().map(|_| &d);
                 match validate::check(sender, m.doc, m.kind, before_doc, &fork, &new_changes) {
-                    Ok(new_entries) => {
-                        for e in new_entries {
+                    Ok(accepted) => {
+                        for e in accepted.entries {
                             txn.put_receipt(e, m.doc, now)?;
                         }
+                        events = accepted.events;
                         receipt_docs.push(m.doc);
                     }
                     Err(r) => {
@@ -160,7 +230,7 @@ pub fn round(txn: &mut dyn Txn, sender: &Sender, req: SyncRequest, now: DateTime
         }
         let changed = d.get_heads() != before;
         if changed {
-            save(txn, m.doc, m.kind, &mut d, now)?;
+            save(txn, m.doc, m.kind, &mut d, events, now)?;
         }
         // Always answer a document the device spoke about, so it learns our heads.
         state.have_responded = false;
@@ -178,7 +248,8 @@ pub fn round(txn: &mut dyn Txn, sender: &Sender, req: SyncRequest, now: DateTime
     }
 
     // 2. Documents the device still has to acknowledge, and those changed since its cursor.
-    let mut candidates: Vec<(DocId, DocKind)> = txn.pending_docs(sender.device, MAX_DOCS_PER_RESPONSE)?;
+    let mut candidates: Vec<(DocId, DocKind)> =
+        txn.pending_docs(sender.device, MAX_DOCS_PER_RESPONSE)?;
     let changed = txn.changed_since(&sender.sites, req.cursor, MAX_DOCS_PER_RESPONSE)?;
     let mut cursor = txn.max_seq()?;
     let mut more = false;
@@ -220,7 +291,9 @@ pub fn round(txn: &mut dyn Txn, sender: &Sender, req: SyncRequest, now: DateTime
         }
         if let Some(heads) = &entry.stored_heads {
             // Already in step with the device: no need to load the document.
-            if entry.state.have_responded && entry.state.their_heads.as_deref() == Some(heads_of(heads).as_slice()) {
+            if entry.state.have_responded
+                && entry.state.their_heads.as_deref() == Some(heads_of(heads).as_slice())
+            {
                 if entry.touched {
                     continue;
                 }
@@ -234,12 +307,20 @@ pub fn round(txn: &mut dyn Txn, sender: &Sender, req: SyncRequest, now: DateTime
                 )?;
                 continue;
             }
-            let stored = txn.doc(*id)?.ok_or_else(|| StoreError::Corrupt(format!("document {id} vanished")))?;
-            entry.doc = Some(AutoCommit::load(&stored.bytes).map_err(|e| StoreError::Corrupt(format!("document {id}: {e}")))?);
+            let stored = txn
+                .doc(*id)?
+                .ok_or_else(|| StoreError::Corrupt(format!("document {id} vanished")))?;
+            entry.doc = Some(
+                AutoCommit::load(&stored.bytes)
+                    .map_err(|e| StoreError::Corrupt(format!("document {id}: {e}")))?,
+            );
         }
         let Some(d) = entry.doc.as_mut() else {
             // The device announced a document we do not have yet: answer with our (empty) heads.
-            if let Some(msg) = AutoCommit::new().sync().generate_sync_message(&mut entry.state) {
+            if let Some(msg) = AutoCommit::new()
+                .sync()
+                .generate_sync_message(&mut entry.state)
+            {
                 docs.push(DocMessage {
                     doc: *id,
                     kind: entry.kind,

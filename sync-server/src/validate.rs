@@ -63,8 +63,14 @@ impl From<DocError> for Refusal {
     }
 }
 
-/// Entries (events or results) a valid change added, for receipt times.
-pub type NewEntries = Vec<uuid::Uuid>;
+/// What a valid change brought.
+#[derive(Debug, Default)]
+pub struct Accepted {
+    /// Entries (events or results) the change added, for receipt times.
+    pub entries: Vec<uuid::Uuid>,
+    /// For an issue, all its events after the change (read once, reused for the projection).
+    pub events: Option<Vec<IssueEvent>>,
+}
 
 /// Checks the changes that turn `before` (None: a new document) into `after`.
 pub fn check(
@@ -74,7 +80,7 @@ pub fn check(
     before: Option<&AutoCommit>,
     after: &AutoCommit,
     new_changes: &[Change],
-) -> Result<NewEntries, Refusal> {
+) -> Result<Accepted, Refusal> {
     let actor = doc::actor(sender.actor);
     if let Some(c) = new_changes.iter().find(|c| c.actor_id() != &actor) {
         return Err(Refusal::forbidden(
@@ -88,25 +94,36 @@ pub fn check(
     }
     let header = doc::header(after)?;
     if header.id != id || header.kind != kind {
-        return Err(Refusal::malformed("the document's header does not match its id or kind"));
+        return Err(Refusal::malformed(
+            "the document's header does not match its id or kind",
+        ));
     }
     if let Some(b) = before
         && doc::header(b)? != header
     {
-        return Err(Refusal::forbidden("header_changed", "a document's id, kind or site cannot change"));
+        return Err(Refusal::forbidden(
+            "header_changed",
+            "a document's id, kind or site cannot change",
+        ));
     }
     if !sender.sites.contains(&header.site) {
-        return Err(Refusal::forbidden("forbidden_site", "this document belongs to a site you do not work on"));
+        return Err(Refusal::forbidden(
+            "forbidden_site",
+            "this document belongs to a site you do not work on",
+        ));
     }
     match kind {
         DocKind::Issue => check_issue(sender, id, before, after),
         DocKind::Patrol => check_patrol(sender, before, after),
         DocKind::Plan => {
             if sender.role != Role::Admin {
-                return Err(Refusal::forbidden("plan_read_only", "only an administrator may change the site plan"));
+                return Err(Refusal::forbidden(
+                    "plan_read_only",
+                    "only an administrator may change the site plan",
+                ));
             }
             doc::plan(after)?;
-            Ok(Vec::new())
+            Ok(Accepted::default())
         }
     }
 }
@@ -127,13 +144,20 @@ fn by_id(values: Vec<serde_json::Value>) -> Result<HashMap<String, serde_json::V
 }
 
 /// Splits `after`'s entries into new ones, checking old ones are untouched.
-fn appended(before: Vec<serde_json::Value>, after: Vec<serde_json::Value>) -> Result<Vec<serde_json::Value>, Refusal> {
+fn appended(
+    before: Vec<serde_json::Value>,
+    after: Vec<serde_json::Value>,
+) -> Result<Vec<serde_json::Value>, Refusal> {
     let old = by_id(before)?;
     let mut seen = 0;
     let mut new = Vec::new();
     let mut ids = std::collections::HashSet::new();
     for v in after {
-        let id = v.get("id").and_then(|i| i.as_str()).unwrap_or_default().to_string();
+        let id = v
+            .get("id")
+            .and_then(|i| i.as_str())
+            .unwrap_or_default()
+            .to_string();
         if !ids.insert(id.clone()) {
             return Err(Refusal::malformed(format!("entry {id} appears twice")));
         }
@@ -149,44 +173,66 @@ fn appended(before: Vec<serde_json::Value>, after: Vec<serde_json::Value>) -> Re
         }
     }
     if seen != old.len() {
-        return Err(Refusal::forbidden("history_rewritten", "an existing entry was removed; entries are append-only"));
+        return Err(Refusal::forbidden(
+            "history_rewritten",
+            "an existing entry was removed; entries are append-only",
+        ));
     }
     Ok(new)
 }
 
-fn check_issue(sender: &Sender, id: DocId, before: Option<&AutoCommit>, after: &AutoCommit) -> Result<NewEntries, Refusal> {
+fn check_issue(
+    sender: &Sender,
+    id: DocId,
+    before: Option<&AutoCommit>,
+    after: &AutoCommit,
+) -> Result<Accepted, Refusal> {
     let old = match before {
         Some(b) => doc::issue_event_values(b)?,
         None => Vec::new(),
     };
-    let new = appended(old, doc::issue_event_values(after)?)?;
-    let mut entries = Vec::with_capacity(new.len());
-    for v in new {
-        let e: IssueEvent =
-            serde_json::from_value(v).map_err(|e| Refusal::malformed(format!("an event does not decode: {e}")))?;
-        if e.by != sender.user || e.role != sender.role || e.by_name != sender.user_name {
-            return Err(Refusal::forbidden(
-                "forged_user",
-                format!(
-                    "event {} claims to be by {} ({}) but this device is logged in as {} ({})",
-                    e.id,
-                    e.by_name,
-                    e.role.code(),
-                    sender.user_name,
-                    sender.role.code()
-                ),
-            ));
+    let values = doc::issue_event_values(after)?;
+    let new_ids: std::collections::HashSet<String> = appended(old, values.clone())?
+        .iter()
+        .filter_map(|v| v.get("id").and_then(|i| i.as_str()).map(str::to_string))
+        .collect();
+    let mut events = Vec::with_capacity(values.len());
+    let mut entries = Vec::with_capacity(new_ids.len());
+    for v in values {
+        let e: IssueEvent = serde_json::from_value(v)
+            .map_err(|e| Refusal::malformed(format!("an event does not decode: {e}")))?;
+        if new_ids.contains(&e.id.to_string()) {
+            if e.by != sender.user || e.role != sender.role || e.by_name != sender.user_name {
+                return Err(Refusal::forbidden(
+                    "forged_user",
+                    format!(
+                        "event {} claims to be by {} ({}) but this device is logged in as {} ({})",
+                        e.id,
+                        e.by_name,
+                        e.role.code(),
+                        sender.user_name,
+                        sender.role.code()
+                    ),
+                ));
+            }
+            if e.device != sender.device {
+                return Err(Refusal::forbidden(
+                    "forged_device",
+                    format!("event {} claims another device", e.id),
+                ));
+            }
+            entries.push(*e.id.as_uuid());
         }
-        if e.device != sender.device {
-            return Err(Refusal::forbidden("forged_device", format!("event {} claims another device", e.id)));
-        }
-        entries.push(*e.id.as_uuid());
+        events.push(e);
     }
     if before.is_none() {
-        let events = doc::issue_events(after)?;
         let raise = events.iter().find(|e| e.body.kind() == ChangeKind::Raise);
         match raise {
-            None => return Err(Refusal::malformed("a new issue must start with a raise event")),
+            None => {
+                return Err(Refusal::malformed(
+                    "a new issue must start with a raise event",
+                ));
+            }
             Some(r) if !policy::allowed(r.role, ChangeKind::Raise) => {
                 return Err(Refusal::forbidden(
                     "role_forbidden",
@@ -195,12 +241,20 @@ fn check_issue(sender: &Sender, id: DocId, before: Option<&AutoCommit>, after: &
             }
             Some(_) => {}
         }
-        shared::issue::fold(id.into(), events).map_err(|e| Refusal::malformed(e.to_string()))?;
     }
-    Ok(entries)
+    shared::issue::fold(id.into(), events.iter().cloned())
+        .map_err(|e| Refusal::malformed(e.to_string()))?;
+    Ok(Accepted {
+        entries,
+        events: Some(events),
+    })
 }
 
-fn check_patrol(sender: &Sender, before: Option<&AutoCommit>, after: &AutoCommit) -> Result<NewEntries, Refusal> {
+fn check_patrol(
+    sender: &Sender,
+    before: Option<&AutoCommit>,
+    after: &AutoCommit,
+) -> Result<Accepted, Refusal> {
     if !matches!(sender.role, Role::Inspector | Role::Manager) {
         return Err(Refusal::forbidden(
             "role_forbidden",
@@ -210,30 +264,57 @@ fn check_patrol(sender: &Sender, before: Option<&AutoCommit>, after: &AutoCommit
     let view = doc::patrol(after)?;
     let run: &PatrolRun = &view.run;
     if run.inspector != sender.user {
-        return Err(Refusal::forbidden("forged_user", "only the patrol's own inspector may record its results"));
+        return Err(Refusal::forbidden(
+            "forged_user",
+            "only the patrol's own inspector may record its results",
+        ));
     }
     if let Some(b) = before {
         let old = doc::patrol(b)?;
         if old.run != view.run {
-            return Err(Refusal::forbidden("history_rewritten", "a patrol's header cannot change"));
+            return Err(Refusal::forbidden(
+                "history_rewritten",
+                "a patrol's header cannot change",
+            ));
         }
-        let old_values = old.results.iter().map(|r| serde_json::to_value(r).expect("result")).collect();
-        let new_values = view.results.iter().map(|r| serde_json::to_value(r).expect("result")).collect();
+        let old_values = old
+            .results
+            .iter()
+            .map(|r| serde_json::to_value(r).expect("result"))
+            .collect();
+        let new_values = view
+            .results
+            .iter()
+            .map(|r| serde_json::to_value(r).expect("result"))
+            .collect();
         let added = appended(old_values, new_values)?;
         let mut entries = Vec::new();
         for v in added {
-            let r: CheckpointResult = serde_json::from_value(v).map_err(|e| Refusal::malformed(e.to_string()))?;
+            let r: CheckpointResult =
+                serde_json::from_value(v).map_err(|e| Refusal::malformed(e.to_string()))?;
             if r.by != sender.user {
-                return Err(Refusal::forbidden("forged_user", "a result claims another inspector"));
+                return Err(Refusal::forbidden(
+                    "forged_user",
+                    "a result claims another inspector",
+                ));
             }
             entries.push(*r.id.as_uuid());
         }
-        return Ok(entries);
+        return Ok(Accepted {
+            entries,
+            events: None,
+        });
     }
     for r in &view.results {
         if r.by != sender.user {
-            return Err(Refusal::forbidden("forged_user", "a result claims another inspector"));
+            return Err(Refusal::forbidden(
+                "forged_user",
+                "a result claims another inspector",
+            ));
         }
     }
-    Ok(view.results.iter().map(|r| *r.id.as_uuid()).collect())
+    Ok(Accepted {
+        entries: view.results.iter().map(|r| *r.id.as_uuid()).collect(),
+        events: None,
+    })
 }

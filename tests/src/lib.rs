@@ -29,7 +29,11 @@ impl Seeded {
         let mut txn = store.begin().expect("begin");
         let summary = sync_server::seed::seed(&mut *txn, chrono::Utc::now()).expect("seed");
         txn.commit().expect("commit");
-        Seeded { dir, store, summary }
+        Seeded {
+            dir,
+            store,
+            summary,
+        }
     }
 
     pub fn password(&self, user: &str) -> String {
@@ -140,7 +144,10 @@ impl ProcessServer {
         let line = rx
             .recv_timeout(Duration::from_secs(60))
             .expect("server printed `listening on` within 60 s");
-        let url = line.strip_prefix("listening on ").expect("listening line").to_string();
+        let url = line
+            .strip_prefix("listening on ")
+            .expect("listening line")
+            .to_string();
         let addr = url
             .trim_start_matches("http://")
             .trim_start_matches("https://")
@@ -201,10 +208,18 @@ impl Proxy {
                 match listener.accept() {
                     Ok((client, _)) => {
                         let _ = client.set_nonblocking(false);
-                        let Ok(server) = TcpStream::connect_timeout(&target, Duration::from_secs(2)) else {
+                        let Ok(server) =
+                            TcpStream::connect_timeout(&target, Duration::from_secs(2))
+                        else {
                             continue;
                         };
-                        pipe(client.try_clone().expect("clone"), server.try_clone().expect("clone"), Dir::ToServer, ts.clone(), hook.clone());
+                        pipe(
+                            client.try_clone().expect("clone"),
+                            server.try_clone().expect("clone"),
+                            Dir::ToServer,
+                            ts.clone(),
+                            hook.clone(),
+                        );
                         pipe(server, client, Dir::ToClient, tc.clone(), hook.clone());
                     }
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {

@@ -15,7 +15,12 @@ fn setup() -> Ctx {
     let seeded = Seeded::new();
     let server = InProcessServer::start(seeded.store.clone());
     let dir = device_dir();
-    let device = device(dir.path(), &server.url, "inspector1", &seeded.password("inspector1"));
+    let device = device(
+        dir.path(),
+        &server.url,
+        "inspector1",
+        &seeded.password("inspector1"),
+    );
     let token = device.session().unwrap().token;
     Ctx {
         _seeded: seeded,
@@ -27,7 +32,9 @@ fn setup() -> Ctx {
 }
 
 fn post(url: &str, token: Option<&str>, protocol: Option<&str>, body: Vec<u8>) -> (u16, Vec<u8>) {
-    let mut req = reqwest::blocking::Client::new().post(format!("{url}/api/v1/sync")).body(body);
+    let mut req = reqwest::blocking::Client::new()
+        .post(format!("{url}/api/v1/sync"))
+        .body(body);
     if let Some(t) = token {
         req = req.bearer_auth(t);
     }
@@ -39,7 +46,8 @@ fn post(url: &str, token: Option<&str>, protocol: Option<&str>, body: Vec<u8>) -
 }
 
 fn error_code(body: &[u8]) -> String {
-    let e: ApiError = serde_json::from_slice(body).unwrap_or_else(|_| panic!("JSON error body, got {}", String::from_utf8_lossy(body)));
+    let e: ApiError = serde_json::from_slice(body)
+        .unwrap_or_else(|_| panic!("JSON error body, got {}", String::from_utf8_lossy(body)));
     assert!(!e.message.is_empty());
     e.code
 }
@@ -68,9 +76,19 @@ fn malformed_sync_requests_get_clear_errors_and_the_server_survives() {
     let (s, b) = post(&url, Some(&ctx.token), Some("0"), envelope(vec![]));
     assert_eq!(s, 426);
     assert!(String::from_utf8_lossy(&b).contains("update the app"));
-    let (s, b) = post(&url, Some(&ctx.token), Some(&v), b"\xff\xfe garbage".to_vec());
+    let (s, b) = post(
+        &url,
+        Some(&ctx.token),
+        Some(&v),
+        b"\xff\xfe garbage".to_vec(),
+    );
     assert_eq!((s, error_code(&b).as_str()), (400, "malformed"));
-    let (s, b) = post(&url, Some(&ctx.token), Some(&v), vec![0u8; 33 * 1024 * 1024]);
+    let (s, b) = post(
+        &url,
+        Some(&ctx.token),
+        Some(&v),
+        vec![0u8; 33 * 1024 * 1024],
+    );
     assert_eq!((s, error_code(&b).as_str()), (413, "bad_body"));
 
     // A well-formed envelope with broken documents: each is refused alone.
@@ -85,19 +103,35 @@ fn malformed_sync_requests_get_clear_errors_and_the_server_survives() {
         // a valid v1 message header (no heads, need, have) carrying one garbage change
         msg: vec![0x42, 0, 0, 0, 1, 5, 1, 2, 3, 4, 5],
     };
-    let (s, b) = post(&url, Some(&ctx.token), Some(&v), envelope(vec![garbage.clone(), bad_changes.clone()]));
+    let (s, b) = post(
+        &url,
+        Some(&ctx.token),
+        Some(&v),
+        envelope(vec![garbage.clone(), bad_changes.clone()]),
+    );
     assert_eq!(s, 200);
     let resp: SyncResponse = postcard::from_bytes(&b).unwrap();
-    let mut refused: Vec<_> = resp.refused.iter().map(|r| (r.doc, r.code.as_str(), r.status)).collect();
+    let mut refused: Vec<_> = resp
+        .refused
+        .iter()
+        .map(|r| (r.doc, r.code.as_str(), r.status))
+        .collect();
     refused.sort();
-    let mut want = vec![(garbage.doc, "malformed", 400), (bad_changes.doc, "malformed", 400)];
+    let mut want = vec![
+        (garbage.doc, "malformed", 400),
+        (bad_changes.doc, "malformed", 400),
+    ];
     want.sort();
     assert_eq!(refused, want);
 
     // Read API: wrong ids and filters.
     let (s, b) = api_get(&url, &ctx.token, "/api/v1/issues/not-a-uuid");
     assert_eq!((s, b["code"].as_str()), (400, Some("bad_id")));
-    let (s, b) = api_get(&url, &ctx.token, &format!("/api/v1/issues/{}", uuid::Uuid::now_v7()));
+    let (s, b) = api_get(
+        &url,
+        &ctx.token,
+        &format!("/api/v1/issues/{}", uuid::Uuid::now_v7()),
+    );
     assert_eq!((s, b["code"].as_str()), (404, Some("not_found")));
     let (s, b) = api_get(&url, &ctx.token, "/api/v1/issues?status=bogus");
     assert_eq!((s, b["code"].as_str()), (400, Some("bad_filter")));
@@ -108,7 +142,12 @@ fn malformed_sync_requests_get_clear_errors_and_the_server_survives() {
 
     // Login with junk and with a wrong password.
     let client = reqwest::blocking::Client::new();
-    let r = client.post(format!("{url}/api/v1/login")).body("{not json").header("content-type", "application/json").send().unwrap();
+    let r = client
+        .post(format!("{url}/api/v1/login"))
+        .body("{not json")
+        .header("content-type", "application/json")
+        .send()
+        .unwrap();
     assert_eq!(r.status().as_u16(), 400);
     let r = client
         .post(format!("{url}/api/v1/login"))
@@ -147,18 +186,46 @@ fn filters_narrow_the_tracker_list() {
         )
         .unwrap()
     };
-    mk(&mut ctx.device, "CP-R01", shared::Category::HygieneDefect, shared::Grade::Immediate);
-    mk(&mut ctx.device, "CP-P01", shared::Category::EquipmentFault, shared::Grade::LongTerm);
+    mk(
+        &mut ctx.device,
+        "CP-R01",
+        shared::Category::HygieneDefect,
+        shared::Grade::Immediate,
+    );
+    mk(
+        &mut ctx.device,
+        "CP-P01",
+        shared::Category::EquipmentFault,
+        shared::Grade::LongTerm,
+    );
     ctx.device.sync(&opts()).unwrap();
     let url = &ctx.server.url;
-    let count = |q: &str| api_get(url, &ctx.token, &format!("/api/v1/issues{q}")).1.as_array().map(|a| a.len()).unwrap_or(usize::MAX);
+    let count = |q: &str| {
+        api_get(url, &ctx.token, &format!("/api/v1/issues{q}"))
+            .1
+            .as_array()
+            .map(|a| a.len())
+            .unwrap_or(usize::MAX)
+    };
     assert_eq!(count(""), 2);
     assert_eq!(count("?category=hygiene_defect"), 1);
     assert_eq!(count("?grade=long_term"), 1);
     assert_eq!(count("?status=recorded&site=DEMO"), 2);
     assert_eq!(count("?status=verified"), 0);
-    assert_eq!(count("?overdue=true"), 1, "the immediate one raised ten days ago is overdue");
-    let zone = ctx.device.plan().unwrap().zones.iter().find(|z| z.code.as_str() == "Z-PUB").unwrap().id;
+    assert_eq!(
+        count("?overdue=true"),
+        1,
+        "the immediate one raised ten days ago is overdue"
+    );
+    let zone = ctx
+        .device
+        .plan()
+        .unwrap()
+        .zones
+        .iter()
+        .find(|z| z.code.as_str() == "Z-PUB")
+        .unwrap()
+        .id;
     assert_eq!(count(&format!("?zone={zone}")), 1);
     assert_eq!(count("?assignee=staff1"), 0);
 }

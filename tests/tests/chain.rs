@@ -60,7 +60,12 @@ fn an_offline_finding_reaches_the_tracker_exactly_once() {
     let seeded = Seeded::new();
     let mut server = InProcessServer::start(seeded.store.clone());
     let dir = device_dir();
-    let mut inspector = device(dir.path(), &server.url, "inspector1", &seeded.password("inspector1"));
+    let mut inspector = device(
+        dir.path(),
+        &server.url,
+        "inspector1",
+        &seeded.password("inspector1"),
+    );
     // The server goes away: the inspector works offline.
     server.stop();
     inspector.patrol_start("R3", Utc::now()).unwrap();
@@ -76,12 +81,23 @@ fn an_offline_finding_reaches_the_tracker_exactly_once() {
             Utc::now(),
         )
         .unwrap();
-    assert_eq!(out.failed, vec!["extinguisher_pressure".to_string()], "a reading below its limit fails");
+    assert_eq!(
+        out.failed,
+        vec!["extinguisher_pressure".to_string()],
+        "a reading below its limit fails"
+    );
     let id = raise(&mut inspector, "CP-P03", "灭火器压力不足");
     inspector.patrol_finish(Utc::now()).unwrap();
     let err = inspector.sync(&opts_short()).unwrap_err();
-    assert!(matches!(err, device::DeviceError::Sync(ref e) if e.exit_code() == 2), "{err}");
-    assert_eq!(inspector.pending_count().unwrap(), 2, "patrol and issue wait to sync");
+    assert!(
+        matches!(err, device::DeviceError::Sync(ref e) if e.exit_code() == 2),
+        "{err}"
+    );
+    assert_eq!(
+        inspector.pending_count().unwrap(),
+        2,
+        "patrol and issue wait to sync"
+    );
 
     // Back online on the same address.
     let server = InProcessServer::start_on(seeded.store.clone(), server.addr);
@@ -103,9 +119,15 @@ fn an_offline_finding_reaches_the_tracker_exactly_once() {
     assert_eq!(status, 200);
     let first = &detail["timeline"][0];
     assert_eq!(first["kind"], "raise");
-    assert!(first["device_time"].is_string() && first["server_time"].is_string(), "{first}");
+    assert!(
+        first["device_time"].is_string() && first["server_time"].is_string(),
+        "{first}"
+    );
     let event_id: uuid::Uuid = first["event"].as_str().unwrap().parse().unwrap();
-    assert!(inspector.receipt(event_id).unwrap().is_some(), "the device learnt the server's receipt time");
+    assert!(
+        inspector.receipt(event_id).unwrap().is_some(),
+        "the device learnt the server's receipt time"
+    );
 }
 
 fn opts_short() -> device::SyncOptions {
@@ -120,9 +142,19 @@ fn the_closed_loop_runs_across_three_devices() {
     let seeded = Seeded::new();
     let server = InProcessServer::start(seeded.store.clone());
     let (di, ds, dm) = (device_dir(), device_dir(), device_dir());
-    let mut inspector = device(di.path(), &server.url, "inspector1", &seeded.password("inspector1"));
+    let mut inspector = device(
+        di.path(),
+        &server.url,
+        "inspector1",
+        &seeded.password("inspector1"),
+    );
     let mut staff = device(ds.path(), &server.url, "staff1", &seeded.password("staff1"));
-    let mut manager = device(dm.path(), &server.url, "manager1", &seeded.password("manager1"));
+    let mut manager = device(
+        dm.path(),
+        &server.url,
+        "manager1",
+        &seeded.password("manager1"),
+    );
     let id = raise(&mut inspector, "CP-P01", "电梯异响");
     inspector.sync(&opts()).unwrap();
     manager.sync(&opts()).unwrap();
@@ -140,7 +172,14 @@ fn the_closed_loop_runs_across_three_devices() {
     staff.sync(&opts()).unwrap();
     inspector.sync(&opts()).unwrap();
     inspector
-        .issue_event(id, EventBody::Verify { note: "复查合格".into() }, true, Utc::now())
+        .issue_event(
+            id,
+            EventBody::Verify {
+                note: "复查合格".into(),
+            },
+            true,
+            Utc::now(),
+        )
         .unwrap();
     inspector.sync(&opts()).unwrap();
     for d in [&mut staff, &mut manager] {
@@ -150,7 +189,10 @@ fn the_closed_loop_runs_across_three_devices() {
     let server_list = server_issues(&server.url, &token);
     assert_eq!(server_list[0].status, Status::Verified);
     for d in [&inspector, &staff, &manager] {
-        assert_eq!(comparable(&d.issues(&Default::default()).unwrap()), comparable(&server_list));
+        assert_eq!(
+            comparable(&d.issues(&Default::default()).unwrap()),
+            comparable(&server_list)
+        );
     }
 }
 
@@ -177,9 +219,19 @@ fn concurrent_status_changes_keep_both_events_and_show_the_conflict() {
         txn.commit().unwrap();
     }
     let (di, ds, dm, dm2) = (device_dir(), device_dir(), device_dir(), device_dir());
-    let mut inspector = device(di.path(), &server.url, "inspector1", &seeded.password("inspector1"));
+    let mut inspector = device(
+        di.path(),
+        &server.url,
+        "inspector1",
+        &seeded.password("inspector1"),
+    );
     let mut staff = device(ds.path(), &server.url, "staff1", &seeded.password("staff1"));
-    let mut manager = device(dm.path(), &server.url, "manager1", &seeded.password("manager1"));
+    let mut manager = device(
+        dm.path(),
+        &server.url,
+        "manager1",
+        &seeded.password("manager1"),
+    );
     let mut manager2 = device(dm2.path(), &server.url, "manager2", "manager2-password");
     let a = raise(&mut inspector, "CP-P01", "电梯门异响");
     let b = raise(&mut inspector, "CP-P02", "机房温度过高");
@@ -194,7 +246,14 @@ fn concurrent_status_changes_keep_both_events_and_show_the_conflict() {
     // two managers assign `b` to different people.
     rectify(&mut staff, a);
     manager
-        .issue_event(a, EventBody::Cancel { note: "重复登记".into() }, true, Utc::now())
+        .issue_event(
+            a,
+            EventBody::Cancel {
+                note: "重复登记".into(),
+            },
+            true,
+            Utc::now(),
+        )
         .unwrap();
     assign(&mut manager, b, "staff1");
     assign(&mut manager2, b, "inspector2");
@@ -207,22 +266,53 @@ fn concurrent_status_changes_keep_both_events_and_show_the_conflict() {
     let token = manager.session().unwrap().token;
     let list = server_issues(&server.url, &token);
     for d in [&inspector, &staff, &manager, &manager2] {
-        assert_eq!(comparable(&d.issues(&Default::default()).unwrap()), comparable(&list), "every replica agrees");
+        assert_eq!(
+            comparable(&d.issues(&Default::default()).unwrap()),
+            comparable(&list),
+            "every replica agrees"
+        );
     }
     let view_a = manager.issue(a).unwrap();
-    assert!(view_a.timeline.iter().any(|t| t.event.body.kind().code() == "rectify"), "rectify kept");
-    assert!(view_a.timeline.iter().any(|t| t.event.body.kind().code() == "cancel"), "cancel kept");
-    let status_conflict = view_a.conflicts.iter().find(|c| c.field == "status").expect("status conflict");
+    assert!(
+        view_a
+            .timeline
+            .iter()
+            .any(|t| t.event.body.kind().code() == "rectify"),
+        "rectify kept"
+    );
+    assert!(
+        view_a
+            .timeline
+            .iter()
+            .any(|t| t.event.body.kind().code() == "cancel"),
+        "cancel kept"
+    );
+    let status_conflict = view_a
+        .conflicts
+        .iter()
+        .find(|c| c.field == "status")
+        .expect("status conflict");
     assert_eq!(status_conflict.values.len(), 2);
     assert!(status_conflict.values.contains(&status_conflict.chosen));
-    assert_eq!(view_a.status.code(), status_conflict.chosen.split(' ').next().unwrap());
+    assert_eq!(
+        view_a.status.code(),
+        status_conflict.chosen.split(' ').next().unwrap()
+    );
 
     let sum_b = list.iter().find(|s| s.id == b).unwrap();
-    let c = sum_b.conflicts.iter().find(|c| c.field == "assignee").expect("assignee conflict");
+    let c = sum_b
+        .conflicts
+        .iter()
+        .find(|c| c.field == "assignee")
+        .expect("assignee conflict");
     let mut values = c.values.clone();
     values.sort();
     assert_eq!(values, vec!["inspector2".to_string(), "staff1".to_string()]);
-    assert_eq!(Some(c.chosen.clone()), sum_b.assignee, "the chosen value is what the tracker shows");
+    assert_eq!(
+        Some(c.chosen.clone()),
+        sum_b.assignee,
+        "the chosen value is what the tracker shows"
+    );
 }
 
 #[test]
@@ -230,9 +320,19 @@ fn forbidden_changes_stay_in_history_but_never_reach_the_tracker() {
     let seeded = Seeded::new();
     let server = InProcessServer::start(seeded.store.clone());
     let (di, ds, dm) = (device_dir(), device_dir(), device_dir());
-    let mut inspector = device(di.path(), &server.url, "inspector1", &seeded.password("inspector1"));
+    let mut inspector = device(
+        di.path(),
+        &server.url,
+        "inspector1",
+        &seeded.password("inspector1"),
+    );
     let mut staff = device(ds.path(), &server.url, "staff1", &seeded.password("staff1"));
-    let mut manager = device(dm.path(), &server.url, "manager1", &seeded.password("manager1"));
+    let mut manager = device(
+        dm.path(),
+        &server.url,
+        "manager1",
+        &seeded.password("manager1"),
+    );
     let id = raise(&mut inspector, "CP-P05", "配电房渗水");
     inspector.sync(&opts()).unwrap();
     manager.sync(&opts()).unwrap();
@@ -243,12 +343,26 @@ fn forbidden_changes_stay_in_history_but_never_reach_the_tracker() {
 
     // The local checks refuse it…
     let err = staff
-        .issue_event(id, EventBody::Verify { note: "自己验收".into() }, true, Utc::now())
+        .issue_event(
+            id,
+            EventBody::Verify {
+                note: "自己验收".into(),
+            },
+            true,
+            Utc::now(),
+        )
         .unwrap_err();
     assert!(err.to_string().contains("may not"), "{err}");
     // …so the device bypasses them.
     staff
-        .issue_event(id, EventBody::Verify { note: "自己验收".into() }, false, Utc::now())
+        .issue_event(
+            id,
+            EventBody::Verify {
+                note: "自己验收".into(),
+            },
+            false,
+            Utc::now(),
+        )
         .unwrap();
     staff
         .issue_event(
@@ -262,7 +376,10 @@ fn forbidden_changes_stay_in_history_but_never_reach_the_tracker() {
         )
         .unwrap();
     let report = staff.sync(&opts()).unwrap();
-    assert!(report.refused_docs.is_empty(), "well-formed changes are merged, not refused outright");
+    assert!(
+        report.refused_docs.is_empty(),
+        "well-formed changes are merged, not refused outright"
+    );
     let reasons: Vec<String> = report
         .refused_events
         .iter()
@@ -271,21 +388,42 @@ fn forbidden_changes_stay_in_history_but_never_reach_the_tracker() {
             _ => None,
         })
         .collect();
-    assert!(reasons.contains(&"verify:role_forbidden".to_string()), "{reasons:?}");
-    assert!(reasons.contains(&"regrade:role_forbidden".to_string()), "{reasons:?}");
+    assert!(
+        reasons.contains(&"verify:role_forbidden".to_string()),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.contains(&"regrade:role_forbidden".to_string()),
+        "{reasons:?}"
+    );
 
     let token = manager.session().unwrap().token;
     let list = server_issues(&server.url, &token);
-    assert_eq!(list[0].status, Status::Rectified, "the tracker ignores the self-verification");
-    assert_eq!(list[0].grade, Grade::Deadline, "the tracker ignores the regrade");
+    assert_eq!(
+        list[0].status,
+        Status::Rectified,
+        "the tracker ignores the self-verification"
+    );
+    assert_eq!(
+        list[0].grade,
+        Grade::Deadline,
+        "the tracker ignores the regrade"
+    );
     assert_eq!(list[0].refused.len(), 2, "the manager sees both refusals");
     manager.sync(&opts()).unwrap();
     inspector.sync(&opts()).unwrap();
     for d in [&inspector, &staff, &manager] {
-        assert_eq!(comparable(&d.issues(&Default::default()).unwrap()), comparable(&list));
+        assert_eq!(
+            comparable(&d.issues(&Default::default()).unwrap()),
+            comparable(&list)
+        );
     }
     let detail = manager.issue(id).unwrap();
-    let verify = detail.timeline.iter().find(|t| t.event.body.kind().code() == "verify").unwrap();
+    let verify = detail
+        .timeline
+        .iter()
+        .find(|t| t.event.body.kind().code() == "verify")
+        .unwrap();
     match &verify.outcome {
         EventOutcome::Refused { reason, .. } => assert!(reason.contains("field_staff"), "{reason}"),
         other => panic!("verify should be refused, was {other:?}"),
@@ -297,7 +435,12 @@ fn a_forged_actor_or_user_is_refused_outright_and_nothing_else_is_lost() {
     let seeded = Seeded::new();
     let server = InProcessServer::start(seeded.store.clone());
     let (ds, dm) = (device_dir(), device_dir());
-    let mut manager = device(dm.path(), &server.url, "manager1", &seeded.password("manager1"));
+    let mut manager = device(
+        dm.path(),
+        &server.url,
+        "manager1",
+        &seeded.password("manager1"),
+    );
     let mut staff = device(ds.path(), &server.url, "staff1", &seeded.password("staff1"));
     let a = raise(&mut manager, "CP-R01", "大堂地面污渍");
     let b = raise(&mut manager, "CP-R03", "大堂玻璃破损");
@@ -329,21 +472,42 @@ fn a_forged_actor_or_user_is_refused_outright_and_nothing_else_is_lost() {
         .unwrap();
     // An honest comment in the same batch.
     staff
-        .issue_event(c, EventBody::Comment { text: "已到现场".into() }, true, Utc::now())
+        .issue_event(
+            c,
+            EventBody::Comment {
+                text: "已到现场".into(),
+            },
+            true,
+            Utc::now(),
+        )
         .unwrap();
     let report = staff.sync(&opts()).unwrap();
-    let mut codes: Vec<(shared::DocId, String, u16)> =
-        report.refused_docs.iter().map(|r| (r.doc, r.code.clone(), r.status)).collect();
+    let mut codes: Vec<(shared::DocId, String, u16)> = report
+        .refused_docs
+        .iter()
+        .map(|r| (r.doc, r.code.clone(), r.status))
+        .collect();
     codes.sort();
-    let mut want = vec![(a.into(), "forged_actor".to_string(), 403), (b.into(), "forged_user".to_string(), 403)];
+    let mut want = vec![
+        (a.into(), "forged_actor".to_string(), 403),
+        (b.into(), "forged_user".to_string(), 403),
+    ];
     want.sort();
     assert_eq!(codes, want);
     manager.sync(&opts()).unwrap();
     let on_server = |id| manager.issue(id).unwrap().timeline.len();
     assert_eq!(on_server(a), 1, "the forged change never reached anyone");
     assert_eq!(on_server(b), 1);
-    assert_eq!(on_server(c), 2, "the honest comment in the same batch arrived");
-    assert_eq!(staff.refused_docs().unwrap().len(), 2, "the device shows what was refused");
+    assert_eq!(
+        on_server(c),
+        2,
+        "the honest comment in the same batch arrived"
+    );
+    assert_eq!(
+        staff.refused_docs().unwrap().len(),
+        2,
+        "the device shows what was refused"
+    );
 }
 
 fn comment_event(view: &shared::issue::IssueView, text: &str) -> shared::issue::IssueEvent {
@@ -388,10 +552,18 @@ fn a_device_never_receives_another_sites_documents() {
     let mut other = device(db.path(), &server.url, "other_inspector", "other-password");
     let secret = raise(&mut other, "CP-R01", "另一个项目的问题");
     other.sync(&opts()).unwrap();
-    let mut ours = device(da.path(), &server.url, "inspector1", &seeded.password("inspector1"));
+    let mut ours = device(
+        da.path(),
+        &server.url,
+        "inspector1",
+        &seeded.password("inspector1"),
+    );
     ours.sync(&opts()).unwrap();
     assert!(ours.issues(&Default::default()).unwrap().is_empty());
-    assert!(ours.issue(secret).is_err(), "the document itself never arrived");
+    assert!(
+        ours.issue(secret).is_err(),
+        "the document itself never arrived"
+    );
     assert_eq!(ours.plan().unwrap().site.code.as_str(), "DEMO");
     let token = ours.session().unwrap().token;
     let (status, _) = api_get(&server.url, &token, &format!("/api/v1/issues/{secret}"));
@@ -411,7 +583,13 @@ fn a_device_never_receives_another_sites_documents() {
         if let EventBody::Raise { site, .. } = &mut raise_event.body {
             *site = other_site;
         }
-        shared::doc::new_issue(shared::doc::actor(actor), forged_id, other_site, &raise_event).unwrap()
+        shared::doc::new_issue(
+            shared::doc::actor(actor),
+            forged_id,
+            other_site,
+            &raise_event,
+        )
+        .unwrap()
     };
     let _ = &mut forged;
     // Put it on the device through the unchecked path: replace `mine`'s content is not allowed,
@@ -437,11 +615,17 @@ fn raw_push(url: &str, token: &str, id: shared::DocId, d: &mut automerge::AutoCo
     let resp = reqwest::blocking::Client::new()
         .post(format!("{url}/api/v1/sync"))
         .bearer_auth(token)
-        .header(shared::wire::PROTOCOL_HEADER, shared::wire::PROTOCOL_VERSION.to_string())
+        .header(
+            shared::wire::PROTOCOL_HEADER,
+            shared::wire::PROTOCOL_VERSION.to_string(),
+        )
         .body(postcard::to_allocvec(&req).unwrap())
         .send()
         .unwrap();
     assert_eq!(resp.status(), 200);
     let resp: shared::wire::SyncResponse = postcard::from_bytes(&resp.bytes().unwrap()).unwrap();
-    resp.refused.first().map(|r| r.code.clone()).unwrap_or_else(|| "ok".into())
+    resp.refused
+        .first()
+        .map(|r| r.code.clone())
+        .unwrap_or_else(|| "ok".into())
 }

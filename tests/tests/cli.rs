@@ -8,7 +8,12 @@ const SERVER: &str = env!("CARGO_BIN_EXE_e2e-sync-server");
 const INSPECT: &str = env!("CARGO_BIN_EXE_e2e-inspect");
 
 fn server(args: &[&str], dir: &Path) -> Output {
-    Command::new(SERVER).args(args).arg("--data-dir").arg(dir).output().expect("run sync-server")
+    Command::new(SERVER)
+        .args(args)
+        .arg("--data-dir")
+        .arg(dir)
+        .output()
+        .expect("run sync-server")
 }
 
 fn inspect(dir: &Path, args: &[&str]) -> Output {
@@ -22,7 +27,12 @@ fn inspect(dir: &Path, args: &[&str]) -> Output {
 }
 
 fn ok(out: &Output) -> String {
-    assert!(out.status.success(), "stdout: {}\nstderr: {}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "stdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout.clone()).unwrap()
 }
 
@@ -33,33 +43,77 @@ fn stderr(out: &Output) -> String {
 #[test]
 fn demo_seed_describes_the_site_and_refuses_to_run_twice() {
     let data = tempfile::tempdir().unwrap();
-    let json: serde_json::Value = serde_json::from_str(&ok(&server(&["demo-seed", "--json"], data.path()))).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&server(&["demo-seed", "--json"], data.path()))).unwrap();
     assert_eq!(json["site"], "DEMO");
-    let users: Vec<&str> = json["users"].as_array().unwrap().iter().map(|u| u["name"].as_str().unwrap()).collect();
+    let users: Vec<&str> = json["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["name"].as_str().unwrap())
+        .collect();
     for u in ["inspector1", "inspector2", "staff1", "manager1", "admin1"] {
         assert!(users.contains(&u), "{u}");
     }
-    assert!(json["users"].as_array().unwrap().iter().all(|u| u["password"].as_str().unwrap().len() >= 8 && u["role"].is_string()));
+    assert!(
+        json["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|u| u["password"].as_str().unwrap().len() >= 8 && u["role"].is_string())
+    );
     assert_eq!(json["departments"].as_array().unwrap().len(), 5);
     let routes = json["routes"].as_array().unwrap();
-    assert_eq!(routes.iter().map(|r| r["code"].as_str().unwrap()).collect::<Vec<_>>(), ["R1", "R2", "R3"]);
-    let checkpoints: usize = routes.iter().map(|r| r["checkpoints"].as_array().unwrap().len()).sum();
-    assert!((35..=45).contains(&checkpoints), "{checkpoints} checkpoints");
+    assert_eq!(
+        routes
+            .iter()
+            .map(|r| r["code"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["R1", "R2", "R3"]
+    );
+    let checkpoints: usize = routes
+        .iter()
+        .map(|r| r["checkpoints"].as_array().unwrap().len())
+        .sum();
+    assert!(
+        (35..=45).contains(&checkpoints),
+        "{checkpoints} checkpoints"
+    );
     let reading = routes
         .iter()
         .flat_map(|r| r["checkpoints"].as_array().unwrap())
         .flat_map(|c| c["items"].as_array().unwrap())
         .find(|i| i["code"] == "extinguisher_pressure")
         .unwrap();
-    assert_eq!((reading["kind"].as_str(), reading["min"].as_f64(), reading["max"].as_f64(), reading["unit"].as_str()), (Some("reading"), Some(1.0), Some(1.4), Some("MPa")));
+    assert_eq!(
+        (
+            reading["kind"].as_str(),
+            reading["min"].as_f64(),
+            reading["max"].as_f64(),
+            reading["unit"].as_str()
+        ),
+        (Some("reading"), Some(1.0), Some(1.4), Some("MPa"))
+    );
 
     let again = server(&["demo-seed"], data.path());
     assert!(!again.status.success());
-    assert!(stderr(&again).contains("already holds data"), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("already holds data"),
+        "{}",
+        stderr(&again)
+    );
 }
 
 fn pw(seed: &serde_json::Value, user: &str) -> String {
-    seed["users"].as_array().unwrap().iter().find(|u| u["name"] == user).unwrap()["password"].as_str().unwrap().to_string()
+    seed["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"] == user)
+        .unwrap()["password"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 fn items_for(seed: &serde_json::Value, checkpoint: &str, fail: &str) -> Vec<String> {
@@ -81,12 +135,15 @@ fn items_for(seed: &serde_json::Value, checkpoint: &str, fail: &str) -> Vec<Stri
             } else if i["kind"] == "reading" {
                 let min = i["min"].as_f64();
                 let max = i["max"].as_f64();
-                format!("{}", match (min, max) {
-                    (Some(a), Some(b)) => (a + b) / 2.0,
-                    (Some(a), None) => a + 10.0,
-                    (None, Some(b)) => b - 1.0,
-                    _ => 1.0,
-                })
+                format!(
+                    "{}",
+                    match (min, max) {
+                        (Some(a), Some(b)) => (a + b) / 2.0,
+                        (Some(a), None) => a + 10.0,
+                        (None, Some(b)) => b - 1.0,
+                        _ => 1.0,
+                    }
+                )
             } else {
                 "pass".into()
             };
@@ -98,103 +155,335 @@ fn items_for(seed: &serde_json::Value, checkpoint: &str, fail: &str) -> Vec<Stri
 #[test]
 fn a_scripted_patrol_from_login_to_tracker_with_exit_codes() {
     let data = tempfile::tempdir().unwrap();
-    let seed: serde_json::Value = serde_json::from_str(&ok(&server(&["demo-seed", "--json"], data.path()))).unwrap();
+    let seed: serde_json::Value =
+        serde_json::from_str(&ok(&server(&["demo-seed", "--json"], data.path()))).unwrap();
     let mut srv = ProcessServer::start(SERVER, data.path(), "127.0.0.1:0");
     let dev = tempfile::tempdir().unwrap();
     let d = dev.path();
-    let out = ok(&inspect(d, &["login", "--server", &srv.url, "--user", "inspector1", "--password", &pw(&seed, "inspector1")]));
+    let out = ok(&inspect(
+        d,
+        &[
+            "login",
+            "--server",
+            &srv.url,
+            "--user",
+            "inspector1",
+            "--password",
+            &pw(&seed, "inspector1"),
+        ],
+    ));
     assert!(out.contains("logged in as inspector1"), "{out}");
 
     // Offline from here on: the server goes down.
     srv.kill();
     ok(&inspect(d, &["patrol", "start", "--route", "R1"]));
-    let mut args = vec!["patrol".to_string(), "check".into(), "--checkpoint".into(), "CP-R01".into()];
+    let mut args = vec![
+        "patrol".to_string(),
+        "check".into(),
+        "--checkpoint".into(),
+        "CP-R01".into(),
+    ];
     for i in items_for(&seed, "CP-R01", "floor") {
         args.push("--item".into());
         args.push(i);
     }
-    let out = ok(&inspect(d, &args.iter().map(String::as_str).collect::<Vec<_>>()));
+    let out = ok(&inspect(
+        d,
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+    ));
     assert!(out.contains("failed: floor"), "{out}");
-    let bad = inspect(d, &["patrol", "check", "--checkpoint", "CP-R01", "--item", "floor=maybe"]);
-    assert!(!bad.status.success() && stderr(&bad).contains("not an answer"), "{}", stderr(&bad));
-    let id = ok(&inspect(d, &[
-        "issue", "raise", "--checkpoint", "CP-R01", "--item", "floor", "--category", "hygiene_defect", "--grade", "immediate", "--title", "大堂地面有垃圾",
-    ]));
+    let bad = inspect(
+        d,
+        &[
+            "patrol",
+            "check",
+            "--checkpoint",
+            "CP-R01",
+            "--item",
+            "floor=maybe",
+        ],
+    );
+    assert!(
+        !bad.status.success() && stderr(&bad).contains("not an answer"),
+        "{}",
+        stderr(&bad)
+    );
+    let id = ok(&inspect(
+        d,
+        &[
+            "issue",
+            "raise",
+            "--checkpoint",
+            "CP-R01",
+            "--item",
+            "floor",
+            "--category",
+            "hygiene_defect",
+            "--grade",
+            "immediate",
+            "--title",
+            "大堂地面有垃圾",
+        ],
+    ));
     let id = id.trim_end_matches('\n');
-    assert!(uuid::Uuid::parse_str(id).is_ok(), "raise prints the id alone: {id:?}");
-    let bad = inspect(d, &["issue", "raise", "--checkpoint", "CP-R01", "--category", "urgent", "--grade", "immediate", "--title", "x"]);
+    assert!(
+        uuid::Uuid::parse_str(id).is_ok(),
+        "raise prints the id alone: {id:?}"
+    );
+    let bad = inspect(
+        d,
+        &[
+            "issue",
+            "raise",
+            "--checkpoint",
+            "CP-R01",
+            "--category",
+            "urgent",
+            "--grade",
+            "immediate",
+            "--title",
+            "x",
+        ],
+    );
     assert!(!bad.status.success());
     ok(&inspect(d, &["patrol", "finish"]));
 
     let down = inspect(d, &["sync"]);
-    assert_eq!(down.status.code(), Some(2), "unreachable server: {}", stderr(&down));
-    assert!(stderr(&down).contains("cannot reach the server"), "{}", stderr(&down));
+    assert_eq!(
+        down.status.code(),
+        Some(2),
+        "unreachable server: {}",
+        stderr(&down)
+    );
+    assert!(
+        stderr(&down).contains("cannot reach the server"),
+        "{}",
+        stderr(&down)
+    );
 
     let srv = ProcessServer::start(SERVER, data.path(), &srv.addr.to_string());
     let up = inspect(d, &["sync"]);
     assert_eq!(up.status.code(), Some(0), "{}", stderr(&up));
     assert!(String::from_utf8_lossy(&up.stdout).contains("sent 2 document(s)"));
 
-    let list: serde_json::Value = serde_json::from_str(&ok(&inspect(d, &["issue", "list", "--json"]))).unwrap();
+    let list: serde_json::Value =
+        serde_json::from_str(&ok(&inspect(d, &["issue", "list", "--json"]))).unwrap();
     let issue = &list[0];
     assert_eq!(issue["id"], id);
-    for key in ["status", "grade", "category", "title", "checkpoint", "department", "assignee", "deadline", "conflicts"] {
+    for key in [
+        "status",
+        "grade",
+        "category",
+        "title",
+        "checkpoint",
+        "department",
+        "assignee",
+        "deadline",
+        "conflicts",
+    ] {
         assert!(issue.get(key).is_some(), "{key} in {issue}");
     }
-    assert_eq!((issue["status"].as_str(), issue["grade"].as_str(), issue["category"].as_str(), issue["checkpoint"].as_str()), (Some("recorded"), Some("immediate"), Some("hygiene_defect"), Some("CP-R01")));
-    assert!(issue["department"].is_null() && issue["assignee"].is_null() && issue["conflicts"].as_array().unwrap().is_empty());
+    assert_eq!(
+        (
+            issue["status"].as_str(),
+            issue["grade"].as_str(),
+            issue["category"].as_str(),
+            issue["checkpoint"].as_str()
+        ),
+        (
+            Some("recorded"),
+            Some("immediate"),
+            Some("hygiene_defect"),
+            Some("CP-R01")
+        )
+    );
+    assert!(
+        issue["department"].is_null()
+            && issue["assignee"].is_null()
+            && issue["conflicts"].as_array().unwrap().is_empty()
+    );
 
     // A manager assigns, staff rectifies, inspector verifies — all through the CLI.
     let (m, s) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    ok(&inspect(m.path(), &["login", "--server", &srv.url, "--user", "manager1", "--password", &pw(&seed, "manager1")]));
-    ok(&inspect(m.path(), &["issue", "assign", id, "--department", "engineering", "--assignee", "staff1", "--deadline", "2030-01-01T18:00:00+08:00"]));
+    ok(&inspect(
+        m.path(),
+        &[
+            "login",
+            "--server",
+            &srv.url,
+            "--user",
+            "manager1",
+            "--password",
+            &pw(&seed, "manager1"),
+        ],
+    ));
+    ok(&inspect(
+        m.path(),
+        &[
+            "issue",
+            "assign",
+            id,
+            "--department",
+            "engineering",
+            "--assignee",
+            "staff1",
+            "--deadline",
+            "2030-01-01T18:00:00+08:00",
+        ],
+    ));
     ok(&inspect(m.path(), &["sync"]));
-    ok(&inspect(s.path(), &["login", "--server", &srv.url, "--user", "staff1", "--password", &pw(&seed, "staff1")]));
-    let refused = inspect(s.path(), &["issue", "verify", id, "--accept", "--note", "x"]);
-    assert!(!refused.status.success() && stderr(&refused).contains("may not"), "{}", stderr(&refused));
-    ok(&inspect(s.path(), &["issue", "rectify", &id[..13], "--note", "已清扫"]));
+    ok(&inspect(
+        s.path(),
+        &[
+            "login",
+            "--server",
+            &srv.url,
+            "--user",
+            "staff1",
+            "--password",
+            &pw(&seed, "staff1"),
+        ],
+    ));
+    let refused = inspect(
+        s.path(),
+        &["issue", "verify", id, "--accept", "--note", "x"],
+    );
+    assert!(
+        !refused.status.success() && stderr(&refused).contains("may not"),
+        "{}",
+        stderr(&refused)
+    );
+    ok(&inspect(
+        s.path(),
+        &["issue", "rectify", &id[..13], "--note", "已清扫"],
+    ));
     ok(&inspect(s.path(), &["sync"]));
     ok(&inspect(d, &["sync"]));
-    ok(&inspect(d, &["issue", "verify", id, "--accept", "--note", "复查合格"]));
+    ok(&inspect(
+        d,
+        &["issue", "verify", id, "--accept", "--note", "复查合格"],
+    ));
     ok(&inspect(d, &["sync"]));
-    let list: serde_json::Value = serde_json::from_str(&ok(&inspect(d, &["issue", "list", "--json"]))).unwrap();
+    let list: serde_json::Value =
+        serde_json::from_str(&ok(&inspect(d, &["issue", "list", "--json"]))).unwrap();
     assert_eq!(list[0]["status"], "verified");
     assert_eq!(list[0]["assignee"], "staff1");
     assert_eq!(list[0]["department"], "engineering");
     assert_eq!(list[0]["deadline"], "2030-01-01T10:00:00Z");
 
     // A lost device: its token is revoked, sync exits 3.
-    ok(&server(&["token", "revoke", "--user", "inspector1"], data.path()));
+    ok(&server(
+        &["token", "revoke", "--user", "inspector1"],
+        data.path(),
+    ));
     let revoked = inspect(d, &["sync"]);
     assert_eq!(revoked.status.code(), Some(3), "{}", stderr(&revoked));
-    assert!(stderr(&revoked).contains("log in again"), "{}", stderr(&revoked));
+    assert!(
+        stderr(&revoked).contains("log in again"),
+        "{}",
+        stderr(&revoked)
+    );
 
     // Admin commands and an online backup.
-    ok(&server(&["site", "add", "--code", "TOWER", "--name", "写字楼"], data.path()));
-    ok(&server(&["user", "add", "--name", "cs1", "--role", "inspector", "--site", "TOWER", "--password", "cs1-password"], data.path()));
-    ok(&server(&["user", "password", "--name", "cs1", "--password", "cs1-new-password"], data.path()));
+    ok(&server(
+        &["site", "add", "--code", "TOWER", "--name", "写字楼"],
+        data.path(),
+    ));
+    ok(&server(
+        &[
+            "user",
+            "add",
+            "--name",
+            "cs1",
+            "--role",
+            "inspector",
+            "--site",
+            "TOWER",
+            "--password",
+            "cs1-password",
+        ],
+        data.path(),
+    ));
+    ok(&server(
+        &[
+            "user",
+            "password",
+            "--name",
+            "cs1",
+            "--password",
+            "cs1-new-password",
+        ],
+        data.path(),
+    ));
     let c = tempfile::tempdir().unwrap();
-    let old = inspect(c.path(), &["login", "--server", &srv.url, "--user", "cs1", "--password", "cs1-password"]);
+    let old = inspect(
+        c.path(),
+        &[
+            "login",
+            "--server",
+            &srv.url,
+            "--user",
+            "cs1",
+            "--password",
+            "cs1-password",
+        ],
+    );
     assert_eq!(old.status.code(), Some(3));
-    ok(&inspect(c.path(), &["login", "--server", &srv.url, "--user", "cs1", "--password", "cs1-new-password"]));
+    ok(&inspect(
+        c.path(),
+        &[
+            "login",
+            "--server",
+            &srv.url,
+            "--user",
+            "cs1",
+            "--password",
+            "cs1-new-password",
+        ],
+    ));
     ok(&server(&["user", "disable", "--name", "cs1"], data.path()));
-    assert_eq!(inspect(c.path(), &["sync"]).status.code(), Some(3), "a disabled user's token stops working");
+    assert_eq!(
+        inspect(c.path(), &["sync"]).status.code(),
+        Some(3),
+        "a disabled user's token stops working"
+    );
     let backup = data.path().join("copy.sqlite3");
-    ok(&server(&["backup", "--to", backup.to_str().unwrap()], data.path()));
+    ok(&server(
+        &["backup", "--to", backup.to_str().unwrap()],
+        data.path(),
+    ));
     let restored = tempfile::tempdir().unwrap();
     std::fs::copy(&backup, restored.path().join("server.sqlite3")).unwrap();
     let copy = ProcessServer::start(SERVER, restored.path(), "127.0.0.1:0");
     let m2 = tempfile::tempdir().unwrap();
-    ok(&inspect(m2.path(), &["login", "--server", &copy.url, "--user", "manager1", "--password", &pw(&seed, "manager1")]));
-    let list: serde_json::Value = serde_json::from_str(&ok(&inspect(m2.path(), &["issue", "list", "--json"]))).unwrap();
-    assert_eq!(list[0]["status"], "verified", "the backup holds the whole history");
+    ok(&inspect(
+        m2.path(),
+        &[
+            "login",
+            "--server",
+            &copy.url,
+            "--user",
+            "manager1",
+            "--password",
+            &pw(&seed, "manager1"),
+        ],
+    ));
+    let list: serde_json::Value =
+        serde_json::from_str(&ok(&inspect(m2.path(), &["issue", "list", "--json"]))).unwrap();
+    assert_eq!(
+        list[0]["status"], "verified",
+        "the backup holds the whole history"
+    );
 }
 
 #[test]
 fn tls_when_given_a_certificate() {
     let data = tempfile::tempdir().unwrap();
-    let seed: serde_json::Value = serde_json::from_str(&ok(&server(&["demo-seed", "--json"], data.path()))).unwrap();
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
+    let seed: serde_json::Value =
+        serde_json::from_str(&ok(&server(&["demo-seed", "--json"], data.path()))).unwrap();
+    let cert =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+            .unwrap();
     let (cert_path, key_path) = (data.path().join("cert.pem"), data.path().join("key.pem"));
     std::fs::write(&cert_path, cert.cert.pem()).unwrap();
     std::fs::write(&key_path, cert.signing_key.serialize_pem()).unwrap();
@@ -209,18 +498,48 @@ fn tls_when_given_a_certificate() {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
-    let url = line.trim().strip_prefix("listening on ").unwrap().replace("127.0.0.1", "localhost");
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .replace("127.0.0.1", "localhost");
     assert!(url.starts_with("https://"), "{url}");
     let d = tempfile::tempdir().unwrap();
-    let untrusted = inspect(d.path(), &["login", "--server", &url, "--user", "inspector1", "--password", &pw(&seed, "inspector1")]);
-    assert!(!untrusted.status.success(), "an unknown certificate is not trusted");
+    let untrusted = inspect(
+        d.path(),
+        &[
+            "login",
+            "--server",
+            &url,
+            "--user",
+            "inspector1",
+            "--password",
+            &pw(&seed, "inspector1"),
+        ],
+    );
+    assert!(
+        !untrusted.status.success(),
+        "an unknown certificate is not trusted"
+    );
     let out = Command::new(INSPECT)
         .arg("--data-dir")
         .arg(d.path())
         .arg("--ca-cert")
         .arg(&cert_path)
-        .args(["login", "--server", &url, "--user", "inspector1", "--password", &pw(&seed, "inspector1")])
+        .args([
+            "login",
+            "--server",
+            &url,
+            "--user",
+            "inspector1",
+            "--password",
+            &pw(&seed, "inspector1"),
+        ])
         .output()
         .unwrap();
     let _ = child.kill();

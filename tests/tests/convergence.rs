@@ -48,7 +48,12 @@ fn scenario(order: &[usize], extra: &[(usize, usize)]) {
         .collect();
     devices[0].sync(&opts()).unwrap();
     devices[3].sync(&opts()).unwrap();
-    let staff = devices[3].plan().unwrap().user_by_name("staff1").unwrap().clone();
+    let staff = devices[3]
+        .plan()
+        .unwrap()
+        .user_by_name("staff1")
+        .unwrap()
+        .clone();
     for id in &issues[..2] {
         event(
             &mut devices[3],
@@ -67,18 +72,77 @@ fn scenario(order: &[usize], extra: &[(usize, usize)]) {
     }
 
     // Offline, overlapping work.
-    event(&mut devices[2], issues[0], EventBody::Rectify { note: "已清理".into(), photos: vec![] });
-    event(&mut devices[2], issues[1], EventBody::Rectify { note: "已修复".into(), photos: vec![] });
-    event(&mut devices[3], issues[0], EventBody::Regrade { grade: Some(Grade::Deadline), category: None });
-    event(&mut devices[3], issues[1], EventBody::Cancel { note: "误报".into() });
-    event(&mut devices[3], issues[2], EventBody::MoveDeadline { deadline: Utc::now() + Duration::days(5) });
-    event(&mut devices[1], issues[0], EventBody::Comment { text: "复查时再看".into() });
-    event(&mut devices[1], issues[2], EventBody::Edit { title: Some("标题改过".into()), description: None });
-    event(&mut devices[0], issues[2], EventBody::Edit { title: Some("另一个标题".into()), description: None });
+    event(
+        &mut devices[2],
+        issues[0],
+        EventBody::Rectify {
+            note: "已清理".into(),
+            photos: vec![],
+        },
+    );
+    event(
+        &mut devices[2],
+        issues[1],
+        EventBody::Rectify {
+            note: "已修复".into(),
+            photos: vec![],
+        },
+    );
+    event(
+        &mut devices[3],
+        issues[0],
+        EventBody::Regrade {
+            grade: Some(Grade::Deadline),
+            category: None,
+        },
+    );
+    event(
+        &mut devices[3],
+        issues[1],
+        EventBody::Cancel {
+            note: "误报".into(),
+        },
+    );
+    event(
+        &mut devices[3],
+        issues[2],
+        EventBody::MoveDeadline {
+            deadline: Utc::now() + Duration::days(5),
+        },
+    );
+    event(
+        &mut devices[1],
+        issues[0],
+        EventBody::Comment {
+            text: "复查时再看".into(),
+        },
+    );
+    event(
+        &mut devices[1],
+        issues[2],
+        EventBody::Edit {
+            title: Some("标题改过".into()),
+            description: None,
+        },
+    );
+    event(
+        &mut devices[0],
+        issues[2],
+        EventBody::Edit {
+            title: Some("另一个标题".into()),
+            description: None,
+        },
+    );
     raise(&mut devices[1], "CP-R04", "新问题");
     for &(who, what) in extra {
         let id = issues[what % issues.len()];
-        event(&mut devices[who], id, EventBody::Comment { text: format!("补充 {who}") });
+        event(
+            &mut devices[who],
+            id,
+            EventBody::Comment {
+                text: format!("补充 {who}"),
+            },
+        );
     }
 
     // Reconnect in the given order, then everyone twice more.
@@ -95,7 +159,11 @@ fn scenario(order: &[usize], extra: &[(usize, usize)]) {
     let expected = comparable(&server_issues(&server.url, &token));
     assert_eq!(expected.len(), 4);
     for (d, name) in devices.iter().zip(names) {
-        assert_eq!(comparable(&d.issues(&Default::default()).unwrap()), expected, "{name} converged");
+        assert_eq!(
+            comparable(&d.issues(&Default::default()).unwrap()),
+            expected,
+            "{name} converged"
+        );
         assert_eq!(d.pending_count().unwrap(), 0, "{name} has nothing pending");
     }
 }

@@ -20,7 +20,11 @@ fn seed(dir: &Path) -> serde_json::Value {
         .arg(dir)
         .output()
         .expect("run demo-seed");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("seed json")
 }
 
@@ -89,7 +93,11 @@ fn killed_mid_sync(kill_on: Dir, threshold: u64) {
                 base.store(total, Ordering::SeqCst);
                 return true;
             }
-            let moved = total.saturating_sub(if dir == Dir::ToServer { base.load(Ordering::SeqCst) } else { 0 });
+            let moved = total.saturating_sub(if dir == Dir::ToServer {
+                base.load(Ordering::SeqCst)
+            } else {
+                0
+            });
             if dir == kill_on && moved >= threshold && !f.swap(true, Ordering::SeqCst) {
                 kill9(pid);
                 return false;
@@ -98,24 +106,43 @@ fn killed_mid_sync(kill_on: Dir, threshold: u64) {
         }),
     );
     let dir = device_dir();
-    let mut d = device(dir.path(), &proxy.url, "inspector1", &pw(&seed, "inspector1"));
+    let mut d = device(
+        dir.path(),
+        &proxy.url,
+        "inspector1",
+        &pw(&seed, "inspector1"),
+    );
     let ids = raise_many(&mut d, 150);
     armed.store(true, Ordering::SeqCst);
     let err = d.sync(&short()).expect_err("the server died mid-sync");
     assert!(fired.load(Ordering::SeqCst));
-    assert!(matches!(err, device::DeviceError::Sync(ref e) if e.exit_code() == 2), "{err}");
+    assert!(
+        matches!(err, device::DeviceError::Sync(ref e) if e.exit_code() == 2),
+        "{err}"
+    );
     server.kill();
-    assert_eq!(d.pending_count().unwrap(), 150, "nothing is dropped from the outbox");
+    assert_eq!(
+        d.pending_count().unwrap(),
+        150,
+        "nothing is dropped from the outbox"
+    );
 
     let restarted = ProcessServer::start(SERVER, data.path(), &format!("127.0.0.1:{port}"));
     let report = d.sync(&opts()).expect("sync after restart");
     assert_eq!(report.pending, 0);
     let token = d.session().unwrap().token;
-    let on_server: BTreeSet<String> = server_issues(&restarted.url, &token).iter().map(|s| s.id.to_string()).collect();
+    let on_server: BTreeSet<String> = server_issues(&restarted.url, &token)
+        .iter()
+        .map(|s| s.id.to_string())
+        .collect();
     assert_eq!(on_server, ids, "every finding arrived, none twice");
     for id in ids.iter().take(5) {
         let (_, detail) = api_get(&restarted.url, &token, &format!("/api/v1/issues/{id}"));
-        assert_eq!(detail["timeline"].as_array().unwrap().len(), 1, "no duplicated events");
+        assert_eq!(
+            detail["timeline"].as_array().unwrap().len(),
+            1,
+            "no duplicated events"
+        );
     }
     drop(proxy);
 }
@@ -136,7 +163,12 @@ fn device_killed_mid_write_loses_nothing_it_confirmed() {
     let seed = seed(data.path());
     let server = ProcessServer::start(SERVER, data.path(), "127.0.0.1:0");
     let dir = device_dir();
-    drop(device(dir.path(), &server.url, "inspector1", &pw(&seed, "inspector1")));
+    drop(device(
+        dir.path(),
+        &server.url,
+        "inspector1",
+        &pw(&seed, "inspector1"),
+    ));
 
     let mut confirmed = Vec::new();
     for round in 0..3 {
@@ -158,17 +190,32 @@ fn device_killed_mid_write_loses_nothing_it_confirmed() {
     }
 
     let mut d = Device::open(dir.path()).expect("store opens after kills");
-    let listed: BTreeSet<String> = d.issues(&Default::default()).unwrap().iter().map(|s| s.id.to_string()).collect();
+    let listed: BTreeSet<String> = d
+        .issues(&Default::default())
+        .unwrap()
+        .iter()
+        .map(|s| s.id.to_string())
+        .collect();
     for id in &confirmed {
         assert!(listed.contains(id), "confirmed issue {id} survived");
     }
-    assert!(listed.len() <= confirmed.len() + 3, "at most the in-flight write per kill is extra");
+    assert!(
+        listed.len() <= confirmed.len() + 3,
+        "at most the in-flight write per kill is extra"
+    );
     for id in &listed {
-        d.issue(id.parse().unwrap()).expect("every stored issue loads and folds");
+        d.issue(id.parse().unwrap())
+            .expect("every stored issue loads and folds");
     }
     let report = d.sync(&opts()).unwrap();
     assert_eq!(report.pending, 0);
     let token = d.session().unwrap().token;
-    let on_server: BTreeSet<String> = server_issues(&server.url, &token).iter().map(|s| s.id.to_string()).collect();
-    assert_eq!(on_server, listed, "the server has exactly what the device has");
+    let on_server: BTreeSet<String> = server_issues(&server.url, &token)
+        .iter()
+        .map(|s| s.id.to_string())
+        .collect();
+    assert_eq!(
+        on_server, listed,
+        "the server has exactly what the device has"
+    );
 }

@@ -15,10 +15,19 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 #[derive(Parser, Debug)]
-#[command(name = "inspect", version, about = "Offline-first patrol inspection device (巡查终端)")]
+#[command(
+    name = "inspect",
+    version,
+    about = "Offline-first patrol inspection device (巡查终端)"
+)]
 pub struct Cli {
     /// The device's data directory (its SQLite store).
-    #[arg(long, env = "INSPECT_DATA_DIR", global = true, default_value = "inspect-data")]
+    #[arg(
+        long,
+        env = "INSPECT_DATA_DIR",
+        global = true,
+        default_value = "inspect-data"
+    )]
     pub data_dir: PathBuf,
     /// Longest time a sync or login may take, in seconds.
     #[arg(long, global = true, default_value_t = 20)]
@@ -215,7 +224,11 @@ pub fn main() -> ExitCode {
 fn parse_time(s: &str) -> Result<DateTime<Utc>, DeviceError> {
     DateTime::parse_from_rfc3339(s.trim())
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| DeviceError::Invalid(format!("`{s}` is not an RFC 3339 time such as 2026-03-01T18:00:00+08:00")))
+        .map_err(|_| {
+            DeviceError::Invalid(format!(
+                "`{s}` is not an RFC 3339 time such as 2026-03-01T18:00:00+08:00"
+            ))
+        })
 }
 
 fn print_report(r: &SyncReport) {
@@ -232,7 +245,12 @@ fn print_report(r: &SyncReport) {
             shared::issue::EventOutcome::Conflict { reason, .. } => format!("conflict: {reason}"),
             shared::issue::EventOutcome::Applied => continue,
         };
-        println!("issue {issue}: {} by {} ({}) {reason}", e.kind, e.by, e.role.code());
+        println!(
+            "issue {issue}: {} by {} ({}) {reason}",
+            e.kind,
+            e.by,
+            e.role.code()
+        );
     }
 }
 
@@ -242,7 +260,10 @@ fn show(view: &IssueView) {
         "  {} · {} · checkpoint {}",
         view.category.label_zh(),
         view.grade.label_zh(),
-        view.checkpoint_code.as_ref().map(|c| c.as_str()).unwrap_or("-")
+        view.checkpoint_code
+            .as_ref()
+            .map(|c| c.as_str())
+            .unwrap_or("-")
     );
     if let Some(a) = &view.assignee_name {
         println!(
@@ -259,7 +280,9 @@ fn show(view: &IssueView) {
         };
         println!(
             "  {}  {:<13} {} ({}){}",
-            t.event.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            t.event
+                .at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             t.event.body.kind().code(),
             t.event.by_name,
             t.event.role.code(),
@@ -267,7 +290,12 @@ fn show(view: &IssueView) {
         );
     }
     for c in &view.conflicts {
-        println!("  conflict on {}: {} → chosen {}", c.field, c.values.join(" vs "), c.chosen);
+        println!(
+            "  conflict on {}: {} → chosen {}",
+            c.field,
+            c.values.join(" vs "),
+            c.chosen
+        );
     }
 }
 
@@ -281,7 +309,11 @@ fn run(cli: Cli) -> Result<(), DeviceError> {
     let checked = !cli.skip_local_checks;
     let now = Utc::now();
     match cli.command {
-        Command::Login { server, user, password } => {
+        Command::Login {
+            server,
+            user,
+            password,
+        } => {
             let (login, report) = device.login(&server, &user, &password, &opts)?;
             println!(
                 "logged in as {} ({}) at site {} {}",
@@ -294,11 +326,20 @@ fn run(cli: Cli) -> Result<(), DeviceError> {
         }
         Command::Logout => {
             device.logout()?;
-            println!("logged out; {} change(s) still wait to sync", device.pending_count()?);
+            println!(
+                "logged out; {} change(s) still wait to sync",
+                device.pending_count()?
+            );
         }
         Command::Status => {
             let s = device.session()?;
-            println!("user {} ({}) · server {} · device {}", s.user.name, s.user.role.code(), s.server, s.device);
+            println!(
+                "user {} ({}) · server {} · device {}",
+                s.user.name,
+                s.user.role.code(),
+                s.server,
+                s.device
+            );
             println!("{} change(s) wait to sync", device.pending_count()?);
             for (id, code, message) in device.refused_docs()? {
                 println!("refused document {id}: {message} ({code})");
@@ -308,8 +349,15 @@ fn run(cli: Cli) -> Result<(), DeviceError> {
             PatrolCmd::Start { route } => {
                 let view = device.patrol_start(&route, now)?;
                 let plan = device.plan()?;
-                let route = plan.route_by_code(view.run.route_code.as_str()).ok_or(DeviceError::NoPlan)?;
-                println!("patrol {} started on route {} ({} checkpoints):", view.run.id, route.code, route.checkpoints.len());
+                let route = plan
+                    .route_by_code(view.run.route_code.as_str())
+                    .ok_or(DeviceError::NoPlan)?;
+                println!(
+                    "patrol {} started on route {} ({} checkpoints):",
+                    view.run.id,
+                    route.code,
+                    route.checkpoints.len()
+                );
                 for (i, id) in route.checkpoints.iter().enumerate() {
                     if let Some(cp) = plan.checkpoint(*id) {
                         println!("  {:>2}. {} {}", i + 1, cp.code, cp.name);
@@ -319,9 +367,11 @@ fn run(cli: Cli) -> Result<(), DeviceError> {
             PatrolCmd::Check { checkpoint, items } => {
                 let mut answers = Vec::new();
                 for raw in &items {
-                    let (item, answer) = raw
-                        .split_once('=')
-                        .ok_or_else(|| DeviceError::Invalid(format!("`{raw}` should look like ITEM=pass|fail|na|NUMBER")))?;
+                    let (item, answer) = raw.split_once('=').ok_or_else(|| {
+                        DeviceError::Invalid(format!(
+                            "`{raw}` should look like ITEM=pass|fail|na|NUMBER"
+                        ))
+                    })?;
                     answers.push((item.trim().to_string(), answer.parse::<Answer>()?));
                 }
                 let out = device.patrol_check(&checkpoint, &answers, now)?;
@@ -348,11 +398,22 @@ fn run(cli: Cli) -> Result<(), DeviceError> {
                     .find(|r| r.id == view.run.route)
                     .map(|r| r.checkpoints.len())
                     .unwrap_or(0);
-                let checked: std::collections::HashSet<_> = view.results.iter().map(|r| r.checkpoint).collect();
-                println!("patrol {} finished: {}/{} checkpoints checked", view.run.id, checked.len(), total);
+                let checked: std::collections::HashSet<_> =
+                    view.results.iter().map(|r| r.checkpoint).collect();
+                println!(
+                    "patrol {} finished: {}/{} checkpoints checked",
+                    view.run.id,
+                    checked.len(),
+                    total
+                );
             }
             PatrolCmd::Status => match device.open_patrol()? {
-                Some(view) => println!("patrol {} on route {}: {} result(s)", view.run.id, view.run.route_code, view.results.len()),
+                Some(view) => println!(
+                    "patrol {} on route {}: {} result(s)",
+                    view.run.id,
+                    view.run.route_code,
+                    view.results.len()
+                ),
                 None => println!("no patrol is open"),
             },
         },
@@ -366,16 +427,24 @@ fn run(cli: Cli) -> Result<(), DeviceError> {
     Ok(())
 }
 
-fn issue_command(device: &mut Device, cmd: IssueCmd, checked: bool, now: DateTime<Utc>) -> Result<(), DeviceError> {
+fn issue_command(
+    device: &mut Device,
+    cmd: IssueCmd,
+    checked: bool,
+    now: DateTime<Utc>,
+) -> Result<(), DeviceError> {
     let user_id = |device: &Device, name: &str| -> Result<(shared::UserId, String), DeviceError> {
         let plan = device.plan()?;
-        let u = plan.user_by_name(name.trim()).ok_or_else(|| DeviceError::UnknownUser(name.to_string()))?;
+        let u = plan
+            .user_by_name(name.trim())
+            .ok_or_else(|| DeviceError::UnknownUser(name.to_string()))?;
         Ok((u.id, u.name.to_string()))
     };
-    let event = |device: &mut Device, id: &IdArg, body: EventBody| -> Result<IssueView, DeviceError> {
-        let id = device.resolve_issue(&id.id)?;
-        device.issue_event(id, body, checked, now)
-    };
+    let event =
+        |device: &mut Device, id: &IdArg, body: EventBody| -> Result<IssueView, DeviceError> {
+            let id = device.resolve_issue(&id.id)?;
+            device.issue_event(id, body, checked, now)
+        };
     let view = match cmd {
         IssueCmd::Raise {
             checkpoint,
@@ -411,7 +480,11 @@ fn issue_command(device: &mut Device, cmd: IssueCmd, checked: bool, now: DateTim
                 Some(d) => parse_time(&d)?,
                 None => {
                     let view = device.issue(device.resolve_issue(&id.id)?)?;
-                    device.plan()?.site.deadlines.default_deadline(view.grade, now)
+                    device
+                        .plan()?
+                        .site
+                        .deadlines
+                        .default_deadline(view.grade, now)
                 }
             };
             event(
@@ -425,7 +498,13 @@ fn issue_command(device: &mut Device, cmd: IssueCmd, checked: bool, now: DateTim
                 },
             )?
         }
-        IssueCmd::Deadline { id, deadline } => event(device, &id, EventBody::MoveDeadline { deadline: parse_time(&deadline)? })?,
+        IssueCmd::Deadline { id, deadline } => event(
+            device,
+            &id,
+            EventBody::MoveDeadline {
+                deadline: parse_time(&deadline)?,
+            },
+        )?,
         IssueCmd::Rectify { id, note } => event(
             device,
             &id,
@@ -434,7 +513,9 @@ fn issue_command(device: &mut Device, cmd: IssueCmd, checked: bool, now: DateTim
                 photos: Vec::new(),
             },
         )?,
-        IssueCmd::Verify { id, accept, note, .. } => {
+        IssueCmd::Verify {
+            id, accept, note, ..
+        } => {
             let note = shared::text::bounded("note", &note, shared::text::NOTE_MAX)?;
             let body = if accept {
                 EventBody::Verify { note }
@@ -449,14 +530,26 @@ fn issue_command(device: &mut Device, cmd: IssueCmd, checked: bool, now: DateTim
             };
             event(device, &id, body)?
         }
-        IssueCmd::Regrade { id, grade, category } => {
+        IssueCmd::Regrade {
+            id,
+            grade,
+            category,
+        } => {
             if grade.is_none() && category.is_none() {
-                return Err(DeviceError::Invalid("give --grade and/or --category".into()));
+                return Err(DeviceError::Invalid(
+                    "give --grade and/or --category".into(),
+                ));
             }
             event(device, &id, EventBody::Regrade { grade, category })?
         }
-        IssueCmd::Edit { id, title, description } => {
-            let title = title.map(|t| shared::text::required("title", &t, shared::text::TITLE_MAX)).transpose()?;
+        IssueCmd::Edit {
+            id,
+            title,
+            description,
+        } => {
+            let title = title
+                .map(|t| shared::text::required("title", &t, shared::text::TITLE_MAX))
+                .transpose()?;
             let description = description
                 .map(|d| shared::text::bounded("description", &d, shared::text::NOTE_MAX))
                 .transpose()?;
@@ -482,10 +575,17 @@ fn issue_command(device: &mut Device, cmd: IssueCmd, checked: bool, now: DateTim
             },
         )?,
         IssueCmd::List { json, status, mine } => {
-            let assignee = if mine { Some(device.session()?.user.id) } else { None };
+            let assignee = if mine {
+                Some(device.session()?.user.id)
+            } else {
+                None
+            };
             let list = device.issues(&IssueFilter { status, assignee })?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&list).expect("list serializes"));
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&list).expect("list serializes")
+                );
             } else {
                 for s in &list {
                     println!(
@@ -505,7 +605,10 @@ fn issue_command(device: &mut Device, cmd: IssueCmd, checked: bool, now: DateTim
         IssueCmd::Show { id, json } => {
             let view = device.issue(device.resolve_issue(&id.id)?)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&view).expect("view serializes"));
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&view).expect("view serializes")
+                );
             } else {
                 show(&view);
             }

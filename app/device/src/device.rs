@@ -9,7 +9,9 @@ use shared::codes::{Category, Grade, Role};
 use shared::doc;
 use shared::ids::*;
 use shared::issue::{self, EventBody, IssueEvent, IssueView, PhotoHash};
-use shared::patrol::{self, Answer, CheckpointResult, ItemResult, PatrolRun, PatrolRunView, Presence};
+use shared::patrol::{
+    self, Answer, CheckpointResult, ItemResult, PatrolRun, PatrolRunView, Presence,
+};
 use shared::plan::{SitePlan, UserInfo};
 use shared::text::{self, Code};
 use shared::wire::{DocKind, IssueSummary};
@@ -104,12 +106,17 @@ impl Device {
     /// The logged-in session.
     pub fn session(&self) -> Result<Session, DeviceError> {
         let conn = self.store.conn();
-        let get = |k: &str| -> Result<String, DeviceError> { store::meta_get(conn, k)?.ok_or(DeviceError::NotLoggedIn) };
-        let user: UserInfo = serde_json::from_str(&get("user")?).map_err(|_| DeviceError::NotLoggedIn)?;
+        let get = |k: &str| -> Result<String, DeviceError> {
+            store::meta_get(conn, k)?.ok_or(DeviceError::NotLoggedIn)
+        };
+        let user: UserInfo =
+            serde_json::from_str(&get("user")?).map_err(|_| DeviceError::NotLoggedIn)?;
         Ok(Session {
             server: get("server")?,
             token: get("token")?,
-            device: get("device")?.parse().map_err(|_| DeviceError::NotLoggedIn)?,
+            device: get("device")?
+                .parse()
+                .map_err(|_| DeviceError::NotLoggedIn)?,
             user,
             site: get("site")?.parse().map_err(|_| DeviceError::NotLoggedIn)?,
             actor: self.actor()?,
@@ -117,7 +124,11 @@ impl Device {
     }
 
     /// Stores a login's result. Refuses to switch users while another user's changes wait to sync.
-    pub fn save_login(&mut self, server: &str, login: &shared::wire::LoginResponse) -> Result<(), DeviceError> {
+    pub fn save_login(
+        &mut self,
+        server: &str,
+        login: &shared::wire::LoginResponse,
+    ) -> Result<(), DeviceError> {
         let previous = self.session().ok();
         let pending = self.pending_count()?;
         if let Some(prev) = previous
@@ -133,9 +144,17 @@ impl Device {
             store::meta_set(tx, "server", server.trim_end_matches('/'))?;
             store::meta_set(tx, "token", &login.token)?;
             store::meta_set(tx, "device", &login.device.to_string())?;
-            store::meta_set(tx, "user", &serde_json::to_string(&login.user).expect("user serializes"))?;
+            store::meta_set(
+                tx,
+                "user",
+                &serde_json::to_string(&login.user).expect("user serializes"),
+            )?;
             store::meta_set(tx, "site", &login.site.id.to_string())?;
-            store::meta_set(tx, "site_info", &serde_json::to_string(&login.site).expect("site serializes"))?;
+            store::meta_set(
+                tx,
+                "site_info",
+                &serde_json::to_string(&login.site).expect("site serializes"),
+            )?;
             Ok(())
         })
     }
@@ -156,11 +175,16 @@ impl Device {
 
     /// Documents the server refused outright, with its reason.
     pub fn refused_docs(&self) -> Result<Vec<(DocId, String, String)>, DeviceError> {
-        let mut stmt = self
-            .store
-            .conn()
-            .prepare("SELECT id, refused_code, refused_message FROM docs WHERE refused_code IS NOT NULL")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
+        let mut stmt = self.store.conn().prepare(
+            "SELECT id, refused_code, refused_message FROM docs WHERE refused_code IS NOT NULL",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
         let mut out = Vec::new();
         for row in rows {
             let (id, code, message) = row?;
@@ -185,12 +209,17 @@ impl Device {
             return Ok(None);
         };
         let id: PatrolRunId = id.parse().map_err(|_| DeviceError::NoOpenPatrol)?;
-        let (_, doc) = store::load_doc(self.store.conn(), id.into())?.ok_or(DeviceError::NoOpenPatrol)?;
+        let (_, doc) =
+            store::load_doc(self.store.conn(), id.into())?.ok_or(DeviceError::NoOpenPatrol)?;
         Ok(Some(doc::patrol(&doc)?))
     }
 
     /// Starts a patrol of `route_code`.
-    pub fn patrol_start(&mut self, route_code: &str, now: DateTime<Utc>) -> Result<PatrolRunView, DeviceError> {
+    pub fn patrol_start(
+        &mut self,
+        route_code: &str,
+        now: DateTime<Utc>,
+    ) -> Result<PatrolRunView, DeviceError> {
         let session = self.session()?;
         if !matches!(session.user.role, Role::Inspector | Role::Manager) {
             return Err(DeviceError::Invalid(format!(
@@ -227,7 +256,12 @@ impl Device {
     }
 
     /// Records the result of one checkpoint of the open patrol. Every checklist item must be answered.
-    pub fn patrol_check(&mut self, point_code: &str, answers: &[(String, Answer)], now: DateTime<Utc>) -> Result<CheckOutcome, DeviceError> {
+    pub fn patrol_check(
+        &mut self,
+        point_code: &str,
+        answers: &[(String, Answer)],
+        now: DateTime<Utc>,
+    ) -> Result<CheckOutcome, DeviceError> {
         let session = self.session()?;
         let plan = self.plan()?;
         let open = self.open_patrol()?.ok_or(DeviceError::NoOpenPatrol)?;
@@ -247,7 +281,9 @@ impl Device {
         }
         let template = plan
             .template(cp.template, cp.template_version)
-            .ok_or_else(|| DeviceError::Invalid(format!("checkpoint {point_code} has no checklist")))?;
+            .ok_or_else(|| {
+                DeviceError::Invalid(format!("checkpoint {point_code} has no checklist"))
+            })?;
         for (item, _) in answers {
             if !template.items.iter().any(|i| i.code.as_str() == item) {
                 return Err(DeviceError::UnknownItem {
@@ -297,12 +333,21 @@ impl Device {
             store::project_patrol(tx, &view)?;
             Ok(view)
         })?;
-        let checked: std::collections::HashSet<_> = view.results.iter().map(|r| r.checkpoint).collect();
+        let checked: std::collections::HashSet<_> =
+            view.results.iter().map(|r| r.checkpoint).collect();
         Ok(CheckOutcome {
             checkpoint: point_code.to_string(),
-            passed: result.items.iter().filter(|i| i.outcome == patrol::Outcome::Pass).count(),
+            passed: result
+                .items
+                .iter()
+                .filter(|i| i.outcome == patrol::Outcome::Pass)
+                .count(),
             failed: result.failed_items().map(|i| i.item.to_string()).collect(),
-            not_applicable: result.items.iter().filter(|i| i.outcome == patrol::Outcome::Na).count(),
+            not_applicable: result
+                .items
+                .iter()
+                .filter(|i| i.outcome == patrol::Outcome::Na)
+                .count(),
             checked: checked.len(),
             route_len: route.checkpoints.len(),
         })
@@ -329,7 +374,11 @@ impl Device {
     // ------------------------------------------------------------ issues
 
     /// Raises a new issue at a checkpoint; returns its id.
-    pub fn raise_issue(&mut self, input: RaiseInput, now: DateTime<Utc>) -> Result<IssueId, DeviceError> {
+    pub fn raise_issue(
+        &mut self,
+        input: RaiseInput,
+        now: DateTime<Utc>,
+    ) -> Result<IssueId, DeviceError> {
         let session = self.session()?;
         if !shared::policy::allowed(session.user.role, shared::policy::ChangeKind::Raise) {
             return Err(shared::issue::FoldRefusal {
@@ -345,7 +394,8 @@ impl Device {
         let item = match &input.item {
             Some(item) => {
                 let template = plan.template(cp.template, cp.template_version);
-                if !template.is_some_and(|t| t.items.iter().any(|i| i.code.as_str() == item.trim())) {
+                if !template.is_some_and(|t| t.items.iter().any(|i| i.code.as_str() == item.trim()))
+                {
                     return Err(DeviceError::UnknownItem {
                         checkpoint: cp.code.to_string(),
                         item: item.clone(),
@@ -357,7 +407,11 @@ impl Device {
         };
         let patrol = self
             .open_patrol()?
-            .filter(|p| plan.routes.iter().any(|r| r.id == p.run.route && r.checkpoints.contains(&cp.id)))
+            .filter(|p| {
+                plan.routes
+                    .iter()
+                    .any(|r| r.id == p.run.route && r.checkpoints.contains(&cp.id))
+            })
             .map(|p| p.run.id);
         let id = IssueId::new();
         let raise = IssueEvent {
@@ -396,7 +450,8 @@ impl Device {
 
     /// The folded state of one issue.
     pub fn issue(&self, id: IssueId) -> Result<IssueView, DeviceError> {
-        let (_, d) = store::load_doc(self.store.conn(), id.into())?.ok_or_else(|| DeviceError::UnknownIssue(id.to_string()))?;
+        let (_, d) = store::load_doc(self.store.conn(), id.into())?
+            .ok_or_else(|| DeviceError::UnknownIssue(id.to_string()))?;
         Ok(issue::fold(id, doc::issue_events(&d)?)?)
     }
 
@@ -424,11 +479,18 @@ impl Device {
     /// Appends a workflow event to an issue. With `checked`, the role policy and
     /// workflow are checked first and a forbidden change is refused here; without
     /// it the event is written as is (the fold and the server still judge it).
-    pub fn issue_event(&mut self, id: IssueId, body: EventBody, checked: bool, now: DateTime<Utc>) -> Result<IssueView, DeviceError> {
+    pub fn issue_event(
+        &mut self,
+        id: IssueId,
+        body: EventBody,
+        checked: bool,
+        now: DateTime<Utc>,
+    ) -> Result<IssueView, DeviceError> {
         let session = self.session()?;
         let doc_id: DocId = id.into();
         self.store.tx(|tx| {
-            let (_, mut d) = store::load_doc(tx, doc_id)?.ok_or_else(|| DeviceError::UnknownIssue(id.to_string()))?;
+            let (_, mut d) = store::load_doc(tx, doc_id)?
+                .ok_or_else(|| DeviceError::UnknownIssue(id.to_string()))?;
             d.set_actor(doc::actor(session.actor));
             let view = issue::fold(id, doc::issue_events(&d)?)?;
             if checked {
@@ -456,10 +518,15 @@ impl Device {
 
     /// Low-level access for support tools and tests: change a stored document by
     /// hand (bypassing every local check) and queue it for sync.
-    pub fn edit_doc_unchecked(&mut self, id: DocId, f: impl FnOnce(&mut AutoCommit) -> Result<(), shared::doc::DocError>) -> Result<(), DeviceError> {
+    pub fn edit_doc_unchecked(
+        &mut self,
+        id: DocId,
+        f: impl FnOnce(&mut AutoCommit) -> Result<(), shared::doc::DocError>,
+    ) -> Result<(), DeviceError> {
         let actor = self.actor()?;
         self.store.tx(|tx| {
-            let (kind, mut d) = store::load_doc(tx, id)?.ok_or_else(|| DeviceError::Invalid(format!("no document {id}")))?;
+            let (kind, mut d) = store::load_doc(tx, id)?
+                .ok_or_else(|| DeviceError::Invalid(format!("no document {id}")))?;
             d.set_actor(doc::actor(actor));
             let before = d.get_heads();
             f(&mut d)?;
@@ -475,13 +542,23 @@ impl Device {
         let ms: Option<i64> = self
             .store
             .conn()
-            .query_row("SELECT received_at_ms FROM receipts WHERE entry = ?1", [entry.as_bytes()], |r| r.get(0))
+            .query_row(
+                "SELECT received_at_ms FROM receipts WHERE entry = ?1",
+                [entry.as_bytes()],
+                |r| r.get(0),
+            )
             .optional()?;
         Ok(ms.and_then(DateTime::from_timestamp_millis))
     }
 }
 
-fn write_event(tx: &Transaction<'_>, doc_id: DocId, d: &mut AutoCommit, id: IssueId, event: &IssueEvent) -> Result<IssueView, DeviceError> {
+fn write_event(
+    tx: &Transaction<'_>,
+    doc_id: DocId,
+    d: &mut AutoCommit,
+    id: IssueId,
+    event: &IssueEvent,
+) -> Result<IssueView, DeviceError> {
     let before = d.get_heads();
     doc::append_event(d, event)?;
     store::append_doc(tx, doc_id, d, &before, true)?;

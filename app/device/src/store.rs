@@ -107,7 +107,10 @@ impl Store {
     }
 
     /// Runs `f` in one immediate transaction; commits only if it succeeds.
-    pub fn tx<T>(&mut self, f: impl FnOnce(&Transaction<'_>) -> Result<T, DeviceError>) -> Result<T, DeviceError> {
+    pub fn tx<T>(
+        &mut self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, DeviceError>,
+    ) -> Result<T, DeviceError> {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -144,7 +147,10 @@ fn now_ms() -> i64 {
 }
 
 /// Loads a document with its kind; `None` if this device does not have it.
-pub fn load_doc(conn: &Connection, id: DocId) -> Result<Option<(DocKind, AutoCommit)>, DeviceError> {
+pub fn load_doc(
+    conn: &Connection,
+    id: DocId,
+) -> Result<Option<(DocKind, AutoCommit)>, DeviceError> {
     let row: Option<(String, Vec<u8>)> = conn
         .query_row(
             "SELECT kind, snapshot FROM docs WHERE id = ?1",
@@ -155,28 +161,49 @@ pub fn load_doc(conn: &Connection, id: DocId) -> Result<Option<(DocKind, AutoCom
     let Some((kind, snapshot)) = row else {
         return Ok(None);
     };
-    let kind = DocKind::parse(&kind).ok_or_else(|| DeviceError::Invalid(format!("unknown document kind {kind}")))?;
+    let kind = DocKind::parse(&kind)
+        .ok_or_else(|| DeviceError::Invalid(format!("unknown document kind {kind}")))?;
     let mut doc = AutoCommit::load(&snapshot).map_err(shared::doc::DocError::from)?;
-    let mut stmt = conn.prepare_cached("SELECT bytes FROM doc_chunks WHERE doc_id = ?1 ORDER BY seq")?;
+    let mut stmt =
+        conn.prepare_cached("SELECT bytes FROM doc_chunks WHERE doc_id = ?1 ORDER BY seq")?;
     let chunks = stmt.query_map([id.as_uuid().as_bytes()], |r| r.get::<_, Vec<u8>>(0))?;
     for chunk in chunks {
-        doc.load_incremental(&chunk?).map_err(shared::doc::DocError::from)?;
+        doc.load_incremental(&chunk?)
+            .map_err(shared::doc::DocError::from)?;
     }
     doc.update_diff_cursor();
     Ok(Some((kind, doc)))
 }
 
 /// Stores a document this device did not have before.
-pub fn insert_doc(tx: &Transaction<'_>, id: DocId, kind: DocKind, doc: &mut AutoCommit, dirty: bool) -> Result<(), DeviceError> {
+pub fn insert_doc(
+    tx: &Transaction<'_>,
+    id: DocId,
+    kind: DocKind,
+    doc: &mut AutoCommit,
+    dirty: bool,
+) -> Result<(), DeviceError> {
     tx.execute(
         "INSERT INTO docs (id, kind, snapshot, dirty, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![id.as_uuid().as_bytes(), kind.code(), doc.save(), dirty, now_ms()],
+        params![
+            id.as_uuid().as_bytes(),
+            kind.code(),
+            doc.save(),
+            dirty,
+            now_ms()
+        ],
     )?;
     Ok(())
 }
 
 /// Appends the changes made since `before` to a stored document.
-pub fn append_doc(tx: &Transaction<'_>, id: DocId, doc: &mut AutoCommit, before: &[ChangeHash], dirty: bool) -> Result<(), DeviceError> {
+pub fn append_doc(
+    tx: &Transaction<'_>,
+    id: DocId,
+    doc: &mut AutoCommit,
+    before: &[ChangeHash],
+    dirty: bool,
+) -> Result<(), DeviceError> {
     let chunk = doc.save_after(before);
     if chunk.is_empty() {
         return Ok(());
@@ -186,9 +213,16 @@ pub fn append_doc(tx: &Transaction<'_>, id: DocId, doc: &mut AutoCommit, before:
         [id.as_uuid().as_bytes()],
         |r| r.get(0),
     )?;
-    let dirty_sql = if dirty { ", dirty = 1, refused_code = NULL, refused_message = NULL" } else { "" };
+    let dirty_sql = if dirty {
+        ", dirty = 1, refused_code = NULL, refused_message = NULL"
+    } else {
+        ""
+    };
     if chunks >= COMPACT_AFTER {
-        tx.execute("DELETE FROM doc_chunks WHERE doc_id = ?1", [id.as_uuid().as_bytes()])?;
+        tx.execute(
+            "DELETE FROM doc_chunks WHERE doc_id = ?1",
+            [id.as_uuid().as_bytes()],
+        )?;
         tx.execute(
             &format!("UPDATE docs SET snapshot = ?2, chunks = 0, updated_at = ?3{dirty_sql} WHERE id = ?1"),
             params![id.as_uuid().as_bytes(), doc.save(), now_ms()],
@@ -199,7 +233,9 @@ pub fn append_doc(tx: &Transaction<'_>, id: DocId, doc: &mut AutoCommit, before:
             params![id.as_uuid().as_bytes(), chunks, chunk],
         )?;
         tx.execute(
-            &format!("UPDATE docs SET chunks = chunks + 1, updated_at = ?2{dirty_sql} WHERE id = ?1"),
+            &format!(
+                "UPDATE docs SET chunks = chunks + 1, updated_at = ?2{dirty_sql} WHERE id = ?1"
+            ),
             params![id.as_uuid().as_bytes(), now_ms()],
         )?;
     }
@@ -250,7 +286,9 @@ fn uuid_col(bytes: Option<Vec<u8>>) -> Option<uuid::Uuid> {
 }
 
 fn parse_time(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 /// Filters for the device's issue list.
@@ -261,7 +299,10 @@ pub struct IssueFilter {
 }
 
 /// The issue list, newest first, straight from the projection (no document is loaded).
-pub fn list_issues(conn: &Connection, filter: &IssueFilter) -> Result<Vec<IssueSummary>, DeviceError> {
+pub fn list_issues(
+    conn: &Connection,
+    filter: &IssueFilter,
+) -> Result<Vec<IssueSummary>, DeviceError> {
     let now = Utc::now();
     let mut stmt = conn.prepare_cached(
         "SELECT id, site, zone, status, grade, category, title, checkpoint, department, assignee, deadline,
@@ -297,7 +338,23 @@ pub fn list_issues(conn: &Connection, filter: &IssueFilter) -> Result<Vec<IssueS
     )?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, site, zone, status, grade, category, title, checkpoint, department, assignee, deadline, raised_by, raised_at, conflicts, refused) = row?;
+        let (
+            id,
+            site,
+            zone,
+            status,
+            grade,
+            category,
+            title,
+            checkpoint,
+            department,
+            assignee,
+            deadline,
+            raised_by,
+            raised_at,
+            conflicts,
+            refused,
+        ) = row?;
         let bad = |what: &str| DeviceError::Invalid(format!("damaged issue row: {what}"));
         let status: shared::Status = status.parse().map_err(|_| bad("status"))?;
         let deadline = deadline.as_deref().and_then(parse_time);
@@ -333,7 +390,10 @@ pub fn list_issues(conn: &Connection, filter: &IssueFilter) -> Result<Vec<IssueS
 }
 
 /// Refreshes the list row of a patrol run.
-pub fn project_patrol(tx: &Transaction<'_>, view: &shared::patrol::PatrolRunView) -> Result<(), DeviceError> {
+pub fn project_patrol(
+    tx: &Transaction<'_>,
+    view: &shared::patrol::PatrolRunView,
+) -> Result<(), DeviceError> {
     let fails: usize = view.results.iter().map(|r| r.failed_items().count()).sum();
     tx.execute(
         "INSERT INTO patrol_runs (id, route, inspector, started_at, finished_at, results, fails)

@@ -10,8 +10,8 @@
 use crate::device::{Device, Session};
 use crate::error::DeviceError;
 use crate::store;
-use automerge::sync::{Message, State, SyncDoc};
 use automerge::AutoCommit;
+use automerge::sync::{Message, State, SyncDoc};
 use rusqlite::{OptionalExtension, Transaction, params};
 use shared::doc;
 use shared::ids::*;
@@ -31,7 +31,11 @@ pub enum SyncError {
     #[error("this app is too old for the server: {0}")]
     Outdated(String),
     #[error("the server answered {status}: {message}")]
-    Server { status: u16, code: String, message: String },
+    Server {
+        status: u16,
+        code: String,
+        message: String,
+    },
     #[error("the server sent something this app cannot read: {0}")]
     Protocol(String),
     #[error("sync did not finish within {0:?}; run sync again to continue")]
@@ -111,11 +115,19 @@ impl Client {
             .connect_timeout(Duration::from_secs(3))
             .timeout(opts.timeout.min(Duration::from_secs(30)));
         if let Some(path) = &opts.ca_cert {
-            let pem = std::fs::read(path).map_err(|e| SyncError::Protocol(format!("cannot read CA certificate {}: {e}", path.display())))?;
-            let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| SyncError::Protocol(format!("bad CA certificate: {e}")))?;
+            let pem = std::fs::read(path).map_err(|e| {
+                SyncError::Protocol(format!(
+                    "cannot read CA certificate {}: {e}",
+                    path.display()
+                ))
+            })?;
+            let cert = reqwest::Certificate::from_pem(&pem)
+                .map_err(|e| SyncError::Protocol(format!("bad CA certificate: {e}")))?;
             builder = builder.tls_certs_merge([cert]);
         }
-        let http = builder.build().map_err(|e| SyncError::Protocol(format!("cannot set up HTTP: {e}")))?;
+        let http = builder
+            .build()
+            .map_err(|e| SyncError::Protocol(format!("cannot set up HTTP: {e}")))?;
         Ok(Client {
             http,
             server: server.trim_end_matches('/').to_string(),
@@ -139,12 +151,19 @@ impl Client {
         let parsed: Option<ApiError> = serde_json::from_slice(body).ok();
         let (code, message) = match parsed {
             Some(e) => (e.code, e.message),
-            None => ("http".into(), String::from_utf8_lossy(body).chars().take(200).collect()),
+            None => (
+                "http".into(),
+                String::from_utf8_lossy(body).chars().take(200).collect(),
+            ),
         };
         match status.as_u16() {
             401 => SyncError::Unauthorized(message),
             426 => SyncError::Outdated(message),
-            s => SyncError::Server { status: s, code, message },
+            s => SyncError::Server {
+                status: s,
+                code,
+                message,
+            },
         }
     }
 
@@ -209,7 +228,11 @@ pub fn project(tx: &Transaction<'_>, kind: DocKind, d: &AutoCommit) -> Result<()
         DocKind::Patrol => store::project_patrol(tx, &doc::patrol(d)?),
         DocKind::Plan => {
             let plan = doc::plan(d)?;
-            store::meta_set(tx, "plan", &serde_json::to_string(&plan).expect("plan serializes"))?;
+            store::meta_set(
+                tx,
+                "plan",
+                &serde_json::to_string(&plan).expect("plan serializes"),
+            )?;
             Ok(())
         }
     }
@@ -217,19 +240,31 @@ pub fn project(tx: &Transaction<'_>, kind: DocKind, d: &AutoCommit) -> Result<()
 
 fn load_state(tx: &rusqlite::Connection, id: DocId) -> Result<State, DeviceError> {
     let row: Option<Option<Vec<u8>>> = tx
-        .query_row("SELECT sync_state FROM docs WHERE id = ?1", [id.as_uuid().as_bytes()], |r| r.get(0))
+        .query_row(
+            "SELECT sync_state FROM docs WHERE id = ?1",
+            [id.as_uuid().as_bytes()],
+            |r| r.get(0),
+        )
         .optional()?;
     Ok(match row {
         // Never synced: the server cannot have this document yet.
         Some(None) => doc::state_for_empty_peer(),
-        Some(Some(bytes)) => doc::decode_state(&bytes).map(doc::restart_state).unwrap_or_default(),
+        Some(Some(bytes)) => doc::decode_state(&bytes)
+            .map(doc::restart_state)
+            .unwrap_or_default(),
         None => State::new(),
     })
 }
 
 impl Device {
     /// Logs in to `server`, binds this device's actor to the token, and fetches the site plan.
-    pub fn login(&mut self, server: &str, user: &str, password: &str, opts: &SyncOptions) -> Result<(LoginResponse, SyncReport), DeviceError> {
+    pub fn login(
+        &mut self,
+        server: &str,
+        user: &str,
+        password: &str,
+        opts: &SyncOptions,
+    ) -> Result<(LoginResponse, SyncReport), DeviceError> {
         let client = Client::new(server, opts)?;
         let resp = client.login(&LoginRequest {
             user: user.trim().to_string(),
@@ -259,7 +294,9 @@ impl Device {
                 .store
                 .conn()
                 .prepare("SELECT id, kind FROM docs WHERE dirty = 1 AND refused_code IS NULL")?;
-            let rows = stmt.query_map([], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?)))?;
+            let rows = stmt.query_map([], |r| {
+                Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?))
+            })?;
             for row in rows {
                 let (id, kind) = row?;
                 if let (Ok(id), Some(kind)) = (uuid::Uuid::from_slice(&id), DocKind::parse(&kind)) {
@@ -324,9 +361,14 @@ impl Device {
             report.rounds += 1;
             let reply = client.round(&session.token, body, deadline)?;
             report.bytes_received += reply.len() as u64;
-            let response: SyncResponse = postcard::from_bytes(&reply).map_err(|e| SyncError::Protocol(format!("undecodable sync response: {e}")))?;
+            let response: SyncResponse = postcard::from_bytes(&reply)
+                .map_err(|e| SyncError::Protocol(format!("undecodable sync response: {e}")))?;
             if response.protocol != PROTOCOL_VERSION {
-                return Err(SyncError::Outdated(format!("server speaks sync protocol {}", response.protocol)).into());
+                return Err(SyncError::Outdated(format!(
+                    "server speaks sync protocol {}",
+                    response.protocol
+                ))
+                .into());
             }
             more = response.more;
             let received = self.apply_response(&session, &response, &mut active, &mut states)?;

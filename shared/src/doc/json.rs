@@ -4,7 +4,9 @@
 //! scalars and `null` becomes an absent key (maps) or a null scalar (lists).
 
 use automerge::transaction::Transactable;
-use automerge::{AutoCommit, ObjId, ObjType, Prop, ROOT, ReadDoc, ScalarValue, Value};
+use automerge::{
+    AutoCommit, ObjId, ObjType, Prop, ROOT, ReadDoc, ScalarValue, ScalarValueRef, Value, ValueRef,
+};
 use serde_json::{Map, Number, Value as Json};
 
 fn scalar(v: &Json) -> Option<ScalarValue> {
@@ -43,7 +45,12 @@ fn fill(doc: &mut AutoCommit, obj: &ObjId, v: &Json) -> Result<(), automerge::Au
 }
 
 /// Writes `v` under `key` of the map `obj`, replacing what was there.
-pub fn put<P: Into<Prop>>(doc: &mut AutoCommit, obj: &ObjId, key: P, v: &Json) -> Result<(), automerge::AutomergeError> {
+pub fn put<P: Into<Prop>>(
+    doc: &mut AutoCommit,
+    obj: &ObjId,
+    key: P,
+    v: &Json,
+) -> Result<(), automerge::AutomergeError> {
     match v {
         Json::Object(_) => {
             let child = doc.put_object(obj, key, ObjType::Map)?;
@@ -58,7 +65,12 @@ pub fn put<P: Into<Prop>>(doc: &mut AutoCommit, obj: &ObjId, key: P, v: &Json) -
 }
 
 /// Inserts `v` at `index` of the list `obj`.
-pub fn insert(doc: &mut AutoCommit, obj: &ObjId, index: usize, v: &Json) -> Result<(), automerge::AutomergeError> {
+pub fn insert(
+    doc: &mut AutoCommit,
+    obj: &ObjId,
+    index: usize,
+    v: &Json,
+) -> Result<(), automerge::AutomergeError> {
     match v {
         Json::Object(_) => {
             let child = doc.insert_object(obj, index, ObjType::Map)?;
@@ -72,7 +84,25 @@ pub fn insert(doc: &mut AutoCommit, obj: &ObjId, index: usize, v: &Json) -> Resu
     }
 }
 
-fn from_value(doc: &AutoCommit, value: Value<'_>, id: &ObjId) -> Result<Json, automerge::AutomergeError> {
+fn from_scalar(s: &ScalarValueRef<'_>) -> Json {
+    match s {
+        ScalarValueRef::Null => Json::Null,
+        ScalarValueRef::Boolean(b) => Json::Bool(*b),
+        ScalarValueRef::Int(i) => Json::from(*i),
+        ScalarValueRef::Uint(u) => Json::from(*u),
+        ScalarValueRef::F64(f) => Number::from_f64(*f).map(Json::Number).unwrap_or(Json::Null),
+        ScalarValueRef::Str(s) => Json::String(s.to_string()),
+        ScalarValueRef::Counter(c) => Json::from(*c),
+        ScalarValueRef::Timestamp(t) => Json::from(*t),
+        ScalarValueRef::Bytes(_) | ScalarValueRef::Unknown { .. } => Json::Null,
+    }
+}
+
+fn from_value(
+    doc: &AutoCommit,
+    value: Value<'_>,
+    id: &ObjId,
+) -> Result<Json, automerge::AutomergeError> {
     Ok(match value {
         Value::Object(_) => read_obj(doc, id)?,
         Value::Scalar(s) => match s.as_ref() {
@@ -89,25 +119,27 @@ fn from_value(doc: &AutoCommit, value: Value<'_>, id: &ObjId) -> Result<Json, au
     })
 }
 
-/// Reads a whole object (map, list or text) as JSON.
+/// Reads a whole object (map, list or text) as JSON, in one pass per object.
 pub fn read_obj(doc: &AutoCommit, obj: &ObjId) -> Result<Json, automerge::AutomergeError> {
     Ok(match doc.object_type(obj)? {
         ObjType::Map | ObjType::Table => {
             let mut out = Map::new();
-            let keys: Vec<String> = doc.keys(obj).collect();
-            for k in keys {
-                if let Some((v, id)) = doc.get(obj, k.as_str())? {
-                    out.insert(k, from_value(doc, v, &id)?);
-                }
+            for item in doc.map_range(obj, ..) {
+                let v = match &item.value {
+                    ValueRef::Object(_) => read_obj(doc, &item.id())?,
+                    ValueRef::Scalar(s) => from_scalar(s),
+                };
+                out.insert(item.key.into_owned(), v);
             }
             Json::Object(out)
         }
         ObjType::List => {
-            let mut out = Vec::new();
-            for i in 0..doc.length(obj) {
-                if let Some((v, id)) = doc.get(obj, i)? {
-                    out.push(from_value(doc, v, &id)?);
-                }
+            let mut out = Vec::with_capacity(doc.length(obj));
+            for item in doc.list_range(obj, ..) {
+                out.push(match &item.value {
+                    ValueRef::Object(_) => read_obj(doc, &item.id())?,
+                    ValueRef::Scalar(s) => from_scalar(s),
+                });
             }
             Json::Array(out)
         }
@@ -116,7 +148,11 @@ pub fn read_obj(doc: &AutoCommit, obj: &ObjId) -> Result<Json, automerge::Autome
 }
 
 /// Reads the list element at `index`.
-pub fn read_at(doc: &AutoCommit, list: &ObjId, index: usize) -> Result<Json, automerge::AutomergeError> {
+pub fn read_at(
+    doc: &AutoCommit,
+    list: &ObjId,
+    index: usize,
+) -> Result<Json, automerge::AutomergeError> {
     match doc.get(list, index)? {
         Some((v, id)) => from_value(doc, v, &id),
         None => Ok(Json::Null),
@@ -124,7 +160,10 @@ pub fn read_at(doc: &AutoCommit, list: &ObjId, index: usize) -> Result<Json, aut
 }
 
 /// Reads a root key, `None` when absent.
-pub fn read_root_key(doc: &AutoCommit, key: &str) -> Result<Option<Json>, automerge::AutomergeError> {
+pub fn read_root_key(
+    doc: &AutoCommit,
+    key: &str,
+) -> Result<Option<Json>, automerge::AutomergeError> {
     match doc.get(ROOT, key)? {
         Some((v, id)) => Ok(Some(from_value(doc, v, &id)?)),
         None => Ok(None),
