@@ -146,12 +146,29 @@ fn refresh_plan_users(
     store_plan(txn, plan, now)
 }
 
+/// Adds a site with the default deadline rules (Asia/Shanghai; 3 and 30 days).
 pub fn add_site(
     txn: &mut dyn Txn,
     code: &str,
     name: &str,
     now: DateTime<Utc>,
 ) -> Result<Site, AccountError> {
+    add_site_with(txn, code, name, Default::default(), now)
+}
+
+/// Adds a site with its own deadline rules.
+pub fn add_site_with(
+    txn: &mut dyn Txn,
+    code: &str,
+    name: &str,
+    deadlines: shared::deadline::DeadlinePolicy,
+    now: DateTime<Utc>,
+) -> Result<Site, AccountError> {
+    if !(-14 * 60..=14 * 60).contains(&deadlines.utc_offset_minutes) {
+        return Err(AccountError::Invalid(
+            "the UTC offset must be within ±14 hours".into(),
+        ));
+    }
     let code = Code::parse("site code", code).map_err(|e| AccountError::Invalid(e.to_string()))?;
     if txn.site_by_code(code.as_str())?.is_some() {
         return Err(AccountError::SiteExists(code.to_string()));
@@ -161,7 +178,7 @@ pub fn add_site(
         code,
         name: shared::text::required("site name", name, shared::text::NAME_MAX)
             .map_err(|e| AccountError::Invalid(e.to_string()))?,
-        deadlines: Default::default(),
+        deadlines,
     };
     txn.insert_site(&site)?;
     let (_, plan) = load_plan(txn, &site)?;
@@ -311,4 +328,46 @@ pub fn authenticate(
         return Ok(None);
     }
     Ok(Some((device, user)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    #[test]
+    fn a_site_keeps_its_own_deadline_rules_and_devices_see_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::sqlite::SqliteStore::open(dir.path()).unwrap();
+        let mut txn = store.begin().unwrap();
+        let rules = shared::deadline::DeadlinePolicy {
+            utc_offset_minutes: 420,
+            deadline_days: 7,
+            long_term_days: 90,
+        };
+        let site = add_site_with(&mut *txn, "TOWER", "写字楼", rules, Utc::now()).unwrap();
+        let (_, plan) = load_plan(&mut *txn, &site).unwrap();
+        assert_eq!(plan.site.deadlines, rules, "the plan document devices receive carries the rules");
+        assert!(matches!(
+            add_site(&mut *txn, "TOWER", "again", Utc::now()),
+            Err(AccountError::SiteExists(_))
+        ));
+        let bad = shared::deadline::DeadlinePolicy {
+            utc_offset_minutes: 24 * 60,
+            ..rules
+        };
+        assert!(add_site_with(&mut *txn, "FAR", "x", bad, Utc::now()).is_err());
+    }
+
+    #[test]
+    fn passwords_verify_and_tokens_hash() {
+        let h = hash_password("correct horse");
+        assert!(verify_password("correct horse", &h));
+        assert!(!verify_password("wrong horse", &h));
+        assert!(!verify_password("x", "not a hash"));
+        let t = new_token();
+        assert_eq!(t.len(), 64);
+        assert_eq!(token_hash(&t), token_hash(&t));
+        assert_ne!(token_hash(&t), token_hash(&new_token()));
+    }
 }

@@ -82,6 +82,15 @@ pub enum SiteCmd {
         code: String,
         #[arg(long)]
         name: String,
+        /// Days given to fix a `deadline`-grade issue.
+        #[arg(long, default_value_t = 3)]
+        deadline_days: u32,
+        /// Days given to a `long_term` issue.
+        #[arg(long, default_value_t = 30)]
+        long_term_days: u32,
+        /// The site's local time, minutes east of UTC (Asia/Shanghai: 480).
+        #[arg(long, default_value_t = 480, allow_hyphen_values = true)]
+        utc_offset_minutes: i32,
     },
 }
 
@@ -213,8 +222,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         }
-        Command::Site(SiteCmd::Add { dir, code, name }) => {
-            let site = with_txn(&dir, |txn| accounts::add_site(txn, &code, &name, now))?;
+        Command::Site(SiteCmd::Add {
+            dir,
+            code,
+            name,
+            deadline_days,
+            long_term_days,
+            utc_offset_minutes,
+        }) => {
+            let deadlines = shared::deadline::DeadlinePolicy {
+                utc_offset_minutes,
+                deadline_days,
+                long_term_days,
+            };
+            let site = with_txn(&dir, |txn| accounts::add_site_with(txn, &code, &name, deadlines, now))?;
             println!("site {} {} added ({})", site.code, site.name, site.id);
         }
         Command::User(UserCmd::Add {
