@@ -347,7 +347,10 @@ mod tests {
         };
         let site = add_site_with(&mut *txn, "TOWER", "写字楼", rules, Utc::now()).unwrap();
         let (_, plan) = load_plan(&mut *txn, &site).unwrap();
-        assert_eq!(plan.site.deadlines, rules, "the plan document devices receive carries the rules");
+        assert_eq!(
+            plan.site.deadlines, rules,
+            "the plan document devices receive carries the rules"
+        );
         assert!(matches!(
             add_site(&mut *txn, "TOWER", "again", Utc::now()),
             Err(AccountError::SiteExists(_))

@@ -1,6 +1,7 @@
 //! The HTTP API: login, the sync endpoint, and the issue tracker's read API.
 
 use crate::accounts;
+use crate::cache::DocCache;
 use crate::error::{ApiError, StoreError};
 use crate::store::{IssueQuery, Store};
 use crate::validate::Sender;
@@ -26,7 +27,11 @@ pub const MAX_SYNC_BODY: usize = 32 * 1024 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    pub cache: Arc<DocCache>,
 }
+
+/// Documents kept parsed between rounds.
+pub const CACHED_DOCS: usize = 2000;
 
 /// Runs blocking store work off the async runtime.
 async fn blocking<T: Send + 'static>(
@@ -89,7 +94,10 @@ pub fn app(store: Arc<dyn Store>) -> Router {
         .route("/api/v1/issues", get(list_issues))
         .route("/api/v1/issues/{id}", get(get_issue))
         .fallback(|| async { ApiError::not_found("endpoint") })
-        .with_state(AppState { store })
+        .with_state(AppState {
+            store,
+            cache: Arc::new(DocCache::new(CACHED_DOCS)),
+        })
 }
 
 async fn health() -> Json<serde_json::Value> {
@@ -194,12 +202,19 @@ async fn sync(
         ));
     }
     let store = state.store.clone();
+    let cache = state.cache.clone();
     let sender = auth.0;
     let resp = blocking(move || {
-        let mut txn = store.begin()?;
-        let resp = crate::sync::round(&mut *txn, &sender, req, Utc::now())?;
-        txn.commit()?;
-        Ok(resp)
+        let outcome = store.begin().and_then(|mut txn| {
+            let resp = crate::sync::round(&mut *txn, &cache, &sender, req, Utc::now())?;
+            txn.commit()?;
+            Ok(resp)
+        });
+        if outcome.is_err() {
+            // Versions cached during a round that did not commit must never be served.
+            cache.clear();
+        }
+        Ok(outcome?)
     })
     .await?;
     let bytes = postcard::to_allocvec(&resp)

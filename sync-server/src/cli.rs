@@ -235,7 +235,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 deadline_days,
                 long_term_days,
             };
-            let site = with_txn(&dir, |txn| accounts::add_site_with(txn, &code, &name, deadlines, now))?;
+            let site = with_txn(&dir, |txn| {
+                accounts::add_site_with(txn, &code, &name, deadlines, now)
+            })?;
             println!("site {} {} added ({})", site.code, site.name, site.id);
         }
         Command::User(UserCmd::Add {

@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod api;
+pub mod cache;
 pub mod cli;
 pub mod error;
 pub mod seed;

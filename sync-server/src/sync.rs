@@ -5,6 +5,7 @@
 //! acknowledgement, and the documents changed since the device's cursor — never
 //! to the size of the store. Each document is loaded only when it takes part.
 
+use crate::cache::DocCache;
 use crate::error::StoreError;
 use crate::store::{StoredState, Txn};
 use crate::validate::{self, Refusal, Sender};
@@ -64,7 +65,8 @@ pub fn save(
     let site = doc::header(d)
         .map_err(|e| StoreError::Corrupt(e.to_string()))?
         .site;
-    let bytes = d.save();
+    // Uncompressed: saving runs on every change, and the disk is cheaper than the CPU here.
+    let bytes = d.save_nocompress();
     let heads = doc::heads_bytes(&d.get_heads());
     let seq = txn.put_doc(id, kind, site, &bytes, &heads)?;
     project(txn, kind, d, events, now)?;
@@ -73,6 +75,8 @@ pub fn save(
 
 struct Entry {
     kind: DocKind,
+    /// The store's change number of the version in `doc`.
+    seq: Option<u64>,
     doc: Option<AutoCommit>,
     stored_heads: Option<Vec<u8>>,
     state: State,
@@ -82,6 +86,7 @@ struct Entry {
 /// Handles one sync request from an authenticated device.
 pub fn round(
     txn: &mut dyn Txn,
+    cache: &DocCache,
     sender: &Sender,
     req: SyncRequest,
     now: DateTime<Utc>,
@@ -165,6 +170,7 @@ pub fn round(
                 m.doc,
                 Entry {
                     kind: m.kind,
+                    seq: Some(s.seq),
                     stored_heads: Some(s.heads.clone()),
                     doc: None,
                     state,
@@ -174,9 +180,10 @@ pub fn round(
             continue;
         }
         let mut d = match &stored {
-            Some(s) => match AutoCommit::load(&s.bytes) {
-                Ok(d) => d,
-                Err(e) => return Err(StoreError::Corrupt(format!("document {}: {e}", m.doc))),
+            Some(s) => match cache.take(m.doc, s.seq) {
+                Some(d) => d,
+                None => AutoCommit::load(&s.bytes)
+                    .map_err(|e| StoreError::Corrupt(format!("document {}: {e}", m.doc)))?,
             },
             None => AutoCommit::new(),
         };
@@ -229,8 +236,9 @@ pub fn round(
             state = fork_state;
         }
         let changed = d.get_heads() != before;
+        let mut seq = stored.as_ref().map(|s| s.seq);
         if changed {
-            save(txn, m.doc, m.kind, &mut d, events, now)?;
+            seq = Some(save(txn, m.doc, m.kind, &mut d, events, now)?);
         }
         // Always answer a document the device spoke about, so it learns our heads.
         state.have_responded = false;
@@ -239,6 +247,7 @@ pub fn round(
             m.doc,
             Entry {
                 kind: m.kind,
+                seq,
                 stored_heads: None,
                 doc: if has_doc { Some(d) } else { None },
                 state,
@@ -272,6 +281,7 @@ pub fn round(
             id,
             Entry {
                 kind,
+                seq: Some(stored.seq),
                 stored_heads: Some(stored.heads),
                 doc: None,
                 state,
@@ -310,10 +320,11 @@ pub fn round(
             let stored = txn
                 .doc(*id)?
                 .ok_or_else(|| StoreError::Corrupt(format!("document {id} vanished")))?;
-            entry.doc = Some(
-                AutoCommit::load(&stored.bytes)
+            entry.doc = Some(match cache.take(*id, stored.seq) {
+                Some(d) => d,
+                None => AutoCommit::load(&stored.bytes)
                     .map_err(|e| StoreError::Corrupt(format!("document {id}: {e}")))?,
-            );
+            });
         }
         let Some(d) = entry.doc.as_mut() else {
             // The device announced a document we do not have yet: answer with our (empty) heads.
@@ -349,6 +360,11 @@ pub fn round(
                 kind: entry.kind,
                 msg: msg.encode(),
             });
+        }
+    }
+    for (id, entry) in entries {
+        if let (Some(seq), Some(d)) = (entry.seq, entry.doc) {
+            cache.put(id, seq, d);
         }
     }
     let mut receipts = Vec::new();

@@ -69,6 +69,25 @@ fn raw_sync(pairs: &mut [(AutoCommit, AutoCommit)]) -> (Duration, u64, u32) {
     (t.elapsed(), bytes, max_rounds)
 }
 
+/// [`raw_sync`] on fresh copies three times; the fastest run (this machine is noisy,
+/// and the best raw run makes the ratio conservative). The pairs end synced.
+fn raw_best(pairs: &mut [(AutoCommit, AutoCommit)]) -> (Duration, u64, u32) {
+    let mut best: Option<(Duration, u64, u32)> = None;
+    for _ in 0..2 {
+        let mut copy: Vec<(AutoCommit, AutoCommit)> =
+            pairs.iter().map(|(a, b)| (a.clone(), b.clone())).collect();
+        let r = raw_sync(&mut copy);
+        if best.is_none_or(|b| r.0 < b.0) {
+            best = Some(r);
+        }
+    }
+    let r = raw_sync(pairs);
+    match best {
+        Some(b) if b.0 < r.0 => b,
+        _ => r,
+    }
+}
+
 fn issue_doc(title: &str) -> AutoCommit {
     let site = shared::SiteId::new();
     let e = IssueEvent {
@@ -244,7 +263,7 @@ fn scenario(n: usize, rows: &mut Vec<Row>) {
     let mut raw: Vec<(AutoCommit, AutoCommit)> = (0..n)
         .map(|i| (issue_doc(&format!("问题 {i}")), AutoCommit::new()))
         .collect();
-    let raw_push = raw_sync(&mut raw);
+    let raw_push = raw_best(&mut raw);
     let cpu0 = server_cpu(pid);
     let t = Instant::now();
     let r = a.sync(&opts).unwrap();
@@ -323,13 +342,13 @@ fn scenario(n: usize, rows: &mut Vec<Row>) {
                 (device_copy, server_copy)
             })
             .collect();
-        let (t1, b1, r1) = raw_sync(&mut up);
+        let (t1, b1, r1) = raw_best(&mut up);
         let mut down: Vec<(AutoCommit, AutoCommit)> = up
             .into_iter()
             .zip(raw.iter_mut())
             .map(|((_, server_copy), (_, full))| (server_copy, full.clone()))
             .collect();
-        let (t2, b2, r2) = raw_sync(&mut down);
+        let (t2, b2, r2) = raw_best(&mut down);
         (t1 + t2, b1 + b2, r1 + r2)
     };
     let cpu0 = server_cpu(pid);

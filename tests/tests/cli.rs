@@ -386,7 +386,16 @@ fn a_scripted_patrol_from_login_to_tracker_with_exit_codes() {
 
     // Admin commands and an online backup.
     ok(&server(
-        &["site", "add", "--code", "TOWER", "--name", "写字楼", "--deadline-days", "7"],
+        &[
+            "site",
+            "add",
+            "--code",
+            "TOWER",
+            "--name",
+            "写字楼",
+            "--deadline-days",
+            "7",
+        ],
         data.path(),
     ));
     ok(&server(
