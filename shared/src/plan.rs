@@ -108,6 +108,19 @@ pub struct DepartmentInfo {
     pub name: String,
 }
 
+impl DepartmentInfo {
+    /// The five standard departments, named in Chinese.
+    pub fn standard() -> Vec<DepartmentInfo> {
+        Department::ALL
+            .iter()
+            .map(|d| DepartmentInfo {
+                code: *d,
+                name: d.label_zh().into(),
+            })
+            .collect()
+    }
+}
+
 /// A user as the plan shows them to devices (no credentials).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserInfo {

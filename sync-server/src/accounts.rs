@@ -94,13 +94,7 @@ pub fn load_plan(
                 checkpoints: Vec::new(),
                 templates: Vec::new(),
                 routes: Vec::new(),
-                departments: Department::ALL
-                    .iter()
-                    .map(|d| DepartmentInfo {
-                        code: *d,
-                        name: d.label_zh().into(),
-                    })
-                    .collect(),
+                departments: DepartmentInfo::standard(),
                 users: Vec::new(),
             },
         )),

@@ -320,13 +320,7 @@ pub fn demo_plan(site: Site) -> SitePlan {
         checkpoints,
         templates,
         routes,
-        departments: Department::ALL
-            .iter()
-            .map(|d| DepartmentInfo {
-                code: *d,
-                name: d.label_zh().into(),
-            })
-            .collect(),
+        departments: DepartmentInfo::standard(),
         users: Vec::new(),
     }
 }

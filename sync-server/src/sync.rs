@@ -9,7 +9,7 @@ use crate::cache::DocCache;
 use crate::error::StoreError;
 use crate::store::{StoredState, Txn};
 use crate::validate::{self, Refusal, Sender};
-use automerge::sync::{Message, State, SyncDoc};
+use automerge::sync::{Capability, Message, State, SyncDoc};
 use automerge::{AutoCommit, ChangeHash};
 use chrono::{DateTime, Utc};
 use shared::doc;
@@ -340,6 +340,17 @@ pub fn round(
             }
             continue;
         };
+        // A device that already holds the document gets the missing changes one by one
+        // (message format v1) rather than a re-compressed copy of the whole document.
+        if entry
+            .state
+            .their_heads
+            .as_ref()
+            .is_some_and(|h| !h.is_empty())
+        {
+            entry.state.their_capabilities =
+                Some(vec![Capability::MessageV1, Capability::SyncReset]);
+        }
         let msg = d.sync().generate_sync_message(&mut entry.state);
         let heads = d.get_heads();
         let pending = !doc::settled(&entry.state, &heads);

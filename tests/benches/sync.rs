@@ -14,7 +14,6 @@ use automerge::sync::{State, SyncDoc};
 use chrono::Utc;
 use device::{Device, RaiseInput};
 use shared::issue::{EventBody, IssueEvent};
-use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 use tests::*;
@@ -196,31 +195,9 @@ fn print(rows: &[Row]) {
     }
 }
 
-fn seed(dir: &Path) -> serde_json::Value {
-    let out = Command::new(SERVER)
-        .args(["demo-seed", "--json", "--data-dir"])
-        .arg(dir)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn pw(seed: &serde_json::Value, user: &str) -> String {
-    seed["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["name"] == user)
-        .unwrap()["password"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 fn scenario(n: usize, rows: &mut Vec<Row>) {
     let data = tempfile::tempdir().unwrap();
-    let seed = seed(data.path());
+    let seed = seed_with(SERVER, data.path());
     let server = ProcessServer::start(SERVER, data.path(), "127.0.0.1:0");
     let pid = server.pid();
     let opts = device::SyncOptions {
@@ -229,8 +206,13 @@ fn scenario(n: usize, rows: &mut Vec<Row>) {
     };
     let (da, db, dc) = (device_dir(), device_dir(), device_dir());
     let mut a = Device::open(da.path()).unwrap();
-    a.login(&server.url, "inspector1", &pw(&seed, "inspector1"), &opts)
-        .unwrap();
+    a.login(
+        &server.url,
+        "inspector1",
+        &seed_password(&seed, "inspector1"),
+        &opts,
+    )
+    .unwrap();
 
     let t = Instant::now();
     let mut ids = Vec::with_capacity(n);
@@ -291,7 +273,12 @@ fn scenario(n: usize, rows: &mut Vec<Row>) {
     let cpu0 = server_cpu(pid);
     let t = Instant::now();
     let (_, r) = b
-        .login(&server.url, "inspector2", &pw(&seed, "inspector2"), &opts)
+        .login(
+            &server.url,
+            "inspector2",
+            &seed_password(&seed, "inspector2"),
+            &opts,
+        )
         .unwrap();
     let wall = t.elapsed();
     let cpu = server_cpu(pid) - cpu0;

@@ -324,3 +324,28 @@ pub fn sibling_bin(name: &str) -> PathBuf {
     let dir = exe.parent().and_then(|p| p.parent()).expect("target dir");
     dir.join(name)
 }
+
+/// Runs `bin demo-seed --json` on `dir` and returns its summary.
+pub fn seed_with(bin: &str, dir: &Path) -> serde_json::Value {
+    let out = Command::new(bin)
+        .args(["demo-seed", "--json", "--data-dir"])
+        .arg(dir)
+        .output()
+        .expect("run demo-seed");
+    assert!(
+        out.status.success(),
+        "demo-seed failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("demo-seed prints JSON")
+}
+
+/// A demo user's password from a `demo-seed --json` summary.
+pub fn seed_password(seed: &serde_json::Value, user: &str) -> String {
+    seed["users"]
+        .as_array()
+        .and_then(|users| users.iter().find(|u| u["name"] == user))
+        .and_then(|u| u["password"].as_str())
+        .unwrap_or_else(|| panic!("no demo user {user}"))
+        .to_string()
+}

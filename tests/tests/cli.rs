@@ -104,18 +104,6 @@ fn demo_seed_describes_the_site_and_refuses_to_run_twice() {
     );
 }
 
-fn pw(seed: &serde_json::Value, user: &str) -> String {
-    seed["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["name"] == user)
-        .unwrap()["password"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 fn items_for(seed: &serde_json::Value, checkpoint: &str, fail: &str) -> Vec<String> {
     let cp = seed["routes"]
         .as_array()
@@ -169,7 +157,7 @@ fn a_scripted_patrol_from_login_to_tracker_with_exit_codes() {
             "--user",
             "inspector1",
             "--password",
-            &pw(&seed, "inspector1"),
+            &seed_password(&seed, "inspector1"),
         ],
     ));
     assert!(out.contains("logged in as inspector1"), "{out}");
@@ -314,7 +302,7 @@ fn a_scripted_patrol_from_login_to_tracker_with_exit_codes() {
             "--user",
             "manager1",
             "--password",
-            &pw(&seed, "manager1"),
+            &seed_password(&seed, "manager1"),
         ],
     ));
     ok(&inspect(
@@ -341,7 +329,7 @@ fn a_scripted_patrol_from_login_to_tracker_with_exit_codes() {
             "--user",
             "staff1",
             "--password",
-            &pw(&seed, "staff1"),
+            &seed_password(&seed, "staff1"),
         ],
     ));
     let refused = inspect(
@@ -474,7 +462,7 @@ fn a_scripted_patrol_from_login_to_tracker_with_exit_codes() {
             "--user",
             "manager1",
             "--password",
-            &pw(&seed, "manager1"),
+            &seed_password(&seed, "manager1"),
         ],
     ));
     let list: serde_json::Value =
@@ -528,7 +516,7 @@ fn tls_when_given_a_certificate() {
             "--user",
             "inspector1",
             "--password",
-            &pw(&seed, "inspector1"),
+            &seed_password(&seed, "inspector1"),
         ],
     );
     assert!(
@@ -547,7 +535,7 @@ fn tls_when_given_a_certificate() {
             "--user",
             "inspector1",
             "--password",
-            &pw(&seed, "inspector1"),
+            &seed_password(&seed, "inspector1"),
         ])
         .output()
         .unwrap();

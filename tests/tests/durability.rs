@@ -5,7 +5,6 @@ use chrono::Utc;
 use device::{Device, RaiseInput};
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,32 +12,6 @@ use tests::*;
 
 const SERVER: &str = env!("CARGO_BIN_EXE_e2e-sync-server");
 const WRITER: &str = env!("CARGO_BIN_EXE_e2e-writer");
-
-fn seed(dir: &Path) -> serde_json::Value {
-    let out = Command::new(SERVER)
-        .args(["demo-seed", "--json", "--data-dir"])
-        .arg(dir)
-        .output()
-        .expect("run demo-seed");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("seed json")
-}
-
-fn pw(seed: &serde_json::Value, user: &str) -> String {
-    seed["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["name"] == user)
-        .unwrap()["password"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
 
 fn kill9(pid: u32) {
     let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
@@ -77,7 +50,7 @@ fn short() -> device::SyncOptions {
 /// the same address, and checks every finding arrives exactly once.
 fn killed_mid_sync(kill_on: Dir, threshold: u64) {
     let data = tempfile::tempdir().unwrap();
-    let seed = seed(data.path());
+    let seed = seed_with(SERVER, data.path());
     let mut server = ProcessServer::start(SERVER, data.path(), "127.0.0.1:0");
     let port = server.addr.port();
     let pid = server.pid();
@@ -110,7 +83,7 @@ fn killed_mid_sync(kill_on: Dir, threshold: u64) {
         dir.path(),
         &proxy.url,
         "inspector1",
-        &pw(&seed, "inspector1"),
+        &seed_password(&seed, "inspector1"),
     );
     let ids = raise_many(&mut d, 150);
     armed.store(true, Ordering::SeqCst);
@@ -160,14 +133,14 @@ fn server_killed_after_commit_before_the_response_arrives() {
 #[test]
 fn device_killed_mid_write_loses_nothing_it_confirmed() {
     let data = tempfile::tempdir().unwrap();
-    let seed = seed(data.path());
+    let seed = seed_with(SERVER, data.path());
     let server = ProcessServer::start(SERVER, data.path(), "127.0.0.1:0");
     let dir = device_dir();
     drop(device(
         dir.path(),
         &server.url,
         "inspector1",
-        &pw(&seed, "inspector1"),
+        &seed_password(&seed, "inspector1"),
     ));
 
     let mut confirmed = Vec::new();

@@ -580,7 +580,11 @@ fn issue_command(
             } else {
                 None
             };
-            let list = device.issues(&IssueFilter { status, assignee })?;
+            let list = device.issues(&IssueFilter {
+                status,
+                assignee,
+                only_refused: false,
+            })?;
             if json {
                 println!(
                     "{}",

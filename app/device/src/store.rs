@@ -296,6 +296,8 @@ fn parse_time(s: &str) -> Option<DateTime<Utc>> {
 pub struct IssueFilter {
     pub status: Option<shared::Status>,
     pub assignee: Option<UserId>,
+    /// Only issues holding events that were refused or in conflict.
+    pub only_refused: bool,
 }
 
 /// The issue list, newest first, straight from the projection (no document is loaded).
@@ -308,13 +310,14 @@ pub fn list_issues(
         "SELECT id, site, zone, status, grade, category, title, checkpoint, department, assignee, deadline,
                 raised_by, raised_at, conflicts, refused
          FROM issues
-         WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR assignee_id = ?2)
+         WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR assignee_id = ?2) AND (?3 = 0 OR refused != '[]')
          ORDER BY raised_at DESC, id",
     )?;
     let rows = stmt.query_map(
         params![
             filter.status.map(|s| s.code()),
-            filter.assignee.map(|a| a.as_uuid().as_bytes().to_vec())
+            filter.assignee.map(|a| a.as_uuid().as_bytes().to_vec()),
+            filter.only_refused
         ],
         |r| {
             Ok((

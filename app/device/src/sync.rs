@@ -380,7 +380,11 @@ impl Device {
             }
         }
         report.docs_sent = sent_docs.len();
-        for s in self.issues(&store::IssueFilter::default())? {
+        let with_refusals = store::IssueFilter {
+            only_refused: true,
+            ..Default::default()
+        };
+        for s in self.issues(&with_refusals)? {
             for r in s.refused {
                 report.refused_events.push((s.id, r));
             }
