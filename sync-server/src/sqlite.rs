@@ -122,7 +122,7 @@ impl SqliteStore {
 impl Store for SqliteStore {
     fn begin(&self) -> Result<Box<dyn Txn + '_>, StoreError> {
         let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        conn.execute_batch("BEGIN IMMEDIATE")?;
+        conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
         Ok(Box::new(SqliteTxn { conn, done: false }))
     }
 
@@ -414,11 +414,10 @@ impl Txn for SqliteTxn<'_> {
         bytes: &[u8],
         heads: &[u8],
     ) -> Result<u64, StoreError> {
-        let seq: i64 =
-            self.conn
-                .query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM docs", [], |r| {
-                    r.get(0)
-                })?;
+        let seq: i64 = self
+            .conn
+            .prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM docs")?
+            .query_row([], |r| r.get(0))?;
         self.conn
             .prepare_cached(
                 "INSERT INTO docs (id, kind, site, bytes, heads, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -465,7 +464,8 @@ impl Txn for SqliteTxn<'_> {
     fn max_seq(&mut self) -> Result<u64, StoreError> {
         let seq: i64 = self
             .conn
-            .query_row("SELECT COALESCE(MAX(seq), 0) FROM docs", [], |r| r.get(0))?;
+            .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM docs")?
+            .query_row([], |r| r.get(0))?;
         Ok(seq as u64)
     }
 
@@ -644,7 +644,7 @@ impl Txn for SqliteTxn<'_> {
     }
 
     fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
-        self.conn.execute_batch("COMMIT")?;
+        self.conn.prepare_cached("COMMIT")?.execute([])?;
         self.done = true;
         Ok(())
     }

@@ -215,10 +215,15 @@ pub fn round(
                 ));
                 continue;
             }
-            let new_changes = fork.get_changes(&before);
-            if !new_changes.is_empty() {
+            // Only the new changes' authors are needed: metadata, not re-encoded changes.
+            let new_actors: Vec<automerge::ActorId> = fork
+                .get_changes_meta(&before)
+                .into_iter()
+                .map(|m| m.actor.into_owned())
+                .collect();
+            if !new_actors.is_empty() {
                 let before_doc = stored.as_ref().map(|_| &d);
-                match validate::check(sender, m.doc, m.kind, before_doc, &fork, &new_changes) {
+                match validate::check(sender, m.doc, m.kind, before_doc, &fork, &new_actors) {
                     Ok(accepted) => {
                         for e in accepted.entries {
                             txn.put_receipt(e, m.doc, now)?;

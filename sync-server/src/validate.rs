@@ -11,7 +11,7 @@
 //! forbids: it stays in the history so replicas converge, and the shared fold
 //! marks it refused so it never reaches the tracker.
 
-use automerge::{AutoCommit, Change};
+use automerge::AutoCommit;
 use shared::codes::Role;
 use shared::doc::{self, DocError};
 use shared::ids::*;
@@ -72,23 +72,21 @@ pub struct Accepted {
     pub events: Option<Vec<IssueEvent>>,
 }
 
-/// Checks the changes that turn `before` (None: a new document) into `after`.
+/// Checks the changes (made by `new_actors`) that turn `before` (None: a new document) into `after`.
 pub fn check(
     sender: &Sender,
     id: DocId,
     kind: DocKind,
     before: Option<&AutoCommit>,
     after: &AutoCommit,
-    new_changes: &[Change],
+    new_actors: &[automerge::ActorId],
 ) -> Result<Accepted, Refusal> {
     let actor = doc::actor(sender.actor);
-    if let Some(c) = new_changes.iter().find(|c| c.actor_id() != &actor) {
+    if let Some(other) = new_actors.iter().find(|a| **a != actor) {
         return Err(Refusal::forbidden(
             "forged_actor",
             format!(
-                "a change was made by actor {} but this device's login is bound to actor {}",
-                c.actor_id(),
-                actor
+                "a change was made by actor {other} but this device's login is bound to actor {actor}"
             ),
         ));
     }
