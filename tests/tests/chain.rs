@@ -591,15 +591,24 @@ fn a_device_never_receives_another_sites_documents() {
         )
         .unwrap()
     };
-    let _ = &mut forged;
-    // Put it on the device through the unchecked path: replace `mine`'s content is not allowed,
-    // so store it as a separate document by syncing it in a raw request.
+    // Sent as a device would, in a raw request.
     let status = raw_push(&server.url, &token, forged_id.into(), &mut forged);
     assert_eq!(status, "forbidden_site");
 }
 
-/// Sends one document to the server as a device would, returning the refusal code (or "ok").
+/// Sends one issue document to the server as a device would, returning the refusal code (or "ok").
 fn raw_push(url: &str, token: &str, id: shared::DocId, d: &mut automerge::AutoCommit) -> String {
+    raw_push_kind(url, token, id, shared::wire::DocKind::Issue, d)
+}
+
+/// Sends one document of `kind` to the server, returning the refusal code (or "ok").
+fn raw_push_kind(
+    url: &str,
+    token: &str,
+    id: shared::DocId,
+    kind: shared::wire::DocKind,
+    d: &mut automerge::AutoCommit,
+) -> String {
     use automerge::sync::SyncDoc;
     let mut state = shared::doc::state_for_empty_peer();
     let msg = d.sync().generate_sync_message(&mut state).unwrap();
@@ -608,7 +617,7 @@ fn raw_push(url: &str, token: &str, id: shared::DocId, d: &mut automerge::AutoCo
         cursor: 0,
         docs: vec![shared::wire::DocMessage {
             doc: id,
-            kind: shared::wire::DocKind::Issue,
+            kind,
             msg: msg.encode(),
         }],
     };
@@ -628,4 +637,62 @@ fn raw_push(url: &str, token: &str, id: shared::DocId, d: &mut automerge::AutoCo
         .first()
         .map(|r| r.code.clone())
         .unwrap_or_else(|| "ok".into())
+}
+
+#[test]
+fn only_inspectors_and_managers_record_patrols_and_only_their_own() {
+    let seeded = Seeded::new();
+    let server = InProcessServer::start(seeded.store.clone());
+    let (ds, di) = (device_dir(), device_dir());
+    let mut staff = device(ds.path(), &server.url, "staff1", &seeded.password("staff1"));
+    let err = staff.patrol_start("R1", Utc::now()).unwrap_err();
+    assert!(err.to_string().contains("does not walk patrols"), "{err}");
+    let inspector = device(
+        di.path(),
+        &server.url,
+        "inspector1",
+        &seeded.password("inspector1"),
+    );
+    let plan = staff.plan().unwrap();
+    let route = plan.route_by_code("R1").unwrap();
+    let session = staff.session().unwrap();
+    let token = session.token.clone();
+    let run = |inspector_id, name: &str| shared::patrol::PatrolRun {
+        id: shared::PatrolRunId::new(),
+        site: session.site,
+        route: route.id,
+        route_code: route.code.clone(),
+        inspector: inspector_id,
+        inspector_name: name.into(),
+        device: session.device,
+        started_at: Utc::now(),
+    };
+    // A field worker's own patrol, pushed by hand, is refused by role…
+    let own = run(session.user.id, "staff1");
+    let mut d = shared::doc::new_patrol(shared::doc::actor(staff.actor().unwrap()), &own).unwrap();
+    assert_eq!(
+        raw_push_kind(
+            &server.url,
+            &token,
+            own.id.into(),
+            shared::wire::DocKind::Patrol,
+            &mut d
+        ),
+        "role_forbidden"
+    );
+    // …and an inspector cannot record a patrol in someone else's name.
+    let inspector_session = inspector.session().unwrap();
+    let other = run(session.user.id, "staff1");
+    let mut d =
+        shared::doc::new_patrol(shared::doc::actor(inspector.actor().unwrap()), &other).unwrap();
+    assert_eq!(
+        raw_push_kind(
+            &server.url,
+            &inspector_session.token,
+            other.id.into(),
+            shared::wire::DocKind::Patrol,
+            &mut d
+        ),
+        "forged_user"
+    );
 }
