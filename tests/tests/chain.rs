@@ -130,6 +130,57 @@ fn an_offline_finding_reaches_the_tracker_exactly_once() {
     );
 }
 
+/// An inspector, a field worker and a manager logged in to one seeded server.
+struct Team {
+    _seeded: Seeded,
+    _dirs: [tempfile::TempDir; 3],
+    server: InProcessServer,
+    inspector: Device,
+    staff: Device,
+    manager: Device,
+}
+
+impl Team {
+    fn new() -> Team {
+        let seeded = Seeded::new();
+        let server = InProcessServer::start(seeded.store.clone());
+        let dirs = [device_dir(), device_dir(), device_dir()];
+        let login = |i: usize, user: &str| {
+            device(dirs[i].path(), &server.url, user, &seeded.password(user))
+        };
+        let (inspector, staff, manager) = (
+            login(0, "inspector1"),
+            login(1, "staff1"),
+            login(2, "manager1"),
+        );
+        Team {
+            _seeded: seeded,
+            _dirs: dirs,
+            server,
+            inspector,
+            staff,
+            manager,
+        }
+    }
+}
+
+/// The inspector raises an issue, the manager assigns it to staff1, and all three sync.
+fn assigned_issue(
+    inspector: &mut Device,
+    manager: &mut Device,
+    staff: &mut Device,
+    checkpoint: &str,
+    title: &str,
+) -> shared::IssueId {
+    let id = raise(inspector, checkpoint, title);
+    inspector.sync(&opts()).unwrap();
+    manager.sync(&opts()).unwrap();
+    assign(manager, id, "staff1");
+    manager.sync(&opts()).unwrap();
+    staff.sync(&opts()).unwrap();
+    id
+}
+
 fn opts_short() -> device::SyncOptions {
     device::SyncOptions {
         timeout: std::time::Duration::from_secs(2),
@@ -139,28 +190,16 @@ fn opts_short() -> device::SyncOptions {
 
 #[test]
 fn the_closed_loop_runs_across_three_devices() {
-    let seeded = Seeded::new();
-    let server = InProcessServer::start(seeded.store.clone());
-    let (di, ds, dm) = (device_dir(), device_dir(), device_dir());
-    let mut inspector = device(
-        di.path(),
-        &server.url,
-        "inspector1",
-        &seeded.password("inspector1"),
+    let team = Team::new();
+    let (server, mut inspector, mut staff, mut manager) =
+        (team.server, team.inspector, team.staff, team.manager);
+    let id = assigned_issue(
+        &mut inspector,
+        &mut manager,
+        &mut staff,
+        "CP-P01",
+        "电梯异响",
     );
-    let mut staff = device(ds.path(), &server.url, "staff1", &seeded.password("staff1"));
-    let mut manager = device(
-        dm.path(),
-        &server.url,
-        "manager1",
-        &seeded.password("manager1"),
-    );
-    let id = raise(&mut inspector, "CP-P01", "电梯异响");
-    inspector.sync(&opts()).unwrap();
-    manager.sync(&opts()).unwrap();
-    assign(&mut manager, id, "staff1");
-    manager.sync(&opts()).unwrap();
-    staff.sync(&opts()).unwrap();
     let mine = staff
         .issues(&device::store::IssueFilter {
             assignee: Some(staff.session().unwrap().user.id),
@@ -317,28 +356,16 @@ fn concurrent_status_changes_keep_both_events_and_show_the_conflict() {
 
 #[test]
 fn forbidden_changes_stay_in_history_but_never_reach_the_tracker() {
-    let seeded = Seeded::new();
-    let server = InProcessServer::start(seeded.store.clone());
-    let (di, ds, dm) = (device_dir(), device_dir(), device_dir());
-    let mut inspector = device(
-        di.path(),
-        &server.url,
-        "inspector1",
-        &seeded.password("inspector1"),
+    let team = Team::new();
+    let (server, mut inspector, mut staff, mut manager) =
+        (team.server, team.inspector, team.staff, team.manager);
+    let id = assigned_issue(
+        &mut inspector,
+        &mut manager,
+        &mut staff,
+        "CP-P05",
+        "配电房渗水",
     );
-    let mut staff = device(ds.path(), &server.url, "staff1", &seeded.password("staff1"));
-    let mut manager = device(
-        dm.path(),
-        &server.url,
-        "manager1",
-        &seeded.password("manager1"),
-    );
-    let id = raise(&mut inspector, "CP-P05", "配电房渗水");
-    inspector.sync(&opts()).unwrap();
-    manager.sync(&opts()).unwrap();
-    assign(&mut manager, id, "staff1");
-    manager.sync(&opts()).unwrap();
-    staff.sync(&opts()).unwrap();
     rectify(&mut staff, id);
 
     // The local checks refuse it…
