@@ -239,9 +239,11 @@ fn check_issue(
             }
             Some(_) => {}
         }
+        // An existing issue already folds and stays foldable (its events are append-only);
+        // a new one must fold before it may be stored.
+        shared::issue::fold(id.into(), events.iter().cloned())
+            .map_err(|e| Refusal::malformed(e.to_string()))?;
     }
-    shared::issue::fold(id.into(), events.iter().cloned())
-        .map_err(|e| Refusal::malformed(e.to_string()))?;
     Ok(Accepted {
         entries,
         events: Some(events),

@@ -5,7 +5,7 @@
 
 use automerge::transaction::Transactable;
 use automerge::{
-    AutoCommit, ObjId, ObjType, Prop, ROOT, ReadDoc, ScalarValue, ScalarValueRef, Value, ValueRef,
+    AutoCommit, ObjId, ObjType, Prop, ROOT, ReadDoc, ScalarValue, ScalarValueRef, ValueRef,
 };
 use serde_json::{Map, Number, Value as Json};
 
@@ -98,25 +98,16 @@ fn from_scalar(s: &ScalarValueRef<'_>) -> Json {
     }
 }
 
-fn from_value(
+/// One map or list entry as JSON; `id` names the entry's object when it is one.
+fn entry(
     doc: &AutoCommit,
-    value: Value<'_>,
-    id: &ObjId,
+    value: &ValueRef<'_>,
+    id: impl FnOnce() -> ObjId,
 ) -> Result<Json, automerge::AutomergeError> {
-    Ok(match value {
-        Value::Object(_) => read_obj(doc, id)?,
-        Value::Scalar(s) => match s.as_ref() {
-            ScalarValue::Null => Json::Null,
-            ScalarValue::Boolean(b) => Json::Bool(*b),
-            ScalarValue::Int(i) => Json::from(*i),
-            ScalarValue::Uint(u) => Json::from(*u),
-            ScalarValue::F64(f) => Number::from_f64(*f).map(Json::Number).unwrap_or(Json::Null),
-            ScalarValue::Str(s) => Json::String(s.to_string()),
-            ScalarValue::Counter(c) => Json::from(i64::from(c)),
-            ScalarValue::Timestamp(t) => Json::from(*t),
-            ScalarValue::Bytes(_) | ScalarValue::Unknown { .. } => Json::Null,
-        },
-    })
+    match value {
+        ValueRef::Object(_) => read_obj(doc, &id()),
+        ValueRef::Scalar(s) => Ok(from_scalar(s)),
+    }
 }
 
 /// Reads a whole object (map, list or text) as JSON, in one pass per object.
@@ -125,10 +116,7 @@ pub fn read_obj(doc: &AutoCommit, obj: &ObjId) -> Result<Json, automerge::Autome
         ObjType::Map | ObjType::Table => {
             let mut out = Map::new();
             for item in doc.map_range(obj, ..) {
-                let v = match &item.value {
-                    ValueRef::Object(_) => read_obj(doc, &item.id())?,
-                    ValueRef::Scalar(s) => from_scalar(s),
-                };
+                let v = entry(doc, &item.value, || item.id())?;
                 out.insert(item.key.into_owned(), v);
             }
             Json::Object(out)
@@ -136,10 +124,7 @@ pub fn read_obj(doc: &AutoCommit, obj: &ObjId) -> Result<Json, automerge::Autome
         ObjType::List => {
             let mut out = Vec::with_capacity(doc.length(obj));
             for item in doc.list_range(obj, ..) {
-                out.push(match &item.value {
-                    ValueRef::Object(_) => read_obj(doc, &item.id())?,
-                    ValueRef::Scalar(s) => from_scalar(s),
-                });
+                out.push(entry(doc, &item.value, || item.id())?);
             }
             Json::Array(out)
         }
@@ -147,25 +132,13 @@ pub fn read_obj(doc: &AutoCommit, obj: &ObjId) -> Result<Json, automerge::Autome
     })
 }
 
-/// Reads the list element at `index`.
-pub fn read_at(
-    doc: &AutoCommit,
-    list: &ObjId,
-    index: usize,
-) -> Result<Json, automerge::AutomergeError> {
-    match doc.get(list, index)? {
-        Some((v, id)) => from_value(doc, v, &id),
-        None => Ok(Json::Null),
-    }
-}
-
 /// Reads a root key, `None` when absent.
 pub fn read_root_key(
     doc: &AutoCommit,
     key: &str,
 ) -> Result<Option<Json>, automerge::AutomergeError> {
-    match doc.get(ROOT, key)? {
-        Some((v, id)) => Ok(Some(from_value(doc, v, &id)?)),
+    match doc.map_range(ROOT, ..).find(|item| item.key == key) {
+        Some(item) => Ok(Some(entry(doc, &item.value, || item.id())?)),
         None => Ok(None),
     }
 }
