@@ -54,6 +54,61 @@ impl From<PhotoHash> for String {
         h.0
     }
 }
+impl std::fmt::Display for PhotoHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Most photos one event may carry.
+pub const MAX_PHOTOS_PER_EVENT: usize = 12;
+
+/// A photo as a document records it: the hashes of its stored copies and of the
+/// camera original (the evidence of record), who took it and when. The bytes
+/// travel separately, addressed by these hashes. Whether it shows the problem or
+/// the fix follows from the event that carries it (raise: before, rectify: after).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhotoRef {
+    /// The upload copy: JPEG, longest side at most 2048 px.
+    pub hash: PhotoHash,
+    /// The thumbnail: JPEG, longest side at most 320 px.
+    pub thumb: PhotoHash,
+    /// SHA-256 of the file the camera produced.
+    pub original: PhotoHash,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: u64,
+    /// Capture time from the photo's EXIF data, when it had one.
+    pub taken_at: Option<DateTime<Utc>>,
+    /// When the photo was added, by the device's clock.
+    pub added_at: DateTime<Utc>,
+    pub by: UserId,
+    pub by_name: String,
+}
+
+/// Whether a photo shows the problem (现场照片) or the fix (整改后照片).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhotoRole {
+    Before,
+    After,
+}
+
+impl PhotoRole {
+    pub const fn code(self) -> &'static str {
+        match self {
+            PhotoRole::Before => "before",
+            PhotoRole::After => "after",
+        }
+    }
+    pub fn parse(s: &str) -> Option<PhotoRole> {
+        match s {
+            "before" => Some(PhotoRole::Before),
+            "after" => Some(PhotoRole::After),
+            _ => None,
+        }
+    }
+}
 
 /// The policy-relevant fields as the author of an event saw them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,7 +137,7 @@ pub enum EventBody {
         grade: Grade,
         title: String,
         description: String,
-        photos: Vec<PhotoHash>,
+        photos: Vec<PhotoRef>,
         /// The default deadline from the site's policy at the time of raising.
         deadline: Option<DateTime<Utc>>,
     },
@@ -105,7 +160,7 @@ pub enum EventBody {
     },
     Rectify {
         note: String,
-        photos: Vec<PhotoHash>,
+        photos: Vec<PhotoRef>,
     },
     Verify {
         note: String,
@@ -228,8 +283,8 @@ pub struct IssueView {
     pub assignee: Option<UserId>,
     pub assignee_name: Option<String>,
     pub deadline: Option<DateTime<Utc>>,
-    pub photos: Vec<PhotoHash>,
-    pub after_photos: Vec<PhotoHash>,
+    pub photos: Vec<PhotoRef>,
+    pub after_photos: Vec<PhotoRef>,
     pub raised_by: UserId,
     pub raised_by_name: String,
     pub raised_at: DateTime<Utc>,
@@ -240,6 +295,20 @@ pub struct IssueView {
 }
 
 impl IssueView {
+    /// Every photo of the issue with its role, before-photos first.
+    pub fn all_photos(&self) -> impl Iterator<Item = (PhotoRole, &PhotoRef)> {
+        self.photos
+            .iter()
+            .map(|p| (PhotoRole::Before, p))
+            .chain(self.after_photos.iter().map(|p| (PhotoRole::After, p)))
+    }
+
+    /// The photo stored under `hash` (its upload copy or its thumbnail).
+    pub fn photo(&self, hash: &str) -> Option<(PhotoRole, &PhotoRef)> {
+        self.all_photos()
+            .find(|(_, p)| p.hash.as_str() == hash || p.thumb.as_str() == hash)
+    }
+
     /// The base a new event written now should carry.
     pub fn base(&self) -> Base {
         Base {

@@ -14,6 +14,9 @@ pub struct Site {
     pub code: Code,
     pub name: String,
     pub deadlines: DeadlinePolicy,
+    /// Devices keep the camera original of each photo beside its upload copy.
+    #[serde(default)]
+    pub keep_originals: bool,
 }
 
 /// A functional area of a site (区域).

@@ -5,7 +5,7 @@
 
 use crate::codes::{Category, Department, Grade, Role, Status};
 use crate::ids::*;
-use crate::issue::{Conflict, EventOutcome};
+use crate::issue::{Conflict, EventOutcome, PhotoRef, PhotoRole};
 use crate::plan::{Site, UserInfo};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -174,9 +174,38 @@ pub struct IssueDetail {
     #[serde(flatten)]
     pub summary: IssueSummary,
     pub description: String,
-    pub photos: Vec<String>,
-    pub after_photos: Vec<String>,
+    /// Before-photos then after-photos.
+    pub photos: Vec<PhotoInfo>,
     pub timeline: Vec<TimelineItem>,
+}
+
+/// One photo of an issue as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhotoInfo {
+    pub role: PhotoRole,
+    #[serde(flatten)]
+    pub photo: PhotoRef,
+    /// The event that added it.
+    pub event: EventId,
+    /// When the server received that event.
+    pub server_time: Option<DateTime<Utc>>,
+    /// Whether the server holds the upload copy and the thumbnail yet.
+    pub uploaded: bool,
+    pub thumb_uploaded: bool,
+}
+
+/// Largest photo file the server accepts (upload copy or thumbnail).
+pub const MAX_PHOTO_BYTES: u64 = 16 * 1024 * 1024;
+/// Longest side, in pixels, of a photo the server accepts.
+pub const MAX_PHOTO_SIDE: u32 = 4096;
+
+/// `GET /api/v1/photos/{hash}/upload` and the answer to each chunk `PUT`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadStatus {
+    /// Bytes the server holds of this photo (the offset to continue from).
+    pub received: u64,
+    /// The server holds the whole photo, verified against its hash.
+    pub complete: bool,
 }
 
 impl IssueSummary {

@@ -173,9 +173,28 @@ pub fn add_site_with(
         name: shared::text::required("site name", name, shared::text::NAME_MAX)
             .map_err(|e| AccountError::Invalid(e.to_string()))?,
         deadlines,
+        keep_originals: false,
     };
     txn.insert_site(&site)?;
     let (_, plan) = load_plan(txn, &site)?;
+    store_plan(txn, plan, now)?;
+    Ok(site)
+}
+
+/// Sets whether devices keep camera originals for a site; the change reaches devices with the plan.
+pub fn set_keep_originals(
+    txn: &mut dyn Txn,
+    code: &str,
+    keep: bool,
+    now: DateTime<Utc>,
+) -> Result<Site, AccountError> {
+    let mut site = txn
+        .site_by_code(code.trim())?
+        .ok_or_else(|| AccountError::UnknownSite(code.to_string()))?;
+    site.keep_originals = keep;
+    txn.update_site(&site)?;
+    let (_, mut plan) = load_plan(txn, &site)?;
+    plan.site = site.clone();
     store_plan(txn, plan, now)?;
     Ok(site)
 }

@@ -1,6 +1,7 @@
 //! The HTTP API: login, the sync endpoint, and the issue tracker's read API.
 
 use crate::accounts;
+use crate::blobs::BlobStore;
 use crate::cache::DocCache;
 use crate::error::{ApiError, StoreError};
 use crate::store::{IssueQuery, Store};
@@ -27,14 +28,41 @@ pub const MAX_SYNC_BODY: usize = 32 * 1024 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    pub blobs: Arc<dyn BlobStore>,
     pub cache: Arc<DocCache>,
+    caption_font: Option<std::path::PathBuf>,
+    fonts: Arc<std::sync::OnceLock<photo::stamp::Fonts>>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, blobs: Arc<dyn BlobStore>) -> AppState {
+        AppState {
+            store,
+            blobs,
+            cache: Arc::new(DocCache::new(CACHED_DOCS)),
+            caption_font: None,
+            fonts: Arc::new(std::sync::OnceLock::new()),
+        }
+    }
+
+    /// Uses this font file (`path[:face]`) for photo captions before looking elsewhere.
+    pub fn with_caption_font(mut self, path: Option<std::path::PathBuf>) -> AppState {
+        self.caption_font = path;
+        self
+    }
+
+    /// The caption fonts, found on first use.
+    pub fn fonts(&self) -> &photo::stamp::Fonts {
+        self.fonts
+            .get_or_init(|| crate::photos::discover_fonts(self.caption_font.as_deref()))
+    }
 }
 
 /// Documents kept parsed between rounds.
 pub const CACHED_DOCS: usize = 2000;
 
 /// Runs blocking store work off the async runtime.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f).await.map_err(|e| {
@@ -83,7 +111,8 @@ impl FromRequestParts<AppState> for Auth {
 }
 
 /// The router, without a listener (tests call it directly).
-pub fn app(store: Arc<dyn Store>) -> Router {
+pub fn app(state: AppState) -> Router {
+    use crate::photos;
     Router::new()
         .route("/api/v1/health", get(health))
         .route("/api/v1/login", post(login))
@@ -93,11 +122,15 @@ pub fn app(store: Arc<dyn Store>) -> Router {
         )
         .route("/api/v1/issues", get(list_issues))
         .route("/api/v1/issues/{id}", get(get_issue))
+        .route("/api/v1/photos/{hash}", get(photos::get_photo))
+        .route(
+            "/api/v1/photos/{hash}/upload",
+            get(photos::upload_status)
+                .put(photos::upload_chunk)
+                .layer(DefaultBodyLimit::max(photos::MAX_CHUNK)),
+        )
         .fallback(|| async { ApiError::not_found("endpoint") })
-        .with_state(AppState {
-            store,
-            cache: Arc::new(DocCache::new(CACHED_DOCS)),
-        })
+        .with_state(state)
 }
 
 async fn health() -> Json<serde_json::Value> {
@@ -293,6 +326,7 @@ async fn get_issue(
         .parse()
         .map_err(|e: IdParseError| ApiError::bad_request("bad_id", e.to_string()))?;
     let store = state.store.clone();
+    let blobs = state.blobs.clone();
     blocking(move || {
         let mut txn = store.begin()?;
         let stored = txn
@@ -312,7 +346,13 @@ async fn get_issue(
             .into_iter()
             .map(|r| (r.entry, r.received_at_ms))
             .collect();
-        Ok(Json(detail(&view, &receipts, Utc::now())))
+        let uploaded = |h: &shared::issue::PhotoHash| {
+            matches!(
+                blobs.state(h.as_str()),
+                Ok(crate::blobs::BlobState::Complete(_))
+            )
+        };
+        Ok(Json(detail(&view, &receipts, &uploaded, Utc::now())))
     })
     .await
 }
@@ -321,17 +361,40 @@ async fn get_issue(
 pub fn detail(
     view: &shared::issue::IssueView,
     receipts: &std::collections::HashMap<uuid::Uuid, i64>,
+    uploaded: &dyn Fn(&shared::issue::PhotoHash) -> bool,
     now: DateTime<Utc>,
 ) -> IssueDetail {
+    let server_time = |e: &EventId| {
+        receipts
+            .get(e.as_uuid())
+            .and_then(|ms| DateTime::from_timestamp_millis(*ms))
+    };
+    let mut photos = Vec::new();
+    for t in view.timeline.iter().filter(|t| t.outcome.is_applied()) {
+        let (role, list) = match &t.event.body {
+            shared::issue::EventBody::Raise { photos, .. } => {
+                (shared::issue::PhotoRole::Before, photos)
+            }
+            shared::issue::EventBody::Rectify { photos, .. } => {
+                (shared::issue::PhotoRole::After, photos)
+            }
+            _ => continue,
+        };
+        for p in list {
+            photos.push(PhotoInfo {
+                role,
+                photo: p.clone(),
+                event: t.event.id,
+                server_time: server_time(&t.event.id),
+                uploaded: uploaded(&p.hash),
+                thumb_uploaded: uploaded(&p.thumb),
+            });
+        }
+    }
     IssueDetail {
         summary: IssueSummary::from_view(view, now),
         description: view.description.clone(),
-        photos: view.photos.iter().map(|p| p.as_str().to_string()).collect(),
-        after_photos: view
-            .after_photos
-            .iter()
-            .map(|p| p.as_str().to_string())
-            .collect(),
+        photos,
         timeline: view
             .timeline
             .iter()
@@ -346,9 +409,7 @@ pub fn detail(
                     by: t.event.by_name.clone(),
                     role: t.event.role,
                     device_time: t.event.at,
-                    server_time: receipts
-                        .get(t.event.id.as_uuid())
-                        .and_then(|ms| DateTime::from_timestamp_millis(*ms)),
+                    server_time: server_time(&t.event.id),
                     outcome: t.outcome.clone(),
                     body,
                 }
@@ -366,26 +427,26 @@ pub struct ServeOptions {
 
 /// Binds `opts.listen`, prints `listening on URL` once ready, and serves until `shutdown` resolves.
 pub async fn serve(
-    store: Arc<dyn Store>,
+    state: AppState,
     opts: ServeOptions,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     use anyhow::Context;
     let listener = std::net::TcpListener::bind(opts.listen)
         .with_context(|| format!("cannot listen on {}", opts.listen))?;
-    serve_on(listener, store, opts.tls, shutdown).await
+    serve_on(listener, state, opts.tls, shutdown).await
 }
 
 /// Serves on an already bound listener (tests bind 127.0.0.1:0 themselves).
 pub async fn serve_on(
     listener: std::net::TcpListener,
-    store: Arc<dyn Store>,
+    state: AppState,
     tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     use anyhow::Context;
     use std::io::Write;
-    let router = app(store).layer(tower_http::trace::TraceLayer::new_for_http());
+    let router = app(state).layer(tower_http::trace::TraceLayer::new_for_http());
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
     match tls {

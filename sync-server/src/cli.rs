@@ -46,6 +46,12 @@ pub enum Command {
         /// PEM private key.
         #[arg(long, requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        /// Directory of photo files (default: `blobs` in the data directory).
+        #[arg(long, env = "SYNC_SERVER_BLOB_DIR")]
+        blob_dir: Option<PathBuf>,
+        /// Font file (`path[:face]`) for photo captions; otherwise fontconfig finds a CJK font.
+        #[arg(long, env = "PATROL_CAPTION_FONT")]
+        caption_font: Option<PathBuf>,
     },
     /// Fill an empty data directory with the demo site `DEMO`.
     DemoSeed {
@@ -91,6 +97,16 @@ pub enum SiteCmd {
         /// The site's local time, minutes east of UTC (Asia/Shanghai: 480).
         #[arg(long, default_value_t = 480, allow_hyphen_values = true)]
         utc_offset_minutes: i32,
+    },
+    /// Change a site's settings.
+    Set {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        code: String,
+        /// Devices keep each photo's camera original beside its upload copy.
+        #[arg(long, action = clap::ArgAction::Set)]
+        keep_originals: bool,
     },
 }
 
@@ -176,6 +192,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             listen,
             tls_cert,
             tls_key,
+            blob_dir,
+            caption_font,
         } => {
             tracing_subscriber::fmt()
                 .with_env_filter(
@@ -185,11 +203,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .with_writer(std::io::stderr)
                 .init();
             let store: Arc<dyn Store> = Arc::new(open(&dir)?);
+            let blob_dir = blob_dir.unwrap_or_else(|| dir.data_dir.join("blobs"));
+            let blobs = crate::blobs::DirBlobStore::open(&blob_dir).with_context(|| {
+                format!("cannot open the photo directory {}", blob_dir.display())
+            })?;
+            let state =
+                crate::api::AppState::new(store, Arc::new(blobs)).with_caption_font(caption_font);
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;
             runtime.block_on(crate::api::serve(
-                store,
+                state,
                 ServeOptions {
                     listen,
                     tls: tls_cert.zip(tls_key),
@@ -239,6 +263,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 accounts::add_site_with(txn, &code, &name, deadlines, now)
             })?;
             println!("site {} {} added ({})", site.code, site.name, site.id);
+        }
+        Command::Site(SiteCmd::Set {
+            dir,
+            code,
+            keep_originals,
+        }) => {
+            let site = with_txn(&dir, |txn| {
+                accounts::set_keep_originals(txn, &code, keep_originals, now)
+            })?;
+            println!(
+                "site {}: devices {} camera originals",
+                site.code,
+                if site.keep_originals {
+                    "keep"
+                } else {
+                    "do not keep"
+                }
+            );
         }
         Command::User(UserCmd::Add {
             dir,

@@ -7,9 +7,11 @@
 
 pub mod accounts;
 pub mod api;
+pub mod blobs;
 pub mod cache;
 pub mod cli;
 pub mod error;
+pub mod photos;
 pub mod seed;
 pub mod sqlite;
 pub mod store;

@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 /// Migrations, append-only; `user_version` counts how many ran.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE sites (id BLOB PRIMARY KEY, code TEXT NOT NULL UNIQUE, json TEXT NOT NULL);
 CREATE TABLE users (
@@ -82,7 +83,16 @@ CREATE TABLE receipts (
     received_at_ms INTEGER NOT NULL
 );
 CREATE INDEX receipts_by_doc ON receipts(doc);
-"#];
+"#,
+    r#"
+CREATE TABLE photo_refs (
+    hash TEXT NOT NULL,
+    doc BLOB NOT NULL,
+    site BLOB NOT NULL,
+    PRIMARY KEY (hash, doc)
+) WITHOUT ROWID;
+"#,
+];
 
 /// The SQLite implementation of [`Store`].
 pub struct SqliteStore {
@@ -247,6 +257,17 @@ impl Txn for SqliteTxn<'_> {
             params![
                 site.id.as_uuid().as_bytes(),
                 site.code.as_str(),
+                serde_json::to_string(site).expect("site")
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn update_site(&mut self, site: &Site) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE sites SET json = ?2 WHERE id = ?1",
+            params![
+                site.id.as_uuid().as_bytes(),
                 serde_json::to_string(site).expect("site")
             ],
         )?;
@@ -639,6 +660,42 @@ impl Txn for SqliteTxn<'_> {
                 entry: uuid_of(entry)?,
                 received_at_ms: ms,
             })
+        })
+        .collect()
+    }
+
+    fn put_photo_refs(
+        &mut self,
+        doc: DocId,
+        site: SiteId,
+        hashes: &[&str],
+    ) -> Result<(), StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "INSERT INTO photo_refs (hash, doc, site) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+        )?;
+        for h in hashes {
+            stmt.execute(params![
+                h,
+                doc.as_uuid().as_bytes(),
+                site.as_uuid().as_bytes()
+            ])?;
+        }
+        Ok(())
+    }
+
+    fn photo_refs(&mut self, hash: &str) -> Result<Vec<(DocId, SiteId)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT doc, site FROM photo_refs WHERE hash = ?1")?;
+        let rows = stmt.query_map([hash], |r| {
+            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?))
+        })?;
+        rows.map(|r| {
+            let (doc, site) = r?;
+            Ok((
+                DocId::from_uuid(uuid_of(doc)?),
+                SiteId::from_uuid(uuid_of(site)?),
+            ))
         })
         .collect()
     }

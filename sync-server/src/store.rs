@@ -75,6 +75,7 @@ pub trait Txn {
     fn site(&mut self, id: SiteId) -> Result<Option<Site>, StoreError>;
     fn site_by_code(&mut self, code: &str) -> Result<Option<Site>, StoreError>;
     fn insert_site(&mut self, site: &Site) -> Result<(), StoreError>;
+    fn update_site(&mut self, site: &Site) -> Result<(), StoreError>;
     fn user(&mut self, id: UserId) -> Result<Option<UserRecord>, StoreError>;
     fn user_by_name(&mut self, name: &str) -> Result<Option<UserRecord>, StoreError>;
     fn users_of_site(&mut self, site: SiteId) -> Result<Vec<UserRecord>, StoreError>;
@@ -137,6 +138,15 @@ pub trait Txn {
         at: DateTime<Utc>,
     ) -> Result<(), StoreError>;
     fn receipts_of(&mut self, doc: DocId) -> Result<Vec<Receipt>, StoreError>;
+    /// Records that `doc` (of `site`) refers to photos stored under `hashes`.
+    fn put_photo_refs(
+        &mut self,
+        doc: DocId,
+        site: SiteId,
+        hashes: &[&str],
+    ) -> Result<(), StoreError>;
+    /// The documents referring to a photo, with their sites.
+    fn photo_refs(&mut self, hash: &str) -> Result<Vec<(DocId, SiteId)>, StoreError>;
 
     fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }

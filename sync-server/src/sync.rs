@@ -46,6 +46,13 @@ pub fn project(
             };
             let view =
                 issue::fold(h.id.into(), events).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let hashes: Vec<&str> = view
+                .all_photos()
+                .flat_map(|(_, p)| [p.hash.as_str(), p.thumb.as_str()])
+                .collect();
+            if !hashes.is_empty() {
+                txn.put_photo_refs(h.id, view.site, &hashes)?;
+            }
             txn.put_issue(&IssueSummary::from_view(&view, now))
         }
         DocKind::Patrol => txn.put_patrol(&doc::patrol(d).map_err(corrupt)?),

@@ -2,6 +2,8 @@
 //! (in-process or as a child process), seeded stores, logged-in devices, and a
 //! loopback TCP proxy that can cut connections at chosen byte offsets.
 
+pub mod pictures;
+
 use device::{Device, SyncOptions};
 use shared::wire::IssueSummary;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -11,6 +13,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
+use sync_server::api::AppState;
+use sync_server::blobs::DirBlobStore;
 use sync_server::seed::SeedSummary;
 use sync_server::sqlite::SqliteStore;
 use sync_server::store::Store;
@@ -39,6 +43,16 @@ impl Seeded {
     pub fn password(&self, user: &str) -> String {
         password(&self.summary, user)
     }
+
+    /// The photo store beside the database (`blobs/` in the same directory).
+    pub fn blobs(&self) -> Arc<DirBlobStore> {
+        Arc::new(DirBlobStore::open(&self.dir.path().join("blobs")).expect("blob dir"))
+    }
+
+    /// Server state over this store and its photo directory.
+    pub fn state(&self) -> AppState {
+        AppState::new(self.store.clone(), self.blobs())
+    }
 }
 
 impl Default for Seeded {
@@ -63,16 +77,26 @@ pub struct InProcessServer {
     pub addr: SocketAddr,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
+    _blob_dir: Option<tempfile::TempDir>,
 }
 
 impl InProcessServer {
-    /// Serves `store` on 127.0.0.1, port 0.
+    /// Serves `store` on 127.0.0.1, port 0, with photos in a temporary directory.
     pub fn start(store: Arc<dyn Store>) -> InProcessServer {
         Self::start_on(store, "127.0.0.1:0".parse().expect("addr"))
     }
 
     /// Serves `store` on a given loopback address (to restart on the same port).
     pub fn start_on(store: Arc<dyn Store>, addr: SocketAddr) -> InProcessServer {
+        let dir = tempfile::tempdir().expect("blob dir");
+        let blobs = Arc::new(DirBlobStore::open(dir.path()).expect("blob store"));
+        let mut server = Self::serve(AppState::new(store, blobs), addr);
+        server._blob_dir = Some(dir);
+        server
+    }
+
+    /// Serves prepared state on a loopback address (port 0 picks one).
+    pub fn serve(state: AppState, addr: SocketAddr) -> InProcessServer {
         let listener = TcpListener::bind(addr).expect("bind loopback");
         let addr = listener.local_addr().expect("local addr");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -83,7 +107,7 @@ impl InProcessServer {
                 .build()
                 .expect("runtime");
             rt.block_on(async move {
-                sync_server::serve_on(listener, store, None, async {
+                sync_server::serve_on(listener, state, None, async {
                     let _ = rx.await;
                 })
                 .await
@@ -95,6 +119,7 @@ impl InProcessServer {
             addr,
             shutdown: Some(tx),
             thread: Some(thread),
+            _blob_dir: None,
         }
     }
 
@@ -182,8 +207,9 @@ pub enum Dir {
 
 /// Decides, before each chunk is forwarded, whether to forward it (`true`) or
 /// cut the connection (`false`). Gets the total bytes moved in that direction
-/// through the proxy so far, including this chunk.
-pub type Hook = Arc<dyn Fn(Dir, u64) -> bool + Send + Sync>;
+/// through the proxy so far, including this chunk, and the chunk itself. It
+/// may also block, which stalls that connection.
+pub type Hook = Arc<dyn Fn(Dir, u64, &[u8]) -> bool + Send + Sync>;
 
 /// A loopback TCP proxy whose hook can cut connections or act at byte offsets.
 pub struct Proxy {
@@ -254,7 +280,7 @@ fn pipe(mut from: TcpStream, mut to: TcpStream, dir: Dir, counter: Arc<AtomicU64
                 Ok(n) => n,
             };
             let total = counter.fetch_add(n as u64, Ordering::SeqCst) + n as u64;
-            if !hook(dir, total) || to.write_all(&buf[..n]).is_err() {
+            if !hook(dir, total, &buf[..n]) || to.write_all(&buf[..n]).is_err() {
                 break;
             }
         }

@@ -61,7 +61,7 @@ fn killed_mid_sync(kill_on: Dir, threshold: u64) {
     let base = base_to_server.clone();
     let proxy = Proxy::start(
         server.addr,
-        Arc::new(move |dir, total| {
+        Arc::new(move |dir, total, _| {
             if !a.load(Ordering::SeqCst) {
                 base.store(total, Ordering::SeqCst);
                 return true;

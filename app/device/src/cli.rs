@@ -39,6 +39,9 @@ pub struct Cli {
     /// (support and testing only; the server still judges them).
     #[arg(long, global = true, hide = true)]
     pub skip_local_checks: bool,
+    /// Font file (`path[:face]`) for photo captions; otherwise fontconfig finds a CJK font.
+    #[arg(long, global = true, env = "PATROL_CAPTION_FONT")]
+    pub caption_font: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -64,8 +67,39 @@ pub enum Command {
     /// Raise and handle issues.
     #[command(subcommand)]
     Issue(IssueCmd),
-    /// Reconcile with the server (exit 0 converged, 2 unreachable, 3 login refused, 1 other).
-    Sync,
+    /// Reconcile with the server (exit 0 converged, 2 unreachable, 3 login refused, 1 other),
+    /// then upload queued photos.
+    Sync {
+        /// Documents only; photos wait for the next sync.
+        #[arg(long)]
+        no_photos: bool,
+    },
+    /// Photo storage and uploads.
+    #[command(subcommand)]
+    Photos(PhotosCmd),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PhotosCmd {
+    /// Pending / uploaded / evicted counts and the storage budget.
+    Status,
+    /// The photos of one issue: role, hashes, times, upload state.
+    List {
+        #[command(flatten)]
+        id: IdArg,
+    },
+    /// Write a photo as shown: upright, with its evidence caption (fetched from the server if evicted).
+    Export {
+        /// Hash of the photo (upload copy or thumbnail), or a unique prefix of 8+ characters.
+        hash: String,
+        #[arg(long)]
+        out: PathBuf,
+        /// Without the caption: the stored bytes, which match the hash.
+        #[arg(long)]
+        no_stamp: bool,
+    },
+    /// Set the storage budget for full-size copies, in MiB; older uploaded copies are deleted to fit.
+    Budget { mib: u64 },
 }
 
 #[derive(Subcommand, Debug)]
@@ -110,6 +144,9 @@ pub enum IssueCmd {
         title: String,
         #[arg(long, default_value = "")]
         description: String,
+        /// A JPEG or PNG photo of the problem (repeatable).
+        #[arg(long = "photo", value_name = "FILE")]
+        photos: Vec<PathBuf>,
     },
     /// Assign department, person and deadline (default deadline from the grade).
     Assign {
@@ -135,6 +172,9 @@ pub enum IssueCmd {
         id: IdArg,
         #[arg(long)]
         note: String,
+        /// A JPEG or PNG photo of the fix (repeatable).
+        #[arg(long = "photo", value_name = "FILE")]
+        photos: Vec<PathBuf>,
     },
     /// Verify a rectification: accept it or reject it back to the assignee.
     Verify {
@@ -236,6 +276,21 @@ fn print_report(r: &SyncReport) {
         "sync: {} round trip(s); sent {} document(s), received {}; {} B up, {} B down; {} change(s) pending",
         r.rounds, r.docs_sent, r.docs_received, r.bytes_sent, r.bytes_received, r.pending
     );
+    let p = &r.photos;
+    if p.uploaded + p.failed.len() > 0 || p.pending > 0 {
+        println!(
+            "photos: {} uploaded ({} already on the server), {} B sent, {} failed, {} waiting, {} evicted",
+            p.uploaded,
+            p.already_there,
+            p.bytes_sent,
+            p.failed.len(),
+            p.pending,
+            p.evicted
+        );
+    }
+    for (hash, e) in &p.failed {
+        println!("photo {}: {e}", &hash[..12]);
+    }
     for d in &r.refused_docs {
         println!("refused document {}: {} ({})", d.doc, d.message, d.code);
     }
@@ -418,9 +473,18 @@ fn run(cli: Cli) -> Result<(), DeviceError> {
             },
         },
         Command::Issue(cmd) => issue_command(&mut device, cmd, checked, now)?,
-        Command::Sync => {
-            let report = device.sync(&opts)?;
+        Command::Sync { no_photos } => {
+            let opts = SyncOptions {
+                photos: !no_photos,
+                ..opts
+            };
+            let mut bar = ProgressBar::new();
+            let report = device.sync_with_progress(&opts, &mut |p| bar.show(p))?;
+            bar.finish();
             print_report(&report);
+        }
+        Command::Photos(cmd) => {
+            photos_command(&mut device, cmd, &opts, cli.caption_font.as_deref())?
         }
     }
     std::io::stdout().flush().ok();
@@ -453,7 +517,9 @@ fn issue_command(
             grade,
             title,
             description,
+            photos,
         } => {
+            let photos = device.add_photo_files(&photos, now)?;
             let id = device.raise_issue(
                 RaiseInput {
                     checkpoint,
@@ -462,7 +528,7 @@ fn issue_command(
                     grade,
                     title,
                     description,
-                    photos: Vec::new(),
+                    photos,
                 },
                 now,
             )?;
@@ -505,14 +571,12 @@ fn issue_command(
                 deadline: parse_time(&deadline)?,
             },
         )?,
-        IssueCmd::Rectify { id, note } => event(
-            device,
-            &id,
-            EventBody::Rectify {
-                note: shared::text::bounded("note", &note, shared::text::NOTE_MAX)?,
-                photos: Vec::new(),
-            },
-        )?,
+        IssueCmd::Rectify { id, note, photos } => {
+            let note = shared::text::bounded("note", &note, shared::text::NOTE_MAX)?;
+            let issue = device.resolve_issue(&id.id)?;
+            let photos = device.add_photo_files(&photos, now)?;
+            device.issue_event(issue, EventBody::Rectify { note, photos }, checked, now)?
+        }
         IssueCmd::Verify {
             id, accept, note, ..
         } => {
@@ -620,5 +684,139 @@ fn issue_command(
         }
     };
     println!("{}  {} → {}", view.id, view.title, view.status.code());
+    Ok(())
+}
+
+/// A one-line progress bar on stderr while photos upload; silent when stderr is not a terminal.
+struct ProgressBar {
+    tty: bool,
+    drawn: bool,
+}
+
+impl ProgressBar {
+    fn new() -> ProgressBar {
+        use std::io::IsTerminal;
+        ProgressBar {
+            tty: std::io::stderr().is_terminal(),
+            drawn: false,
+        }
+    }
+
+    fn show(&mut self, p: crate::photos::UploadProgress) {
+        if !self.tty || p.files_total == 0 {
+            return;
+        }
+        const WIDTH: usize = 30;
+        let frac = if p.bytes_total == 0 {
+            1.0
+        } else {
+            p.bytes_done as f64 / p.bytes_total as f64
+        };
+        let filled = ((frac * WIDTH as f64) as usize).min(WIDTH);
+        eprint!(
+            "\rphotos [{}{}] {}/{} files, {:.1}/{:.1} MB",
+            "#".repeat(filled),
+            " ".repeat(WIDTH - filled),
+            p.files_done,
+            p.files_total,
+            p.bytes_done as f64 / 1e6,
+            p.bytes_total as f64 / 1e6
+        );
+        self.drawn = true;
+    }
+
+    fn finish(&mut self) {
+        if self.drawn {
+            eprintln!();
+        }
+    }
+}
+
+fn photos_command(
+    device: &mut Device,
+    cmd: PhotosCmd,
+    opts: &SyncOptions,
+    caption_font: Option<&std::path::Path>,
+) -> Result<(), DeviceError> {
+    match cmd {
+        PhotosCmd::Status => {
+            let s = device.photo_status()?;
+            println!(
+                "photos: {} pending ({} B), {} uploaded, {} evicted, {} staged",
+                s.pending, s.pending_bytes, s.uploaded, s.evicted, s.staged
+            );
+            println!(
+                "local full-size copies: {:.1} of {:.1} MiB budget",
+                s.local_full_bytes as f64 / 1048576.0,
+                s.budget as f64 / 1048576.0
+            );
+            for (hash, e) in &s.failing {
+                println!("failing {}: {e}", &hash[..12]);
+            }
+        }
+        PhotosCmd::List { id } => {
+            let view = device.issue(device.resolve_issue(&id.id)?)?;
+            for (role, p) in view.all_photos() {
+                let event = view
+                    .timeline
+                    .iter()
+                    .find(|t| match &t.event.body {
+                        EventBody::Raise { photos, .. } | EventBody::Rectify { photos, .. } => {
+                            photos.iter().any(|q| q.hash == p.hash)
+                        }
+                        _ => false,
+                    })
+                    .map(|t| t.event.id);
+                let received = match event {
+                    Some(e) => device.receipt(*e.as_uuid())?,
+                    None => None,
+                };
+                println!(
+                    "{:<6} {}  thumb {}  original {}  {}×{}  by {}  taken {}  added {}  server {}",
+                    role.code(),
+                    p.hash,
+                    &p.thumb.as_str()[..12],
+                    &p.original.as_str()[..12],
+                    p.width,
+                    p.height,
+                    p.by_name,
+                    p.taken_at
+                        .map(|t| t.to_rfc3339())
+                        .unwrap_or_else(|| "-".into()),
+                    p.added_at.to_rfc3339(),
+                    received
+                        .map(|t| t.to_rfc3339())
+                        .unwrap_or_else(|| "not yet".into()),
+                );
+            }
+        }
+        PhotosCmd::Export {
+            hash,
+            out,
+            no_stamp,
+        } => {
+            let hash = device.resolve_photo(&hash)?;
+            let bytes = if no_stamp {
+                device.photo(&hash, opts)?
+            } else {
+                let fonts = photo::stamp::Fonts::discover(caption_font);
+                if let Some(w) = &fonts.warning {
+                    eprintln!("inspect: {w}");
+                }
+                device.stamped_photo(&hash, &fonts, opts)?.0
+            };
+            std::fs::write(&out, &bytes).map_err(|source| DeviceError::PhotoFile {
+                path: out.display().to_string(),
+                source,
+            })?;
+            println!("{} → {} ({} B)", &hash[..12], out.display(), bytes.len());
+        }
+        PhotosCmd::Budget { mib } => {
+            let evicted = device.set_photo_budget(mib * 1024 * 1024)?;
+            println!(
+                "photo budget {mib} MiB; {evicted} full-size copies deleted (the server keeps them)"
+            );
+        }
+    }
     Ok(())
 }

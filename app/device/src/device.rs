@@ -8,7 +8,7 @@ use rusqlite::Transaction;
 use shared::codes::{Category, Grade, Role};
 use shared::doc;
 use shared::ids::*;
-use shared::issue::{self, EventBody, IssueEvent, IssueView, PhotoHash};
+use shared::issue::{self, EventBody, IssueEvent, IssueView, PhotoRef, PhotoRole};
 use shared::patrol::{
     self, Answer, CheckpointResult, ItemResult, PatrolRun, PatrolRunView, Presence,
 };
@@ -37,7 +37,8 @@ pub struct RaiseInput {
     pub grade: Grade,
     pub title: String,
     pub description: String,
-    pub photos: Vec<PhotoHash>,
+    /// Photos added on this device with [`Device::add_photo`].
+    pub photos: Vec<PhotoRef>,
 }
 
 /// The outcome of checking one checkpoint.
@@ -439,8 +440,14 @@ impl Device {
             },
         };
         let mut d = doc::new_issue(doc::actor(session.actor), id, session.site, &raise)?;
+        let photos = match &raise.body {
+            EventBody::Raise { photos, .. } => photos.clone(),
+            _ => unreachable!("built as a raise"),
+        };
+        let event = raise.id;
         let view = issue::fold(id, [raise])?;
         self.store.tx(|tx| {
+            crate::photos::attach(tx, &photos, id, event, PhotoRole::Before)?;
             store::insert_doc(tx, id.into(), DocKind::Issue, &mut d, true)?;
             store::project_issue(tx, &view)?;
             Ok(())
@@ -507,6 +514,9 @@ impl Device {
                 base: Some(view.base()),
                 body,
             };
+            if let EventBody::Rectify { photos, .. } = &event.body {
+                crate::photos::attach(tx, photos, id, event.id, PhotoRole::After)?;
+            }
             write_event(tx, doc_id, &mut d, id, &event)
         })
     }

@@ -48,5 +48,16 @@ pub enum DeviceError {
     #[error("{0}")]
     Sync(#[from] crate::sync::SyncError),
     #[error("{0}")]
+    Photo(#[from] photo::PhotoError),
+    #[error("cannot read the photo {path}: {source}")]
+    PhotoFile {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("there is no photo {0} on this device")]
+    UnknownPhoto(String),
+    #[error("photo storage: {0}")]
+    PhotoStore(#[from] std::io::Error),
+    #[error("{0}")]
     Invalid(String),
 }

@@ -9,9 +9,11 @@
 pub mod cli;
 pub mod device;
 pub mod error;
+pub mod photos;
 pub mod store;
 pub mod sync;
 
 pub use device::{Device, RaiseInput};
 pub use error::DeviceError;
+pub use photos::{PhotoStatus, UploadProgress, UploadReport};
 pub use sync::{SyncError, SyncOptions, SyncReport};

@@ -19,7 +19,8 @@ use std::path::Path;
 /// Chunks kept beside a snapshot before it is rewritten.
 pub const COMPACT_AFTER: i64 = 32;
 
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE docs (
     id BLOB PRIMARY KEY,
@@ -68,7 +69,37 @@ CREATE TABLE patrol_runs (
     fails INTEGER NOT NULL
 );
 CREATE TABLE receipts (entry BLOB PRIMARY KEY, received_at_ms INTEGER NOT NULL);
-"#];
+"#,
+    r#"
+-- Photos taken on this device: their record, and the issue once attached.
+CREATE TABLE photos (
+    hash TEXT PRIMARY KEY,
+    thumb TEXT NOT NULL,
+    record TEXT NOT NULL,
+    issue BLOB,
+    role TEXT,
+    event BLOB,
+    added_ms INTEGER NOT NULL
+);
+-- Photo files: the upload queue and the local cache.
+-- state: staged (not yet part of a record), pending (to upload), uploaded,
+-- cached (fetched from the server), kept (a camera original, never uploaded).
+CREATE TABLE blobs (
+    hash TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    bytes INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    local INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    added_ms INTEGER NOT NULL,
+    done_ms INTEGER
+);
+CREATE INDEX blobs_queue ON blobs(state, kind, added_ms);
+-- Which issue refers to which photo file (projection of the issue documents).
+CREATE TABLE photo_refs (hash TEXT NOT NULL, issue BLOB NOT NULL, PRIMARY KEY (hash, issue)) WITHOUT ROWID;
+"#,
+];
 
 /// An open device database.
 pub struct Store {
@@ -278,6 +309,14 @@ pub fn project_issue(tx: &Transaction<'_>, view: &IssueView) -> Result<(), Devic
             serde_json::to_string(&s.refused).expect("refusals serialize"),
         ],
     )?;
+    let mut refs = tx.prepare_cached(
+        "INSERT INTO photo_refs (hash, issue) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+    )?;
+    for (_, p) in view.all_photos() {
+        for h in [&p.hash, &p.thumb] {
+            refs.execute(params![h.as_str(), view.id.as_uuid().as_bytes()])?;
+        }
+    }
     Ok(())
 }
 

@@ -68,6 +68,12 @@ pub struct SyncOptions {
     pub batch: usize,
     /// Extra root certificate (PEM) for a server with a private CA.
     pub ca_cert: Option<std::path::PathBuf>,
+    /// Upload queued photos after the documents.
+    pub photos: bool,
+    /// Bytes per photo upload request.
+    pub photo_chunk: usize,
+    /// How long the photo uploads of one session may take; the rest waits for the next.
+    pub photo_timeout: Duration,
 }
 
 impl Default for SyncOptions {
@@ -76,6 +82,9 @@ impl Default for SyncOptions {
             timeout: Duration::from_secs(20),
             batch: 1000,
             ca_cert: None,
+            photos: true,
+            photo_chunk: 512 * 1024,
+            photo_timeout: Duration::from_secs(120),
         }
     }
 }
@@ -91,6 +100,8 @@ pub struct SyncReport {
     pub refused_docs: Vec<DocRefusal>,
     pub refused_events: Vec<(IssueId, RefusedEvent)>,
     pub pending: i64,
+    /// The photo uploads that followed the documents.
+    pub photos: crate::photos::UploadReport,
 }
 
 const MAX_ROUNDS: u32 = 64;
@@ -106,6 +117,10 @@ fn install_crypto() {
 pub struct Client {
     http: reqwest::blocking::Client,
     server: String,
+}
+
+fn photo_url(server: &str, hash: &str) -> String {
+    format!("{server}/api/v1/photos/{hash}")
 }
 
 impl Client {
@@ -181,6 +196,66 @@ impl Client {
             return Err(Self::error_from(status, &body));
         }
         serde_json::from_slice(&body).map_err(|e| SyncError::Protocol(e.to_string()))
+    }
+
+    fn answer(&self, resp: reqwest::blocking::Response) -> Result<Vec<u8>, SyncError> {
+        let status = resp.status();
+        let body = resp.bytes().map_err(|e| self.unreachable(&e))?;
+        if !status.is_success() {
+            return Err(Self::error_from(status, &body));
+        }
+        Ok(body.to_vec())
+    }
+
+    fn upload_answer(&self, resp: reqwest::blocking::Response) -> Result<UploadStatus, SyncError> {
+        let body = self.answer(resp)?;
+        serde_json::from_slice(&body)
+            .map_err(|e| SyncError::Protocol(format!("undecodable upload status: {e}")))
+    }
+
+    /// `GET /api/v1/photos/{hash}/upload`: how much of a photo the server holds.
+    pub fn upload_status(&self, token: &str, hash: &str) -> Result<UploadStatus, SyncError> {
+        let resp = self
+            .http
+            .get(format!("{}/upload", photo_url(&self.server, hash)))
+            .bearer_auth(token)
+            .send()
+            .map_err(|e| self.unreachable(&e))?;
+        self.upload_answer(resp)
+    }
+
+    /// `PUT /api/v1/photos/{hash}/upload?offset&total`: one chunk.
+    pub fn upload_chunk(
+        &self,
+        token: &str,
+        hash: &str,
+        offset: u64,
+        total: u64,
+        chunk: &[u8],
+    ) -> Result<UploadStatus, SyncError> {
+        let resp = self
+            .http
+            .put(format!(
+                "{}/upload?offset={offset}&total={total}",
+                photo_url(&self.server, hash)
+            ))
+            .bearer_auth(token)
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .body(chunk.to_vec())
+            .send()
+            .map_err(|e| self.unreachable(&e))?;
+        self.upload_answer(resp)
+    }
+
+    /// `GET /api/v1/photos/{hash}`: a stored photo's bytes.
+    pub fn get_photo(&self, token: &str, hash: &str) -> Result<Vec<u8>, SyncError> {
+        let resp = self
+            .http
+            .get(photo_url(&self.server, hash))
+            .bearer_auth(token)
+            .send()
+            .map_err(|e| self.unreachable(&e))?;
+        self.answer(resp)
     }
 
     /// One sync round, retried with the same bytes until `deadline`.
@@ -277,8 +352,29 @@ impl Device {
         Ok((resp, report))
     }
 
-    /// Runs one sync session until device and server have converged or the deadline passes.
+    /// Runs one sync session until device and server have converged or the
+    /// deadline passes, then uploads queued photos.
     pub fn sync(&mut self, opts: &SyncOptions) -> Result<SyncReport, DeviceError> {
+        self.sync_with_progress(opts, &mut |_| {})
+    }
+
+    /// [`Device::sync`], reporting photo upload progress as it goes.
+    pub fn sync_with_progress(
+        &mut self,
+        opts: &SyncOptions,
+        progress: &mut dyn FnMut(crate::photos::UploadProgress),
+    ) -> Result<SyncReport, DeviceError> {
+        let mut report = self.sync_documents(opts)?;
+        if opts.photos {
+            let session = self.session()?;
+            let client = Client::new(&session.server, opts)?;
+            report.photos = self.upload_photos(&client, &session.token, opts, progress)?;
+        }
+        Ok(report)
+    }
+
+    /// The document part of a session: everything but photos.
+    pub fn sync_documents(&mut self, opts: &SyncOptions) -> Result<SyncReport, DeviceError> {
         let session = self.session()?;
         let client = Client::new(&session.server, opts)?;
         let deadline = Instant::now() + opts.timeout;
