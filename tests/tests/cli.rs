@@ -1,5 +1,6 @@
 //! The two command lines as people and scripts use them: real processes, real files.
 
+use device::Device;
 use std::path::Path;
 use std::process::{Command, Output};
 use tests::*;
@@ -386,6 +387,11 @@ fn a_scripted_patrol_from_login_to_tracker_with_exit_codes() {
         ],
         data.path(),
     ));
+    let set = ok(&server(
+        &["site", "set", "--code", "TOWER", "--keep-originals", "true"],
+        data.path(),
+    ));
+    assert!(set.contains("devices keep camera originals"), "{set}");
     ok(&server(
         &[
             "user",
@@ -438,6 +444,12 @@ fn a_scripted_patrol_from_login_to_tracker_with_exit_codes() {
             "cs1-new-password",
         ],
     ));
+    let plan = inspect(c.path(), &["status"]);
+    assert!(plan.status.success());
+    assert!(
+        Device::open(c.path()).unwrap().plan().unwrap().site.keep_originals,
+        "the site setting reached the device"
+    );
     ok(&server(&["user", "disable", "--name", "cs1"], data.path()));
     assert_eq!(
         inspect(c.path(), &["sync"]).status.code(),

@@ -696,7 +696,7 @@ fn full_copies_are_evicted_under_the_budget_and_fetched_again_on_demand() {
 fn a_device_killed_mid_upload_loses_nothing() {
     let seeded = Seeded::new();
     let blobs = seeded.blobs();
-    let server = InProcessServer::serve(seeded.state(), loopback());
+    let mut server = InProcessServer::serve(seeded.state(), loopback());
     // Stall the third photo request (thumbnail, first chunk, then this one).
     let puts = Arc::new(AtomicUsize::new(0));
     let (stalled_tx, stalled_rx) = std::sync::mpsc::channel::<()>();
@@ -798,6 +798,11 @@ fn a_device_killed_mid_upload_loses_nothing() {
     };
     assert!(held > 0 && held < size);
 
+    // The server restarts too; the part it holds is on disk.
+    let addr = server.addr;
+    server.stop();
+    let _server = InProcessServer::serve(seeded.state(), addr);
+
     // After the kill: the record and the queue are intact; the next sync resumes.
     let out = run(&["photos", "status"]);
     let text = String::from_utf8_lossy(&out.stdout).to_string();
@@ -844,4 +849,28 @@ fn a_device_killed_mid_upload_loses_nothing() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(photo::check_upload(&std::fs::read(&exported).unwrap(), 4096).is_ok());
+}
+
+#[test]
+fn a_site_that_keeps_originals_keeps_them_on_the_device_only() {
+    let seeded = Seeded::new();
+    {
+        let mut txn = seeded.store.begin().unwrap();
+        sync_server::accounts::set_keep_originals(&mut *txn, "DEMO", true, Utc::now()).unwrap();
+        txn.commit().unwrap();
+    }
+    let blobs = seeded.blobs();
+    let server = InProcessServer::serve(seeded.state(), loopback());
+    let dir = device_dir();
+    let mut d = device(dir.path(), &server.url, "inspector1", &seeded.password("inspector1"));
+    assert!(d.plan().unwrap().site.keep_originals, "the setting arrives with the plan");
+    let raw = jpeg(&photo_like(1200, 900, 30), 90, None);
+    let shot = d.add_photo(&raw, "keep.jpg", Utc::now()).unwrap();
+    let kept = dir.path().join("photos/original").join(shot.original.as_str());
+    assert_eq!(std::fs::read(&kept).unwrap(), raw);
+    raise_with(&mut d, "CP-R05", vec![shot.clone()]);
+    let report = d.sync(&opts()).unwrap();
+    assert_eq!(report.photos.uploaded, 2, "upload copy and thumbnail only");
+    assert!(blobs.get(shot.original.as_str()).unwrap().is_none());
+    assert!(kept.exists(), "never evicted");
 }

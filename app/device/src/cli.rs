@@ -344,6 +344,16 @@ fn show(view: &IssueView) {
             outcome
         );
     }
+    for (role, p) in view.all_photos() {
+        println!(
+            "  photo ({}) {} {}×{} by {}",
+            role.code(),
+            p.hash,
+            p.width,
+            p.height,
+            p.by_name
+        );
+    }
     for c in &view.conflicts {
         println!(
             "  conflict on {}: {} → chosen {}",
@@ -396,6 +406,11 @@ fn run(cli: Cli) -> Result<(), DeviceError> {
                 s.device
             );
             println!("{} change(s) wait to sync", device.pending_count()?);
+            let photos = device.photo_status()?;
+            println!(
+                "{} photo file(s) wait to upload ({} B)",
+                photos.pending, photos.pending_bytes
+            );
             for (id, code, message) in device.refused_docs()? {
                 println!("refused document {id}: {message} ({code})");
             }
