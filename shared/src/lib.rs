@@ -4,6 +4,7 @@
 //! `wasm32-unknown-unknown`; the Automerge document schema and id generation sit
 //! behind the `doc` feature, which the UI does not enable.
 
+pub mod app;
 pub mod codes;
 pub mod deadline;
 pub mod ids;

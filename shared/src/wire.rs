@@ -179,6 +179,14 @@ pub struct IssueDetail {
     pub timeline: Vec<TimelineItem>,
 }
 
+/// `GET /api/v1/me`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Me {
+    pub user: UserInfo,
+    pub site: Site,
+    pub device: DeviceId,
+}
+
 /// One photo of an issue as the API shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PhotoInfo {
@@ -206,6 +214,62 @@ pub struct UploadStatus {
     pub received: u64,
     /// The server holds the whole photo, verified against its hash.
     pub complete: bool,
+}
+
+impl IssueDetail {
+    /// The detail of a folded issue; `server_time` gives an event's receipt time,
+    /// `uploaded` whether the server holds a photo file.
+    pub fn from_view(
+        view: &crate::issue::IssueView,
+        server_time: &dyn Fn(EventId) -> Option<DateTime<Utc>>,
+        uploaded: &dyn Fn(&crate::issue::PhotoHash) -> bool,
+        now: DateTime<Utc>,
+    ) -> IssueDetail {
+        use crate::issue::EventBody;
+        let mut photos = Vec::new();
+        for t in view.timeline.iter().filter(|t| t.outcome.is_applied()) {
+            let (role, list) = match &t.event.body {
+                EventBody::Raise { photos, .. } => (PhotoRole::Before, photos),
+                EventBody::Rectify { photos, .. } => (PhotoRole::After, photos),
+                _ => continue,
+            };
+            for p in list {
+                photos.push(PhotoInfo {
+                    role,
+                    photo: p.clone(),
+                    event: t.event.id,
+                    server_time: server_time(t.event.id),
+                    uploaded: uploaded(&p.hash),
+                    thumb_uploaded: uploaded(&p.thumb),
+                });
+            }
+        }
+        IssueDetail {
+            summary: IssueSummary::from_view(view, now),
+            description: view.description.clone(),
+            photos,
+            timeline: view
+                .timeline
+                .iter()
+                .map(|t| {
+                    let mut body = serde_json::to_value(&t.event.body).unwrap_or_default();
+                    if let Some(obj) = body.as_object_mut() {
+                        obj.remove("kind");
+                    }
+                    TimelineItem {
+                        event: t.event.id,
+                        kind: t.event.body.kind().code().into(),
+                        by: t.event.by_name.clone(),
+                        role: t.event.role,
+                        device_time: t.event.at,
+                        server_time: server_time(t.event.id),
+                        outcome: t.outcome.clone(),
+                        body,
+                    }
+                })
+                .collect(),
+        }
+    }
 }
 
 impl IssueSummary {

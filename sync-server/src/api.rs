@@ -32,6 +32,8 @@ pub struct AppState {
     pub cache: Arc<DocCache>,
     caption_font: Option<std::path::PathBuf>,
     fonts: Arc<std::sync::OnceLock<photo::stamp::Fonts>>,
+    /// The built web dashboard (`index.html` + wasm), served at `/`.
+    pub ui_dir: Option<std::path::PathBuf>,
 }
 
 impl AppState {
@@ -42,7 +44,14 @@ impl AppState {
             cache: Arc::new(DocCache::new(CACHED_DOCS)),
             caption_font: None,
             fonts: Arc::new(std::sync::OnceLock::new()),
+            ui_dir: None,
         }
+    }
+
+    /// Serves the web dashboard from `dir` (the UI's `dist/`).
+    pub fn with_ui_dir(mut self, dir: Option<std::path::PathBuf>) -> AppState {
+        self.ui_dir = dir;
+        self
     }
 
     /// Uses this font file (`path[:face]`) for photo captions before looking elsewhere.
@@ -113,7 +122,8 @@ impl FromRequestParts<AppState> for Auth {
 /// The router, without a listener (tests call it directly).
 pub fn app(state: AppState) -> Router {
     use crate::photos;
-    Router::new()
+    let ui = state.ui_dir.clone();
+    let router = Router::new()
         .route("/api/v1/health", get(health))
         .route("/api/v1/login", post(login))
         .route(
@@ -122,6 +132,9 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/api/v1/issues", get(list_issues))
         .route("/api/v1/issues/{id}", get(get_issue))
+        .route("/api/v1/issues/{id}/events", post(post_event))
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/plan", get(plan))
         .route("/api/v1/photos/{hash}", get(photos::get_photo))
         .route(
             "/api/v1/photos/{hash}/upload",
@@ -129,8 +142,29 @@ pub fn app(state: AppState) -> Router {
                 .put(photos::upload_chunk)
                 .layer(DefaultBodyLimit::max(photos::MAX_CHUNK)),
         )
-        .fallback(|| async { ApiError::not_found("endpoint") })
-        .with_state(state)
+        .route(
+            "/api/{*rest}",
+            axum::routing::any(|| async { ApiError::not_found("endpoint") }),
+        )
+        .with_state(state);
+    match ui {
+        Some(dir) if dir.join("index.html").is_file() => {
+            let index = tower_http::services::ServeFile::new(dir.join("index.html"));
+            router.fallback_service(tower_http::services::ServeDir::new(dir).fallback(index))
+        }
+        other => {
+            let message = format!(
+                "<!doctype html><meta charset=utf-8><link rel=icon href=\"data:,\"><title>巡查</title><p>The web dashboard is not built{}. Run <code>scripts/build-ui</code>, then start the server with <code>--ui-dir app/ui/dist</code>.</p>",
+                other
+                    .map(|d| format!(" (no index.html in {})", d.display()))
+                    .unwrap_or_default()
+            );
+            router.fallback(move || {
+                let message = message.clone();
+                async move { (StatusCode::NOT_FOUND, axum::response::Html(message)) }
+            })
+        }
+    }
 }
 
 async fn health() -> Json<serde_json::Value> {
@@ -341,81 +375,112 @@ async fn get_issue(
         let d = automerge::AutoCommit::load(&stored.bytes).map_err(|e| corrupt(e.to_string()))?;
         let events = shared::doc::issue_events(&d).map_err(|e| corrupt(e.to_string()))?;
         let view = shared::issue::fold(id, events).map_err(|e| corrupt(e.to_string()))?;
-        let receipts: std::collections::HashMap<uuid::Uuid, i64> = txn
-            .receipts_of(id.into())?
-            .into_iter()
-            .map(|r| (r.entry, r.received_at_ms))
-            .collect();
-        let uploaded = |h: &shared::issue::PhotoHash| {
-            matches!(
-                blobs.state(h.as_str()),
-                Ok(crate::blobs::BlobState::Complete(_))
-            )
-        };
-        Ok(Json(detail(&view, &receipts, &uploaded, Utc::now())))
+        Ok(Json(detail_in(&mut *txn, &*blobs, &view)?))
     })
     .await
 }
 
-/// The API's view of one issue, with server receipt times on its timeline.
-pub fn detail(
+/// `GET /api/v1/me`: who the token belongs to, and their site.
+async fn me(State(state): State<AppState>, Auth(sender): Auth) -> Result<Json<Me>, ApiError> {
+    let store = state.store.clone();
+    blocking(move || {
+        let mut txn = store.begin()?;
+        let user = txn.user(sender.user)?.ok_or_else(ApiError::unauthorized)?;
+        let site = txn
+            .site(user.site)?
+            .ok_or_else(|| ApiError::from(StoreError::Corrupt("user of an unknown site".into())))?;
+        Ok(Json(Me {
+            user: accounts::user_info(&user),
+            site,
+            device: sender.device,
+        }))
+    })
+    .await
+}
+
+/// `GET /api/v1/plan`: the sender's site plan (zones, checkpoints, routes, people).
+async fn plan(
+    State(state): State<AppState>,
+    Auth(sender): Auth,
+) -> Result<Json<shared::plan::SitePlan>, ApiError> {
+    let store = state.store.clone();
+    blocking(move || {
+        let mut txn = store.begin()?;
+        let site_id = *sender.sites.first().ok_or_else(ApiError::unauthorized)?;
+        let site = txn
+            .site(site_id)?
+            .ok_or_else(|| ApiError::not_found("site"))?;
+        let (_, plan) = accounts::load_plan(&mut *txn, &site)
+            .map_err(|e| ApiError::from(StoreError::Corrupt(e.to_string())))?;
+        Ok(Json(plan))
+    })
+    .await
+}
+
+/// `POST /api/v1/issues/{id}/events`: a workflow change made on the dashboard.
+async fn post_event(
+    State(state): State<AppState>,
+    Auth(sender): Auth,
+    Path(id): Path<String>,
+    body: Result<Json<shared::issue::EventBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<IssueDetail>, ApiError> {
+    let id: IssueId = id
+        .parse()
+        .map_err(|e: IdParseError| ApiError::bad_request("bad_id", e.to_string()))?;
+    let Json(body) = body.map_err(|e| {
+        ApiError::bad_request(
+            "malformed",
+            format!("the change is not a valid event: {}", e.body_text()),
+        )
+    })?;
+    let store = state.store.clone();
+    let blobs = state.blobs.clone();
+    blocking(move || {
+        use crate::tracker::ChangeError;
+        let mut txn = store.begin()?;
+        let view = crate::tracker::append_event(&mut *txn, &sender, id, body, Utc::now()).map_err(
+            |e| match e {
+                ChangeError::NotFound => ApiError::not_found("issue"),
+                ChangeError::Refused(r) => ApiError::new(StatusCode::FORBIDDEN, r.code, r.reason),
+                ChangeError::Invalid(m) => ApiError::bad_request("not_here", m),
+                ChangeError::Store(s) => ApiError::from(s),
+            },
+        )?;
+        let detail = detail_in(&mut *txn, &*blobs, &view)?;
+        txn.commit()?;
+        Ok(Json(detail))
+    })
+    .await
+}
+
+/// [`detail`] with receipt times from `txn` and upload states from `blobs`.
+fn detail_in(
+    txn: &mut dyn crate::store::Txn,
+    blobs: &dyn BlobStore,
     view: &shared::issue::IssueView,
-    receipts: &std::collections::HashMap<uuid::Uuid, i64>,
-    uploaded: &dyn Fn(&shared::issue::PhotoHash) -> bool,
-    now: DateTime<Utc>,
-) -> IssueDetail {
-    let server_time = |e: &EventId| {
+) -> Result<IssueDetail, ApiError> {
+    let receipts: std::collections::HashMap<uuid::Uuid, i64> = txn
+        .receipts_of(view.id.into())?
+        .into_iter()
+        .map(|r| (r.entry, r.received_at_ms))
+        .collect();
+    let uploaded = |h: &shared::issue::PhotoHash| {
+        matches!(
+            blobs.state(h.as_str()),
+            Ok(crate::blobs::BlobState::Complete(_))
+        )
+    };
+    let server_time = |e: EventId| {
         receipts
             .get(e.as_uuid())
             .and_then(|ms| DateTime::from_timestamp_millis(*ms))
     };
-    let mut photos = Vec::new();
-    for t in view.timeline.iter().filter(|t| t.outcome.is_applied()) {
-        let (role, list) = match &t.event.body {
-            shared::issue::EventBody::Raise { photos, .. } => {
-                (shared::issue::PhotoRole::Before, photos)
-            }
-            shared::issue::EventBody::Rectify { photos, .. } => {
-                (shared::issue::PhotoRole::After, photos)
-            }
-            _ => continue,
-        };
-        for p in list {
-            photos.push(PhotoInfo {
-                role,
-                photo: p.clone(),
-                event: t.event.id,
-                server_time: server_time(&t.event.id),
-                uploaded: uploaded(&p.hash),
-                thumb_uploaded: uploaded(&p.thumb),
-            });
-        }
-    }
-    IssueDetail {
-        summary: IssueSummary::from_view(view, now),
-        description: view.description.clone(),
-        photos,
-        timeline: view
-            .timeline
-            .iter()
-            .map(|t| {
-                let mut body = serde_json::to_value(&t.event.body).unwrap_or_default();
-                if let Some(obj) = body.as_object_mut() {
-                    obj.remove("kind");
-                }
-                TimelineItem {
-                    event: t.event.id,
-                    kind: t.event.body.kind().code().into(),
-                    by: t.event.by_name.clone(),
-                    role: t.event.role,
-                    device_time: t.event.at,
-                    server_time: server_time(&t.event.id),
-                    outcome: t.outcome.clone(),
-                    body,
-                }
-            })
-            .collect(),
-    }
+    Ok(IssueDetail::from_view(
+        view,
+        &server_time,
+        &uploaded,
+        Utc::now(),
+    ))
 }
 
 /// How to serve.

@@ -52,6 +52,9 @@ pub enum Command {
         /// Font file (`path[:face]`) for photo captions; otherwise fontconfig finds a CJK font.
         #[arg(long, env = "PATROL_CAPTION_FONT")]
         caption_font: Option<PathBuf>,
+        /// The built web dashboard (default: `app/ui/dist` when it exists).
+        #[arg(long, env = "SYNC_SERVER_UI_DIR")]
+        ui_dir: Option<PathBuf>,
     },
     /// Fill an empty data directory with the demo site `DEMO`.
     DemoSeed {
@@ -194,6 +197,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             tls_key,
             blob_dir,
             caption_font,
+            ui_dir,
         } => {
             tracing_subscriber::fmt()
                 .with_env_filter(
@@ -207,8 +211,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let blobs = crate::blobs::DirBlobStore::open(&blob_dir).with_context(|| {
                 format!("cannot open the photo directory {}", blob_dir.display())
             })?;
-            let state =
-                crate::api::AppState::new(store, Arc::new(blobs)).with_caption_font(caption_font);
+            let ui_dir = ui_dir.or_else(|| {
+                let default = PathBuf::from("app/ui/dist");
+                default.is_dir().then_some(default)
+            });
+            let state = crate::api::AppState::new(store, Arc::new(blobs))
+                .with_caption_font(caption_font)
+                .with_ui_dir(ui_dir);
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;

@@ -16,6 +16,7 @@ pub mod seed;
 pub mod sqlite;
 pub mod store;
 pub mod sync;
+pub mod tracker;
 pub mod validate;
 
 pub use api::{ServeOptions, app, serve, serve_on};

@@ -2,6 +2,7 @@
 //! (in-process or as a child process), seeded stores, logged-in devices, and a
 //! loopback TCP proxy that can cut connections at chosen byte offsets.
 
+pub mod browser;
 pub mod pictures;
 
 use device::{Device, SyncOptions};

@@ -447,7 +447,12 @@ fn a_scripted_patrol_from_login_to_tracker_with_exit_codes() {
     let plan = inspect(c.path(), &["status"]);
     assert!(plan.status.success());
     assert!(
-        Device::open(c.path()).unwrap().plan().unwrap().site.keep_originals,
+        Device::open(c.path())
+            .unwrap()
+            .plan()
+            .unwrap()
+            .site
+            .keep_originals,
         "the site setting reached the device"
     );
     ok(&server(&["user", "disable", "--name", "cs1"], data.path()));

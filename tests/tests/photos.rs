@@ -862,11 +862,22 @@ fn a_site_that_keeps_originals_keeps_them_on_the_device_only() {
     let blobs = seeded.blobs();
     let server = InProcessServer::serve(seeded.state(), loopback());
     let dir = device_dir();
-    let mut d = device(dir.path(), &server.url, "inspector1", &seeded.password("inspector1"));
-    assert!(d.plan().unwrap().site.keep_originals, "the setting arrives with the plan");
+    let mut d = device(
+        dir.path(),
+        &server.url,
+        "inspector1",
+        &seeded.password("inspector1"),
+    );
+    assert!(
+        d.plan().unwrap().site.keep_originals,
+        "the setting arrives with the plan"
+    );
     let raw = jpeg(&photo_like(1200, 900, 30), 90, None);
     let shot = d.add_photo(&raw, "keep.jpg", Utc::now()).unwrap();
-    let kept = dir.path().join("photos/original").join(shot.original.as_str());
+    let kept = dir
+        .path()
+        .join("photos/original")
+        .join(shot.original.as_str());
     assert_eq!(std::fs::read(&kept).unwrap(), raw);
     raise_with(&mut d, "CP-R05", vec![shot.clone()]);
     let report = d.sync(&opts()).unwrap();

@@ -61,3 +61,38 @@ pub enum DeviceError {
     #[error("{0}")]
     Invalid(String),
 }
+
+impl DeviceError {
+    /// A stable code for the UI (`{code, message}` across the Tauri boundary).
+    pub fn code(&self) -> &'static str {
+        match self {
+            DeviceError::NotLoggedIn => "not_logged_in",
+            DeviceError::NoOpenPatrol => "no_open_patrol",
+            DeviceError::PatrolOpen(_) => "patrol_open",
+            DeviceError::UnknownRoute(_) => "unknown_route",
+            DeviceError::UnknownCheckpoint(_) => "unknown_checkpoint",
+            DeviceError::NotOnRoute { .. } => "not_on_route",
+            DeviceError::UnknownItem { .. } => "unknown_item",
+            DeviceError::MissingItem { .. } => "missing_item",
+            DeviceError::UnknownUser(_) => "unknown_user",
+            DeviceError::UnknownIssue(_) => "unknown_issue",
+            DeviceError::WrongPointCode { .. } => "wrong_point_code",
+            DeviceError::Refused(r) => r.code,
+            DeviceError::Answer(_) => "bad_answer",
+            DeviceError::Text(_) => "bad_text",
+            DeviceError::Fold(_) => "damaged",
+            DeviceError::NoPlan => "no_plan",
+            DeviceError::Doc(_) => "damaged",
+            DeviceError::Store(_) => "storage",
+            DeviceError::DataDir { .. } => "storage",
+            DeviceError::Sync(crate::sync::SyncError::Unreachable { .. }) => "offline",
+            DeviceError::Sync(crate::sync::SyncError::Unauthorized(_)) => "unauthorized",
+            DeviceError::Sync(_) => "sync",
+            DeviceError::Photo(_) => "bad_photo",
+            DeviceError::PhotoFile { .. } => "bad_photo",
+            DeviceError::UnknownPhoto(_) => "unknown_photo",
+            DeviceError::PhotoStore(_) => "storage",
+            DeviceError::Invalid(_) => "invalid",
+        }
+    }
+}

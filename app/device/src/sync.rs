@@ -364,7 +364,14 @@ impl Device {
         opts: &SyncOptions,
         progress: &mut dyn FnMut(crate::photos::UploadProgress),
     ) -> Result<SyncReport, DeviceError> {
-        let mut report = self.sync_documents(opts)?;
+        let mut report = match self.sync_documents(opts) {
+            Ok(r) => r,
+            Err(e) => {
+                self.record_sync(Err(e.to_string()), chrono::Utc::now())?;
+                return Err(e);
+            }
+        };
+        self.record_sync(Ok(()), chrono::Utc::now())?;
         if opts.photos {
             let session = self.session()?;
             let client = Client::new(&session.server, opts)?;

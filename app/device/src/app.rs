@@ -1,0 +1,225 @@
+//! What the app's screens ask of the device core, in the UI's own types
+//! (`shared::app`): the session, the status bar, today's route tasks, checking
+//! a checkpoint with proof of presence, filtered lists and issue details. The
+//! Tauri commands are one-line wrappers over these.
+
+use crate::device::Device;
+use crate::error::DeviceError;
+use crate::store::{self, IssueFilter as StoreFilter};
+use chrono::{DateTime, FixedOffset, Utc};
+use rusqlite::OptionalExtension;
+use shared::app::*;
+use shared::ids::*;
+use shared::issue::{EventOutcome, PhotoHash};
+use shared::wire::{IssueDetail, IssueSummary};
+
+impl Device {
+    /// The logged-in user and site, if any.
+    pub fn session_info(&self) -> Result<Option<SessionInfo>, DeviceError> {
+        let session = match self.session() {
+            Ok(s) => s,
+            Err(DeviceError::NotLoggedIn) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let site = match self.plan() {
+            Ok(plan) => plan.site,
+            Err(_) => {
+                let json = store::meta_get(self.store.conn(), "site_info")?
+                    .ok_or(DeviceError::NotLoggedIn)?;
+                serde_json::from_str(&json).map_err(|_| DeviceError::NotLoggedIn)?
+            }
+        };
+        Ok(Some(SessionInfo {
+            user: session.user,
+            site,
+            server: session.server,
+        }))
+    }
+
+    /// Records how a sync attempt ended, for the status bar.
+    pub(crate) fn record_sync(
+        &mut self,
+        outcome: Result<(), String>,
+        now: DateTime<Utc>,
+    ) -> Result<(), DeviceError> {
+        self.store.tx(|tx| {
+            match &outcome {
+                Ok(()) => {
+                    store::meta_set(tx, "last_sync", &now.to_rfc3339())?;
+                    store::meta_set(tx, "online", "1")?;
+                    store::meta_delete(tx, "last_sync_error")?;
+                }
+                Err(e) => {
+                    store::meta_set(tx, "online", "0")?;
+                    store::meta_set(tx, "last_sync_error", e)?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Online state, what waits to sync, the last sync, and refused changes.
+    pub fn sync_status(&self) -> Result<SyncStatus, DeviceError> {
+        let conn = self.store.conn();
+        let mut refused: Vec<RefusedChange> = self
+            .refused_docs()?
+            .into_iter()
+            .map(|(doc, code, message)| RefusedChange {
+                issue: Some(IssueId::from_uuid(*doc.as_uuid())),
+                what: "document".into(),
+                code,
+                message,
+            })
+            .collect();
+        let only_refused = StoreFilter {
+            only_refused: true,
+            ..Default::default()
+        };
+        for s in self.issues(&only_refused)? {
+            for r in s.refused {
+                let (code, message) = match r.outcome {
+                    EventOutcome::Refused { code, reason } => (code, reason),
+                    EventOutcome::Conflict { code, reason } => (code, reason),
+                    EventOutcome::Applied => continue,
+                };
+                refused.push(RefusedChange {
+                    issue: Some(s.id),
+                    what: format!("{} · {}", r.kind, s.title),
+                    code,
+                    message,
+                });
+            }
+        }
+        Ok(SyncStatus {
+            online: store::meta_get(conn, "online")?.map(|v| v == "1"),
+            pending_changes: self.pending_count()?,
+            pending_photos: self.photo_status()?.pending,
+            last_sync: store::meta_get(conn, "last_sync")?
+                .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+                .map(|t| t.with_timezone(&Utc)),
+            last_error: store::meta_get(conn, "last_sync_error")?,
+            refused,
+        })
+    }
+
+    /// The site's routes as tasks, with the open patrol's progress.
+    pub fn route_tasks(&self, now: DateTime<Utc>) -> Result<Vec<RouteTask>, DeviceError> {
+        let plan = self.plan()?;
+        let open = self.open_patrol()?;
+        let offset = FixedOffset::east_opt(plan.site.deadlines.utc_offset_minutes * 60)
+            .unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero"));
+        let today = now.with_timezone(&offset).date_naive();
+        let mut finished: Vec<(String, String)> = Vec::new();
+        {
+            let mut stmt = self.store.conn().prepare(
+                "SELECT route, finished_at FROM patrol_runs WHERE finished_at IS NOT NULL",
+            )?;
+            for row in stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))? {
+                finished.push(row?);
+            }
+        }
+        let mut tasks = Vec::new();
+        for route in &plan.routes {
+            let mine = open.as_ref().filter(|p| p.run.route == route.id);
+            let mut steps = Vec::new();
+            for id in &route.checkpoints {
+                let Some(cp) = plan.checkpoint(*id) else {
+                    continue;
+                };
+                let results: Vec<_> = mine
+                    .map(|p| p.results.iter().filter(|r| r.checkpoint == cp.id).collect())
+                    .unwrap_or_default();
+                steps.push(WalkStep {
+                    checkpoint: cp.id,
+                    code: cp.code.to_string(),
+                    name: cp.name.clone(),
+                    zone: plan
+                        .zones
+                        .iter()
+                        .find(|z| z.id == cp.zone)
+                        .map(|z| z.name.clone())
+                        .unwrap_or_default(),
+                    checked: !results.is_empty(),
+                    failed: results
+                        .last()
+                        .map(|r| r.failed_items().map(|i| i.item.to_string()).collect())
+                        .unwrap_or_default(),
+                });
+            }
+            let done_today = finished
+                .iter()
+                .filter(|(code, at)| {
+                    code == route.code.as_str()
+                        && DateTime::parse_from_rfc3339(at)
+                            .is_ok_and(|t| t.with_timezone(&offset).date_naive() == today)
+                })
+                .count() as u32;
+            tasks.push(RouteTask {
+                code: route.code.to_string(),
+                name: route.name.clone(),
+                steps,
+                open: mine.is_some(),
+                done_today,
+            });
+        }
+        Ok(tasks)
+    }
+
+    /// Saves a checkpoint of the open patrol after checking the entered point
+    /// code belongs to the checkpoint the inspector opened (proof of presence).
+    pub fn check_checkpoint(
+        &mut self,
+        input: &CheckInput,
+        now: DateTime<Utc>,
+    ) -> Result<CheckResult, DeviceError> {
+        let entered = input.point_code.trim();
+        if !entered.eq_ignore_ascii_case(input.checkpoint.trim()) {
+            return Err(DeviceError::WrongPointCode {
+                entered: entered.to_string(),
+                expected: input.checkpoint.clone(),
+            });
+        }
+        let out = self.patrol_check(input.checkpoint.trim(), &input.answers, now)?;
+        Ok(CheckResult {
+            checked: out.checked,
+            route_len: out.route_len,
+            failed: out.failed,
+        })
+    }
+
+    /// The issue list with the UI's filters, newest first.
+    pub fn issue_list(&self, filter: &IssueFilter) -> Result<Vec<IssueSummary>, DeviceError> {
+        Ok(self
+            .issues(&StoreFilter::default())?
+            .into_iter()
+            .filter(|s| filter.matches(s))
+            .collect())
+    }
+
+    /// One issue as the detail screen shows it: photos with their upload
+    /// state, and the timeline with server receipt times once synced.
+    pub fn issue_detail(&self, id: IssueId) -> Result<IssueDetail, DeviceError> {
+        let view = self.issue(id)?;
+        let conn = self.store.conn();
+        let server_time = |e: EventId| self.receipt(*e.as_uuid()).ok().flatten();
+        let uploaded = |h: &PhotoHash| {
+            let state: Option<String> = conn
+                .query_row(
+                    "SELECT state FROM blobs WHERE hash = ?1",
+                    [h.as_str()],
+                    |r| r.get(0),
+                )
+                .optional()
+                .ok()
+                .flatten();
+            // Photos taken elsewhere reach this device only through the server.
+            state.is_none_or(|s| s == "uploaded" || s == "cached")
+        };
+        Ok(IssueDetail::from_view(
+            &view,
+            &server_time,
+            &uploaded,
+            Utc::now(),
+        ))
+    }
+}

@@ -1,0 +1,440 @@
+//! The one place that talks to the backend. Two transports behind one
+//! interface: Tauri `invoke` inside the app (commands forwarding to the device
+//! core) and HTTP against the sync server on the web dashboard.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use shared::app::*;
+use shared::ids::IssueId;
+use shared::issue::{EventBody, PhotoRef};
+use shared::plan::SitePlan;
+use shared::wire::{IssueDetail, IssueSummary, LoginResponse};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+/// An error as every backend reports it: a stable code and a sentence.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct UiError {
+    pub code: String,
+    pub message: String,
+}
+
+impl UiError {
+    fn new(code: &str, message: impl Into<String>) -> UiError {
+        UiError {
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+    fn js(e: JsValue) -> UiError {
+        if let Ok(err) = serde_wasm_bindgen::from_value::<UiError>(e.clone()) {
+            return err;
+        }
+        let message = e
+            .as_string()
+            .or_else(|| {
+                e.dyn_ref::<js_sys::Error>()
+                    .map(|e| String::from(e.message()))
+            })
+            .unwrap_or_else(|| format!("{e:?}"));
+        UiError::new("unavailable", message)
+    }
+}
+
+impl std::fmt::Display for UiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+pub type Res<T> = Result<T, UiError>;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = ["window", "__TAURI__", "core"], js_name = invoke, catch)]
+    async fn tauri_invoke(cmd: &str, args: JsValue) -> Result<JsValue, JsValue>;
+}
+
+/// Which transport this page uses.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Backend {
+    /// Inside the Tauri shell: the device core, offline first.
+    Tauri,
+    /// The web dashboard: the sync server that served the page.
+    Http { origin: String },
+}
+
+const TOKEN_KEY: &str = "patrol.token";
+const ACTOR_KEY: &str = "patrol.actor";
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
+
+fn stored(key: &str) -> Option<String> {
+    storage()?.get_item(key).ok()?
+}
+
+fn store(key: &str, value: Option<&str>) {
+    if let Some(s) = storage() {
+        let _ = match value {
+            Some(v) => s.set_item(key, v),
+            None => s.remove_item(key),
+        };
+    }
+}
+
+fn to_js<T: Serialize>(v: &T) -> JsValue {
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .unwrap_or(JsValue::NULL)
+}
+
+impl Backend {
+    /// The Tauri shell when the page runs inside it, else HTTP to the page's origin.
+    pub fn detect() -> Backend {
+        let window = web_sys::window().expect("a browser window");
+        let tauri = js_sys::Reflect::has(&window, &JsValue::from_str("__TAURI__")).unwrap_or(false);
+        if tauri {
+            Backend::Tauri
+        } else {
+            Backend::Http {
+                origin: window.location().origin().unwrap_or_default(),
+            }
+        }
+    }
+
+    pub fn is_app(&self) -> bool {
+        matches!(self, Backend::Tauri)
+    }
+
+    async fn invoke<T: DeserializeOwned>(&self, cmd: &str, args: JsValue) -> Res<T> {
+        let v = tauri_invoke(cmd, args).await.map_err(UiError::js)?;
+        serde_wasm_bindgen::from_value(v).map_err(|e| UiError::new("bad_reply", e.to_string()))
+    }
+
+    async fn http<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<String>,
+    ) -> Res<T> {
+        let text = self.http_raw(method, path, body).await?;
+        let bytes = js_sys::Uint8Array::new(&text).to_vec();
+        serde_json::from_slice(&bytes).map_err(|e| UiError::new("bad_reply", e.to_string()))
+    }
+
+    /// A request to the sync server; returns the body as an ArrayBuffer.
+    async fn http_raw(&self, method: &str, path: &str, body: Option<String>) -> Res<JsValue> {
+        let Backend::Http { origin } = self else {
+            return Err(UiError::new("unavailable", "not on the dashboard"));
+        };
+        let init = web_sys::RequestInit::new();
+        init.set_method(method);
+        let headers = web_sys::Headers::new().map_err(UiError::js)?;
+        if let Some(token) = stored(TOKEN_KEY) {
+            headers
+                .set("authorization", &format!("Bearer {token}"))
+                .map_err(UiError::js)?;
+        }
+        if let Some(b) = body {
+            headers
+                .set("content-type", "application/json")
+                .map_err(UiError::js)?;
+            init.set_body(&JsValue::from_str(&b));
+        }
+        init.set_headers(&headers);
+        let req = web_sys::Request::new_with_str_and_init(&format!("{origin}{path}"), &init)
+            .map_err(UiError::js)?;
+        let window = web_sys::window().expect("window");
+        let resp: web_sys::Response = JsFuture::from(window.fetch_with_request(&req))
+            .await
+            .map_err(|_| UiError::new("offline", "the server cannot be reached"))?
+            .dyn_into()
+            .map_err(UiError::js)?;
+        let buf = JsFuture::from(resp.array_buffer().map_err(UiError::js)?)
+            .await
+            .map_err(UiError::js)?;
+        if !resp.ok() {
+            let bytes = js_sys::Uint8Array::new(&buf).to_vec();
+            if resp.status() == 401 {
+                store(TOKEN_KEY, None);
+            }
+            return Err(
+                serde_json::from_slice::<UiError>(&bytes).unwrap_or_else(|_| {
+                    UiError::new("http", format!("the server answered {}", resp.status()))
+                }),
+            );
+        }
+        Ok(buf)
+    }
+
+    fn app_only<T>(&self) -> Res<T> {
+        Err(UiError::new(
+            "app_only",
+            "patrols, photos and offline work happen in the app on a tablet or phone",
+        ))
+    }
+
+    // ------------------------------------------------------------ session
+
+    pub async fn session(&self) -> Res<Option<SessionInfo>> {
+        match self {
+            Backend::Tauri => self.invoke("session", JsValue::UNDEFINED).await,
+            Backend::Http { origin } => {
+                if stored(TOKEN_KEY).is_none() {
+                    return Ok(None);
+                }
+                match self
+                    .http::<shared::wire::Me>("GET", "/api/v1/me", None)
+                    .await
+                {
+                    Ok(me) => Ok(Some(SessionInfo {
+                        user: me.user,
+                        site: me.site,
+                        server: origin.clone(),
+                    })),
+                    Err(e) if e.code == "unauthorized" => Ok(None),
+                    Err(e) => Err(e),
+                }
+            }
+        }
+    }
+
+    pub async fn login(&self, server: &str, user: &str, password: &str) -> Res<SessionInfo> {
+        match self {
+            Backend::Tauri => {
+                #[derive(Serialize)]
+                struct Args<'a> {
+                    server: &'a str,
+                    user: &'a str,
+                    password: &'a str,
+                }
+                self.invoke(
+                    "login",
+                    to_js(&Args {
+                        server,
+                        user,
+                        password,
+                    }),
+                )
+                .await
+            }
+            Backend::Http { origin } => {
+                let actor = stored(ACTOR_KEY).unwrap_or_else(|| {
+                    let a: String = (0..32)
+                        .map(|_| {
+                            let d = (js_sys::Math::random() * 16.0) as u32;
+                            char::from_digit(d.min(15), 16).expect("hex digit")
+                        })
+                        .collect();
+                    store(ACTOR_KEY, Some(&a));
+                    a
+                });
+                let body = serde_json::json!({
+                    "user": user, "password": password, "actor": actor, "device_name": "web dashboard"
+                });
+                let resp: LoginResponse = self
+                    .http("POST", "/api/v1/login", Some(body.to_string()))
+                    .await?;
+                store(TOKEN_KEY, Some(&resp.token));
+                Ok(SessionInfo {
+                    user: resp.user,
+                    site: resp.site,
+                    server: origin.clone(),
+                })
+            }
+        }
+    }
+
+    pub async fn logout(&self) -> Res<()> {
+        match self {
+            Backend::Tauri => self.invoke("logout", JsValue::UNDEFINED).await,
+            Backend::Http { .. } => {
+                store(TOKEN_KEY, None);
+                Ok(())
+            }
+        }
+    }
+
+    /// The status bar. On the dashboard everything is already on the server.
+    pub async fn status(&self) -> Res<SyncStatus> {
+        match self {
+            Backend::Tauri => self.invoke("status", JsValue::UNDEFINED).await,
+            Backend::Http { .. } => {
+                let online = self
+                    .http::<serde_json::Value>("GET", "/api/v1/health", None)
+                    .await
+                    .is_ok();
+                Ok(SyncStatus {
+                    online: Some(online),
+                    last_sync: online.then(crate::i18n::now),
+                    ..Default::default()
+                })
+            }
+        }
+    }
+
+    pub async fn sync(&self) -> Res<SyncStatus> {
+        match self {
+            Backend::Tauri => self.invoke("sync", JsValue::UNDEFINED).await,
+            Backend::Http { .. } => self.status().await,
+        }
+    }
+
+    pub async fn plan(&self) -> Res<SitePlan> {
+        match self {
+            Backend::Tauri => self.invoke("plan", JsValue::UNDEFINED).await,
+            Backend::Http { .. } => self.http("GET", "/api/v1/plan", None).await,
+        }
+    }
+
+    // ------------------------------------------------------------ patrols (app)
+
+    pub async fn tasks(&self) -> Res<Vec<RouteTask>> {
+        match self {
+            Backend::Tauri => self.invoke("tasks", JsValue::UNDEFINED).await,
+            Backend::Http { .. } => self.app_only(),
+        }
+    }
+
+    pub async fn patrol_start(&self, route: &str) -> Res<()> {
+        match self {
+            Backend::Tauri => {
+                self.invoke(
+                    "patrol_start",
+                    to_js(&serde_json::json!({ "route": route })),
+                )
+                .await
+            }
+            Backend::Http { .. } => self.app_only(),
+        }
+    }
+
+    pub async fn patrol_finish(&self) -> Res<()> {
+        match self {
+            Backend::Tauri => self.invoke("patrol_finish", JsValue::UNDEFINED).await,
+            Backend::Http { .. } => self.app_only(),
+        }
+    }
+
+    pub async fn check(&self, input: &CheckInput) -> Res<CheckResult> {
+        match self {
+            Backend::Tauri => {
+                self.invoke("check", to_js(&serde_json::json!({ "input": input })))
+                    .await
+            }
+            Backend::Http { .. } => self.app_only(),
+        }
+    }
+
+    pub async fn add_photo(&self, photo: &PhotoUpload) -> Res<PhotoRef> {
+        match self {
+            Backend::Tauri => {
+                self.invoke("add_photo", to_js(&serde_json::json!({ "photo": photo })))
+                    .await
+            }
+            Backend::Http { .. } => self.app_only(),
+        }
+    }
+
+    pub async fn raise(&self, req: &RaiseRequest) -> Res<IssueId> {
+        match self {
+            Backend::Tauri => {
+                self.invoke("raise", to_js(&serde_json::json!({ "req": req })))
+                    .await
+            }
+            Backend::Http { .. } => self.app_only(),
+        }
+    }
+
+    // ------------------------------------------------------------ issues
+
+    pub async fn issues(&self, filter: &IssueFilter) -> Res<Vec<IssueSummary>> {
+        match self {
+            Backend::Tauri => {
+                self.invoke("issues", to_js(&serde_json::json!({ "filter": filter })))
+                    .await
+            }
+            Backend::Http { .. } => {
+                let q = filter.query();
+                let list: Vec<IssueSummary> = self
+                    .http("GET", &format!("/api/v1/issues?{q}"), None)
+                    .await?;
+                Ok(list.into_iter().filter(|s| filter.matches(s)).collect())
+            }
+        }
+    }
+
+    pub async fn issue(&self, id: IssueId) -> Res<IssueDetail> {
+        match self {
+            Backend::Tauri => {
+                self.invoke("issue", to_js(&serde_json::json!({ "id": id })))
+                    .await
+            }
+            Backend::Http { .. } => {
+                self.http("GET", &format!("/api/v1/issues/{id}"), None)
+                    .await
+            }
+        }
+    }
+
+    pub async fn event(&self, id: IssueId, body: &EventBody) -> Res<IssueDetail> {
+        match self {
+            Backend::Tauri => {
+                self.invoke(
+                    "event",
+                    to_js(&serde_json::json!({ "id": id, "body": body })),
+                )
+                .await
+            }
+            Backend::Http { .. } => {
+                let json = serde_json::to_string(body).expect("event serializes");
+                self.http("POST", &format!("/api/v1/issues/{id}/events"), Some(json))
+                    .await
+            }
+        }
+    }
+
+    /// An `img` source for a photo file, with the evidence caption when `stamp`.
+    pub async fn photo_src(&self, hash: &str, stamp: bool) -> Res<String> {
+        match self {
+            Backend::Tauri => {
+                let b64: String = self
+                    .invoke(
+                        "photo",
+                        to_js(&serde_json::json!({ "hash": hash, "stamp": stamp })),
+                    )
+                    .await?;
+                Ok(format!("data:image/jpeg;base64,{b64}"))
+            }
+            Backend::Http { .. } => {
+                let path = format!(
+                    "/api/v1/photos/{hash}{}",
+                    if stamp { "?stamp=1" } else { "" }
+                );
+                let buf = self.http_raw("GET", &path, None).await?;
+                let parts = js_sys::Array::of1(&buf);
+                let opts = web_sys::BlobPropertyBag::new();
+                opts.set_type("image/jpeg");
+                let blob =
+                    web_sys::Blob::new_with_buffer_source_sequence_and_options(&parts, &opts)
+                        .map_err(UiError::js)?;
+                web_sys::Url::create_object_url_with_blob(&blob).map_err(UiError::js)
+            }
+        }
+    }
+}
+
+/// Reads a picked file into a [`PhotoUpload`].
+pub async fn read_file(file: &web_sys::File) -> Res<PhotoUpload> {
+    use base64::Engine;
+    let buf = JsFuture::from(file.array_buffer())
+        .await
+        .map_err(UiError::js)?;
+    let bytes = js_sys::Uint8Array::new(&buf).to_vec();
+    Ok(PhotoUpload {
+        name: file.name(),
+        base64: base64::engine::general_purpose::STANDARD.encode(bytes),
+    })
+}

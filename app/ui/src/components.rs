@@ -1,0 +1,237 @@
+//! Pieces shared by the screens: the status bar (always visible), the
+//! navigation, photos, and the photo picker.
+
+use crate::{Ctx, Page, i18n};
+use shared::issue::PhotoRef;
+use wasm_bindgen::JsCast;
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct StatusBarProps {
+    pub on_lang: Callback<MouseEvent>,
+    pub on_logout: Callback<MouseEvent>,
+}
+
+/// Online or not, what waits to sync, the last sync, and refused changes.
+#[function_component(StatusBar)]
+pub fn status_bar(p: &StatusBarProps) -> Html {
+    let ctx = use_context::<Ctx>().expect("context");
+    let syncing = use_state(|| false);
+    let open = use_state(|| false);
+    let st = &ctx.status;
+    let (dot, label) = match st.online {
+        Some(true) => ("online", ctx.t("status.online")),
+        Some(false) => ("offline", ctx.t("status.offline")),
+        None => ("unknown", ctx.t("status.unknown")),
+    };
+    let pending = st.pending_changes.max(0) as u64 + st.pending_photos;
+    let on_sync = {
+        let (refresh, syncing) = (ctx.refresh.clone(), syncing.clone());
+        Callback::from(move |_| {
+            syncing.set(true);
+            refresh.emit(true);
+        })
+    };
+    {
+        let syncing = syncing.clone();
+        use_effect_with(st.clone(), move |_| syncing.set(false));
+    }
+    // The app syncs by itself every minute while it is open.
+    {
+        let (refresh, app) = (ctx.refresh.clone(), ctx.backend.is_app());
+        use_effect_with((), move |_| {
+            let interval = app.then(|| {
+                let cb =
+                    wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || refresh.emit(true));
+                let id = web_sys::window().and_then(|w| {
+                    w.set_interval_with_callback_and_timeout_and_arguments_0(
+                        cb.as_ref().unchecked_ref(),
+                        60_000,
+                    )
+                    .ok()
+                });
+                (cb, id)
+            });
+            move || {
+                if let Some((_cb, Some(id))) = interval
+                    && let Some(w) = web_sys::window()
+                {
+                    w.clear_interval_with_handle(id);
+                }
+            }
+        });
+    }
+    let toggle = {
+        let open = open.clone();
+        Callback::from(move |_| open.set(!*open))
+    };
+    let last = st
+        .last_sync
+        .map(|t| i18n::short_time(t, ctx.offset()))
+        .unwrap_or_else(|| ctx.t("status.never").to_string());
+    html! {
+        <header class="bar" id="status">
+            <span class={classes!("dot", dot)}></span>
+            <span id="online">{ label }</span>
+            <span class="pending" id="pending">{ format!("{pending} {}", ctx.t("status.pending")) }</span>
+            <span class="muted" id="last-sync">{ format!("{} {last}", ctx.t("status.last_sync")) }</span>
+            if !st.refused.is_empty() {
+                <button class="link warn" id="refused-toggle" onclick={toggle}>
+                    { format!("{} {}", st.refused.len(), ctx.t("status.refused")) }
+                </button>
+            }
+            <span class="grow"></span>
+            if ctx.backend.is_app() {
+                <button id="sync" onclick={on_sync} disabled={*syncing}>
+                    { if *syncing { ctx.t("status.syncing") } else { ctx.t("status.sync") } }
+                </button>
+            }
+            <span class="muted">{ format!("{} · {}", ctx.session.user.display_name, crate::label!(ctx.lang, ctx.session.user.role)) }</span>
+            <button class="link" id="lang" onclick={p.on_lang.clone()}>{ ctx.t("lang.switch") }</button>
+            <button class="link" id="logout" onclick={p.on_logout.clone()}>{ ctx.t("logout") }</button>
+            if st.online == Some(false) {
+                <div class="full muted" id="sync-error" title={st.last_error.clone().unwrap_or_default()}>
+                    { ctx.t("status.offline_hint") }
+                </div>
+            }
+            if *open {
+                <div class="full refused" id="refused">
+                    <strong>{ ctx.t("status.refused_title") }</strong>
+                    <ul>
+                        { for st.refused.iter().map(|r| html! {
+                            <li>{ format!("{}: {} ({})", r.what, r.message, r.code) }</li>
+                        }) }
+                    </ul>
+                </div>
+            }
+        </header>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct NavProps {
+    pub page: Page,
+}
+
+#[function_component(Nav)]
+pub fn nav(p: &NavProps) -> Html {
+    let ctx = use_context::<Ctx>().expect("context");
+    let tab = |page: Page, key: &'static str, id: &'static str| {
+        let go = ctx.go.clone();
+        let target = page.clone();
+        let active = std::mem::discriminant(&p.page) == std::mem::discriminant(&page);
+        html! {
+            <button id={id} class={classes!("tab", active.then_some("active"))}
+                onclick={Callback::from(move |_| go.emit(target.clone()))}>{ ctx.t(key) }</button>
+        }
+    };
+    let issues_label = match ctx.session.user.role {
+        shared::Role::FieldStaff => "nav.orders",
+        shared::Role::Inspector => "nav.mine_raised",
+        _ => "nav.issues",
+    };
+    html! {
+        <nav class="tabs">
+            if ctx.session.user.role == shared::Role::Inspector && ctx.backend.is_app() {
+                { tab(Page::Tasks, "nav.tasks", "nav-tasks") }
+            }
+            { tab(Page::Issues, issues_label, "nav-issues") }
+        </nav>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct PhotoProps {
+    pub hash: String,
+    #[prop_or(false)]
+    pub stamp: bool,
+    #[prop_or_default]
+    pub class: Classes,
+}
+
+/// A photo file loaded through the backend (with the caption when `stamp`).
+#[function_component(Photo)]
+pub fn photo(p: &PhotoProps) -> Html {
+    let ctx = use_context::<Ctx>().expect("context");
+    let src = use_state(|| None::<Result<String, String>>);
+    {
+        let (src, backend) = (src.clone(), ctx.backend.clone());
+        use_effect_with((p.hash.clone(), p.stamp), move |(hash, stamp)| {
+            let (hash, stamp) = (hash.clone(), *stamp);
+            wasm_bindgen_futures::spawn_local(async move {
+                src.set(Some(
+                    backend.photo_src(&hash, stamp).await.map_err(|e| e.message),
+                ));
+            });
+        });
+    }
+    match (*src).clone() {
+        Some(Ok(url)) => {
+            html! { <img class={p.class.clone()} src={url} alt={p.hash.clone()} data-hash={p.hash.clone()} /> }
+        }
+        Some(Err(e)) => html! { <span class="photo-missing" title={e.clone()}>{ e }</span> },
+        None => html! { <span class="photo-missing">{ ctx.t("loading") }</span> },
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct PickerProps {
+    pub id: AttrValue,
+    pub label: &'static str,
+    pub photos: Vec<PhotoRef>,
+    pub on_change: Callback<Vec<PhotoRef>>,
+}
+
+/// A file input (the camera on phones) whose photos go through the device's pipeline.
+#[function_component(PhotoPicker)]
+pub fn photo_picker(p: &PickerProps) -> Html {
+    let ctx = use_context::<Ctx>().expect("context");
+    let busy = use_state(|| false);
+    let onchange = {
+        let (ctx, photos, on_change, busy) = (
+            ctx.clone(),
+            p.photos.clone(),
+            p.on_change.clone(),
+            busy.clone(),
+        );
+        Callback::from(move |e: Event| {
+            let input: web_sys::HtmlInputElement = e.target_unchecked_into();
+            let Some(files) = input.files() else { return };
+            let files: Vec<web_sys::File> =
+                (0..files.length()).filter_map(|i| files.get(i)).collect();
+            input.set_value("");
+            let (photos, on_change, busy) = (photos.clone(), on_change.clone(), busy.clone());
+            let backend = ctx.backend.clone();
+            busy.set(true);
+            let busy2 = busy.clone();
+            let notify = ctx.notify.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let mut added = photos;
+                for f in files {
+                    let result = match crate::backend::read_file(&f).await {
+                        Ok(upload) => backend.add_photo(&upload).await,
+                        Err(e) => Err(e),
+                    };
+                    match result {
+                        Ok(p) => added.push(p),
+                        Err(e) => notify.emit((true, e.message)),
+                    }
+                }
+                busy2.set(false);
+                on_change.emit(added);
+            });
+            let _ = busy;
+        })
+    };
+    html! {
+        <div class="picker">
+            <label for={p.id.clone()}>{ ctx.t(p.label) }</label>
+            <input type="file" id={p.id.clone()} accept="image/jpeg,image/png" capture="environment"
+                multiple=true onchange={onchange} />
+            if *busy { <span class="muted">{ ctx.t("loading") }</span> }
+            <div class="thumbs" id={format!("{}-thumbs", p.id)}>
+                { for p.photos.iter().map(|ph| html! { <Photo hash={ph.thumb.to_string()} class="thumb" /> }) }
+            </div>
+        </div>
+    }
+}

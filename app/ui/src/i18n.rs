@@ -1,0 +1,220 @@
+//! Every label of the UI, in one catalogue: zh-CN first, English second; and
+//! times shown in the site's time zone (Asia/Shanghai unless the site says otherwise).
+
+use chrono::{DateTime, FixedOffset, Utc};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Zh,
+    En,
+}
+
+impl Lang {
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Zh => Lang::En,
+            Lang::En => Lang::Zh,
+        }
+    }
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+}
+
+/// (key, zh-CN, English).
+const CATALOGUE: &[(&str, &str, &str)] = &[
+    ("app.title", "物业品质巡查", "Property patrol inspection"),
+    ("lang.switch", "EN", "中文"),
+    ("status.online", "在线", "Online"),
+    ("status.offline", "离线", "Offline"),
+    ("status.unknown", "未同步", "Not synced yet"),
+    (
+        "status.offline_hint",
+        "连不上服务器：更改已保存在本机，恢复网络后同步",
+        "The server cannot be reached: changes are kept on this device and sync when the network is back",
+    ),
+    ("status.pending", "待同步", "to sync"),
+    ("status.last_sync", "上次同步", "Last sync"),
+    ("status.never", "从未", "never"),
+    ("status.sync", "同步", "Sync"),
+    ("status.syncing", "同步中…", "Syncing…"),
+    ("status.refused", "项被拒绝", "refused"),
+    (
+        "status.refused_title",
+        "服务器拒绝的更改",
+        "Changes the server refused",
+    ),
+    ("login.title", "登录", "Log in"),
+    ("login.server", "服务器地址", "Server address"),
+    ("login.user", "用户名", "User name"),
+    ("login.password", "密码", "Password"),
+    ("login.submit", "登录", "Log in"),
+    ("logout", "退出", "Log out"),
+    ("nav.tasks", "今日任务", "Today's tasks"),
+    ("nav.issues", "问题", "Issues"),
+    ("nav.mine_raised", "我提交的问题", "Issues I raised"),
+    ("nav.orders", "我的整改单", "My orders"),
+    ("nav.back", "返回", "Back"),
+    ("tasks.title", "今日巡查任务", "Today's patrol tasks"),
+    ("tasks.start", "开始巡查", "Start patrol"),
+    ("tasks.continue", "继续巡查", "Continue"),
+    ("tasks.done_today", "今日已完成", "done today"),
+    (
+        "tasks.app_only",
+        "巡查在平板或手机上的应用中进行。",
+        "Patrols are walked in the app on a tablet or phone.",
+    ),
+    ("walk.progress", "进度", "Progress"),
+    ("walk.finish", "结束巡查", "Finish patrol"),
+    ("walk.checked", "已检查", "checked"),
+    ("walk.failed", "不合格", "failed"),
+    (
+        "cp.presence",
+        "确认到位：输入点位编码",
+        "Confirm presence: enter the point code",
+    ),
+    (
+        "cp.presence_hint",
+        "扫描或输入现场标签上的编码",
+        "Scan or type the code on the label",
+    ),
+    ("cp.confirm", "确认", "Confirm"),
+    ("cp.present", "已到位", "Present"),
+    (
+        "cp.wrong_code",
+        "编码与该点位不符",
+        "The code does not match this checkpoint",
+    ),
+    ("cp.pass", "合格", "Pass"),
+    ("cp.fail", "不合格", "Fail"),
+    ("cp.na", "不适用", "N/A"),
+    ("cp.limits", "范围", "Limits"),
+    ("cp.save", "保存", "Save"),
+    (
+        "cp.unanswered",
+        "还有未填写的项目",
+        "Some items are not answered",
+    ),
+    ("raise.title", "登记问题", "Record an issue"),
+    ("raise.item", "不合格项", "Failed item"),
+    ("raise.category", "问题类型", "Category"),
+    ("raise.grade", "整改等级", "Grade"),
+    ("raise.summary", "标题", "Title"),
+    ("raise.description", "描述", "Description"),
+    ("raise.photo", "添加照片", "Add photo"),
+    ("raise.save", "保存问题", "Save issue"),
+    ("raise.skip", "跳过", "Skip"),
+    ("raise.failed_suffix", "不合格", "failed"),
+    ("issues.title", "问题列表", "Issues"),
+    ("issues.empty", "没有问题", "No issues"),
+    ("issues.all", "全部", "All"),
+    ("issues.overdue", "逾期", "Overdue"),
+    ("issues.zone", "区域", "Zone"),
+    ("issues.category", "类型", "Category"),
+    ("issues.grade", "等级", "Grade"),
+    ("issues.status", "状态", "Status"),
+    ("issues.assignee", "责任人", "Assignee"),
+    ("issues.deadline", "期限", "Deadline"),
+    ("issues.raised", "登记", "Raised"),
+    ("detail.photos_before", "现场照片", "Photos of the problem"),
+    ("detail.photos_after", "整改后照片", "Photos of the fix"),
+    ("detail.not_uploaded", "照片未上传", "not uploaded yet"),
+    ("detail.timeline", "处理记录", "Timeline"),
+    ("detail.device_time", "设备时间", "Device time"),
+    ("detail.server_time", "服务器时间", "Server time"),
+    ("detail.not_received", "未送达", "not received yet"),
+    ("detail.refused", "被拒绝", "Refused"),
+    ("detail.conflict", "冲突", "Conflict"),
+    ("detail.conflicts", "并发修改冲突", "Concurrent changes"),
+    ("detail.chosen", "采用", "chosen"),
+    ("detail.description", "描述", "Description"),
+    ("assign.title", "派单", "Assign"),
+    ("assign.department", "责任部门", "Department"),
+    ("assign.person", "责任人", "Person"),
+    ("assign.deadline", "整改期限", "Deadline"),
+    ("assign.submit", "派单", "Assign"),
+    ("rectify.title", "整改反馈", "Record the fix"),
+    ("rectify.note", "整改说明", "What was done"),
+    ("rectify.photo", "整改后照片", "Photo of the fix"),
+    ("rectify.submit", "提交整改", "Submit"),
+    ("verify.title", "复查", "Verify"),
+    ("verify.note", "复查意见", "Note"),
+    ("verify.accept", "复查合格", "Accept"),
+    ("verify.reject", "退回整改", "Reject"),
+    ("comment.title", "备注", "Comment"),
+    ("comment.submit", "添加备注", "Add comment"),
+    ("saved", "已保存", "Saved"),
+    ("error", "出错", "Error"),
+    ("loading", "加载中…", "Loading…"),
+];
+
+/// The label for `key` in `lang`; an unknown key shows itself, so gaps are visible.
+pub fn tr(lang: Lang, key: &'static str) -> &'static str {
+    CATALOGUE
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map(|(_, zh, en)| match lang {
+            Lang::Zh => *zh,
+            Lang::En => *en,
+        })
+        .unwrap_or(key)
+}
+
+/// The current time from the browser's clock.
+pub fn now() -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
+}
+
+/// `MM-DD HH:MM` in the site's time zone.
+pub fn short_time(t: DateTime<Utc>, utc_offset_minutes: i32) -> String {
+    let offset = FixedOffset::east_opt(utc_offset_minutes * 60)
+        .unwrap_or_else(|| FixedOffset::east_opt(8 * 3600).expect("+08:00"));
+    t.with_timezone(&offset).format("%m-%d %H:%M").to_string()
+}
+
+/// `YYYY-MM-DD HH:MM:SS` in the site's time zone.
+pub fn long_time(t: DateTime<Utc>, utc_offset_minutes: i32) -> String {
+    let offset = FixedOffset::east_opt(utc_offset_minutes * 60)
+        .unwrap_or_else(|| FixedOffset::east_opt(8 * 3600).expect("+08:00"));
+    t.with_timezone(&offset)
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
+/// A code's label in `lang`.
+#[macro_export]
+macro_rules! label {
+    ($lang:expr, $v:expr) => {
+        match $lang {
+            $crate::i18n::Lang::Zh => $v.label_zh(),
+            $crate::i18n::Lang::En => $v.label_en(),
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_unique_and_both_languages_are_filled() {
+        let mut keys: Vec<_> = CATALOGUE.iter().map(|(k, _, _)| *k).collect();
+        keys.sort();
+        let n = keys.len();
+        keys.dedup();
+        assert_eq!(keys.len(), n, "duplicate keys");
+        for (k, zh, en) in CATALOGUE {
+            assert!(!zh.is_empty() && !en.is_empty(), "{k}");
+        }
+    }
+
+    #[test]
+    fn times_show_in_the_site_zone() {
+        let t = DateTime::from_timestamp(1_764_000_000, 0).unwrap();
+        assert_eq!(long_time(t, 480), "2025-11-25 00:00:00");
+        assert_eq!(short_time(t, 0), "11-24 16:00");
+    }
+}

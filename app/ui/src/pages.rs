@@ -1,0 +1,9 @@
+//! The screens, one module each.
+
+pub mod checkpoint;
+pub mod detail;
+pub mod issues;
+pub mod login;
+pub mod raise;
+pub mod tasks;
+pub mod walk;

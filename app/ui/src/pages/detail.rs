@@ -1,0 +1,345 @@
+//! One issue: its photos, the full timeline (who, role, device time, server
+//! time), conflicts and refusals shown plainly, and what this person may do
+//! next: assign, record the fix, verify or reject, comment.
+
+use crate::components::{Photo, PhotoPicker};
+use crate::{Ctx, i18n, label, run};
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use shared::codes::{Department, Role, Status};
+use shared::ids::IssueId;
+use shared::issue::{EventBody, EventOutcome, PhotoRef, PhotoRole};
+use shared::wire::IssueDetail;
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct DetailProps {
+    pub id: IssueId,
+}
+
+fn input(id: &str) -> String {
+    let el = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(id));
+    let Some(el) = el else { return String::new() };
+    if let Ok(i) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(el.clone()) {
+        return i.value();
+    }
+    if let Ok(s) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlSelectElement>(el.clone()) {
+        return s.value();
+    }
+    wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlTextAreaElement>(el)
+        .map(|t| t.value())
+        .unwrap_or_default()
+}
+
+/// `datetime-local` value ⇄ UTC, in the site's offset.
+fn to_local_input(t: DateTime<Utc>, offset_minutes: i32) -> String {
+    let off = chrono::FixedOffset::east_opt(offset_minutes * 60).expect("offset");
+    t.with_timezone(&off).format("%Y-%m-%dT%H:%M").to_string()
+}
+fn from_local_input(s: &str, offset_minutes: i32) -> Option<DateTime<Utc>> {
+    let off = chrono::FixedOffset::east_opt(offset_minutes * 60)?;
+    let naive = NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M").ok()?;
+    off.from_local_datetime(&naive)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+#[function_component(Detail)]
+pub fn detail(p: &DetailProps) -> Html {
+    let ctx = use_context::<Ctx>().expect("context");
+    let detail = use_state(|| None::<IssueDetail>);
+    let after = use_state(Vec::<PhotoRef>::new);
+    let dept = use_state(|| None::<Department>);
+    let enlarged = use_state(|| None::<String>);
+    {
+        let (ctx, detail) = (ctx.clone(), detail.clone());
+        use_effect_with((p.id, ctx.status.clone()), move |(id, _)| {
+            let id = *id;
+            run(
+                &ctx,
+                {
+                    let b = ctx.backend.clone();
+                    async move { b.issue(id).await }
+                },
+                move |d| detail.set(Some(d)),
+            );
+        });
+    }
+    let Some(d) = (*detail).clone() else {
+        return html! { <p class="muted">{ ctx.t("loading") }</p> };
+    };
+    let s = &d.summary;
+    let me = &ctx.session.user;
+    let off = ctx.offset();
+    let send = {
+        let (ctx, detail, after, id) = (ctx.clone(), detail.clone(), after.clone(), p.id);
+        Callback::from(move |body: EventBody| {
+            let (detail, after, refresh, notify, saved) = (
+                detail.clone(),
+                after.clone(),
+                ctx.refresh.clone(),
+                ctx.notify.clone(),
+                ctx.t("saved"),
+            );
+            run(
+                &ctx,
+                {
+                    let b = ctx.backend.clone();
+                    async move { b.event(id, &body).await }
+                },
+                move |d| {
+                    detail.set(Some(d));
+                    after.set(Vec::new());
+                    refresh.emit(false);
+                    notify.emit((false, saved.to_string()));
+                },
+            );
+        })
+    };
+
+    // ---- actions
+    let mut actions = Vec::new();
+    let can = |kind| shared::policy::allowed(me.role, kind);
+    use shared::policy::ChangeKind;
+    if can(ChangeKind::Assign) && matches!(s.status, Status::Recorded | Status::Assigned) {
+        let plan = ctx.plan.clone().unwrap_or_else(|| shared::plan::SitePlan {
+            site: ctx.session.site.clone(),
+            zones: vec![],
+            checkpoints: vec![],
+            templates: vec![],
+            routes: vec![],
+            departments: shared::plan::DepartmentInfo::standard(),
+            users: vec![],
+        });
+        let chosen = dept.unwrap_or(Department::Engineering);
+        let default_deadline = ctx
+            .session
+            .site
+            .deadlines
+            .default_deadline(s.grade, i18n::now());
+        let people: Vec<_> = plan
+            .users
+            .iter()
+            .filter(|u| u.active && matches!(u.role, Role::FieldStaff | Role::Manager))
+            .filter(|u| u.role == Role::Manager || u.department.is_none_or(|d| d == chosen))
+            .cloned()
+            .collect();
+        let on_dept = {
+            let dept = dept.clone();
+            Callback::from(move |e: Event| {
+                let sel: web_sys::HtmlSelectElement = e.target_unchecked_into();
+                dept.set(sel.value().parse().ok());
+            })
+        };
+        let submit = {
+            let (send, people, notify) = (send.clone(), people.clone(), ctx.notify.clone());
+            Callback::from(move |e: SubmitEvent| {
+                e.prevent_default();
+                let Some(u) = people.iter().find(|u| u.name.as_str() == input("assignee")) else {
+                    return;
+                };
+                let Some(deadline) = from_local_input(&input("deadline"), off) else {
+                    notify.emit((true, "deadline?".into()));
+                    return;
+                };
+                send.emit(EventBody::Assign {
+                    department: input("department").parse().unwrap_or(chosen),
+                    assignee: u.id,
+                    assignee_name: u.name.to_string(),
+                    deadline,
+                });
+            })
+        };
+        actions.push(html! {
+            <form class="action" id="assign" onsubmit={submit}>
+                <h2>{ ctx.t("assign.title") }</h2>
+                <label>{ ctx.t("assign.department") }
+                    <select id="department" onchange={on_dept}>
+                        { for plan.departments.iter().map(|d| html! {
+                            <option value={d.code.code()} selected={d.code == chosen}>{ label!(ctx.lang, d.code) }</option>
+                        }) }
+                    </select>
+                </label>
+                <label>{ ctx.t("assign.person") }
+                    <select id="assignee">
+                        { for people.iter().map(|u| html! { <option value={u.name.to_string()}>{ format!("{} ({})", u.display_name, u.name) }</option> }) }
+                    </select>
+                </label>
+                <label>{ ctx.t("assign.deadline") }
+                    <input id="deadline" type="datetime-local" value={to_local_input(default_deadline, off)} />
+                </label>
+                <button type="submit" class="primary" id="assign-submit">{ ctx.t("assign.submit") }</button>
+            </form>
+        });
+    }
+    let assigned_to_me = s.assignee.as_deref() == Some(me.name.as_str());
+    if can(ChangeKind::Rectify)
+        && s.status == Status::Assigned
+        && (assigned_to_me || me.role == Role::Manager)
+    {
+        let submit = {
+            let (send, after) = (send.clone(), after.clone());
+            Callback::from(move |e: SubmitEvent| {
+                e.prevent_default();
+                send.emit(EventBody::Rectify {
+                    note: input("rectify-note"),
+                    photos: (*after).clone(),
+                });
+            })
+        };
+        let on_photos = {
+            let after = after.clone();
+            Callback::from(move |v| after.set(v))
+        };
+        actions.push(html! {
+            <form class="action" id="rectify" onsubmit={submit}>
+                <h2>{ ctx.t("rectify.title") }</h2>
+                <label>{ ctx.t("rectify.note") }<textarea id="rectify-note" required=true /></label>
+                if ctx.backend.is_app() {
+                    <PhotoPicker id="after-photo" label="rectify.photo" photos={(*after).clone()} on_change={on_photos} />
+                }
+                <button type="submit" class="primary" id="rectify-submit">{ ctx.t("rectify.submit") }</button>
+            </form>
+        });
+    }
+    if can(ChangeKind::Verify) && s.status == Status::Rectified {
+        let verify = {
+            let send = send.clone();
+            Callback::from(move |_| {
+                send.emit(EventBody::Verify {
+                    note: input("verify-note"),
+                })
+            })
+        };
+        let reject = {
+            let send = send.clone();
+            Callback::from(move |_| {
+                send.emit(EventBody::Reject {
+                    note: input("verify-note"),
+                    department: None,
+                    assignee: None,
+                    assignee_name: None,
+                    deadline: None,
+                })
+            })
+        };
+        actions.push(html! {
+            <div class="action" id="verify">
+                <h2>{ ctx.t("verify.title") }</h2>
+                <label>{ ctx.t("verify.note") }<textarea id="verify-note" /></label>
+                <div class="row">
+                    <button class="primary" id="verify-accept" onclick={verify}>{ ctx.t("verify.accept") }</button>
+                    <button class="danger" id="verify-reject" onclick={reject}>{ ctx.t("verify.reject") }</button>
+                </div>
+            </div>
+        });
+    }
+    let comment = {
+        let send = send.clone();
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let text = input("comment-text");
+            if !text.trim().is_empty() {
+                send.emit(EventBody::Comment { text });
+            }
+        })
+    };
+
+    let photos = |role: PhotoRole, key: &'static str| {
+        let list: Vec<_> = d.photos.iter().filter(|p| p.role == role).collect();
+        if list.is_empty() {
+            return html! {};
+        }
+        html! {
+            <div class="photos" id={format!("photos-{}", role.code())}>
+                <h2>{ ctx.t(key) }</h2>
+                <div class="thumbs">
+                    { for list.iter().map(|p| {
+                        let (enlarged, hash) = (enlarged.clone(), p.photo.hash.to_string());
+                        let meta = format!("{} · {}{}", p.photo.by_name,
+                            i18n::short_time(p.photo.taken_at.unwrap_or(p.photo.added_at), off),
+                            if p.uploaded { String::new() } else { format!(" · {}", ctx.t("detail.not_uploaded")) });
+                        html! {
+                            <figure onclick={Callback::from(move |_| enlarged.set(Some(hash.clone())))}>
+                                if p.thumb_uploaded || ctx.backend.is_app() {
+                                    <Photo hash={p.photo.thumb.to_string()} class="thumb" />
+                                } else {
+                                    <span class="photo-missing">{ ctx.t("detail.not_uploaded") }</span>
+                                }
+                                <figcaption class="muted">{ meta }</figcaption>
+                            </figure>
+                        }
+                    }) }
+                </div>
+            </div>
+        }
+    };
+
+    html! {
+        <section id="detail" data-status={s.status.code()}>
+            <h1>{ &s.title }</h1>
+            <p class="row">
+                <span class={classes!("badge", s.status.code())} id="detail-status">{ label!(ctx.lang, s.status) }</span>
+                <span>{ label!(ctx.lang, s.category) }</span>
+                <span>{ label!(ctx.lang, s.grade) }</span>
+                <span>{ s.checkpoint.clone().unwrap_or_default() }</span>
+            </p>
+            <p class="row muted">
+                if let Some(a) = &s.assignee { <span id="detail-assignee">{ format!("{}: {a}", ctx.t("issues.assignee")) }</span> }
+                if let Some(dl) = s.deadline {
+                    <span class={classes!(s.overdue.then_some("overdue"))}>{ format!("{}: {}", ctx.t("issues.deadline"), i18n::long_time(dl, off)) }</span>
+                }
+            </p>
+            if !d.description.is_empty() { <p>{ &d.description }</p> }
+            { photos(PhotoRole::Before, "detail.photos_before") }
+            { photos(PhotoRole::After, "detail.photos_after") }
+            if let Some(h) = (*enlarged).clone() {
+                <div class="enlarged" onclick={{ let e = enlarged.clone(); Callback::from(move |_| e.set(None)) }}>
+                    <Photo hash={h} stamp=true class="full" />
+                </div>
+            }
+            if !s.conflicts.is_empty() {
+                <div class="conflicts" id="conflicts">
+                    <h2>{ ctx.t("detail.conflicts") }</h2>
+                    <ul>
+                        { for s.conflicts.iter().map(|c| html! {
+                            <li>{ format!("{}: {} → {} {}", c.field, c.values.join(" / "), ctx.t("detail.chosen"), c.chosen) }</li>
+                        }) }
+                    </ul>
+                </div>
+            }
+            { for actions }
+            <h2>{ ctx.t("detail.timeline") }</h2>
+            <ol class="timeline" id="timeline">
+                { for d.timeline.iter().map(|t| {
+                    let outcome = match &t.outcome {
+                        EventOutcome::Applied => html! {},
+                        EventOutcome::Refused { reason, .. } => html! { <div class="error">{ format!("{}: {reason}", ctx.t("detail.refused")) }</div> },
+                        EventOutcome::Conflict { reason, .. } => html! { <div class="warn">{ format!("{}: {reason}", ctx.t("detail.conflict")) }</div> },
+                    };
+                    let note = t.body.get("note").or_else(|| t.body.get("text")).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+                    html! {
+                        <li class={classes!("event", t.kind.clone())}>
+                            <div class="row">
+                                <strong>{ &t.kind }</strong>
+                                <span>{ format!("{} ({})", t.by, label!(ctx.lang, t.role)) }</span>
+                            </div>
+                            <div class="muted">
+                                { format!("{} {} · {} {}", ctx.t("detail.device_time"), i18n::long_time(t.device_time, off),
+                                    ctx.t("detail.server_time"),
+                                    t.server_time.map(|x| i18n::long_time(x, off)).unwrap_or_else(|| ctx.t("detail.not_received").to_string())) }
+                            </div>
+                            if !note.is_empty() { <div>{ note }</div> }
+                            { outcome }
+                        </li>
+                    }
+                }) }
+            </ol>
+            <form class="action" id="comment" onsubmit={comment}>
+                <label>{ ctx.t("comment.title") }<input id="comment-text" /></label>
+                <button type="submit" id="comment-submit">{ ctx.t("comment.submit") }</button>
+            </form>
+        </section>
+    }
+}

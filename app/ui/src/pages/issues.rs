@@ -1,0 +1,167 @@
+//! Issue lists by role: a manager's findings with filters (zone, category,
+//! grade, status, overdue, assignee), a field worker's orders by deadline
+//! (overdue in red), an inspector's own findings.
+
+use crate::{Ctx, Page, i18n, label, run};
+use shared::app::{IssueFilter, by_deadline};
+use shared::codes::{Category, Grade, Role, Status};
+use shared::wire::IssueSummary;
+use yew::prelude::*;
+
+fn select_value(e: &Event) -> String {
+    let s: web_sys::HtmlSelectElement = e.target_unchecked_into();
+    s.value()
+}
+
+#[function_component(Issues)]
+pub fn issues() -> Html {
+    let ctx = use_context::<Ctx>().expect("context");
+    let role = ctx.session.user.role;
+    let me = ctx.session.user.name.to_string();
+    let filter = use_state(|| match role {
+        Role::FieldStaff => IssueFilter {
+            assignee: Some(me.clone()),
+            ..Default::default()
+        },
+        Role::Inspector => IssueFilter {
+            raised_by: Some(me.clone()),
+            ..Default::default()
+        },
+        _ => IssueFilter::default(),
+    });
+    let list = use_state(|| None::<Vec<IssueSummary>>);
+    {
+        let (ctx, list) = (ctx.clone(), list.clone());
+        use_effect_with(((*filter).clone(), ctx.status.clone()), move |(f, _)| {
+            let f = f.clone();
+            let staff = ctx.session.user.role == Role::FieldStaff;
+            run(
+                &ctx,
+                {
+                    let b = ctx.backend.clone();
+                    async move { b.issues(&f).await }
+                },
+                move |mut l| {
+                    if staff {
+                        by_deadline(&mut l);
+                    }
+                    list.set(Some(l));
+                },
+            );
+        });
+    }
+    let on = |apply: fn(&mut IssueFilter, String)| {
+        let filter = filter.clone();
+        Callback::from(move |e: Event| {
+            let mut f = (*filter).clone();
+            apply(&mut f, select_value(&e));
+            filter.set(f);
+        })
+    };
+    let filters = if matches!(role, Role::Manager | Role::Admin) {
+        let zones = ctx
+            .plan
+            .as_ref()
+            .map(|p| p.zones.clone())
+            .unwrap_or_default();
+        let people = ctx
+            .plan
+            .as_ref()
+            .map(|p| p.users.clone())
+            .unwrap_or_default();
+        let all = ctx.t("issues.all");
+        html! {
+            <div class="filters" id="filters">
+                <label>{ ctx.t("issues.zone") }
+                    <select id="f-zone" onchange={on(|f, v| f.zone = v.parse().ok())}>
+                        <option value="">{ all }</option>
+                        { for zones.iter().map(|z| html! { <option value={z.id.to_string()}>{ &z.name }</option> }) }
+                    </select>
+                </label>
+                <label>{ ctx.t("issues.category") }
+                    <select id="f-category" onchange={on(|f, v| f.category = v.parse().ok())}>
+                        <option value="">{ all }</option>
+                        { for Category::ALL.iter().map(|c| html! { <option value={c.code()}>{ label!(ctx.lang, *c) }</option> }) }
+                    </select>
+                </label>
+                <label>{ ctx.t("issues.grade") }
+                    <select id="f-grade" onchange={on(|f, v| f.grade = v.parse().ok())}>
+                        <option value="">{ all }</option>
+                        { for Grade::ALL.iter().map(|g| html! { <option value={g.code()}>{ label!(ctx.lang, *g) }</option> }) }
+                    </select>
+                </label>
+                <label>{ ctx.t("issues.status") }
+                    <select id="f-status" onchange={on(|f, v| f.status = v.parse().ok())}>
+                        <option value="">{ all }</option>
+                        { for Status::ALL.iter().map(|s| html! { <option value={s.code()}>{ label!(ctx.lang, *s) }</option> }) }
+                    </select>
+                </label>
+                <label>{ ctx.t("issues.assignee") }
+                    <select id="f-assignee" onchange={on(|f, v| f.assignee = (!v.is_empty()).then_some(v))}>
+                        <option value="">{ all }</option>
+                        { for people.iter().filter(|u| u.role == Role::FieldStaff).map(|u| html! {
+                            <option value={u.name.to_string()}>{ &u.display_name }</option>
+                        }) }
+                    </select>
+                </label>
+                <label class="check">
+                    <input type="checkbox" id="f-overdue" checked={filter.overdue}
+                        onchange={{ let filter = filter.clone(); Callback::from(move |e: Event| {
+                            let i: web_sys::HtmlInputElement = e.target_unchecked_into();
+                            let mut f = (*filter).clone();
+                            f.overdue = i.checked();
+                            filter.set(f);
+                        }) }} />
+                    { ctx.t("issues.overdue") }
+                </label>
+            </div>
+        }
+    } else {
+        html! {}
+    };
+    let title = match role {
+        Role::FieldStaff => ctx.t("nav.orders"),
+        Role::Inspector => ctx.t("nav.mine_raised"),
+        _ => ctx.t("issues.title"),
+    };
+    html! {
+        <section>
+            <h1>{ title }</h1>
+            { filters }
+            { match (*list).clone() {
+                None => html! { <p class="muted">{ ctx.t("loading") }</p> },
+                Some(l) if l.is_empty() => html! { <p class="muted" id="no-issues">{ ctx.t("issues.empty") }</p> },
+                Some(l) => html! {
+                    <ul class="issues" id="issue-list">
+                        { for l.iter().map(|s| {
+                            let (go, id) = (ctx.go.clone(), s.id);
+                            html! {
+                                <li>
+                                    <button class={classes!("issue", s.overdue.then_some("overdue"))}
+                                        id={format!("issue-{}", s.id)} data-title={s.title.clone()}
+                                        onclick={Callback::from(move |_| go.emit(Page::Issue { id }))}>
+                                        <span class="row">
+                                            <strong>{ &s.title }</strong>
+                                            <span class="grow"></span>
+                                            <span class={classes!("badge", s.status.code())}>{ label!(ctx.lang, s.status) }</span>
+                                        </span>
+                                        <span class="row muted">
+                                            <span>{ s.checkpoint.clone().unwrap_or_default() }</span>
+                                            <span>{ label!(ctx.lang, s.grade) }</span>
+                                            <span>{ s.assignee.clone().unwrap_or_default() }</span>
+                                            <span class="grow"></span>
+                                            if let Some(d) = s.deadline {
+                                                <span class="deadline">{ format!("{} {}", ctx.t("issues.deadline"), i18n::short_time(d, ctx.offset())) }</span>
+                                            }
+                                            if s.overdue { <span class="badge overdue">{ ctx.t("issues.overdue") }</span> }
+                                        </span>
+                                    </button>
+                                </li>
+                            }
+                        }) }
+                    </ul>
+                },
+            } }
+        </section>
+    }
+}

@@ -1,0 +1,73 @@
+//! Logging in: the server's address (in the app), user name and password.
+
+use crate::backend::Backend;
+use crate::i18n::{Lang, tr};
+use shared::app::SessionInfo;
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct LoginProps {
+    pub backend: Backend,
+    pub lang: Lang,
+    pub on_login: Callback<SessionInfo>,
+}
+
+fn value(id: &str) -> String {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(id))
+        .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(e).ok())
+        .map(|i| i.value())
+        .unwrap_or_default()
+}
+
+#[function_component(Login)]
+pub fn login(p: &LoginProps) -> Html {
+    let error = use_state(|| None::<String>);
+    let busy = use_state(|| false);
+    let onsubmit = {
+        let (backend, on_login, error, busy) = (
+            p.backend.clone(),
+            p.on_login.clone(),
+            error.clone(),
+            busy.clone(),
+        );
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let (backend, on_login, error, busy) = (
+                backend.clone(),
+                on_login.clone(),
+                error.clone(),
+                busy.clone(),
+            );
+            let server = value("server");
+            let user = value("user");
+            let password = value("password");
+            busy.set(true);
+            wasm_bindgen_futures::spawn_local(async move {
+                match backend.login(server.trim(), user.trim(), &password).await {
+                    Ok(s) => on_login.emit(s),
+                    Err(e) => error.set(Some(e.message)),
+                }
+                busy.set(false);
+            });
+        })
+    };
+    let t = |k| tr(p.lang, k);
+    html! {
+        <main class="narrow">
+            <h1>{ t("login.title") }</h1>
+            <form {onsubmit} id="login">
+                if p.backend.is_app() {
+                    <label>{ t("login.server") }
+                        <input id="server" type="url" inputmode="url" value="http://127.0.0.1:8080" required=true />
+                    </label>
+                }
+                <label>{ t("login.user") }<input id="user" autocomplete="username" required=true /></label>
+                <label>{ t("login.password") }<input id="password" type="password" autocomplete="current-password" required=true /></label>
+                if let Some(e) = (*error).clone() { <p class="error" id="login-error">{ e }</p> }
+                <button type="submit" class="primary" id="login-submit" disabled={*busy}>{ t("login.submit") }</button>
+            </form>
+        </main>
+    }
+}

@@ -1,0 +1,68 @@
+//! The inspector's day: every route with its progress.
+
+use crate::{Ctx, Page, run};
+use shared::app::RouteTask;
+use yew::prelude::*;
+
+#[function_component(Tasks)]
+pub fn tasks() -> Html {
+    let ctx = use_context::<Ctx>().expect("context");
+    let tasks = use_state(|| None::<Vec<RouteTask>>);
+    {
+        let (ctx, tasks) = (ctx.clone(), tasks.clone());
+        use_effect_with(ctx.status.clone(), move |_| {
+            run(
+                &ctx,
+                {
+                    let b = ctx.backend.clone();
+                    async move { b.tasks().await }
+                },
+                move |t| tasks.set(Some(t)),
+            );
+        });
+    }
+    let Some(list) = (*tasks).clone() else {
+        return html! { <p class="muted">{ ctx.t("loading") }</p> };
+    };
+    let any_open = list.iter().any(|t| t.open);
+    html! {
+        <section>
+            <h1>{ ctx.t("tasks.title") }</h1>
+            <ul class="cards">
+                { for list.iter().map(|t| {
+                    let route = t.code.clone();
+                    let (go, open, c) = (ctx.go.clone(), t.open, ctx.clone());
+                    let onclick = Callback::from(move |_| {
+                        let (go, route) = (go.clone(), route.clone());
+                        if open {
+                            go.emit(Page::Walk { route });
+                        } else {
+                            run(&c, { let b = c.backend.clone(); let r = route.clone(); async move { b.patrol_start(&r).await } },
+                                move |_| go.emit(Page::Walk { route }));
+                        }
+                    });
+                    html! {
+                        <li class="card" id={format!("route-{}", t.code)}>
+                            <div class="row">
+                                <strong>{ &t.name }</strong>
+                                <span class="muted">{ &t.code }</span>
+                                <span class="grow"></span>
+                                <span class="progress-text">{ format!("{}/{}", t.checked(), t.steps.len()) }</span>
+                            </div>
+                            <progress max={t.steps.len().to_string()} value={t.checked().to_string()}></progress>
+                            <div class="row">
+                                <span class="muted">{ format!("{} {}", ctx.t("tasks.done_today"), t.done_today) }</span>
+                                <span class="grow"></span>
+                                if t.open || !any_open {
+                                    <button class="primary" id={format!("start-{}", t.code)} {onclick}>
+                                        { if t.open { ctx.t("tasks.continue") } else { ctx.t("tasks.start") } }
+                                    </button>
+                                }
+                            </div>
+                        </li>
+                    }
+                }) }
+            </ul>
+        </section>
+    }
+}

@@ -1,0 +1,249 @@
+//! Types crossing the boundary between the UI and its backends: the Tauri
+//! commands on a device and the sync server's API for the web dashboard.
+
+use crate::codes::{Category, Grade, Status};
+use crate::ids::*;
+use crate::issue::PhotoRef;
+use crate::patrol::Answer;
+use crate::plan::{Site, UserInfo};
+use crate::wire::IssueSummary;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Who is logged in, where.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub user: UserInfo,
+    pub site: Site,
+    /// The sync server's URL (on the dashboard: the page's own origin).
+    pub server: String,
+}
+
+/// What the status bar shows.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SyncStatus {
+    /// Whether the last contact with the server worked (`None`: not tried yet).
+    pub online: Option<bool>,
+    /// Documents changed here and not yet acknowledged by the server.
+    pub pending_changes: i64,
+    /// Photo files waiting for upload.
+    pub pending_photos: u64,
+    pub last_sync: Option<DateTime<Utc>>,
+    /// Why the last sync failed, when it did.
+    pub last_error: Option<String>,
+    /// Changes the server refused, with the reason.
+    pub refused: Vec<RefusedChange>,
+}
+
+/// A change the server or the workflow refused.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefusedChange {
+    /// The issue concerned, when it is one.
+    pub issue: Option<IssueId>,
+    pub what: String,
+    pub code: String,
+    pub message: String,
+}
+
+/// One checkpoint of a route walk.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WalkStep {
+    pub checkpoint: CheckpointId,
+    pub code: String,
+    pub name: String,
+    pub zone: String,
+    pub checked: bool,
+    /// Items failed at this checkpoint in the open patrol.
+    pub failed: Vec<String>,
+}
+
+/// A route as an inspector's task: its checkpoints in walking order, with progress.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RouteTask {
+    pub code: String,
+    pub name: String,
+    pub steps: Vec<WalkStep>,
+    /// This route has the open patrol.
+    pub open: bool,
+    /// Patrols of this route finished today (site time).
+    pub done_today: u32,
+}
+
+impl RouteTask {
+    pub fn checked(&self) -> usize {
+        self.steps.iter().filter(|s| s.checked).count()
+    }
+}
+
+/// The inspector's answers at one checkpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckInput {
+    /// The point code as typed or scanned: proof of presence.
+    pub point_code: String,
+    /// The checkpoint the inspector opened; the code must be this one's.
+    pub checkpoint: String,
+    pub answers: Vec<(String, Answer)>,
+}
+
+/// What saving a checkpoint gave.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckResult {
+    pub checked: usize,
+    pub route_len: usize,
+    pub failed: Vec<String>,
+}
+
+/// A new issue as the UI sends it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RaiseRequest {
+    pub checkpoint: String,
+    pub item: Option<String>,
+    pub category: Category,
+    pub grade: Grade,
+    pub title: String,
+    pub description: String,
+    pub photos: Vec<PhotoRef>,
+}
+
+/// A photo file the UI picked, base64-encoded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhotoUpload {
+    pub name: String,
+    pub base64: String,
+}
+
+/// Filters of an issue list; every field narrows it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IssueFilter {
+    pub zone: Option<ZoneId>,
+    pub category: Option<Category>,
+    pub grade: Option<Grade>,
+    pub status: Option<Status>,
+    pub overdue: bool,
+    /// User name of the assignee.
+    pub assignee: Option<String>,
+    /// User name of who raised it.
+    pub raised_by: Option<String>,
+}
+
+impl IssueFilter {
+    pub fn matches(&self, s: &IssueSummary) -> bool {
+        self.zone.is_none_or(|z| s.zone == Some(z))
+            && self.category.is_none_or(|c| s.category == c)
+            && self.grade.is_none_or(|g| s.grade == g)
+            && self.status.is_none_or(|st| s.status == st)
+            && (!self.overdue || s.overdue)
+            && self
+                .assignee
+                .as_ref()
+                .is_none_or(|a| s.assignee.as_ref() == Some(a))
+            && self.raised_by.as_ref().is_none_or(|r| &s.raised_by == r)
+    }
+
+    /// The query string of `GET /api/v1/issues` for this filter (without `raised_by`,
+    /// which the caller applies to the answer).
+    pub fn query(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(z) = self.zone {
+            parts.push(format!("zone={z}"));
+        }
+        if let Some(c) = self.category {
+            parts.push(format!("category={}", c.code()));
+        }
+        if let Some(g) = self.grade {
+            parts.push(format!("grade={}", g.code()));
+        }
+        if let Some(s) = self.status {
+            parts.push(format!("status={}", s.code()));
+        }
+        if self.overdue {
+            parts.push("overdue=true".into());
+        }
+        if let Some(a) = &self.assignee {
+            parts.push(format!("assignee={}", url_escape(a)));
+        }
+        parts.join("&")
+    }
+}
+
+fn url_escape(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Orders a field worker's list: open orders by deadline (none last), then the rest.
+pub fn by_deadline(list: &mut [IssueSummary]) {
+    list.sort_by_key(|s| {
+        (
+            !matches!(s.status, Status::Assigned),
+            s.deadline.is_none(),
+            s.deadline,
+        )
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(status: Status, deadline: Option<i64>, assignee: &str) -> IssueSummary {
+        IssueSummary {
+            id: IssueId::from_uuid(uuid::Uuid::nil()),
+            site: SiteId::from_uuid(uuid::Uuid::nil()),
+            zone: None,
+            status,
+            grade: Grade::Deadline,
+            category: Category::Other,
+            title: "t".into(),
+            checkpoint: None,
+            department: None,
+            assignee: Some(assignee.into()),
+            deadline: deadline.and_then(DateTime::from_timestamp_millis),
+            overdue: false,
+            raised_by: "inspector1".into(),
+            raised_at: DateTime::from_timestamp_millis(0).unwrap(),
+            conflicts: vec![],
+            refused: vec![],
+        }
+    }
+
+    #[test]
+    fn filters_narrow_and_build_queries() {
+        let s = summary(Status::Assigned, Some(5), "staff 1");
+        let f = IssueFilter {
+            status: Some(Status::Assigned),
+            assignee: Some("staff 1".into()),
+            ..Default::default()
+        };
+        assert!(f.matches(&s));
+        assert!(
+            !IssueFilter {
+                overdue: true,
+                ..f.clone()
+            }
+            .matches(&s)
+        );
+        assert_eq!(f.query(), "status=assigned&assignee=staff%201");
+        assert_eq!(IssueFilter::default().query(), "");
+    }
+
+    #[test]
+    fn open_orders_come_first_by_deadline() {
+        let mut list = vec![
+            summary(Status::Verified, Some(1), "a"),
+            summary(Status::Assigned, None, "b"),
+            summary(Status::Assigned, Some(9), "c"),
+            summary(Status::Assigned, Some(3), "d"),
+        ];
+        by_deadline(&mut list);
+        let order: Vec<_> = list.iter().map(|s| s.assignee.clone().unwrap()).collect();
+        assert_eq!(order, ["d", "c", "b", "a"]);
+    }
+}

@@ -1,0 +1,79 @@
+//! Changes made on the web dashboard: the server writes the workflow event into
+//! the issue's document on the user's behalf, under the same role policy and
+//! workflow checks a device applies, and devices receive it at their next sync.
+
+use crate::error::StoreError;
+use crate::store::Txn;
+use crate::sync;
+use crate::validate::Sender;
+use automerge::AutoCommit;
+use chrono::{DateTime, Utc};
+use shared::doc;
+use shared::ids::*;
+use shared::issue::{self, EventBody, FoldRefusal, IssueEvent, IssueView};
+use shared::wire::DocKind;
+
+/// Why a dashboard change was not written.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeError {
+    #[error("no such issue")]
+    NotFound,
+    #[error("{0}")]
+    Refused(FoldRefusal),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Appends `body` to issue `id` as `sender`, in `txn`. Returns the new state.
+pub fn append_event(
+    txn: &mut dyn Txn,
+    sender: &Sender,
+    id: IssueId,
+    body: EventBody,
+    now: DateTime<Utc>,
+) -> Result<IssueView, ChangeError> {
+    let corrupt = |e: String| ChangeError::Store(StoreError::Corrupt(e));
+    match &body {
+        EventBody::Raise { .. } => {
+            return Err(ChangeError::Invalid(
+                "issues are raised on a device, at the checkpoint".into(),
+            ));
+        }
+        EventBody::Rectify { photos, .. } if !photos.is_empty() => {
+            return Err(ChangeError::Invalid(
+                "after-photos are added on the field staff's device".into(),
+            ));
+        }
+        _ => {}
+    }
+    let stored = txn
+        .doc(id.into())?
+        .filter(|d| d.kind == DocKind::Issue && sender.sites.contains(&d.site))
+        .ok_or(ChangeError::NotFound)?;
+    let mut d = AutoCommit::load(&stored.bytes).map_err(|e| corrupt(e.to_string()))?;
+    d.set_actor(doc::actor(txn.server_actor()?));
+    let events = doc::issue_events(&d).map_err(|e| corrupt(e.to_string()))?;
+    let view = issue::fold(id, events.clone()).map_err(|e| corrupt(e.to_string()))?;
+    view.check(sender.user, sender.role, body.kind())
+        .map_err(ChangeError::Refused)?;
+    let event = IssueEvent {
+        id: EventId::new(),
+        lamport: view.next_lamport(),
+        by: sender.user,
+        by_name: sender.user_name.clone(),
+        role: sender.role,
+        device: sender.device,
+        at: now,
+        base: Some(view.base()),
+        body,
+    };
+    doc::append_event(&mut d, &event).map_err(|e| corrupt(e.to_string()))?;
+    let mut all = events;
+    all.push(event.clone());
+    let view = issue::fold(id, all.clone()).map_err(|e| corrupt(e.to_string()))?;
+    sync::save(txn, id.into(), DocKind::Issue, &mut d, Some(all), now)?;
+    txn.put_receipt(*event.id.as_uuid(), id.into(), now)?;
+    Ok(view)
+}

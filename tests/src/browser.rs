@@ -1,0 +1,352 @@
+//! Real engines for UI tests: headless Chromium through chromedriver, the Tauri
+//! app through tauri-driver + WebKitWebDriver under Xvfb; a WebDriver client
+//! (fantoccini); screenshots saved as test artefacts; tap counting.
+//!
+//! Every process started here is killed (children first) when its guard drops.
+//! Ports: WebDriver servers need explicit ports, so free ones are taken from
+//! the OS (bind port 0, read it, release it); a clash is retried once.
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
+}
+
+/// The built UI, or a clear panic telling how to build it.
+pub fn ui_dist() -> PathBuf {
+    let dist = workspace().join("app/ui/dist");
+    assert!(
+        dist.join("app_bg.wasm").is_file(),
+        "the UI is not built: run scripts/build-ui (scripts/test does)"
+    );
+    dist
+}
+
+/// Where screenshots go (`target/screenshots`), kept as test artefacts.
+pub fn screenshot_dir() -> PathBuf {
+    let dir = workspace().join("target/screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    dir
+}
+
+/// A free TCP port on loopback, as the OS hands it out.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A child process killed (with its process group) on drop.
+pub struct Guard(pub Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        // The whole group: tauri-driver's WebKitWebDriver and the app, chromedriver's browser.
+        let pid = self.0.id() as i32;
+        if pid > 1 {
+            // SAFETY: signalling the process group this guard created (never -1 or 0).
+            unsafe {
+                libc::kill(-pid, libc::SIGKILL);
+            }
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn own_group(cmd: &mut Command) -> &mut Command {
+    use std::os::unix::process::CommandExt;
+    cmd.process_group(0)
+}
+
+/// Whether something accepts connections on `port` within 10 s (bounded).
+fn port_ready(port: u16) -> bool {
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+/// `Xvfb` on a display it picks itself (`-displayfd`).
+pub struct Xvfb {
+    _guard: Guard,
+    pub display: String,
+}
+
+impl Xvfb {
+    pub fn start() -> Xvfb {
+        let mut child = own_group(
+            Command::new("Xvfb")
+                .args([
+                    "-displayfd",
+                    "1",
+                    "-screen",
+                    "0",
+                    "1280x800x24",
+                    "-nolisten",
+                    "tcp",
+                ])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null()),
+        )
+        .spawn()
+        .expect("start Xvfb (scripts/setup installs it)");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("Xvfb prints its display");
+        Xvfb {
+            _guard: Guard(child),
+            display: format!(":{}", line.trim()),
+        }
+    }
+}
+
+/// A chromedriver for headless Chromium.
+pub struct ChromeDriver {
+    _guard: Guard,
+    pub url: String,
+}
+
+impl ChromeDriver {
+    pub fn start() -> ChromeDriver {
+        for attempt in 0..2 {
+            let port = free_port();
+            let child = own_group(
+                Command::new("chromedriver")
+                    .arg(format!("--port={port}"))
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null()),
+            )
+            .spawn()
+            .expect("start chromedriver (scripts/setup installs chromium-driver)");
+            let guard = Guard(child);
+            if port_ready(port) {
+                return ChromeDriver {
+                    _guard: guard,
+                    url: format!("http://127.0.0.1:{port}"),
+                };
+            }
+            eprintln!(
+                "chromedriver did not come up on port {port} (attempt {})",
+                attempt + 1
+            );
+        }
+        panic!("chromedriver did not start")
+    }
+
+    /// A fresh headless browser session at `width` × `height`.
+    pub async fn session(&self, width: u32, height: u32, profile: &Path) -> Client {
+        let caps = serde_json::json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--lang=zh-CN",
+                    format!("--window-size={width},{height}"),
+                    format!("--user-data-dir={}", profile.display()),
+                ]
+            }
+        });
+        connect(&self.url, caps).await
+    }
+}
+
+/// tauri-driver in front of WebKitWebDriver, on an Xvfb display.
+pub struct TauriDriver {
+    _guard: Guard,
+    pub url: String,
+}
+
+impl TauriDriver {
+    /// Starts tauri-driver; the app it launches inherits `env`.
+    pub fn start(display: &str, env: &[(&str, &Path)]) -> TauriDriver {
+        let tauri_driver = which("tauri-driver");
+        for attempt in 0..2 {
+            let (port, native) = (free_port(), free_port());
+            let mut cmd = Command::new(&tauri_driver);
+            cmd.args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native.to_string(),
+            ])
+            .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
+            .env("DISPLAY", display)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+            for (k, v) in env {
+                cmd.env(k, v);
+            }
+            let guard = Guard(own_group(&mut cmd).spawn().expect("start tauri-driver"));
+            if port_ready(port) {
+                return TauriDriver {
+                    _guard: guard,
+                    url: format!("http://127.0.0.1:{port}"),
+                };
+            }
+            eprintln!(
+                "tauri-driver did not come up on port {port} (attempt {})",
+                attempt + 1
+            );
+        }
+        panic!("tauri-driver did not start")
+    }
+
+    /// A session running the app binary `app`.
+    pub async fn session(&self, app: &Path) -> Client {
+        let caps = serde_json::json!({
+            "browserName": "wry",
+            "tauri:options": { "application": app.display().to_string() }
+        });
+        connect(&self.url, caps).await
+    }
+}
+
+fn which(name: &str) -> PathBuf {
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .chain([home.join(".cargo/bin")])
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("{name} is not installed (scripts/setup installs it)"))
+}
+
+async fn connect(url: &str, caps: serde_json::Value) -> Client {
+    let caps = caps.as_object().expect("capabilities object").clone();
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    let mut last = None;
+    for _ in 0..3 {
+        match ClientBuilder::new(connector.clone())
+            .capabilities(caps.clone())
+            .connect(url)
+            .await
+        {
+            Ok(c) => return c,
+            Err(e) => last = Some(e),
+        }
+    }
+    panic!("no WebDriver session at {url}: {last:?}")
+}
+
+/// A WebDriver client that counts taps (clicks and file picks) for the tap-count goals.
+pub struct Ui {
+    pub c: Client,
+    pub taps: u32,
+    pub name: &'static str,
+}
+
+impl Ui {
+    pub fn new(c: Client, name: &'static str) -> Ui {
+        Ui { c, taps: 0, name }
+    }
+
+    /// Waits (bounded) for an element matching `css` to be displayed.
+    pub async fn find(&self, css: &str) -> fantoccini::elements::Element {
+        let el = self
+            .c
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .every(Duration::from_millis(100))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("[{}] no element `{css}`: {e}", self.name));
+        el
+    }
+
+    /// Whether an element matching `css` is there now.
+    pub async fn has(&self, css: &str) -> bool {
+        self.c.find(Locator::Css(css)).await.is_ok()
+    }
+
+    /// Waits (bounded) until `css` matches, then taps it.
+    pub async fn tap(&mut self, css: &str) {
+        let el = self.find(css).await;
+        el.click()
+            .await
+            .unwrap_or_else(|e| panic!("[{}] cannot tap `{css}`: {e}", self.name));
+        self.taps += 1;
+    }
+
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let el = self.find(css).await;
+        el.clear().await.ok();
+        el.send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("[{}] cannot type into `{css}`: {e}", self.name));
+    }
+
+    /// Picks a file in a file input (a tap on a phone).
+    pub async fn pick_file(&mut self, css: &str, path: &Path) {
+        let el = self.find(css).await;
+        el.send_keys(&path.display().to_string())
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "[{}] cannot pick {} in `{css}`: {e}",
+                    self.name,
+                    path.display()
+                )
+            });
+        self.taps += 1;
+    }
+
+    /// Chooses an option by value in a `<select>`.
+    pub async fn choose(&self, css: &str, value: &str) {
+        let el = self.find(css).await;
+        el.select_by_value(value)
+            .await
+            .unwrap_or_else(|e| panic!("[{}] cannot choose {value} in `{css}`: {e}", self.name));
+    }
+
+    /// Waits (bounded) until the text of `css` contains `needle`.
+    pub async fn wait_text(&self, css: &str, needle: &str) -> String {
+        let mut last = String::new();
+        for _ in 0..300 {
+            if let Ok(el) = self.c.find(Locator::Css(css)).await
+                && let Ok(t) = el.text().await
+            {
+                if t.contains(needle) {
+                    return t;
+                }
+                last = t;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "[{}] `{css}` never showed `{needle}`; last: `{last}`",
+            self.name
+        )
+    }
+
+    /// Saves a screenshot as `target/screenshots/NAME.png`.
+    pub async fn shot(&self, name: &str) -> PathBuf {
+        let png = self
+            .c
+            .screenshot()
+            .await
+            .unwrap_or_else(|e| panic!("[{}] screenshot {name}: {e}", self.name));
+        let path = screenshot_dir().join(format!("{name}.png"));
+        std::fs::write(&path, png).expect("write screenshot");
+        path
+    }
+}
