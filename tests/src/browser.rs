@@ -262,15 +262,13 @@ impl Ui {
 
     /// Waits (bounded) for an element matching `css` to be displayed.
     pub async fn find(&self, css: &str) -> fantoccini::elements::Element {
-        let el = self
-            .c
+        self.c
             .wait()
             .at_most(Duration::from_secs(30))
             .every(Duration::from_millis(100))
             .for_element(Locator::Css(css))
             .await
-            .unwrap_or_else(|e| panic!("[{}] no element `{css}`: {e}", self.name));
-        el
+            .unwrap_or_else(|e| panic!("[{}] no element `{css}`: {e}", self.name))
     }
 
     /// Whether an element matching `css` is there now.

@@ -53,3 +53,38 @@ fn every_module_says_what_lives_there() {
         "files without a `//!` line: {missing:?}"
     );
 }
+
+/// String literals in `src` that look like message keys (`area.name`).
+fn key_literals(src: &str) -> Vec<String> {
+    src.split('"')
+        .skip(1)
+        .step_by(2)
+        .filter(|s| {
+            let mut parts = s.split('.');
+            matches!((parts.next(), parts.next(), parts.next()), (Some(a), Some(b), None)
+                if !a.is_empty() && !b.is_empty()
+                    && s.bytes().all(|c| c.is_ascii_lowercase() || c == b'_' || c == b'.'))
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn every_label_the_ui_uses_is_in_the_message_catalogue() {
+    let ui = root().join("app/ui/src");
+    let catalogue = std::fs::read_to_string(ui.join("i18n.rs")).unwrap();
+    let known: std::collections::HashSet<String> = key_literals(&catalogue).into_iter().collect();
+    assert!(known.len() > 50, "catalogue parsed: {} keys", known.len());
+    let mut files = Vec::new();
+    rust_files(&ui, &mut files);
+    let mut missing = Vec::new();
+    for f in files.iter().filter(|f| !f.ends_with("i18n.rs")) {
+        for key in key_literals(&std::fs::read_to_string(f).unwrap()) {
+            // Storage keys, not labels.
+            if !key.starts_with("patrol.") && !known.contains(&key) {
+                missing.push(format!("{}: {key}", f.display()));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "labels missing from i18n.rs: {missing:?}");
+}
