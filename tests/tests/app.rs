@@ -130,7 +130,6 @@ fn an_inspector_walks_a_route_offline_and_the_finding_reaches_the_server() {
         ui.tap("#nav-issues").await;
         ui.find("#issue-list").await;
         ui.shot("app-my-issues").await;
-        ui.c.close().await.ok();
     });
     let manager_dir = device_dir();
     let manager = device(
@@ -155,4 +154,58 @@ fn an_inspector_walks_a_route_offline_and_the_finding_reaches_the_server() {
         (photo["width"].as_u64(), photo["height"].as_u64()),
         (Some(1200), Some(1600))
     );
+
+    // The manager assigns it on the server; the field worker takes the same
+    // device, sees the order, records the fix with an after-photo, syncs.
+    let staff = seeded
+        .summary
+        .users
+        .iter()
+        .find(|u| u.name == "staff1")
+        .expect("staff1");
+    let plan_users = manager.plan().unwrap().users;
+    let staff_id = plan_users
+        .iter()
+        .find(|u| u.name.as_str() == staff.name)
+        .unwrap()
+        .id;
+    let assign = serde_json::json!({
+        "kind": "assign", "department": "engineering", "assignee": staff_id,
+        "assignee_name": "staff1", "deadline": (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339()
+    });
+    let resp = reqwest::blocking::Client::new()
+        .post(format!("{}/api/v1/issues/{}/events", server.url, found.id))
+        .bearer_auth(&token)
+        .json(&assign)
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 200, "{}", resp.text().unwrap_or_default());
+    let after_file = data.path().join("after.jpg");
+    std::fs::write(&after_file, jpeg(&photo_like(1280, 960, 8), 85, None)).unwrap();
+    rt.block_on(async {
+        ui.tap("#logout").await;
+        ui.type_into("#server", &server.url).await;
+        ui.type_into("#user", "staff1").await;
+        ui.type_into("#password", &staff.password).await;
+        ui.tap("#login-submit").await;
+        ui.wait_text("#nav-issues", "我的整改单").await;
+        let order = format!("#issue-{}.overdue", found.id);
+        ui.find(&order).await;
+        ui.shot("app-orders").await;
+        ui.tap(&order).await;
+        ui.find("#photos-before img.thumb").await;
+        ui.type_into("#rectify-note", "已清扫干净").await;
+        ui.pick_file("#after-photo", &after_file).await;
+        ui.find("#after-photo-thumbs img.thumb").await;
+        ui.shot("app-rectify").await;
+        ui.tap("#rectify-submit").await;
+        ui.find("#detail[data-status=rectified]").await;
+        ui.tap("#sync").await;
+        ui.wait_text("#pending", "0 待同步").await;
+        ui.c.close().await.ok();
+    });
+    let (_, detail) = api_get(&server.url, &token, &format!("/api/v1/issues/{}", found.id));
+    assert_eq!(detail["status"], "rectified");
+    assert_eq!(detail["photos"][1]["role"], "after");
+    assert_eq!(detail["photos"][1]["uploaded"], true, "{detail}");
 }

@@ -86,5 +86,8 @@ fn every_label_the_ui_uses_is_in_the_message_catalogue() {
             }
         }
     }
-    assert!(missing.is_empty(), "labels missing from i18n.rs: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "labels missing from i18n.rs: {missing:?}"
+    );
 }
