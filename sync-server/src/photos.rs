@@ -23,10 +23,10 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use photo::stamp::{Caption, Facts, Fonts};
+use photo::stamp::{Caption, Fonts};
 use serde::Deserialize;
 use shared::ids::DocId;
-use shared::issue::{PhotoHash, PhotoRole};
+use shared::issue::PhotoHash;
 use shared::wire::{DocKind, MAX_PHOTO_BYTES, MAX_PHOTO_SIDE, UploadStatus};
 
 /// Largest chunk body accepted by one upload request.
@@ -248,33 +248,16 @@ fn caption_for(txn: &mut dyn Txn, docs: &[DocId], hash: &str) -> Result<Caption,
         let d = automerge::AutoCommit::load(&stored.bytes).map_err(|e| corrupt(e.to_string()))?;
         let events = shared::doc::issue_events(&d).map_err(|e| corrupt(e.to_string()))?;
         let view = shared::issue::fold(id.into(), events).map_err(|e| corrupt(e.to_string()))?;
-        let Some((role, p)) = view.photo(hash) else {
+        if view.photo(hash).is_none() {
             continue;
-        };
+        }
         let site = txn
             .site(view.site)?
             .ok_or_else(|| corrupt("issue of an unknown site".into()))?;
         let (_, plan) = accounts::load_plan(txn, &site).map_err(|e| corrupt(e.to_string()))?;
-        let checkpoint = view.checkpoint.and_then(|c| plan.checkpoint(c));
-        let display = plan
-            .users
-            .iter()
-            .find(|u| u.id == p.by)
-            .map(|u| u.display_name.clone())
-            .unwrap_or_else(|| p.by_name.clone());
-        let checkpoint_code = view.checkpoint_code.as_ref().map(|c| c.to_string());
-        return Ok(Caption::evidence(&Facts {
-            time: p.taken_at.unwrap_or(p.added_at),
-            from_camera: p.taken_at.is_some(),
-            utc_offset_minutes: site.deadlines.utc_offset_minutes,
-            site_code: site.code.as_str(),
-            site_name: &site.name,
-            checkpoint_code: checkpoint_code.as_deref(),
-            checkpoint_name: checkpoint.map(|c| c.name.as_str()),
-            person: &p.by_name,
-            person_display: &display,
-            after: role == PhotoRole::After,
-        }));
+        if let Some(caption) = photo::stamp::caption_for(&plan, &view, hash) {
+            return Ok(caption);
+        }
     }
     Err(ApiError::not_found("photo"))
 }

@@ -45,6 +45,31 @@ impl Seeded {
         password(&self.summary, user)
     }
 
+    /// Adds a second site `OTHER` (with the demo plan) and one user of `role` there,
+    /// whose password is `other-password`.
+    pub fn add_other_site(&self, user: &str, role: shared::Role) {
+        let now = chrono::Utc::now();
+        let mut txn = self.store.begin().expect("begin");
+        sync_server::accounts::add_site(&mut *txn, "OTHER", "另一个项目", now).expect("site");
+        let site = txn.site_by_code("OTHER").expect("read").expect("site");
+        let plan = sync_server::seed::demo_plan(site);
+        sync_server::accounts::store_plan(&mut *txn, plan, now).expect("plan");
+        sync_server::accounts::add_user(
+            &mut *txn,
+            sync_server::accounts::NewUser {
+                name: user,
+                display_name: None,
+                role,
+                site: "OTHER",
+                password: "other-password",
+                department: None,
+            },
+            now,
+        )
+        .expect("user");
+        txn.commit().expect("commit");
+    }
+
     /// The photo store beside the database (`blobs/` in the same directory).
     pub fn blobs(&self) -> Arc<DirBlobStore> {
         Arc::new(DirBlobStore::open(&self.dir.path().join("blobs")).expect("blob dir"))

@@ -554,26 +554,7 @@ fn comment_event(view: &shared::issue::IssueView, text: &str) -> shared::issue::
 #[test]
 fn a_device_never_receives_another_sites_documents() {
     let seeded = Seeded::new();
-    {
-        let mut txn = seeded.store.begin().unwrap();
-        sync_server::accounts::add_site(&mut *txn, "OTHER", "另一个项目", Utc::now()).unwrap();
-        let plan = sync_server::seed::demo_plan(txn.site_by_code("OTHER").unwrap().unwrap());
-        sync_server::accounts::store_plan(&mut *txn, plan, Utc::now()).unwrap();
-        sync_server::accounts::add_user(
-            &mut *txn,
-            sync_server::accounts::NewUser {
-                name: "other_inspector",
-                display_name: None,
-                role: shared::Role::Inspector,
-                site: "OTHER",
-                password: "other-password",
-                department: None,
-            },
-            Utc::now(),
-        )
-        .unwrap();
-        txn.commit().unwrap();
-    }
+    seeded.add_other_site("other_inspector", shared::Role::Inspector);
     let server = InProcessServer::start(seeded.store.clone() as Arc<dyn sync_server::store::Store>);
     let (da, db) = (device_dir(), device_dir());
     let mut other = device(db.path(), &server.url, "other_inspector", "other-password");

@@ -90,6 +90,13 @@ fn a_manager_filters_assigns_and_verifies_on_the_dashboard() {
         ui.find(&format!("#issue-{litter}")).await;
         ui.wait_text("#online", "在线").await;
         ui.shot("dashboard-issues").await;
+        // English is one tap away, and back.
+        ui.tap("#lang").await;
+        ui.wait_text("#nav-issues", "Issues").await;
+        ui.wait_text("#online", "Online").await;
+        ui.shot("dashboard-issues-en").await;
+        ui.tap("#lang").await;
+        ui.wait_text("#nav-issues", "问题").await;
 
         // Filter by category: only the hazard stays.
         ui.choose("#f-category", "safety_hazard").await;

@@ -34,6 +34,16 @@ fn raise_with(d: &mut Device, checkpoint: &str, photos: Vec<PhotoRef>) -> shared
     .expect("raise")
 }
 
+/// A photo-like JPEG added on `d`.
+fn snap(d: &mut Device, w: u32, h: u32, seed: u64) -> PhotoRef {
+    d.add_photo(
+        &jpeg(&photo_like(w, h, seed), 85, None),
+        "IMG.jpg",
+        Utc::now(),
+    )
+    .expect("add photo")
+}
+
 fn files_under(dir: &std::path::Path) -> usize {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return 0;
@@ -301,13 +311,7 @@ fn an_offline_photo_shows_up_upright_and_stamped_on_the_servers_issue() {
         .unwrap();
     assigner.sync(&opts()).unwrap();
     staff.sync(&opts()).unwrap();
-    let fixed = staff
-        .add_photo(
-            &jpeg(&photo_like(800, 600, 7), 85, None),
-            "after.jpg",
-            Utc::now(),
-        )
-        .unwrap();
+    let fixed = snap(&mut staff, 800, 600, 7);
     staff
         .issue_event(
             id,
@@ -464,20 +468,8 @@ fn failing_photos_delay_neither_documents_nor_other_photos() {
         "inspector1",
         &seeded.password("inspector1"),
     );
-    let one = d
-        .add_photo(
-            &jpeg(&photo_like(800, 600, 11), 85, None),
-            "one.jpg",
-            Utc::now(),
-        )
-        .unwrap();
-    let two = d
-        .add_photo(
-            &jpeg(&photo_like(800, 600, 12), 85, None),
-            "two.jpg",
-            Utc::now(),
-        )
-        .unwrap();
+    let one = snap(&mut d, 800, 600, 11);
+    let two = snap(&mut d, 800, 600, 12);
     let first = raise_with(&mut d, "CP-P01", vec![one.clone()]);
     let second = raise_with(&mut d, "CP-P02", vec![two.clone()]);
 
@@ -519,24 +511,7 @@ fn failing_photos_delay_neither_documents_nor_other_photos() {
 #[test]
 fn photos_are_served_only_to_their_sites_users_and_bad_uploads_are_refused() {
     let seeded = Seeded::new();
-    {
-        let mut txn = seeded.store.begin().unwrap();
-        sync_server::accounts::add_site(&mut *txn, "OTHER", "另一个项目", Utc::now()).unwrap();
-        sync_server::accounts::add_user(
-            &mut *txn,
-            sync_server::accounts::NewUser {
-                name: "other_manager",
-                display_name: None,
-                role: shared::Role::Manager,
-                site: "OTHER",
-                password: "other-password",
-                department: None,
-            },
-            Utc::now(),
-        )
-        .unwrap();
-        txn.commit().unwrap();
-    }
+    seeded.add_other_site("other_manager", shared::Role::Manager);
     let blobs = seeded.blobs();
     let server = InProcessServer::serve(seeded.state(), loopback());
     let (da, db) = (device_dir(), device_dir());
@@ -546,13 +521,7 @@ fn photos_are_served_only_to_their_sites_users_and_bad_uploads_are_refused() {
         "inspector1",
         &seeded.password("inspector1"),
     );
-    let shot = ours
-        .add_photo(
-            &jpeg(&photo_like(640, 480, 5), 85, None),
-            "x.jpg",
-            Utc::now(),
-        )
-        .unwrap();
+    let shot = snap(&mut ours, 640, 480, 5);
     raise_with(&mut ours, "CP-R01", vec![shot.clone()]);
     ours.sync_documents(&opts()).unwrap();
     let token = ours.session().unwrap().token;
@@ -648,13 +617,7 @@ fn full_copies_are_evicted_under_the_budget_and_fetched_again_on_demand() {
     );
     let mut shots = Vec::new();
     for seed in 0..3 {
-        let p = d
-            .add_photo(
-                &jpeg(&photo_like(1000, 750, 20 + seed), 85, None),
-                "p.jpg",
-                Utc::now(),
-            )
-            .unwrap();
+        let p = snap(&mut d, 1000, 750, 20 + seed);
         raise_with(&mut d, "CP-R04", vec![p.clone()]);
         shots.push(p);
     }

@@ -5,10 +5,10 @@ use crate::store::{self, IssueFilter, Store};
 use automerge::AutoCommit;
 use chrono::{DateTime, Utc};
 use rusqlite::Transaction;
-use shared::codes::{Category, Grade, Role};
+use shared::codes::Role;
 use shared::doc;
 use shared::ids::*;
-use shared::issue::{self, EventBody, IssueEvent, IssueView, PhotoRef, PhotoRole};
+use shared::issue::{self, EventBody, IssueEvent, IssueView, PhotoRole};
 use shared::patrol::{
     self, Answer, CheckpointResult, ItemResult, PatrolRun, PatrolRunView, Presence,
 };
@@ -28,18 +28,8 @@ pub struct Session {
     pub actor: [u8; 16],
 }
 
-/// What a person types to raise an issue.
-#[derive(Debug, Clone)]
-pub struct RaiseInput {
-    pub checkpoint: String,
-    pub item: Option<String>,
-    pub category: Category,
-    pub grade: Grade,
-    pub title: String,
-    pub description: String,
-    /// Photos added on this device with [`Device::add_photo`].
-    pub photos: Vec<PhotoRef>,
-}
+/// What a person enters to raise an issue (photos added first with [`Device::add_photo`]).
+pub type RaiseInput = shared::app::RaiseRequest;
 
 /// The outcome of checking one checkpoint.
 #[derive(Debug, Clone)]

@@ -453,32 +453,10 @@ impl Device {
         opts: &SyncOptions,
     ) -> Result<(Vec<u8>, photo::stamp::Drawn), DeviceError> {
         let (view, p) = self.photo_record(hash.trim())?;
-        let role = view
-            .photo(p.hash.as_str())
-            .map(|(r, _)| r)
-            .unwrap_or(PhotoRole::Before);
         let bytes = self.photo(p.hash.as_str(), opts)?;
         let plan = self.plan()?;
-        let checkpoint = view.checkpoint.and_then(|c| plan.checkpoint(c));
-        let display = plan
-            .users
-            .iter()
-            .find(|u| u.id == p.by)
-            .map(|u| u.display_name.clone())
-            .unwrap_or_else(|| p.by_name.clone());
-        let code = view.checkpoint_code.as_ref().map(|c| c.to_string());
-        let caption = photo::stamp::Caption::evidence(&photo::stamp::Facts {
-            time: p.taken_at.unwrap_or(p.added_at),
-            from_camera: p.taken_at.is_some(),
-            utc_offset_minutes: plan.site.deadlines.utc_offset_minutes,
-            site_code: plan.site.code.as_str(),
-            site_name: &plan.site.name,
-            checkpoint_code: code.as_deref(),
-            checkpoint_name: checkpoint.map(|c| c.name.as_str()),
-            person: &p.by_name,
-            person_display: &display,
-            after: role == PhotoRole::After,
-        });
+        let caption = photo::stamp::caption_for(&plan, &view, p.hash.as_str())
+            .ok_or_else(|| DeviceError::UnknownPhoto(hash.to_string()))?;
         Ok(photo::stamp::stamp_jpeg(&bytes, &caption, fonts)?)
     }
 

@@ -219,6 +219,36 @@ impl Caption {
     }
 }
 
+/// The caption of the photo stored under `hash` (its upload copy or thumbnail)
+/// in issue `view`, with names from the site `plan`.
+pub fn caption_for(
+    plan: &shared::plan::SitePlan,
+    view: &shared::issue::IssueView,
+    hash: &str,
+) -> Option<Caption> {
+    let (role, p) = view.photo(hash)?;
+    let checkpoint = view.checkpoint.and_then(|c| plan.checkpoint(c));
+    let display = plan
+        .users
+        .iter()
+        .find(|u| u.id == p.by)
+        .map(|u| u.display_name.as_str())
+        .unwrap_or(&p.by_name);
+    let code = view.checkpoint_code.as_ref().map(|c| c.to_string());
+    Some(Caption::evidence(&Facts {
+        time: p.taken_at.unwrap_or(p.added_at),
+        from_camera: p.taken_at.is_some(),
+        utc_offset_minutes: plan.site.deadlines.utc_offset_minutes,
+        site_code: plan.site.code.as_str(),
+        site_name: &plan.site.name,
+        checkpoint_code: code.as_deref(),
+        checkpoint_name: checkpoint.map(|c| c.name.as_str()),
+        person: &p.by_name,
+        person_display: display,
+        after: role == shared::issue::PhotoRole::After,
+    }))
+}
+
 /// How a caption was drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Drawn {

@@ -142,21 +142,7 @@ async fn add_photo(core: tauri::State<'_, Core>, photo: PhotoUpload) -> Res<Phot
 
 #[tauri::command]
 async fn raise(core: tauri::State<'_, Core>, req: RaiseRequest) -> Res<IssueId> {
-    with(&core, move |d| {
-        d.raise_issue(
-            device::RaiseInput {
-                checkpoint: req.checkpoint,
-                item: req.item,
-                category: req.category,
-                grade: req.grade,
-                title: req.title,
-                description: req.description,
-                photos: req.photos,
-            },
-            now(),
-        )
-    })
-    .await
+    with(&core, move |d| d.raise_issue(req, now())).await
 }
 
 #[tauri::command]

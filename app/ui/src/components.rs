@@ -6,6 +6,23 @@ use shared::issue::PhotoRef;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
+/// The current value of the form field (input, select or textarea) with `id`.
+pub fn field(id: &str) -> String {
+    let el = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(id));
+    let Some(el) = el else { return String::new() };
+    if let Some(i) = el.dyn_ref::<web_sys::HtmlInputElement>() {
+        return i.value();
+    }
+    if let Some(s) = el.dyn_ref::<web_sys::HtmlSelectElement>() {
+        return s.value();
+    }
+    el.dyn_ref::<web_sys::HtmlTextAreaElement>()
+        .map(|t| t.value())
+        .unwrap_or_default()
+}
+
 #[derive(Properties, PartialEq)]
 pub struct StatusBarProps {
     pub on_lang: Callback<MouseEvent>,

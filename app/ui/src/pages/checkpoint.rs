@@ -47,12 +47,7 @@ pub fn checkpoint(p: &CheckpointProps) -> Html {
             (present.clone(), code_error.clone(), cp.code.to_string());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            let entered = web_sys::window()
-                .and_then(|w| w.document())
-                .and_then(|d| d.get_element_by_id("point-code"))
-                .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(e).ok())
-                .map(|i| i.value())
-                .unwrap_or_default();
+            let entered = crate::components::field("point-code");
             if entered.trim().eq_ignore_ascii_case(&expected) {
                 code_error.set(false);
                 present.set(Some(entered.trim().to_string()));

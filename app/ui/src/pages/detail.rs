@@ -2,6 +2,7 @@
 //! time), conflicts and refusals shown plainly, and what this person may do
 //! next: assign, record the fix, verify or reject, comment.
 
+use crate::components::field;
 use crate::components::{Photo, PhotoPicker};
 use crate::{Ctx, i18n, label, run};
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
@@ -14,22 +15,6 @@ use yew::prelude::*;
 #[derive(Properties, PartialEq)]
 pub struct DetailProps {
     pub id: IssueId,
-}
-
-fn input(id: &str) -> String {
-    let el = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.get_element_by_id(id));
-    let Some(el) = el else { return String::new() };
-    if let Ok(i) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(el.clone()) {
-        return i.value();
-    }
-    if let Ok(s) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlSelectElement>(el.clone()) {
-        return s.value();
-    }
-    wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlTextAreaElement>(el)
-        .map(|t| t.value())
-        .unwrap_or_default()
 }
 
 /// `datetime-local` value ⇄ UTC, in the site's offset.
@@ -136,15 +121,15 @@ pub fn detail(p: &DetailProps) -> Html {
             let (send, people, notify) = (send.clone(), people.clone(), ctx.notify.clone());
             Callback::from(move |e: SubmitEvent| {
                 e.prevent_default();
-                let Some(u) = people.iter().find(|u| u.name.as_str() == input("assignee")) else {
+                let Some(u) = people.iter().find(|u| u.name.as_str() == field("assignee")) else {
                     return;
                 };
-                let Some(deadline) = from_local_input(&input("deadline"), off) else {
+                let Some(deadline) = from_local_input(&field("deadline"), off) else {
                     notify.emit((true, "deadline?".into()));
                     return;
                 };
                 send.emit(EventBody::Assign {
-                    department: input("department").parse().unwrap_or(chosen),
+                    department: field("department").parse().unwrap_or(chosen),
                     assignee: u.id,
                     assignee_name: u.name.to_string(),
                     deadline,
@@ -183,7 +168,7 @@ pub fn detail(p: &DetailProps) -> Html {
             Callback::from(move |e: SubmitEvent| {
                 e.prevent_default();
                 send.emit(EventBody::Rectify {
-                    note: input("rectify-note"),
+                    note: field("rectify-note"),
                     photos: (*after).clone(),
                 });
             })
@@ -208,7 +193,7 @@ pub fn detail(p: &DetailProps) -> Html {
             let send = send.clone();
             Callback::from(move |_| {
                 send.emit(EventBody::Verify {
-                    note: input("verify-note"),
+                    note: field("verify-note"),
                 })
             })
         };
@@ -216,7 +201,7 @@ pub fn detail(p: &DetailProps) -> Html {
             let send = send.clone();
             Callback::from(move |_| {
                 send.emit(EventBody::Reject {
-                    note: input("verify-note"),
+                    note: field("verify-note"),
                     department: None,
                     assignee: None,
                     assignee_name: None,
@@ -239,7 +224,7 @@ pub fn detail(p: &DetailProps) -> Html {
         let send = send.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            let text = input("comment-text");
+            let text = field("comment-text");
             if !text.trim().is_empty() {
                 send.emit(EventBody::Comment { text });
             }

@@ -1,6 +1,7 @@
 //! Logging in: the server's address (in the app), user name and password.
 
 use crate::backend::Backend;
+use crate::components::field;
 use crate::i18n::{Lang, tr};
 use shared::app::SessionInfo;
 use yew::prelude::*;
@@ -10,15 +11,6 @@ pub struct LoginProps {
     pub backend: Backend,
     pub lang: Lang,
     pub on_login: Callback<SessionInfo>,
-}
-
-fn value(id: &str) -> String {
-    web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.get_element_by_id(id))
-        .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(e).ok())
-        .map(|i| i.value())
-        .unwrap_or_default()
 }
 
 #[function_component(Login)]
@@ -40,9 +32,9 @@ pub fn login(p: &LoginProps) -> Html {
                 error.clone(),
                 busy.clone(),
             );
-            let server = value("server");
-            let user = value("user");
-            let password = value("password");
+            let server = field("server");
+            let user = field("user");
+            let password = field("password");
             busy.set(true);
             wasm_bindgen_futures::spawn_local(async move {
                 match backend.login(server.trim(), user.trim(), &password).await {

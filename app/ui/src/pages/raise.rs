@@ -2,6 +2,7 @@
 //! prefilled from the item; add a photo and save.
 
 use crate::components::PhotoPicker;
+use crate::components::field;
 use crate::{Ctx, Page, label, run};
 use shared::app::RaiseRequest;
 use shared::codes::{Category, Grade};
@@ -23,21 +24,6 @@ pub fn category_of(family: ItemFamily) -> Category {
         ItemFamily::SafetyLighting => Category::SafetyHazard,
         ItemFamily::Facility => Category::EquipmentFault,
     }
-}
-
-fn field(id: &str) -> String {
-    let doc = web_sys::window().and_then(|w| w.document());
-    let el = doc.and_then(|d| d.get_element_by_id(id));
-    let Some(el) = el else { return String::new() };
-    if let Ok(i) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(el.clone()) {
-        return i.value();
-    }
-    if let Ok(s) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlSelectElement>(el.clone()) {
-        return s.value();
-    }
-    wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlTextAreaElement>(el)
-        .map(|t| t.value())
-        .unwrap_or_default()
 }
 
 #[function_component(Raise)]
