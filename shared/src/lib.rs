@@ -13,6 +13,7 @@ pub mod patrol;
 pub mod plan;
 pub mod policy;
 pub mod text;
+pub mod walk;
 pub mod wire;
 pub mod workflow;
 

@@ -199,6 +199,64 @@ pub fn set_keep_originals(
     Ok(site)
 }
 
+/// A route reordered for a short walk.
+#[derive(Debug, Clone)]
+pub struct Reordered {
+    /// Walk length in metres over checkpoints with coordinates, before and after.
+    pub before: f64,
+    pub after: f64,
+    /// Point codes in the new order.
+    pub order: Vec<String>,
+}
+
+/// Orders a route's checkpoints for a short walk by their floor-plan
+/// coordinates (see `shared::walk`); devices receive the new order with the plan.
+pub fn order_route(
+    txn: &mut dyn Txn,
+    site_code: &str,
+    route_code: &str,
+    now: DateTime<Utc>,
+) -> Result<Reordered, AccountError> {
+    let site = txn
+        .site_by_code(site_code.trim())?
+        .ok_or_else(|| AccountError::UnknownSite(site_code.to_string()))?;
+    let (_, mut plan) = load_plan(txn, &site)?;
+    let route = plan
+        .routes
+        .iter()
+        .position(|r| r.code.as_str() == route_code.trim())
+        .ok_or_else(|| {
+            AccountError::Invalid(format!("site {} has no route `{route_code}`", site.code))
+        })?;
+    let items: Vec<(shared::CheckpointId, Option<(f64, f64)>)> = plan.routes[route]
+        .checkpoints
+        .iter()
+        .map(|id| (*id, plan.checkpoint(*id).and_then(|c| c.plan_xy)))
+        .collect();
+    let walk_len = |ids: &[shared::CheckpointId]| {
+        let pts: Vec<(f64, f64)> = ids
+            .iter()
+            .filter_map(|id| plan.checkpoint(*id).and_then(|c| c.plan_xy))
+            .collect();
+        let order: Vec<usize> = (0..pts.len()).collect();
+        shared::walk::length(&pts, &order)
+    };
+    let new_order = shared::walk::order_items(&items);
+    let before = walk_len(&plan.routes[route].checkpoints);
+    let after = walk_len(&new_order);
+    let order = new_order
+        .iter()
+        .filter_map(|id| plan.checkpoint(*id).map(|c| c.code.to_string()))
+        .collect();
+    plan.routes[route].checkpoints = new_order;
+    store_plan(txn, plan, now)?;
+    Ok(Reordered {
+        before,
+        after,
+        order,
+    })
+}
+
 pub struct NewUser<'a> {
     pub name: &'a str,
     pub display_name: Option<&'a str>,
@@ -347,6 +405,46 @@ pub fn authenticate(
 mod tests {
     use super::*;
     use crate::store::Store;
+
+    #[test]
+    fn a_route_is_reordered_for_a_shorter_walk_and_keeps_its_checkpoints() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::sqlite::SqliteStore::open(dir.path()).unwrap();
+        let mut txn = store.begin().unwrap();
+        crate::seed::seed(&mut *txn, Utc::now()).unwrap();
+        let site = txn.site_by_code("DEMO").unwrap().unwrap();
+        let (_, mut plan) = load_plan(&mut *txn, &site).unwrap();
+        // Scramble R1 so there is something to gain.
+        let r1 = plan
+            .routes
+            .iter_mut()
+            .find(|r| r.code.as_str() == "R1")
+            .unwrap();
+        let first = r1.checkpoints[0];
+        let mut rest = r1.checkpoints[1..].to_vec();
+        rest.reverse();
+        rest.swap(1, 5);
+        let mut scrambled = vec![first];
+        scrambled.extend(rest);
+        r1.checkpoints = scrambled.clone();
+        store_plan(&mut *txn, plan, Utc::now()).unwrap();
+
+        let r = order_route(&mut *txn, "DEMO", "R1", Utc::now()).unwrap();
+        assert!(r.after < r.before, "{} → {}", r.before, r.after);
+        let (_, plan) = load_plan(&mut *txn, &site).unwrap();
+        let route = plan
+            .routes
+            .iter()
+            .find(|r| r.code.as_str() == "R1")
+            .unwrap();
+        let mut a = route.checkpoints.clone();
+        let mut b = scrambled;
+        assert_eq!(a[0], b[0], "the walk still starts at the first checkpoint");
+        a.sort();
+        b.sort();
+        assert_eq!(a, b, "same checkpoints, new order");
+        assert!(order_route(&mut *txn, "DEMO", "R9", Utc::now()).is_err());
+    }
 
     #[test]
     fn a_site_keeps_its_own_deadline_rules_and_devices_see_them() {

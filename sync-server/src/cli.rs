@@ -101,6 +101,15 @@ pub enum SiteCmd {
         #[arg(long, default_value_t = 480, allow_hyphen_values = true)]
         utc_offset_minutes: i32,
     },
+    /// Order a route's checkpoints for a short walk by their floor-plan coordinates.
+    OrderRoute {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        route: String,
+    },
     /// Change a site's settings.
     Set {
         #[command(flatten)]
@@ -272,6 +281,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 accounts::add_site_with(txn, &code, &name, deadlines, now)
             })?;
             println!("site {} {} added ({})", site.code, site.name, site.id);
+        }
+        Command::Site(SiteCmd::OrderRoute { dir, code, route }) => {
+            let r = with_txn(&dir, |txn| accounts::order_route(txn, &code, &route, now))?;
+            println!(
+                "route {route}: walk {:.0} m → {:.0} m; order {}",
+                r.before,
+                r.after,
+                r.order.join(" → ")
+            );
         }
         Command::Site(SiteCmd::Set {
             dir,
