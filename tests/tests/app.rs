@@ -70,6 +70,8 @@ fn an_inspector_walks_a_route_offline_and_the_finding_reaches_the_server() {
         ui.wait_text("#online", "离线").await;
         ui.tap(&format!("#start-{}", route.code)).await;
         ui.wait_text("#walk-progress", &format!("0/{total}")).await;
+        // Starting the patrol is itself a change waiting to sync.
+        ui.wait_text("#pending", "1 待同步").await;
         ui.shot("app-walk").await;
         ui.tap(&format!("#cp-{}", cp.code)).await;
         ui.type_into("#point-code", "CP-WRONG").await;

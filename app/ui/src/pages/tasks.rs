@@ -37,8 +37,12 @@ pub fn tasks() -> Html {
                         if open {
                             go.emit(Page::Walk { route });
                         } else {
+                            let refresh = c.refresh.clone();
                             run(&c, { let b = c.backend.clone(); let r = route.clone(); async move { b.patrol_start(&r).await } },
-                                move |_| go.emit(Page::Walk { route }));
+                                move |_| {
+                                    refresh.emit(false);
+                                    go.emit(Page::Walk { route })
+                                });
                         }
                     });
                     html! {
