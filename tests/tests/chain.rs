@@ -704,3 +704,49 @@ fn only_inspectors_and_managers_record_patrols_and_only_their_own() {
         "forged_user"
     );
 }
+
+#[test]
+fn todays_tasks_show_the_open_patrols_progress_and_finished_rounds() {
+    let seeded = Seeded::new();
+    let server = InProcessServer::start(seeded.store.clone());
+    let dir = device_dir();
+    let mut d = device(
+        dir.path(),
+        &server.url,
+        "inspector1",
+        &seeded.password("inspector1"),
+    );
+    let route = &seeded.summary.routes[0];
+    let cp = &route.checkpoints[0];
+    d.patrol_start(&route.code, Utc::now()).unwrap();
+    let answers: Vec<(String, shared::patrol::Answer)> = cp
+        .items
+        .iter()
+        .map(|i| {
+            let a = match (i.kind, i.min, i.max) {
+                ("reading", Some(a), Some(b)) => shared::patrol::Answer::Reading((a + b) / 2.0),
+                ("reading", _, _) => shared::patrol::Answer::Na,
+                _ => shared::patrol::Answer::Pass,
+            };
+            (i.code.clone(), a)
+        })
+        .collect();
+    d.patrol_check(&cp.code, &answers, Utc::now()).unwrap();
+    let tasks = d.route_tasks(Utc::now()).unwrap();
+    let t = tasks.iter().find(|t| t.code == route.code).unwrap();
+    assert!(t.open);
+    assert_eq!((t.checked(), t.steps.len()), (1, route.checkpoints.len()));
+    assert_eq!(t.done_today, 0);
+    d.patrol_finish(Utc::now()).unwrap();
+    let tasks = d.route_tasks(Utc::now()).unwrap();
+    let t = tasks.iter().find(|t| t.code == route.code).unwrap();
+    assert!(!t.open);
+    assert_eq!(t.done_today, 1);
+    // A round finished yesterday (site time) does not count today.
+    let tomorrow = Utc::now() + Duration::days(1);
+    let t = d.route_tasks(tomorrow).unwrap();
+    assert_eq!(
+        t.iter().find(|t| t.code == route.code).unwrap().done_today,
+        0
+    );
+}

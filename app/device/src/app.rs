@@ -108,14 +108,24 @@ impl Device {
         let open = self.open_patrol()?;
         let offset = FixedOffset::east_opt(plan.site.deadlines.utc_offset_minutes * 60)
             .unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero"));
-        let today = now.with_timezone(&offset).date_naive();
-        let mut finished: Vec<(String, String)> = Vec::new();
+        // Patrols finished since the start of the site's day, per route (times are
+        // stored as fixed-width RFC 3339 UTC, so they compare as text).
+        let midnight = now
+            .with_timezone(&offset)
+            .date_naive()
+            .and_hms_opt(0, 0, 0)
+            .and_then(|t| t.and_local_timezone(offset).single())
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or(now);
+        let mut finished: std::collections::HashMap<String, u32> = Default::default();
         {
             let mut stmt = self.store.conn().prepare(
-                "SELECT route, finished_at FROM patrol_runs WHERE finished_at IS NOT NULL",
+                "SELECT route, COUNT(*) FROM patrol_runs WHERE finished_at >= ?1 GROUP BY route",
             )?;
-            for row in stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))? {
-                finished.push(row?);
+            let since = midnight.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
+            for row in stmt.query_map([since], |r| Ok((r.get(0)?, r.get(1)?)))? {
+                let (route, n): (String, u32) = row?;
+                finished.insert(route, n);
             }
         }
         let mut tasks = Vec::new();
@@ -146,14 +156,7 @@ impl Device {
                         .unwrap_or_default(),
                 });
             }
-            let done_today = finished
-                .iter()
-                .filter(|(code, at)| {
-                    code == route.code.as_str()
-                        && DateTime::parse_from_rfc3339(at)
-                            .is_ok_and(|t| t.with_timezone(&offset).date_naive() == today)
-                })
-                .count() as u32;
+            let done_today = finished.get(route.code.as_str()).copied().unwrap_or(0);
             tasks.push(RouteTask {
                 code: route.code.to_string(),
                 name: route.name.clone(),
