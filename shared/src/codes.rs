@@ -40,6 +40,13 @@ macro_rules! code_enum {
             pub const fn label_en(self) -> &'static str {
                 match self { $($name::$variant => $en,)+ }
             }
+            /// Reads a code or either label, as people type them in spreadsheets.
+            pub fn from_code_or_label(s: &str) -> Option<Self> {
+                let s = s.trim();
+                Self::ALL.iter().copied().find(|v| {
+                    v.code() == s || v.label_zh() == s || v.label_en().eq_ignore_ascii_case(s)
+                })
+            }
         }
 
         impl FromStr for $name {
@@ -80,6 +87,24 @@ code_enum!(
         Residential => "residential", "住宅区", "Residential";
         Commercial => "commercial", "商业区", "Commercial";
         PublicFacility => "public_facility", "公共设施", "Public facilities";
+    }
+);
+
+code_enum!(
+    /// Item families from the domain brief (检查项类别).
+    ItemFamily, "item family" {
+        Environment => "environment", "环境卫生", "Environment";
+        SafetyLighting => "safety_lighting", "安全照明", "Safety / lighting";
+        Facility => "facility", "设施设备", "Facilities";
+    }
+);
+
+code_enum!(
+    /// How often a checkpoint is to be patrolled (巡查频率).
+    Frequency, "frequency" {
+        Daily => "daily", "每天", "Daily";
+        Weekly => "weekly", "每周", "Weekly";
+        Monthly => "monthly", "每月", "Monthly";
     }
 );
 

@@ -111,6 +111,28 @@ pub struct PatrolRun {
     pub device: DeviceId,
     /// Device clock.
     pub started_at: DateTime<Utc>,
+    /// The checklist version of each checkpoint when the run started: the run
+    /// is finished on these versions even if a newer one arrives meanwhile.
+    #[serde(default)]
+    pub checklists: Vec<PinnedChecklist>,
+}
+
+/// The checklist a checkpoint had when a run started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PinnedChecklist {
+    pub checkpoint: CheckpointId,
+    pub template: TemplateId,
+    pub version: u32,
+}
+
+impl PatrolRun {
+    /// The checklist pinned for `checkpoint`, if the run pinned one.
+    pub fn pinned(&self, checkpoint: CheckpointId) -> Option<(TemplateId, u32)> {
+        self.checklists
+            .iter()
+            .find(|p| p.checkpoint == checkpoint)
+            .map(|p| (p.template, p.version))
+    }
 }
 
 /// One answered item inside a checkpoint result.
@@ -121,14 +143,49 @@ pub struct ItemResult {
     pub outcome: Outcome,
 }
 
+/// How a point code reached the app.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryMethod {
+    /// Typed from the printed label.
+    #[default]
+    Typed,
+    /// Read from the label's QR code by a camera.
+    Scanned,
+}
+
 /// How the inspector proved being at the checkpoint.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Presence {
     /// The point code was typed or scanned and matched.
-    CodeEntered { code: String },
+    CodeEntered {
+        code: String,
+        #[serde(default)]
+        method: EntryMethod,
+        /// Device clock when the code was confirmed, on arrival at the point.
+        #[serde(default)]
+        arrived_at: Option<DateTime<Utc>>,
+    },
     /// No evidence of presence was given.
     None,
+}
+
+/// What a result proves about the inspector's presence, as a reviewer reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "evidence", rename_all = "snake_case")]
+pub enum PresenceEvidence {
+    /// The checkpoint's own code was entered.
+    Code {
+        code: String,
+        method: EntryMethod,
+        /// Seconds from confirming the code to saving the result, when known.
+        dwell_seconds: Option<i64>,
+    },
+    /// A code was entered but it is not this checkpoint's.
+    WrongCode { code: String },
+    /// No evidence at all.
+    Missing,
 }
 
 /// The result of checking one checkpoint in a run. Written once.
@@ -147,6 +204,31 @@ pub struct CheckpointResult {
 }
 
 impl CheckpointResult {
+    /// The presence evidence of this result, judged against its checkpoint code.
+    pub fn evidence(&self) -> PresenceEvidence {
+        match &self.presence {
+            Presence::None => PresenceEvidence::Missing,
+            Presence::CodeEntered { code, .. }
+                if !code
+                    .trim()
+                    .eq_ignore_ascii_case(self.checkpoint_code.as_str()) =>
+            {
+                PresenceEvidence::WrongCode { code: code.clone() }
+            }
+            Presence::CodeEntered {
+                code,
+                method,
+                arrived_at,
+            } => PresenceEvidence::Code {
+                code: code.clone(),
+                method: *method,
+                dwell_seconds: arrived_at
+                    .map(|a| (self.checked_at - a).num_seconds())
+                    .filter(|s| *s >= 0),
+            },
+        }
+    }
+
     pub fn failed_items(&self) -> impl Iterator<Item = &ItemResult> {
         self.items.iter().filter(|i| i.outcome == Outcome::Fail)
     }

@@ -1,6 +1,7 @@
 //! The site plan: sites, zones, checkpoints, checklist templates, routes, departments, users.
 
 use crate::codes::{Department, Role, ZoneKind};
+pub use crate::codes::{Frequency, ItemFamily};
 use crate::deadline::DeadlinePolicy;
 use crate::ids::*;
 use crate::text::Code;
@@ -28,15 +29,6 @@ pub struct Zone {
     pub kind: ZoneKind,
 }
 
-/// How often a checkpoint is to be patrolled (巡查频率).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Frequency {
-    Daily,
-    Weekly,
-    Monthly,
-}
-
 /// A physical spot with a printed QR code (巡查点位).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Checkpoint {
@@ -50,15 +42,6 @@ pub struct Checkpoint {
     pub template: TemplateId,
     pub template_version: u32,
     pub frequency: Frequency,
-}
-
-/// Item families from the domain brief.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ItemFamily {
-    Environment,
-    SafetyLighting,
-    Facility,
 }
 
 /// How an item is answered.

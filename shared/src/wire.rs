@@ -216,6 +216,41 @@ pub struct UploadStatus {
     pub complete: bool,
 }
 
+/// One patrol run in the manager's list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PatrolSummary {
+    pub id: PatrolRunId,
+    pub route_code: String,
+    pub inspector_name: String,
+    /// Device clock.
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Checkpoints with a result.
+    pub checked: usize,
+    /// Checkpoints on the route today.
+    pub route_len: usize,
+    pub failed_items: usize,
+    /// Results whose presence evidence is missing or names another code.
+    pub without_presence: usize,
+}
+
+/// One checkpoint result as a reviewer reads it: the answers, when the device
+/// saved it, when the server first received it, and the presence evidence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResultDetail {
+    pub result: crate::patrol::CheckpointResult,
+    pub checkpoint_name: String,
+    pub received_at: Option<DateTime<Utc>>,
+    pub evidence: crate::patrol::PresenceEvidence,
+}
+
+/// A patrol run with every result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PatrolDetail {
+    pub summary: PatrolSummary,
+    pub results: Vec<ResultDetail>,
+}
+
 impl IssueDetail {
     /// The detail of a folded issue; `server_time` gives an event's receipt time,
     /// `uploaded` whether the server holds a photo file.

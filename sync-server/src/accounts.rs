@@ -30,6 +30,8 @@ pub enum AccountError {
     UserExists(String),
     #[error("{0}")]
     Invalid(String),
+    #[error("{} bad row(s), nothing imported:\n{}", .0.len(), .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
+    Rows(Vec<crate::plan_csv::LineError>),
 }
 
 pub fn hash_password(password: &str) -> String {
@@ -188,9 +190,7 @@ pub fn set_keep_originals(
     keep: bool,
     now: DateTime<Utc>,
 ) -> Result<Site, AccountError> {
-    let mut site = txn
-        .site_by_code(code.trim())?
-        .ok_or_else(|| AccountError::UnknownSite(code.to_string()))?;
+    let mut site = site(txn, code)?;
     site.keep_originals = keep;
     txn.update_site(&site)?;
     let (_, mut plan) = load_plan(txn, &site)?;
@@ -199,8 +199,31 @@ pub fn set_keep_originals(
     Ok(site)
 }
 
+/// The site with `code`.
+pub fn site(txn: &mut dyn Txn, code: &str) -> Result<Site, AccountError> {
+    txn.site_by_code(code.trim())?
+        .ok_or_else(|| AccountError::UnknownSite(code.to_string()))
+}
+
+/// Imports checklists and checkpoints from CSV into a site's plan in this
+/// transaction; on any bad row nothing changes (see `plan_csv`).
+pub fn import_csv(
+    txn: &mut dyn Txn,
+    site_code: &str,
+    checklists: Option<&str>,
+    checkpoints: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<crate::plan_csv::ImportReport, AccountError> {
+    let site = site(txn, site_code)?;
+    let (_, mut plan) = load_plan(txn, &site)?;
+    let report =
+        crate::plan_csv::import(&mut plan, checklists, checkpoints).map_err(AccountError::Rows)?;
+    store_plan(txn, plan, now)?;
+    Ok(report)
+}
+
 /// A route reordered for a short walk.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Reordered {
     /// Walk length in metres over checkpoints with coordinates, before and after.
     pub before: f64,
@@ -217,9 +240,7 @@ pub fn order_route(
     route_code: &str,
     now: DateTime<Utc>,
 ) -> Result<Reordered, AccountError> {
-    let site = txn
-        .site_by_code(site_code.trim())?
-        .ok_or_else(|| AccountError::UnknownSite(site_code.to_string()))?;
+    let site = site(txn, site_code)?;
     let (_, mut plan) = load_plan(txn, &site)?;
     let route = plan
         .routes

@@ -135,6 +135,8 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/issues/{id}/events", post(post_event))
         .route("/api/v1/me", get(me))
         .route("/api/v1/plan", get(plan))
+        .route("/api/v1/patrols", get(list_patrols))
+        .route("/api/v1/patrols/{id}", get(get_patrol))
         .route("/api/v1/photos/{hash}", get(photos::get_photo))
         .route(
             "/api/v1/photos/{hash}/upload",
@@ -142,6 +144,7 @@ pub fn app(state: AppState) -> Router {
                 .put(photos::upload_chunk)
                 .layer(DefaultBodyLimit::max(photos::MAX_CHUNK)),
         )
+        .merge(crate::admin::routes())
         .route(
             "/api/{*rest}",
             axum::routing::any(|| async { ApiError::not_found("endpoint") }),
@@ -406,13 +409,45 @@ async fn plan(
     let store = state.store.clone();
     blocking(move || {
         let mut txn = store.begin()?;
-        let site_id = *sender.sites.first().ok_or_else(ApiError::unauthorized)?;
-        let site = txn
-            .site(site_id)?
-            .ok_or_else(|| ApiError::not_found("site"))?;
-        let (_, plan) = accounts::load_plan(&mut *txn, &site)
-            .map_err(|e| ApiError::from(StoreError::Corrupt(e.to_string())))?;
-        Ok(Json(plan))
+        Ok(Json(crate::patrols::sender_plan(&mut *txn, &sender)?))
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+struct PatrolQuery {
+    /// Runs started in the last this many days (default 7).
+    days: Option<u32>,
+}
+
+/// `GET /api/v1/patrols`: recent patrol runs with progress and presence counts.
+async fn list_patrols(
+    State(state): State<AppState>,
+    Auth(sender): Auth,
+    Query(q): Query<PatrolQuery>,
+) -> Result<Json<Vec<PatrolSummary>>, ApiError> {
+    let since = Utc::now() - chrono::Duration::days(q.days.unwrap_or(7).min(366).into());
+    let store = state.store.clone();
+    blocking(move || {
+        let mut txn = store.begin()?;
+        Ok(Json(crate::patrols::list(&mut *txn, &sender, since, 500)?))
+    })
+    .await
+}
+
+/// `GET /api/v1/patrols/{id}`: one run, every result with its presence evidence.
+async fn get_patrol(
+    State(state): State<AppState>,
+    Auth(sender): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<PatrolDetail>, ApiError> {
+    let id: PatrolRunId = id
+        .parse()
+        .map_err(|e: IdParseError| ApiError::bad_request("bad_id", e.to_string()))?;
+    let store = state.store.clone();
+    blocking(move || {
+        let mut txn = store.begin()?;
+        Ok(Json(crate::patrols::detail(&mut *txn, &sender, id)?))
     })
     .await
 }

@@ -120,6 +120,39 @@ pub enum SiteCmd {
         #[arg(long, action = clap::ArgAction::Set)]
         keep_originals: bool,
     },
+    /// Import checklists and checkpoints from CSV (UTF-8; Chinese or English headers).
+    /// Every row is checked first; one bad row and nothing is imported.
+    Import {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        code: String,
+        /// Checklist items: 检查表编码, 检查表名称, 检查项编码, 检查项, 类别, 方式, 下限, 上限, 单位.
+        #[arg(long)]
+        checklists: Option<PathBuf>,
+        /// Checkpoints: 区域编码, 区域名称, 区域类型, 点位编码, 点位名称, 坐标X, 坐标Y, 检查表编码, 频率, 路线.
+        #[arg(long)]
+        checkpoints: Option<PathBuf>,
+    },
+    /// Write checklists.csv and checkpoints.csv, in the format `import` reads.
+    Export {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        code: String,
+        /// Directory to write into.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Write printable QR label sheets: page-01.svg, … and sheet.html (all pages).
+    QrSheet {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -281,6 +314,98 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 accounts::add_site_with(txn, &code, &name, deadlines, now)
             })?;
             println!("site {} {} added ({})", site.code, site.name, site.id);
+        }
+        Command::Site(SiteCmd::Import {
+            dir,
+            code,
+            checklists,
+            checkpoints,
+        }) => {
+            if checklists.is_none() && checkpoints.is_none() {
+                bail!("give --checklists, --checkpoints or both");
+            }
+            let read =
+                |file: &'static str, path: &Option<PathBuf>| -> anyhow::Result<Option<String>> {
+                    let Some(path) = path else { return Ok(None) };
+                    let bytes = std::fs::read(path)
+                        .with_context(|| format!("cannot read {}", path.display()))?;
+                    Ok(Some(
+                        crate::plan_csv::utf8(file, &bytes).map_err(|e| anyhow::anyhow!("{e}"))?,
+                    ))
+                };
+            let checklists = read(crate::plan_csv::CHECKLISTS_FILE, &checklists)?;
+            let checkpoints = read(crate::plan_csv::CHECKPOINTS_FILE, &checkpoints)?;
+            let r = with_txn(&dir, |txn| {
+                accounts::import_csv(
+                    txn,
+                    &code,
+                    checklists.as_deref(),
+                    checkpoints.as_deref(),
+                    now,
+                )
+            })?;
+            let list = |v: &[String]| {
+                if v.is_empty() {
+                    "none".to_string()
+                } else {
+                    v.join(", ")
+                }
+            };
+            println!("site {code}: imported");
+            println!(
+                "  checklists: new {}; new versions {}; {} unchanged",
+                list(&r.templates_added),
+                list(&r.templates_revised),
+                r.templates_unchanged
+            );
+            println!("  zones: new {}", list(&r.zones_added));
+            println!(
+                "  checkpoints: {} new, {} updated, {} unchanged",
+                r.checkpoints_added, r.checkpoints_updated, r.checkpoints_unchanged
+            );
+            println!("  routes: new {}", list(&r.routes_added));
+        }
+        Command::Site(SiteCmd::Export { dir, code, out }) => {
+            let plan = with_txn(&dir, |txn| {
+                let site = accounts::site(txn, &code)?;
+                Ok(accounts::load_plan(txn, &site)?.1)
+            })?;
+            std::fs::create_dir_all(&out)?;
+            for (file, text) in [
+                (
+                    crate::plan_csv::CHECKLISTS_FILE,
+                    crate::plan_csv::export_checklists(&plan),
+                ),
+                (
+                    crate::plan_csv::CHECKPOINTS_FILE,
+                    crate::plan_csv::export_checkpoints(&plan),
+                ),
+            ] {
+                let path = out.join(file);
+                std::fs::write(&path, text)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                println!("wrote {}", path.display());
+            }
+        }
+        Command::Site(SiteCmd::QrSheet { dir, code, out }) => {
+            let plan = with_txn(&dir, |txn| {
+                let site = accounts::site(txn, &code)?;
+                Ok(accounts::load_plan(txn, &site)?.1)
+            })?;
+            std::fs::create_dir_all(&out)?;
+            let labels = crate::qr::labels(&plan);
+            let pages = crate::qr::page_count(labels.len());
+            for page in 1..=pages {
+                let path = out.join(format!("page-{page:02}.svg"));
+                std::fs::write(&path, crate::qr::page_svg(&plan.site.name, &labels, page))
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            std::fs::write(out.join("sheet.html"), crate::qr::sheet_html(&plan))?;
+            println!(
+                "{} labels on {pages} page(s) in {} (page-NN.svg; sheet.html prints them all)",
+                labels.len(),
+                out.display()
+            );
         }
         Command::Site(SiteCmd::OrderRoute { dir, code, route }) => {
             let r = with_txn(&dir, |txn| accounts::order_route(txn, &code, &route, now))?;

@@ -6,12 +6,16 @@
 //! [`sync`] and [`validate`], storage behind the [`store::Store`] trait.
 
 pub mod accounts;
+pub mod admin;
 pub mod api;
 pub mod blobs;
 pub mod cache;
 pub mod cli;
 pub mod error;
+pub mod patrols;
 pub mod photos;
+pub mod plan_csv;
+pub mod qr;
 pub mod seed;
 pub mod sqlite;
 pub mod store;

@@ -92,6 +92,9 @@ CREATE TABLE photo_refs (
     PRIMARY KEY (hash, doc)
 ) WITHOUT ROWID;
 "#,
+    r#"
+CREATE INDEX patrol_runs_by_site ON patrol_runs(site, started_at);
+"#,
 ];
 
 /// The SQLite implementation of [`Store`].
@@ -633,6 +636,23 @@ impl Txn for SqliteTxn<'_> {
             ],
         )?;
         Ok(())
+    }
+
+    fn list_patrols(
+        &mut self,
+        site: SiteId,
+        since: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<PatrolRunView>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT view FROM patrol_runs WHERE site = ?1 AND started_at >= ?2
+             ORDER BY started_at DESC LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(
+            params![site.as_uuid().as_bytes(), time(&since), limit as i64],
+            |r| r.get::<_, String>(0),
+        )?;
+        rows.map(|r| json(&r?)).collect()
     }
 
     fn put_receipt(

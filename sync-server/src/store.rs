@@ -130,6 +130,13 @@ pub trait Txn {
     fn put_issue(&mut self, summary: &IssueSummary) -> Result<(), StoreError>;
     fn list_issues(&mut self, query: &IssueQuery) -> Result<Vec<IssueSummary>, StoreError>;
     fn put_patrol(&mut self, view: &PatrolRunView) -> Result<(), StoreError>;
+    /// Patrol runs of `site` started at or after `since`, newest first.
+    fn list_patrols(
+        &mut self,
+        site: SiteId,
+        since: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<PatrolRunView>, StoreError>;
     /// Records when an event or result first arrived; keeps the first time.
     fn put_receipt(
         &mut self,

@@ -401,3 +401,58 @@ pub fn seed_password(seed: &serde_json::Value, user: &str) -> String {
         .unwrap_or_else(|| panic!("no demo user {user}"))
         .to_string()
 }
+
+/// Logs `user` in over the API (as the web dashboard does) and returns the token.
+pub fn login_token(url: &str, user: &str, password: &str) -> String {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let actor: String = rand::random::<[u8; 16]>()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let resp = reqwest::blocking::Client::new()
+        .post(format!("{url}/api/v1/login"))
+        .json(&serde_json::json!({
+            "user": user, "password": password, "actor": actor, "device_name": "test"
+        }))
+        .send()
+        .expect("login");
+    assert_eq!(resp.status().as_u16(), 200, "login as {user}");
+    let body: serde_json::Value = resp.json().expect("login JSON");
+    body["token"].as_str().expect("token").to_string()
+}
+
+/// `POST url+path` with a JSON body and a bearer token; returns status and JSON body.
+pub fn api_post(
+    url: &str,
+    token: &str,
+    path: &str,
+    body: &serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let resp = reqwest::blocking::Client::new()
+        .post(format!("{url}{path}"))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .expect("POST");
+    let status = resp.status().as_u16();
+    (status, resp.json().unwrap_or(serde_json::Value::Null))
+}
+
+/// `GET url+path` as text; returns status, content type and body.
+pub fn api_text(url: &str, token: &str, path: &str) -> (u16, String, String) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let resp = reqwest::blocking::Client::new()
+        .get(format!("{url}{path}"))
+        .bearer_auth(token)
+        .send()
+        .expect("GET");
+    let status = resp.status().as_u16();
+    let kind = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    (status, kind, resp.text().unwrap_or_default())
+}

@@ -674,6 +674,7 @@ fn only_inspectors_and_managers_record_patrols_and_only_their_own() {
         inspector_name: name.into(),
         device: session.device,
         started_at: Utc::now(),
+        checklists: vec![],
     };
     // A field worker's own patrol, pushed by hand, is refused by role…
     let own = run(session.user.id, "staff1");

@@ -11,6 +11,7 @@ use rusqlite::OptionalExtension;
 use shared::app::*;
 use shared::ids::*;
 use shared::issue::{EventOutcome, PhotoHash};
+use shared::plan::ChecklistTemplate;
 use shared::wire::{IssueDetail, IssueSummary};
 
 impl Device {
@@ -166,6 +167,25 @@ impl Device {
             });
         }
         Ok(tasks)
+    }
+
+    /// Confirms arrival at the checkpoint the inspector opened: the entered point
+    /// code must be that checkpoint's. Returns the checklist to answer there (the
+    /// version the patrol started with).
+    pub fn arrive_checkpoint(
+        &mut self,
+        checkpoint: &str,
+        entered: &str,
+        now: DateTime<Utc>,
+    ) -> Result<ChecklistTemplate, DeviceError> {
+        let entered = entered.trim();
+        if !entered.eq_ignore_ascii_case(checkpoint.trim()) {
+            return Err(DeviceError::WrongPointCode {
+                entered: entered.to_string(),
+                expected: checkpoint.to_string(),
+            });
+        }
+        self.patrol_arrive(checkpoint.trim(), now)
     }
 
     /// Saves a checkpoint of the open patrol after checking the entered point

@@ -109,6 +109,11 @@ pub enum PatrolCmd {
         #[arg(long)]
         route: String,
     },
+    /// Confirm arrival at a checkpoint by its point code and show its checklist.
+    Arrive {
+        #[arg(long)]
+        checkpoint: String,
+    },
     /// Record a checkpoint of the open patrol: `--item CODE=pass|fail|na|NUMBER` for every item.
     Check {
         #[arg(long)]
@@ -432,6 +437,27 @@ fn run(cli: Cli) -> Result<(), DeviceError> {
                     if let Some(cp) = plan.checkpoint(*id) {
                         println!("  {:>2}. {} {}", i + 1, cp.code, cp.name);
                     }
+                }
+            }
+            PatrolCmd::Arrive { checkpoint } => {
+                let t = device.patrol_arrive(&checkpoint, now)?;
+                println!(
+                    "{}: {} v{} ({} items)",
+                    checkpoint.trim(),
+                    t.name,
+                    t.version,
+                    t.items.len()
+                );
+                for item in &t.items {
+                    let how = match &item.kind {
+                        shared::plan::ItemKind::PassFail => "pass|fail|na".to_string(),
+                        shared::plan::ItemKind::Reading { min, max, unit } => format!(
+                            "reading {}–{} {unit}",
+                            min.map(|v| v.to_string()).unwrap_or_default(),
+                            max.map(|v| v.to_string()).unwrap_or_default()
+                        ),
+                    };
+                    println!("  {:<12} {}  ({how})", item.code, item.label);
                 }
             }
             PatrolCmd::Check { checkpoint, items } => {

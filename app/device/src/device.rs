@@ -10,9 +10,10 @@ use shared::doc;
 use shared::ids::*;
 use shared::issue::{self, EventBody, IssueEvent, IssueView, PhotoRole};
 use shared::patrol::{
-    self, Answer, CheckpointResult, ItemResult, PatrolRun, PatrolRunView, Presence,
+    self, Answer, CheckpointResult, EntryMethod, ItemResult, PatrolRun, PatrolRunView,
+    PinnedChecklist, Presence,
 };
-use shared::plan::{SitePlan, UserInfo};
+use shared::plan::{ChecklistTemplate, Checkpoint, SitePlan, UserInfo};
 use shared::text::{self, Code};
 use shared::wire::{DocKind, IssueSummary};
 use std::path::{Path, PathBuf};
@@ -234,6 +235,16 @@ impl Device {
             inspector_name: session.user.name.to_string(),
             device: session.device,
             started_at: now,
+            checklists: route
+                .checkpoints
+                .iter()
+                .filter_map(|id| plan.checkpoint(*id))
+                .map(|cp| PinnedChecklist {
+                    checkpoint: cp.id,
+                    template: cp.template,
+                    version: cp.template_version,
+                })
+                .collect(),
         };
         let mut d = doc::new_patrol(doc::actor(session.actor), &run)?;
         let view = doc::patrol(&d)?;
@@ -246,17 +257,14 @@ impl Device {
         Ok(view)
     }
 
-    /// Records the result of one checkpoint of the open patrol. Every checklist item must be answered.
-    pub fn patrol_check(
-        &mut self,
+    /// The checkpoint `point_code` of the open patrol's route and the checklist
+    /// the run pinned for it when it started (the plan's current one for runs
+    /// started before pinning existed).
+    fn patrol_point<'p>(
+        plan: &'p SitePlan,
+        open: &PatrolRunView,
         point_code: &str,
-        answers: &[(String, Answer)],
-        now: DateTime<Utc>,
-    ) -> Result<CheckOutcome, DeviceError> {
-        let session = self.session()?;
-        let plan = self.plan()?;
-        let open = self.open_patrol()?.ok_or(DeviceError::NoOpenPatrol)?;
-        let point_code = point_code.trim();
+    ) -> Result<(&'p Checkpoint, &'p ChecklistTemplate, usize), DeviceError> {
         let cp = plan
             .checkpoint_by_code(point_code)
             .ok_or_else(|| DeviceError::UnknownCheckpoint(point_code.to_string()))?;
@@ -270,11 +278,56 @@ impl Device {
                 checkpoint: point_code.to_string(),
             });
         }
-        let template = plan
-            .template(cp.template, cp.template_version)
-            .ok_or_else(|| {
-                DeviceError::Invalid(format!("checkpoint {point_code} has no checklist"))
-            })?;
+        let (template, version) = open
+            .run
+            .pinned(cp.id)
+            .unwrap_or((cp.template, cp.template_version));
+        let template = plan.template(template, version).ok_or_else(|| {
+            DeviceError::Invalid(format!("checkpoint {point_code} has no checklist"))
+        })?;
+        Ok((cp, template, route.checkpoints.len()))
+    }
+
+    /// Confirms arrival at a checkpoint of the open patrol by its point code and
+    /// returns the checklist to answer there. The arrival time is kept for the
+    /// result's dwell time.
+    pub fn patrol_arrive(
+        &mut self,
+        point_code: &str,
+        now: DateTime<Utc>,
+    ) -> Result<ChecklistTemplate, DeviceError> {
+        let plan = self.plan()?;
+        let open = self.open_patrol()?.ok_or(DeviceError::NoOpenPatrol)?;
+        let (cp, template, _) = Self::patrol_point(&plan, &open, point_code.trim())?;
+        let arrival = format!("{}\t{}", cp.code, now.to_rfc3339());
+        self.store
+            .tx(|tx| Ok(store::meta_set(tx, "arrival", &arrival)?))?;
+        Ok(template.clone())
+    }
+
+    /// When the inspector confirmed `code` on arrival, if that was the last arrival.
+    fn arrival(&self, code: &str) -> Result<Option<DateTime<Utc>>, DeviceError> {
+        let Some(v) = store::meta_get(self.store.conn(), "arrival")? else {
+            return Ok(None);
+        };
+        Ok(v.split_once('\t')
+            .filter(|(c, _)| *c == code)
+            .and_then(|(_, t)| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&Utc)))
+    }
+
+    /// Records the result of one checkpoint of the open patrol. Every checklist item must be answered.
+    pub fn patrol_check(
+        &mut self,
+        point_code: &str,
+        answers: &[(String, Answer)],
+        now: DateTime<Utc>,
+    ) -> Result<CheckOutcome, DeviceError> {
+        let session = self.session()?;
+        let plan = self.plan()?;
+        let open = self.open_patrol()?.ok_or(DeviceError::NoOpenPatrol)?;
+        let point_code = point_code.trim();
+        let (cp, template, route_len) = Self::patrol_point(&plan, &open, point_code)?;
         for (item, _) in answers {
             if !template.items.iter().any(|i| i.code.as_str() == item) {
                 return Err(DeviceError::UnknownItem {
@@ -309,6 +362,8 @@ impl Device {
             items,
             presence: Presence::CodeEntered {
                 code: point_code.to_string(),
+                method: EntryMethod::Typed,
+                arrived_at: self.arrival(cp.code.as_str())?.filter(|a| *a <= now),
             },
             by: session.user.id,
             checked_at: now,
@@ -322,6 +377,7 @@ impl Device {
             store::append_doc(tx, id, &mut d, &before, true)?;
             let view = doc::patrol(&d)?;
             store::project_patrol(tx, &view)?;
+            store::meta_delete(tx, "arrival")?;
             Ok(view)
         })?;
         let checked: std::collections::HashSet<_> =
@@ -340,7 +396,7 @@ impl Device {
                 .filter(|i| i.outcome == patrol::Outcome::Na)
                 .count(),
             checked: checked.len(),
-            route_len: route.checkpoints.len(),
+            route_len,
         })
     }
 

@@ -11,7 +11,7 @@ use serde::Serialize;
 use shared::app::*;
 use shared::ids::IssueId;
 use shared::issue::{EventBody, PhotoRef};
-use shared::plan::SitePlan;
+use shared::plan::{ChecklistTemplate, SitePlan};
 use shared::wire::{IssueDetail, IssueSummary};
 use std::sync::{Arc, Mutex};
 use tauri::Manager;
@@ -125,6 +125,18 @@ async fn patrol_finish(core: tauri::State<'_, Core>) -> Res<()> {
 }
 
 #[tauri::command]
+async fn arrive(
+    core: tauri::State<'_, Core>,
+    checkpoint: String,
+    code: String,
+) -> Res<ChecklistTemplate> {
+    with(&core, move |d| {
+        d.arrive_checkpoint(&checkpoint, &code, now())
+    })
+    .await
+}
+
+#[tauri::command]
 async fn check(core: tauri::State<'_, Core>, input: CheckInput) -> Res<CheckResult> {
     with(&core, move |d| d.check_checkpoint(&input, now())).await
 }
@@ -205,6 +217,7 @@ pub fn run() {
             plan,
             tasks,
             patrol_start,
+            arrive,
             patrol_finish,
             check,
             add_photo,

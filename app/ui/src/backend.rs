@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use shared::app::*;
 use shared::ids::IssueId;
 use shared::issue::{EventBody, PhotoRef};
-use shared::plan::SitePlan;
+use shared::plan::{ChecklistTemplate, SitePlan};
 use shared::wire::{IssueDetail, IssueSummary, LoginResponse};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -314,6 +314,20 @@ impl Backend {
     pub async fn patrol_finish(&self) -> Res<()> {
         match self {
             Backend::Tauri => self.invoke("patrol_finish", JsValue::UNDEFINED).await,
+            Backend::Http { .. } => self.app_only(),
+        }
+    }
+
+    /// Confirms arrival at `checkpoint` with the entered point code; gives its checklist.
+    pub async fn arrive(&self, checkpoint: &str, code: &str) -> Res<ChecklistTemplate> {
+        match self {
+            Backend::Tauri => {
+                self.invoke(
+                    "arrive",
+                    to_js(&serde_json::json!({ "checkpoint": checkpoint, "code": code })),
+                )
+                .await
+            }
             Backend::Http { .. } => self.app_only(),
         }
     }

@@ -27,7 +27,8 @@ fn limits(min: Option<f64>, max: Option<f64>, unit: &str) -> String {
 #[function_component(Checkpoint)]
 pub fn checkpoint(p: &CheckpointProps) -> Html {
     let ctx = use_context::<Ctx>().expect("context");
-    let present = use_state(|| None::<String>);
+    // The entered code and the checklist the device gave for it on arrival.
+    let present = use_state(|| None::<(String, Vec<ChecklistItem>)>);
     let code_error = use_state(|| false);
     let answers = use_state(BTreeMap::<String, Answer>::new);
     let readings = use_state(BTreeMap::<String, String>::new);
@@ -37,27 +38,34 @@ pub fn checkpoint(p: &CheckpointProps) -> Html {
     let Some(cp) = plan.checkpoint_by_code(&p.code).cloned() else {
         return html! { <p class="error">{ &p.code }</p> };
     };
-    let items: Vec<ChecklistItem> = plan
-        .template(cp.template, cp.template_version)
-        .map(|t| t.items.clone())
-        .unwrap_or_default();
 
     let confirm = {
-        let (present, code_error, expected) =
-            (present.clone(), code_error.clone(), cp.code.to_string());
+        let (ctx, present, code_error, expected) = (
+            ctx.clone(),
+            present.clone(),
+            code_error.clone(),
+            cp.code.to_string(),
+        );
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            let entered = crate::components::field("point-code");
-            if entered.trim().eq_ignore_ascii_case(&expected) {
-                code_error.set(false);
-                present.set(Some(entered.trim().to_string()));
-            } else {
-                code_error.set(true);
-            }
+            let entered = crate::components::field("point-code").trim().to_string();
+            let (b, notify) = (ctx.backend.clone(), ctx.notify.clone());
+            let (present, code_error, expected) =
+                (present.clone(), code_error.clone(), expected.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                match b.arrive(&expected, &entered).await {
+                    Ok(t) => {
+                        code_error.set(false);
+                        present.set(Some((entered, t.items)));
+                    }
+                    Err(e) if e.code == "wrong_point_code" => code_error.set(true),
+                    Err(e) => notify.emit((true, e.message)),
+                }
+            });
         })
     };
 
-    let Some(entered) = (*present).clone() else {
+    let Some((entered, items)) = (*present).clone() else {
         return html! {
             <section>
                 <h1>{ &cp.name }</h1>

@@ -1,0 +1,237 @@
+//! Site plan administration over HTTP: CSV import (admins) and export, QR label
+//! sheets (admins and managers), and route ordering (admins). Every change is
+//! one transaction that rewrites the plan document, which devices receive at
+//! their next sync.
+
+use crate::accounts::{self, AccountError};
+use crate::api::{AppState, Auth, blocking};
+use crate::error::ApiError;
+use crate::patrols::sender_plan;
+use crate::plan_csv::{self, ImportReport, LineError};
+use crate::validate::Sender;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router, routing};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use shared::codes::Role;
+
+/// Largest import body: both files together.
+pub const MAX_IMPORT_BODY: usize = 8 * 1024 * 1024;
+
+impl From<AccountError> for ApiError {
+    fn from(e: AccountError) -> Self {
+        match e {
+            AccountError::Store(s) => s.into(),
+            AccountError::UnknownSite(_) | AccountError::UnknownUser(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
+            }
+            AccountError::SiteExists(_) | AccountError::UserExists(_) => {
+                ApiError::new(StatusCode::CONFLICT, "exists", e.to_string())
+            }
+            AccountError::Invalid(m) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m)
+            }
+            AccountError::Rows(_) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_rows", e.to_string())
+            }
+        }
+    }
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/admin/import",
+            routing::post(import).layer(axum::extract::DefaultBodyLimit::max(MAX_IMPORT_BODY)),
+        )
+        .route("/api/v1/admin/export/{file}", routing::get(export))
+        .route(
+            "/api/v1/admin/routes/{code}/order",
+            routing::post(order_route),
+        )
+        .route("/api/v1/admin/qr-sheet", routing::get(qr_sheet))
+        .route("/api/v1/admin/qr-sheet.svg", routing::get(qr_page))
+}
+
+fn require(sender: &Sender, roles: &[Role], what: &str) -> Result<(), ApiError> {
+    if roles.contains(&sender.role) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "role_forbidden",
+            format!("role {} may not {what}", sender.role.code()),
+        ))
+    }
+}
+
+/// The files of an import; either may be left out.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct ImportRequest {
+    pub checklists: Option<String>,
+    pub checkpoints: Option<String>,
+}
+
+/// The answer to an import with bad rows.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ImportRefusal {
+    pub code: String,
+    pub message: String,
+    pub rows: Vec<LineError>,
+}
+
+/// `POST /api/v1/admin/import`: checklists and checkpoints from CSV, all or nothing.
+async fn import(
+    State(state): State<AppState>,
+    Auth(sender): Auth,
+    body: Result<Json<ImportRequest>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    require(&sender, &[Role::Admin], "change the site plan")?;
+    let Json(req) = body.map_err(|e| ApiError::bad_request("bad_request", e.body_text()))?;
+    if req.checklists.is_none() && req.checkpoints.is_none() {
+        return Err(ApiError::bad_request(
+            "bad_request",
+            "send `checklists`, `checkpoints` or both",
+        ));
+    }
+    let store = state.store.clone();
+    blocking(move || {
+        let mut txn = store.begin()?;
+        let plan = sender_plan(&mut *txn, &sender)?;
+        match accounts::import_csv(
+            &mut *txn,
+            plan.site.code.as_str(),
+            req.checklists.as_deref(),
+            req.checkpoints.as_deref(),
+            Utc::now(),
+        ) {
+            Ok(report) => {
+                txn.commit()?;
+                Ok(Json::<ImportReport>(report).into_response())
+            }
+            Err(AccountError::Rows(rows)) => Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Json(ImportRefusal {
+                    code: "bad_rows".into(),
+                    message: format!("{} bad row(s); nothing was imported", rows.len()),
+                    rows,
+                }),
+            )
+                .into_response()),
+            Err(e) => Err(e.into()),
+        }
+    })
+    .await
+}
+
+/// `GET /api/v1/admin/export/checkpoints.csv` or `…/checklists.csv`.
+async fn export(
+    State(state): State<AppState>,
+    Auth(sender): Auth,
+    Path(file): Path<String>,
+) -> Result<Response, ApiError> {
+    require(
+        &sender,
+        &[Role::Admin, Role::Manager],
+        "export the site plan",
+    )?;
+    let write: fn(&shared::plan::SitePlan) -> String = match file.as_str() {
+        plan_csv::CHECKPOINTS_FILE => plan_csv::export_checkpoints,
+        plan_csv::CHECKLISTS_FILE => plan_csv::export_checklists,
+        _ => return Err(ApiError::not_found("export file")),
+    };
+    let store = state.store.clone();
+    let plan = blocking(move || {
+        let mut txn = store.begin()?;
+        sender_plan(&mut *txn, &sender)
+    })
+    .await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}-{file}\"", plan.site.code),
+            ),
+        ],
+        write(&plan),
+    )
+        .into_response())
+}
+
+/// `POST /api/v1/admin/routes/{code}/order`: reorder a route for a short walk.
+async fn order_route(
+    State(state): State<AppState>,
+    Auth(sender): Auth,
+    Path(code): Path<String>,
+) -> Result<Json<accounts::Reordered>, ApiError> {
+    require(&sender, &[Role::Admin], "change the site plan")?;
+    let store = state.store.clone();
+    blocking(move || {
+        let mut txn = store.begin()?;
+        let plan = sender_plan(&mut *txn, &sender)?;
+        let out = accounts::order_route(&mut *txn, plan.site.code.as_str(), &code, Utc::now())?;
+        txn.commit()?;
+        Ok(Json(out))
+    })
+    .await
+}
+
+/// `GET /api/v1/admin/qr-sheet`: every label page in one printable HTML page.
+async fn qr_sheet(State(state): State<AppState>, Auth(sender): Auth) -> Result<Response, ApiError> {
+    require(&sender, &[Role::Admin, Role::Manager], "print QR labels")?;
+    let store = state.store.clone();
+    let plan = blocking(move || {
+        let mut txn = store.begin()?;
+        sender_plan(&mut *txn, &sender)
+    })
+    .await?;
+    Ok((
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        crate::qr::sheet_html(&plan),
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct PageQuery {
+    page: Option<usize>,
+}
+
+/// `GET /api/v1/admin/qr-sheet.svg?page=N`: one A4 page of labels as SVG.
+async fn qr_page(
+    State(state): State<AppState>,
+    Auth(sender): Auth,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, ApiError> {
+    require(&sender, &[Role::Admin, Role::Manager], "print QR labels")?;
+    let store = state.store.clone();
+    let plan = blocking(move || {
+        let mut txn = store.begin()?;
+        sender_plan(&mut *txn, &sender)
+    })
+    .await?;
+    let labels = crate::qr::labels(&plan);
+    let pages = crate::qr::page_count(labels.len());
+    let page = q.page.unwrap_or(1);
+    if page == 0 || page > pages {
+        return Err(ApiError::not_found("page"));
+    }
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "image/svg+xml; charset=utf-8".to_string(),
+            ),
+            (
+                header::HeaderName::from_static("x-pages"),
+                pages.to_string(),
+            ),
+        ],
+        crate::qr::page_svg(&plan.site.name, &labels, page),
+    )
+        .into_response())
+}

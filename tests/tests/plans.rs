@@ -1,0 +1,612 @@
+//! Site plan administration and proof of presence against a real server:
+//! CSV import with line-level errors and nothing half-imported, export that
+//! reads back unchanged, checklist versions pinned by patrols that started
+//! before a revision, presence evidence with dwell and receipt times, QR
+//! label sheets that decode to their point codes, and route ordering.
+
+use chrono::{Duration, Utc};
+use serde_json::{Value, json};
+use shared::patrol::{Answer, Presence};
+use shared::wire::PatrolDetail;
+use sync_server::store::Store;
+use tests::*;
+
+const CHECKLISTS: &str = "\u{feff}检查表编码,检查表名称,检查项编码,检查项,类别,方式,下限,上限,单位
+T-POOL,泳池,water_clear,池水清澈,环境卫生,合格判定,,,
+T-POOL,泳池,chlorine,余氯,设施设备,读数,0.3,1.0,mg/L
+T-POOL,泳池,lifebuoy,\"救生圈齐全,可取用\",安全照明,合格判定,,,
+";
+
+const CHECKPOINTS: &str =
+    "区域编码,区域名称,区域类型,点位编码,点位名称,坐标X,坐标Y,检查表编码,频率,路线
+Z-POOL,会所泳池,公共设施,CP-W01,泳池东侧,10,5,T-POOL,每天,R9
+Z-POOL,,,CP-W02,泳池西侧,2,5,T-POOL,weekly,R9;R1
+";
+
+struct Site {
+    server: InProcessServer,
+    seeded: Seeded,
+    admin: String,
+}
+
+fn site() -> Site {
+    let seeded = Seeded::new();
+    let server = InProcessServer::serve(seeded.state(), "127.0.0.1:0".parse().unwrap());
+    let admin = login_token(&server.url, "admin1", &seeded.password("admin1"));
+    Site {
+        server,
+        seeded,
+        admin,
+    }
+}
+
+impl Site {
+    fn token(&self, user: &str) -> String {
+        login_token(&self.server.url, user, &self.seeded.password(user))
+    }
+    fn plan(&self) -> shared::plan::SitePlan {
+        let (status, body) = api_get(&self.server.url, &self.admin, "/api/v1/plan");
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_value(body).unwrap()
+    }
+    fn import(
+        &self,
+        token: &str,
+        checklists: Option<&str>,
+        checkpoints: Option<&str>,
+    ) -> (u16, Value) {
+        api_post(
+            &self.server.url,
+            token,
+            "/api/v1/admin/import",
+            &json!({ "checklists": checklists, "checkpoints": checkpoints }),
+        )
+    }
+    fn export(&self, file: &str) -> String {
+        let (status, kind, text) = api_text(
+            &self.server.url,
+            &self.admin,
+            &format!("/api/v1/admin/export/{file}"),
+        );
+        assert_eq!(status, 200, "{text}");
+        assert!(kind.starts_with("text/csv"), "{kind}");
+        text
+    }
+}
+
+#[test]
+fn a_site_is_set_up_from_csv_and_exports_what_it_reads() {
+    let s = site();
+    let (status, report) = s.import(&s.admin, Some(CHECKLISTS), Some(CHECKPOINTS));
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["templates_added"], json!(["T-POOL v1"]));
+    assert_eq!(report["zones_added"], json!(["Z-POOL"]));
+    assert_eq!(report["checkpoints_added"], 2);
+    assert_eq!(report["routes_added"], json!(["R9"]));
+
+    let plan = s.plan();
+    let w01 = plan.checkpoint_by_code("CP-W01").expect("imported point");
+    assert_eq!(w01.name, "泳池东侧");
+    assert_eq!(w01.plan_xy, Some((10.0, 5.0)));
+    let zone = plan.zone(w01.zone).unwrap();
+    assert_eq!(
+        (zone.name.as_str(), zone.kind),
+        ("会所泳池", shared::ZoneKind::PublicFacility)
+    );
+    let pool = plan.template(w01.template, w01.template_version).unwrap();
+    assert_eq!(pool.items.len(), 3);
+    assert_eq!(
+        pool.items[2].label, "救生圈齐全,可取用",
+        "a quoted comma stays in the cell"
+    );
+    assert!(matches!(
+        &pool.items[1].kind,
+        shared::plan::ItemKind::Reading { min: Some(a), max: Some(b), unit } if *a == 0.3 && *b == 1.0 && unit == "mg/L"
+    ));
+    let w02 = plan.checkpoint_by_code("CP-W02").unwrap();
+    assert_eq!(w02.frequency, shared::plan::Frequency::Weekly);
+    let r9 = plan.route_by_code("R9").unwrap();
+    assert_eq!(r9.checkpoints, vec![w01.id, w02.id]);
+    assert_eq!(
+        plan.route_by_code("R1").unwrap().checkpoints.last(),
+        Some(&w02.id)
+    );
+
+    // The export reads back with nothing to change, and is the same file again.
+    let checklists = s.export("checklists.csv");
+    let checkpoints = s.export("checkpoints.csv");
+    assert!(
+        checkpoints.starts_with('\u{feff}'),
+        "Excel needs the byte-order mark"
+    );
+    assert!(
+        checkpoints.contains("CP-W02,泳池西侧,2,5,T-POOL,每周,R1;R9"),
+        "{checkpoints}"
+    );
+    let (status, report) = s.import(&s.admin, Some(&checklists), Some(&checkpoints));
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["templates_added"], json!([]));
+    assert_eq!(report["templates_revised"], json!([]));
+    assert_eq!(report["checkpoints_added"], 0);
+    assert_eq!(report["checkpoints_updated"], 0);
+    assert_eq!(report["checkpoints_unchanged"], plan.checkpoints.len());
+    assert_eq!(s.plan(), plan);
+    assert_eq!(s.export("checkpoints.csv"), checkpoints);
+
+    // Devices receive the imported checkpoints at their next sync.
+    let dir = device_dir();
+    let inspector = device(
+        dir.path(),
+        &s.server.url,
+        "inspector1",
+        &s.seeded.password("inspector1"),
+    );
+    assert!(
+        inspector
+            .plan()
+            .unwrap()
+            .checkpoint_by_code("CP-W01")
+            .is_some()
+    );
+}
+
+#[test]
+fn bad_rows_are_reported_by_line_and_nothing_is_imported() {
+    let s = site();
+    let before = s.plan();
+    let checklists = "检查表编码,检查表名称,检查项编码,检查项,类别,方式,下限,上限,单位
+T-POOL,泳池,water_clear,池水清澈,环境卫生,合格判定,,,
+T-POOL,泳池,chlorine,余氯,设施设备,读数,1.0,0.3,mg/L
+T-POOL,泳池,depth,水深,设施设备,目测,,,
+";
+    let checkpoints =
+        "区域编码,区域名称,区域类型,点位编码,点位名称,坐标X,坐标Y,检查表编码,频率,路线
+Z-POOL,会所泳池,公共设施,CP-W01,泳池东侧,10,5,T-POOL,每天,R9
+Z-POOL,会所泳池,公共设施,CP W02,泳池西侧,2,5,T-POOL,每天,R9
+Z-POOL,会所泳池,水上乐园,CP-W03,泳池,2,5,T-POOL,每天,
+Z-POOL,会所泳池,公共设施,CP-W04,,2,5,T-POOL,每天,
+Z-POOL,会所泳池,公共设施,CP-W05,泳池北,abc,5,T-POOL,每天,
+Z-POOL,会所泳池,公共设施,CP-W01,重复,1,1,T-POOL,每天,
+Z-POOL,会所泳池,公共设施,CP-W06,泳池南,1,1,T-NOPE,每天,
+Z-NEW,新区域,,CP-W07,新点位,1,1,T-POOL,每天,
+";
+    let (status, body) = s.import(&s.admin, Some(checklists), Some(checkpoints));
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["code"], "bad_rows");
+    let rows: Vec<(String, u64, String)> = body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["file"].as_str().unwrap().to_string(),
+                r["line"].as_u64().unwrap(),
+                r["column"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, u64, String)> = [
+        ("checklists.csv", 3, "下限"),
+        ("checklists.csv", 4, "方式"),
+        ("checkpoints.csv", 3, "点位编码"),
+        ("checkpoints.csv", 4, "区域类型"),
+        ("checkpoints.csv", 5, "点位名称"),
+        ("checkpoints.csv", 6, "坐标X"),
+        ("checkpoints.csv", 7, "点位编码"),
+        ("checkpoints.csv", 8, "检查表编码"),
+        ("checkpoints.csv", 9, "区域类型"),
+    ]
+    .iter()
+    .map(|(f, l, c)| (f.to_string(), *l, c.to_string()))
+    .collect();
+    assert_eq!(rows, expected, "{body:#}");
+    let messages = body["rows"].to_string();
+    assert!(messages.contains("already appears on line 2"), "{messages}");
+    assert!(messages.contains("no checklist T-NOPE"), "{messages}");
+    assert_eq!(s.plan(), before, "nothing was imported");
+
+    // Unknown and missing columns are named.
+    let (status, body) = s.import(&s.admin, None, Some("点位编码,名字\nA,B\n"));
+    assert_eq!(status, 422);
+    let text = body["rows"].to_string();
+    assert!(
+        text.contains("名字") && text.contains("区域编码") && text.contains("检查表编码"),
+        "{text}"
+    );
+
+    // A spreadsheet saved as GBK is refused with the line of the first bad byte.
+    let gbk: &[u8] = b"\xc7\xf8\xd3\xf2"; // 区域 in GBK
+    let mut file = b"zone,point\n".to_vec();
+    file.extend_from_slice(gbk);
+    let err = sync_server::plan_csv::utf8("checkpoints.csv", &file).unwrap_err();
+    assert_eq!(err.line, 2);
+    assert!(err.to_string().contains("UTF-8"), "{err}");
+
+    // Only admins change the plan; managers may export; inspectors neither.
+    let manager = s.token("manager1");
+    let (status, body) = s.import(&manager, Some(CHECKLISTS), None);
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("role_forbidden"))
+    );
+    let (status, _, _) = api_text(
+        &s.server.url,
+        &manager,
+        "/api/v1/admin/export/checklists.csv",
+    );
+    assert_eq!(status, 200);
+    let inspector = s.token("inspector1");
+    let (status, _, _) = api_text(
+        &s.server.url,
+        &inspector,
+        "/api/v1/admin/export/checklists.csv",
+    );
+    assert_eq!(status, 403);
+    assert_eq!(s.plan(), before);
+}
+
+fn fire_answers(with_hose: bool) -> Vec<(String, Answer)> {
+    let mut a = vec![
+        ("extinguisher_pressure".to_string(), Answer::Reading(1.2)),
+        ("hydrant".to_string(), Answer::Pass),
+        ("alarm".to_string(), Answer::Pass),
+        ("fire_lane".to_string(), Answer::Pass),
+    ];
+    if with_hose {
+        a.push(("hose".to_string(), Answer::Pass));
+    }
+    a
+}
+
+#[test]
+fn a_patrol_finishes_on_the_checklist_version_it_started_with() {
+    let s = site();
+    let dir = device_dir();
+    let mut inspector = device(
+        dir.path(),
+        &s.server.url,
+        "inspector1",
+        &s.seeded.password("inspector1"),
+    );
+    let fire_points: Vec<String> = {
+        let plan = inspector.plan().unwrap();
+        let r3 = plan.route_by_code("R3").unwrap();
+        r3.checkpoints
+            .iter()
+            .filter_map(|id| plan.checkpoint(*id))
+            .filter(|c| {
+                plan.template(c.template, c.template_version)
+                    .unwrap()
+                    .code
+                    .as_str()
+                    == "T-FIRE"
+            })
+            .map(|c| c.code.to_string())
+            .collect()
+    };
+    assert!(
+        fire_points.len() >= 2,
+        "R3 has fire points: {fire_points:?}"
+    );
+    let now = Utc::now();
+    inspector.patrol_start("R3", now).unwrap();
+    inspector
+        .patrol_check(&fire_points[0], &fire_answers(false), now)
+        .unwrap();
+
+    // Meanwhile the admin adds an item to the fire checklist: version 2.
+    let mut revised = s.export("checklists.csv");
+    revised.push_str("T-FIRE,消防设施,hose,水带完好,设施设备,合格判定,,,\n");
+    let (status, report) = s.import(&s.admin, Some(&revised), None);
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["templates_revised"], json!(["T-FIRE v2"]));
+
+    // The device syncs mid-patrol and receives version 2…
+    inspector.sync(&opts()).unwrap();
+    let plan = inspector.plan().unwrap();
+    let cp = plan.checkpoint_by_code(&fire_points[1]).unwrap();
+    assert_eq!(cp.template_version, 2);
+    // …but the open patrol finishes on version 1.
+    let checklist = inspector.patrol_arrive(&fire_points[1], now).unwrap();
+    assert_eq!((checklist.version, checklist.items.len()), (1, 4));
+    inspector
+        .patrol_check(&fire_points[1], &fire_answers(false), now)
+        .unwrap();
+    inspector.patrol_finish(now).unwrap();
+    let run = inspector.sync(&opts()).unwrap();
+    assert!(run.refused_docs.is_empty(), "{:?}", run.refused_docs);
+    assert!(run.refused_events.is_empty(), "{:?}", run.refused_events);
+
+    // The server holds both results with version 1.
+    let token = inspector.session().unwrap().token;
+    let (status, list) = api_get(&s.server.url, &s.admin, "/api/v1/patrols");
+    assert_eq!(status, 200, "{list}");
+    let id = list[0]["id"].as_str().unwrap().to_string();
+    let (status, body) = api_get(&s.server.url, &token, &format!("/api/v1/patrols/{id}"));
+    assert_eq!(status, 200, "{body}");
+    let detail: PatrolDetail = serde_json::from_value(body).unwrap();
+    assert_eq!(detail.results.len(), 2);
+    assert!(
+        detail
+            .results
+            .iter()
+            .all(|r| r.result.template_version == 1)
+    );
+
+    // A new patrol uses version 2: the new item must be answered.
+    inspector.patrol_start("R3", now).unwrap();
+    let checklist = inspector.patrol_arrive(&fire_points[0], now).unwrap();
+    assert_eq!((checklist.version, checklist.items.len()), (2, 5));
+    let err = inspector
+        .patrol_check(&fire_points[0], &fire_answers(false), now)
+        .unwrap_err();
+    assert!(err.to_string().contains("hose"), "{err}");
+    let out = inspector
+        .patrol_check(&fire_points[0], &fire_answers(true), now)
+        .unwrap();
+    assert_eq!(out.failed.len(), 0);
+}
+
+#[test]
+fn each_result_carries_presence_evidence_and_missing_evidence_is_marked() {
+    let s = site();
+    let dir = device_dir();
+    let mut inspector = device(
+        dir.path(),
+        &s.server.url,
+        "inspector1",
+        &s.seeded.password("inspector1"),
+    );
+    let plan = inspector.plan().unwrap();
+    let r1 = plan.route_by_code("R1").unwrap();
+    let points: Vec<&shared::plan::Checkpoint> = r1
+        .checkpoints
+        .iter()
+        .take(2)
+        .map(|id| plan.checkpoint(*id).unwrap())
+        .collect();
+    let answers = |cp: &shared::plan::Checkpoint| -> Vec<(String, Answer)> {
+        plan.template(cp.template, cp.template_version)
+            .unwrap()
+            .items
+            .iter()
+            .map(|i| {
+                let a = match i.kind {
+                    shared::plan::ItemKind::PassFail => Answer::Pass,
+                    shared::plan::ItemKind::Reading { .. } => Answer::Na,
+                };
+                (i.code.to_string(), a)
+            })
+            .collect()
+    };
+    let t0 = Utc::now() - Duration::minutes(10);
+    inspector.patrol_start("R1", t0).unwrap();
+    // A wrong code is refused on arrival and leaves no arrival behind.
+    let err = inspector
+        .arrive_checkpoint(points[0].code.as_str(), "NOT-HERE", t0)
+        .unwrap_err();
+    assert_eq!(err.code(), "wrong_point_code");
+    // Arrive, then save 95 seconds later: the dwell time is 95 s.
+    inspector
+        .arrive_checkpoint(
+            points[0].code.as_str(),
+            &points[0].code.as_str().to_lowercase(),
+            t0,
+        )
+        .unwrap();
+    inspector
+        .patrol_check(
+            points[0].code.as_str(),
+            &answers(points[0]),
+            t0 + Duration::seconds(95),
+        )
+        .unwrap();
+    // Saved without confirming arrival first: the code is there, the dwell unknown.
+    inspector
+        .patrol_check(
+            points[1].code.as_str(),
+            &answers(points[1]),
+            t0 + Duration::seconds(200),
+        )
+        .unwrap();
+    let run = inspector.open_patrol().unwrap().unwrap();
+    inspector.sync(&opts()).unwrap();
+    let received_by = Utc::now();
+
+    // A result from an older client that gave no evidence, stored as it came.
+    let mut view = run.clone();
+    let mut bare = view.results[1].clone();
+    bare.id = shared::ResultId::new();
+    bare.presence = Presence::None;
+    view.results.push(bare);
+    {
+        let mut txn = s.seeded.store.begin().unwrap();
+        let mut d =
+            shared::doc::new_patrol(shared::doc::actor(txn.server_actor().unwrap()), &view.run)
+                .unwrap();
+        for r in &view.results {
+            shared::doc::append_result(&mut d, r).unwrap();
+        }
+        sync_server::sync::save(
+            &mut *txn,
+            view.run.id.into(),
+            shared::wire::DocKind::Patrol,
+            &mut d,
+            None,
+            Utc::now(),
+        )
+        .unwrap();
+        txn.commit().unwrap();
+    }
+
+    let manager = s.token("manager1");
+    let (status, body) = api_get(
+        &s.server.url,
+        &manager,
+        &format!("/api/v1/patrols/{}", run.run.id),
+    );
+    assert_eq!(status, 200, "{body}");
+    let detail: PatrolDetail = serde_json::from_value(body).unwrap();
+    use shared::patrol::{EntryMethod, PresenceEvidence};
+    assert_eq!(
+        detail.results[0].evidence,
+        PresenceEvidence::Code {
+            code: points[0].code.to_string(),
+            method: EntryMethod::Typed,
+            dwell_seconds: Some(95)
+        }
+    );
+    assert_eq!(
+        detail.results[1].evidence,
+        PresenceEvidence::Code {
+            code: points[1].code.to_string(),
+            method: EntryMethod::Typed,
+            dwell_seconds: None
+        }
+    );
+    assert_eq!(detail.results[2].evidence, PresenceEvidence::Missing);
+    assert_eq!(detail.summary.without_presence, 1);
+    // Device time and server receipt time are both there.
+    assert_eq!(
+        detail.results[0].result.checked_at,
+        t0 + Duration::seconds(95)
+    );
+    let received = detail.results[0].received_at.expect("receipt time");
+    assert!(received > detail.results[0].result.checked_at && received <= received_by);
+
+    let (status, list) = api_get(&s.server.url, &manager, "/api/v1/patrols");
+    assert_eq!(status, 200);
+    assert_eq!(list[0]["without_presence"], 1);
+    // Another inspector sees neither the run nor its existence.
+    s.seeded.add_other_site("outsider", shared::Role::Manager);
+    let outsider = login_token(&s.server.url, "outsider", "other-password");
+    let (status, _) = api_get(
+        &s.server.url,
+        &outsider,
+        &format!("/api/v1/patrols/{}", run.run.id),
+    );
+    assert_eq!(status, 404);
+}
+
+/// Rasterises one label's QR path (module units, `M{x} {y}h1v1h-1z` per dark
+/// module) and decodes it.
+fn decode_label(path: &str) -> String {
+    let mut modules = Vec::new();
+    for part in path.split('M').filter(|p| !p.is_empty()) {
+        let xy = part.split('h').next().unwrap();
+        let (x, y) = xy.split_once(' ').unwrap();
+        modules.push((x.parse::<usize>().unwrap(), y.parse::<usize>().unwrap()));
+    }
+    let side = modules.iter().map(|(x, y)| x.max(y)).max().unwrap() + 5;
+    const PX: usize = 6;
+    let img = image::GrayImage::from_fn((side * PX) as u32, (side * PX) as u32, |x, y| {
+        let dark = modules.contains(&(x as usize / PX, y as usize / PX));
+        image::Luma([if dark { 0 } else { 255 }])
+    });
+    let mut prepared = rqrr::PreparedImage::prepare(img);
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code per label");
+    grids[0].decode().expect("decodes").1
+}
+
+#[test]
+fn qr_sheets_print_every_point_with_a_code_that_scans_back() {
+    let s = site();
+    let plan = s.plan();
+    let manager = s.token("manager1");
+    let (status, kind, svg) =
+        api_text(&s.server.url, &manager, "/api/v1/admin/qr-sheet.svg?page=1");
+    assert_eq!(status, 200, "{svg}");
+    assert!(kind.starts_with("image/svg+xml"));
+    assert!(
+        svg.contains("width=\"210mm\"") && svg.contains("height=\"297mm\""),
+        "A4"
+    );
+    let mut seen = Vec::new();
+    for label in svg.split("<g class=\"label\" data-code=\"").skip(1) {
+        let code = label.split('"').next().unwrap().to_string();
+        let path = label
+            .split("class=\"qr\" fill=\"black\" d=\"")
+            .nth(1)
+            .unwrap();
+        let path = path.split('"').next().unwrap();
+        assert_eq!(decode_label(path), code, "the QR code holds the point code");
+        let cp = plan.checkpoint_by_code(&code).unwrap();
+        assert!(
+            label.contains(&format!(">{}</text>", cp.name)),
+            "Chinese name on the label"
+        );
+        seen.push(code);
+    }
+    assert_eq!(seen.len(), 12, "twelve labels on a page");
+
+    // Every point is on some page, once.
+    let (_, _, html) = api_text(&s.server.url, &manager, "/api/v1/admin/qr-sheet");
+    assert_eq!(
+        html.matches("class=\"label\"").count(),
+        plan.checkpoints.len()
+    );
+    for cp in &plan.checkpoints {
+        assert!(html.contains(&format!("data-code=\"{}\"", cp.code)));
+    }
+    let pages = plan.checkpoints.len().div_ceil(12);
+    let (status, _, _) = api_text(
+        &s.server.url,
+        &manager,
+        &format!("/api/v1/admin/qr-sheet.svg?page={}", pages + 1),
+    );
+    assert_eq!(status, 404);
+    let inspector = s.token("inspector1");
+    let (status, _, _) = api_text(&s.server.url, &inspector, "/api/v1/admin/qr-sheet");
+    assert_eq!(status, 403);
+}
+
+#[test]
+fn an_admin_orders_a_route_for_a_short_walk_over_the_api() {
+    let s = site();
+    let before = s.plan();
+    let (status, body) = api_post(
+        &s.server.url,
+        &s.admin,
+        "/api/v1/admin/routes/R2/order",
+        &json!({}),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body["after"].as_f64().unwrap() < body["before"].as_f64().unwrap(),
+        "{body}"
+    );
+    let after = s.plan();
+    let (r_before, r_after) = (
+        before.route_by_code("R2").unwrap(),
+        after.route_by_code("R2").unwrap(),
+    );
+    assert_ne!(r_before.checkpoints, r_after.checkpoints);
+    let mut a = r_before.checkpoints.clone();
+    let mut b = r_after.checkpoints.clone();
+    a.sort();
+    b.sort();
+    assert_eq!(a, b, "the same checkpoints, reordered");
+    let order: Vec<String> = r_after
+        .checkpoints
+        .iter()
+        .map(|id| after.checkpoint(*id).unwrap().code.to_string())
+        .collect();
+    assert_eq!(body["order"], json!(order));
+
+    let manager = s.token("manager1");
+    let (status, _) = api_post(
+        &s.server.url,
+        &manager,
+        "/api/v1/admin/routes/R2/order",
+        &json!({}),
+    );
+    assert_eq!(status, 403);
+    let (status, body) = api_post(
+        &s.server.url,
+        &s.admin,
+        "/api/v1/admin/routes/NOPE/order",
+        &json!({}),
+    );
+    assert_eq!(status, 422, "{body}");
+}
