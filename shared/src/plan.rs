@@ -224,8 +224,16 @@ impl SitePlan {
     pub fn checkpoint(&self, id: CheckpointId) -> Option<&Checkpoint> {
         self.checkpoints.iter().find(|c| c.id == id)
     }
+    /// The checkpoint with `code`; typed codes may differ in letter case.
     pub fn checkpoint_by_code(&self, code: &str) -> Option<&Checkpoint> {
-        self.checkpoints.iter().find(|c| c.code.as_str() == code)
+        self.checkpoints
+            .iter()
+            .find(|c| c.code.as_str() == code)
+            .or_else(|| {
+                self.checkpoints
+                    .iter()
+                    .find(|c| c.code.as_str().eq_ignore_ascii_case(code))
+            })
     }
     pub fn zone(&self, id: ZoneId) -> Option<&Zone> {
         self.zones.iter().find(|z| z.id == id)

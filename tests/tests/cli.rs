@@ -560,3 +560,176 @@ fn tls_when_given_a_certificate() {
     let _ = child.wait();
     ok(&out);
 }
+
+#[test]
+fn a_new_site_is_set_up_from_csv_files_and_walked_from_the_command_line() {
+    let data = tempfile::tempdir().unwrap();
+    let files = tempfile::tempdir().unwrap();
+    ok(&server(
+        &["site", "add", "--code", "POOL", "--name", "会所"],
+        data.path(),
+    ));
+    ok(&server(
+        &[
+            "user",
+            "add",
+            "--name",
+            "pool1",
+            "--role",
+            "inspector",
+            "--site",
+            "POOL",
+            "--password",
+            "pool1-password",
+        ],
+        data.path(),
+    ));
+    let checklists = files.path().join("检查表.csv");
+    std::fs::write(
+        &checklists,
+        "\u{feff}检查表编码,检查表名称,检查项编码,检查项,类别,方式,下限,上限,单位\n\
+         T-POOL,泳池,water_clear,池水清澈,环境卫生,合格判定,,,\n\
+         T-POOL,泳池,chlorine,余氯,设施设备,读数,0.3,1.0,mg/L\n",
+    )
+    .unwrap();
+    let bad = files.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "点位编码,点位名称,区域编码,区域名称,区域类型,检查表编码,路线\n\
+         CP-W01,泳池东侧,Z-POOL,会所泳池,公共设施,T-POOL,R1\n\
+         CP-W02,泳池西侧,Z-POOL,会所泳池,公共设施,T-NONE,R1\n",
+    )
+    .unwrap();
+    // One bad row: the error names it, and nothing (not even the checklists) is imported.
+    let out = server(
+        &[
+            "site",
+            "import",
+            "--code",
+            "POOL",
+            "--checklists",
+            checklists.to_str().unwrap(),
+            "--checkpoints",
+            bad.to_str().unwrap(),
+        ],
+        data.path(),
+    );
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("checkpoints.csv line 3, column 检查表编码: no checklist T-NONE"),
+        "{err}"
+    );
+    let export = files.path().join("export");
+    ok(&server(
+        &[
+            "site",
+            "export",
+            "--code",
+            "POOL",
+            "--out",
+            export.to_str().unwrap(),
+        ],
+        data.path(),
+    ));
+    let empty = std::fs::read_to_string(export.join("checkpoints.csv")).unwrap();
+    assert_eq!(empty.lines().count(), 1, "only the header: {empty}");
+
+    let good = files.path().join("good.csv");
+    std::fs::write(
+        &good,
+        std::fs::read_to_string(&bad)
+            .unwrap()
+            .replace("T-NONE", "T-POOL"),
+    )
+    .unwrap();
+    let report = ok(&server(
+        &[
+            "site",
+            "import",
+            "--code",
+            "POOL",
+            "--checklists",
+            checklists.to_str().unwrap(),
+            "--checkpoints",
+            good.to_str().unwrap(),
+        ],
+        data.path(),
+    ));
+    assert!(report.contains("checklists: new T-POOL v1"), "{report}");
+    assert!(
+        report.contains("checkpoints: 2 new, 0 updated, 0 unchanged"),
+        "{report}"
+    );
+    ok(&server(
+        &[
+            "site",
+            "export",
+            "--code",
+            "POOL",
+            "--out",
+            export.to_str().unwrap(),
+        ],
+        data.path(),
+    ));
+    let exported = std::fs::read_to_string(export.join("checkpoints.csv")).unwrap();
+    assert!(
+        exported.contains("Z-POOL,会所泳池,公共设施,CP-W01,泳池东侧,,,T-POOL,每天,R1"),
+        "{exported}"
+    );
+    let sheet = files.path().join("qr");
+    let printed = ok(&server(
+        &[
+            "site",
+            "qr-sheet",
+            "--code",
+            "POOL",
+            "--out",
+            sheet.to_str().unwrap(),
+        ],
+        data.path(),
+    ));
+    assert!(printed.starts_with("2 labels on 1 page(s)"), "{printed}");
+    let page = std::fs::read_to_string(sheet.join("page-01.svg")).unwrap();
+    assert!(page.contains("泳池东侧") && page.contains("data-code=\"CP-W02\""));
+    assert!(sheet.join("sheet.html").is_file());
+
+    // The inspector's device gets the site and walks it.
+    let srv = ProcessServer::start(SERVER, data.path(), "127.0.0.1:0");
+    let dev = tempfile::tempdir().unwrap();
+    ok(&inspect(
+        dev.path(),
+        &[
+            "login",
+            "--server",
+            &srv.url,
+            "--user",
+            "pool1",
+            "--password",
+            "pool1-password",
+        ],
+    ));
+    ok(&inspect(dev.path(), &["patrol", "start", "--route", "R1"]));
+    let arrived = ok(&inspect(
+        dev.path(),
+        &["patrol", "arrive", "--checkpoint", "cp-w01"],
+    ));
+    assert!(
+        arrived.contains("泳池 v1 (2 items)") && arrived.contains("余氯"),
+        "{arrived}"
+    );
+    let checked = ok(&inspect(
+        dev.path(),
+        &[
+            "patrol",
+            "check",
+            "--checkpoint",
+            "CP-W01",
+            "--item",
+            "water_clear=pass",
+            "--item",
+            "chlorine=1.5",
+        ],
+    ));
+    assert!(checked.contains("failed: chlorine"), "{checked}");
+}
