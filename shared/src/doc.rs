@@ -227,13 +227,15 @@ pub fn patrol(doc: &AutoCommit) -> Result<PatrolRunView, DocError> {
 
 // ---------------------------------------------------------------- site plans
 
-const PLAN_MAPS: [&str; 6] = [
+const PLAN_MAPS: [&str; 8] = [
     "zones",
     "checkpoints",
     "templates",
     "routes",
     "departments",
     "users",
+    "schedules",
+    "spot_checks",
 ];
 
 /// A new, empty plan document for a site (its id is the site id).
@@ -246,7 +248,7 @@ pub fn new_plan(actor_id: ActorId, plan: &SitePlan) -> Result<AutoCommit, DocErr
     Ok(doc)
 }
 
-fn plan_entries(plan: &SitePlan) -> Result<[Vec<(String, serde_json::Value)>; 6], DocError> {
+fn plan_entries(plan: &SitePlan) -> Result<[Vec<(String, serde_json::Value)>; 8], DocError> {
     fn entries<T: serde::Serialize>(
         items: &[T],
         key: impl Fn(&T) -> String,
@@ -263,6 +265,8 @@ fn plan_entries(plan: &SitePlan) -> Result<[Vec<(String, serde_json::Value)>; 6]
         entries(&plan.routes, |r| r.id.to_string())?,
         entries(&plan.departments, |d| d.code.code().to_string())?,
         entries(&plan.users, |u| u.id.to_string())?,
+        entries(&plan.schedules, |s| s.code.to_string())?,
+        entries(&plan.spot_checks, |s| s.code.to_string())?,
     ])
 }
 
@@ -274,7 +278,11 @@ pub fn write_plan(doc: &mut AutoCommit, plan: &SitePlan) -> Result<(), DocError>
         json::put(doc, &ROOT, "site_info", &site)?;
     }
     for (key, wanted) in PLAN_MAPS.into_iter().zip(plan_entries(plan)?) {
-        let map = map_obj(doc, key)?;
+        // Plans written before schedules existed lack the later maps.
+        let map = match map_obj(doc, key) {
+            Ok(map) => map,
+            Err(_) => doc.put_object(ROOT, key, ObjType::Map)?,
+        };
         let existing: Vec<String> = doc.keys(&map).collect();
         for k in &existing {
             if !wanted.iter().any(|(w, _)| w == k) {
@@ -301,7 +309,10 @@ pub fn plan(doc: &AutoCommit) -> Result<SitePlan, DocError> {
         doc: &AutoCommit,
         key: &'static str,
     ) -> Result<Vec<T>, DocError> {
-        let map = map_obj(doc, key)?;
+        let Ok(map) = map_obj(doc, key) else {
+            // A plan written before this kind of entry existed has none.
+            return Ok(Vec::new());
+        };
         let keys: Vec<String> = doc.keys(&map).collect();
         keys.iter()
             .map(|k| {
@@ -321,6 +332,8 @@ pub fn plan(doc: &AutoCommit) -> Result<SitePlan, DocError> {
         routes: values(doc, "routes")?,
         departments: values(doc, "departments")?,
         users: values(doc, "users")?,
+        schedules: values(doc, "schedules")?,
+        spot_checks: values(doc, "spot_checks")?,
     };
     plan.zones.sort_by(|a, b| a.code.cmp(&b.code));
     plan.checkpoints.sort_by(|a, b| a.code.cmp(&b.code));
@@ -329,6 +342,8 @@ pub fn plan(doc: &AutoCommit) -> Result<SitePlan, DocError> {
     plan.routes.sort_by(|a, b| a.code.cmp(&b.code));
     plan.departments.sort_by_key(|d| d.code);
     plan.users.sort_by(|a, b| a.name.cmp(&b.name));
+    plan.schedules.sort_by(|a, b| a.code.cmp(&b.code));
+    plan.spot_checks.sort_by(|a, b| a.code.cmp(&b.code));
     Ok(plan)
 }
 

@@ -129,6 +129,12 @@ pub struct SitePlan {
     pub routes: Vec<Route>,
     pub departments: Vec<DepartmentInfo>,
     pub users: Vec<UserInfo>,
+    /// Patrol schedules; tasks follow from them (`crate::schedule::tasks`).
+    #[serde(default)]
+    pub schedules: Vec<crate::schedule::Schedule>,
+    /// Recorded double-random draws, each a task for its inspector.
+    #[serde(default)]
+    pub spot_checks: Vec<crate::schedule::SpotCheck>,
 }
 
 /// A plan that contradicts itself.
@@ -150,6 +156,21 @@ pub enum PlanError {
 }
 
 impl SitePlan {
+    /// A site's plan before anything was set up: the standard departments only.
+    pub fn empty(site: Site) -> SitePlan {
+        SitePlan {
+            site,
+            zones: Vec::new(),
+            checkpoints: Vec::new(),
+            templates: Vec::new(),
+            routes: Vec::new(),
+            departments: DepartmentInfo::standard(),
+            users: Vec::new(),
+            schedules: Vec::new(),
+            spot_checks: Vec::new(),
+        }
+    }
+
     /// Checks codes are unique and every reference resolves.
     pub fn validate(&self) -> Result<(), PlanError> {
         fn unique<'a>(
@@ -171,6 +192,13 @@ impl SitePlan {
         unique("checkpoint", self.checkpoints.iter().map(|c| &c.code))?;
         unique("route", self.routes.iter().map(|r| &r.code))?;
         unique("user", self.users.iter().map(|u| &u.name))?;
+        unique(
+            "schedule or spot check",
+            self.schedules
+                .iter()
+                .map(|s| &s.code)
+                .chain(self.spot_checks.iter().map(|s| &s.code)),
+        )?;
         for cp in &self.checkpoints {
             if !self.zones.iter().any(|z| z.id == cp.zone) {
                 return Err(PlanError::DanglingCheckpoint {

@@ -116,6 +116,9 @@ pub struct LoginResponse {
 pub struct ApiError {
     pub code: String,
     pub message: String,
+    /// The bad rows of a refused import (empty otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rows: Vec<LineError>,
 }
 
 /// One row of the issue tracker (server API, device lists, `inspect issue list --json`).
@@ -214,6 +217,62 @@ pub struct UploadStatus {
     pub received: u64,
     /// The server holds the whole photo, verified against its hash.
     pub complete: bool,
+}
+
+/// One bad row (or header) of an import.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineError {
+    pub file: String,
+    /// 1-based line in the file; 0 for the file as a whole.
+    pub line: u64,
+    /// The column's header as the file spells it.
+    pub column: Option<String>,
+    pub message: String,
+}
+
+impl std::fmt::Display for LineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.file)?;
+        if self.line > 0 {
+            write!(f, " line {}", self.line)?;
+        }
+        if let Some(c) = &self.column {
+            write!(f, ", column {c}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// What an import changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportReport {
+    /// New checklist templates, as `CODE v1`.
+    pub templates_added: Vec<String>,
+    /// Templates that got a new version, as `CODE vN`.
+    pub templates_revised: Vec<String>,
+    pub templates_unchanged: usize,
+    pub zones_added: Vec<String>,
+    pub checkpoints_added: usize,
+    pub checkpoints_updated: usize,
+    pub checkpoints_unchanged: usize,
+    pub routes_added: Vec<String>,
+}
+
+/// The answer to an import with bad rows: every bad row, nothing imported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportRefusal {
+    pub message: String,
+    pub rows: Vec<LineError>,
+}
+
+/// A route reordered for a short walk.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reordered {
+    /// Walk length in metres over checkpoints with coordinates, before and after.
+    pub before: f64,
+    pub after: f64,
+    /// Point codes in the new order.
+    pub order: Vec<String>,
 }
 
 /// One patrol run in the manager's list.

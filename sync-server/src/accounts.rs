@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use shared::codes::{Department, Role};
 use shared::doc;
 use shared::ids::*;
-use shared::plan::{DepartmentInfo, Site, SitePlan, UserInfo};
+use shared::plan::{Site, SitePlan, UserInfo};
 use shared::text::Code;
 use shared::wire::DocKind;
 
@@ -88,18 +88,7 @@ pub fn load_plan(
             let plan = doc::plan(&d).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             Ok((Some(d), plan))
         }
-        None => Ok((
-            None,
-            SitePlan {
-                site: site.clone(),
-                zones: Vec::new(),
-                checkpoints: Vec::new(),
-                templates: Vec::new(),
-                routes: Vec::new(),
-                departments: DepartmentInfo::standard(),
-                users: Vec::new(),
-            },
-        )),
+        None => Ok((None, SitePlan::empty(site.clone()))),
     }
 }
 
@@ -222,15 +211,7 @@ pub fn import_csv(
     Ok(report)
 }
 
-/// A route reordered for a short walk.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct Reordered {
-    /// Walk length in metres over checkpoints with coordinates, before and after.
-    pub before: f64,
-    pub after: f64,
-    /// Point codes in the new order.
-    pub order: Vec<String>,
-}
+pub use shared::wire::Reordered;
 
 /// Orders a route's checkpoints for a short walk by their floor-plan
 /// coordinates (see `shared::walk`); devices receive the new order with the plan.

@@ -7,7 +7,7 @@ use crate::accounts::{self, AccountError};
 use crate::api::{AppState, Auth, blocking};
 use crate::error::ApiError;
 use crate::patrols::sender_plan;
-use crate::plan_csv::{self, ImportReport, LineError};
+use crate::plan_csv::{self, ImportReport};
 use crate::validate::Sender;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
@@ -75,14 +75,6 @@ pub struct ImportRequest {
     pub checkpoints: Option<String>,
 }
 
-/// The answer to an import with bad rows.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct ImportRefusal {
-    pub code: String,
-    pub message: String,
-    pub rows: Vec<LineError>,
-}
-
 /// `POST /api/v1/admin/import`: checklists and checkpoints from CSV, all or nothing.
 async fn import(
     State(state): State<AppState>,
@@ -114,7 +106,7 @@ async fn import(
             }
             Err(AccountError::Rows(rows)) => Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
-                Json(ImportRefusal {
+                Json(shared::wire::ApiError {
                     code: "bad_rows".into(),
                     message: format!("{} bad row(s); nothing was imported", rows.len()),
                     rows,

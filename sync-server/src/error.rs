@@ -69,6 +69,7 @@ impl IntoResponse for ApiError {
         let body = Body {
             code: self.code.to_string(),
             message: self.message,
+            rows: Vec::new(),
         };
         (self.status, axum::Json(body)).into_response()
     }

@@ -13,58 +13,18 @@
 //! checkpoints using it move to the new version, while patrols already started
 //! finish on the version they began with (`shared::patrol::PatrolRun::checklists`).
 
-use serde::{Deserialize, Serialize};
 use shared::codes::{Frequency, ItemFamily, ZoneKind};
 use shared::ids::*;
 use shared::plan::*;
 use shared::text::Code;
+pub use shared::wire::{ImportReport, LineError};
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
 
 pub const CHECKLISTS_FILE: &str = "checklists.csv";
 pub const CHECKPOINTS_FILE: &str = "checkpoints.csv";
 
 /// Most bad rows reported from one import.
 const MAX_ERRORS: usize = 200;
-
-/// One bad row (or header) of an import.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LineError {
-    pub file: String,
-    /// 1-based line in the file; 0 for the file as a whole.
-    pub line: u64,
-    /// The column's header as the file spells it.
-    pub column: Option<String>,
-    pub message: String,
-}
-
-impl fmt::Display for LineError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file)?;
-        if self.line > 0 {
-            write!(f, " line {}", self.line)?;
-        }
-        if let Some(c) = &self.column {
-            write!(f, ", column {c}")?;
-        }
-        write!(f, ": {}", self.message)
-    }
-}
-
-/// What an import changed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ImportReport {
-    /// New checklist templates, as `CODE v1`.
-    pub templates_added: Vec<String>,
-    /// Templates that got a new version, as `CODE vN`.
-    pub templates_revised: Vec<String>,
-    pub templates_unchanged: usize,
-    pub zones_added: Vec<String>,
-    pub checkpoints_added: usize,
-    pub checkpoints_updated: usize,
-    pub checkpoints_unchanged: usize,
-    pub routes_added: Vec<String>,
-}
 
 /// A column: its key, Chinese header (written on export) and English header.
 struct Col {

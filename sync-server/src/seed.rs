@@ -315,13 +315,11 @@ pub fn demo_plan(site: Site) -> SitePlan {
         });
     }
     SitePlan {
-        site,
         zones,
         checkpoints,
         templates,
         routes,
-        departments: DepartmentInfo::standard(),
-        users: Vec::new(),
+        ..SitePlan::empty(site)
     }
 }
 

@@ -206,3 +206,164 @@ fn a_manager_filters_assigns_and_verifies_on_the_dashboard() {
         ui.c.close().await.ok();
     });
 }
+
+const BAD_CHECKPOINTS: &str =
+    "点位编码,点位名称,区域编码,区域名称,区域类型,检查表编码,坐标X,坐标Y,路线
+CP-W01,泳池东侧,Z-POOL,会所泳池,公共设施,T-POOL,10,5,R9
+CP W02,泳池西侧,Z-POOL,会所泳池,公共设施,T-POOL,2,5,R9
+";
+const CHECKLISTS: &str = "\u{feff}检查表编码,检查表名称,检查项编码,检查项,类别,方式,下限,上限,单位
+T-POOL,泳池,water_clear,池水清澈,环境卫生,合格判定,,,
+";
+
+#[test]
+fn an_admin_sets_up_the_plan_and_a_manager_reviews_presence_on_the_dashboard() {
+    let dist = ui_dist();
+    let seeded = Seeded::new();
+    let server = InProcessServer::serve(
+        seeded.state().with_ui_dir(Some(dist)),
+        "127.0.0.1:0".parse().unwrap(),
+    );
+    let files = tempfile::tempdir().unwrap();
+    let bad = files.path().join("点位.csv");
+    std::fs::write(&bad, BAD_CHECKPOINTS).unwrap();
+    let good = files.path().join("点位-改.csv");
+    std::fs::write(&good, BAD_CHECKPOINTS.replace("CP W02", "CP-W02")).unwrap();
+    let checklists = files.path().join("检查表.csv");
+    std::fs::write(&checklists, CHECKLISTS).unwrap();
+
+    // An inspector walks two checkpoints: one confirmed on arrival, one not.
+    let di = device_dir();
+    let mut inspector = device(
+        di.path(),
+        &server.url,
+        "inspector1",
+        &seeded.password("inspector1"),
+    );
+    let plan = inspector.plan().unwrap();
+    let r1 = plan.route_by_code("R1").unwrap();
+    let points: Vec<&shared::plan::Checkpoint> = r1
+        .checkpoints
+        .iter()
+        .take(2)
+        .map(|id| plan.checkpoint(*id).unwrap())
+        .collect();
+    let passes = |cp: &shared::plan::Checkpoint| -> Vec<(String, shared::patrol::Answer)> {
+        plan.template(cp.template, cp.template_version)
+            .unwrap()
+            .items
+            .iter()
+            .map(|i| (i.code.to_string(), shared::patrol::Answer::Na))
+            .collect()
+    };
+    let t0 = Utc::now() - chrono::Duration::minutes(5);
+    inspector.patrol_start("R1", t0).unwrap();
+    inspector
+        .patrol_arrive(points[0].code.as_str(), t0)
+        .unwrap();
+    inspector
+        .patrol_check(
+            points[0].code.as_str(),
+            &passes(points[0]),
+            t0 + chrono::Duration::seconds(42),
+        )
+        .unwrap();
+    inspector
+        .patrol_check(
+            points[1].code.as_str(),
+            &passes(points[1]),
+            t0 + chrono::Duration::seconds(90),
+        )
+        .unwrap();
+    let run = inspector.open_patrol().unwrap().unwrap().run.id;
+    inspector.sync(&opts()).unwrap();
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let driver = ChromeDriver::start();
+    let profile = tempfile::tempdir().unwrap();
+    let mut ui = Ui::new(
+        rt.block_on(driver.session(1280, 900, profile.path())),
+        "plan",
+    );
+    let admin = seeded.password("admin1");
+    let manager = seeded.password("manager1");
+    let labels = plan.checkpoints.len() + 2;
+    rt.block_on(async {
+        ui.c.goto(&server.url).await.unwrap();
+        ui.type_into("#user", "admin1").await;
+        ui.type_into("#password", &admin).await;
+        ui.tap("#login-submit").await;
+        // The admin lands on the site plan.
+        ui.find("#plan-route-R1").await;
+        ui.find(&format!("#plan-cp-{}", points[0].code)).await;
+
+        // A bad row: every error by line, nothing imported.
+        ui.pick_file("#import-checklists", &checklists).await;
+        ui.pick_file("#import-checkpoints", &bad).await;
+        ui.tap("#import-submit").await;
+        let errors = ui.wait_text("#import-errors", "line 3").await;
+        assert!(errors.contains("点位编码"), "{errors}");
+        assert!(!ui.has("#plan-cp-CP-W01").await, "nothing imported");
+        ui.shot("plan-import-errors").await;
+
+        // Fixed file: imported, shown in the tables.
+        ui.pick_file("#import-checkpoints", &good).await;
+        ui.tap("#import-submit").await;
+        ui.wait_text("#import-report", "T-POOL v1").await;
+        ui.find("#plan-cp-CP-W02").await;
+        ui.wait_text("#plan-route-R9", "R9").await;
+
+        // Order R1 for a short walk.
+        let before = ui.find("#plan-route-R1 .walk").await.text().await.unwrap();
+        ui.tap("#order-R1").await;
+        ui.wait_text("#banner", " m → ").await;
+        let mut after = before.clone();
+        for _ in 0..100 {
+            after = ui.find("#plan-route-R1 .walk").await.text().await.unwrap();
+            if after != before {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let metres = |s: &str| s.trim_end_matches(" m").parse::<f64>().unwrap();
+        assert!(metres(&after) < metres(&before), "{before} → {after}");
+
+        // The QR sheet: one label per checkpoint, with its Chinese name.
+        ui.tap("#qr-show").await;
+        ui.find("#qr-sheet svg").await;
+        let count =
+            ui.c.execute(
+                "return document.querySelectorAll('#qr-sheet g.label').length;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(count, serde_json::json!(labels));
+        ui.wait_text("#qr-sheet", "泳池西侧").await;
+        ui.shot("plan-qr-sheet").await;
+        ui.tap("#logout").await;
+
+        // The manager reviews the patrol: dwell time for one, unknown for the other.
+        ui.type_into("#user", "manager1").await;
+        ui.type_into("#password", &manager).await;
+        ui.tap("#login-submit").await;
+        ui.tap("#nav-patrols").await;
+        ui.tap(&format!("#patrol-{run}")).await;
+        ui.wait_text(&format!("#result-{}", points[0].code), "停留 42 秒")
+            .await;
+        ui.wait_text(&format!("#result-{}", points[1].code), "停留时间未知")
+            .await;
+        let received = ui
+            .find(&format!("#result-{} td:nth-child(3)", points[0].code))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            received.starts_with("20"),
+            "server receipt time shown: {received}"
+        );
+        ui.shot("patrol-presence").await;
+        ui.c.close().await.ok();
+    });
+}

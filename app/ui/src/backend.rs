@@ -5,10 +5,13 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::app::*;
-use shared::ids::IssueId;
+use shared::ids::{IssueId, PatrolRunId};
 use shared::issue::{EventBody, PhotoRef};
 use shared::plan::{ChecklistTemplate, SitePlan};
-use shared::wire::{IssueDetail, IssueSummary, LoginResponse};
+use shared::wire::{
+    ImportRefusal, ImportReport, IssueDetail, IssueSummary, LoginResponse, PatrolDetail,
+    PatrolSummary, Reordered,
+};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -18,6 +21,9 @@ use wasm_bindgen_futures::JsFuture;
 pub struct UiError {
     pub code: String,
     pub message: String,
+    /// The bad rows of a refused import.
+    #[serde(default)]
+    pub rows: Vec<shared::wire::LineError>,
 }
 
 impl UiError {
@@ -25,6 +31,7 @@ impl UiError {
         UiError {
             code: code.into(),
             message: message.into(),
+            rows: Vec::new(),
         }
     }
     fn js(e: JsValue) -> UiError {
@@ -408,6 +415,92 @@ impl Backend {
                     .await
             }
         }
+    }
+
+    // ------------------------------------------------------------ dashboard
+
+    fn dashboard_only<T>(&self) -> Res<T> {
+        Err(UiError::new(
+            "dashboard_only",
+            "site plans, patrol reviews and reports are on the web dashboard",
+        ))
+    }
+
+    /// A text resource of the sync server (CSV files, SVG label pages).
+    async fn http_text(&self, path: &str) -> Res<String> {
+        let buf = self.http_raw("GET", path, None).await?;
+        String::from_utf8(js_sys::Uint8Array::new(&buf).to_vec())
+            .map_err(|e| UiError::new("bad_reply", e.to_string()))
+    }
+
+    /// Imports checklist and checkpoint CSV files; bad rows come back in the error.
+    pub async fn import_plan(
+        &self,
+        checklists: Option<String>,
+        checkpoints: Option<String>,
+    ) -> Res<Result<ImportReport, ImportRefusal>> {
+        if self.is_app() {
+            return self.dashboard_only();
+        }
+        let body = serde_json::json!({ "checklists": checklists, "checkpoints": checkpoints });
+        match self
+            .http::<ImportReport>("POST", "/api/v1/admin/import", Some(body.to_string()))
+            .await
+        {
+            Ok(r) => Ok(Ok(r)),
+            Err(e) if e.code == "bad_rows" => Ok(Err(ImportRefusal {
+                message: e.message,
+                rows: e.rows,
+            })),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `checkpoints.csv` or `checklists.csv` as exported.
+    pub async fn export_csv(&self, file: &str) -> Res<String> {
+        if self.is_app() {
+            return self.dashboard_only();
+        }
+        self.http_text(&format!("/api/v1/admin/export/{file}"))
+            .await
+    }
+
+    /// Page `page` of the QR label sheet, as SVG.
+    pub async fn qr_page(&self, page: usize) -> Res<String> {
+        if self.is_app() {
+            return self.dashboard_only();
+        }
+        self.http_text(&format!("/api/v1/admin/qr-sheet.svg?page={page}"))
+            .await
+    }
+
+    /// Reorders a route for a short walk.
+    pub async fn order_route(&self, route: &str) -> Res<Reordered> {
+        if self.is_app() {
+            return self.dashboard_only();
+        }
+        self.http(
+            "POST",
+            &format!("/api/v1/admin/routes/{route}/order"),
+            Some("{}".into()),
+        )
+        .await
+    }
+
+    pub async fn patrols(&self, days: u32) -> Res<Vec<PatrolSummary>> {
+        if self.is_app() {
+            return self.dashboard_only();
+        }
+        self.http("GET", &format!("/api/v1/patrols?days={days}"), None)
+            .await
+    }
+
+    pub async fn patrol(&self, id: PatrolRunId) -> Res<PatrolDetail> {
+        if self.is_app() {
+            return self.dashboard_only();
+        }
+        self.http("GET", &format!("/api/v1/patrols/{id}"), None)
+            .await
     }
 
     /// An `img` source for a photo file, with the evidence caption when `stamp`.

@@ -147,12 +147,20 @@ pub fn nav(p: &NavProps) -> Html {
         shared::Role::Inspector => "nav.mine_raised",
         _ => "nav.issues",
     };
+    let reviewer = matches!(
+        ctx.session.user.role,
+        shared::Role::Manager | shared::Role::Admin
+    );
     html! {
         <nav class="tabs">
             if ctx.session.user.role == shared::Role::Inspector && ctx.backend.is_app() {
                 { tab(Page::Tasks, "nav.tasks", "nav-tasks") }
             }
             { tab(Page::Issues, issues_label, "nav-issues") }
+            if reviewer && !ctx.backend.is_app() {
+                { tab(Page::Patrols, "nav.patrols", "nav-patrols") }
+                { tab(Page::Plan, "nav.plan", "nav-plan") }
+            }
         </nav>
     }
 }

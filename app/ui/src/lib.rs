@@ -11,7 +11,7 @@ pub mod pages;
 use backend::Backend;
 use i18n::Lang;
 use shared::app::{SessionInfo, SyncStatus};
-use shared::ids::IssueId;
+use shared::ids::{IssueId, PatrolRunId};
 use shared::plan::SitePlan;
 use wasm_bindgen::prelude::*;
 use yew::prelude::*;
@@ -36,6 +36,13 @@ pub enum Page {
     Issues,
     Issue {
         id: IssueId,
+    },
+    /// The site plan: import, export, QR labels, routes (dashboard).
+    Plan,
+    /// Recent patrol runs (dashboard).
+    Patrols,
+    Patrol {
+        id: PatrolRunId,
     },
 }
 
@@ -81,6 +88,7 @@ pub fn run<T: 'static>(
 fn home_of(session: &SessionInfo) -> Page {
     match session.user.role {
         shared::Role::Inspector => Page::Tasks,
+        shared::Role::Admin => Page::Plan,
         _ => Page::Issues,
     }
 }
@@ -236,6 +244,9 @@ pub fn app() -> Html {
         } => html! { <pages::raise::Raise route={route} checkpoint={checkpoint} items={items} /> },
         Page::Issues => html! { <pages::issues::Issues /> },
         Page::Issue { id } => html! { <pages::detail::Detail id={id} /> },
+        Page::Plan => html! { <pages::plan::Plan /> },
+        Page::Patrols => html! { <pages::patrols::Patrols /> },
+        Page::Patrol { id } => html! { <pages::patrols::Patrol id={id} /> },
     };
     let dismiss = {
         let banner = banner.clone();

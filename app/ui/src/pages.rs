@@ -4,6 +4,8 @@ pub mod checkpoint;
 pub mod detail;
 pub mod issues;
 pub mod login;
+pub mod patrols;
+pub mod plan;
 pub mod raise;
 pub mod tasks;
 pub mod walk;

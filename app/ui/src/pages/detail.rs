@@ -88,15 +88,10 @@ pub fn detail(p: &DetailProps) -> Html {
     let can = |kind| shared::policy::allowed(me.role, kind);
     use shared::policy::ChangeKind;
     if can(ChangeKind::Assign) && matches!(s.status, Status::Recorded | Status::Assigned) {
-        let plan = ctx.plan.clone().unwrap_or_else(|| shared::plan::SitePlan {
-            site: ctx.session.site.clone(),
-            zones: vec![],
-            checkpoints: vec![],
-            templates: vec![],
-            routes: vec![],
-            departments: shared::plan::DepartmentInfo::standard(),
-            users: vec![],
-        });
+        let plan = ctx
+            .plan
+            .clone()
+            .unwrap_or_else(|| shared::plan::SitePlan::empty(ctx.session.site.clone()));
         let chosen = dept.unwrap_or(Department::Engineering);
         let default_deadline = ctx
             .session

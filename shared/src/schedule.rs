@@ -1,0 +1,874 @@
+//! Schedules (巡查计划) and the patrol tasks they make, spot-check draws
+//! (双随机抽查), and coverage (覆盖率).
+//!
+//! Tasks are a pure function of the site plan and the calendar: the server
+//! (for coverage and the dashboard) and every device (for its task list, even
+//! after days offline) compute the same tasks with the same keys from the
+//! schedules they received with the plan. Times are the site's local time.
+//!
+//! Periods: `daily` and `weekdays` make one task per day, inside the day's
+//! time window (a window ending at or before its start runs past midnight, as
+//! a night patrol 22:00–02:00 does); `weekly` makes one task per ISO week
+//! (Monday to Sunday) and `monthly` one per calendar month, each due any time
+//! in its period. A season (e.g. the rainy season) replaces the repeat on the
+//! days inside its date range; the range may run over the new year.
+
+use crate::ids::*;
+use crate::plan::SitePlan;
+use crate::text::Code;
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use std::str::FromStr;
+
+/// A time of day, minutes after local midnight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TimeOfDay(u16);
+
+impl TimeOfDay {
+    pub fn new(hour: u16, minute: u16) -> Option<TimeOfDay> {
+        (hour < 24 && minute < 60).then_some(TimeOfDay(hour * 60 + minute))
+    }
+    pub fn minutes(self) -> u16 {
+        self.0
+    }
+}
+
+impl FromStr for TimeOfDay {
+    type Err = ScheduleError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || ScheduleError(format!("`{s}` is not a time of day like 22:00"));
+        let (h, m) = s.trim().split_once(':').ok_or_else(bad)?;
+        TimeOfDay::new(h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?).ok_or_else(bad)
+    }
+}
+impl TryFrom<String> for TimeOfDay {
+    type Error = ScheduleError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+impl From<TimeOfDay> for String {
+    fn from(t: TimeOfDay) -> String {
+        t.to_string()
+    }
+}
+impl fmt::Display for TimeOfDay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:02}:{:02}", self.0 / 60, self.0 % 60)
+    }
+}
+
+/// A daily time window; `end <= start` runs past midnight into the next day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Window {
+    pub start: TimeOfDay,
+    pub end: TimeOfDay,
+}
+
+impl FromStr for Window {
+    type Err = ScheduleError;
+    /// `22:00-02:00`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (a, b) = s
+            .split_once(['-', '–'])
+            .ok_or_else(|| ScheduleError(format!("`{s}` is not a window like 08:00-12:00")))?;
+        Ok(Window {
+            start: a.parse()?,
+            end: b.parse()?,
+        })
+    }
+}
+impl fmt::Display for Window {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}–{}", self.start, self.end)
+    }
+}
+
+/// How often a schedule makes a task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "every", rename_all = "snake_case")]
+pub enum Repeat {
+    Daily,
+    /// On these ISO weekdays (1 = Monday … 7 = Sunday).
+    Weekdays {
+        days: Vec<u8>,
+    },
+    Weekly,
+    Monthly,
+}
+
+impl FromStr for Repeat {
+    type Err = ScheduleError;
+    /// `daily`, `weekly`, `monthly`, or weekdays such as `mon,wed,fri` / `1,3,5`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "daily" | "每天" => return Ok(Repeat::Daily),
+            "weekly" | "每周" => return Ok(Repeat::Weekly),
+            "monthly" | "每月" => return Ok(Repeat::Monthly),
+            _ => {}
+        }
+        const NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+        let mut days = Vec::new();
+        for part in s.split([',', ' ']).filter(|p| !p.is_empty()) {
+            let p = part.trim().to_ascii_lowercase();
+            let day = NAMES
+                .iter()
+                .position(|n| p.starts_with(n))
+                .map(|i| i as u8 + 1)
+                .or_else(|| p.parse::<u8>().ok().filter(|d| (1..=7).contains(d)))
+                .ok_or_else(|| {
+                    ScheduleError(format!(
+                        "`{s}` is not daily, weekly, monthly or a list of weekdays (mon,wed or 1,3)"
+                    ))
+                })?;
+            if !days.contains(&day) {
+                days.push(day);
+            }
+        }
+        if days.is_empty() {
+            return Err(ScheduleError("no weekdays given".into()));
+        }
+        days.sort();
+        Ok(Repeat::Weekdays { days })
+    }
+}
+
+impl fmt::Display for Repeat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Repeat::Daily => f.write_str("daily"),
+            Repeat::Weekly => f.write_str("weekly"),
+            Repeat::Monthly => f.write_str("monthly"),
+            Repeat::Weekdays { days } => {
+                const NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+                let names: Vec<&str> = days
+                    .iter()
+                    .filter_map(|d| NAMES.get(usize::from(*d).wrapping_sub(1)).copied())
+                    .collect();
+                f.write_str(&names.join(","))
+            }
+        }
+    }
+}
+
+/// A month and day, `MM-DD`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct MonthDay(u8, u8);
+
+impl FromStr for MonthDay {
+    type Err = ScheduleError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || ScheduleError(format!("`{s}` is not a date like 06-01"));
+        let (m, d) = s.trim().split_once('-').ok_or_else(bad)?;
+        let (m, d): (u8, u8) = (m.parse().map_err(|_| bad())?, d.parse().map_err(|_| bad())?);
+        // Checked against a leap year, so 02-29 is allowed.
+        NaiveDate::from_ymd_opt(2024, m.into(), d.into()).ok_or_else(bad)?;
+        Ok(MonthDay(m, d))
+    }
+}
+impl TryFrom<String> for MonthDay {
+    type Error = ScheduleError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+impl From<MonthDay> for String {
+    fn from(m: MonthDay) -> String {
+        m.to_string()
+    }
+}
+impl fmt::Display for MonthDay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:02}-{:02}", self.0, self.1)
+    }
+}
+
+/// A date range of every year in which a schedule repeats differently.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Season {
+    pub name: String,
+    pub from: MonthDay,
+    /// Inclusive.
+    pub until: MonthDay,
+    pub repeat: Repeat,
+}
+
+impl Season {
+    pub fn contains(&self, day: NaiveDate) -> bool {
+        let md = MonthDay(day.month() as u8, day.day() as u8);
+        if self.from <= self.until {
+            self.from <= md && md <= self.until
+        } else {
+            md >= self.from || md <= self.until
+        }
+    }
+}
+
+/// What a schedule's tasks cover.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Target {
+    /// Every checkpoint of a route.
+    Route { route: RouteId },
+    /// Some checkpoints, walked on any route that has them.
+    Checkpoints { checkpoints: Vec<CheckpointId> },
+}
+
+/// A patrol schedule (巡查计划).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Schedule {
+    pub code: Code,
+    pub name: String,
+    pub target: Target,
+    pub repeat: Repeat,
+    /// The daily window of `daily` / `weekdays` tasks; none: the whole day.
+    pub window: Option<Window>,
+    #[serde(default)]
+    pub seasons: Vec<Season>,
+    /// Who the tasks are for; none: any inspector of the site.
+    pub assignee: Option<UserId>,
+}
+
+/// A recorded double-random draw (双随机抽查): which checkpoints and which
+/// inspector, drawn from the recorded candidates with the recorded seed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpotCheck {
+    pub code: Code,
+    pub seed: u64,
+    pub drawn_at: DateTime<Utc>,
+    pub drawn_by: String,
+    /// How many checkpoints were drawn.
+    pub n: usize,
+    /// The candidates as they were at the draw, in the order the draw used.
+    pub candidates: Vec<CheckpointId>,
+    pub inspectors: Vec<UserId>,
+    pub checkpoints: Vec<CheckpointId>,
+    pub inspector: UserId,
+    /// The task's window: the inspector sees it from `from`.
+    pub from: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+}
+
+/// A schedule or draw that cannot work.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ScheduleError(pub String);
+
+/// SplitMix64: a small, fully specified generator, so a recorded seed replays
+/// the same draw on every build and platform, forever.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform in `0..n` (rejection sampling, no modulo bias).
+    fn below(&mut self, n: u64) -> u64 {
+        let zone = u64::MAX - u64::MAX % n;
+        loop {
+            let v = self.next();
+            if v < zone {
+                return v % n;
+            }
+        }
+    }
+}
+
+/// Draws `n` of `candidates` and one of `inspectors` with `seed`: the same
+/// inputs always give the same draw.
+pub fn draw(
+    seed: u64,
+    candidates: &[CheckpointId],
+    inspectors: &[UserId],
+    n: usize,
+) -> Result<(Vec<CheckpointId>, UserId), ScheduleError> {
+    if n == 0 || n > candidates.len() {
+        return Err(ScheduleError(format!(
+            "cannot draw {n} of {} checkpoints",
+            candidates.len()
+        )));
+    }
+    if inspectors.is_empty() {
+        return Err(ScheduleError("the site has no active inspector".into()));
+    }
+    let mut rng = SplitMix64(seed);
+    // Partial Fisher–Yates.
+    let mut pool = candidates.to_vec();
+    for i in 0..n {
+        let j = i + rng.below((pool.len() - i) as u64) as usize;
+        pool.swap(i, j);
+    }
+    pool.truncate(n);
+    let inspector = inspectors[rng.below(inspectors.len() as u64) as usize];
+    Ok((pool, inspector))
+}
+
+impl SpotCheck {
+    /// Draws again from the recorded seed and candidates; true when the
+    /// result is the recorded one.
+    pub fn replays(&self) -> bool {
+        draw(self.seed, &self.candidates, &self.inspectors, self.n)
+            .is_ok_and(|(cps, who)| cps == self.checkpoints && who == self.inspector)
+    }
+}
+
+/// Where a task comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskKind {
+    Scheduled,
+    SpotCheck,
+}
+
+/// A patrol task: checkpoints to check inside a due window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Task {
+    /// Stable across replicas: `SCHEDULE@YYYY-MM-DD` (period start) or the draw's code.
+    pub key: String,
+    pub kind: TaskKind,
+    pub title: String,
+    /// The route to walk, when the task is a route's.
+    pub route: Option<RouteId>,
+    pub checkpoints: Vec<CheckpointId>,
+    pub from: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+    pub assignee: Option<UserId>,
+}
+
+impl Task {
+    pub fn is_open(&self, now: DateTime<Utc>) -> bool {
+        self.from <= now && now < self.until
+    }
+}
+
+fn local(offset: FixedOffset, day: NaiveDate, minutes: u32) -> DateTime<Utc> {
+    let t = day.and_time(NaiveTime::MIN) + Duration::minutes(minutes.into());
+    offset
+        .from_local_datetime(&t)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|| Utc.from_utc_datetime(&t))
+}
+
+impl Schedule {
+    /// The repeat in force on `day`.
+    pub fn repeat_on(&self, day: NaiveDate) -> &Repeat {
+        self.seasons
+            .iter()
+            .find(|s| s.contains(day))
+            .map(|s| &s.repeat)
+            .unwrap_or(&self.repeat)
+    }
+
+    /// The period of the task made on `day`, if one starts that day or (for
+    /// the first day asked about) is running: start day and local window.
+    fn period(&self, day: NaiveDate, first: bool) -> Option<(NaiveDate, u32, u32)> {
+        let window = |d: NaiveDate| match self.window {
+            Some(w) => {
+                let (s, e) = (u32::from(w.start.minutes()), u32::from(w.end.minutes()));
+                Some((d, s, if e <= s { e + 24 * 60 } else { e }))
+            }
+            None => Some((d, 0, 24 * 60)),
+        };
+        match self.repeat_on(day) {
+            Repeat::Daily => window(day),
+            Repeat::Weekdays { days } => days
+                .contains(&(day.weekday().number_from_monday() as u8))
+                .then(|| window(day))
+                .flatten(),
+            Repeat::Weekly => {
+                let monday = day - Duration::days(day.weekday().num_days_from_monday().into());
+                (monday == day || first).then(|| (monday, 0, 7 * 24 * 60))
+            }
+            Repeat::Monthly => {
+                let start = day.with_day(1)?;
+                let next = if start.month() == 12 {
+                    NaiveDate::from_ymd_opt(start.year() + 1, 1, 1)?
+                } else {
+                    NaiveDate::from_ymd_opt(start.year(), start.month() + 1, 1)?
+                };
+                let len = (next - start).num_days();
+                if start == day || first {
+                    Some((start, 0, (len * 24 * 60) as u32))
+                } else {
+                    None
+                }
+            }
+        }
+    }
+}
+
+/// Every task whose window overlaps the local days `from..to` (end exclusive),
+/// ordered by start. Checkpoints and routes no longer in the plan are left out.
+pub fn tasks(plan: &SitePlan, from: NaiveDate, to: NaiveDate) -> Vec<Task> {
+    let offset = plan.site.deadlines.offset();
+    let range_start = local(offset, from, 0);
+    let range_end = local(offset, to, 0);
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    for s in &plan.schedules {
+        let (route, checkpoints) = match &s.target {
+            Target::Route { route } => match plan.routes.iter().find(|r| r.id == *route) {
+                Some(r) => (Some(r.id), r.checkpoints.clone()),
+                None => continue,
+            },
+            Target::Checkpoints { checkpoints } => (
+                None,
+                checkpoints
+                    .iter()
+                    .filter(|c| plan.checkpoint(**c).is_some())
+                    .copied()
+                    .collect(),
+            ),
+        };
+        if checkpoints.is_empty() {
+            continue;
+        }
+        // One day back too: yesterday's night window may still be open today.
+        let mut day = from - Duration::days(1);
+        let mut first = true;
+        while day < to {
+            if let Some((start, a, b)) = s.period(day, first) {
+                let (t0, t1) = (local(offset, start, a), local(offset, start, b));
+                let key = format!("{}@{}", s.code, start);
+                if t1 > range_start && t0 < range_end && seen.insert(key.clone()) {
+                    out.push(Task {
+                        key,
+                        kind: TaskKind::Scheduled,
+                        title: s.name.clone(),
+                        route,
+                        checkpoints: checkpoints.clone(),
+                        from: t0,
+                        until: t1,
+                        assignee: s.assignee,
+                    });
+                }
+            }
+            first = day < from;
+            day += Duration::days(1);
+        }
+    }
+    for sc in &plan.spot_checks {
+        if sc.until > range_start && sc.from < range_end {
+            out.push(Task {
+                key: sc.code.to_string(),
+                kind: TaskKind::SpotCheck,
+                title: sc.code.to_string(),
+                route: plan.route_by_code(sc.code.as_str()).map(|r| r.id),
+                checkpoints: sc.checkpoints.clone(),
+                from: sc.from,
+                until: sc.until,
+                assignee: Some(sc.inspector),
+            });
+        }
+    }
+    out.sort_by(|a, b| (a.from, &a.key).cmp(&(b.from, &b.key)));
+    out
+}
+
+/// One saved checkpoint result, as coverage counts it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Check {
+    pub checkpoint: CheckpointId,
+    pub by: UserId,
+    /// Device clock when the result was saved.
+    pub at: DateTime<Utc>,
+}
+
+/// Checked and due checkpoint visits of one group.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoverageRow {
+    pub key: String,
+    pub name: String,
+    pub due: usize,
+    pub done: usize,
+}
+
+impl CoverageRow {
+    /// Checked / due, 1 when nothing was due.
+    pub fn ratio(&self) -> f64 {
+        if self.due == 0 {
+            1.0
+        } else {
+            self.done as f64 / self.due as f64
+        }
+    }
+}
+
+/// One task's coverage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskCoverage {
+    pub task: Task,
+    pub done: usize,
+    /// Point codes not checked inside the window.
+    pub missing: Vec<String>,
+}
+
+/// Coverage = checkpoints checked inside their task's window / checkpoints due.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Coverage {
+    pub total: CoverageRow,
+    pub by_route: Vec<CoverageRow>,
+    pub by_zone: Vec<CoverageRow>,
+    /// A visit counts for the task's assignee; an unassigned one for whoever
+    /// checked it, or for nobody (`-`) while unchecked.
+    pub by_inspector: Vec<CoverageRow>,
+    pub tasks: Vec<TaskCoverage>,
+}
+
+/// Coverage of `tasks` by `checks`. A due visit is done when its checkpoint
+/// has a result saved inside the task's window (by the assignee, if any).
+pub fn coverage(plan: &SitePlan, tasks: &[Task], checks: &[Check]) -> Coverage {
+    let mut by_cp: HashMap<CheckpointId, Vec<&Check>> = HashMap::new();
+    for c in checks {
+        by_cp.entry(c.checkpoint).or_default().push(c);
+    }
+    let mut total = CoverageRow {
+        key: "all".into(),
+        name: plan.site.name.clone(),
+        ..Default::default()
+    };
+    let mut routes: BTreeMap<String, CoverageRow> = BTreeMap::new();
+    let mut zones: BTreeMap<String, CoverageRow> = BTreeMap::new();
+    let mut people: BTreeMap<String, CoverageRow> = BTreeMap::new();
+    let mut out_tasks = Vec::new();
+    let name_of = |u: UserId| {
+        plan.user(u)
+            .map(|u| (u.name.to_string(), u.display_name.clone()))
+            .unwrap_or_else(|| (u.to_string(), String::new()))
+    };
+    for t in tasks {
+        let (rkey, rname) = match t.route.and_then(|r| plan.routes.iter().find(|x| x.id == r)) {
+            Some(r) => (r.code.to_string(), r.name.clone()),
+            None => ("-".to_string(), String::new()),
+        };
+        let mut done_here = 0;
+        let mut missing = Vec::new();
+        for cp_id in &t.checkpoints {
+            let Some(cp) = plan.checkpoint(*cp_id) else {
+                continue;
+            };
+            let hit = by_cp.get(cp_id).and_then(|cs| {
+                cs.iter().find(|c| {
+                    c.at >= t.from && c.at < t.until && t.assignee.is_none_or(|a| a == c.by)
+                })
+            });
+            let done = usize::from(hit.is_some());
+            done_here += done;
+            if hit.is_none() {
+                missing.push(cp.code.to_string());
+            }
+            let (zkey, zname) = plan
+                .zone(cp.zone)
+                .map(|z| (z.code.to_string(), z.name.clone()))
+                .unwrap_or_default();
+            let (pkey, pname) = match (t.assignee, hit) {
+                (Some(a), _) => name_of(a),
+                (None, Some(c)) => name_of(c.by),
+                (None, None) => ("-".to_string(), String::new()),
+            };
+            for (map, key, name) in [
+                (&mut routes, rkey.clone(), rname.clone()),
+                (&mut zones, zkey, zname),
+                (&mut people, pkey, pname),
+            ] {
+                let row = map.entry(key.clone()).or_insert_with(|| CoverageRow {
+                    key,
+                    name,
+                    ..Default::default()
+                });
+                row.due += 1;
+                row.done += done;
+            }
+            total.due += 1;
+            total.done += done;
+        }
+        out_tasks.push(TaskCoverage {
+            task: t.clone(),
+            done: done_here,
+            missing,
+        });
+    }
+    Coverage {
+        total,
+        by_route: routes.into_values().collect(),
+        by_zone: zones.into_values().collect(),
+        by_inspector: people.into_values().collect(),
+        tasks: out_tasks,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codes::ZoneKind;
+    use crate::plan::{Checkpoint, Frequency, Route, Site, Zone};
+    use uuid::Uuid;
+
+    fn id(n: u128) -> Uuid {
+        Uuid::from_u128(n)
+    }
+    fn code(s: &str) -> Code {
+        Code::parse("code", s).unwrap()
+    }
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    /// A site in Asia/Shanghai with route R (two points) and a drain point D.
+    fn plan(schedules: Vec<Schedule>) -> SitePlan {
+        let zone = ZoneId::from_uuid(id(1));
+        let cp = |n: u128, c: &str| Checkpoint {
+            id: CheckpointId::from_uuid(id(n)),
+            zone,
+            code: code(c),
+            name: c.into(),
+            plan_xy: None,
+            template: TemplateId::from_uuid(id(9)),
+            template_version: 1,
+            frequency: Frequency::Daily,
+        };
+        let mut p = SitePlan::empty(Site {
+            id: SiteId::from_uuid(id(100)),
+            code: code("S"),
+            name: "测试".into(),
+            deadlines: Default::default(),
+            keep_originals: false,
+        });
+        p.zones.push(Zone {
+            id: zone,
+            code: code("Z"),
+            name: "区".into(),
+            kind: ZoneKind::Residential,
+        });
+        p.checkpoints = vec![cp(10, "A"), cp(11, "B"), cp(12, "D")];
+        p.routes.push(Route {
+            id: RouteId::from_uuid(id(20)),
+            code: code("R"),
+            name: "夜巡".into(),
+            checkpoints: vec![
+                CheckpointId::from_uuid(id(10)),
+                CheckpointId::from_uuid(id(11)),
+            ],
+        });
+        p.schedules = schedules;
+        p
+    }
+
+    fn night() -> Schedule {
+        Schedule {
+            code: code("NIGHT"),
+            name: "夜间巡查".into(),
+            target: Target::Route {
+                route: RouteId::from_uuid(id(20)),
+            },
+            repeat: Repeat::Daily,
+            window: Some("22:00-02:00".parse().unwrap()),
+            seasons: vec![],
+            assignee: None,
+        }
+    }
+
+    fn drains() -> Schedule {
+        Schedule {
+            code: code("DRAIN"),
+            name: "排水检查".into(),
+            target: Target::Checkpoints {
+                checkpoints: vec![CheckpointId::from_uuid(id(12))],
+            },
+            repeat: Repeat::Weekly,
+            window: None,
+            seasons: vec![Season {
+                name: "雨季".into(),
+                from: "06-01".parse().unwrap(),
+                until: "09-30".parse().unwrap(),
+                repeat: Repeat::Daily,
+            }],
+            assignee: None,
+        }
+    }
+
+    #[test]
+    fn a_night_window_runs_past_midnight_in_site_time() {
+        let p = plan(vec![night()]);
+        let list = tasks(&p, day("2026-11-27"), day("2026-11-28"));
+        // Yesterday's night (until 02:00 today) and tonight's.
+        assert_eq!(list.len(), 2, "{list:#?}");
+        assert_eq!(list[0].key, "NIGHT@2026-11-26");
+        assert_eq!(list[1].key, "NIGHT@2026-11-27");
+        // 22:00–02:00 Shanghai = 14:00–18:00 UTC.
+        assert_eq!(list[1].from, t("2026-11-27T14:00:00Z"));
+        assert_eq!(list[1].until, t("2026-11-27T18:00:00Z"));
+        assert!(list[1].is_open(t("2026-11-27T17:59:00Z")));
+        assert!(!list[1].is_open(t("2026-11-27T18:00:00Z")));
+        assert_eq!(list[1].checkpoints.len(), 2);
+    }
+
+    #[test]
+    fn weekdays_weekly_and_monthly_make_one_task_per_period() {
+        let mut s = night();
+        s.repeat = "mon,wed,fri".parse().unwrap();
+        s.window = Some("08:00-12:00".parse().unwrap());
+        let p = plan(vec![s]);
+        // 2026-11-23 is a Monday.
+        let keys: Vec<String> = tasks(&p, day("2026-11-23"), day("2026-11-30"))
+            .into_iter()
+            .map(|t| t.key)
+            .collect();
+        assert_eq!(
+            keys,
+            ["NIGHT@2026-11-23", "NIGHT@2026-11-25", "NIGHT@2026-11-27"]
+        );
+
+        let p = plan(vec![drains()]);
+        // Asked mid-week: the running week's task, due all week.
+        let list = tasks(&p, day("2026-11-26"), day("2026-11-27"));
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0].key, "DRAIN@2026-11-23");
+        assert_eq!(list[0].from, t("2026-11-22T16:00:00Z"));
+        assert_eq!(list[0].until, t("2026-11-29T16:00:00Z"));
+        let month: Vec<String> = tasks(&p, day("2026-11-01"), day("2026-12-01"))
+            .into_iter()
+            .map(|t| t.key)
+            .collect();
+        assert_eq!(month.len(), 6, "{month:?}"); // weeks starting 10-26 … 11-30
+
+        let mut m = drains();
+        m.repeat = Repeat::Monthly;
+        m.seasons.clear();
+        let list = tasks(&plan(vec![m]), day("2026-02-10"), day("2026-03-02"));
+        let keys: Vec<&str> = list.iter().map(|t| t.key.as_str()).collect();
+        assert_eq!(keys, ["DRAIN@2026-02-01", "DRAIN@2026-03-01"]);
+        assert_eq!(list[0].until - list[0].from, Duration::days(28));
+    }
+
+    #[test]
+    fn the_rainy_season_turns_weekly_drain_checks_daily() {
+        let p = plan(vec![drains()]);
+        let june = tasks(&p, day("2026-06-01"), day("2026-06-08"));
+        assert_eq!(june.len(), 7, "daily in the season");
+        assert!(june.iter().all(|t| t.until - t.from == Duration::days(1)));
+        let october = tasks(&p, day("2026-10-05"), day("2026-10-12"));
+        assert_eq!(october.len(), 1, "weekly again after it");
+        // A season over the new year.
+        let winter = Season {
+            name: "冬季".into(),
+            from: "11-15".parse().unwrap(),
+            until: "02-28".parse().unwrap(),
+            repeat: Repeat::Monthly,
+        };
+        assert!(winter.contains(day("2026-12-31")) && winter.contains(day("2027-01-15")));
+        assert!(!winter.contains(day("2026-03-01")) && !winter.contains(day("2026-11-14")));
+        assert!("13-01".parse::<MonthDay>().is_err());
+        assert!("25:00-02:00".parse::<Window>().is_err());
+        assert!("someday".parse::<Repeat>().is_err());
+    }
+
+    #[test]
+    fn a_draw_replays_from_its_seed_and_is_fair() {
+        let cps: Vec<CheckpointId> = (0..40).map(|n| CheckpointId::from_uuid(id(n))).collect();
+        let people: Vec<UserId> = (0..4).map(|n| UserId::from_uuid(id(1000 + n))).collect();
+        let (a, who) = draw(42, &cps, &people, 5).unwrap();
+        assert_eq!(draw(42, &cps, &people, 5).unwrap(), (a.clone(), who));
+        assert_eq!(a.len(), 5);
+        assert_eq!(a.iter().collect::<HashSet<_>>().len(), 5, "no repeats");
+        assert_ne!(draw(43, &cps, &people, 5).unwrap().0, a);
+        // Fixed forever: this seed gives this draw on every build and platform.
+        let first: Vec<u128> = a.iter().map(|c| c.as_uuid().as_u128()).collect();
+        assert_eq!(
+            (first, who.as_uuid().as_u128()),
+            (vec![13, 2, 6, 1, 38], 1002)
+        );
+        // Every checkpoint and inspector comes up about equally often.
+        let mut seen = vec![0u32; 40];
+        let mut chosen = vec![0u32; 4];
+        for seed in 0..4000u64 {
+            let (got, who) = draw(seed, &cps, &people, 5).unwrap();
+            for c in got {
+                seen[c.as_uuid().as_u128() as usize] += 1;
+            }
+            chosen[(who.as_uuid().as_u128() - 1000) as usize] += 1;
+        }
+        // Expected 500 each (4000 × 5 / 40) and 1000 each.
+        assert!(seen.iter().all(|n| (400..600).contains(n)), "{seen:?}");
+        assert!(chosen.iter().all(|n| (900..1100).contains(n)), "{chosen:?}");
+        assert!(draw(1, &cps, &people, 41).is_err());
+        assert!(draw(1, &cps, &[], 3).is_err());
+    }
+
+    #[test]
+    fn splitmix_matches_its_reference_values() {
+        // Reference outputs of SplitMix64 seeded with 0.
+        let mut r = SplitMix64(0);
+        assert_eq!(r.next(), 0xE220_A839_7B1D_CDAF);
+        assert_eq!(r.next(), 0x6E78_9E6A_A1B9_65F4);
+    }
+
+    #[test]
+    fn coverage_counts_checks_inside_windows_by_route_zone_and_inspector() {
+        let mut s = night();
+        s.assignee = None;
+        let mut p = plan(vec![s, drains()]);
+        let alice = UserId::from_uuid(id(500));
+        p.users.push(crate::plan::UserInfo {
+            id: alice,
+            name: code("alice"),
+            display_name: "爱丽丝".into(),
+            role: crate::codes::Role::Inspector,
+            department: None,
+            active: true,
+        });
+        let list = tasks(&p, day("2026-11-27"), day("2026-11-28"));
+        let a = CheckpointId::from_uuid(id(10));
+        let b = CheckpointId::from_uuid(id(11));
+        let checks = vec![
+            // Inside tonight's window.
+            Check {
+                checkpoint: a,
+                by: alice,
+                at: t("2026-11-27T15:00:00Z"),
+            },
+            // Before it opened: does not count.
+            Check {
+                checkpoint: b,
+                by: alice,
+                at: t("2026-11-27T13:59:00Z"),
+            },
+            // The drain, this week.
+            Check {
+                checkpoint: CheckpointId::from_uuid(id(12)),
+                by: alice,
+                at: t("2026-11-27T03:00:00Z"),
+            },
+        ];
+        let c = coverage(&p, &list, &checks);
+        // Last night (2, none done), tonight (2, one done), the week's drain (1, done).
+        assert_eq!((c.total.due, c.total.done), (5, 2));
+        let r = c.by_route.iter().find(|r| r.key == "R").unwrap();
+        assert_eq!((r.due, r.done), (4, 1));
+        let alone = c.by_route.iter().find(|r| r.key == "-").unwrap();
+        assert_eq!((alone.due, alone.done), (1, 1));
+        let al = c.by_inspector.iter().find(|r| r.key == "alice").unwrap();
+        assert_eq!((al.due, al.done), (2, 2));
+        let nobody = c.by_inspector.iter().find(|r| r.key == "-").unwrap();
+        assert_eq!((nobody.due, nobody.done), (3, 0));
+        let tonight = c
+            .tasks
+            .iter()
+            .find(|t| t.task.key == "NIGHT@2026-11-27")
+            .unwrap();
+        assert_eq!(tonight.missing, vec!["B".to_string()]);
+        assert_eq!(c.by_zone[0].due, 5);
+    }
+}
