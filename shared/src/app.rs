@@ -67,6 +67,36 @@ pub struct RouteTask {
     pub open: bool,
     /// Patrols of this route finished today (site time).
     pub done_today: u32,
+    /// Today's scheduled tasks and spot checks on this route, for this person.
+    #[serde(default)]
+    pub windows: Vec<TaskWindow>,
+    /// A spot check drawn for this person (shown only while its window is open).
+    #[serde(default)]
+    pub spot_check: bool,
+}
+
+/// A task's due window and progress, as the inspector's task list shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskWindow {
+    pub key: String,
+    pub title: String,
+    pub kind: crate::schedule::TaskKind,
+    pub from: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+    /// Checkpoints checked inside the window.
+    pub done: usize,
+    pub total: usize,
+    /// Point codes still to check.
+    pub missing: Vec<String>,
+}
+
+impl TaskWindow {
+    pub fn is_open(&self, now: DateTime<Utc>) -> bool {
+        self.from <= now && now < self.until
+    }
+    pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
+        now >= self.until && self.done < self.total
+    }
 }
 
 impl RouteTask {

@@ -54,6 +54,125 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/admin/qr-sheet", routing::get(qr_sheet))
         .route("/api/v1/admin/qr-sheet.svg", routing::get(qr_page))
+        .route("/api/v1/admin/schedules", routing::post(put_schedule))
+        .route(
+            "/api/v1/admin/schedules/{code}",
+            routing::delete(remove_schedule),
+        )
+        .route("/api/v1/spot-checks", routing::post(draw))
+        .route("/api/v1/spot-checks/{code}/replay", routing::get(replay))
+        .route("/api/v1/coverage", routing::get(coverage))
+}
+
+/// Runs `f` in a transaction on the sender's site and commits it.
+async fn on_site<T: Send + 'static>(
+    state: &AppState,
+    sender: Sender,
+    f: impl FnOnce(&mut dyn crate::store::Txn, &Sender, &str) -> Result<T, AccountError>
+    + Send
+    + 'static,
+) -> Result<T, ApiError> {
+    let store = state.store.clone();
+    blocking(move || {
+        let mut txn = store.begin()?;
+        let plan = sender_plan(&mut *txn, &sender)?;
+        let out = f(&mut *txn, &sender, plan.site.code.as_str())?;
+        txn.commit()?;
+        Ok(out)
+    })
+    .await
+}
+
+/// `POST /api/v1/admin/schedules`: add or replace a schedule.
+async fn put_schedule(
+    State(state): State<AppState>,
+    Auth(sender): Auth,
+    body: Result<Json<crate::planning::ScheduleSpec>, JsonRejection>,
+) -> Result<Json<shared::schedule::Schedule>, ApiError> {
+    require(&sender, &[Role::Admin], "change the site plan")?;
+    let Json(spec) = body.map_err(|e| ApiError::bad_request("bad_request", e.body_text()))?;
+    on_site(&state, sender, move |txn, _, site| {
+        crate::planning::put_schedule(txn, site, &spec, Utc::now())
+    })
+    .await
+    .map(Json)
+}
+
+/// `DELETE /api/v1/admin/schedules/{code}`.
+async fn remove_schedule(
+    State(state): State<AppState>,
+    Auth(sender): Auth,
+    Path(code): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    require(&sender, &[Role::Admin], "change the site plan")?;
+    on_site(&state, sender, move |txn, _, site| {
+        crate::planning::remove_schedule(txn, site, &code, Utc::now())
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/v1/spot-checks`: a double-random draw, recorded for replay.
+async fn draw(
+    State(state): State<AppState>,
+    Auth(sender): Auth,
+    body: Result<Json<crate::planning::DrawRequest>, JsonRejection>,
+) -> Result<Json<crate::planning::Replay>, ApiError> {
+    require(&sender, &[Role::Manager], "draw spot checks")?;
+    let Json(req) = body.map_err(|e| ApiError::bad_request("bad_request", e.body_text()))?;
+    on_site(&state, sender, move |txn, sender, site| {
+        let sc = crate::planning::draw_spot_check(txn, site, &req, &sender.user_name, Utc::now())?;
+        crate::planning::replay(txn, site, sc.code.as_str())
+    })
+    .await
+    .map(Json)
+}
+
+/// `GET /api/v1/spot-checks/{code}/replay`: draw again from the record.
+async fn replay(
+    State(state): State<AppState>,
+    Auth(sender): Auth,
+    Path(code): Path<String>,
+) -> Result<Json<crate::planning::Replay>, ApiError> {
+    require(&sender, &[Role::Manager, Role::Admin], "audit spot checks")?;
+    on_site(&state, sender, move |txn, _, site| {
+        crate::planning::replay(txn, site, &code)
+    })
+    .await
+    .map(Json)
+}
+
+#[derive(Debug, Deserialize)]
+struct CoverageQuery {
+    /// First local day, `YYYY-MM-DD`.
+    from: chrono::NaiveDate,
+    /// Last local day, inclusive.
+    to: chrono::NaiveDate,
+}
+
+/// `GET /api/v1/coverage?from=&to=`: checked / due by route, zone and inspector.
+async fn coverage(
+    State(state): State<AppState>,
+    Auth(sender): Auth,
+    q: Result<Query<CoverageQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<shared::schedule::Coverage>, ApiError> {
+    require(&sender, &[Role::Manager, Role::Admin], "read coverage")?;
+    let Query(q) = q.map_err(|e| ApiError::bad_request("bad_request", e.body_text()))?;
+    if q.to < q.from || (q.to - q.from).num_days() > 366 {
+        return Err(ApiError::bad_request(
+            "bad_request",
+            "`to` must be on or after `from`, at most a year later",
+        ));
+    }
+    let store = state.store.clone();
+    blocking(move || {
+        let mut txn = store.begin()?;
+        let plan = sender_plan(&mut *txn, &sender)?;
+        Ok(Json(crate::planning::coverage(
+            &mut *txn, &plan, q.from, q.to,
+        )?))
+    })
+    .await
 }
 
 fn require(sender: &Sender, roles: &[Role], what: &str) -> Result<(), ApiError> {

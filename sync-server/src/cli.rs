@@ -73,6 +73,25 @@ pub enum Command {
     /// Manage device tokens.
     #[command(subcommand)]
     Token(TokenCmd),
+    /// Patrol schedules: tasks with due windows that devices receive at sync.
+    #[command(subcommand)]
+    Schedule(ScheduleCmd),
+    /// Double-random spot checks (双随机): draw, and replay a recorded draw.
+    #[command(subcommand)]
+    SpotCheck(SpotCheckCmd),
+    /// Coverage: checkpoints checked inside their task windows / due.
+    Coverage {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        site: String,
+        /// First local day, YYYY-MM-DD.
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        /// Last local day (inclusive); default: `from`.
+        #[arg(long)]
+        to: Option<chrono::NaiveDate>,
+    },
     /// Write a consistent copy of the database while the server runs.
     Backup {
         #[command(flatten)]
@@ -188,6 +207,95 @@ pub enum UserCmd {
         name: String,
         #[arg(long, env = "SYNC_SERVER_PASSWORD")]
         password: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ScheduleCmd {
+    /// Add a schedule, or replace the one with the same code.
+    Add {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        site: String,
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        name: String,
+        /// The route whose checkpoints the tasks cover…
+        #[arg(long, conflicts_with = "checkpoint")]
+        route: Option<String>,
+        /// …or single checkpoints (repeatable).
+        #[arg(long)]
+        checkpoint: Vec<String>,
+        /// daily, weekly, monthly, or weekdays such as mon,wed,fri.
+        #[arg(long)]
+        every: String,
+        /// Daily time window, e.g. 22:00-02:00 (a night patrol past midnight).
+        #[arg(long)]
+        window: Option<String>,
+        /// A season that repeats differently: NAME:MM-DD..MM-DD:REPEAT (repeatable).
+        #[arg(long)]
+        season: Vec<String>,
+        /// The inspector the tasks are for (user name); default: any inspector.
+        #[arg(long)]
+        assignee: Option<String>,
+    },
+    Remove {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        site: String,
+        #[arg(long)]
+        code: String,
+    },
+    /// List the schedules and the tasks of the coming days.
+    List {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        site: String,
+        /// Days of tasks to show, from today.
+        #[arg(long, default_value_t = 1)]
+        days: u32,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SpotCheckCmd {
+    /// Draw checkpoints and an inspector at random; the draw is recorded.
+    Draw {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        site: String,
+        /// How many checkpoints.
+        #[arg(long)]
+        n: usize,
+        /// Only this zone (code).
+        #[arg(long)]
+        zone: Option<String>,
+        /// Window start (RFC 3339); default: now.
+        #[arg(long)]
+        from: Option<chrono::DateTime<chrono::Utc>>,
+        /// Window length in hours.
+        #[arg(long, default_value_t = 24)]
+        hours: u32,
+        /// A given seed; default: random.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Who draws (recorded).
+        #[arg(long, default_value = "admin")]
+        by: String,
+    },
+    /// Draw again from a recorded draw's seed and check the result is the same.
+    Replay {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        site: String,
+        #[arg(long)]
+        code: String,
     },
 }
 
@@ -474,6 +582,169 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token(TokenCmd::Revoke { dir, user }) => {
             let n = with_txn(&dir, |txn| accounts::revoke_tokens(txn, &user))?;
             println!("{n} token(s) of {user} revoked");
+        }
+        Command::Schedule(ScheduleCmd::Add {
+            dir,
+            site,
+            code,
+            name,
+            route,
+            checkpoint,
+            every,
+            window,
+            season,
+            assignee,
+        }) => {
+            let spec = crate::planning::ScheduleSpec {
+                code,
+                name,
+                route,
+                checkpoints: checkpoint,
+                repeat: every,
+                window,
+                seasons: season,
+                assignee,
+            };
+            let s = with_txn(&dir, |txn| {
+                crate::planning::put_schedule(txn, &site, &spec, now)
+            })?;
+            println!(
+                "schedule {}: {} {}",
+                s.code,
+                s.repeat,
+                s.window
+                    .map(|w| w.to_string())
+                    .unwrap_or_else(|| "all day".into())
+            );
+        }
+        Command::Schedule(ScheduleCmd::Remove { dir, site, code }) => {
+            with_txn(&dir, |txn| {
+                crate::planning::remove_schedule(txn, &site, &code, now)
+            })?;
+            println!("schedule {code} removed");
+        }
+        Command::Schedule(ScheduleCmd::List { dir, site, days }) => {
+            let plan = with_txn(&dir, |txn| {
+                let site = accounts::site(txn, &site)?;
+                Ok(accounts::load_plan(txn, &site)?.1)
+            })?;
+            for s in &plan.schedules {
+                let seasons: Vec<String> = s
+                    .seasons
+                    .iter()
+                    .map(|x| format!("{} {}..{} {}", x.name, x.from, x.until, x.repeat))
+                    .collect();
+                println!(
+                    "{:<12} {}  {} {}{}",
+                    s.code,
+                    s.name,
+                    s.repeat,
+                    s.window
+                        .map(|w| w.to_string())
+                        .unwrap_or_else(|| "all day".into()),
+                    if seasons.is_empty() {
+                        String::new()
+                    } else {
+                        format!("  ({})", seasons.join("; "))
+                    }
+                );
+            }
+            let offset = plan.site.deadlines.offset();
+            let today = now.with_timezone(&offset).date_naive();
+            let end = today + chrono::Duration::days(days.max(1).into());
+            for t in shared::schedule::tasks(&plan, today, end) {
+                println!(
+                    "task {:<24} {} → {}  {} checkpoint(s)",
+                    t.key,
+                    t.from.with_timezone(&offset).format("%m-%d %H:%M"),
+                    t.until.with_timezone(&offset).format("%m-%d %H:%M"),
+                    t.checkpoints.len()
+                );
+            }
+        }
+        Command::SpotCheck(SpotCheckCmd::Draw {
+            dir,
+            site,
+            n,
+            zone,
+            from,
+            hours,
+            seed,
+            by,
+        }) => {
+            let from = from.unwrap_or(now);
+            let req = crate::planning::DrawRequest {
+                n,
+                zone,
+                from,
+                until: from + chrono::Duration::hours(hours.into()),
+                seed,
+            };
+            let r = with_txn(&dir, |txn| {
+                let sc = crate::planning::draw_spot_check(txn, &site, &req, &by, now)?;
+                crate::planning::replay(txn, &site, sc.code.as_str())
+            })?;
+            println!(
+                "spot check {} (seed {}): {} for {}",
+                r.spot_check.code,
+                r.spot_check.seed,
+                r.checkpoint_codes.join(", "),
+                r.inspector_name
+            );
+        }
+        Command::SpotCheck(SpotCheckCmd::Replay { dir, site, code }) => {
+            let r = with_txn(&dir, |txn| crate::planning::replay(txn, &site, &code))?;
+            println!(
+                "spot check {} (seed {}): {} for {} — {}",
+                r.spot_check.code,
+                r.spot_check.seed,
+                r.checkpoint_codes.join(", "),
+                r.inspector_name,
+                if r.replays {
+                    "replay matches"
+                } else {
+                    "REPLAY DIFFERS"
+                }
+            );
+            if !r.replays {
+                bail!("the recorded draw does not replay from its seed");
+            }
+        }
+        Command::Coverage {
+            dir,
+            site,
+            from,
+            to,
+        } => {
+            let c = with_txn(&dir, |txn| {
+                let site = accounts::site(txn, &site)?;
+                let (_, plan) = accounts::load_plan(txn, &site)?;
+                crate::planning::coverage(txn, &plan, from, to.unwrap_or(from))
+            })?;
+            let pct = |r: &shared::schedule::CoverageRow| format!("{:>3.0}%", r.ratio() * 100.0);
+            println!(
+                "coverage {}: {}/{} {}",
+                c.total.name,
+                c.total.done,
+                c.total.due,
+                pct(&c.total)
+            );
+            for (what, rows) in [
+                ("route", &c.by_route),
+                ("zone", &c.by_zone),
+                ("inspector", &c.by_inspector),
+            ] {
+                for r in rows {
+                    println!(
+                        "  {what:<9} {:<12} {:<14} {}/{} {}",
+                        r.key,
+                        r.name,
+                        r.done,
+                        r.due,
+                        pct(r)
+                    );
+                }
+            }
         }
         Command::Backup { dir, to } => {
             if !dir.data_dir.join("server.sqlite3").exists() {

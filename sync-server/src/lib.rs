@@ -15,6 +15,7 @@ pub mod error;
 pub mod patrols;
 pub mod photos;
 pub mod plan_csv;
+pub mod planning;
 pub mod qr;
 pub mod seed;
 pub mod sqlite;

@@ -610,3 +610,243 @@ fn an_admin_orders_a_route_for_a_short_walk_over_the_api() {
     );
     assert_eq!(status, 422, "{body}");
 }
+
+/// `day` at `hh:mm` in the demo site's zone (UTC+8).
+fn local(day: chrono::NaiveDate, hh: u32, mm: u32) -> chrono::DateTime<Utc> {
+    use chrono::TimeZone;
+    chrono::FixedOffset::east_opt(8 * 3600)
+        .unwrap()
+        .from_local_datetime(&day.and_hms_opt(hh, mm, 0).unwrap())
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+fn pass_all(plan: &shared::plan::SitePlan, code: &str) -> Vec<(String, Answer)> {
+    let cp = plan.checkpoint_by_code(code).unwrap();
+    plan.template(cp.template, cp.template_version)
+        .unwrap()
+        .items
+        .iter()
+        .map(|i| (i.code.to_string(), Answer::Na))
+        .collect()
+}
+
+#[test]
+fn scheduled_tasks_reach_devices_and_coverage_counts_checks_in_their_windows() {
+    let s = site();
+    let (status, body) = api_post(
+        &s.server.url,
+        &s.admin,
+        "/api/v1/admin/schedules",
+        &json!({ "code": "NIGHT", "name": "夜间巡查", "route": "R1", "repeat": "daily", "window": "22:00-02:00" }),
+    );
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = api_post(
+        &s.server.url,
+        &s.admin,
+        "/api/v1/admin/schedules",
+        &json!({ "code": "BAD", "name": "x", "route": "R1", "repeat": "sometimes" }),
+    );
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("invalid")),
+        "{body}"
+    );
+    let manager = s.token("manager1");
+    let (status, _) = api_post(
+        &s.server.url,
+        &manager,
+        "/api/v1/admin/schedules",
+        &json!({ "code": "M", "name": "x", "route": "R1", "repeat": "daily" }),
+    );
+    assert_eq!(status, 403, "only admins schedule");
+
+    let dir = device_dir();
+    let mut inspector = device(
+        dir.path(),
+        &s.server.url,
+        "inspector1",
+        &s.seeded.password("inspector1"),
+    );
+    let plan = inspector.plan().unwrap();
+    let r1: Vec<String> = plan
+        .route_by_code("R1")
+        .unwrap()
+        .checkpoints
+        .iter()
+        .map(|id| plan.checkpoint(*id).unwrap().code.to_string())
+        .collect();
+    let day = Utc::now()
+        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
+        .date_naive();
+    let night = local(day, 23, 0);
+
+    // Offline from here: the device knows tonight's task from the plan alone.
+    let mut server = s.server;
+    server.stop();
+    let task = |d: &device::Device, at| {
+        d.route_tasks(at)
+            .unwrap()
+            .into_iter()
+            .find(|t| t.code == "R1")
+            .unwrap()
+            .windows
+            .into_iter()
+            .find(|w| w.key == format!("NIGHT@{day}"))
+            .expect("tonight's task")
+    };
+    let w = task(&inspector, night);
+    assert!(
+        w.is_open(night) && (w.done, w.total) == (0, r1.len()),
+        "{w:?}"
+    );
+    assert_eq!(w.from, local(day, 22, 0));
+    assert_eq!(w.until, local(day + Duration::days(1), 2, 0));
+    assert!(!task(&inspector, local(day, 21, 0)).is_open(local(day, 21, 0)));
+
+    inspector.patrol_start("R1", night).unwrap();
+    for code in &r1[..2] {
+        inspector
+            .patrol_check(code, &pass_all(&plan, code), night + Duration::minutes(5))
+            .unwrap();
+    }
+    let w = task(&inspector, night + Duration::minutes(10));
+    assert_eq!((w.done, w.total), (2, r1.len()));
+    assert_eq!(w.missing, r1[2..].to_vec());
+    // At 03:00 the window has closed with points unchecked: overdue.
+    let late = local(day + Duration::days(1), 3, 0);
+    assert!(task(&inspector, late).is_overdue(late));
+
+    // Back online: the server counts the same.
+    let server = InProcessServer::serve(s.seeded.state(), server.addr);
+    inspector.sync(&opts()).unwrap();
+    let (status, c) = api_get(
+        &server.url,
+        &manager,
+        &format!("/api/v1/coverage?from={day}&to={day}"),
+    );
+    assert_eq!(status, 200, "{c}");
+    let c: shared::schedule::Coverage = serde_json::from_value(c).unwrap();
+    // Last night's task (nothing checked) and tonight's (two).
+    assert_eq!((c.total.due, c.total.done), (2 * r1.len(), 2));
+    let route = c.by_route.iter().find(|r| r.key == "R1").unwrap();
+    assert_eq!((route.due, route.done), (2 * r1.len(), 2));
+    let me = c
+        .by_inspector
+        .iter()
+        .find(|r| r.key == "inspector1")
+        .unwrap();
+    assert_eq!((me.due, me.done), (2, 2));
+    assert_eq!(c.by_zone.iter().map(|z| z.due).sum::<usize>(), 2 * r1.len());
+    let (status, _) = api_get(
+        &server.url,
+        &manager,
+        &format!("/api/v1/coverage?from={day}&to=2020-01-01"),
+    );
+    assert_eq!(status, 400);
+    let inspector_token = inspector.session().unwrap().token;
+    let (status, _) = api_get(
+        &server.url,
+        &inspector_token,
+        &format!("/api/v1/coverage?from={day}&to={day}"),
+    );
+    assert_eq!(status, 403);
+}
+
+#[test]
+fn a_spot_check_is_drawn_replayed_and_reaches_only_the_drawn_inspector_when_its_window_opens() {
+    // The demo site has two inspectors to draw from.
+    let s = site();
+    let manager = s.token("manager1");
+    let from = Utc::now() + Duration::hours(1);
+    let until = from + Duration::hours(4);
+    let (status, drawn) = api_post(
+        &s.server.url,
+        &manager,
+        "/api/v1/spot-checks",
+        &json!({ "n": 3, "from": from, "until": until, "seed": 20261127u64 }),
+    );
+    assert_eq!(status, 200, "{drawn}");
+    assert_eq!(drawn["replays"], true);
+    let code = drawn["spot_check"]["code"].as_str().unwrap().to_string();
+    let who = drawn["inspector_name"].as_str().unwrap().to_string();
+    let codes: Vec<String> = serde_json::from_value(drawn["checkpoint_codes"].clone()).unwrap();
+    assert_eq!(codes.len(), 3);
+    assert_eq!(drawn["spot_check"]["drawn_by"], "manager1");
+
+    // An auditor replays it from the record and gets the same draw.
+    let (status, replay) = api_get(
+        &s.server.url,
+        &s.admin,
+        &format!("/api/v1/spot-checks/{code}/replay"),
+    );
+    assert_eq!(status, 200, "{replay}");
+    assert_eq!(replay["replays"], true);
+    assert_eq!(replay["checkpoint_codes"], drawn["checkpoint_codes"]);
+    assert_eq!(replay["inspector_name"], who.as_str());
+    // The same seed on the same candidates always draws the same.
+    let record: shared::schedule::SpotCheck =
+        serde_json::from_value(replay["spot_check"].clone()).unwrap();
+    let again =
+        shared::schedule::draw(record.seed, &record.candidates, &record.inspectors, 3).unwrap();
+    assert_eq!(
+        (again.0, again.1),
+        (record.checkpoints.clone(), record.inspector)
+    );
+    let mut forged = record.clone();
+    forged.checkpoints.swap(0, 1);
+    assert!(!forged.replays(), "a changed record no longer replays");
+    let inspector_token = s.token("inspector1");
+    let (status, _) = api_post(
+        &s.server.url,
+        &inspector_token,
+        "/api/v1/spot-checks",
+        &json!({ "n": 1, "from": from, "until": until }),
+    );
+    assert_eq!(status, 403, "only managers draw");
+
+    // Both inspectors sync; only the drawn one sees the task, and only once it opens.
+    let (d1, d2) = (device_dir(), device_dir());
+    let mut drawn_dev = device(d1.path(), &s.server.url, &who, &s.seeded.password(&who));
+    let other = if who == "inspector1" {
+        "inspector2"
+    } else {
+        "inspector1"
+    };
+    let other_dev = device(d2.path(), &s.server.url, other, &s.seeded.password(other));
+    let has = |d: &device::Device, at| {
+        d.route_tasks(at)
+            .unwrap()
+            .into_iter()
+            .find(|t| t.code == code)
+    };
+    assert!(
+        has(&drawn_dev, Utc::now()).is_none(),
+        "not before the window"
+    );
+    let during = from + Duration::minutes(30);
+    let task = has(&drawn_dev, during).expect("the drawn inspector's task");
+    assert!(task.spot_check);
+    let step_codes: std::collections::BTreeSet<String> =
+        task.steps.iter().map(|s| s.code.clone()).collect();
+    assert_eq!(step_codes, codes.iter().cloned().collect());
+    assert_eq!(task.windows.len(), 1);
+    assert!(task.windows[0].is_open(during));
+    assert!(
+        has(&other_dev, during).is_none(),
+        "the other inspector never sees it"
+    );
+    assert!(
+        has(&drawn_dev, until + Duration::minutes(1)).is_none(),
+        "gone after the window"
+    );
+
+    // The drawn inspector walks it.
+    let plan = drawn_dev.plan().unwrap();
+    drawn_dev.patrol_start(&code, during).unwrap();
+    drawn_dev
+        .patrol_check(&codes[0], &pass_all(&plan, &codes[0]), during)
+        .unwrap();
+    let task = has(&drawn_dev, during).unwrap();
+    assert_eq!(task.windows[0].done, 1);
+}

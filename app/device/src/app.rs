@@ -129,8 +129,57 @@ impl Device {
                 finished.insert(route, n);
             }
         }
+        // Today's tasks for this person, with their progress.
+        let me = self.session()?.user.id;
+        let today = now.with_timezone(&offset).date_naive();
+        let due: Vec<shared::schedule::Task> =
+            shared::schedule::tasks(&plan, today, today + chrono::Duration::days(1))
+                .into_iter()
+                .filter(|t| t.assignee.is_none_or(|a| a == me))
+                .collect();
+        let checks = match (
+            due.iter().map(|t| t.from).min(),
+            due.iter().map(|t| t.until).max(),
+        ) {
+            (Some(a), Some(b)) => store::checks_between(self.store.conn(), a, b)?,
+            _ => Vec::new(),
+        };
+        let progress = shared::schedule::coverage(&plan, &due, &checks).tasks;
+        // A task of single checkpoints shows on the first route that has its first one.
+        let route_of = |t: &shared::schedule::Task| {
+            t.route.or_else(|| {
+                let first = t.checkpoints.first()?;
+                plan.routes
+                    .iter()
+                    .find(|r| r.checkpoints.contains(first))
+                    .map(|r| r.id)
+            })
+        };
         let mut tasks = Vec::new();
         for route in &plan.routes {
+            let spot = plan.spot_checks.iter().find(|s| s.code == route.code);
+            if let Some(s) = spot {
+                // A drawn route is for the drawn inspector, once its window opens.
+                let open_for_me = s.inspector == me && s.from <= now && now < s.until;
+                let walking = open.as_ref().is_some_and(|p| p.run.route == route.id);
+                if !open_for_me && !walking {
+                    continue;
+                }
+            }
+            let windows: Vec<TaskWindow> = progress
+                .iter()
+                .filter(|p| route_of(&p.task) == Some(route.id))
+                .map(|p| TaskWindow {
+                    key: p.task.key.clone(),
+                    title: p.task.title.clone(),
+                    kind: p.task.kind,
+                    from: p.task.from,
+                    until: p.task.until,
+                    done: p.done,
+                    total: p.task.checkpoints.len(),
+                    missing: p.missing.clone(),
+                })
+                .collect();
             let mine = open.as_ref().filter(|p| p.run.route == route.id);
             let mut steps = Vec::new();
             for id in &route.checkpoints {
@@ -164,6 +213,8 @@ impl Device {
                 steps,
                 open: mine.is_some(),
                 done_today,
+                windows,
+                spot_check: spot.is_some(),
             });
         }
         Ok(tasks)

@@ -59,6 +59,8 @@ pub enum Command {
     },
     /// Forget the login token (data stays on the device).
     Logout,
+    /// Today's routes with their scheduled task windows and spot checks.
+    Tasks,
     /// Who is logged in, pending changes, refused documents.
     Status,
     /// Walk patrol routes.
@@ -418,6 +420,46 @@ fn run(cli: Cli) -> Result<(), DeviceError> {
             );
             for (id, code, message) in device.refused_docs()? {
                 println!("refused document {id}: {message} ({code})");
+            }
+        }
+        Command::Tasks => {
+            let offset = device.plan()?.site.deadlines.offset();
+            let at =
+                |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&offset).format("%m-%d %H:%M");
+            for t in device.route_tasks(now)? {
+                println!(
+                    "{}{} {}  {}/{} checked{}",
+                    if t.spot_check { "[spot check] " } else { "" },
+                    t.code,
+                    t.name,
+                    t.checked(),
+                    t.steps.len(),
+                    if t.open { " (open)" } else { "" }
+                );
+                for w in &t.windows {
+                    let state = if w.is_open(now) {
+                        "open"
+                    } else if w.is_overdue(now) {
+                        "OVERDUE"
+                    } else if now < w.from {
+                        "later"
+                    } else {
+                        "done"
+                    };
+                    println!(
+                        "    {:<24} {} → {}  {}/{} {state}{}",
+                        w.key,
+                        at(w.from),
+                        at(w.until),
+                        w.done,
+                        w.total,
+                        if w.missing.is_empty() {
+                            String::new()
+                        } else {
+                            format!("; to check: {}", w.missing.join(", "))
+                        }
+                    );
+                }
             }
         }
         Command::Patrol(cmd) => match cmd {

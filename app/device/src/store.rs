@@ -99,6 +99,16 @@ CREATE INDEX blobs_queue ON blobs(state, kind, added_ms);
 -- Which issue refers to which photo file (projection of the issue documents).
 CREATE TABLE photo_refs (hash TEXT NOT NULL, issue BLOB NOT NULL, PRIMARY KEY (hash, issue)) WITHOUT ROWID;
 "#,
+    r#"
+-- Every checkpoint result of every patrol (projection), for task progress.
+CREATE TABLE checks (
+    result BLOB PRIMARY KEY,
+    checkpoint BLOB NOT NULL,
+    by_user BLOB NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX checks_by_time ON checks(at);
+"#,
 ];
 
 /// An open device database.
@@ -451,5 +461,50 @@ pub fn project_patrol(
             fails as i64,
         ],
     )?;
+    let mut stmt = tx.prepare_cached(
+        "INSERT OR IGNORE INTO checks (result, checkpoint, by_user, at) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for r in &view.results {
+        stmt.execute(params![
+            r.id.as_uuid().as_bytes(),
+            r.checkpoint.as_uuid().as_bytes(),
+            r.by.as_uuid().as_bytes(),
+            opt_time(Some(r.checked_at)),
+        ])?;
+    }
     Ok(())
+}
+
+/// Results saved (device clock) in `from..until`, for task progress.
+pub fn checks_between(
+    conn: &rusqlite::Connection,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<Vec<shared::schedule::Check>, DeviceError> {
+    let mut stmt = conn
+        .prepare_cached("SELECT checkpoint, by_user, at FROM checks WHERE at >= ?1 AND at < ?2")?;
+    let rows = stmt.query_map(params![opt_time(Some(from)), opt_time(Some(until))], |r| {
+        Ok((
+            r.get::<_, Vec<u8>>(0)?,
+            r.get::<_, Vec<u8>>(1)?,
+            r.get::<_, String>(2)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (cp, by, at) = row?;
+        let (Ok(cp), Ok(by), Ok(at)) = (
+            uuid::Uuid::from_slice(&cp),
+            uuid::Uuid::from_slice(&by),
+            DateTime::parse_from_rfc3339(&at),
+        ) else {
+            continue;
+        };
+        out.push(shared::schedule::Check {
+            checkpoint: CheckpointId::from_uuid(cp),
+            by: UserId::from_uuid(by),
+            at: at.with_timezone(&Utc),
+        });
+    }
+    Ok(out)
 }

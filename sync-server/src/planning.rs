@@ -1,0 +1,311 @@
+//! The planning side of a site: schedules (admins), double-random spot-check
+//! draws (managers) and coverage reports. Schedules and draws live in the
+//! plan document, so devices receive them at sync and work their tasks
+//! offline; tasks themselves are computed (`shared::schedule::tasks`).
+
+use crate::accounts::{self, AccountError};
+use crate::store::Txn;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use shared::codes::Role;
+use shared::ids::*;
+use shared::plan::{Route, SitePlan};
+use shared::schedule::{
+    self, Check, Coverage, Repeat, Schedule, Season, SpotCheck, Target, Window,
+};
+use shared::text::Code;
+
+/// A schedule as an admin writes it: codes and names instead of ids.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ScheduleSpec {
+    pub code: String,
+    pub name: String,
+    /// A route code; or give `checkpoints`.
+    pub route: Option<String>,
+    #[serde(default)]
+    pub checkpoints: Vec<String>,
+    /// `daily`, `weekly`, `monthly` or weekdays (`mon,wed,fri`).
+    pub repeat: String,
+    /// `22:00-02:00`; none: the whole day.
+    pub window: Option<String>,
+    /// `NAME:MM-DD..MM-DD:REPEAT`, e.g. `雨季:06-01..09-30:daily`.
+    #[serde(default)]
+    pub seasons: Vec<String>,
+    /// User name of the inspector; none: any inspector.
+    pub assignee: Option<String>,
+}
+
+fn invalid(e: impl ToString) -> AccountError {
+    AccountError::Invalid(e.to_string())
+}
+
+fn parse_season(s: &str) -> Result<Season, AccountError> {
+    let bad = || {
+        invalid(format!(
+            "season `{s}` should look like 雨季:06-01..09-30:daily"
+        ))
+    };
+    let mut parts = s.splitn(3, ':');
+    let (name, range, repeat) = (
+        parts.next().ok_or_else(bad)?,
+        parts.next().ok_or_else(bad)?,
+        parts.next().ok_or_else(bad)?,
+    );
+    let (from, until) = range.split_once("..").ok_or_else(bad)?;
+    Ok(Season {
+        name: name.trim().to_string(),
+        from: from.parse().map_err(invalid)?,
+        until: until.parse().map_err(invalid)?,
+        repeat: repeat.parse().map_err(invalid)?,
+    })
+}
+
+fn resolve(plan: &SitePlan, spec: &ScheduleSpec) -> Result<Schedule, AccountError> {
+    let code = Code::parse("schedule code", &spec.code).map_err(invalid)?;
+    let name = shared::text::required("schedule name", &spec.name, shared::text::NAME_MAX)
+        .map_err(invalid)?;
+    let target = match (&spec.route, spec.checkpoints.is_empty()) {
+        (Some(r), true) => Target::Route {
+            route: plan
+                .route_by_code(r.trim())
+                .ok_or_else(|| invalid(format!("there is no route `{r}`")))?
+                .id,
+        },
+        (None, false) => Target::Checkpoints {
+            checkpoints: spec
+                .checkpoints
+                .iter()
+                .map(|c| {
+                    plan.checkpoint_by_code(c.trim())
+                        .map(|cp| cp.id)
+                        .ok_or_else(|| invalid(format!("there is no checkpoint `{c}`")))
+                })
+                .collect::<Result<_, _>>()?,
+        },
+        _ => return Err(invalid("give a route or checkpoints, not both")),
+    };
+    let repeat: Repeat = spec.repeat.parse().map_err(invalid)?;
+    let window: Option<Window> = spec
+        .window
+        .as_deref()
+        .filter(|w| !w.trim().is_empty())
+        .map(str::parse)
+        .transpose()
+        .map_err(invalid)?;
+    let assignee = match spec.assignee.as_deref().filter(|a| !a.trim().is_empty()) {
+        Some(name) => {
+            let u = plan
+                .user_by_name(name.trim())
+                .ok_or_else(|| AccountError::UnknownUser(name.to_string()))?;
+            if u.role != Role::Inspector && u.role != Role::Manager {
+                return Err(invalid(format!("{name} does not walk patrols")));
+            }
+            Some(u.id)
+        }
+        None => None,
+    };
+    Ok(Schedule {
+        code,
+        name,
+        target,
+        repeat,
+        window,
+        seasons: spec
+            .seasons
+            .iter()
+            .map(|s| parse_season(s))
+            .collect::<Result<_, _>>()?,
+        assignee,
+    })
+}
+
+/// Adds a schedule, or replaces the one with the same code.
+pub fn put_schedule(
+    txn: &mut dyn Txn,
+    site_code: &str,
+    spec: &ScheduleSpec,
+    now: DateTime<Utc>,
+) -> Result<Schedule, AccountError> {
+    let site = accounts::site(txn, site_code)?;
+    let (_, mut plan) = accounts::load_plan(txn, &site)?;
+    let s = resolve(&plan, spec)?;
+    if plan.spot_checks.iter().any(|c| c.code == s.code) {
+        return Err(invalid(format!("`{}` is a spot check's code", s.code)));
+    }
+    plan.schedules.retain(|x| x.code != s.code);
+    plan.schedules.push(s.clone());
+    accounts::store_plan(txn, plan, now)?;
+    Ok(s)
+}
+
+pub fn remove_schedule(
+    txn: &mut dyn Txn,
+    site_code: &str,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AccountError> {
+    let site = accounts::site(txn, site_code)?;
+    let (_, mut plan) = accounts::load_plan(txn, &site)?;
+    let before = plan.schedules.len();
+    plan.schedules.retain(|x| x.code.as_str() != code.trim());
+    if plan.schedules.len() == before {
+        return Err(invalid(format!("there is no schedule `{code}`")));
+    }
+    accounts::store_plan(txn, plan, now)
+}
+
+/// What a manager asks to draw.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DrawRequest {
+    /// How many checkpoints.
+    pub n: usize,
+    /// Only checkpoints of this zone (code); none: the whole site.
+    pub zone: Option<String>,
+    pub from: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+    /// A given seed (e.g. one announced in advance); none: a random one.
+    pub seed: Option<u64>,
+}
+
+/// Draws checkpoints and an inspector at random, records the draw in the
+/// plan with a route through the drawn points (ordered for a short walk), and
+/// returns it. The candidates are recorded in the order the draw used them.
+pub fn draw_spot_check(
+    txn: &mut dyn Txn,
+    site_code: &str,
+    req: &DrawRequest,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<SpotCheck, AccountError> {
+    if req.until <= req.from {
+        return Err(invalid("the window must end after it starts"));
+    }
+    let site = accounts::site(txn, site_code)?;
+    let (_, mut plan) = accounts::load_plan(txn, &site)?;
+    let zone = match req.zone.as_deref().filter(|z| !z.trim().is_empty()) {
+        Some(z) => Some(
+            plan.zones
+                .iter()
+                .find(|x| x.code.as_str() == z.trim())
+                .ok_or_else(|| invalid(format!("there is no zone `{z}`")))?
+                .id,
+        ),
+        None => None,
+    };
+    // Plans come sorted by code, so the candidate order is the code order.
+    let candidates: Vec<CheckpointId> = plan
+        .checkpoints
+        .iter()
+        .filter(|c| zone.is_none_or(|z| c.zone == z))
+        .map(|c| c.id)
+        .collect();
+    let inspectors: Vec<UserId> = plan
+        .users
+        .iter()
+        .filter(|u| u.active && u.role == Role::Inspector)
+        .map(|u| u.id)
+        .collect();
+    let seed = req.seed.unwrap_or_else(rand::random);
+    let (checkpoints, inspector) =
+        schedule::draw(seed, &candidates, &inspectors, req.n).map_err(invalid)?;
+    let day = req
+        .from
+        .with_timezone(&plan.site.deadlines.offset())
+        .format("%Y%m%d");
+    let number = (1..)
+        .find(|i| {
+            let code = format!("SC-{day}-{i}");
+            !plan.spot_checks.iter().any(|s| s.code.as_str() == code)
+                && plan.route_by_code(&code).is_none()
+        })
+        .expect("a free number");
+    let code = Code::parse("spot check code", &format!("SC-{day}-{number}")).map_err(invalid)?;
+    let items: Vec<(CheckpointId, Option<(f64, f64)>)> = checkpoints
+        .iter()
+        .map(|id| (*id, plan.checkpoint(*id).and_then(|c| c.plan_xy)))
+        .collect();
+    plan.routes.push(Route {
+        id: RouteId::new(),
+        code: code.clone(),
+        name: format!("双随机抽查 {code}"),
+        checkpoints: shared::walk::order_items(&items),
+    });
+    let sc = SpotCheck {
+        code,
+        seed,
+        drawn_at: now,
+        drawn_by: by.to_string(),
+        n: req.n,
+        candidates,
+        inspectors,
+        checkpoints,
+        inspector,
+        from: req.from,
+        until: req.until,
+    };
+    plan.spot_checks.push(sc.clone());
+    accounts::store_plan(txn, plan, now)?;
+    Ok(sc)
+}
+
+/// A recorded draw and whether drawing again from its seed gives the same result.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Replay {
+    pub spot_check: SpotCheck,
+    pub replays: bool,
+    /// Point codes and the inspector's name, for people.
+    pub checkpoint_codes: Vec<String>,
+    pub inspector_name: String,
+}
+
+pub fn replay(txn: &mut dyn Txn, site_code: &str, code: &str) -> Result<Replay, AccountError> {
+    let site = accounts::site(txn, site_code)?;
+    let (_, plan) = accounts::load_plan(txn, &site)?;
+    let sc = plan
+        .spot_checks
+        .iter()
+        .find(|s| s.code.as_str() == code.trim())
+        .ok_or_else(|| invalid(format!("there is no spot check `{code}`")))?;
+    Ok(Replay {
+        replays: sc.replays(),
+        checkpoint_codes: sc
+            .checkpoints
+            .iter()
+            .map(|id| {
+                plan.checkpoint(*id)
+                    .map(|c| c.code.to_string())
+                    .unwrap_or_else(|| id.to_string())
+            })
+            .collect(),
+        inspector_name: plan
+            .user(sc.inspector)
+            .map(|u| u.name.to_string())
+            .unwrap_or_else(|| sc.inspector.to_string()),
+        spot_check: sc.clone(),
+    })
+}
+
+/// Coverage of the tasks due on the local days `from..=to`.
+pub fn coverage(
+    txn: &mut dyn Txn,
+    plan: &SitePlan,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Coverage, AccountError> {
+    let end = to.succ_opt().unwrap_or(to);
+    let tasks = schedule::tasks(plan, from, end);
+    let earliest = tasks.iter().map(|t| t.from).min();
+    let mut checks = Vec::new();
+    if let Some(earliest) = earliest {
+        // Runs started up to a day before the first window can hold its results.
+        let since = earliest - chrono::Duration::days(1);
+        for run in txn.list_patrols(plan.site.id, since, 100_000)? {
+            checks.extend(run.results.iter().map(|r| Check {
+                checkpoint: r.checkpoint,
+                by: r.by,
+                at: r.checked_at,
+            }));
+        }
+    }
+    Ok(schedule::coverage(plan, &tasks, &checks))
+}
