@@ -33,6 +33,16 @@ pub struct SyncStatus {
     pub last_error: Option<String>,
     /// Changes the server refused, with the reason.
     pub refused: Vec<RefusedChange>,
+    /// Reminders and escalations not looked at yet.
+    #[serde(default)]
+    pub unseen_notifications: u32,
+}
+
+/// A reminder or escalation as the notification list shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NotificationItem {
+    pub notification: crate::wire::Notification,
+    pub seen: bool,
 }
 
 /// A change the server or the workflow refused.

@@ -13,6 +13,13 @@ pub struct DeadlinePolicy {
     pub deadline_days: u32,
     /// `long_term` grade: this many days after the issue was raised.
     pub long_term_days: u32,
+    /// A reminder goes out this many hours before an open issue's deadline.
+    #[serde(default = "default_remind_hours")]
+    pub remind_hours: u32,
+}
+
+fn default_remind_hours() -> u32 {
+    4
 }
 
 impl Default for DeadlinePolicy {
@@ -21,6 +28,7 @@ impl Default for DeadlinePolicy {
             utc_offset_minutes: 8 * 60,
             deadline_days: 3,
             long_term_days: 30,
+            remind_hours: default_remind_hours(),
         }
     }
 }

@@ -386,7 +386,7 @@ impl Schedule {
                 .flatten(),
             Repeat::Weekly => {
                 let monday = day - Duration::days(day.weekday().num_days_from_monday().into());
-                (monday == day || first).then(|| (monday, 0, 7 * 24 * 60))
+                (monday == day || first).then_some((monday, 0, 7 * 24 * 60))
             }
             Repeat::Monthly => {
                 let start = day.with_day(1)?;

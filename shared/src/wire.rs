@@ -275,6 +275,77 @@ pub struct Reordered {
     pub order: Vec<String>,
 }
 
+/// A schedule as an admin writes it: codes and names instead of ids.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ScheduleSpec {
+    pub code: String,
+    pub name: String,
+    /// A route code; or give `checkpoints`.
+    pub route: Option<String>,
+    #[serde(default)]
+    pub checkpoints: Vec<String>,
+    /// `daily`, `weekly`, `monthly` or weekdays (`mon,wed,fri`).
+    pub repeat: String,
+    /// `22:00-02:00`; none: the whole day.
+    pub window: Option<String>,
+    /// `NAME:MM-DD..MM-DD:REPEAT`, e.g. `雨季:06-01..09-30:daily`.
+    #[serde(default)]
+    pub seasons: Vec<String>,
+    /// User name of the inspector; none: any inspector.
+    pub assignee: Option<String>,
+}
+
+/// What a manager asks to draw.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DrawRequest {
+    /// How many checkpoints.
+    pub n: usize,
+    /// Only checkpoints of this zone (code); none: the whole site.
+    pub zone: Option<String>,
+    pub from: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+    /// A given seed (e.g. one announced in advance); none: a random one.
+    pub seed: Option<u64>,
+}
+
+/// A recorded draw and whether drawing again from its seed gives the same result.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Replay {
+    pub spot_check: crate::schedule::SpotCheck,
+    pub replays: bool,
+    /// Point codes and the inspector's name, for people.
+    pub checkpoint_codes: Vec<String>,
+    pub inspector_name: String,
+}
+
+/// Why a notification was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationKind {
+    /// The deadline is near (提醒).
+    Reminder,
+    /// The deadline has passed; the manager is told (升级).
+    Escalation,
+}
+
+/// A reminder or escalation about an open issue, for one person.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Notification {
+    /// The same for every attempt to create it: derived from issue, kind,
+    /// deadline and recipient.
+    pub id: uuid::Uuid,
+    pub kind: NotificationKind,
+    pub recipient: UserId,
+    pub issue: IssueId,
+    pub title: String,
+    pub checkpoint: Option<String>,
+    pub status: Status,
+    pub deadline: DateTime<Utc>,
+    pub assignee: Option<String>,
+    /// Server clock.
+    pub created_at: DateTime<Utc>,
+}
+
 /// One patrol run in the manager's list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PatrolSummary {

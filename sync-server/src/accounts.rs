@@ -457,6 +457,7 @@ mod tests {
             utc_offset_minutes: 420,
             deadline_days: 7,
             long_term_days: 90,
+            ..Default::default()
         };
         let site = add_site_with(&mut *txn, "TOWER", "写字楼", rules, Utc::now()).unwrap();
         let (_, plan) = load_plan(&mut *txn, &site).unwrap();

@@ -135,6 +135,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/issues/{id}/events", post(post_event))
         .route("/api/v1/me", get(me))
         .route("/api/v1/plan", get(plan))
+        .route("/api/v1/notifications", get(notifications))
         .route("/api/v1/patrols", get(list_patrols))
         .route("/api/v1/patrols/{id}", get(get_patrol))
         .route("/api/v1/photos/{hash}", get(photos::get_photo))
@@ -410,6 +411,30 @@ async fn plan(
     blocking(move || {
         let mut txn = store.begin()?;
         Ok(Json(crate::patrols::sender_plan(&mut *txn, &sender)?))
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+struct NotificationQuery {
+    /// Only those created after this server time (Unix milliseconds).
+    after: Option<i64>,
+}
+
+/// `GET /api/v1/notifications?after=MS`: the caller's reminders and escalations, newest first.
+async fn notifications(
+    State(state): State<AppState>,
+    Auth(sender): Auth,
+    Query(q): Query<NotificationQuery>,
+) -> Result<Json<Vec<Notification>>, ApiError> {
+    let store = state.store.clone();
+    blocking(move || {
+        let mut txn = store.begin()?;
+        Ok(Json(txn.notifications_for(
+            sender.user,
+            q.after.unwrap_or(0),
+            200,
+        )?))
     })
     .await
 }

@@ -55,6 +55,12 @@ pub enum Command {
         /// The built web dashboard (default: `app/ui/dist` when it exists).
         #[arg(long, env = "SYNC_SERVER_UI_DIR")]
         ui_dir: Option<PathBuf>,
+        /// POST each reminder and escalation as JSON to this URL (retried with backoff).
+        #[arg(long, env = "SYNC_SERVER_WEBHOOK_URL")]
+        webhook_url: Option<String>,
+        /// Seconds between runs of the reminder job; 0 turns it off.
+        #[arg(long, default_value_t = 60)]
+        job_every_secs: u64,
     },
     /// Fill an empty data directory with the demo site `DEMO`.
     DemoSeed {
@@ -348,6 +354,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             blob_dir,
             caption_font,
             ui_dir,
+            webhook_url,
+            job_every_secs,
         } => {
             tracing_subscriber::fmt()
                 .with_env_filter(
@@ -365,12 +373,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 let default = PathBuf::from("app/ui/dist");
                 default.is_dir().then_some(default)
             });
-            let state = crate::api::AppState::new(store, Arc::new(blobs))
+            let state = crate::api::AppState::new(store.clone(), Arc::new(blobs))
                 .with_caption_font(caption_font)
                 .with_ui_dir(ui_dir);
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;
+            if job_every_secs > 0 {
+                let hook = webhook_url.map(|url| crate::jobs::Webhook {
+                    url,
+                    timeout: std::time::Duration::from_secs(10),
+                });
+                let _guard = runtime.enter();
+                crate::jobs::spawn(store, hook, std::time::Duration::from_secs(job_every_secs));
+            }
             runtime.block_on(crate::api::serve(
                 state,
                 ServeOptions {
@@ -417,6 +433,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 utc_offset_minutes,
                 deadline_days,
                 long_term_days,
+                ..Default::default()
             };
             let site = with_txn(&dir, |txn| {
                 accounts::add_site_with(txn, &code, &name, deadlines, now)

@@ -12,6 +12,7 @@ pub mod blobs;
 pub mod cache;
 pub mod cli;
 pub mod error;
+pub mod jobs;
 pub mod patrols;
 pub mod photos;
 pub mod plan_csv;

@@ -6,7 +6,6 @@
 use crate::accounts::{self, AccountError};
 use crate::store::Txn;
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
 use shared::codes::Role;
 use shared::ids::*;
 use shared::plan::{Route, SitePlan};
@@ -14,26 +13,7 @@ use shared::schedule::{
     self, Check, Coverage, Repeat, Schedule, Season, SpotCheck, Target, Window,
 };
 use shared::text::Code;
-
-/// A schedule as an admin writes it: codes and names instead of ids.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct ScheduleSpec {
-    pub code: String,
-    pub name: String,
-    /// A route code; or give `checkpoints`.
-    pub route: Option<String>,
-    #[serde(default)]
-    pub checkpoints: Vec<String>,
-    /// `daily`, `weekly`, `monthly` or weekdays (`mon,wed,fri`).
-    pub repeat: String,
-    /// `22:00-02:00`; none: the whole day.
-    pub window: Option<String>,
-    /// `NAME:MM-DD..MM-DD:REPEAT`, e.g. `雨季:06-01..09-30:daily`.
-    #[serde(default)]
-    pub seasons: Vec<String>,
-    /// User name of the inspector; none: any inspector.
-    pub assignee: Option<String>,
-}
+pub use shared::wire::{DrawRequest, Replay, ScheduleSpec};
 
 fn invalid(e: impl ToString) -> AccountError {
     AccountError::Invalid(e.to_string())
@@ -154,19 +134,6 @@ pub fn remove_schedule(
     accounts::store_plan(txn, plan, now)
 }
 
-/// What a manager asks to draw.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct DrawRequest {
-    /// How many checkpoints.
-    pub n: usize,
-    /// Only checkpoints of this zone (code); none: the whole site.
-    pub zone: Option<String>,
-    pub from: DateTime<Utc>,
-    pub until: DateTime<Utc>,
-    /// A given seed (e.g. one announced in advance); none: a random one.
-    pub seed: Option<u64>,
-}
-
 /// Draws checkpoints and an inspector at random, records the draw in the
 /// plan with a route through the drawn points (ordered for a short walk), and
 /// returns it. The candidates are recorded in the order the draw used them.
@@ -246,16 +213,6 @@ pub fn draw_spot_check(
     plan.spot_checks.push(sc.clone());
     accounts::store_plan(txn, plan, now)?;
     Ok(sc)
-}
-
-/// A recorded draw and whether drawing again from its seed gives the same result.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Replay {
-    pub spot_check: SpotCheck,
-    pub replays: bool,
-    /// Point codes and the inspector's name, for people.
-    pub checkpoint_codes: Vec<String>,
-    pub inspector_name: String,
 }
 
 pub fn replay(txn: &mut dyn Txn, site_code: &str, code: &str) -> Result<Replay, AccountError> {

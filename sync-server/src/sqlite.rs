@@ -8,7 +8,7 @@ use shared::codes::Role;
 use shared::ids::*;
 use shared::patrol::PatrolRunView;
 use shared::plan::Site;
-use shared::wire::{DocKind, IssueSummary, Receipt};
+use shared::wire::{DocKind, IssueSummary, Notification, Receipt};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
@@ -94,6 +94,25 @@ CREATE TABLE photo_refs (
 "#,
     r#"
 CREATE INDEX patrol_runs_by_site ON patrol_runs(site, started_at);
+"#,
+    r#"
+CREATE INDEX issues_by_deadline ON issues(deadline) WHERE status IN ('recorded', 'assigned');
+CREATE TABLE notifications (
+    id BLOB PRIMARY KEY,
+    recipient BLOB NOT NULL,
+    created_ms INTEGER NOT NULL,
+    json TEXT NOT NULL
+);
+CREATE INDEX notifications_by_recipient ON notifications(recipient, created_ms);
+CREATE TABLE webhook_deliveries (
+    id BLOB PRIMARY KEY,
+    json TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_ms INTEGER NOT NULL,
+    delivered_ms INTEGER,
+    last_error TEXT
+);
+CREATE INDEX webhook_due ON webhook_deliveries(next_attempt_ms) WHERE delivered_ms IS NULL;
 "#,
 ];
 
@@ -634,6 +653,105 @@ impl Txn for SqliteTxn<'_> {
                 fails as i64,
                 serde_json::to_string(v).expect("patrol"),
             ],
+        )?;
+        Ok(())
+    }
+
+    fn due_issues(&mut self, before: DateTime<Utc>) -> Result<Vec<IssueSummary>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT summary FROM issues
+             WHERE status IN ('recorded', 'assigned') AND deadline IS NOT NULL AND deadline < ?1
+             ORDER BY deadline",
+        )?;
+        let rows = stmt.query_map([time(&before)], |r| r.get::<_, String>(0))?;
+        rows.map(|r| json(&r?)).collect()
+    }
+
+    fn insert_notification(&mut self, n: &Notification) -> Result<bool, StoreError> {
+        let added = self.conn.execute(
+            "INSERT OR IGNORE INTO notifications (id, recipient, created_ms, json) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                n.id.as_bytes(),
+                n.recipient.as_uuid().as_bytes(),
+                n.created_at.timestamp_millis(),
+                serde_json::to_string(n).expect("notification"),
+            ],
+        )?;
+        Ok(added == 1)
+    }
+
+    fn notifications_for(
+        &mut self,
+        user: UserId,
+        after_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<Notification>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT json FROM notifications WHERE recipient = ?1 AND created_ms > ?2
+             ORDER BY created_ms DESC LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(
+            params![user.as_uuid().as_bytes(), after_ms, limit as i64],
+            |r| r.get::<_, String>(0),
+        )?;
+        rows.map(|r| json(&r?)).collect()
+    }
+
+    fn queue_webhook(
+        &mut self,
+        id: uuid::Uuid,
+        body: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let added = self.conn.execute(
+            "INSERT OR IGNORE INTO webhook_deliveries (id, json, next_attempt_ms) VALUES (?1, ?2, ?3)",
+            params![id.as_bytes(), body, at.timestamp_millis()],
+        )?;
+        Ok(added == 1)
+    }
+
+    fn due_webhooks(
+        &mut self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<WebhookDelivery>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, json, attempts FROM webhook_deliveries
+             WHERE delivered_ms IS NULL AND next_attempt_ms <= ?1
+             ORDER BY next_attempt_ms LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![now.timestamp_millis(), limit as i64], |r| {
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, u32>(2)?,
+            ))
+        })?;
+        rows.map(|r| {
+            let (id, body, attempts) = r?;
+            Ok(WebhookDelivery {
+                id: uuid_of(id)?,
+                body,
+                attempts,
+            })
+        })
+        .collect()
+    }
+
+    fn webhook_attempted(
+        &mut self,
+        id: uuid::Uuid,
+        attempts: u32,
+        outcome: Result<DateTime<Utc>, (String, Option<DateTime<Utc>>)>,
+    ) -> Result<(), StoreError> {
+        let (delivered, next, error) = match outcome {
+            Ok(at) => (Some(at.timestamp_millis()), None, None),
+            Err((e, next)) => (None, next.map(|t| t.timestamp_millis()), Some(e)),
+        };
+        self.conn.execute(
+            "UPDATE webhook_deliveries SET attempts = ?2, delivered_ms = ?3,
+                next_attempt_ms = COALESCE(?4, ?5), last_error = ?6 WHERE id = ?1",
+            params![id.as_bytes(), attempts, delivered, next, i64::MAX, error],
         )?;
         Ok(())
     }

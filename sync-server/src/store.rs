@@ -9,7 +9,7 @@ use shared::codes::{Category, Department, Grade, Role, Status};
 use shared::ids::*;
 use shared::patrol::PatrolRunView;
 use shared::plan::Site;
-use shared::wire::{DocKind, IssueSummary, Receipt};
+use shared::wire::{DocKind, IssueSummary, Notification, Receipt};
 
 /// A user account with its credentials.
 #[derive(Debug, Clone)]
@@ -53,6 +53,15 @@ pub struct StoredState {
     pub state: Vec<u8>,
     /// The server has something the device has not acknowledged.
     pub pending: bool,
+}
+
+/// A queued webhook call.
+#[derive(Debug, Clone)]
+pub struct WebhookDelivery {
+    pub id: uuid::Uuid,
+    pub body: String,
+    /// Attempts made so far.
+    pub attempts: u32,
 }
 
 /// Filters of the tracker's issue list.
@@ -130,6 +139,38 @@ pub trait Txn {
     fn put_issue(&mut self, summary: &IssueSummary) -> Result<(), StoreError>;
     fn list_issues(&mut self, query: &IssueQuery) -> Result<Vec<IssueSummary>, StoreError>;
     fn put_patrol(&mut self, view: &PatrolRunView) -> Result<(), StoreError>;
+    /// Open issues (recorded or assigned) of every site whose deadline is before `before`.
+    fn due_issues(&mut self, before: DateTime<Utc>) -> Result<Vec<IssueSummary>, StoreError>;
+    /// Stores a notification once; false when it was already there.
+    fn insert_notification(&mut self, n: &Notification) -> Result<bool, StoreError>;
+    /// A user's notifications created after `after_ms`, newest first.
+    fn notifications_for(
+        &mut self,
+        user: UserId,
+        after_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<Notification>, StoreError>;
+    /// Queues a webhook delivery once; false when it was already queued.
+    fn queue_webhook(
+        &mut self,
+        id: uuid::Uuid,
+        body: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Undelivered webhooks whose next attempt is due.
+    fn due_webhooks(
+        &mut self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<WebhookDelivery>, StoreError>;
+    /// Records an attempt: delivered at a time, or failed with a reason and the
+    /// next attempt's time (none: given up).
+    fn webhook_attempted(
+        &mut self,
+        id: uuid::Uuid,
+        attempts: u32,
+        outcome: Result<DateTime<Utc>, (String, Option<DateTime<Utc>>)>,
+    ) -> Result<(), StoreError>;
     /// Patrol runs of `site` started at or after `since`, newest first.
     fn list_patrols(
         &mut self,

@@ -256,7 +256,16 @@ fn an_admin_sets_up_the_plan_and_a_manager_reviews_presence_on_the_dashboard() {
             .map(|i| (i.code.to_string(), shared::patrol::Answer::Na))
             .collect()
     };
-    let t0 = Utc::now() - chrono::Duration::minutes(5);
+    // Five minutes ago, or just after midnight: today, in the site's zone.
+    let tz = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+    let today = Utc::now().with_timezone(&tz).date_naive();
+    let midnight = today
+        .and_hms_opt(0, 0, 1)
+        .unwrap()
+        .and_local_timezone(tz)
+        .unwrap()
+        .with_timezone(&Utc);
+    let t0 = (Utc::now() - chrono::Duration::minutes(5)).max(midnight);
     inspector.patrol_start("R1", t0).unwrap();
     inspector
         .patrol_arrive(points[0].code.as_str(), t0)
@@ -341,6 +350,14 @@ fn an_admin_sets_up_the_plan_and_a_manager_reviews_presence_on_the_dashboard() {
         assert_eq!(count, serde_json::json!(labels));
         ui.wait_text("#qr-sheet", "泳池西侧").await;
         ui.shot("plan-qr-sheet").await;
+
+        // A daily schedule on R1, all day.
+        ui.type_into("#sched-code", "DAY").await;
+        ui.type_into("#sched-name", "日常巡查").await;
+        ui.choose("#sched-route", "R1").await;
+        ui.tap("#sched-submit").await;
+        ui.wait_text("#sched-DAY", "daily").await;
+        ui.wait_text("#sched-DAY", "全天").await;
         ui.tap("#logout").await;
 
         // The manager reviews the patrol: dwell time for one, unknown for the other.
@@ -364,6 +381,44 @@ fn an_admin_sets_up_the_plan_and_a_manager_reviews_presence_on_the_dashboard() {
             "server receipt time shown: {received}"
         );
         ui.shot("patrol-presence").await;
+    });
+    // The schedule the form made is for any inspector.
+    let token = login_token(&server.url, "manager1", &manager);
+    let (_, p) = api_get(&server.url, &token, "/api/v1/plan");
+    assert_eq!(
+        p["schedules"][0]["assignee"],
+        serde_json::Value::Null,
+        "{p}"
+    );
+    rt.block_on(async {
+        // Coverage today: two of R1's checkpoints checked inside the day's task.
+        ui.tap("#nav-coverage").await;
+        ui.wait_text(
+            "#cov-route-R1 .ratio",
+            &format!("2/{}", r1.checkpoints.len()),
+        )
+        .await;
+        ui.wait_text("#cov-inspector-inspector1", "inspector1")
+            .await;
+        ui.shot("coverage").await;
+        // A spot check drawn with a given seed, then replayed from the record.
+        ui.c.execute("document.getElementById('draw-n').value = '3';", vec![])
+            .await
+            .unwrap();
+        ui.type_into("#draw-seed", "20261127").await;
+        ui.tap("#draw-submit").await;
+        let drawn = ui.wait_text("#drawn .replays", "一致").await;
+        assert!(drawn.contains('✓'), "{drawn}");
+        let codes = ui.find("#drawn .codes").await.text().await.unwrap();
+        assert_eq!(codes.split(", ").count(), 3, "{codes}");
+        let code = ui.find("#drawn strong").await.text().await.unwrap();
+        ui.tap(&format!("#replay-{code}")).await;
+        ui.wait_text("#replayed .replays", "一致").await;
+        assert_eq!(
+            ui.find("#replayed .codes").await.text().await.unwrap(),
+            codes
+        );
+        ui.shot("spot-check").await;
         ui.c.close().await.ok();
     });
 }

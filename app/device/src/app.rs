@@ -100,6 +100,7 @@ impl Device {
                 .map(|t| t.with_timezone(&Utc)),
             last_error: store::meta_get(conn, "last_sync_error")?,
             refused,
+            unseen_notifications: self.unseen_notifications()?,
         })
     }
 

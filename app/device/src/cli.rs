@@ -61,6 +61,8 @@ pub enum Command {
     Logout,
     /// Today's routes with their scheduled task windows and spot checks.
     Tasks,
+    /// Reminders and escalations received at sync (marks them seen).
+    Notifications,
     /// Who is logged in, pending changes, refused documents.
     Status,
     /// Walk patrol routes.
@@ -421,6 +423,32 @@ fn run(cli: Cli) -> Result<(), DeviceError> {
             for (id, code, message) in device.refused_docs()? {
                 println!("refused document {id}: {message} ({code})");
             }
+        }
+        Command::Notifications => {
+            let offset = device.plan()?.site.deadlines.offset();
+            let list = device.notifications()?;
+            if list.is_empty() {
+                println!("no notifications");
+            }
+            for (n, seen) in &list {
+                let what = match n.kind {
+                    shared::wire::NotificationKind::Reminder => "reminder: due",
+                    shared::wire::NotificationKind::Escalation => "ESCALATION: overdue since",
+                };
+                println!(
+                    "{} {what} {}  {} {} [{}]{}",
+                    if *seen { " " } else { "*" },
+                    n.deadline.with_timezone(&offset).format("%m-%d %H:%M"),
+                    n.checkpoint.as_deref().unwrap_or("-"),
+                    n.title,
+                    n.issue,
+                    n.assignee
+                        .as_deref()
+                        .map(|a| format!(" → {a}"))
+                        .unwrap_or_default()
+                );
+            }
+            device.mark_notifications_seen()?;
         }
         Command::Tasks => {
             let offset = device.plan()?.site.deadlines.offset();

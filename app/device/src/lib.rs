@@ -10,6 +10,7 @@ pub mod app;
 pub mod cli;
 pub mod device;
 pub mod error;
+pub mod notifications;
 pub mod photos;
 pub mod store;
 pub mod sync;

@@ -108,6 +108,13 @@ CREATE TABLE checks (
     at TEXT NOT NULL
 );
 CREATE INDEX checks_by_time ON checks(at);
+-- Reminders and escalations from the server, and whether they were seen here.
+CREATE TABLE notifications (
+    id BLOB PRIMARY KEY,
+    created_ms INTEGER NOT NULL,
+    json TEXT NOT NULL,
+    seen INTEGER NOT NULL DEFAULT 0
+);
 "#,
 ];
 

@@ -102,6 +102,9 @@ pub struct SyncReport {
     pub pending: i64,
     /// The photo uploads that followed the documents.
     pub photos: crate::photos::UploadReport,
+    /// New reminders and escalations received.
+    pub notifications: usize,
+    pub notifications_error: Option<String>,
 }
 
 const MAX_ROUNDS: u32 = 64;
@@ -211,6 +214,26 @@ impl Client {
         let body = self.answer(resp)?;
         serde_json::from_slice(&body)
             .map_err(|e| SyncError::Protocol(format!("undecodable upload status: {e}")))
+    }
+
+    /// `GET /api/v1/notifications?after=MS`: reminders and escalations for this user.
+    pub fn notifications(
+        &self,
+        token: &str,
+        after_ms: i64,
+    ) -> Result<Vec<shared::wire::Notification>, SyncError> {
+        let resp = self
+            .http
+            .get(format!(
+                "{}/api/v1/notifications?after={after_ms}",
+                self.server
+            ))
+            .bearer_auth(token)
+            .send()
+            .map_err(|e| self.unreachable(&e))?;
+        let body = self.answer(resp)?;
+        serde_json::from_slice(&body)
+            .map_err(|e| SyncError::Protocol(format!("undecodable notifications: {e}")))
     }
 
     /// `GET /api/v1/photos/{hash}/upload`: how much of a photo the server holds.
@@ -372,9 +395,14 @@ impl Device {
             }
         };
         self.record_sync(Ok(()), chrono::Utc::now())?;
+        let session = self.session()?;
+        let client = Client::new(&session.server, opts)?;
+        // Notifications are a convenience: failing to fetch them fails nothing.
+        match self.fetch_notifications(&client, &session.token) {
+            Ok(n) => report.notifications = n,
+            Err(e) => report.notifications_error = Some(e.to_string()),
+        }
         if opts.photos {
-            let session = self.session()?;
-            let client = Client::new(&session.server, opts)?;
             report.photos = self.upload_photos(&client, &session.token, opts, progress)?;
         }
         Ok(report)

@@ -125,6 +125,19 @@ async fn patrol_finish(core: tauri::State<'_, Core>) -> Res<()> {
 }
 
 #[tauri::command]
+async fn notifications(core: tauri::State<'_, Core>) -> Res<Vec<NotificationItem>> {
+    with(&core, |d| {
+        let list = d.notifications()?;
+        d.mark_notifications_seen()?;
+        Ok(list
+            .into_iter()
+            .map(|(notification, seen)| NotificationItem { notification, seen })
+            .collect())
+    })
+    .await
+}
+
+#[tauri::command]
 async fn arrive(
     core: tauri::State<'_, Core>,
     checkpoint: String,
@@ -218,6 +231,7 @@ pub fn run() {
             tasks,
             patrol_start,
             arrive,
+            notifications,
             patrol_finish,
             check,
             add_photo,

@@ -8,9 +8,10 @@ use shared::app::*;
 use shared::ids::{IssueId, PatrolRunId};
 use shared::issue::{EventBody, PhotoRef};
 use shared::plan::{ChecklistTemplate, SitePlan};
+use shared::schedule::{Coverage, Schedule};
 use shared::wire::{
-    ImportRefusal, ImportReport, IssueDetail, IssueSummary, LoginResponse, PatrolDetail,
-    PatrolSummary, Reordered,
+    DrawRequest, ImportRefusal, ImportReport, IssueDetail, IssueSummary, LoginResponse,
+    PatrolDetail, PatrolSummary, Reordered, Replay, ScheduleSpec,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -485,6 +486,53 @@ impl Backend {
             Some("{}".into()),
         )
         .await
+    }
+
+    pub async fn put_schedule(&self, spec: &ScheduleSpec) -> Res<Schedule> {
+        if self.is_app() {
+            return self.dashboard_only();
+        }
+        let body = serde_json::to_string(spec).expect("spec serializes");
+        self.http("POST", "/api/v1/admin/schedules", Some(body))
+            .await
+    }
+
+    pub async fn remove_schedule(&self, code: &str) -> Res<()> {
+        if self.is_app() {
+            return self.dashboard_only();
+        }
+        self.http_raw("DELETE", &format!("/api/v1/admin/schedules/{code}"), None)
+            .await
+            .map(|_| ())
+    }
+
+    /// Coverage of the local days `from..=to` (`YYYY-MM-DD`).
+    pub async fn coverage(&self, from: &str, to: &str) -> Res<Coverage> {
+        if self.is_app() {
+            return self.dashboard_only();
+        }
+        self.http(
+            "GET",
+            &format!("/api/v1/coverage?from={from}&to={to}"),
+            None,
+        )
+        .await
+    }
+
+    pub async fn draw(&self, req: &DrawRequest) -> Res<Replay> {
+        if self.is_app() {
+            return self.dashboard_only();
+        }
+        let body = serde_json::to_string(req).expect("request serializes");
+        self.http("POST", "/api/v1/spot-checks", Some(body)).await
+    }
+
+    pub async fn replay(&self, code: &str) -> Res<Replay> {
+        if self.is_app() {
+            return self.dashboard_only();
+        }
+        self.http("GET", &format!("/api/v1/spot-checks/{code}/replay"), None)
+            .await
     }
 
     pub async fn patrols(&self, days: u32) -> Res<Vec<PatrolSummary>> {

@@ -159,6 +159,7 @@ pub fn nav(p: &NavProps) -> Html {
             { tab(Page::Issues, issues_label, "nav-issues") }
             if reviewer && !ctx.backend.is_app() {
                 { tab(Page::Patrols, "nav.patrols", "nav-patrols") }
+                { tab(Page::Coverage, "nav.coverage", "nav-coverage") }
                 { tab(Page::Plan, "nav.plan", "nav-plan") }
             }
         </nav>

@@ -41,6 +41,8 @@ pub enum Page {
     Plan,
     /// Recent patrol runs (dashboard).
     Patrols,
+    /// Coverage and spot checks (dashboard).
+    Coverage,
     Patrol {
         id: PatrolRunId,
     },
@@ -246,6 +248,7 @@ pub fn app() -> Html {
         Page::Issue { id } => html! { <pages::detail::Detail id={id} /> },
         Page::Plan => html! { <pages::plan::Plan /> },
         Page::Patrols => html! { <pages::patrols::Patrols /> },
+        Page::Coverage => html! { <pages::coverage::CoveragePage /> },
         Page::Patrol { id } => html! { <pages::patrols::Patrol id={id} /> },
     };
     let dismiss = {

@@ -2,9 +2,11 @@
 //! (admins), export them, print the QR label sheet, and order routes for a
 //! short walk (admins); zones, checkpoints, checklists and routes as tables.
 
+use crate::components::field;
 use crate::{Ctx, label, run};
 use shared::plan::SitePlan;
-use shared::wire::{ImportRefusal, ImportReport};
+use shared::schedule::{Schedule, Target};
+use shared::wire::{ImportRefusal, ImportReport, ScheduleSpec};
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
@@ -165,6 +167,67 @@ pub fn plan() -> Html {
         })
     };
 
+    let save_schedule = {
+        let (ctx, version) = (ctx.clone(), version.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let text = |id| Some(field(id)).filter(|v| !v.trim().is_empty());
+            let spec = ScheduleSpec {
+                code: field("sched-code"),
+                name: field("sched-name"),
+                route: text("sched-route"),
+                checkpoints: field("sched-checkpoints")
+                    .split([',', '，', ' '])
+                    .filter(|c| !c.trim().is_empty())
+                    .map(|c| c.trim().to_string())
+                    .collect(),
+                repeat: field("sched-repeat"),
+                window: text("sched-window"),
+                seasons: text("sched-season").into_iter().collect(),
+                assignee: text("sched-assignee"),
+            };
+            let (b, notify, version, done) = (
+                ctx.backend.clone(),
+                ctx.notify.clone(),
+                version.clone(),
+                ctx.t("sched.saved"),
+            );
+            run(&ctx, async move { b.put_schedule(&spec).await }, move |s| {
+                notify.emit((false, format!("{done}: {}", s.code)));
+                version.set(*version + 1);
+            });
+        })
+    };
+    let remove_schedule = |code: String| {
+        let (ctx, version) = (ctx.clone(), version.clone());
+        Callback::from(move |_| {
+            let (b, version, code) = (ctx.backend.clone(), version.clone(), code.clone());
+            run(
+                &ctx,
+                async move { b.remove_schedule(&code).await },
+                move |_| version.set(*version + 1),
+            );
+        })
+    };
+    let target = |s: &Schedule| match &s.target {
+        Target::Route { route } => p
+            .routes
+            .iter()
+            .find(|r| r.id == *route)
+            .map(|r| format!("{} {}", r.code, r.name))
+            .unwrap_or_default(),
+        Target::Checkpoints { checkpoints } => checkpoints
+            .iter()
+            .filter_map(|id| p.checkpoint(*id).map(|c| c.code.to_string()))
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    let inspectors: Vec<&shared::plan::UserInfo> = p
+        .users
+        .iter()
+        .filter(|u| u.active && u.role == shared::Role::Inspector)
+        .collect();
+
     let report = match &*outcome {
         None => html! {},
         Some(Ok(r)) => {
@@ -245,6 +308,54 @@ pub fn plan() -> Html {
                         </tr>
                     }) }
                 </table>
+                <h2>{ format!("{} ({})", ctx.t("sched.title"), p.schedules.len()) }</h2>
+                <table class="list" id="schedules">
+                    <tr><th>{ ctx.t("plan.code") }</th><th>{ ctx.t("plan.name") }</th><th>{ ctx.t("sched.target") }</th><th>{ ctx.t("sched.repeat") }</th><th>{ ctx.t("sched.window") }</th><th>{ ctx.t("sched.seasons") }</th><th>{ ctx.t("sched.assignee") }</th><th></th></tr>
+                    { for p.schedules.iter().map(|s| html! {
+                        <tr id={format!("sched-{}", s.code)}>
+                            <td>{ s.code.as_str() }</td>
+                            <td>{ &s.name }</td>
+                            <td>{ target(s) }</td>
+                            <td>{ s.repeat.to_string() }</td>
+                            <td>{ s.window.map(|w| w.to_string()).unwrap_or_else(|| ctx.t("sched.all_day").to_string()) }</td>
+                            <td>{ s.seasons.iter().map(|x| format!("{} {}..{} {}", x.name, x.from, x.until, x.repeat)).collect::<Vec<_>>().join("; ") }</td>
+                            <td>{ s.assignee.and_then(|a| p.user(a)).map(|u| u.display_name.clone()).unwrap_or_else(|| ctx.t("sched.any").to_string()) }</td>
+                            <td>if admin {
+                                <button id={format!("sched-remove-{}", s.code)} onclick={remove_schedule(s.code.to_string())}>{ ctx.t("sched.remove") }</button>
+                            }</td>
+                        </tr>
+                    }) }
+                </table>
+                if admin {
+                    <form class="card" id="schedule-form" onsubmit={save_schedule}>
+                        <h3>{ ctx.t("sched.add") }</h3>
+                        <div class="filters">
+                            <label>{ ctx.t("plan.code") }<input id="sched-code" required=true /></label>
+                            <label>{ ctx.t("plan.name") }<input id="sched-name" required=true /></label>
+                            <label>{ ctx.t("plan.routes") }
+                                <select id="sched-route">
+                                    <option value="" selected=true>{ "—" }</option>
+                                    { for p.routes.iter().filter(|r| !p.spot_checks.iter().any(|s| s.code == r.code)).map(|r| html! {
+                                        <option value={r.code.to_string()}>{ format!("{} {}", r.code, r.name) }</option>
+                                    }) }
+                                </select>
+                            </label>
+                            <label>{ ctx.t("sched.checkpoints") }<input id="sched-checkpoints" /></label>
+                            <label>{ ctx.t("sched.repeat") }<input id="sched-repeat" value="daily" placeholder={ctx.t("sched.repeat_hint")} /></label>
+                            <label>{ ctx.t("sched.window") }<input id="sched-window" placeholder={ctx.t("sched.window_hint")} /></label>
+                            <label>{ ctx.t("sched.seasons") }<input id="sched-season" placeholder={ctx.t("sched.season_hint")} /></label>
+                            <label>{ ctx.t("sched.assignee") }
+                                <select id="sched-assignee">
+                                    <option value="" selected=true>{ ctx.t("sched.any") }</option>
+                                    { for inspectors.iter().map(|u| html! {
+                                        <option value={u.name.to_string()}>{ &u.display_name }</option>
+                                    }) }
+                                </select>
+                            </label>
+                        </div>
+                        <button type="submit" class="primary" id="sched-submit">{ ctx.t("sched.submit") }</button>
+                    </form>
+                }
                 <h2>{ format!("{} ({})", ctx.t("plan.checkpoints"), p.checkpoints.len()) }</h2>
                 <table class="list" id="checkpoints">
                     <tr><th>{ ctx.t("plan.code") }</th><th>{ ctx.t("plan.name") }</th><th>{ ctx.t("plan.zone") }</th><th>{ ctx.t("plan.checklist") }</th><th>{ ctx.t("plan.frequency") }</th></tr>

@@ -1,5 +1,6 @@
 //! The inspector's day: every route with its progress.
 
+use crate::i18n::short_time;
 use crate::{Ctx, Page, run};
 use shared::app::RouteTask;
 use yew::prelude::*;
@@ -25,6 +26,7 @@ pub fn tasks() -> Html {
         return html! { <p class="muted">{ ctx.t("loading") }</p> };
     };
     let any_open = list.iter().any(|t| t.open);
+    let offset = ctx.offset();
     html! {
         <section>
             <h1>{ ctx.t("tasks.title") }</h1>
@@ -54,6 +56,30 @@ pub fn tasks() -> Html {
                                 <span class="progress-text">{ format!("{}/{}", t.checked(), t.steps.len()) }</span>
                             </div>
                             <progress max={t.steps.len().to_string()} value={t.checked().to_string()}></progress>
+                            if t.spot_check {
+                                <p class="badge spot">{ ctx.t("tasks.spot_check") }</p>
+                            }
+                            { for t.windows.iter().map(|w| {
+                                let now = crate::i18n::now();
+                                let (class, key) = if w.is_open(now) {
+                                    ("open", "tasks.window_open")
+                                } else if w.is_overdue(now) {
+                                    ("overdue", "tasks.window_overdue")
+                                } else if now < w.from {
+                                    ("later", "tasks.window_later")
+                                } else {
+                                    ("done", "tasks.window_done")
+                                };
+                                html! {
+                                    <div class={classes!("row", "window", class)} id={format!("window-{}", w.key)}>
+                                        <span>{ &w.title }</span>
+                                        <span class="muted">{ format!("{} → {}", short_time(w.from, offset), short_time(w.until, offset)) }</span>
+                                        <span class="grow"></span>
+                                        <span>{ format!("{}/{}", w.done, w.total) }</span>
+                                        <span class={classes!("state", class)}>{ ctx.t(key) }</span>
+                                    </div>
+                                }
+                            }) }
                             <div class="row">
                                 <span class="muted">{ format!("{} {}", ctx.t("tasks.done_today"), t.done_today) }</span>
                                 <span class="grow"></span>

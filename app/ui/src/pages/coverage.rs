@@ -1,0 +1,197 @@
+//! Coverage for managers (checkpoints checked inside their task windows / due,
+//! by route, zone and inspector, with what was missed), and double-random spot
+//! checks: draw one, list the recorded draws, replay any of them.
+
+use crate::components::field;
+use crate::i18n::short_time;
+use crate::{Ctx, run};
+use chrono::{NaiveDateTime, TimeZone, Utc};
+use shared::schedule::{Coverage, CoverageRow};
+use shared::wire::{DrawRequest, Replay};
+use yew::prelude::*;
+
+fn today(ctx: &Ctx) -> String {
+    let offset = ctx.session.site.deadlines.offset();
+    crate::i18n::now()
+        .with_timezone(&offset)
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+fn rows(ctx: &Ctx, id: &'static str, title: &'static str, rows: &[CoverageRow]) -> Html {
+    html! {
+        <>
+            <h2>{ ctx.t(title) }</h2>
+            <table class="list" id={id}>
+                <tr><th>{ ctx.t("plan.code") }</th><th>{ ctx.t("plan.name") }</th><th>{ ctx.t("coverage.done_due") }</th><th>{ "%" }</th></tr>
+                { for rows.iter().map(|r| html! {
+                    <tr id={format!("{id}-{}", r.key)} class={classes!((r.done < r.due).then_some("warn"))}>
+                        <td>{ if r.key == "-" { ctx.t("coverage.nobody").to_string() } else { r.key.clone() } }</td>
+                        <td>{ &r.name }</td>
+                        <td class="ratio">{ format!("{}/{}", r.done, r.due) }</td>
+                        <td>{ format!("{:.0}%", r.ratio() * 100.0) }</td>
+                    </tr>
+                }) }
+            </table>
+        </>
+    }
+}
+
+#[function_component(CoveragePage)]
+pub fn coverage_page() -> Html {
+    let ctx = use_context::<Ctx>().expect("context");
+    let range = use_state(|| (today(&ctx), today(&ctx)));
+    let report = use_state(|| None::<Coverage>);
+    let drawn = use_state(|| None::<Replay>);
+    let replayed = use_state(|| None::<Replay>);
+    {
+        let (ctx, report) = (ctx.clone(), report.clone());
+        use_effect_with((*range).clone(), move |(from, to)| {
+            let (from, to) = (from.clone(), to.clone());
+            run(
+                &ctx,
+                {
+                    let b = ctx.backend.clone();
+                    async move { b.coverage(&from, &to).await }
+                },
+                move |c| report.set(Some(c)),
+            );
+        });
+    }
+    let apply = {
+        let range = range.clone();
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            range.set((field("cov-from"), field("cov-to")));
+        })
+    };
+    let manager = ctx.session.user.role == shared::Role::Manager;
+    let offset = ctx.offset();
+    let draw = {
+        let (ctx, drawn) = (ctx.clone(), drawn.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let tz = ctx.session.site.deadlines.offset();
+            let from = NaiveDateTime::parse_from_str(&field("draw-from"), "%Y-%m-%dT%H:%M")
+                .ok()
+                .and_then(|t| tz.from_local_datetime(&t).single())
+                .map(|t| t.with_timezone(&Utc))
+                .unwrap_or_else(crate::i18n::now);
+            let hours: i64 = field("draw-hours").parse().unwrap_or(24);
+            let req = DrawRequest {
+                n: field("draw-n").parse().unwrap_or(0),
+                zone: Some(field("draw-zone")).filter(|z| !z.is_empty()),
+                from,
+                until: from + chrono::Duration::hours(hours.max(1)),
+                seed: field("draw-seed").trim().parse().ok(),
+            };
+            let (b, drawn) = (ctx.backend.clone(), drawn.clone());
+            let refresh = ctx.refresh.clone();
+            run(&ctx, async move { b.draw(&req).await }, move |r| {
+                drawn.set(Some(r));
+                refresh.emit(false);
+            });
+        })
+    };
+    let replay = |code: String| {
+        let (ctx, replayed) = (ctx.clone(), replayed.clone());
+        Callback::from(move |_| {
+            let (b, replayed, code) = (ctx.backend.clone(), replayed.clone(), code.clone());
+            run(&ctx, async move { b.replay(&code).await }, move |r| {
+                replayed.set(Some(r))
+            });
+        })
+    };
+    let show_draw = |r: &Replay, id: &'static str| {
+        html! {
+            <div class={classes!("card", if r.replays { "ok" } else { "error" })} id={id}>
+                <p><strong>{ r.spot_check.code.as_str() }</strong>
+                    { format!(" · {} {} · {} {}", ctx.t("draw.seed"), r.spot_check.seed, ctx.t("draw.inspector"), r.inspector_name) }</p>
+                <p class="codes">{ r.checkpoint_codes.join(", ") }</p>
+                <p>{ format!("{} → {}", short_time(r.spot_check.from, offset), short_time(r.spot_check.until, offset)) }</p>
+                <p class="replays">{ if r.replays { ctx.t("draw.replays") } else { ctx.t("draw.differs") } }</p>
+            </div>
+        }
+    };
+    let mut recorded: Vec<shared::schedule::SpotCheck> = ctx
+        .plan
+        .as_ref()
+        .map(|p| p.spot_checks.clone())
+        .unwrap_or_default();
+    // A draw made on this page is in the plan from the next load on.
+    if let Some(r) = &*drawn
+        && !recorded.iter().any(|s| s.code == r.spot_check.code)
+    {
+        recorded.push(r.spot_check.clone());
+    }
+    let local_now = crate::i18n::now()
+        .with_timezone(&ctx.session.site.deadlines.offset())
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    html! {
+        <section id="coverage">
+            <h1>{ ctx.t("coverage.title") }</h1>
+            <form class="row" onsubmit={apply}>
+                <label>{ ctx.t("coverage.from") }<input type="date" id="cov-from" value={range.0.clone()} /></label>
+                <label>{ ctx.t("coverage.to") }<input type="date" id="cov-to" value={range.1.clone()} /></label>
+                <button type="submit" id="cov-apply">{ ctx.t("coverage.show") }</button>
+            </form>
+            if let Some(c) = &*report {
+                <div class="card" id="cov-total">
+                    <strong>{ format!("{} {}/{} ({:.0}%)", ctx.t("coverage.total"), c.total.done, c.total.due, c.total.ratio() * 100.0) }</strong>
+                </div>
+                { rows(&ctx, "cov-route", "coverage.by_route", &c.by_route) }
+                { rows(&ctx, "cov-zone", "coverage.by_zone", &c.by_zone) }
+                { rows(&ctx, "cov-inspector", "coverage.by_inspector", &c.by_inspector) }
+                <h2>{ ctx.t("coverage.tasks") }</h2>
+                <ul class="cards" id="cov-tasks">
+                    { for c.tasks.iter().map(|t| html! {
+                        <li class={classes!("card", (t.done < t.task.checkpoints.len()).then_some("warn"))} id={format!("cov-task-{}", t.task.key)}>
+                            <div class="row">
+                                <strong>{ &t.task.title }</strong>
+                                <span class="muted">{ format!("{} → {}", short_time(t.task.from, offset), short_time(t.task.until, offset)) }</span>
+                                <span class="grow"></span>
+                                <span>{ format!("{}/{}", t.done, t.task.checkpoints.len()) }</span>
+                            </div>
+                            if !t.missing.is_empty() {
+                                <p class="muted">{ format!("{}: {}", ctx.t("coverage.missing"), t.missing.join(", ")) }</p>
+                            }
+                        </li>
+                    }) }
+                </ul>
+            }
+            <h2>{ ctx.t("draw.title") }</h2>
+            if manager {
+                <form class="card" id="draw" onsubmit={draw}>
+                    <div class="filters">
+                        <label>{ ctx.t("draw.n") }<input type="number" id="draw-n" min="1" value="5" /></label>
+                        <label>{ ctx.t("plan.zone") }
+                            <select id="draw-zone">
+                                <option value="" selected=true>{ ctx.t("draw.all_zones") }</option>
+                                { for ctx.plan.iter().flat_map(|p| p.zones.iter()).map(|z| html! {
+                                    <option value={z.code.to_string()}>{ &z.name }</option>
+                                }) }
+                            </select>
+                        </label>
+                        <label>{ ctx.t("draw.from") }<input type="datetime-local" id="draw-from" value={local_now} /></label>
+                        <label>{ ctx.t("draw.hours") }<input type="number" id="draw-hours" min="1" value="24" /></label>
+                        <label>{ ctx.t("draw.seed_optional") }<input type="text" id="draw-seed" inputmode="numeric" /></label>
+                    </div>
+                    <button type="submit" class="primary" id="draw-submit">{ ctx.t("draw.submit") }</button>
+                </form>
+            }
+            if let Some(r) = &*drawn { { show_draw(r, "drawn") } }
+            <ul class="cards" id="spot-checks">
+                { for recorded.iter().map(|sc| html! {
+                    <li class="card row" id={format!("sc-{}", sc.code)}>
+                        <strong>{ sc.code.as_str() }</strong>
+                        <span class="muted">{ format!("{} · {}", sc.drawn_by, short_time(sc.drawn_at, offset)) }</span>
+                        <span class="grow"></span>
+                        <button id={format!("replay-{}", sc.code)} onclick={replay(sc.code.to_string())}>{ ctx.t("draw.replay") }</button>
+                    </li>
+                }) }
+            </ul>
+            if let Some(r) = &*replayed { { show_draw(r, "replayed") } }
+        </section>
+    }
+}

@@ -1,0 +1,332 @@
+//! The background job: reminders before an open issue's deadline, escalation
+//! to the site's managers once it has passed, and their delivery to an
+//! optional webhook (JSON POST, retried with backoff).
+//!
+//! Every step takes the time as an argument, so tests drive it with an
+//! injected clock; the server's loop passes `Utc::now()`. Each notification
+//! and each webhook call has an id derived from what it is about, so a scan
+//! that runs twice (or on two replicas) creates nothing twice, and a receiver
+//! sees the same `x-patrol-delivery` id on every retry of one call.
+
+use crate::error::StoreError;
+use crate::store::{Store, Txn};
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use shared::codes::{Role, Status};
+use shared::ids::*;
+use shared::wire::{IssueSummary, Notification, NotificationKind};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Attempts before a webhook call is given up.
+pub const MAX_ATTEMPTS: u32 = 8;
+/// The first retry waits this long; each further one twice as long, up to an hour.
+pub const FIRST_RETRY: Duration = Duration::seconds(30);
+
+/// Where webhook calls go.
+#[derive(Debug, Clone)]
+pub struct Webhook {
+    pub url: String,
+    pub timeout: std::time::Duration,
+}
+
+/// What a webhook receives.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookEvent {
+    pub id: uuid::Uuid,
+    pub kind: NotificationKind,
+    pub site: String,
+    pub issue: IssueId,
+    pub title: String,
+    pub checkpoint: Option<String>,
+    pub status: Status,
+    pub deadline: DateTime<Utc>,
+    pub assignee: Option<String>,
+    /// User names of the people notified.
+    pub notified: Vec<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// What one scan created.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScanReport {
+    pub reminders: usize,
+    pub escalations: usize,
+}
+
+/// What one delivery pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeliveryReport {
+    pub delivered: usize,
+    pub failed: usize,
+    pub given_up: usize,
+}
+
+fn derived_id(parts: &[&[u8]]) -> uuid::Uuid {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update((p.len() as u32).to_le_bytes());
+        h.update(p);
+    }
+    let d = h.finalize();
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&d[..16]);
+    uuid::Builder::from_custom_bytes(b).into_uuid()
+}
+
+fn kind_code(k: NotificationKind) -> &'static str {
+    match k {
+        NotificationKind::Reminder => "reminder",
+        NotificationKind::Escalation => "escalation",
+    }
+}
+
+/// Which notification, if any, `issue` calls for at `now`.
+pub fn due_kind(
+    issue: &IssueSummary,
+    remind_before: Duration,
+    now: DateTime<Utc>,
+) -> Option<NotificationKind> {
+    let deadline = issue.deadline?;
+    if !matches!(issue.status, Status::Recorded | Status::Assigned) {
+        return None;
+    }
+    if now >= deadline {
+        Some(NotificationKind::Escalation)
+    } else if now >= deadline - remind_before {
+        Some(NotificationKind::Reminder)
+    } else {
+        None
+    }
+}
+
+/// Creates the reminders and escalations due at `now`, and queues their
+/// webhook calls when a webhook is configured. Runs in the caller's transaction.
+pub fn scan(
+    txn: &mut dyn Txn,
+    now: DateTime<Utc>,
+    webhook: bool,
+) -> Result<ScanReport, StoreError> {
+    let mut report = ScanReport::default();
+    let sites: HashMap<SiteId, shared::plan::Site> =
+        txn.sites()?.into_iter().map(|s| (s.id, s)).collect();
+    let longest = sites
+        .values()
+        .map(|s| s.deadlines.remind_hours)
+        .max()
+        .unwrap_or(0);
+    for issue in txn.due_issues(now + Duration::hours(longest.into()))? {
+        let Some(site) = sites.get(&issue.site) else {
+            continue;
+        };
+        let remind = Duration::hours(site.deadlines.remind_hours.into());
+        let Some(kind) = due_kind(&issue, remind, now) else {
+            continue;
+        };
+        let deadline = issue.deadline.expect("due issues have deadlines");
+        let users = txn.users_of_site(site.id)?;
+        let managers = users.iter().filter(|u| u.active && u.role == Role::Manager);
+        let assignee = issue
+            .assignee
+            .as_deref()
+            .and_then(|a| users.iter().find(|u| u.active && u.name == a));
+        // A reminder goes to the person who must fix it (the managers while
+        // nobody is assigned); an escalation to the managers.
+        let recipients: Vec<_> = match (kind, assignee) {
+            (NotificationKind::Reminder, Some(a)) => vec![a],
+            _ => managers.collect(),
+        };
+        let when = deadline.to_rfc3339();
+        let key = [
+            issue.id.as_uuid().as_bytes().as_slice(),
+            kind_code(kind).as_bytes(),
+            when.as_bytes(),
+        ];
+        let mut created = false;
+        for r in &recipients {
+            let mut parts = key.to_vec();
+            parts.push(r.id.as_uuid().as_bytes());
+            created |= txn.insert_notification(&Notification {
+                id: derived_id(&parts),
+                kind,
+                recipient: r.id,
+                issue: issue.id,
+                title: issue.title.clone(),
+                checkpoint: issue.checkpoint.clone(),
+                status: issue.status,
+                deadline,
+                assignee: issue.assignee.clone(),
+                created_at: now,
+            })?;
+        }
+        if !created {
+            continue;
+        }
+        match kind {
+            NotificationKind::Reminder => report.reminders += 1,
+            NotificationKind::Escalation => report.escalations += 1,
+        }
+        if webhook {
+            let event = WebhookEvent {
+                id: derived_id(&key),
+                kind,
+                site: site.code.to_string(),
+                issue: issue.id,
+                title: issue.title.clone(),
+                checkpoint: issue.checkpoint.clone(),
+                status: issue.status,
+                deadline,
+                assignee: issue.assignee.clone(),
+                notified: recipients.iter().map(|r| r.name.clone()).collect(),
+                at: now,
+            };
+            let body = serde_json::to_string(&event).expect("event serializes");
+            txn.queue_webhook(event.id, &body, now)?;
+        }
+    }
+    Ok(report)
+}
+
+/// When to try again after `attempts` failed attempts.
+pub fn retry_after(attempts: u32) -> Duration {
+    let factor = 1i32 << attempts.saturating_sub(1).min(7);
+    (FIRST_RETRY * factor).min(Duration::hours(1))
+}
+
+/// Sends the webhook calls due at `now`; a 2xx answer is a delivery.
+pub async fn deliver(
+    store: &Arc<dyn Store>,
+    client: &reqwest::Client,
+    hook: &Webhook,
+    now: DateTime<Utc>,
+) -> Result<DeliveryReport, StoreError> {
+    let due = {
+        let store = store.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut txn = store.begin()?;
+            txn.due_webhooks(now, 100)
+        })
+        .await
+        .map_err(|e| StoreError::Corrupt(e.to_string()))??
+    };
+    let mut report = DeliveryReport::default();
+    for d in due {
+        let attempts = d.attempts + 1;
+        let result = client
+            .post(&hook.url)
+            .timeout(hook.timeout)
+            .header("content-type", "application/json")
+            .header("x-patrol-delivery", d.id.to_string())
+            .header("x-patrol-attempt", attempts.to_string())
+            .body(d.body.clone())
+            .send()
+            .await;
+        let outcome = match result {
+            Ok(r) if r.status().is_success() => Ok(now),
+            Ok(r) => Err(format!("the receiver answered {}", r.status())),
+            Err(e) => Err(format!("cannot reach the receiver: {e}")),
+        };
+        let outcome = match outcome {
+            Ok(at) => {
+                report.delivered += 1;
+                Ok(at)
+            }
+            Err(e) if attempts >= MAX_ATTEMPTS => {
+                tracing::warn!(delivery = %d.id, error = %e, "webhook given up");
+                report.given_up += 1;
+                Err((e, None))
+            }
+            Err(e) => {
+                tracing::info!(delivery = %d.id, attempts, error = %e, "webhook will be retried");
+                report.failed += 1;
+                Err((e, Some(now + retry_after(attempts))))
+            }
+        };
+        let store = store.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut txn = store.begin()?;
+            txn.webhook_attempted(d.id, attempts, outcome)?;
+            txn.commit()
+        })
+        .await
+        .map_err(|e| StoreError::Corrupt(e.to_string()))??;
+    }
+    Ok(report)
+}
+
+/// One run of the job at `now`: scan, then deliver.
+pub async fn run_once(
+    store: &Arc<dyn Store>,
+    client: &reqwest::Client,
+    hook: Option<&Webhook>,
+    now: DateTime<Utc>,
+) -> Result<(ScanReport, DeliveryReport), StoreError> {
+    let scanned = {
+        let store = store.clone();
+        let webhook = hook.is_some();
+        tokio::task::spawn_blocking(move || {
+            let mut txn = store.begin()?;
+            let r = scan(&mut *txn, now, webhook)?;
+            txn.commit()?;
+            Ok::<_, StoreError>(r)
+        })
+        .await
+        .map_err(|e| StoreError::Corrupt(e.to_string()))??
+    };
+    let delivered = match hook {
+        Some(h) => deliver(store, client, h, now).await?,
+        None => DeliveryReport::default(),
+    };
+    Ok((scanned, delivered))
+}
+
+/// An HTTP client for webhook calls.
+pub fn client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .build()
+        .expect("an HTTP client with the default TLS settings")
+}
+
+/// Runs the job every `every` until the server stops.
+pub fn spawn(
+    store: Arc<dyn Store>,
+    hook: Option<Webhook>,
+    every: std::time::Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let client = client();
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match run_once(&store, &client, hook.as_ref(), Utc::now()).await {
+                Ok((s, d)) if s != ScanReport::default() || d != DeliveryReport::default() => {
+                    tracing::info!(
+                        reminders = s.reminders,
+                        escalations = s.escalations,
+                        delivered = d.delivered,
+                        failed = d.failed,
+                        "reminder job"
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "reminder job failed"),
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_to_an_hour() {
+        assert_eq!(retry_after(1), Duration::seconds(30));
+        assert_eq!(retry_after(2), Duration::seconds(60));
+        assert_eq!(retry_after(3), Duration::seconds(120));
+        assert_eq!(retry_after(8), Duration::hours(1));
+    }
+}
