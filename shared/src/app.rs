@@ -145,6 +145,69 @@ pub struct RaiseRequest {
     pub photos: Vec<PhotoRef>,
 }
 
+/// A resident's complaint as customer service enters it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComplaintRequest {
+    /// Zone code, when the place is in one.
+    pub zone: Option<String>,
+    /// Where, in the resident's words.
+    pub location: String,
+    /// Name and phone number for the call-back.
+    pub contact: String,
+    pub category: Category,
+    pub title: String,
+    pub description: String,
+    #[serde(default)]
+    pub photos: Vec<PhotoRef>,
+}
+
+impl ComplaintRequest {
+    /// The raise event's body: source complaint, the service-level deadline.
+    pub fn raise_body(
+        &self,
+        plan: &crate::plan::SitePlan,
+        now: DateTime<Utc>,
+    ) -> Result<crate::issue::EventBody, String> {
+        use crate::text;
+        let zone = match self
+            .zone
+            .as_deref()
+            .map(str::trim)
+            .filter(|z| !z.is_empty())
+        {
+            Some(code) => Some(
+                plan.zones
+                    .iter()
+                    .find(|z| z.code.as_str() == code)
+                    .ok_or_else(|| format!("there is no zone `{code}`"))?
+                    .id,
+            ),
+            None => None,
+        };
+        let location = text::required("location", &self.location, text::NAME_MAX)
+            .map_err(|e| e.to_string())?;
+        let contact =
+            text::required("contact", &self.contact, text::NAME_MAX).map_err(|e| e.to_string())?;
+        Ok(crate::issue::EventBody::Raise {
+            site: plan.site.id,
+            zone,
+            checkpoint: None,
+            checkpoint_code: None,
+            item: None,
+            patrol: None,
+            category: self.category,
+            grade: Grade::Immediate,
+            title: text::required("title", &self.title, text::TITLE_MAX)
+                .map_err(|e| e.to_string())?,
+            description: text::bounded("description", &self.description, text::NOTE_MAX)
+                .map_err(|e| e.to_string())?,
+            photos: self.photos.clone(),
+            deadline: Some(plan.site.deadlines.complaint_deadline(self.category, now)),
+            complaint: Some(crate::issue::Complaint { location, contact }),
+        })
+    }
+}
+
 /// A photo file the UI picked, base64-encoded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PhotoUpload {
@@ -164,6 +227,9 @@ pub struct IssueFilter {
     pub assignee: Option<String>,
     /// User name of who raised it.
     pub raised_by: Option<String>,
+    /// Only complaints (`Some(true)`) or only patrol findings (`Some(false)`).
+    #[serde(default)]
+    pub complaints: Option<bool>,
 }
 
 impl IssueFilter {
@@ -178,6 +244,9 @@ impl IssueFilter {
                 .as_ref()
                 .is_none_or(|a| s.assignee.as_ref() == Some(a))
             && self.raised_by.as_ref().is_none_or(|r| &s.raised_by == r)
+            && self
+                .complaints
+                .is_none_or(|c| s.complaint_location.is_some() == c)
     }
 
     /// The query string of `GET /api/v1/issues` for this filter (without `raised_by`,
@@ -201,6 +270,9 @@ impl IssueFilter {
         }
         if let Some(a) = &self.assignee {
             parts.push(format!("assignee={}", url_escape(a)));
+        }
+        if let Some(c) = self.complaints {
+            parts.push(format!("source={}", if c { "complaint" } else { "patrol" }));
         }
         parts.join("&")
     }
@@ -251,6 +323,8 @@ mod tests {
             raised_at: DateTime::from_timestamp_millis(0).unwrap(),
             conflicts: vec![],
             refused: vec![],
+            complaint_location: None,
+            satisfied: None,
         }
     }
 

@@ -78,6 +78,7 @@ code_enum!(
         FieldStaff => "field_staff", "整改人员", "Field staff";
         Manager => "manager", "品质经理", "Manager";
         Admin => "admin", "系统管理员", "Administrator";
+        CustomerService => "customer_service", "客服", "Customer service";
     }
 );
 
@@ -117,6 +118,7 @@ code_enum!(
         SignageLighting => "signage_lighting", "标识照明", "Signage / lighting";
         Landscaping => "landscaping", "绿化", "Landscaping";
         OrderSecurity => "order_security", "秩序", "Order / security";
+        NeighbourDispute => "neighbour_dispute", "邻里纠纷", "Neighbour dispute";
         Other => "other", "其他", "Other";
     }
 );

@@ -1,6 +1,6 @@
 //! Default rectification deadlines by grade (整改时限), overridable per site.
 
-use crate::codes::Grade;
+use crate::codes::{Category, Grade};
 use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -37,6 +37,15 @@ impl DeadlinePolicy {
     pub fn offset(&self) -> FixedOffset {
         FixedOffset::east_opt(self.utc_offset_minutes * 60)
             .unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"))
+    }
+
+    /// The service-level deadline of a complaint entered at `at`: a neighbour
+    /// dispute is to be mediated within 48 hours, anything else solved within 24.
+    pub fn complaint_deadline(&self, category: Category, at: DateTime<Utc>) -> DateTime<Utc> {
+        at + Duration::hours(match category {
+            Category::NeighbourDispute => 48,
+            _ => 24,
+        })
     }
 
     /// The default deadline for an issue of `grade` raised at `raised_at`:

@@ -537,6 +537,7 @@ mod tests {
                     by_name: "inspector1".into(),
                 }],
                 deadline: None,
+                complaint: None,
             },
         }
     }

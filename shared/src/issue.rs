@@ -138,8 +138,12 @@ pub enum EventBody {
         title: String,
         description: String,
         photos: Vec<PhotoRef>,
-        /// The default deadline from the site's policy at the time of raising.
+        /// The default deadline from the site's policy at the time of raising
+        /// (for a complaint: its service-level deadline).
         deadline: Option<DateTime<Utc>>,
+        /// Set when the issue is a resident's complaint (投诉), not a patrol finding.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        complaint: Option<Complaint>,
     },
     Edit {
         title: Option<String>,
@@ -185,6 +189,31 @@ pub enum EventBody {
     Comment {
         text: String,
     },
+    /// The closing call-back to the resident who complained (回访).
+    Callback {
+        satisfied: bool,
+        note: String,
+        /// When not satisfied: the deadline of the reopened complaint.
+        deadline: Option<DateTime<Utc>>,
+    },
+}
+
+/// Where a complaint comes from: a resident, a place, a way to call back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Complaint {
+    /// Where the problem is, in the resident's words (a zone may be set too).
+    pub location: String,
+    /// Name and phone number for the call-back.
+    pub contact: String,
+}
+
+/// The latest call-back of a complaint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallbackRecord {
+    pub satisfied: bool,
+    pub note: String,
+    pub by_name: String,
+    pub at: DateTime<Utc>,
 }
 
 impl EventBody {
@@ -201,6 +230,7 @@ impl EventBody {
             EventBody::Cancel { .. } => ChangeKind::Cancel,
             EventBody::Reopen { .. } => ChangeKind::Reopen,
             EventBody::Comment { .. } => ChangeKind::Comment,
+            EventBody::Callback { .. } => ChangeKind::Callback,
         }
     }
 }
@@ -292,6 +322,12 @@ pub struct IssueView {
     pub rectify_note: Option<String>,
     pub timeline: Vec<TimelineEntry>,
     pub conflicts: Vec<Conflict>,
+    /// Set for a resident's complaint.
+    #[serde(default)]
+    pub complaint: Option<Complaint>,
+    /// The latest call-back, for a complaint.
+    #[serde(default)]
+    pub callback: Option<CallbackRecord>,
 }
 
 impl IssueView {
@@ -341,6 +377,22 @@ impl IssueView {
         self.timeline.iter().filter(|t| !t.outcome.is_applied())
     }
 
+    /// The call-back event for this complaint: an unsatisfied resident reopens
+    /// it with a fresh service-level deadline from `now`.
+    pub fn callback(
+        &self,
+        satisfied: bool,
+        note: &str,
+        policy: &crate::deadline::DeadlinePolicy,
+        now: DateTime<Utc>,
+    ) -> EventBody {
+        EventBody::Callback {
+            satisfied,
+            note: note.trim().to_string(),
+            deadline: (!satisfied).then(|| policy.complaint_deadline(self.category, now)),
+        }
+    }
+
     /// Checks a change the local user is about to make, before writing it.
     pub fn check(&self, by: UserId, role: Role, kind: ChangeKind) -> Result<Status, FoldRefusal> {
         if kind == ChangeKind::Raise {
@@ -351,6 +403,9 @@ impl IssueView {
         }
         if kind == ChangeKind::Verify && self.rectified_by == Some(by) {
             return Err(FoldRefusal::self_verify());
+        }
+        if kind == ChangeKind::Callback && self.complaint.is_none() {
+            return Err(FoldRefusal::not_a_complaint());
         }
         self.status.next(kind).map_err(|e| FoldRefusal {
             code: "illegal_transition",
@@ -378,6 +433,12 @@ impl FoldRefusal {
         FoldRefusal {
             code: "self_verify",
             reason: "the person who recorded the rectification may not verify it".into(),
+        }
+    }
+    fn not_a_complaint() -> Self {
+        FoldRefusal {
+            code: "not_a_complaint",
+            reason: "only a complaint gets a call-back".into(),
         }
     }
     fn already_raised() -> Self {
@@ -415,8 +476,9 @@ pub fn fold(
 
     let raise_at = events
         .iter()
-        .position(|e| {
-            e.body.kind() == ChangeKind::Raise && policy::allowed(e.role, ChangeKind::Raise)
+        .position(|e| match &e.body {
+            EventBody::Raise { complaint, .. } => policy::may_raise(e.role, complaint.is_some()),
+            _ => false,
         })
         .ok_or(FoldError::NoRaise)?;
     let raise = &events[raise_at];
@@ -433,6 +495,7 @@ pub fn fold(
         description,
         photos,
         deadline,
+        complaint,
     } = &raise.body
     else {
         unreachable!("position() matched a raise");
@@ -463,6 +526,8 @@ pub fn fold(
         rectify_note: None,
         timeline: Vec::with_capacity(events.len()),
         conflicts: Vec::new(),
+        complaint: complaint.clone(),
+        callback: None,
     };
     // Which event last set each policy-relevant field.
     let mut setters: HashMap<&'static str, EventId> = HashMap::new();
@@ -526,8 +591,27 @@ fn apply(
             reason: r.reason,
         };
     }
+    if kind == ChangeKind::Callback && view.complaint.is_none() {
+        let r = FoldRefusal::not_a_complaint();
+        return EventOutcome::Refused {
+            code: r.code.into(),
+            reason: r.reason,
+        };
+    }
     let base = e.base.clone().unwrap_or_else(|| view.base());
     let next = match view.status.next(kind) {
+        // An unsatisfied resident reopens the complaint.
+        Ok(_)
+            if matches!(
+                e.body,
+                EventBody::Callback {
+                    satisfied: false,
+                    ..
+                }
+            ) =>
+        {
+            Status::Assigned
+        }
         Ok(next) => next,
         Err(err) => {
             if base.status != view.status {
@@ -607,6 +691,11 @@ fn apply(
             new_deadline = Some(*deadline);
         }
         EventBody::MoveDeadline { deadline } => new_deadline = Some(*deadline),
+        EventBody::Callback {
+            satisfied: false,
+            deadline,
+            ..
+        } => new_deadline = deadline.or(new_deadline),
         EventBody::Reject {
             department,
             assignee,
@@ -712,6 +801,19 @@ fn apply(
         EventBody::Reject { .. } | EventBody::Reopen { .. } => {
             view.rectified_by = None;
         }
+        EventBody::Callback {
+            satisfied, note, ..
+        } => {
+            view.callback = Some(CallbackRecord {
+                satisfied: *satisfied,
+                note: note.clone(),
+                by_name: e.by_name.clone(),
+                at: e.at,
+            });
+            if !satisfied {
+                view.rectified_by = None;
+            }
+        }
         _ => {}
     }
     EventOutcome::Applied
@@ -775,6 +877,7 @@ mod tests {
                 description: String::new(),
                 photos: vec![],
                 deadline: Some(t(59)),
+                complaint: None,
             },
         )
     }
@@ -1040,5 +1143,84 @@ mod tests {
             }
             prop_assert_eq!(fold(id(), events).unwrap(), expected);
         }
+    }
+    #[test]
+    fn complaints_come_from_customer_service_and_an_unhappy_call_back_reopens_them() {
+        let cs = person("cs1", Role::CustomerService);
+        let inspector = person("inspector1", Role::Inspector);
+        let manager = person("manager1", Role::Manager);
+        let staff = person("staff1", Role::FieldStaff);
+        let complaint = |p: &Person| {
+            let mut e = raise(p);
+            if let EventBody::Raise { complaint, .. } = &mut e.body {
+                *complaint = Some(Complaint {
+                    location: "3栋门口".into(),
+                    contact: "王女士".into(),
+                });
+            }
+            e
+        };
+        // An inspector's "complaint" and customer service's patrol finding make no issue.
+        let id = IssueId::from_uuid(Uuid::now_v7());
+        assert_eq!(fold(id, [complaint(&inspector)]), Err(FoldError::NoRaise));
+        assert_eq!(fold(id, [raise(&cs)]), Err(FoldError::NoRaise));
+
+        let r = complaint(&cs);
+        let v0 = fold(id, [r.clone()]).unwrap();
+        let assign = ev(
+            &manager,
+            2,
+            Some(v0.base()),
+            EventBody::Assign {
+                department: Department::Engineering,
+                assignee: staff.id,
+                assignee_name: "staff1".into(),
+                deadline: t(30),
+            },
+        );
+        let v1 = fold(id, [r.clone(), assign.clone()]).unwrap();
+        let fix = ev(
+            &staff,
+            3,
+            Some(v1.base()),
+            EventBody::Rectify {
+                note: "修好".into(),
+                photos: vec![],
+            },
+        );
+        let v2 = fold(id, [r.clone(), assign.clone(), fix.clone()]).unwrap();
+        let verify = ev(
+            &manager,
+            4,
+            Some(v2.base()),
+            EventBody::Verify {
+                note: String::new(),
+            },
+        );
+        let v3 = fold(id, [r.clone(), assign.clone(), fix.clone(), verify.clone()]).unwrap();
+        assert_eq!(v3.status, Status::Verified);
+        let unhappy = ev(
+            &cs,
+            5,
+            Some(v3.base()),
+            EventBody::Callback {
+                satisfied: false,
+                note: "还是坏的".into(),
+                deadline: Some(t(50)),
+            },
+        );
+        let v4 = fold(id, [r, assign, fix, verify, unhappy]).unwrap();
+        assert_eq!(v4.status, Status::Assigned);
+        assert_eq!(v4.deadline, Some(t(50)));
+        assert_eq!(v4.assignee, Some(staff.id));
+        assert!(v4.callback.as_ref().is_some_and(|c| !c.satisfied));
+        assert_eq!(v4.rectified_by, None);
+        // Field staff may not record call-backs.
+        assert_eq!(
+            v3.check(staff.id, Role::FieldStaff, ChangeKind::Callback)
+                .unwrap_err()
+                .code,
+            "role_forbidden"
+        );
     }
 }

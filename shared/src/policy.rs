@@ -22,6 +22,7 @@ pub enum ChangeKind {
     Cancel,
     Reopen,
     Comment,
+    Callback,
 }
 
 impl ChangeKind {
@@ -38,6 +39,7 @@ impl ChangeKind {
             ChangeKind::Cancel => "cancel",
             ChangeKind::Reopen => "reopen",
             ChangeKind::Comment => "comment",
+            ChangeKind::Callback => "callback",
         }
     }
 
@@ -55,6 +57,7 @@ impl ChangeKind {
             ChangeKind::Cancel => "cancel an issue",
             ChangeKind::Reopen => "reopen a verified issue",
             ChangeKind::Comment => "comment",
+            ChangeKind::Callback => "record the call-back to a complaining resident",
         }
     }
 }
@@ -68,8 +71,9 @@ impl fmt::Display for ChangeKind {
 use Role::*;
 
 /// Who may make which change. Admins set up sites; they do not handle issues.
+/// Customer service (客服) enters residents' complaints and calls them back.
 pub const POLICY: &[(ChangeKind, &[Role])] = &[
-    (ChangeKind::Raise, &[Inspector, Manager]),
+    (ChangeKind::Raise, &[Inspector, Manager, CustomerService]),
     (ChangeKind::Edit, &[Inspector, Manager]),
     (ChangeKind::Regrade, &[Manager]),
     (ChangeKind::Assign, &[Manager]),
@@ -81,9 +85,21 @@ pub const POLICY: &[(ChangeKind, &[Role])] = &[
     (ChangeKind::Reopen, &[Manager]),
     (
         ChangeKind::Comment,
-        &[Inspector, FieldStaff, Manager, Admin],
+        &[Inspector, FieldStaff, Manager, Admin, CustomerService],
     ),
+    (ChangeKind::Callback, &[Manager, CustomerService]),
 ];
+
+/// Whether `role` may raise this kind of issue: patrol findings come from
+/// inspectors, complaints from customer service; managers may raise both.
+pub fn may_raise(role: Role, complaint: bool) -> bool {
+    match role {
+        Manager => true,
+        Inspector => !complaint,
+        CustomerService => complaint,
+        FieldStaff | Admin => false,
+    }
+}
 
 /// Whether `role` may make a change of `kind`.
 pub fn allowed(role: Role, kind: ChangeKind) -> bool {
@@ -95,8 +111,15 @@ pub fn allowed(role: Role, kind: ChangeKind) -> bool {
 
 /// The policy rendered as a Markdown table (used by ARCHITECTURE.md's check).
 pub fn markdown_table() -> String {
-    let mut out = String::from("| change | inspector | field_staff | manager | admin |\n");
-    out.push_str("|---|---|---|---|---|\n");
+    let mut out = String::from("| change |");
+    let mut rule = String::from("|---|");
+    for role in Role::ALL {
+        out.push_str(&format!(" {} |", role.code()));
+        rule.push_str("---|");
+    }
+    out.push('\n');
+    out.push_str(&rule);
+    out.push('\n');
     for (kind, _) in POLICY {
         out.push_str(&format!("| {} ({}) |", kind.code(), kind.describe()));
         for role in Role::ALL {
@@ -129,6 +152,7 @@ mod tests {
             ChangeKind::Cancel,
             ChangeKind::Reopen,
             ChangeKind::Comment,
+            ChangeKind::Callback,
         ];
         for k in kinds {
             assert_eq!(POLICY.iter().filter(|(p, _)| *p == k).count(), 1, "{k}");

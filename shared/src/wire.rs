@@ -143,6 +143,12 @@ pub struct IssueSummary {
     pub conflicts: Vec<Conflict>,
     /// Events kept in the history but not applied, with the reason.
     pub refused: Vec<RefusedEvent>,
+    /// Where a complaint is, in the resident's words; none for a patrol finding.
+    #[serde(default)]
+    pub complaint_location: Option<String>,
+    /// The latest call-back of a complaint: satisfied or not.
+    #[serde(default)]
+    pub satisfied: Option<bool>,
 }
 
 /// An event that the fold did not apply.
@@ -180,6 +186,11 @@ pub struct IssueDetail {
     /// Before-photos then after-photos.
     pub photos: Vec<PhotoInfo>,
     pub timeline: Vec<TimelineItem>,
+    /// Where and whom to call back, for a complaint.
+    #[serde(default)]
+    pub complaint: Option<crate::issue::Complaint>,
+    #[serde(default)]
+    pub callback: Option<crate::issue::CallbackRecord>,
 }
 
 /// `GET /api/v1/me`.
@@ -433,6 +444,8 @@ impl IssueDetail {
                     }
                 })
                 .collect(),
+            complaint: view.complaint.clone(),
+            callback: view.callback.clone(),
         }
     }
 }
@@ -466,6 +479,8 @@ impl IssueSummary {
                     outcome: t.outcome.clone(),
                 })
                 .collect(),
+            complaint_location: v.complaint.as_ref().map(|c| c.location.clone()),
+            satisfied: v.callback.as_ref().map(|c| c.satisfied),
         }
     }
 }

@@ -38,6 +38,9 @@ impl Status {
             (S::Rectified, K::Reject) => Some(S::Assigned),
             (S::Recorded | S::Assigned | S::Rectified, K::Cancel) => Some(S::Cancelled),
             (S::Verified, K::Reopen) => Some(S::Assigned),
+            // A satisfied call-back keeps a complaint verified; the fold sends
+            // an unsatisfied one back to assigned.
+            (S::Verified, K::Callback) => Some(S::Verified),
             _ => None,
         };
         next.ok_or(WorkflowError { kind, from: self })

@@ -133,6 +133,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/issues", get(list_issues))
         .route("/api/v1/issues/{id}", get(get_issue))
         .route("/api/v1/issues/{id}/events", post(post_event))
+        .route("/api/v1/complaints", post(post_complaint))
         .route("/api/v1/me", get(me))
         .route("/api/v1/plan", get(plan))
         .route("/api/v1/notifications", get(notifications))
@@ -303,6 +304,8 @@ pub struct IssueParams {
     pub category: Option<String>,
     pub assignee: Option<String>,
     pub overdue: Option<bool>,
+    /// `complaint` or `patrol`.
+    pub source: Option<String>,
     pub limit: Option<usize>,
 }
 
@@ -350,7 +353,22 @@ async fn list_issues(
             overdue_at: p.overdue.filter(|o| *o).map(|_| Utc::now()),
             limit: p.limit.unwrap_or(0),
         };
-        Ok(Json(txn.list_issues(&q)?))
+        let complaints = match p.source.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some("complaint") => Some(true),
+            Some("patrol") => Some(false),
+            Some(other) => {
+                return Err(ApiError::bad_request(
+                    "bad_filter",
+                    format!("source: `{other}` is not complaint or patrol"),
+                ));
+            }
+        };
+        let mut list = txn.list_issues(&q)?;
+        if let Some(c) = complaints {
+            list.retain(|s| s.complaint_location.is_some() == c);
+        }
+        Ok(Json(list))
     })
     .await
 }
@@ -496,16 +514,50 @@ async fn post_event(
     let store = state.store.clone();
     let blobs = state.blobs.clone();
     blocking(move || {
-        use crate::tracker::ChangeError;
         let mut txn = store.begin()?;
-        let view = crate::tracker::append_event(&mut *txn, &sender, id, body, Utc::now()).map_err(
-            |e| match e {
-                ChangeError::NotFound => ApiError::not_found("issue"),
-                ChangeError::Refused(r) => ApiError::new(StatusCode::FORBIDDEN, r.code, r.reason),
-                ChangeError::Invalid(m) => ApiError::bad_request("not_here", m),
-                ChangeError::Store(s) => ApiError::from(s),
-            },
-        )?;
+        let view = crate::tracker::append_event(&mut *txn, &sender, id, body, Utc::now())
+            .map_err(change_error)?;
+        let detail = detail_in(&mut *txn, &*blobs, &view)?;
+        txn.commit()?;
+        Ok(Json(detail))
+    })
+    .await
+}
+
+fn change_error(e: crate::tracker::ChangeError) -> ApiError {
+    use crate::tracker::ChangeError;
+    match e {
+        ChangeError::NotFound => ApiError::not_found("issue"),
+        ChangeError::Refused(r) => ApiError::new(StatusCode::FORBIDDEN, r.code, r.reason),
+        ChangeError::Invalid(m) => ApiError::bad_request("not_here", m),
+        ChangeError::Store(s) => ApiError::from(s),
+    }
+}
+
+/// `POST /api/v1/complaints`: customer service enters a resident's complaint.
+async fn post_complaint(
+    State(state): State<AppState>,
+    Auth(sender): Auth,
+    body: Result<Json<shared::app::ComplaintRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<IssueDetail>, ApiError> {
+    let Json(req) = body.map_err(|e| {
+        ApiError::bad_request(
+            "malformed",
+            format!("the complaint is not valid: {}", e.body_text()),
+        )
+    })?;
+    let store = state.store.clone();
+    let blobs = state.blobs.clone();
+    blocking(move || {
+        let mut txn = store.begin()?;
+        let plan = crate::patrols::sender_plan(&mut *txn, &sender)?;
+        let view = crate::tracker::raise_complaint(&mut *txn, &sender, &plan, &req, Utc::now())
+            .map_err(|e| match e {
+                crate::tracker::ChangeError::Invalid(m) => {
+                    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m)
+                }
+                other => change_error(other),
+            })?;
         let detail = detail_in(&mut *txn, &*blobs, &view)?;
         txn.commit()?;
         Ok(Json(detail))

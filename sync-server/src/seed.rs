@@ -399,6 +399,7 @@ pub fn seed(txn: &mut dyn Txn, now: DateTime<Utc>) -> Result<SeedSummary, Accoun
         ),
         ("manager1", "陈经理", Role::Manager, None),
         ("admin1", "系统管理员", Role::Admin, None),
+        ("cs1", "周客服", Role::CustomerService, None),
     ];
     let mut users = Vec::new();
     for (name, display, role, department) in people {

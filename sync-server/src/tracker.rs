@@ -26,6 +26,55 @@ pub enum ChangeError {
     Store(#[from] StoreError),
 }
 
+/// Enters a resident's complaint as `sender` (customer service or a manager),
+/// in `txn`: a new issue document written by the server on their behalf.
+pub fn raise_complaint(
+    txn: &mut dyn Txn,
+    sender: &Sender,
+    plan: &shared::plan::SitePlan,
+    req: &shared::app::ComplaintRequest,
+    now: DateTime<Utc>,
+) -> Result<IssueView, ChangeError> {
+    let corrupt = |e: String| ChangeError::Store(StoreError::Corrupt(e));
+    if !shared::policy::may_raise(sender.role, true) {
+        return Err(ChangeError::Refused(FoldRefusal {
+            code: "role_forbidden",
+            reason: format!("role {} may not enter complaints", sender.role.code()),
+        }));
+    }
+    if !req.photos.is_empty() {
+        return Err(ChangeError::Invalid(
+            "photos of a complaint are added on a device".into(),
+        ));
+    }
+    let body = req.raise_body(plan, now).map_err(ChangeError::Invalid)?;
+    let id = IssueId::new();
+    let raise = IssueEvent {
+        id: EventId::new(),
+        lamport: 1,
+        by: sender.user,
+        by_name: sender.user_name.clone(),
+        role: sender.role,
+        device: sender.device,
+        at: now,
+        base: None,
+        body,
+    };
+    let mut d = doc::new_issue(doc::actor(txn.server_actor()?), id, plan.site.id, &raise)
+        .map_err(|e| corrupt(e.to_string()))?;
+    let view = issue::fold(id, [raise.clone()]).map_err(|e| corrupt(e.to_string()))?;
+    sync::save(
+        txn,
+        id.into(),
+        DocKind::Issue,
+        &mut d,
+        Some(vec![raise.clone()]),
+        now,
+    )?;
+    txn.put_receipt(*raise.id.as_uuid(), id.into(), now)?;
+    Ok(view)
+}
+
 /// Appends `body` to issue `id` as `sender`, in `txn`. Returns the new state.
 pub fn append_event(
     txn: &mut dyn Txn,

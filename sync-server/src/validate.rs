@@ -231,10 +231,21 @@ fn check_issue(
                     "a new issue must start with a raise event",
                 ));
             }
-            Some(r) if !policy::allowed(r.role, ChangeKind::Raise) => {
+            Some(r)
+                if !policy::may_raise(
+                    r.role,
+                    matches!(
+                        &r.body,
+                        shared::issue::EventBody::Raise {
+                            complaint: Some(_),
+                            ..
+                        }
+                    ),
+                ) =>
+            {
                 return Err(Refusal::forbidden(
                     "role_forbidden",
-                    format!("role {} may not raise an issue", r.role.code()),
+                    format!("role {} may not raise this kind of issue", r.role.code()),
                 ));
             }
             Some(_) => {}

@@ -111,6 +111,7 @@ fn issue_doc(title: &str) -> AutoCommit {
             description: "地面有污渍，需要清理".into(),
             photos: vec![],
             deadline: Some(Utc::now()),
+            complaint: None,
         },
     };
     shared::doc::new_issue(

@@ -285,9 +285,27 @@ fn an_admin_sets_up_the_plan_and_a_manager_reviews_presence_on_the_dashboard() {
         )
         .unwrap();
     let run = inspector.open_patrol().unwrap().unwrap().run.id;
+    // An issue nobody takes on: two days later the job escalates it to the manager.
+    let ignored = raise(
+        &mut inspector,
+        "CP-C01",
+        Category::SafetyHazard,
+        "电梯厅灯不亮",
+        9,
+    );
     inspector.sync(&opts()).unwrap();
 
     let rt = tokio::runtime::Runtime::new().unwrap();
+    let store: std::sync::Arc<dyn sync_server::store::Store> = seeded.store.clone();
+    let (scan, _) = rt
+        .block_on(sync_server::jobs::run_once(
+            &store,
+            &sync_server::jobs::client(),
+            None,
+            Utc::now() + chrono::Duration::days(4),
+        ))
+        .unwrap();
+    assert_eq!(scan.escalations, 1);
     let driver = ChromeDriver::start();
     let profile = tempfile::tempdir().unwrap();
     let mut ui = Ui::new(
@@ -364,6 +382,17 @@ fn an_admin_sets_up_the_plan_and_a_manager_reviews_presence_on_the_dashboard() {
         ui.type_into("#user", "manager1").await;
         ui.type_into("#password", &manager).await;
         ui.tap("#login-submit").await;
+        // The bell shows the escalation; it opens the issue.
+        ui.wait_text("#bell", "🔔 1").await;
+        ui.tap("#bell").await;
+        ui.wait_text("#notifications .escalation", "已超期升级")
+            .await;
+        ui.shot("notifications").await;
+        ui.tap("#notifications li").await;
+        ui.find(&format!("#detail")).await;
+        ui.wait_text("#detail", "电梯厅灯不亮").await;
+        ui.wait_text("#bell", "🔔 0").await;
+        let _ = ignored;
         ui.tap("#nav-patrols").await;
         ui.tap(&format!("#patrol-{run}")).await;
         ui.wait_text(&format!("#result-{}", points[0].code), "停留 42 秒")

@@ -235,6 +235,35 @@ pub enum IssueCmd {
         #[arg(long)]
         text: String,
     },
+    /// Enter a resident's complaint (customer service); prints its id.
+    Complaint {
+        /// Where, in the resident's words.
+        #[arg(long)]
+        location: String,
+        /// Name and phone number for the call-back.
+        #[arg(long)]
+        contact: String,
+        #[arg(long)]
+        category: Category,
+        #[arg(long)]
+        title: String,
+        #[arg(long, default_value = "")]
+        description: String,
+        /// Zone code, when the place is in one.
+        #[arg(long)]
+        zone: Option<String>,
+        #[arg(long = "photo")]
+        photos: Vec<PathBuf>,
+    },
+    /// Record the call-back to the resident; not satisfied reopens the complaint.
+    Callback {
+        #[command(flatten)]
+        id: IdArg,
+        #[arg(long, action = clap::ArgAction::Set)]
+        satisfied: bool,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
     /// List issues on this device.
     List {
         #[arg(long)]
@@ -742,6 +771,40 @@ fn issue_command(
                 deadline: None,
             },
         )?,
+        IssueCmd::Complaint {
+            location,
+            contact,
+            category,
+            title,
+            description,
+            zone,
+            photos,
+        } => {
+            let photos = device.add_photo_files(&photos, now)?;
+            let id = device.raise_complaint(
+                &shared::app::ComplaintRequest {
+                    zone,
+                    location,
+                    contact,
+                    category,
+                    title,
+                    description,
+                    photos,
+                },
+                now,
+            )?;
+            println!("{id}");
+            return Ok(());
+        }
+        IssueCmd::Callback {
+            id,
+            satisfied,
+            note,
+        } => {
+            let view = device.issue(device.resolve_issue(&id.id)?)?;
+            let policy = device.plan()?.site.deadlines;
+            event(device, &id, view.callback(satisfied, &note, &policy, now))?
+        }
         IssueCmd::Comment { id, text } => event(
             device,
             &id,

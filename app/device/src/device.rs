@@ -427,7 +427,7 @@ impl Device {
         now: DateTime<Utc>,
     ) -> Result<IssueId, DeviceError> {
         let session = self.session()?;
-        if !shared::policy::allowed(session.user.role, shared::policy::ChangeKind::Raise) {
+        if !shared::policy::may_raise(session.user.role, false) {
             return Err(shared::issue::FoldRefusal {
                 code: "role_forbidden",
                 reason: format!("role {} may not raise an issue", session.user.role.code()),
@@ -460,6 +460,51 @@ impl Device {
                     .any(|r| r.id == p.run.route && r.checkpoints.contains(&cp.id))
             })
             .map(|p| p.run.id);
+        let body = EventBody::Raise {
+            site: session.site,
+            zone: Some(cp.zone),
+            checkpoint: Some(cp.id),
+            checkpoint_code: Some(cp.code.clone()),
+            item,
+            patrol,
+            category: input.category,
+            grade: input.grade,
+            title: text::required("title", &input.title, text::TITLE_MAX)?,
+            description: text::bounded("description", &input.description, text::NOTE_MAX)?,
+            photos: input.photos,
+            deadline: Some(plan.site.deadlines.default_deadline(input.grade, now)),
+            complaint: None,
+        };
+        self.create_issue(body, now)
+    }
+
+    /// Enters a resident's complaint (customer service); returns its id.
+    pub fn raise_complaint(
+        &mut self,
+        input: &shared::app::ComplaintRequest,
+        now: DateTime<Utc>,
+    ) -> Result<IssueId, DeviceError> {
+        let session = self.session()?;
+        if !shared::policy::may_raise(session.user.role, true) {
+            return Err(shared::issue::FoldRefusal {
+                code: "role_forbidden",
+                reason: format!("role {} may not enter complaints", session.user.role.code()),
+            }
+            .into());
+        }
+        let body = input
+            .raise_body(&self.plan()?, now)
+            .map_err(DeviceError::Invalid)?;
+        self.create_issue(body, now)
+    }
+
+    /// Writes a new issue document holding its raise event.
+    fn create_issue(
+        &mut self,
+        body: EventBody,
+        now: DateTime<Utc>,
+    ) -> Result<IssueId, DeviceError> {
+        let session = self.session()?;
         let id = IssueId::new();
         let raise = IssueEvent {
             id: EventId::new(),
@@ -470,20 +515,7 @@ impl Device {
             device: session.device,
             at: now,
             base: None,
-            body: EventBody::Raise {
-                site: session.site,
-                zone: Some(cp.zone),
-                checkpoint: Some(cp.id),
-                checkpoint_code: Some(cp.code.clone()),
-                item,
-                patrol,
-                category: input.category,
-                grade: input.grade,
-                title: text::required("title", &input.title, text::TITLE_MAX)?,
-                description: text::bounded("description", &input.description, text::NOTE_MAX)?,
-                photos: input.photos,
-                deadline: Some(plan.site.deadlines.default_deadline(input.grade, now)),
-            },
+            body,
         };
         let mut d = doc::new_issue(doc::actor(session.actor), id, session.site, &raise)?;
         let photos = match &raise.body {

@@ -115,6 +115,9 @@ CREATE TABLE notifications (
     json TEXT NOT NULL,
     seen INTEGER NOT NULL DEFAULT 0
 );
+-- Complaints in the issue list.
+ALTER TABLE issues ADD COLUMN complaint_location TEXT;
+ALTER TABLE issues ADD COLUMN satisfied INTEGER;
 "#,
 ];
 
@@ -301,12 +304,13 @@ pub fn project_issue(tx: &Transaction<'_>, view: &IssueView) -> Result<(), Devic
     let s = IssueSummary::from_view(view, Utc::now());
     tx.execute(
         "INSERT INTO issues (id, site, zone, status, grade, category, title, checkpoint, department, assignee,
-             assignee_id, deadline, raised_by, raised_at, conflicts, refused)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+             assignee_id, deadline, raised_by, raised_at, conflicts, refused, complaint_location, satisfied)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
          ON CONFLICT(id) DO UPDATE SET zone = excluded.zone, status = excluded.status, grade = excluded.grade,
              category = excluded.category, title = excluded.title, checkpoint = excluded.checkpoint,
              department = excluded.department, assignee = excluded.assignee, assignee_id = excluded.assignee_id,
-             deadline = excluded.deadline, conflicts = excluded.conflicts, refused = excluded.refused",
+             deadline = excluded.deadline, conflicts = excluded.conflicts, refused = excluded.refused,
+             complaint_location = excluded.complaint_location, satisfied = excluded.satisfied",
         params![
             view.id.as_uuid().as_bytes(),
             view.site.as_uuid().as_bytes(),
@@ -324,6 +328,8 @@ pub fn project_issue(tx: &Transaction<'_>, view: &IssueView) -> Result<(), Devic
             opt_time(Some(s.raised_at)),
             serde_json::to_string(&s.conflicts).expect("conflicts serialize"),
             serde_json::to_string(&s.refused).expect("refusals serialize"),
+            s.complaint_location,
+            s.satisfied,
         ],
     )?;
     let mut refs = tx.prepare_cached(
@@ -364,7 +370,7 @@ pub fn list_issues(
     let now = Utc::now();
     let mut stmt = conn.prepare_cached(
         "SELECT id, site, zone, status, grade, category, title, checkpoint, department, assignee, deadline,
-                raised_by, raised_at, conflicts, refused
+                raised_by, raised_at, conflicts, refused, complaint_location, satisfied
          FROM issues
          WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR assignee_id = ?2) AND (?3 = 0 OR refused != '[]')
          ORDER BY raised_at DESC, id",
@@ -392,6 +398,8 @@ pub fn list_issues(
                 r.get::<_, String>(12)?,
                 r.get::<_, String>(13)?,
                 r.get::<_, String>(14)?,
+                r.get::<_, Option<String>>(15)?,
+                r.get::<_, Option<bool>>(16)?,
             ))
         },
     )?;
@@ -413,6 +421,8 @@ pub fn list_issues(
             raised_at,
             conflicts,
             refused,
+            complaint_location,
+            satisfied,
         ) = row?;
         let bad = |what: &str| DeviceError::Invalid(format!("damaged issue row: {what}"));
         let status: shared::Status = status.parse().map_err(|_| bad("status"))?;
@@ -443,6 +453,8 @@ pub fn list_issues(
             } else {
                 serde_json::from_str(&refused).map_err(|_| bad("refused"))?
             },
+            complaint_location,
+            satisfied,
         });
     }
     Ok(out)

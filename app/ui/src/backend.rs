@@ -11,7 +11,7 @@ use shared::plan::{ChecklistTemplate, SitePlan};
 use shared::schedule::{Coverage, Schedule};
 use shared::wire::{
     DrawRequest, ImportRefusal, ImportReport, IssueDetail, IssueSummary, LoginResponse,
-    PatrolDetail, PatrolSummary, Reordered, Replay, ScheduleSpec,
+    Notification, PatrolDetail, PatrolSummary, Reordered, Replay, ScheduleSpec,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -75,6 +75,12 @@ pub enum Backend {
 
 const TOKEN_KEY: &str = "patrol.token";
 const ACTOR_KEY: &str = "patrol.actor";
+/// Server time (ms) of the newest notification this browser has shown.
+const SEEN_KEY: &str = "patrol.notifications_seen";
+
+fn seen_ms() -> i64 {
+    stored(SEEN_KEY).and_then(|v| v.parse().ok()).unwrap_or(0)
+}
 
 fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
@@ -274,9 +280,23 @@ impl Backend {
                     .http::<serde_json::Value>("GET", "/api/v1/health", None)
                     .await
                     .is_ok();
+                let seen = seen_ms();
+                let unseen = if online {
+                    self.http::<Vec<Notification>>(
+                        "GET",
+                        &format!("/api/v1/notifications?after={seen}"),
+                        None,
+                    )
+                    .await
+                    .map(|l| l.len() as u32)
+                    .unwrap_or(0)
+                } else {
+                    0
+                };
                 Ok(SyncStatus {
                     online: Some(online),
                     last_sync: online.then(crate::i18n::now),
+                    unseen_notifications: unseen,
                     ..Default::default()
                 })
             }
@@ -414,6 +434,28 @@ impl Backend {
                 let json = serde_json::to_string(body).expect("event serializes");
                 self.http("POST", &format!("/api/v1/issues/{id}/events"), Some(json))
                     .await
+            }
+        }
+    }
+
+    /// Reminders and escalations, newest first; opening them marks them seen.
+    pub async fn notifications(&self) -> Res<Vec<NotificationItem>> {
+        match self {
+            Backend::Tauri => self.invoke("notifications", JsValue::UNDEFINED).await,
+            Backend::Http { .. } => {
+                let list: Vec<Notification> =
+                    self.http("GET", "/api/v1/notifications", None).await?;
+                let seen = seen_ms();
+                if let Some(newest) = list.iter().map(|n| n.created_at.timestamp_millis()).max() {
+                    store(SEEN_KEY, Some(&newest.max(seen).to_string()));
+                }
+                Ok(list
+                    .into_iter()
+                    .map(|n| NotificationItem {
+                        seen: n.created_at.timestamp_millis() <= seen,
+                        notification: n,
+                    })
+                    .collect())
             }
         }
     }

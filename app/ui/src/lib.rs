@@ -43,6 +43,8 @@ pub enum Page {
     Patrols,
     /// Coverage and spot checks (dashboard).
     Coverage,
+    /// Reminders and escalations.
+    Notifications,
     Patrol {
         id: PatrolRunId,
     },
@@ -249,6 +251,7 @@ pub fn app() -> Html {
         Page::Plan => html! { <pages::plan::Plan /> },
         Page::Patrols => html! { <pages::patrols::Patrols /> },
         Page::Coverage => html! { <pages::coverage::CoveragePage /> },
+        Page::Notifications => html! { <pages::notifications::Notifications /> },
         Page::Patrol { id } => html! { <pages::patrols::Patrol id={id} /> },
     };
     let dismiss = {

@@ -5,6 +5,7 @@ pub mod coverage;
 pub mod detail;
 pub mod issues;
 pub mod login;
+pub mod notifications;
 pub mod patrols;
 pub mod plan;
 pub mod raise;

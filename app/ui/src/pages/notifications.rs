@@ -1,0 +1,71 @@
+//! Reminders (the deadline is near) and escalations (it has passed), newest
+//! first; new ones are marked, and a tap opens the issue.
+
+use crate::i18n::short_time;
+use crate::{Ctx, Page, run};
+use shared::app::NotificationItem;
+use shared::wire::NotificationKind;
+use yew::prelude::*;
+
+#[function_component(Notifications)]
+pub fn notifications() -> Html {
+    let ctx = use_context::<Ctx>().expect("context");
+    let list = use_state(|| None::<Vec<NotificationItem>>);
+    {
+        let (ctx, list) = (ctx.clone(), list.clone());
+        use_effect_with((), move |_| {
+            let refresh = ctx.refresh.clone();
+            run(
+                &ctx,
+                {
+                    let b = ctx.backend.clone();
+                    async move { b.notifications().await }
+                },
+                move |l| {
+                    list.set(Some(l));
+                    // Opening the list marks them seen: the bell's count follows.
+                    refresh.emit(false);
+                },
+            );
+        });
+    }
+    let Some(list) = (*list).clone() else {
+        return html! { <p class="muted">{ ctx.t("loading") }</p> };
+    };
+    let offset = ctx.offset();
+    html! {
+        <section>
+            <h1>{ ctx.t("notes.title") }</h1>
+            if list.is_empty() {
+                <p class="muted" id="no-notifications">{ ctx.t("notes.none") }</p>
+            }
+            <ul class="cards" id="notifications">
+                { for list.iter().map(|item| {
+                    let n = &item.notification;
+                    let (go, id) = (ctx.go.clone(), n.issue);
+                    let (class, key) = match n.kind {
+                        NotificationKind::Reminder => ("reminder", "notes.reminder"),
+                        NotificationKind::Escalation => ("escalation", "notes.escalation"),
+                    };
+                    html! {
+                        <li class={classes!("card", "tap", class, (!item.seen).then_some("unseen"))}
+                            id={format!("note-{}", n.id)}
+                            onclick={Callback::from(move |_| go.emit(Page::Issue { id }))}>
+                            <div class="row">
+                                <strong class={classes!("kind", class)}>{ ctx.t(key) }</strong>
+                                <span>{ &n.title }</span>
+                                <span class="grow"></span>
+                                if !item.seen { <span class="badge">{ ctx.t("notes.new") }</span> }
+                            </div>
+                            <div class="row muted">
+                                <span>{ n.checkpoint.clone().unwrap_or_default() }</span>
+                                <span>{ format!("{} {}", ctx.t("notes.deadline"), short_time(n.deadline, offset)) }</span>
+                                if let Some(a) = &n.assignee { <span>{ format!("→ {a}") }</span> }
+                            </div>
+                        </li>
+                    }
+                }) }
+            </ul>
+        </section>
+    }
+}

@@ -1,0 +1,307 @@
+//! Deadlines close the loop: the background job reminds the assignee before
+//! an issue's deadline and escalates to the managers once it has passed; each
+//! reaches devices at their next sync and a webhook receiver on loopback,
+//! retried with backoff until it answers. Driven with an injected clock.
+
+use axum::http::{HeaderMap, StatusCode};
+use chrono::{DateTime, Duration, Utc};
+use device::{Device, RaiseInput};
+use shared::issue::EventBody;
+use shared::wire::NotificationKind;
+use shared::{Category, Department, Grade};
+use std::sync::{Arc, Mutex};
+use sync_server::jobs::{self, Webhook};
+use sync_server::store::Store;
+use tests::*;
+
+/// What the receiver saw: delivery id, attempt number, body.
+type Seen = Arc<Mutex<Vec<(String, String, serde_json::Value)>>>;
+
+/// A webhook receiver on 127.0.0.1:0 that fails the first `failures` calls.
+async fn receiver(failures: usize) -> (String, Seen) {
+    let seen: Seen = Arc::default();
+    let log = seen.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap, body: String| {
+            let log = log.clone();
+            async move {
+                let mut log = log.lock().unwrap();
+                let header = |k: &str| {
+                    headers
+                        .get(k)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_string()
+                };
+                log.push((
+                    header("x-patrol-delivery"),
+                    header("x-patrol-attempt"),
+                    serde_json::from_str(&body).unwrap_or_default(),
+                ));
+                if log.len() <= failures {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                } else {
+                    StatusCode::OK
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.ok() });
+    (url, seen)
+}
+
+fn raise_and_assign(
+    inspector: &mut Device,
+    manager: &mut Device,
+    checkpoint: &str,
+    deadline: DateTime<Utc>,
+) -> shared::IssueId {
+    let id = inspector
+        .raise_issue(
+            RaiseInput {
+                checkpoint: checkpoint.into(),
+                item: None,
+                category: Category::EquipmentFault,
+                grade: Grade::Deadline,
+                title: format!("{checkpoint} 设备损坏"),
+                description: "巡查发现".into(),
+                photos: vec![],
+            },
+            Utc::now(),
+        )
+        .unwrap();
+    inspector.sync(&opts()).unwrap();
+    manager.sync(&opts()).unwrap();
+    let staff = manager
+        .plan()
+        .unwrap()
+        .user_by_name("staff1")
+        .unwrap()
+        .clone();
+    manager
+        .issue_event(
+            id,
+            EventBody::Assign {
+                department: Department::Engineering,
+                assignee: staff.id,
+                assignee_name: staff.name.to_string(),
+                deadline,
+            },
+            true,
+            Utc::now(),
+        )
+        .unwrap();
+    manager.sync(&opts()).unwrap();
+    id
+}
+
+#[test]
+fn reminders_and_escalations_reach_devices_and_a_retried_webhook() {
+    let seeded = Seeded::new();
+    let server = InProcessServer::start(seeded.store.clone());
+    let (di, dm, ds) = (device_dir(), device_dir(), device_dir());
+    let mut inspector = device(
+        di.path(),
+        &server.url,
+        "inspector1",
+        &seeded.password("inspector1"),
+    );
+    let mut manager = device(
+        dm.path(),
+        &server.url,
+        "manager1",
+        &seeded.password("manager1"),
+    );
+    let mut staff = device(ds.path(), &server.url, "staff1", &seeded.password("staff1"));
+    let deadline = (Utc::now() + Duration::days(2)).with_nanosecond_zero();
+    let late = raise_and_assign(&mut inspector, &mut manager, "CP-C01", deadline);
+    let fixed = raise_and_assign(&mut inspector, &mut manager, "CP-C02", deadline);
+    // One of them is fixed in time.
+    staff.sync(&opts()).unwrap();
+    staff
+        .issue_event(
+            fixed,
+            EventBody::Rectify {
+                note: "已修复".into(),
+                photos: vec![],
+            },
+            true,
+            Utc::now(),
+        )
+        .unwrap();
+    staff.sync(&opts()).unwrap();
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let store: Arc<dyn Store> = seeded.store.clone();
+    let (url, seen) = rt.block_on(receiver(2));
+    let hook = Webhook {
+        url,
+        timeout: std::time::Duration::from_secs(5),
+    };
+    let client = jobs::client();
+    let run = |now| {
+        rt.block_on(jobs::run_once(&store, &client, Some(&hook), now))
+            .unwrap()
+    };
+
+    // Five hours before: nothing (the demo site reminds 4 hours ahead).
+    let (s, d) = run(deadline - Duration::hours(5));
+    assert_eq!(
+        (s.reminders, s.escalations, d.delivered + d.failed),
+        (0, 0, 0)
+    );
+    // Three hours before: one reminder (the fixed issue gets none); the webhook fails.
+    let t = deadline - Duration::hours(3);
+    let (s, d) = run(t);
+    assert_eq!((s.reminders, s.escalations), (1, 0));
+    assert_eq!((d.delivered, d.failed), (0, 1));
+    // Ten seconds later: not created again, and the retry is not due yet.
+    let (s, d) = run(t + Duration::seconds(10));
+    assert_eq!((s.reminders, d.delivered + d.failed), (0, 0));
+    // After 30 s the retry fails again; after another minute it gets through.
+    let (_, d) = run(t + Duration::seconds(31));
+    assert_eq!(d.failed, 1);
+    let (_, d) = run(t + Duration::seconds(31 + 61));
+    assert_eq!(d.delivered, 1);
+    let (_, d) = run(t + Duration::seconds(600));
+    assert_eq!(d.delivered + d.failed, 0, "delivered once, never again");
+    {
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 3);
+        assert!(
+            seen.iter()
+                .all(|(id, _, _)| *id == seen[0].0 && !id.is_empty()),
+            "one delivery id"
+        );
+        let attempts: Vec<&str> = seen.iter().map(|(_, a, _)| a.as_str()).collect();
+        assert_eq!(attempts, ["1", "2", "3"]);
+        let body = &seen[2].2;
+        assert_eq!(body["kind"], "reminder");
+        assert_eq!(body["issue"], late.to_string());
+        assert_eq!(body["site"], "DEMO");
+        assert_eq!(body["notified"], serde_json::json!(["staff1"]));
+    }
+
+    // An hour past the deadline: escalated to the managers, delivered at once.
+    let (s, d) = run(deadline + Duration::hours(1));
+    assert_eq!((s.reminders, s.escalations), (0, 1));
+    assert_eq!(d.delivered, 1);
+    {
+        let seen = seen.lock().unwrap();
+        let body = &seen.last().unwrap().2;
+        assert_eq!(body["kind"], "escalation");
+        assert_eq!(body["notified"], serde_json::json!(["manager1"]));
+    }
+
+    // Devices receive them at their next sync, as notifications to read offline.
+    let report = staff.sync(&opts()).unwrap();
+    assert_eq!(report.notifications, 1);
+    assert_eq!(staff.sync_status().unwrap().unseen_notifications, 1);
+    let list = staff.notifications().unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(
+        (list[0].0.kind, list[0].0.issue, list[0].1),
+        (NotificationKind::Reminder, late, false)
+    );
+    staff.mark_notifications_seen().unwrap();
+    assert_eq!(staff.sync_status().unwrap().unseen_notifications, 0);
+    assert_eq!(
+        staff.sync(&opts()).unwrap().notifications,
+        0,
+        "nothing twice"
+    );
+    manager.sync(&opts()).unwrap();
+    let list = manager.notifications().unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(
+        (list[0].0.kind, list[0].0.issue),
+        (NotificationKind::Escalation, late)
+    );
+    let token = inspector.session().unwrap().token;
+    let (status, mine) = api_get(&server.url, &token, "/api/v1/notifications");
+    assert_eq!(
+        (status, mine),
+        (200, serde_json::json!([])),
+        "the inspector is not told"
+    );
+}
+
+#[test]
+fn an_unreachable_webhook_is_retried_with_backoff_then_given_up() {
+    let seeded = Seeded::new();
+    let server = InProcessServer::start(seeded.store.clone());
+    let (di, dm) = (device_dir(), device_dir());
+    let mut inspector = device(
+        di.path(),
+        &server.url,
+        "inspector1",
+        &seeded.password("inspector1"),
+    );
+    let mut manager = device(
+        dm.path(),
+        &server.url,
+        "manager1",
+        &seeded.password("manager1"),
+    );
+    let deadline = (Utc::now() + Duration::days(1)).with_nanosecond_zero();
+    raise_and_assign(&mut inspector, &mut manager, "CP-C01", deadline);
+
+    // A port that was free a moment ago: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let hook = Webhook {
+        url: format!("http://127.0.0.1:{port}/hook"),
+        timeout: std::time::Duration::from_secs(2),
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let store: Arc<dyn Store> = seeded.store.clone();
+    let client = jobs::client();
+    let mut now = deadline + Duration::minutes(1);
+    let mut failed = 0;
+    let mut given_up = 0;
+    for attempt in 1..=jobs::MAX_ATTEMPTS {
+        let (_, d) = rt
+            .block_on(jobs::run_once(&store, &client, Some(&hook), now))
+            .unwrap();
+        failed += d.failed;
+        given_up += d.given_up;
+        assert_eq!(d.failed + d.given_up, 1, "attempt {attempt}");
+        // Just before the next retry nothing is sent.
+        let (_, d) = rt
+            .block_on(jobs::run_once(
+                &store,
+                &client,
+                Some(&hook),
+                now + jobs::retry_after(attempt) - Duration::seconds(1),
+            ))
+            .unwrap();
+        assert_eq!(d.failed + d.given_up + d.delivered, 0);
+        now += jobs::retry_after(attempt);
+    }
+    assert_eq!((failed, given_up), (jobs::MAX_ATTEMPTS as usize - 1, 1));
+    let (_, d) = rt
+        .block_on(jobs::run_once(
+            &store,
+            &client,
+            Some(&hook),
+            now + Duration::days(1),
+        ))
+        .unwrap();
+    assert_eq!(d.failed + d.given_up + d.delivered, 0, "given up for good");
+}
+
+trait Whole {
+    fn with_nanosecond_zero(self) -> Self;
+}
+impl Whole for DateTime<Utc> {
+    fn with_nanosecond_zero(self) -> Self {
+        use chrono::Timelike;
+        self.with_nanosecond(0).unwrap()
+    }
+}
