@@ -325,6 +325,7 @@ mod tests {
             refused: vec![],
             complaint_location: None,
             satisfied: None,
+            repeat: None,
         }
     }
 

@@ -12,6 +12,7 @@ pub mod issue;
 pub mod patrol;
 pub mod plan;
 pub mod policy;
+pub mod repeat;
 pub mod schedule;
 pub mod text;
 pub mod walk;

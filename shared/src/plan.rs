@@ -18,6 +18,13 @@ pub struct Site {
     /// Devices keep the camera original of each photo beside its upload copy.
     #[serde(default)]
     pub keep_originals: bool,
+    /// The same problem at the same checkpoint within this many days is a repeat.
+    #[serde(default = "default_repeat_window")]
+    pub repeat_window_days: u32,
+}
+
+fn default_repeat_window() -> u32 {
+    30
 }
 
 /// A functional area of a site (区域).

@@ -645,6 +645,7 @@ mod tests {
             name: "测试".into(),
             deadlines: Default::default(),
             keep_originals: false,
+            repeat_window_days: 30,
         });
         p.zones.push(Zone {
             id: zone,

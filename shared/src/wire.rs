@@ -149,6 +149,9 @@ pub struct IssueSummary {
     /// The latest call-back of a complaint: satisfied or not.
     #[serde(default)]
     pub satisfied: Option<bool>,
+    /// Set when the same problem came back at the same checkpoint (see `crate::repeat`).
+    #[serde(default)]
+    pub repeat: Option<crate::repeat::Repeat>,
 }
 
 /// An event that the fold did not apply.
@@ -481,6 +484,7 @@ impl IssueSummary {
                 .collect(),
             complaint_location: v.complaint.as_ref().map(|c| c.location.clone()),
             satisfied: v.callback.as_ref().map(|c| c.satisfied),
+            repeat: None,
         }
     }
 }

@@ -165,6 +165,7 @@ pub fn add_site_with(
             .map_err(|e| AccountError::Invalid(e.to_string()))?,
         deadlines,
         keep_originals: false,
+        repeat_window_days: 30,
     };
     txn.insert_site(&site)?;
     let (_, plan) = load_plan(txn, &site)?;

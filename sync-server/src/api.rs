@@ -134,6 +134,10 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/issues/{id}", get(get_issue))
         .route("/api/v1/issues/{id}/events", post(post_event))
         .route("/api/v1/complaints", post(post_complaint))
+        .route(
+            "/api/v1/root-causes",
+            get(list_root_causes).post(save_root_cause),
+        )
         .route("/api/v1/me", get(me))
         .route("/api/v1/plan", get(plan))
         .route("/api/v1/notifications", get(notifications))
@@ -368,6 +372,8 @@ async fn list_issues(
         if let Some(c) = complaints {
             list.retain(|s| s.complaint_location.is_some() == c);
         }
+        let plan = crate::patrols::sender_plan(&mut *txn, &sender)?;
+        crate::rootcause::flag_repeats(&mut *txn, &plan, &mut list)?;
         Ok(Json(list))
     })
     .await
@@ -397,7 +403,14 @@ async fn get_issue(
         let d = automerge::AutoCommit::load(&stored.bytes).map_err(|e| corrupt(e.to_string()))?;
         let events = shared::doc::issue_events(&d).map_err(|e| corrupt(e.to_string()))?;
         let view = shared::issue::fold(id, events).map_err(|e| corrupt(e.to_string()))?;
-        Ok(Json(detail_in(&mut *txn, &*blobs, &view)?))
+        let mut detail = detail_in(&mut *txn, &*blobs, &view)?;
+        let plan = crate::patrols::sender_plan(&mut *txn, &sender)?;
+        crate::rootcause::flag_repeats(
+            &mut *txn,
+            &plan,
+            std::slice::from_mut(&mut detail.summary),
+        )?;
+        Ok(Json(detail))
     })
     .await
 }
@@ -561,6 +574,43 @@ async fn post_complaint(
         let detail = detail_in(&mut *txn, &*blobs, &view)?;
         txn.commit()?;
         Ok(Json(detail))
+    })
+    .await
+}
+
+/// `GET /api/v1/root-causes`: the site's root-cause records.
+async fn list_root_causes(
+    State(state): State<AppState>,
+    Auth(sender): Auth,
+) -> Result<Json<Vec<shared::repeat::RootCause>>, ApiError> {
+    let store = state.store.clone();
+    blocking(move || {
+        let mut txn = store.begin()?;
+        let plan = crate::patrols::sender_plan(&mut *txn, &sender)?;
+        Ok(Json(txn.root_causes(plan.site.id)?))
+    })
+    .await
+}
+
+/// `POST /api/v1/root-causes`: add or edit a root-cause record (managers).
+async fn save_root_cause(
+    State(state): State<AppState>,
+    Auth(sender): Auth,
+    body: Result<Json<shared::repeat::RootCauseInput>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<shared::repeat::RootCause>, ApiError> {
+    let Json(input) = body.map_err(|e| {
+        ApiError::bad_request(
+            "malformed",
+            format!("not a root-cause record: {}", e.body_text()),
+        )
+    })?;
+    let store = state.store.clone();
+    blocking(move || {
+        let mut txn = store.begin()?;
+        let plan = crate::patrols::sender_plan(&mut *txn, &sender)?;
+        let r = crate::rootcause::save(&mut *txn, &sender, &plan, input, Utc::now())?;
+        txn.commit()?;
+        Ok(Json(r))
     })
     .await
 }

@@ -18,6 +18,7 @@ pub mod photos;
 pub mod plan_csv;
 pub mod planning;
 pub mod qr;
+pub mod rootcause;
 pub mod seed;
 pub mod sqlite;
 pub mod store;

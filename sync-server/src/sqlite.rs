@@ -8,6 +8,7 @@ use shared::codes::Role;
 use shared::ids::*;
 use shared::patrol::PatrolRunView;
 use shared::plan::Site;
+use shared::repeat::RootCause;
 use shared::wire::{DocKind, IssueSummary, Notification, Receipt};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -113,6 +114,13 @@ CREATE TABLE webhook_deliveries (
     last_error TEXT
 );
 CREATE INDEX webhook_due ON webhook_deliveries(next_attempt_ms) WHERE delivered_ms IS NULL;
+CREATE TABLE root_causes (
+    id BLOB PRIMARY KEY,
+    site BLOB NOT NULL,
+    updated_ms INTEGER NOT NULL,
+    json TEXT NOT NULL
+);
+CREATE INDEX root_causes_by_site ON root_causes(site, updated_ms);
 "#,
 ];
 
@@ -754,6 +762,28 @@ impl Txn for SqliteTxn<'_> {
             params![id.as_bytes(), attempts, delivered, next, i64::MAX, error],
         )?;
         Ok(())
+    }
+
+    fn put_root_cause(&mut self, r: &RootCause) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO root_causes (id, site, updated_ms, json) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(id) DO UPDATE SET updated_ms = excluded.updated_ms, json = excluded.json",
+            params![
+                r.id.as_bytes(),
+                r.site.as_uuid().as_bytes(),
+                r.updated_at.timestamp_millis(),
+                serde_json::to_string(r).expect("root cause"),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn root_causes(&mut self, site: SiteId) -> Result<Vec<RootCause>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT json FROM root_causes WHERE site = ?1 ORDER BY updated_ms DESC",
+        )?;
+        let rows = stmt.query_map([site.as_uuid().as_bytes()], |r| r.get::<_, String>(0))?;
+        rows.map(|r| json(&r?)).collect()
     }
 
     fn list_patrols(

@@ -171,6 +171,10 @@ pub trait Txn {
         attempts: u32,
         outcome: Result<DateTime<Utc>, (String, Option<DateTime<Utc>>)>,
     ) -> Result<(), StoreError>;
+    /// Adds or replaces a root-cause record (by id).
+    fn put_root_cause(&mut self, r: &shared::repeat::RootCause) -> Result<(), StoreError>;
+    /// A site's root-cause records, latest change first.
+    fn root_causes(&mut self, site: SiteId) -> Result<Vec<shared::repeat::RootCause>, StoreError>;
     /// Patrol runs of `site` started at or after `since`, newest first.
     fn list_patrols(
         &mut self,

@@ -451,3 +451,109 @@ fn an_admin_sets_up_the_plan_and_a_manager_reviews_presence_on_the_dashboard() {
         ui.c.close().await.ok();
     });
 }
+
+#[test]
+fn customer_service_enters_a_complaint_and_calls_the_resident_back() {
+    let dist = ui_dist();
+    let seeded = Seeded::new();
+    let server = InProcessServer::serve(
+        seeded.state().with_ui_dir(Some(dist)),
+        "127.0.0.1:0".parse().unwrap(),
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let driver = ChromeDriver::start();
+    let profile = tempfile::tempdir().unwrap();
+    let mut ui = Ui::new(
+        rt.block_on(driver.session(1280, 900, profile.path())),
+        "complaint",
+    );
+    let password = seeded.password("cs1");
+    let id: String = rt.block_on(async {
+        ui.c.goto(&server.url).await.unwrap();
+        ui.type_into("#user", "cs1").await;
+        ui.type_into("#password", &password).await;
+        ui.tap("#login-submit").await;
+        ui.tap("#new-complaint").await;
+        ui.choose("#c-category", "equipment_fault").await;
+        ui.type_into("#c-location", "5栋 1 单元门口").await;
+        ui.type_into("#c-contact", "赵先生 137 0000 0000").await;
+        ui.type_into("#c-title", "单元门禁刷卡无反应").await;
+        ui.shot("complaint-new").await;
+        ui.tap("#c-submit").await;
+        ui.wait_text("#complaint", "5栋 1 单元门口").await;
+        ui.wait_text("#complaint", "赵先生").await;
+        ui.find("#detail[data-status=recorded]").await;
+        let url = ui.c.current_url().await.unwrap();
+        let _ = url;
+        // The issue id, from the list.
+        ui.tap("#nav-issues").await;
+        let item = ui.find("#issue-list button").await;
+        item.attr("id")
+            .await
+            .unwrap()
+            .unwrap()
+            .trim_start_matches("issue-")
+            .to_string()
+    });
+
+    // Assigned, fixed, verified.
+    let manager = login_token(&server.url, "manager1", &seeded.password("manager1"));
+    let ds = device_dir();
+    let mut staff = device(ds.path(), &server.url, "staff1", &seeded.password("staff1"));
+    let staff_id = staff.plan().unwrap().user_by_name("staff1").unwrap().id;
+    let post = |body: serde_json::Value| {
+        let (status, b) = api_post(
+            &server.url,
+            &manager,
+            &format!("/api/v1/issues/{id}/events"),
+            &body,
+        );
+        assert_eq!(status, 200, "{b}");
+    };
+    post(
+        serde_json::json!({"kind": "assign", "department": "engineering", "assignee": staff_id,
+        "assignee_name": "staff1", "deadline": Utc::now() + chrono::Duration::hours(20)}),
+    );
+    let fix = |staff: &mut device::Device| {
+        staff.sync(&opts()).unwrap();
+        staff
+            .issue_event(
+                id.parse().unwrap(),
+                EventBody::Rectify {
+                    note: "已修复".into(),
+                    photos: vec![],
+                },
+                true,
+                Utc::now(),
+            )
+            .unwrap();
+        staff.sync(&opts()).unwrap();
+    };
+    fix(&mut staff);
+    post(serde_json::json!({"kind": "verify", "note": "复查正常"}));
+
+    // Not satisfied on the phone: reopened for the same worker.
+    rt.block_on(async {
+        ui.tap(&format!("#issue-{id}")).await;
+        ui.find("#detail[data-status=verified]").await;
+        ui.type_into("#callback-note", "业主说晚上还是刷不开").await;
+        ui.tap("#callback-unsatisfied").await;
+        ui.find("#detail[data-status=assigned]").await;
+        ui.wait_text("#callback-result", "不满意").await;
+        ui.wait_text("#detail-assignee", "staff1").await;
+    });
+    fix(&mut staff);
+    post(serde_json::json!({"kind": "verify", "note": "夜间复查正常"}));
+    rt.block_on(async {
+        ui.tap("#nav-issues").await;
+        ui.tap(&format!("#issue-{id}")).await;
+        ui.find("#detail[data-status=verified]").await;
+        ui.type_into("#callback-note", "业主满意").await;
+        ui.tap("#callback-satisfied").await;
+        ui.wait_text("#callback-result", "满意").await;
+        ui.shot("complaint-closed").await;
+        ui.tap("#nav-issues").await;
+        ui.wait_text(&format!("#issue-{id}"), "满意").await;
+        ui.c.close().await.ok();
+    });
+}

@@ -455,6 +455,7 @@ pub fn list_issues(
             },
             complaint_location,
             satisfied,
+            repeat: None,
         });
     }
     Ok(out)

@@ -125,6 +125,11 @@ async fn patrol_finish(core: tauri::State<'_, Core>) -> Res<()> {
 }
 
 #[tauri::command]
+async fn complaint(core: tauri::State<'_, Core>, req: ComplaintRequest) -> Res<IssueId> {
+    with(&core, move |d| d.raise_complaint(&req, now())).await
+}
+
+#[tauri::command]
 async fn notifications(core: tauri::State<'_, Core>) -> Res<Vec<NotificationItem>> {
     with(&core, |d| {
         let list = d.notifications()?;
@@ -232,6 +237,7 @@ pub fn run() {
             patrol_start,
             arrive,
             notifications,
+            complaint,
             patrol_finish,
             check,
             add_photo,

@@ -392,6 +392,21 @@ impl Backend {
 
     // ------------------------------------------------------------ issues
 
+    /// Enters a resident's complaint; returns its id.
+    pub async fn complaint(&self, req: &ComplaintRequest) -> Res<IssueId> {
+        match self {
+            Backend::Tauri => {
+                self.invoke("complaint", to_js(&serde_json::json!({ "req": req })))
+                    .await
+            }
+            Backend::Http { .. } => {
+                let body = serde_json::to_string(req).expect("complaint serializes");
+                let d: IssueDetail = self.http("POST", "/api/v1/complaints", Some(body)).await?;
+                Ok(d.summary.id)
+            }
+        }
+    }
+
     pub async fn issues(&self, filter: &IssueFilter) -> Res<Vec<IssueSummary>> {
         match self {
             Backend::Tauri => {

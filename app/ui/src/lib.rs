@@ -45,6 +45,8 @@ pub enum Page {
     Coverage,
     /// Reminders and escalations.
     Notifications,
+    /// Entering a resident's complaint.
+    NewComplaint,
     Patrol {
         id: PatrolRunId,
     },
@@ -252,6 +254,7 @@ pub fn app() -> Html {
         Page::Patrols => html! { <pages::patrols::Patrols /> },
         Page::Coverage => html! { <pages::coverage::CoveragePage /> },
         Page::Notifications => html! { <pages::notifications::Notifications /> },
+        Page::NewComplaint => html! { <pages::complaints::NewComplaint /> },
         Page::Patrol { id } => html! { <pages::patrols::Patrol id={id} /> },
     };
     let dismiss = {

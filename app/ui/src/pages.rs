@@ -1,6 +1,7 @@
 //! The screens, one module each.
 
 pub mod checkpoint;
+pub mod complaints;
 pub mod coverage;
 pub mod detail;
 pub mod issues;

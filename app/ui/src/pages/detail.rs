@@ -215,6 +215,30 @@ pub fn detail(p: &DetailProps) -> Html {
             </div>
         });
     }
+    if can(ChangeKind::Callback) && s.status == Status::Verified && d.complaint.is_some() {
+        let answer = |satisfied: bool| {
+            let (send, category) = (send.clone(), s.category);
+            let policy = ctx.session.site.deadlines;
+            Callback::from(move |_| {
+                let now = crate::i18n::now();
+                send.emit(EventBody::Callback {
+                    satisfied,
+                    note: field("callback-note"),
+                    deadline: (!satisfied).then(|| policy.complaint_deadline(category, now)),
+                })
+            })
+        };
+        actions.push(html! {
+            <div class="action" id="callback">
+                <h2>{ ctx.t("callback.title") }</h2>
+                <label>{ ctx.t("callback.note") }<textarea id="callback-note" /></label>
+                <div class="row">
+                    <button class="primary" id="callback-satisfied" onclick={answer(true)}>{ ctx.t("callback.satisfied") }</button>
+                    <button class="danger" id="callback-unsatisfied" onclick={answer(false)}>{ ctx.t("callback.unsatisfied") }</button>
+                </div>
+            </div>
+        });
+    }
     let comment = {
         let send = send.clone();
         Callback::from(move |e: SubmitEvent| {
@@ -271,6 +295,20 @@ pub fn detail(p: &DetailProps) -> Html {
                     <span class={classes!(s.overdue.then_some("overdue"))}>{ format!("{}: {}", ctx.t("issues.deadline"), i18n::long_time(dl, off)) }</span>
                 }
             </p>
+            if let Some(c) = &d.complaint {
+                <div class="card complaint" id="complaint">
+                    <strong>{ ctx.t("complaint.badge") }</strong>
+                    <p>{ format!("{}: {}", ctx.t("complaint.location"), c.location) }</p>
+                    <p>{ format!("{}: {}", ctx.t("complaint.contact"), c.contact) }</p>
+                    if let Some(cb) = &d.callback {
+                        <p id="callback-result" class={classes!(if cb.satisfied { "ok" } else { "bad" })}>
+                            { format!("{}: {} · {} {}", ctx.t("callback.title"),
+                                if cb.satisfied { ctx.t("callback.satisfied") } else { ctx.t("callback.unsatisfied") },
+                                cb.by_name, i18n::short_time(cb.at, off)) }
+                        </p>
+                    }
+                </div>
+            }
             if !d.description.is_empty() { <p>{ &d.description }</p> }
             { photos(PhotoRole::Before, "detail.photos_before") }
             { photos(PhotoRole::After, "detail.photos_after") }

@@ -27,6 +27,10 @@ pub fn issues() -> Html {
             raised_by: Some(me.clone()),
             ..Default::default()
         },
+        Role::CustomerService => IssueFilter {
+            complaints: Some(true),
+            ..Default::default()
+        },
         _ => IssueFilter::default(),
     });
     let list = use_state(|| None::<Vec<IssueSummary>>);
@@ -104,6 +108,17 @@ pub fn issues() -> Html {
                         }) }
                     </select>
                 </label>
+                <label>{ ctx.t("issues.source") }
+                    <select id="f-source" onchange={on(|f, v| f.complaints = match v.as_str() {
+                        "complaint" => Some(true),
+                        "patrol" => Some(false),
+                        _ => None,
+                    })}>
+                        <option value="" selected=true>{ all }</option>
+                        <option value="complaint">{ ctx.t("complaint.badge") }</option>
+                        <option value="patrol">{ ctx.t("issues.source_patrol") }</option>
+                    </select>
+                </label>
                 <label class="check">
                     <input type="checkbox" id="f-overdue" checked={filter.overdue}
                         onchange={{ let filter = filter.clone(); Callback::from(move |e: Event| {
@@ -124,9 +139,16 @@ pub fn issues() -> Html {
         Role::Inspector => ctx.t("nav.mine_raised"),
         _ => ctx.t("issues.title"),
     };
+    let new_complaint = {
+        let go = ctx.go.clone();
+        Callback::from(move |_| go.emit(Page::NewComplaint))
+    };
     html! {
         <section>
             <h1>{ title }</h1>
+            if shared::policy::may_raise(role, true) {
+                <button class="primary" id="new-complaint" onclick={new_complaint}>{ ctx.t("complaint.new") }</button>
+            }
             { filters }
             { match (*list).clone() {
                 None => html! { <p class="muted">{ ctx.t("loading") }</p> },
@@ -146,6 +168,15 @@ pub fn issues() -> Html {
                                             <span class={classes!("badge", s.status.code())}>{ label!(ctx.lang, s.status) }</span>
                                         </span>
                                         <span class="row muted">
+                                            if let Some(loc) = &s.complaint_location {
+                                                <span class="badge complaint">{ ctx.t("complaint.badge") }</span>
+                                                <span>{ loc }</span>
+                                            }
+                                            if let Some(ok) = s.satisfied {
+                                                <span class={classes!("badge", if ok { "verified" } else { "overdue" })}>
+                                                    { if ok { ctx.t("callback.satisfied") } else { ctx.t("callback.unsatisfied") } }
+                                                </span>
+                                            }
                                             <span>{ s.checkpoint.clone().unwrap_or_default() }</span>
                                             <span>{ label!(ctx.lang, s.grade) }</span>
                                             <span>{ s.assignee.clone().unwrap_or_default() }</span>

@@ -1,0 +1,70 @@
+//! Entering a resident's complaint (customer service, 客服): where, who to
+//! call back, what kind (which sets the service-level deadline), what.
+
+use crate::components::field;
+use crate::{Ctx, Page, label, run};
+use shared::app::ComplaintRequest;
+use shared::codes::Category;
+use yew::prelude::*;
+
+#[function_component(NewComplaint)]
+pub fn new_complaint() -> Html {
+    let ctx = use_context::<Ctx>().expect("context");
+    let submit = {
+        let ctx = ctx.clone();
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let Ok(category) = field("c-category").parse::<Category>() else {
+                return;
+            };
+            let req = ComplaintRequest {
+                zone: Some(field("c-zone")).filter(|z| !z.is_empty()),
+                location: field("c-location"),
+                contact: field("c-contact"),
+                category,
+                title: field("c-title"),
+                description: field("c-description"),
+                photos: Vec::new(),
+            };
+            let (b, go, refresh) = (ctx.backend.clone(), ctx.go.clone(), ctx.refresh.clone());
+            run(&ctx, async move { b.complaint(&req).await }, move |id| {
+                refresh.emit(false);
+                go.emit(Page::Issue { id });
+            });
+        })
+    };
+    let zones = ctx
+        .plan
+        .as_ref()
+        .map(|p| p.zones.clone())
+        .unwrap_or_default();
+    html! {
+        <section>
+            <h1>{ ctx.t("complaint.new") }</h1>
+            <p class="muted">{ ctx.t("complaint.sla") }</p>
+            <form id="complaint-form" onsubmit={submit}>
+                <label>{ ctx.t("complaint.category") }
+                    <select id="c-category">
+                        { for [Category::NeighbourDispute, Category::EquipmentFault, Category::HygieneDefect,
+                               Category::SafetyHazard, Category::SignageLighting, Category::Landscaping,
+                               Category::OrderSecurity, Category::Other]
+                            .iter().enumerate().map(|(i, c)| html! {
+                                <option value={c.code()} selected={i == 1}>{ label!(ctx.lang, *c) }</option>
+                            }) }
+                    </select>
+                </label>
+                <label>{ ctx.t("complaint.zone") }
+                    <select id="c-zone">
+                        <option value="" selected=true>{ "—" }</option>
+                        { for zones.iter().map(|z| html! { <option value={z.code.to_string()}>{ &z.name }</option> }) }
+                    </select>
+                </label>
+                <label>{ ctx.t("complaint.location") }<input id="c-location" required=true /></label>
+                <label>{ ctx.t("complaint.contact") }<input id="c-contact" required=true /></label>
+                <label>{ ctx.t("raise.summary") }<input id="c-title" required=true /></label>
+                <label>{ ctx.t("raise.description") }<textarea id="c-description" /></label>
+                <button type="submit" class="primary wide" id="c-submit">{ ctx.t("complaint.submit") }</button>
+            </form>
+        </section>
+    }
+}
