@@ -180,8 +180,18 @@ pub fn set_keep_originals(
     keep: bool,
     now: DateTime<Utc>,
 ) -> Result<Site, AccountError> {
+    update_site(txn, code, now, |s| s.keep_originals = keep)
+}
+
+/// Changes a site's settings; devices receive them with the plan.
+pub fn update_site(
+    txn: &mut dyn Txn,
+    code: &str,
+    now: DateTime<Utc>,
+    change: impl FnOnce(&mut Site),
+) -> Result<Site, AccountError> {
     let mut site = site(txn, code)?;
-    site.keep_originals = keep;
+    change(&mut site);
     txn.update_site(&site)?;
     let (_, mut plan) = load_plan(txn, &site)?;
     plan.site = site.clone();

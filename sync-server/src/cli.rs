@@ -85,6 +85,13 @@ pub enum Command {
     /// Double-random spot checks (双随机): draw, and replay a recorded draw.
     #[command(subcommand)]
     SpotCheck(SpotCheckCmd),
+    /// Repeat problems (same checkpoint and category within the site's window) and root-cause records.
+    Repeats {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        site: String,
+    },
     /// Coverage: checkpoints checked inside their task windows / due.
     Coverage {
         #[command(flatten)]
@@ -143,7 +150,13 @@ pub enum SiteCmd {
         code: String,
         /// Devices keep each photo's camera original beside its upload copy.
         #[arg(long, action = clap::ArgAction::Set)]
-        keep_originals: bool,
+        keep_originals: Option<bool>,
+        /// The same problem at the same checkpoint within this many days is a repeat.
+        #[arg(long)]
+        repeat_window_days: Option<u32>,
+        /// Hours before an open issue's deadline that the reminder goes out.
+        #[arg(long)]
+        remind_hours: Option<u32>,
     },
     /// Import checklists and checkpoints from CSV (UTF-8; Chinese or English headers).
     /// Every row is checked first; one bad row and nothing is imported.
@@ -397,7 +410,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             ))?;
         }
         Command::DemoSeed { dir, json } => {
-            let summary = with_txn(&dir, |txn| crate::seed::seed(txn, now))?;
+            let summary = with_txn(&dir, |txn| {
+                let summary = crate::seed::seed(txn, now)?;
+                crate::seed::demo_schedules(txn, now)?;
+                Ok(summary)
+            })?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&summary)?);
             } else {
@@ -545,18 +562,32 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             dir,
             code,
             keep_originals,
+            repeat_window_days,
+            remind_hours,
         }) => {
             let site = with_txn(&dir, |txn| {
-                accounts::set_keep_originals(txn, &code, keep_originals, now)
+                accounts::update_site(txn, &code, now, |s| {
+                    if let Some(k) = keep_originals {
+                        s.keep_originals = k;
+                    }
+                    if let Some(d) = repeat_window_days {
+                        s.repeat_window_days = d;
+                    }
+                    if let Some(h) = remind_hours {
+                        s.deadlines.remind_hours = h;
+                    }
+                })
             })?;
             println!(
-                "site {}: devices {} camera originals",
+                "site {}: devices {} camera originals; repeats within {} days; reminders {} h before deadlines",
                 site.code,
                 if site.keep_originals {
                     "keep"
                 } else {
                     "do not keep"
-                }
+                },
+                site.repeat_window_days,
+                site.deadlines.remind_hours
             );
         }
         Command::User(UserCmd::Add {
@@ -725,6 +756,49 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             if !r.replays {
                 bail!("the recorded draw does not replay from its seed");
+            }
+        }
+        Command::Repeats { dir, site } => {
+            let (plan, issues, causes) = with_txn(&dir, |txn| {
+                let site = accounts::site(txn, &site)?;
+                let (_, plan) = accounts::load_plan(txn, &site)?;
+                let issues = txn.list_issues(&crate::store::IssueQuery {
+                    sites: vec![site.id],
+                    ..Default::default()
+                })?;
+                let causes = txn.root_causes(site.id)?;
+                Ok((plan, issues, causes))
+            })?;
+            let flags = shared::repeat::repeats(&issues, plan.site.repeat_window_days);
+            println!("repeats within {} days:", plan.site.repeat_window_days);
+            for s in issues.iter().filter(|s| flags.contains_key(&s.id)) {
+                let f = &flags[&s.id];
+                println!(
+                    "  {} {} {} {}{} (after {} earlier)",
+                    s.id,
+                    s.checkpoint.as_deref().unwrap_or("-"),
+                    s.category,
+                    s.title,
+                    if f.after_verified {
+                        " — RECURRED AFTER VERIFICATION"
+                    } else {
+                        ""
+                    },
+                    f.earlier.len()
+                );
+            }
+            println!("root-cause records: {}", causes.len());
+            for r in &causes {
+                println!(
+                    "  {} {} → {} (owner {}, due {}), {} issue(s); whys: {}",
+                    r.id,
+                    r.cause.code(),
+                    r.action,
+                    r.owner,
+                    r.due,
+                    r.issues.len(),
+                    r.whys.join(" / ")
+                );
             }
         }
         Command::Coverage {

@@ -480,3 +480,68 @@ pub fn seed(txn: &mut dyn Txn, now: DateTime<Utc>) -> Result<SeedSummary, Accoun
             .collect(),
     })
 }
+
+/// The demo's schedules: daily rounds of the residential and commercial
+/// routes, a night patrol of the public facilities, and a weekly drain check
+/// that turns daily in the rainy season. Only `demo-seed` adds them, so tests
+/// start from a site without schedules.
+pub fn demo_schedules(txn: &mut dyn Txn, now: DateTime<Utc>) -> Result<(), AccountError> {
+    use crate::planning::{ScheduleSpec, put_schedule};
+    let spec = |code: &str,
+                name: &str,
+                route: Option<&str>,
+                points: &[&str],
+                repeat: &str,
+                window: Option<&str>,
+                seasons: &[&str]| ScheduleSpec {
+        code: code.into(),
+        name: name.into(),
+        route: route.map(str::to_string),
+        checkpoints: points.iter().map(|p| p.to_string()).collect(),
+        repeat: repeat.into(),
+        window: window.map(str::to_string),
+        seasons: seasons.iter().map(|s| s.to_string()).collect(),
+        assignee: None,
+    };
+    for s in [
+        spec(
+            "DAY-R1",
+            "住宅区早巡",
+            Some("R1"),
+            &[],
+            "daily",
+            Some("08:00-12:00"),
+            &[],
+        ),
+        spec(
+            "DAY-R2",
+            "商业区日巡",
+            Some("R2"),
+            &[],
+            "daily",
+            Some("09:00-18:00"),
+            &[],
+        ),
+        spec(
+            "NIGHT-R3",
+            "公共设施夜巡",
+            Some("R3"),
+            &[],
+            "daily",
+            Some("22:00-02:00"),
+            &[],
+        ),
+        spec(
+            "DRAIN",
+            "绿化带积水检查",
+            None,
+            &["CP-R11", "CP-R12"],
+            "weekly",
+            None,
+            &["雨季:06-01..09-30:daily"],
+        ),
+    ] {
+        put_schedule(txn, "DEMO", &s, now)?;
+    }
+    Ok(())
+}

@@ -306,6 +306,15 @@ fn an_admin_sets_up_the_plan_and_a_manager_reviews_presence_on_the_dashboard() {
         ))
         .unwrap();
     assert_eq!(scan.escalations, 1);
+    // The same hazard at the same point again: a repeat.
+    let again = raise(
+        &mut inspector,
+        "CP-C01",
+        Category::SafetyHazard,
+        "电梯厅灯又不亮",
+        10,
+    );
+    inspector.sync(&opts()).unwrap();
     let driver = ChromeDriver::start();
     let profile = tempfile::tempdir().unwrap();
     let mut ui = Ui::new(
@@ -393,6 +402,37 @@ fn an_admin_sets_up_the_plan_and_a_manager_reviews_presence_on_the_dashboard() {
         ui.wait_text("#detail", "电梯厅灯不亮").await;
         ui.wait_text("#bell", "🔔 0").await;
         let _ = ignored;
+
+        // The repeat is flagged; the manager records its root cause.
+        ui.tap("#nav-issues").await;
+        ui.wait_text(&format!("#issue-{again} .repeat"), "重复问题")
+            .await;
+        ui.tap(&format!("#issue-{again}")).await;
+        ui.wait_text("#repeat", &ignored.to_string()).await;
+        for (i, why) in ["灯不亮", "灯管老化", "未按周期更换", "没有更换计划"]
+            .iter()
+            .enumerate()
+        {
+            ui.type_into(&format!("#rca-why-{}", i + 1), why).await;
+        }
+        ui.choose("#rca-cause", "process").await;
+        ui.choose("#rca-owner", "staff1").await;
+        ui.c.execute(
+            "document.getElementById('rca-due').value = '2026-12-31';",
+            vec![],
+        )
+        .await
+        .unwrap();
+        ui.type_into("#rca-action", "建立灯管定期更换计划").await;
+        ui.tap("#rca-submit").await;
+        let card = ui
+            .wait_text("#root-cause .rca", "建立灯管定期更换计划")
+            .await;
+        assert!(
+            card.contains("流程") && card.contains("2026-12-31"),
+            "{card}"
+        );
+        ui.shot("root-cause").await;
         ui.tap("#nav-patrols").await;
         ui.tap(&format!("#patrol-{run}")).await;
         ui.wait_text(&format!("#result-{}", points[0].code), "停留 42 秒")

@@ -264,10 +264,16 @@ impl Device {
 
     /// The issue list with the UI's filters, newest first.
     pub fn issue_list(&self, filter: &IssueFilter) -> Result<Vec<IssueSummary>, DeviceError> {
-        Ok(self
-            .issues(&StoreFilter::default())?
+        let all = self.issues(&StoreFilter::default())?;
+        let window = self.plan()?.site.repeat_window_days;
+        let flags = shared::repeat::repeats(&all, window);
+        Ok(all
             .into_iter()
             .filter(|s| filter.matches(s))
+            .map(|mut s| {
+                s.repeat = flags.get(&s.id).cloned();
+                s
+            })
             .collect())
     }
 

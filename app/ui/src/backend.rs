@@ -8,6 +8,7 @@ use shared::app::*;
 use shared::ids::{IssueId, PatrolRunId};
 use shared::issue::{EventBody, PhotoRef};
 use shared::plan::{ChecklistTemplate, SitePlan};
+use shared::repeat::{RootCause, RootCauseInput};
 use shared::schedule::{Coverage, Schedule};
 use shared::wire::{
     DrawRequest, ImportRefusal, ImportReport, IssueDetail, IssueSummary, LoginResponse,
@@ -590,6 +591,21 @@ impl Backend {
         }
         self.http("GET", &format!("/api/v1/spot-checks/{code}/replay"), None)
             .await
+    }
+
+    pub async fn root_causes(&self) -> Res<Vec<RootCause>> {
+        if self.is_app() {
+            return self.dashboard_only();
+        }
+        self.http("GET", "/api/v1/root-causes", None).await
+    }
+
+    pub async fn save_root_cause(&self, input: &RootCauseInput) -> Res<RootCause> {
+        if self.is_app() {
+            return self.dashboard_only();
+        }
+        let body = serde_json::to_string(input).expect("record serializes");
+        self.http("POST", "/api/v1/root-causes", Some(body)).await
     }
 
     pub async fn patrols(&self, days: u32) -> Res<Vec<PatrolSummary>> {

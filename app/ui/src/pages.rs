@@ -10,5 +10,6 @@ pub mod notifications;
 pub mod patrols;
 pub mod plan;
 pub mod raise;
+pub mod rootcause;
 pub mod tasks;
 pub mod walk;

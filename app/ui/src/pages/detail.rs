@@ -328,6 +328,9 @@ pub fn detail(p: &DetailProps) -> Html {
                 </div>
             }
             { for actions }
+            if !ctx.backend.is_app() && matches!(me.role, Role::Manager | Role::Admin) {
+                <crate::pages::rootcause::RootCauses issue={s.id} repeat={s.repeat.clone()} />
+            }
             <h2>{ ctx.t("detail.timeline") }</h2>
             <ol class="timeline" id="timeline">
                 { for d.timeline.iter().map(|t| {

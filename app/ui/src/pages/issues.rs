@@ -172,6 +172,11 @@ pub fn issues() -> Html {
                                                 <span class="badge complaint">{ ctx.t("complaint.badge") }</span>
                                                 <span>{ loc }</span>
                                             }
+                                            if let Some(r) = &s.repeat {
+                                                <span class="badge overdue repeat">
+                                                    { if r.after_verified { ctx.t("repeat.after_verified") } else { ctx.t("repeat.badge") } }
+                                                </span>
+                                            }
                                             if let Some(ok) = s.satisfied {
                                                 <span class={classes!("badge", if ok { "verified" } else { "overdue" })}>
                                                     { if ok { ctx.t("callback.satisfied") } else { ctx.t("callback.unsatisfied") } }
