@@ -398,10 +398,9 @@ fn an_admin_sets_up_the_plan_and_a_manager_reviews_presence_on_the_dashboard() {
             .await;
         ui.shot("notifications").await;
         ui.tap("#notifications li").await;
-        ui.find(&format!("#detail")).await;
+        ui.find("#detail").await;
         ui.wait_text("#detail", "电梯厅灯不亮").await;
         ui.wait_text("#bell", "🔔 0").await;
-        let _ = ignored;
 
         // The repeat is flagged; the manager records its root cause.
         ui.tap("#nav-issues").await;
@@ -523,8 +522,6 @@ fn customer_service_enters_a_complaint_and_calls_the_resident_back() {
         ui.wait_text("#complaint", "5栋 1 单元门口").await;
         ui.wait_text("#complaint", "赵先生").await;
         ui.find("#detail[data-status=recorded]").await;
-        let url = ui.c.current_url().await.unwrap();
-        let _ = url;
         // The issue id, from the list.
         ui.tap("#nav-issues").await;
         let item = ui.find("#issue-list button").await;
