@@ -64,6 +64,16 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/coverage", routing::get(coverage))
 }
 
+/// The plan of the sender's site.
+async fn plan_of(state: &AppState, sender: Sender) -> Result<shared::plan::SitePlan, ApiError> {
+    let store = state.store.clone();
+    blocking(move || {
+        let mut txn = store.begin()?;
+        sender_plan(&mut *txn, &sender)
+    })
+    .await
+}
+
 /// Runs `f` in a transaction on the sender's site and commits it.
 async fn on_site<T: Send + 'static>(
     state: &AppState,
@@ -254,12 +264,7 @@ async fn export(
         plan_csv::CHECKLISTS_FILE => plan_csv::export_checklists,
         _ => return Err(ApiError::not_found("export file")),
     };
-    let store = state.store.clone();
-    let plan = blocking(move || {
-        let mut txn = store.begin()?;
-        sender_plan(&mut *txn, &sender)
-    })
-    .await?;
+    let plan = plan_of(&state, sender).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
@@ -280,26 +285,17 @@ async fn order_route(
     Path(code): Path<String>,
 ) -> Result<Json<accounts::Reordered>, ApiError> {
     require(&sender, &[Role::Admin], "change the site plan")?;
-    let store = state.store.clone();
-    blocking(move || {
-        let mut txn = store.begin()?;
-        let plan = sender_plan(&mut *txn, &sender)?;
-        let out = accounts::order_route(&mut *txn, plan.site.code.as_str(), &code, Utc::now())?;
-        txn.commit()?;
-        Ok(Json(out))
+    on_site(&state, sender, move |txn, _, site| {
+        accounts::order_route(txn, site, &code, Utc::now())
     })
     .await
+    .map(Json)
 }
 
 /// `GET /api/v1/admin/qr-sheet`: every label page in one printable HTML page.
 async fn qr_sheet(State(state): State<AppState>, Auth(sender): Auth) -> Result<Response, ApiError> {
     require(&sender, &[Role::Admin, Role::Manager], "print QR labels")?;
-    let store = state.store.clone();
-    let plan = blocking(move || {
-        let mut txn = store.begin()?;
-        sender_plan(&mut *txn, &sender)
-    })
-    .await?;
+    let plan = plan_of(&state, sender).await?;
     Ok((
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
         crate::qr::sheet_html(&plan),
@@ -319,12 +315,7 @@ async fn qr_page(
     Query(q): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
     require(&sender, &[Role::Admin, Role::Manager], "print QR labels")?;
-    let store = state.store.clone();
-    let plan = blocking(move || {
-        let mut txn = store.begin()?;
-        sender_plan(&mut *txn, &sender)
-    })
-    .await?;
+    let plan = plan_of(&state, sender).await?;
     let labels = crate::qr::labels(&plan);
     let pages = crate::qr::page_count(labels.len());
     let page = q.page.unwrap_or(1);
