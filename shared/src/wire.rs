@@ -332,6 +332,16 @@ pub struct Replay {
     pub inspector_name: String,
 }
 
+/// A new user as an admin enters it on the dashboard.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewUserRequest {
+    pub name: String,
+    pub display_name: Option<String>,
+    pub role: Role,
+    pub department: Option<Department>,
+    pub password: String,
+}
+
 /// Why a notification was sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -299,7 +299,7 @@ pub fn add_user(
         .ok_or_else(|| AccountError::UnknownSite(u.site.into()))?;
     if u.role == Role::FieldStaff && u.department.is_none() {
         return Err(AccountError::Invalid(
-            "field staff need a --department".into(),
+            "field staff need a department".into(),
         ));
     }
     let rec = UserRecord {

@@ -59,6 +59,11 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/admin/schedules/{code}",
             routing::delete(remove_schedule),
         )
+        .route("/api/v1/admin/users", routing::post(add_user))
+        .route(
+            "/api/v1/admin/users/{name}/disable",
+            routing::post(disable_user),
+        )
         .route("/api/v1/spot-checks", routing::post(draw))
         .route("/api/v1/spot-checks/{code}/replay", routing::get(replay))
         .route("/api/v1/coverage", routing::get(coverage))
@@ -106,6 +111,54 @@ async fn put_schedule(
     })
     .await
     .map(Json)
+}
+
+/// `POST /api/v1/admin/users`: a new user of the admin's site.
+async fn add_user(
+    State(state): State<AppState>,
+    Auth(sender): Auth,
+    body: Result<Json<shared::wire::NewUserRequest>, JsonRejection>,
+) -> Result<Json<shared::plan::UserInfo>, ApiError> {
+    require(&sender, &[Role::Admin], "manage users")?;
+    let Json(req) = body.map_err(|e| ApiError::bad_request("bad_request", e.body_text()))?;
+    on_site(&state, sender, move |txn, _, site| {
+        let rec = accounts::add_user(
+            txn,
+            accounts::NewUser {
+                name: &req.name,
+                display_name: req.display_name.as_deref().filter(|d| !d.trim().is_empty()),
+                role: req.role,
+                site,
+                password: &req.password,
+                department: req.department,
+            },
+            Utc::now(),
+        )?;
+        Ok(accounts::user_info(&rec))
+    })
+    .await
+    .map(Json)
+}
+
+/// `POST /api/v1/admin/users/{name}/disable`: disables a user and revokes their devices.
+async fn disable_user(
+    State(state): State<AppState>,
+    Auth(sender): Auth,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    require(&sender, &[Role::Admin], "manage users")?;
+    on_site(&state, sender, move |txn, sender, _| {
+        match txn.user_by_name(name.trim())? {
+            Some(u) if sender.sites.contains(&u.site) => {}
+            _ => return Err(AccountError::UnknownUser(name.clone())),
+        }
+        if sender.user_name == name.trim() {
+            return Err(AccountError::Invalid("you cannot disable yourself".into()));
+        }
+        accounts::disable_user(txn, name.trim(), Utc::now()).map(|_| ())
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `DELETE /api/v1/admin/schedules/{code}`.

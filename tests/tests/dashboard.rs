@@ -385,6 +385,14 @@ fn an_admin_sets_up_the_plan_and_a_manager_reviews_presence_on_the_dashboard() {
         ui.tap("#sched-submit").await;
         ui.wait_text("#sched-DAY", "daily").await;
         ui.wait_text("#sched-DAY", "全天").await;
+
+        // A new customer-service user.
+        ui.type_into("#u-name", "cs2").await;
+        ui.type_into("#u-display", "吴客服").await;
+        ui.choose("#u-role", "customer_service").await;
+        ui.type_into("#u-password", "cs2-password").await;
+        ui.tap("#u-submit").await;
+        ui.wait_text("#user-cs2", "吴客服").await;
         ui.tap("#logout").await;
 
         // The manager reviews the patrol: dwell time for one, unknown for the other.

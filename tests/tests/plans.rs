@@ -850,3 +850,86 @@ fn a_spot_check_is_drawn_replayed_and_reaches_only_the_drawn_inspector_when_its_
     let task = has(&drawn_dev, during).unwrap();
     assert_eq!(task.windows[0].done, 1);
 }
+
+#[test]
+fn an_admin_adds_and_disables_users_of_the_site() {
+    let s = site();
+    let url = s.server.url.clone();
+    let new = json!({ "name": "cs2", "display_name": "吴客服", "role": "customer_service", "department": null, "password": "cs2-password" });
+    let (status, body) = api_post(&url, &s.admin, "/api/v1/admin/users", &new);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (body["name"].as_str(), body["role"].as_str()),
+        (Some("cs2"), Some("customer_service"))
+    );
+    assert!(
+        s.plan()
+            .user_by_name("cs2")
+            .is_some_and(|u| u.active && u.display_name == "吴客服")
+    );
+    let cs2 = login_token(&url, "cs2", "cs2-password");
+
+    let (status, body) = api_post(&url, &s.admin, "/api/v1/admin/users", &new);
+    assert_eq!((status, body["code"].as_str()), (409, Some("exists")));
+    let mut staff = new.clone();
+    staff["name"] = json!("staff9");
+    staff["role"] = json!("field_staff");
+    let (status, body) = api_post(&url, &s.admin, "/api/v1/admin/users", &staff);
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("department"),
+        "{body}"
+    );
+    let mut short = new.clone();
+    short["name"] = json!("cs3");
+    short["password"] = json!("short");
+    assert_eq!(
+        api_post(&url, &s.admin, "/api/v1/admin/users", &short).0,
+        422
+    );
+    let manager = s.token("manager1");
+    assert_eq!(api_post(&url, &manager, "/api/v1/admin/users", &new).0, 403);
+
+    // Disabling revokes the user's logins at once.
+    let (status, _) = api_post(
+        &url,
+        &s.admin,
+        "/api/v1/admin/users/cs2/disable",
+        &json!({}),
+    );
+    assert_eq!(status, 204);
+    assert_eq!(api_get(&url, &cs2, "/api/v1/me").0, 401);
+    assert!(s.plan().user_by_name("cs2").is_some_and(|u| !u.active));
+    assert_eq!(
+        api_post(
+            &url,
+            &s.admin,
+            "/api/v1/admin/users/admin1/disable",
+            &json!({})
+        )
+        .0,
+        422
+    );
+    assert_eq!(
+        api_post(
+            &url,
+            &s.admin,
+            "/api/v1/admin/users/nobody/disable",
+            &json!({})
+        )
+        .0,
+        404
+    );
+    s.seeded
+        .add_other_site("elsewhere", shared::Role::Inspector);
+    assert_eq!(
+        api_post(
+            &url,
+            &s.admin,
+            "/api/v1/admin/users/elsewhere/disable",
+            &json!({})
+        )
+        .0,
+        404
+    );
+}

@@ -12,7 +12,7 @@ use shared::repeat::{RootCause, RootCauseInput};
 use shared::schedule::{Coverage, Schedule};
 use shared::wire::{
     DrawRequest, ImportRefusal, ImportReport, IssueDetail, IssueSummary, LoginResponse,
-    Notification, PatrolDetail, PatrolSummary, Reordered, Replay, ScheduleSpec,
+    NewUserRequest, Notification, PatrolDetail, PatrolSummary, Reordered, Replay, ScheduleSpec,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -591,6 +591,27 @@ impl Backend {
         }
         self.http("GET", &format!("/api/v1/spot-checks/{code}/replay"), None)
             .await
+    }
+
+    pub async fn add_user(&self, req: &NewUserRequest) -> Res<shared::plan::UserInfo> {
+        if self.is_app() {
+            return self.dashboard_only();
+        }
+        let body = serde_json::to_string(req).expect("user serializes");
+        self.http("POST", "/api/v1/admin/users", Some(body)).await
+    }
+
+    pub async fn disable_user(&self, name: &str) -> Res<()> {
+        if self.is_app() {
+            return self.dashboard_only();
+        }
+        self.http_raw(
+            "POST",
+            &format!("/api/v1/admin/users/{name}/disable"),
+            Some("{}".into()),
+        )
+        .await
+        .map(|_| ())
     }
 
     pub async fn root_causes(&self) -> Res<Vec<RootCause>> {

@@ -83,6 +83,13 @@ const CATALOGUE: &[(&str, &str, &str)] = &[
     ),
     ("issues.source", "来源", "Source"),
     ("issues.source_patrol", "巡查", "Patrol"),
+    ("users.title", "用户", "Users"),
+    ("users.role", "角色", "Role"),
+    ("users.department", "部门", "Department"),
+    ("users.disabled", "已停用", "disabled"),
+    ("users.disable", "停用", "Disable"),
+    ("users.add", "添加用户", "Add a user"),
+    ("users.submit", "添加", "Add"),
     ("repeat.badge", "重复问题", "Repeat"),
     (
         "repeat.after_verified",

@@ -6,7 +6,7 @@ use crate::components::field;
 use crate::{Ctx, label, run};
 use shared::plan::SitePlan;
 use shared::schedule::{Schedule, Target};
-use shared::wire::{ImportRefusal, ImportReport, ScheduleSpec};
+use shared::wire::{ImportRefusal, ImportReport, NewUserRequest, ScheduleSpec};
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
@@ -228,6 +228,38 @@ pub fn plan() -> Html {
         .filter(|u| u.active && u.role == shared::Role::Inspector)
         .collect();
 
+    let add_user = {
+        let (ctx, version) = (ctx.clone(), version.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let Ok(role) = field("u-role").parse::<shared::Role>() else {
+                return;
+            };
+            let req = NewUserRequest {
+                name: field("u-name"),
+                display_name: Some(field("u-display")).filter(|d| !d.trim().is_empty()),
+                role,
+                department: field("u-department").parse().ok(),
+                password: field("u-password"),
+            };
+            let (b, version) = (ctx.backend.clone(), version.clone());
+            run(&ctx, async move { b.add_user(&req).await }, move |_| {
+                version.set(*version + 1)
+            });
+        })
+    };
+    let disable = |name: String| {
+        let (ctx, version) = (ctx.clone(), version.clone());
+        Callback::from(move |_| {
+            let (b, version, name) = (ctx.backend.clone(), version.clone(), name.clone());
+            run(
+                &ctx,
+                async move { b.disable_user(&name).await },
+                move |_| version.set(*version + 1),
+            );
+        })
+    };
+
     let report = match &*outcome {
         None => html! {},
         Some(Ok(r)) => {
@@ -369,6 +401,50 @@ pub fn plan() -> Html {
                         </tr>
                     }) }
                 </table>
+                <h2>{ format!("{} ({})", ctx.t("users.title"), p.users.len()) }</h2>
+                <table class="list" id="users">
+                    <tr><th>{ ctx.t("login.user") }</th><th>{ ctx.t("plan.name") }</th><th>{ ctx.t("users.role") }</th><th>{ ctx.t("users.department") }</th><th></th></tr>
+                    { for p.users.iter().map(|u| html! {
+                        <tr id={format!("user-{}", u.name)} class={classes!((!u.active).then_some("muted"))}>
+                            <td>{ u.name.as_str() }</td>
+                            <td>{ &u.display_name }</td>
+                            <td>{ label!(ctx.lang, u.role) }</td>
+                            <td>{ u.department.map(|d| label!(ctx.lang, d)).unwrap_or("—") }</td>
+                            <td>
+                                if !u.active { { ctx.t("users.disabled") } }
+                                else if admin && u.id != ctx.session.user.id {
+                                    <button id={format!("disable-{}", u.name)} onclick={disable(u.name.to_string())}>{ ctx.t("users.disable") }</button>
+                                }
+                            </td>
+                        </tr>
+                    }) }
+                </table>
+                if admin {
+                    <form class="card" id="user-form" onsubmit={add_user}>
+                        <h3>{ ctx.t("users.add") }</h3>
+                        <div class="filters">
+                            <label>{ ctx.t("login.user") }<input id="u-name" required=true /></label>
+                            <label>{ ctx.t("plan.name") }<input id="u-display" /></label>
+                            <label>{ ctx.t("users.role") }
+                                <select id="u-role">
+                                    { for shared::Role::ALL.iter().enumerate().map(|(i, r)| html! {
+                                        <option value={r.code()} selected={i == 0}>{ label!(ctx.lang, *r) }</option>
+                                    }) }
+                                </select>
+                            </label>
+                            <label>{ ctx.t("users.department") }
+                                <select id="u-department">
+                                    <option value="" selected=true>{ "—" }</option>
+                                    { for shared::Department::ALL.iter().map(|d| html! {
+                                        <option value={d.code()}>{ label!(ctx.lang, *d) }</option>
+                                    }) }
+                                </select>
+                            </label>
+                            <label>{ ctx.t("login.password") }<input id="u-password" type="password" required=true minlength="8" /></label>
+                        </div>
+                        <button type="submit" class="primary" id="u-submit">{ ctx.t("users.submit") }</button>
+                    </form>
+                }
                 <h2>{ format!("{} ({})", ctx.t("plan.checklists"), p.latest_templates().len()) }</h2>
                 <table class="list" id="templates">
                     <tr><th>{ ctx.t("plan.code") }</th><th>{ ctx.t("plan.name") }</th><th>{ ctx.t("plan.version") }</th><th>{ ctx.t("plan.items") }</th></tr>
