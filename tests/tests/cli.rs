@@ -397,13 +397,13 @@ fn a_scripted_patrol_from_login_to_tracker_with_exit_codes() {
             "user",
             "add",
             "--name",
-            "cs1",
+            "tw1",
             "--role",
             "inspector",
             "--site",
             "TOWER",
             "--password",
-            "cs1-password",
+            "tw1-password",
         ],
         data.path(),
     ));
@@ -412,9 +412,9 @@ fn a_scripted_patrol_from_login_to_tracker_with_exit_codes() {
             "user",
             "password",
             "--name",
-            "cs1",
+            "tw1",
             "--password",
-            "cs1-new-password",
+            "tw1-new-password",
         ],
         data.path(),
     ));
@@ -426,9 +426,9 @@ fn a_scripted_patrol_from_login_to_tracker_with_exit_codes() {
             "--server",
             &srv.url,
             "--user",
-            "cs1",
+            "tw1",
             "--password",
-            "cs1-password",
+            "tw1-password",
         ],
     );
     assert_eq!(old.status.code(), Some(3));
@@ -439,9 +439,9 @@ fn a_scripted_patrol_from_login_to_tracker_with_exit_codes() {
             "--server",
             &srv.url,
             "--user",
-            "cs1",
+            "tw1",
             "--password",
-            "cs1-new-password",
+            "tw1-new-password",
         ],
     ));
     let plan = inspect(c.path(), &["status"]);
@@ -455,7 +455,7 @@ fn a_scripted_patrol_from_login_to_tracker_with_exit_codes() {
             .keep_originals,
         "the site setting reached the device"
     );
-    ok(&server(&["user", "disable", "--name", "cs1"], data.path()));
+    ok(&server(&["user", "disable", "--name", "tw1"], data.path()));
     assert_eq!(
         inspect(c.path(), &["sync"]).status.code(),
         Some(3),
