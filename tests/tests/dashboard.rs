@@ -400,7 +400,7 @@ fn an_admin_sets_up_the_plan_and_a_manager_reviews_presence_on_the_dashboard() {
         ui.type_into("#password", &manager).await;
         ui.tap("#login-submit").await;
         // The bell shows the escalation; it opens the issue.
-        ui.wait_text("#bell", "🔔 1").await;
+        ui.wait_text("#bell", "提醒 1").await;
         ui.tap("#bell").await;
         ui.wait_text("#notifications .escalation", "已超期升级")
             .await;
@@ -408,7 +408,7 @@ fn an_admin_sets_up_the_plan_and_a_manager_reviews_presence_on_the_dashboard() {
         ui.tap("#notifications li").await;
         ui.find("#detail").await;
         ui.wait_text("#detail", "电梯厅灯不亮").await;
-        ui.wait_text("#bell", "🔔 0").await;
+        ui.wait_text("#bell", "提醒 0").await;
 
         // The repeat is flagged; the manager records its root cause.
         ui.tap("#nav-issues").await;

@@ -100,7 +100,7 @@ pub fn status_bar(p: &StatusBarProps) -> Html {
             <span class="grow"></span>
             <button class={classes!("link", (st.unseen_notifications > 0).then_some("bad"))} id="bell"
                 onclick={{ let go = ctx.go.clone(); Callback::from(move |_| go.emit(Page::Notifications)) }}>
-                { format!("🔔 {}", st.unseen_notifications) }
+                { format!("{} {}", ctx.t("notes.bell"), st.unseen_notifications) }
             </button>
             if ctx.backend.is_app() {
                 <button id="sync" onclick={on_sync} disabled={*syncing}>

@@ -110,6 +110,7 @@ const CATALOGUE: &[(&str, &str, &str)] = &[
     ("rca.save", "保存根因分析", "Save analysis"),
     ("rca.saved", "根因分析已保存", "Analysis saved"),
     ("rca.issues", "关联问题", "Linked issues"),
+    ("notes.bell", "提醒", "Alerts"),
     ("notes.title", "提醒与升级", "Reminders and escalations"),
     ("notes.none", "没有提醒", "No reminders"),
     ("notes.reminder", "即将到期", "Due soon"),

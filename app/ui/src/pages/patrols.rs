@@ -93,7 +93,8 @@ fn evidence(ctx: &Ctx, e: &PresenceEvidence) -> Html {
                 ),
                 None => ctx.t("presence.dwell_unknown").to_string(),
             };
-            html! { <span class="ok evidence">{ format!("{how} {code} · {dwell}") }</span> }
+            let class = if dwell_seconds.is_some() { "ok" } else { "warn" };
+            html! { <span class={classes!(class, "evidence")}>{ format!("{how} {code} · {dwell}") }</span> }
         }
         PresenceEvidence::WrongCode { code } => html! {
             <span class="bad evidence">{ format!("{} ({code})", ctx.t("presence.wrong_code")) }</span>
