@@ -29,6 +29,23 @@ fn an_inspector_walks_a_route_offline_and_the_finding_reaches_the_server() {
     let route = &seeded.summary.routes[0];
     let cp = &route.checkpoints[0];
     let total = route.checkpoints.len();
+    // An all-day schedule on the route: the task list shows today's window.
+    {
+        use sync_server::store::Store;
+        let mut txn = seeded.store.begin().unwrap();
+        let spec = sync_server::planning::ScheduleSpec {
+            code: "DAY".into(),
+            name: "日常巡查".into(),
+            route: Some(route.code.clone()),
+            repeat: "daily".into(),
+            ..Default::default()
+        };
+        sync_server::planning::put_schedule(&mut *txn, "DEMO", &spec, chrono::Utc::now()).unwrap();
+        txn.commit().unwrap();
+    }
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
+        .date_naive();
 
     let data = tempfile::tempdir().unwrap();
     let xdg = tempfile::tempdir().unwrap();
@@ -60,6 +77,13 @@ fn an_inspector_walks_a_route_offline_and_the_finding_reaches_the_server() {
         ui.tap("#login-submit").await;
         ui.find(&format!("#route-{}", route.code)).await;
         ui.wait_text("#online", "在线").await;
+        let window = ui
+            .wait_text(&format!("[id='window-DAY@{today}']"), &format!("0/{total}"))
+            .await;
+        assert!(
+            window.contains("日常巡查") && window.contains("进行中"),
+            "{window}"
+        );
         ui.shot("app-tasks").await;
     });
 

@@ -93,7 +93,11 @@ fn evidence(ctx: &Ctx, e: &PresenceEvidence) -> Html {
                 ),
                 None => ctx.t("presence.dwell_unknown").to_string(),
             };
-            let class = if dwell_seconds.is_some() { "ok" } else { "warn" };
+            let class = if dwell_seconds.is_some() {
+                "ok"
+            } else {
+                "warn"
+            };
             html! { <span class={classes!(class, "evidence")}>{ format!("{how} {code} · {dwell}") }</span> }
         }
         PresenceEvidence::WrongCode { code } => html! {
