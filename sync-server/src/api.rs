@@ -372,8 +372,8 @@ async fn list_issues(
         if let Some(c) = complaints {
             list.retain(|s| s.complaint_location.is_some() == c);
         }
-        let plan = crate::patrols::sender_plan(&mut *txn, &sender)?;
-        crate::rootcause::flag_repeats(&mut *txn, &plan, &mut list)?;
+        let site = crate::patrols::sender_site(&mut *txn, &sender)?;
+        crate::rootcause::flag_repeats(&mut *txn, &site, &mut list)?;
         Ok(Json(list))
     })
     .await
@@ -404,10 +404,12 @@ async fn get_issue(
         let events = shared::doc::issue_events(&d).map_err(|e| corrupt(e.to_string()))?;
         let view = shared::issue::fold(id, events).map_err(|e| corrupt(e.to_string()))?;
         let mut detail = detail_in(&mut *txn, &*blobs, &view)?;
-        let plan = crate::patrols::sender_plan(&mut *txn, &sender)?;
+        let site = txn
+            .site(stored.site)?
+            .ok_or_else(|| corrupt("an issue of an unknown site".into()))?;
         crate::rootcause::flag_repeats(
             &mut *txn,
-            &plan,
+            &site,
             std::slice::from_mut(&mut detail.summary),
         )?;
         Ok(Json(detail))
@@ -586,8 +588,8 @@ async fn list_root_causes(
     let store = state.store.clone();
     blocking(move || {
         let mut txn = store.begin()?;
-        let plan = crate::patrols::sender_plan(&mut *txn, &sender)?;
-        Ok(Json(txn.root_causes(plan.site.id)?))
+        let site = crate::patrols::sender_site(&mut *txn, &sender)?;
+        Ok(Json(txn.root_causes(site.id)?))
     })
     .await
 }

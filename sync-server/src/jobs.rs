@@ -116,6 +116,8 @@ pub fn scan(
         .map(|s| s.deadlines.remind_hours)
         .max()
         .unwrap_or(0);
+    // Each site's users, read once per scan.
+    let mut people: HashMap<SiteId, Vec<crate::store::UserRecord>> = HashMap::new();
     for issue in txn.due_issues(now + Duration::hours(longest.into()))? {
         let Some(site) = sites.get(&issue.site) else {
             continue;
@@ -125,7 +127,10 @@ pub fn scan(
             continue;
         };
         let deadline = issue.deadline.expect("due issues have deadlines");
-        let users = txn.users_of_site(site.id)?;
+        let users = match people.entry(site.id) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => e.insert(txn.users_of_site(site.id)?),
+        };
         let managers = users.iter().filter(|u| u.active && u.role == Role::Manager);
         let assignee = issue
             .assignee

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use shared::codes::Role;
 use shared::ids::*;
 use shared::patrol::{PatrolRunView, PresenceEvidence};
-use shared::plan::SitePlan;
+use shared::plan::{Site, SitePlan};
 use shared::wire::{DocKind, PatrolDetail, PatrolSummary, ResultDetail};
 use std::collections::{HashMap, HashSet};
 
@@ -18,12 +18,16 @@ fn corrupt(e: impl ToString) -> ApiError {
     ApiError::from(StoreError::Corrupt(e.to_string()))
 }
 
-/// The plan of the sender's site.
-pub fn sender_plan(txn: &mut dyn Txn, sender: &Sender) -> Result<SitePlan, ApiError> {
+/// The sender's site record (a row; no plan document is loaded).
+pub fn sender_site(txn: &mut dyn Txn, sender: &Sender) -> Result<Site, ApiError> {
     let site_id = *sender.sites.first().ok_or_else(ApiError::unauthorized)?;
-    let site = txn
-        .site(site_id)?
-        .ok_or_else(|| ApiError::not_found("site"))?;
+    txn.site(site_id)?
+        .ok_or_else(|| ApiError::not_found("site"))
+}
+
+/// The plan of the sender's site (loads and reads the plan document).
+pub fn sender_plan(txn: &mut dyn Txn, sender: &Sender) -> Result<SitePlan, ApiError> {
+    let site = sender_site(txn, sender)?;
     let (_, plan) = accounts::load_plan(txn, &site).map_err(corrupt)?;
     Ok(plan)
 }

@@ -9,21 +9,21 @@ use crate::validate::Sender;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use shared::codes::Role;
-use shared::plan::SitePlan;
+use shared::plan::{Site, SitePlan};
 use shared::repeat::{RootCause, RootCauseInput, repeats};
 use shared::wire::IssueSummary;
 
 /// Sets the repeat flag of each issue in `list`, judged against every issue of the site.
 pub fn flag_repeats(
     txn: &mut dyn Txn,
-    plan: &SitePlan,
+    site: &Site,
     list: &mut [IssueSummary],
 ) -> Result<(), ApiError> {
     let all = txn.list_issues(&IssueQuery {
-        sites: vec![plan.site.id],
+        sites: vec![site.id],
         ..Default::default()
     })?;
-    let flags = repeats(&all, plan.site.repeat_window_days);
+    let flags = repeats(&all, site.repeat_window_days);
     for s in list {
         s.repeat = flags.get(&s.id).cloned();
     }
