@@ -41,6 +41,12 @@ pub enum DocError {
     Decode(#[from] serde_json::Error),
     #[error("automerge: {0}")]
     Automerge(#[from] automerge::AutomergeError),
+    #[error("document objects are nested deeper than {0} levels")]
+    TooDeep(usize),
+    #[error("document root key `{0}` is not part of the schema")]
+    UnknownKey(String),
+    #[error("document field `{0}` was replaced; lists of entries are append-only")]
+    Replaced(&'static str),
 }
 
 /// An Automerge actor id made from a device's 16 random bytes.
@@ -64,6 +70,13 @@ pub fn state_for_empty_peer() -> State {
         ]),
         ..State::new()
     }
+}
+
+/// Makes `state` send changes one by one (message format v1), never the whole
+/// document: what a device sends to the server, which measures every change
+/// before applying it and takes no whole-document chunks from devices.
+pub fn send_changes_only(state: &mut State) {
+    state.their_capabilities = Some(vec![Capability::MessageV1, Capability::SyncReset]);
 }
 
 /// The identity every document carries at its root.
@@ -99,6 +112,78 @@ pub fn header(doc: &AutoCommit) -> Result<Header, DocError> {
         id: id.ok_or(DocError::Field("id"))?,
         site: site.ok_or(DocError::Field("site"))?,
     })
+}
+
+const HEADER_KEYS: [&str; 4] = ["schema", "kind", "id", "site"];
+
+/// The root keys a document of `kind` may hold besides the header, and which of
+/// them are containers whose identity must never change once created.
+fn root_keys(kind: DocKind) -> (&'static [&'static str], &'static [&'static str]) {
+    match kind {
+        DocKind::Issue => (&["events"], &["events"]),
+        DocKind::Patrol => (&["run", "results", "finished_at"], &["run", "results"]),
+        DocKind::Plan => (
+            &[
+                "site_info",
+                "zones",
+                "checkpoints",
+                "templates",
+                "routes",
+                "departments",
+                "users",
+                "schedules",
+                "spot_checks",
+            ],
+            &[
+                "zones",
+                "checkpoints",
+                "templates",
+                "routes",
+                "departments",
+                "users",
+                "schedules",
+                "spot_checks",
+            ],
+        ),
+    }
+}
+
+/// Checks a document's root against the schema before its content is read:
+/// only the schema's keys, each with one value (no concurrent writes to the
+/// same root key), and the entry lists the same objects as `before` had.
+/// Comparing values alone is not enough: a list replaced by an identical copy
+/// reads the same, but whatever other devices append to the old list would
+/// then be silently invisible.
+pub fn check_shape(
+    before: Option<&AutoCommit>,
+    after: &AutoCommit,
+    kind: DocKind,
+) -> Result<(), DocError> {
+    let (allowed, fixed) = root_keys(kind);
+    for key in after.keys(ROOT) {
+        let known = HEADER_KEYS.contains(&key.as_str()) || allowed.contains(&key.as_str());
+        if !known {
+            return Err(DocError::UnknownKey(key.chars().take(64).collect()));
+        }
+        if after.get_all(ROOT, key.as_str())?.len() > 1 {
+            let key = HEADER_KEYS
+                .iter()
+                .chain(allowed.iter())
+                .find(|k| **k == key)
+                .copied()
+                .unwrap_or("root");
+            return Err(DocError::Replaced(key));
+        }
+    }
+    if let Some(before) = before {
+        for key in fixed {
+            let old = before.get(ROOT, *key)?.map(|(_, id)| id);
+            if old.is_some() && old != after.get(ROOT, *key)?.map(|(_, id)| id) {
+                return Err(DocError::Replaced(key));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn expect_kind(doc: &AutoCommit, kind: DocKind) -> Result<Header, DocError> {

@@ -251,6 +251,92 @@ pub struct IssueEvent {
     pub body: EventBody,
 }
 
+impl IssueEvent {
+    /// Checks every text and list of the event against [`crate::limits`]; the
+    /// sentence names what is too long.
+    pub fn check_limits(&self) -> Result<(), String> {
+        use crate::limits::{NAME_CHARS, NOTE_CHARS, PHOTOS_PER_EVENT, TITLE_CHARS};
+        fn text(what: &str, s: &str, max: usize) -> Result<(), String> {
+            let n = s.chars().count();
+            if n > max {
+                return Err(format!(
+                    "{what} is too long ({n} characters, at most {max})"
+                ));
+            }
+            Ok(())
+        }
+        fn photos(p: &[PhotoRef]) -> Result<(), String> {
+            if p.len() > PHOTOS_PER_EVENT {
+                return Err(format!(
+                    "an event may carry at most {PHOTOS_PER_EVENT} photos ({} given)",
+                    p.len()
+                ));
+            }
+            for r in p {
+                text("a photo's author name", &r.by_name, NAME_CHARS)?;
+            }
+            Ok(())
+        }
+        text("the author's name", &self.by_name, NAME_CHARS)?;
+        match &self.body {
+            EventBody::Raise {
+                title,
+                description,
+                photos: p,
+                complaint,
+                ..
+            } => {
+                text("the title", title, TITLE_CHARS)?;
+                text("the description", description, NOTE_CHARS)?;
+                photos(p)?;
+                if let Some(c) = complaint {
+                    text("the complaint's location", &c.location, NAME_CHARS)?;
+                    text("the complaint's contact", &c.contact, NAME_CHARS)?;
+                }
+            }
+            EventBody::Edit { title, description } => {
+                text("the title", title.as_deref().unwrap_or(""), TITLE_CHARS)?;
+                text(
+                    "the description",
+                    description.as_deref().unwrap_or(""),
+                    NOTE_CHARS,
+                )?;
+            }
+            EventBody::Assign { assignee_name, .. } => {
+                text("the assignee's name", assignee_name, NAME_CHARS)?
+            }
+            EventBody::Rectify { note, photos: p } => {
+                text("the note", note, NOTE_CHARS)?;
+                photos(p)?;
+            }
+            EventBody::Verify { note } | EventBody::Cancel { note } => {
+                text("the note", note, NOTE_CHARS)?
+            }
+            EventBody::Reject {
+                note,
+                assignee_name,
+                ..
+            }
+            | EventBody::Reopen {
+                note,
+                assignee_name,
+                ..
+            } => {
+                text("the note", note, NOTE_CHARS)?;
+                text(
+                    "the assignee's name",
+                    assignee_name.as_deref().unwrap_or(""),
+                    NAME_CHARS,
+                )?;
+            }
+            EventBody::Comment { text: t } => text("the comment", t, NOTE_CHARS)?,
+            EventBody::Callback { note, .. } => text("the note", note, NOTE_CHARS)?,
+            EventBody::Regrade { .. } | EventBody::MoveDeadline { .. } => {}
+        }
+        Ok(())
+    }
+}
+
 /// How the fold treated an event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
@@ -364,7 +450,7 @@ impl IssueView {
             .map(|t| t.event.lamport)
             .max()
             .unwrap_or(0)
-            + 1
+            .saturating_add(1)
     }
 
     pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {

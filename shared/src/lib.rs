@@ -9,6 +9,7 @@ pub mod codes;
 pub mod deadline;
 pub mod ids;
 pub mod issue;
+pub mod limits;
 pub mod patrol;
 pub mod plan;
 pub mod policy;

@@ -204,6 +204,19 @@ pub struct CheckpointResult {
 }
 
 impl CheckpointResult {
+    /// Checks the sizes a device may send (see [`crate::limits`]).
+    pub fn check_limits(&self) -> Result<(), String> {
+        if self.items.len() > 500 {
+            return Err("a checkpoint result may answer at most 500 items".into());
+        }
+        if let Presence::CodeEntered { code, .. } = &self.presence
+            && code.chars().count() > crate::limits::NAME_CHARS
+        {
+            return Err("the entered point code is too long".into());
+        }
+        Ok(())
+    }
+
     /// The presence evidence of this result, judged against its checkpoint code.
     pub fn evidence(&self) -> PresenceEvidence {
         match &self.presence {

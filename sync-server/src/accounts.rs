@@ -85,7 +85,9 @@ pub fn load_plan(
         Some(stored) => {
             let d =
                 AutoCommit::load(&stored.bytes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let plan = doc::plan(&d).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let mut plan = doc::plan(&d).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            // The site row is the authority on the site's identity and settings.
+            plan.site = site.clone();
             Ok((Some(d), plan))
         }
         None => Ok((None, SitePlan::empty(site.clone()))),
@@ -333,7 +335,7 @@ pub fn disable_user(
     Ok(revoked)
 }
 
-/// Sets a new password; existing tokens stay valid unless revoked.
+/// Sets a new password and revokes every login made with the old one.
 pub fn set_password(txn: &mut dyn Txn, name: &str, password: &str) -> Result<(), AccountError> {
     if password.chars().count() < 8 {
         return Err(AccountError::Invalid(
@@ -345,6 +347,7 @@ pub fn set_password(txn: &mut dyn Txn, name: &str, password: &str) -> Result<(),
         .ok_or_else(|| AccountError::UnknownUser(name.into()))?;
     u.password_hash = hash_password(password);
     txn.upsert_user(&u)?;
+    txn.revoke_user_devices(u.id)?;
     Ok(())
 }
 
@@ -356,7 +359,98 @@ pub fn revoke_tokens(txn: &mut dyn Txn, name: &str) -> Result<usize, AccountErro
     Ok(txn.revoke_user_devices(u.id)?)
 }
 
-/// Checks a password and issues a token bound to `actor`.
+/// Checks a password against a user found by name (`None`: no such user).
+/// Always spends one password check, for unknown and disabled users too, so
+/// neither can be told apart from a wrong password by timing.
+pub fn check_password(user: Option<&UserRecord>, password: &str) -> bool {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    match user {
+        Some(u) => {
+            let ok = verify_password(password, &u.password_hash);
+            ok && u.active
+        }
+        None => {
+            verify_password(
+                password,
+                DUMMY.get_or_init(|| hash_password("not a real password")),
+            );
+            false
+        }
+    }
+}
+
+/// Why a checked login still gets no token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginRefusal {
+    /// The Automerge actor is already bound to another user (or is the server's).
+    ActorTaken,
+}
+
+/// Issues a token bound to `actor` for a user whose password was checked.
+///
+/// An actor belongs to the first user who logged in with it, for good: every
+/// change it ever made is attributed through that binding, so another user may
+/// not claim it. The same user logging in again with the same actor (a new
+/// token after a revoked or expired one) renews that login, keeping its device
+/// id, so events written offline under it stay valid. Past
+/// [`shared::limits::DEVICES_PER_USER`] live logins the oldest is revoked.
+pub fn issue_token(
+    txn: &mut dyn Txn,
+    user: &UserRecord,
+    actor: [u8; 16],
+    device_name: &str,
+    now: DateTime<Utc>,
+) -> Result<Result<(String, DeviceRecord, Site), LoginRefusal>, StoreError> {
+    if actor == txn.server_actor()? {
+        return Ok(Err(LoginRefusal::ActorTaken));
+    }
+    let bound = txn.devices_of_actor(&actor)?;
+    if bound.iter().any(|d| d.user != user.id) {
+        return Ok(Err(LoginRefusal::ActorTaken));
+    }
+    let site = txn
+        .site(user.site)?
+        .ok_or_else(|| StoreError::Corrupt(format!("user {} has no site", user.name)))?;
+    let token = new_token();
+    let name: String = device_name.chars().take(100).collect();
+    let device = match bound.into_iter().next() {
+        Some(mut d) => {
+            d.token_hash = token_hash(&token);
+            d.name = name;
+            d.created_at = now;
+            d.revoked = false;
+            txn.renew_device(&d)?;
+            d
+        }
+        None => {
+            let d = DeviceRecord {
+                id: DeviceId::new(),
+                user: user.id,
+                actor,
+                token_hash: token_hash(&token),
+                name,
+                created_at: now,
+                revoked: false,
+            };
+            txn.insert_device(&d)?;
+            d
+        }
+    };
+    let live: Vec<DeviceRecord> = txn
+        .devices_of_user(user.id)?
+        .into_iter()
+        .filter(|d| !d.revoked && d.id != device.id)
+        .collect();
+    let keep = shared::limits::DEVICES_PER_USER.saturating_sub(1);
+    for old in live.iter().take(live.len().saturating_sub(keep)) {
+        txn.revoke_device(old.id)?;
+    }
+    Ok(Ok((token, device, site)))
+}
+
+/// Checks a password and issues a token bound to `actor` (the whole login in
+/// one transaction; the server's handler splits it so the password check runs
+/// outside any transaction).
 pub fn login(
     txn: &mut dyn Txn,
     name: &str,
@@ -365,44 +459,31 @@ pub fn login(
     device_name: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<(String, DeviceRecord, UserRecord, Site)>, StoreError> {
-    let Some(user) = txn.user_by_name(name.trim())? else {
-        // Spend the same time as a real check, so names cannot be probed by timing.
-        static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-        verify_password(
-            password,
-            DUMMY.get_or_init(|| hash_password("not a real password")),
-        );
-        return Ok(None);
-    };
-    if !user.active || !verify_password(password, &user.password_hash) {
+    let user = txn.user_by_name(name.trim())?;
+    if !check_password(user.as_ref(), password) {
         return Ok(None);
     }
-    let site = txn
-        .site(user.site)?
-        .ok_or_else(|| StoreError::Corrupt(format!("user {} has no site", user.name)))?;
-    let token = new_token();
-    let device = DeviceRecord {
-        id: DeviceId::new(),
-        user: user.id,
-        actor,
-        token_hash: token_hash(&token),
-        name: device_name.chars().take(100).collect(),
-        created_at: now,
-        revoked: false,
-    };
-    txn.insert_device(&device)?;
-    Ok(Some((token, device, user, site)))
+    let user = user.expect("checked");
+    Ok(issue_token(txn, &user, actor, device_name, now)?
+        .ok()
+        .map(|(token, device, site)| (token, device, user, site)))
 }
 
-/// The device and user behind a bearer token, if it is live.
+/// Whether a login issued at `created_at` has expired at `now`.
+pub fn expired(created_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    now - created_at > chrono::Duration::days(shared::limits::TOKEN_DAYS)
+}
+
+/// The device and user behind a bearer token, if it is live and not expired.
 pub fn authenticate(
     txn: &mut dyn Txn,
     token: &str,
+    now: DateTime<Utc>,
 ) -> Result<Option<(DeviceRecord, UserRecord)>, StoreError> {
     let Some(device) = txn.device_by_token(&token_hash(token))? else {
         return Ok(None);
     };
-    if device.revoked {
+    if device.revoked || expired(device.created_at, now) {
         return Ok(None);
     }
     let Some(user) = txn.user(device.user)? else {

@@ -73,7 +73,7 @@ pub fn routes() -> Router<AppState> {
 async fn plan_of(state: &AppState, sender: Sender) -> Result<shared::plan::SitePlan, ApiError> {
     let store = state.store.clone();
     blocking(move || {
-        let mut txn = store.begin()?;
+        let mut txn = store.read()?;
         sender_plan(&mut *txn, &sender)
     })
     .await
@@ -90,8 +90,9 @@ async fn on_site<T: Send + 'static>(
     let store = state.store.clone();
     blocking(move || {
         let mut txn = store.begin()?;
-        let plan = sender_plan(&mut *txn, &sender)?;
-        let out = f(&mut *txn, &sender, plan.site.code.as_str())?;
+        // The site row is the authority on which site this is, never a document.
+        let site = crate::patrols::sender_site(&mut *txn, &sender)?;
+        let out = f(&mut *txn, &sender, site.code.as_str())?;
         txn.commit()?;
         Ok(out)
     })
@@ -229,7 +230,7 @@ async fn coverage(
     }
     let store = state.store.clone();
     blocking(move || {
-        let mut txn = store.begin()?;
+        let mut txn = store.read()?;
         let plan = sender_plan(&mut *txn, &sender)?;
         Ok(Json(crate::planning::coverage(
             &mut *txn, &plan, q.from, q.to,

@@ -22,7 +22,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// Largest sync request body accepted.
-pub const MAX_SYNC_BODY: usize = 32 * 1024 * 1024;
+pub const MAX_SYNC_BODY: usize = shared::limits::SYNC_BODY_BYTES;
 
 /// Shared state of all handlers.
 #[derive(Clone)]
@@ -30,6 +30,7 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub blobs: Arc<dyn BlobStore>,
     pub cache: Arc<DocCache>,
+    pub guard: Arc<crate::guard::LoginGuard>,
     caption_font: Option<std::path::PathBuf>,
     fonts: Arc<std::sync::OnceLock<photo::stamp::Fonts>>,
     /// The built web dashboard (`index.html` + wasm), served at `/`.
@@ -42,6 +43,7 @@ impl AppState {
             store,
             blobs,
             cache: Arc::new(DocCache::new(CACHED_DOCS)),
+            guard: Arc::new(crate::guard::LoginGuard::default()),
             caption_font: None,
             fonts: Arc::new(std::sync::OnceLock::new()),
             ui_dir: None,
@@ -103,9 +105,9 @@ impl FromRequestParts<AppState> for Auth {
             .ok_or_else(ApiError::unauthorized)?;
         let store = state.store.clone();
         blocking(move || {
-            let mut txn = store.begin()?;
-            let (device, user) =
-                accounts::authenticate(&mut *txn, &token)?.ok_or_else(ApiError::unauthorized)?;
+            let mut txn = store.read()?;
+            let (device, user) = accounts::authenticate(&mut *txn, &token, Utc::now())?
+                .ok_or_else(ApiError::unauthorized)?;
             Ok(Auth(Sender {
                 device: device.id,
                 user: user.id,
@@ -126,6 +128,7 @@ pub fn app(state: AppState) -> Router {
     let router = Router::new()
         .route("/api/v1/health", get(health))
         .route("/api/v1/login", post(login))
+        .route("/api/v1/logout", post(logout))
         .route(
             "/api/v1/sync",
             post(sync).layer(DefaultBodyLimit::max(MAX_SYNC_BODY)),
@@ -192,9 +195,20 @@ fn parse_actor(hex: &str) -> Option<[u8; 16]> {
     Some(out)
 }
 
+/// The client's address, when the server was started with connection info.
+type Peer = Option<axum::Extension<axum::extract::ConnectInfo<SocketAddr>>>;
+
+fn peer_ip(peer: &Peer) -> Option<std::net::IpAddr> {
+    peer.as_ref().map(|axum::Extension(c)| c.0.ip())
+}
+
+/// `POST /api/v1/login`. The password check runs outside any transaction and
+/// at most [`shared::limits::PASSWORD_CHECKS_AT_ONCE`] at a time; a name or
+/// address that keeps failing gets 429 at once (see [`crate::guard`]).
 #[tracing::instrument(skip_all)]
 async fn login(
     State(state): State<AppState>,
+    peer: Peer,
     body: Result<Json<LoginRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<LoginResponse>, ApiError> {
     let Json(req) = body.map_err(|e| {
@@ -205,24 +219,67 @@ async fn login(
     })?;
     let actor = parse_actor(&req.actor)
         .ok_or_else(|| ApiError::bad_request("malformed", "actor must be 32 hex characters"))?;
+    if req.user.chars().count() > 64 || req.password.len() > 1024 {
+        return Err(ApiError::bad_request(
+            "malformed",
+            "the user name or password is longer than any account's",
+        ));
+    }
+    let ip = peer_ip(&peer);
+    if let Some(wait) = state.guard.locked(&req.user, ip) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            format!(
+                "too many failed logins; try again in {} minutes",
+                wait.div_ceil(60)
+            ),
+        ));
+    }
     let store = state.store.clone();
-    blocking(move || {
-        let mut txn = store.begin()?;
-        let Some((token, device, user, site)) = accounts::login(
-            &mut *txn,
-            &req.user,
-            &req.password,
-            actor,
-            &req.device_name,
-            Utc::now(),
-        )?
-        else {
+    let name = req.user.trim().to_string();
+    let user = blocking({
+        let store = store.clone();
+        let name = name.clone();
+        move || Ok(store.read()?.user_by_name(&name)?)
+    })
+    .await?;
+    let ok = {
+        let _permit = state
+            .guard
+            .checks
+            .acquire()
+            .await
+            .map_err(|_| ApiError::from(StoreError::Corrupt("shutting down".into())))?;
+        let user = user.clone();
+        let password = req.password.clone();
+        blocking(move || Ok(accounts::check_password(user.as_ref(), &password))).await?
+    };
+    let user = match (ok, user) {
+        (true, Some(user)) => user,
+        _ => {
+            state.guard.failed(&name, ip);
             return Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "bad_credentials",
                 "user name or password is wrong, or the account is disabled",
             ));
-        };
+        }
+    };
+    state.guard.succeeded(&name, ip);
+    blocking(move || {
+        let mut txn = store.begin()?;
+        let (token, device, site) =
+            match accounts::issue_token(&mut *txn, &user, actor, &req.device_name, Utc::now())? {
+                Ok(issued) => issued,
+                Err(accounts::LoginRefusal::ActorTaken) => {
+                    return Err(ApiError::new(
+                        StatusCode::CONFLICT,
+                        "actor_taken",
+                        "this device's change signature belongs to another account; the app makes a new one and logs in again",
+                    ));
+                }
+            };
         txn.commit()?;
         Ok(Json(LoginResponse {
             token,
@@ -230,6 +287,18 @@ async fn login(
             user: accounts::user_info(&user),
             site,
         }))
+    })
+    .await
+}
+
+/// `POST /api/v1/logout`: revokes the token it is called with.
+async fn logout(State(state): State<AppState>, Auth(sender): Auth) -> Result<StatusCode, ApiError> {
+    let store = state.store.clone();
+    blocking(move || {
+        let mut txn = store.begin()?;
+        txn.revoke_device(sender.device)?;
+        txn.commit()?;
+        Ok(StatusCode::NO_CONTENT)
     })
     .await
 }
@@ -275,6 +344,17 @@ async fn sync(
             StatusCode::UPGRADE_REQUIRED,
             "client_outdated",
             "update the app: its sync protocol is not supported",
+        ));
+    }
+    if req.docs.len() > shared::limits::DOCS_PER_REQUEST {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!(
+                "a sync request may carry at most {} documents ({} sent)",
+                shared::limits::DOCS_PER_REQUEST,
+                req.docs.len()
+            ),
         ));
     }
     let store = state.store.clone();
@@ -334,7 +414,7 @@ async fn list_issues(
     let Query(p) = params.map_err(|e| ApiError::bad_request("bad_filter", e.body_text()))?;
     let store = state.store.clone();
     blocking(move || {
-        let mut txn = store.begin()?;
+        let mut txn = store.read()?;
         let sites = match p.site.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             Some(code) => {
                 let site = txn
@@ -390,7 +470,7 @@ async fn get_issue(
     let store = state.store.clone();
     let blobs = state.blobs.clone();
     blocking(move || {
-        let mut txn = store.begin()?;
+        let mut txn = store.read()?;
         let stored = txn
             .doc(id.into())?
             .filter(|d| d.kind == DocKind::Issue)
@@ -421,7 +501,7 @@ async fn get_issue(
 async fn me(State(state): State<AppState>, Auth(sender): Auth) -> Result<Json<Me>, ApiError> {
     let store = state.store.clone();
     blocking(move || {
-        let mut txn = store.begin()?;
+        let mut txn = store.read()?;
         let user = txn.user(sender.user)?.ok_or_else(ApiError::unauthorized)?;
         let site = txn
             .site(user.site)?
@@ -442,7 +522,7 @@ async fn plan(
 ) -> Result<Json<shared::plan::SitePlan>, ApiError> {
     let store = state.store.clone();
     blocking(move || {
-        let mut txn = store.begin()?;
+        let mut txn = store.read()?;
         Ok(Json(crate::patrols::sender_plan(&mut *txn, &sender)?))
     })
     .await
@@ -462,7 +542,7 @@ async fn notifications(
 ) -> Result<Json<Vec<Notification>>, ApiError> {
     let store = state.store.clone();
     blocking(move || {
-        let mut txn = store.begin()?;
+        let mut txn = store.read()?;
         Ok(Json(txn.notifications_for(
             sender.user,
             q.after.unwrap_or(0),
@@ -487,7 +567,7 @@ async fn list_patrols(
     let since = Utc::now() - chrono::Duration::days(q.days.unwrap_or(7).min(366).into());
     let store = state.store.clone();
     blocking(move || {
-        let mut txn = store.begin()?;
+        let mut txn = store.read()?;
         Ok(Json(crate::patrols::list(&mut *txn, &sender, since, 500)?))
     })
     .await
@@ -504,7 +584,7 @@ async fn get_patrol(
         .map_err(|e: IdParseError| ApiError::bad_request("bad_id", e.to_string()))?;
     let store = state.store.clone();
     blocking(move || {
-        let mut txn = store.begin()?;
+        let mut txn = store.read()?;
         Ok(Json(crate::patrols::detail(&mut *txn, &sender, id)?))
     })
     .await
@@ -587,7 +667,7 @@ async fn list_root_causes(
 ) -> Result<Json<Vec<shared::repeat::RootCause>>, ApiError> {
     let store = state.store.clone();
     blocking(move || {
-        let mut txn = store.begin()?;
+        let mut txn = store.read()?;
         let site = crate::patrols::sender_site(&mut *txn, &sender)?;
         Ok(Json(txn.root_causes(site.id)?))
     })
@@ -628,12 +708,7 @@ fn detail_in(
         .into_iter()
         .map(|r| (r.entry, r.received_at_ms))
         .collect();
-    let uploaded = |h: &shared::issue::PhotoHash| {
-        matches!(
-            blobs.state(h.as_str()),
-            Ok(crate::blobs::BlobState::Complete(_))
-        )
-    };
+    let uploaded = |h: &shared::issue::PhotoHash| crate::blobs::is_complete(blobs, h.as_str());
     let server_time = |e: EventId| {
         receipts
             .get(e.as_uuid())
@@ -667,6 +742,11 @@ pub async fn serve(
 }
 
 /// Serves on an already bound listener (tests bind 127.0.0.1:0 themselves).
+///
+/// Every connection must send its headers within [`shared::limits::HEADER_SECS`]
+/// and finish a request within [`shared::limits::REQUEST_SECS`]; past
+/// [`shared::limits::CONNECTIONS`] open connections a new one is closed at
+/// once, so slow or idle clients cannot hold every socket.
 pub async fn serve_on(
     listener: std::net::TcpListener,
     state: AppState,
@@ -675,17 +755,27 @@ pub async fn serve_on(
 ) -> anyhow::Result<()> {
     use anyhow::Context;
     use std::io::Write;
-    let router = app(state).layer(tower_http::trace::TraceLayer::new_for_http());
+    let router = hardened(app(state)).layer(tower_http::trace::TraceLayer::new_for_http());
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
+    let handle = axum_server::Handle::new();
+    let h = handle.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        h.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
+    });
+    let slots = Arc::new(tokio::sync::Semaphore::new(shared::limits::CONNECTIONS));
+    let make = router.into_make_service_with_connect_info::<SocketAddr>();
     match tls {
         None => {
-            let listener = tokio::net::TcpListener::from_std(listener)?;
+            let mut server = axum_server::from_tcp(listener).acceptor(crate::net::Limited::new(
+                axum_server::accept::DefaultAcceptor::new(),
+                slots,
+            ));
+            crate::net::configure(server.http_builder());
             println!("listening on http://{addr}");
             std::io::stdout().flush().ok();
-            axum::serve(listener, router)
-                .with_graceful_shutdown(shutdown)
-                .await?;
+            server.handle(handle).serve(make).await?;
         }
         Some((cert, key)) => {
             let _ = rustls::crypto::ring::default_provider().install_default();
@@ -698,19 +788,45 @@ pub async fn serve_on(
                         key.display()
                     )
                 })?;
-            let handle = axum_server::Handle::new();
-            let h = handle.clone();
-            tokio::spawn(async move {
-                shutdown.await;
-                h.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
-            });
+            let mut server = axum_server::from_tcp(listener).acceptor(crate::net::Limited::new(
+                axum_server::tls_rustls::RustlsAcceptor::new(config),
+                slots,
+            ));
+            crate::net::configure(server.http_builder());
             println!("listening on https://{addr}");
             std::io::stdout().flush().ok();
-            axum_server::from_tcp_rustls(listener, config)
-                .handle(handle)
-                .serve(router.into_make_service())
-                .await?;
+            server.handle(handle).serve(make).await?;
         }
     }
     Ok(())
+}
+
+/// The router with the limits and headers every response gets: a request
+/// deadline, and headers that keep the dashboard out of other sites' frames
+/// and limit what its pages may load.
+pub fn hardened(router: Router) -> Router {
+    use axum::http::HeaderValue;
+    use tower_http::set_header::SetResponseHeaderLayer;
+    let csp = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+    router
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            std::time::Duration::from_secs(shared::limits::REQUEST_SECS),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(csp),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
 }

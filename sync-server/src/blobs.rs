@@ -6,10 +6,16 @@
 //! caller's content check) is moved into place. The same photo uploaded twice
 //! is stored once: the second upload finds it complete and sends nothing.
 //!
+//! Each uploader (a device's login) has its own upload in progress, with the
+//! total size it declared on its first chunk: another device that refers to
+//! the same photo can neither append to nor end someone else's upload, and a
+//! chunk that declares another total is refused. Unfinished uploads untouched
+//! for [`shared::limits::PARTIAL_UPLOAD_HOURS`] are removed by the job.
+//!
 //! [`DirBlobStore`], the default, keeps `root/ab/<hash>` for finished photos and
-//! `root/partial/<hash>` for uploads in progress. Every append is fsynced before
-//! it is acknowledged; finished files are renamed into place and the directory
-//! fsynced.
+//! `root/partial/<hash>-<uploader>` (with a `.total` beside it) for uploads in
+//! progress. Every append is fsynced before it is acknowledged; finished files
+//! are renamed into place and the directory fsynced.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -37,6 +43,8 @@ impl BlobState {
 pub enum BlobError {
     #[error("the upload continues at byte {received}, not at {offset}")]
     OffsetMismatch { offset: u64, received: u64 },
+    #[error("this upload was started with a total of {declared} bytes, not {total}")]
+    TotalMismatch { declared: u64, total: u64 },
     #[error("the uploaded bytes hash to {actual}, not to the photo's name; upload it again")]
     HashMismatch { actual: String },
     #[error("the uploaded file is not an acceptable photo: {0}")]
@@ -45,20 +53,39 @@ pub enum BlobError {
     Io(#[from] io::Error),
 }
 
-/// Storage for photo bytes. Hashes given to it are already validated (64 lower-case hex).
+/// Storage for photo bytes. Hashes given to it are already validated (64
+/// lower-case hex); `uploader` names whose upload in progress is meant (32 hex
+/// characters: the device's login).
 pub trait BlobStore: Send + Sync + 'static {
-    fn state(&self, hash: &str) -> Result<BlobState, BlobError>;
-    /// Appends `bytes` at `offset` of the upload of `hash`; returns the bytes held after it.
-    fn append(&self, hash: &str, offset: u64, bytes: &[u8]) -> Result<u64, BlobError>;
+    /// Complete if the photo is stored, else how much of `uploader`'s upload is held.
+    fn state(&self, hash: &str, uploader: &str) -> Result<BlobState, BlobError>;
+    /// Appends `bytes` at `offset` of `uploader`'s upload of `hash`, which is
+    /// `total` bytes long (fixed by the first chunk); returns the bytes held after it.
+    fn append(
+        &self,
+        hash: &str,
+        uploader: &str,
+        offset: u64,
+        total: u64,
+        bytes: &[u8],
+    ) -> Result<u64, BlobError>;
     /// Verifies a fully received upload against its hash and `check`, then keeps it.
     /// A file that fails either is discarded, so the next upload starts at 0.
     fn finish(
         &self,
         hash: &str,
+        uploader: &str,
         check: &(dyn Fn(&[u8]) -> Result<(), String> + Sync),
     ) -> Result<(), BlobError>;
     /// A finished photo's bytes.
     fn get(&self, hash: &str) -> Result<Option<Vec<u8>>, BlobError>;
+    /// Removes unfinished uploads not appended to since `before`; returns how many.
+    fn expire_partials(&self, before: std::time::SystemTime) -> Result<usize, BlobError>;
+}
+
+/// Whether the photo is stored whole (no uploader in particular).
+pub fn is_complete(store: &dyn BlobStore, hash: &str) -> bool {
+    matches!(store.state(hash, "-"), Ok(BlobState::Complete(_)))
 }
 
 /// Photos in a local directory.
@@ -94,8 +121,27 @@ impl DirBlobStore {
         self.final_dir(hash).join(hash)
     }
 
-    fn partial_path(&self, hash: &str) -> PathBuf {
-        self.root.join("partial").join(hash)
+    fn partial_path(&self, hash: &str, uploader: &str) -> PathBuf {
+        self.root.join("partial").join(format!("{hash}-{uploader}"))
+    }
+
+    fn total_path(&self, hash: &str, uploader: &str) -> PathBuf {
+        self.root
+            .join("partial")
+            .join(format!("{hash}-{uploader}.total"))
+    }
+
+    fn discard(&self, hash: &str, uploader: &str) -> io::Result<()> {
+        for p in [
+            self.partial_path(hash, uploader),
+            self.total_path(hash, uploader),
+        ] {
+            match fs::remove_file(p) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     /// Finished photos, for tests and tools.
@@ -123,25 +169,52 @@ fn len_of(path: &Path) -> io::Result<Option<u64>> {
 }
 
 impl BlobStore for DirBlobStore {
-    fn state(&self, hash: &str) -> Result<BlobState, BlobError> {
+    fn state(&self, hash: &str, uploader: &str) -> Result<BlobState, BlobError> {
         if let Some(n) = len_of(&self.final_path(hash))? {
             return Ok(BlobState::Complete(n));
         }
-        Ok(match len_of(&self.partial_path(hash))? {
+        Ok(match len_of(&self.partial_path(hash, uploader))? {
             Some(n) => BlobState::Partial(n),
             None => BlobState::Missing,
         })
     }
 
-    fn append(&self, hash: &str, offset: u64, bytes: &[u8]) -> Result<u64, BlobError> {
+    fn append(
+        &self,
+        hash: &str,
+        uploader: &str,
+        offset: u64,
+        total: u64,
+        bytes: &[u8],
+    ) -> Result<u64, BlobError> {
         let _guard = self.lock(hash);
         if let Some(n) = len_of(&self.final_path(hash))? {
             return Ok(n);
         }
-        let path = self.partial_path(hash);
+        let path = self.partial_path(hash, uploader);
+        let total_path = self.total_path(hash, uploader);
         let received = len_of(&path)?.unwrap_or(0);
         if offset != received {
             return Err(BlobError::OffsetMismatch { offset, received });
+        }
+        let declared = match fs::read_to_string(&total_path) {
+            Ok(t) => t.trim().parse::<u64>().ok(),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e.into()),
+        };
+        match declared {
+            Some(declared) if received > 0 && declared != total => {
+                return Err(BlobError::TotalMismatch { declared, total });
+            }
+            Some(declared) if declared == total => {}
+            _ => {
+                // The first chunk (or one after a discarded attempt) fixes the total.
+                photo::write_atomic(
+                    &self.root.join("partial"),
+                    &format!("{hash}-{uploader}.total"),
+                    total.to_string().as_bytes(),
+                )?;
+            }
         }
         let mut f = OpenOptions::new().create(true).append(true).open(&path)?;
         f.write_all(bytes)?;
@@ -155,28 +228,31 @@ impl BlobStore for DirBlobStore {
     fn finish(
         &self,
         hash: &str,
+        uploader: &str,
         check: &(dyn Fn(&[u8]) -> Result<(), String> + Sync),
     ) -> Result<(), BlobError> {
         let _guard = self.lock(hash);
         if self.final_path(hash).exists() {
+            self.discard(hash, uploader)?;
             return Ok(());
         }
-        let partial = self.partial_path(hash);
+        let partial = self.partial_path(hash, uploader);
         let mut bytes = Vec::new();
         File::open(&partial)?.read_to_end(&mut bytes)?;
         let actual = photo::sha256_hex(&bytes);
         if actual != hash {
-            fs::remove_file(&partial)?;
+            self.discard(hash, uploader)?;
             return Err(BlobError::HashMismatch { actual });
         }
         if let Err(why) = check(&bytes) {
-            fs::remove_file(&partial)?;
+            self.discard(hash, uploader)?;
             return Err(BlobError::Rejected(why));
         }
         let dir = self.final_dir(hash);
         fs::create_dir_all(&dir)?;
         fs::rename(&partial, dir.join(hash))?;
         photo::sync_dir(&dir)?;
+        self.discard(hash, uploader)?;
         photo::sync_dir(&self.root.join("partial"))?;
         Ok(())
     }
@@ -188,11 +264,32 @@ impl BlobStore for DirBlobStore {
             Err(e) => Err(e.into()),
         }
     }
+
+    fn expire_partials(&self, before: std::time::SystemTime) -> Result<usize, BlobError> {
+        let mut n = 0;
+        for entry in fs::read_dir(self.root.join("partial"))? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".total") {
+                continue;
+            }
+            if entry.metadata()?.modified()? < before {
+                let _guard = self.lock(&name);
+                fs::remove_file(entry.path())?;
+                let _ = fs::remove_file(self.root.join("partial").join(format!("{name}.total")));
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const A: &str = "0123456789abcdef0123456789abcdef";
+    const B: &str = "fedcba9876543210fedcba9876543210";
 
     fn ok(_: &[u8]) -> Result<(), String> {
         Ok(())
@@ -204,22 +301,29 @@ mod tests {
         let store = DirBlobStore::open(dir.path()).unwrap();
         let data = b"some photo bytes, in three pieces".to_vec();
         let hash = photo::sha256_hex(&data);
-        assert_eq!(store.state(&hash).unwrap(), BlobState::Missing);
-        assert_eq!(store.append(&hash, 0, &data[..10]).unwrap(), 10);
+        let total = data.len() as u64;
+        assert_eq!(store.state(&hash, A).unwrap(), BlobState::Missing);
+        assert_eq!(store.append(&hash, A, 0, total, &data[..10]).unwrap(), 10);
         assert!(matches!(
-            store.append(&hash, 5, &data[5..]),
+            store.append(&hash, A, 5, total, &data[5..]),
             Err(BlobError::OffsetMismatch { received: 10, .. })
         ));
-        assert_eq!(store.state(&hash).unwrap(), BlobState::Partial(10));
-        store.append(&hash, 10, &data[10..]).unwrap();
-        store.finish(&hash, &ok).unwrap();
+        assert!(matches!(
+            store.append(&hash, A, 10, total + 1, &data[10..]),
+            Err(BlobError::TotalMismatch { declared, .. }) if declared == total
+        ));
+        assert_eq!(store.state(&hash, A).unwrap(), BlobState::Partial(10));
         assert_eq!(
-            store.state(&hash).unwrap(),
-            BlobState::Complete(data.len() as u64)
+            store.state(&hash, B).unwrap(),
+            BlobState::Missing,
+            "another uploader has an upload of its own"
         );
+        store.append(&hash, A, 10, total, &data[10..]).unwrap();
+        store.finish(&hash, A, &ok).unwrap();
+        assert_eq!(store.state(&hash, B).unwrap(), BlobState::Complete(total));
         assert_eq!(store.get(&hash).unwrap().unwrap(), data);
         // A second upload of the same photo stores nothing new.
-        assert_eq!(store.append(&hash, 0, &data).unwrap(), data.len() as u64);
+        assert_eq!(store.append(&hash, B, 0, total, &data).unwrap(), total);
         assert_eq!(store.count().unwrap(), 1);
     }
 
@@ -228,20 +332,39 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = DirBlobStore::open(dir.path()).unwrap();
         let hash = photo::sha256_hex(b"the real photo");
-        store.append(&hash, 0, b"something else").unwrap();
+        store.append(&hash, A, 0, 14, b"something else").unwrap();
         assert!(matches!(
-            store.finish(&hash, &ok),
+            store.finish(&hash, A, &ok),
             Err(BlobError::HashMismatch { .. })
         ));
-        assert_eq!(store.state(&hash).unwrap(), BlobState::Missing);
+        assert_eq!(store.state(&hash, A).unwrap(), BlobState::Missing);
 
-        store.append(&hash, 0, b"the real photo").unwrap();
+        store.append(&hash, A, 0, 14, b"the real photo").unwrap();
         let refuse = |_: &[u8]| Err("not a JPEG".to_string());
         assert!(matches!(
-            store.finish(&hash, &refuse),
+            store.finish(&hash, A, &refuse),
             Err(BlobError::Rejected(_))
         ));
-        assert_eq!(store.state(&hash).unwrap(), BlobState::Missing);
+        assert_eq!(store.state(&hash, A).unwrap(), BlobState::Missing);
         assert_eq!(store.count().unwrap(), 0);
+    }
+
+    #[test]
+    fn stale_partials_expire_and_fresh_ones_stay() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = DirBlobStore::open(dir.path()).unwrap();
+        let hash = photo::sha256_hex(b"x");
+        store.append(&hash, A, 0, 10, b"half").unwrap();
+        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(60);
+        assert_eq!(store.expire_partials(std::time::UNIX_EPOCH).unwrap(), 0);
+        assert_eq!(store.expire_partials(later).unwrap(), 1);
+        assert_eq!(store.state(&hash, A).unwrap(), BlobState::Missing);
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("partial"))
+                .unwrap()
+                .count(),
+            0,
+            "the total went with it"
+        );
     }
 }

@@ -386,7 +386,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 let default = PathBuf::from("app/ui/dist");
                 default.is_dir().then_some(default)
             });
-            let state = crate::api::AppState::new(store.clone(), Arc::new(blobs))
+            let blobs: Arc<dyn crate::blobs::BlobStore> = Arc::new(blobs);
+            let state = crate::api::AppState::new(store.clone(), blobs.clone())
                 .with_caption_font(caption_font)
                 .with_ui_dir(ui_dir);
             let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -399,6 +400,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 });
                 let _guard = runtime.enter();
                 crate::jobs::spawn(store, hook, std::time::Duration::from_secs(job_every_secs));
+            }
+            {
+                let _guard = runtime.enter();
+                crate::jobs::spawn_partial_expiry(blobs);
             }
             runtime.block_on(crate::api::serve(
                 state,

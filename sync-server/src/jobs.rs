@@ -323,6 +323,34 @@ pub fn spawn(
     })
 }
 
+/// Removes unfinished photo uploads untouched for
+/// [`shared::limits::PARTIAL_UPLOAD_HOURS`], at start and every hour.
+pub fn spawn_partial_expiry(
+    blobs: Arc<dyn crate::blobs::BlobStore>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            let blobs = blobs.clone();
+            let keep =
+                std::time::Duration::from_secs(shared::limits::PARTIAL_UPLOAD_HOURS as u64 * 3600);
+            let done = tokio::task::spawn_blocking(move || {
+                let before = std::time::SystemTime::now()
+                    .checked_sub(keep)
+                    .unwrap_or(std::time::UNIX_EPOCH);
+                blobs.expire_partials(before)
+            })
+            .await;
+            match done {
+                Ok(Ok(n)) if n > 0 => tracing::info!(removed = n, "stale photo uploads"),
+                Ok(Err(e)) => tracing::error!(error = %e, "cannot expire photo uploads"),
+                _ => {}
+            }
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -30,7 +30,7 @@ use shared::issue::PhotoHash;
 use shared::wire::{DocKind, MAX_PHOTO_BYTES, MAX_PHOTO_SIDE, UploadStatus};
 
 /// Largest chunk body accepted by one upload request.
-pub const MAX_CHUNK: usize = 4 * 1024 * 1024;
+pub const MAX_CHUNK: usize = shared::limits::UPLOAD_CHUNK_BYTES;
 
 fn parse_hash(hash: &str) -> Result<String, ApiError> {
     PhotoHash::parse(hash)
@@ -66,6 +66,9 @@ fn blob_error(e: BlobError) -> ApiError {
         BlobError::OffsetMismatch { .. } => {
             ApiError::new(StatusCode::CONFLICT, "offset_mismatch", e.to_string())
         }
+        BlobError::TotalMismatch { .. } => {
+            ApiError::new(StatusCode::CONFLICT, "total_mismatch", e.to_string())
+        }
         BlobError::HashMismatch { .. } => ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "hash_mismatch",
@@ -97,14 +100,22 @@ pub async fn upload_status(
 ) -> Result<Json<UploadStatus>, ApiError> {
     let hash = parse_hash(&hash)?;
     blocking(move || {
-        let mut txn = state.store.begin()?;
+        let mut txn = state.store.read()?;
         visible_docs(&mut *txn, &sender, &hash)?;
         drop(txn);
         Ok(Json(status_of(
-            state.blobs.state(&hash).map_err(blob_error)?,
+            state
+                .blobs
+                .state(&hash, &uploader(&sender))
+                .map_err(blob_error)?,
         )))
     })
     .await
+}
+
+/// Whose upload in progress a request continues: the device's login.
+fn uploader(sender: &Sender) -> String {
+    sender.device.as_uuid().simple().to_string()
 }
 
 /// Query string of a chunk upload.
@@ -144,24 +155,27 @@ pub async fn upload_chunk(
         ));
     }
     blocking(move || {
-        let mut txn = state.store.begin()?;
+        let mut txn = state.store.read()?;
         visible_docs(&mut *txn, &sender, &hash)?;
         drop(txn);
+        let me = uploader(&sender);
         let received = state
             .blobs
-            .append(&hash, p.offset, &body)
+            .append(&hash, &me, p.offset, p.total, &body)
             .map_err(blob_error)?;
-        if received == p.total && !matches!(state.blobs.state(&hash), Ok(BlobState::Complete(_))) {
+        if received == p.total
+            && !matches!(state.blobs.state(&hash, &me), Ok(BlobState::Complete(_)))
+        {
             let check = |bytes: &[u8]| {
                 photo::check_upload(bytes, MAX_PHOTO_SIDE)
                     .map(|_| ())
                     .map_err(|e| e.to_string())
             };
-            state.blobs.finish(&hash, &check).map_err(blob_error)?;
+            state.blobs.finish(&hash, &me, &check).map_err(blob_error)?;
             tracing::info!(%hash, bytes = p.total, "photo stored");
         }
         Ok(Json(status_of(
-            state.blobs.state(&hash).map_err(blob_error)?,
+            state.blobs.state(&hash, &me).map_err(blob_error)?,
         )))
     })
     .await
@@ -190,7 +204,7 @@ pub async fn get_photo(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
     let (bytes, caption) = blocking(move || {
-        let mut txn = state.store.begin()?;
+        let mut txn = state.store.read()?;
         let docs = visible_docs(&mut *txn, &sender, &hash)?;
         if cached {
             return Ok((Vec::new(), None));

@@ -11,7 +11,7 @@ use shared::plan::Site;
 use shared::repeat::RootCause;
 use shared::wire::{DocKind, IssueSummary, Notification, Receipt};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Condvar, Mutex, MutexGuard};
 
 /// Migrations, append-only; `user_version` counts how many ran.
 const MIGRATIONS: &[&str] = &[
@@ -122,12 +122,58 @@ CREATE TABLE root_causes (
 );
 CREATE INDEX root_causes_by_site ON root_causes(site, updated_ms);
 "#,
+    r#"
+CREATE INDEX devices_by_actor ON devices(actor);
+CREATE INDEX devices_by_user ON devices(user_id, created_at);
+"#,
 ];
 
-/// The SQLite implementation of [`Store`].
+/// The SQLite implementation of [`Store`]: one writer connection, and a pool of
+/// read-only connections that see a snapshot each (WAL), so reads never wait
+/// for a write in progress.
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    readers: Mutex<Readers>,
+    reader_free: Condvar,
     path: PathBuf,
+}
+
+/// Read connections opened so far, and those not in use.
+#[derive(Default)]
+struct Readers {
+    open: usize,
+    idle: Vec<Connection>,
+}
+
+/// Read connections at most; a reader past this waits for one to be returned.
+const READERS: usize = 8;
+
+/// A transaction's connection: the writer, or a pooled reader returned on drop.
+enum Conn<'a> {
+    Writer(MutexGuard<'a, Connection>),
+    Reader(Option<Connection>, &'a SqliteStore),
+}
+
+impl std::ops::Deref for Conn<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        match self {
+            Conn::Writer(g) => g,
+            Conn::Reader(c, _) => c.as_ref().expect("a reader until dropped"),
+        }
+    }
+}
+
+impl Drop for Conn<'_> {
+    fn drop(&mut self) {
+        if let Conn::Reader(c, store) = self
+            && let Some(c) = c.take()
+        {
+            let mut r = store.readers.lock().unwrap_or_else(|p| p.into_inner());
+            r.idle.push(c);
+            store.reader_free.notify_one();
+        }
+    }
 }
 
 impl SqliteStore {
@@ -150,8 +196,34 @@ impl SqliteStore {
         }
         Ok(SqliteStore {
             conn: Mutex::new(conn),
+            readers: Mutex::new(Readers::default()),
+            reader_free: Condvar::new(),
             path,
         })
+    }
+
+    fn reader(&self) -> Result<Connection, StoreError> {
+        let mut r = self.readers.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(c) = r.idle.pop() {
+                return Ok(c);
+            }
+            if r.open < READERS {
+                r.open += 1;
+                drop(r);
+                let opened = (|| {
+                    let c = Connection::open(&self.path)?;
+                    c.pragma_update(None, "query_only", "ON")?;
+                    c.busy_timeout(std::time::Duration::from_secs(30))?;
+                    Ok::<_, rusqlite::Error>(c)
+                })();
+                if opened.is_err() {
+                    self.readers.lock().unwrap_or_else(|p| p.into_inner()).open -= 1;
+                }
+                return Ok(opened?);
+            }
+            r = self.reader_free.wait(r).unwrap_or_else(|p| p.into_inner());
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -163,6 +235,15 @@ impl Store for SqliteStore {
     fn begin(&self) -> Result<Box<dyn Txn + '_>, StoreError> {
         let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+        Ok(Box::new(SqliteTxn {
+            conn: Conn::Writer(conn),
+            done: false,
+        }))
+    }
+
+    fn read(&self) -> Result<Box<dyn Txn + '_>, StoreError> {
+        let conn = Conn::Reader(Some(self.reader()?), self);
+        conn.prepare_cached("BEGIN")?.execute([])?;
         Ok(Box::new(SqliteTxn { conn, done: false }))
     }
 
@@ -180,7 +261,7 @@ impl Store for SqliteStore {
 }
 
 struct SqliteTxn<'a> {
-    conn: MutexGuard<'a, Connection>,
+    conn: Conn<'a>,
     done: bool,
 }
 
@@ -189,6 +270,52 @@ impl Drop for SqliteTxn<'_> {
         if !self.done {
             let _ = self.conn.execute_batch("ROLLBACK");
         }
+    }
+}
+
+fn device_record(row: DeviceRow, token_hash: [u8; 32]) -> Result<DeviceRecord, StoreError> {
+    let (id, user, actor, name, created_at, revoked) = row;
+    Ok(DeviceRecord {
+        id: DeviceId::from_uuid(uuid_of(id)?),
+        user: UserId::from_uuid(uuid_of(user)?),
+        actor: actor
+            .try_into()
+            .map_err(|_| StoreError::Corrupt("bad actor".into()))?,
+        token_hash,
+        name,
+        created_at: DateTime::parse_from_rfc3339(&created_at)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?
+            .with_timezone(&Utc),
+        revoked,
+    })
+}
+
+impl SqliteTxn<'_> {
+    fn devices_where(&mut self, cond: &str, arg: &[u8]) -> Result<Vec<DeviceRecord>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT id, user_id, actor, name, created_at, revoked, token_hash FROM devices WHERE {cond} ORDER BY created_at"
+        ))?;
+        let rows = stmt.query_map([arg], |r| {
+            Ok((
+                (
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ),
+                r.get::<_, Vec<u8>>(6)?,
+            ))
+        })?;
+        rows.map(|r| {
+            let (row, hash) = r?;
+            let hash: [u8; 32] = hash
+                .try_into()
+                .map_err(|_| StoreError::Corrupt("bad token hash".into()))?;
+            device_record(row, hash)
+        })
+        .collect()
     }
 }
 
@@ -387,19 +514,35 @@ impl Txn for SqliteTxn<'_> {
         let Some((id, user, actor, name, created_at, revoked)) = row else {
             return Ok(None);
         };
-        Ok(Some(DeviceRecord {
-            id: DeviceId::from_uuid(uuid_of(id)?),
-            user: UserId::from_uuid(uuid_of(user)?),
-            actor: actor
-                .try_into()
-                .map_err(|_| StoreError::Corrupt("bad actor".into()))?,
-            token_hash: *token_hash,
-            name,
-            created_at: DateTime::parse_from_rfc3339(&created_at)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?
-                .with_timezone(&Utc),
-            revoked,
-        }))
+        Ok(Some(device_record(
+            (id, user, actor, name, created_at, revoked),
+            *token_hash,
+        )?))
+    }
+
+    fn devices_of_actor(&mut self, actor: &[u8; 16]) -> Result<Vec<DeviceRecord>, StoreError> {
+        self.devices_where("actor = ?1", actor.as_slice())
+    }
+
+    fn devices_of_user(&mut self, user: UserId) -> Result<Vec<DeviceRecord>, StoreError> {
+        self.devices_where("user_id = ?1", user.as_uuid().as_bytes().as_slice())
+    }
+
+    fn renew_device(&mut self, d: &DeviceRecord) -> Result<(), StoreError> {
+        let n = self.conn.execute(
+            "UPDATE devices SET token_hash = ?2, name = ?3, created_at = ?4, revoked = ?5 WHERE id = ?1",
+            params![
+                d.id.as_uuid().as_bytes(),
+                d.token_hash.as_slice(),
+                d.name,
+                time(&d.created_at),
+                d.revoked
+            ],
+        )?;
+        if n == 0 {
+            return Err(StoreError::Corrupt(format!("device {} vanished", d.id)));
+        }
+        Ok(())
     }
 
     fn revoke_user_devices(&mut self, user: UserId) -> Result<usize, StoreError> {

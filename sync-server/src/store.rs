@@ -94,6 +94,12 @@ pub trait Txn {
         &mut self,
         token_hash: &[u8; 32],
     ) -> Result<Option<DeviceRecord>, StoreError>;
+    /// Every login (live or not) that used this Automerge actor, oldest first.
+    fn devices_of_actor(&mut self, actor: &[u8; 16]) -> Result<Vec<DeviceRecord>, StoreError>;
+    /// Every login of a user, oldest first.
+    fn devices_of_user(&mut self, user: UserId) -> Result<Vec<DeviceRecord>, StoreError>;
+    /// Gives an existing login a new token, name, start time and revoked flag.
+    fn renew_device(&mut self, device: &DeviceRecord) -> Result<(), StoreError>;
     /// Revokes every token of a user; returns how many were live.
     fn revoke_user_devices(&mut self, user: UserId) -> Result<usize, StoreError>;
     fn revoke_device(&mut self, device: DeviceId) -> Result<bool, StoreError>;
@@ -205,7 +211,14 @@ pub trait Txn {
 
 /// A database the server can open transactions on.
 pub trait Store: Send + Sync + 'static {
+    /// A read-write transaction; writers take turns.
     fn begin(&self) -> Result<Box<dyn Txn + '_>, StoreError>;
+    /// A read-only transaction on a consistent snapshot, never waiting for a
+    /// writer; a write through it fails. Ending it with `commit` or dropping it
+    /// is the same.
+    fn read(&self) -> Result<Box<dyn Txn + '_>, StoreError> {
+        self.begin()
+    }
     /// A consistent copy of the whole database, taken while it is in use.
     fn backup_to(&self, path: &std::path::Path) -> Result<(), StoreError>;
 }

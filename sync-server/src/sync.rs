@@ -19,7 +19,7 @@ use shared::wire::*;
 use std::collections::BTreeMap;
 
 /// Most documents answered in one response; the rest follow with `more`.
-pub const MAX_DOCS_PER_RESPONSE: usize = 1000;
+pub const MAX_DOCS_PER_RESPONSE: usize = shared::limits::DOCS_PER_RESPONSE;
 
 fn heads_of(bytes: &[u8]) -> Vec<ChangeHash> {
     bytes
@@ -74,8 +74,23 @@ pub fn save(
         .site;
     // Uncompressed: saving runs on every change, and the disk is cheaper than the CPU here.
     let bytes = d.save_nocompress();
+    save_bytes(txn, id, kind, site, d, &bytes, events, now)
+}
+
+/// [`save`] with the document's bytes already made.
+#[allow(clippy::too_many_arguments)]
+fn save_bytes(
+    txn: &mut dyn Txn,
+    id: DocId,
+    kind: DocKind,
+    site: SiteId,
+    d: &mut AutoCommit,
+    bytes: &[u8],
+    events: Option<Vec<issue::IssueEvent>>,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
     let heads = doc::heads_bytes(&d.get_heads());
-    let seq = txn.put_doc(id, kind, site, &bytes, &heads)?;
+    let seq = txn.put_doc(id, kind, site, bytes, &heads)?;
     project(txn, kind, d, events, now)?;
     Ok(seq)
 }
@@ -88,6 +103,8 @@ struct Entry {
     stored_heads: Option<Vec<u8>>,
     state: State,
     touched: bool,
+    /// Saved size of the version in `doc`, for the cache's memory bound.
+    size: usize,
 }
 
 /// Handles one sync request from an authenticated device.
@@ -101,6 +118,7 @@ pub fn round(
     let mut entries: BTreeMap<DocId, Entry> = BTreeMap::new();
     let mut refused = Vec::new();
     let mut receipt_docs = Vec::new();
+    let mut budget = crate::chunks::Budget::default();
 
     let load_state =
         |txn: &mut dyn Txn, id: DocId, fresh: fn() -> State| -> Result<State, StoreError> {
@@ -142,6 +160,25 @@ pub fn round(
                 continue;
             }
         };
+        if let Err(e) = crate::chunks::inspect(msg.changes.iter(), &mut budget) {
+            let (status, message) = match e {
+                crate::chunks::ChunkError::Malformed(m) => (400, m),
+                crate::chunks::ChunkError::TooLarge(m) => (413, m),
+            };
+            refused.push(refusal(
+                m.doc,
+                Refusal {
+                    code: if status == 400 {
+                        "malformed"
+                    } else {
+                        "too_large"
+                    },
+                    message,
+                    status,
+                },
+            ));
+            continue;
+        }
         let stored = txn.doc(m.doc)?;
         if let Some(s) = &stored
             && (s.kind != m.kind || !sender.sites.contains(&s.site))
@@ -182,6 +219,7 @@ pub fn round(
                     doc: None,
                     state,
                     touched: true,
+                    size: s.bytes.len(),
                 },
             );
             continue;
@@ -196,6 +234,7 @@ pub fn round(
         };
         let before = d.get_heads();
         let mut events = None;
+        let mut bytes = None;
         if msg.changes.is_empty() {
             if let Err(e) = d.sync().receive_sync_message(&mut state, msg) {
                 refused.push(refusal(
@@ -229,6 +268,23 @@ pub fn round(
                 .map(|m| m.actor.into_owned())
                 .collect();
             if !new_actors.is_empty() {
+                let saved = fork.save_nocompress();
+                let size = saved.len();
+                bytes = Some(saved);
+                if size > shared::limits::DOC_BYTES {
+                    refused.push(refusal(
+                        m.doc,
+                        Refusal {
+                            code: "too_large",
+                            message: format!(
+                                "a document may be at most {} bytes; this change would make it {size}",
+                                shared::limits::DOC_BYTES
+                            ),
+                            status: 413,
+                        },
+                    ));
+                    continue;
+                }
                 let before_doc = stored.as_ref().map(|_| &d);
                 match validate::check(sender, m.doc, m.kind, before_doc, &fork, &new_actors) {
                     Ok(accepted) => {
@@ -249,12 +305,22 @@ pub fn round(
         }
         let changed = d.get_heads() != before;
         let mut seq = stored.as_ref().map(|s| s.seq);
+        let bytes_len = bytes.as_ref().map(Vec::len);
         if changed {
-            seq = Some(save(txn, m.doc, m.kind, &mut d, events, now)?);
+            seq = Some(match bytes {
+                Some(bytes) => {
+                    let site = doc::header(&d)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?
+                        .site;
+                    save_bytes(txn, m.doc, m.kind, site, &mut d, &bytes, events, now)?
+                }
+                None => save(txn, m.doc, m.kind, &mut d, events, now)?,
+            });
         }
         // Always answer a document the device spoke about, so it learns our heads.
         state.have_responded = false;
         let has_doc = stored.is_some() || changed;
+        let size = bytes_len.unwrap_or_else(|| stored.as_ref().map_or(0, |s| s.bytes.len()));
         entries.insert(
             m.doc,
             Entry {
@@ -264,6 +330,7 @@ pub fn round(
                 doc: if has_doc { Some(d) } else { None },
                 state,
                 touched: true,
+                size,
             },
         );
     }
@@ -294,6 +361,7 @@ pub fn round(
             Entry {
                 kind,
                 seq: Some(stored.seq),
+                size: stored.bytes.len(),
                 stored_heads: Some(stored.heads),
                 doc: None,
                 state,
@@ -387,7 +455,7 @@ pub fn round(
     }
     for (id, entry) in entries {
         if let (Some(seq), Some(d)) = (entry.seq, entry.doc) {
-            cache.put(id, seq, d);
+            cache.put(id, seq, d, crate::cache::weight_of(entry.size));
         }
     }
     let mut receipts = Vec::new();

@@ -60,6 +60,7 @@ pub fn raise_complaint(
         base: None,
         body,
     };
+    raise.check_limits().map_err(ChangeError::Invalid)?;
     let mut d = doc::new_issue(doc::actor(txn.server_actor()?), id, plan.site.id, &raise)
         .map_err(|e| corrupt(e.to_string()))?;
     let view = issue::fold(id, [raise.clone()]).map_err(|e| corrupt(e.to_string()))?;
@@ -118,6 +119,13 @@ pub fn append_event(
         base: Some(view.base()),
         body,
     };
+    event.check_limits().map_err(ChangeError::Invalid)?;
+    if events.len() >= shared::limits::EVENTS_PER_ISSUE {
+        return Err(ChangeError::Invalid(format!(
+            "an issue may hold at most {} events",
+            shared::limits::EVENTS_PER_ISSUE
+        )));
+    }
     doc::append_event(&mut d, &event).map_err(|e| corrupt(e.to_string()))?;
     let mut all = events;
     all.push(event.clone());

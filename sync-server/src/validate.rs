@@ -15,9 +15,10 @@ use automerge::AutoCommit;
 use shared::codes::Role;
 use shared::doc::{self, DocError};
 use shared::ids::*;
-use shared::issue::IssueEvent;
+use shared::issue::{EventBody, IssueEvent};
+use shared::limits;
 use shared::patrol::{CheckpointResult, PatrolRun};
-use shared::policy::{self, ChangeKind};
+use shared::policy;
 use shared::wire::DocKind;
 use std::collections::HashMap;
 
@@ -48,6 +49,13 @@ impl Refusal {
             status: 403,
         }
     }
+    fn too_large(message: impl Into<String>) -> Self {
+        Refusal {
+            code: "too_large",
+            message: message.into(),
+            status: 413,
+        }
+    }
     fn malformed(message: impl Into<String>) -> Self {
         Refusal {
             code: "malformed",
@@ -59,7 +67,10 @@ impl Refusal {
 
 impl From<DocError> for Refusal {
     fn from(e: DocError) -> Self {
-        Refusal::malformed(format!("the document does not follow the schema: {e}"))
+        match e {
+            DocError::Replaced(_) => Refusal::forbidden("history_rewritten", e.to_string()),
+            _ => Refusal::malformed(format!("the document does not follow the schema: {e}")),
+        }
     }
 }
 
@@ -91,6 +102,7 @@ pub fn check(
         ));
     }
     let header = doc::header(after)?;
+    doc::check_shape(before, after, kind)?;
     if header.id != id || header.kind != kind {
         return Err(Refusal::malformed(
             "the document's header does not match its id or kind",
@@ -111,18 +123,12 @@ pub fn check(
         ));
     }
     match kind {
-        DocKind::Issue => check_issue(sender, id, before, after),
-        DocKind::Patrol => check_patrol(sender, before, after),
-        DocKind::Plan => {
-            if sender.role != Role::Admin {
-                return Err(Refusal::forbidden(
-                    "plan_read_only",
-                    "only an administrator may change the site plan",
-                ));
-            }
-            doc::plan(after)?;
-            Ok(Accepted::default())
-        }
+        DocKind::Issue => check_issue(sender, id, header.site, before, after),
+        DocKind::Patrol => check_patrol(sender, header.site, before, after),
+        DocKind::Plan => Err(Refusal::forbidden(
+            "plan_read_only",
+            "the site plan changes only on the server (站点设置 on the dashboard, or the admin commands)",
+        )),
     }
 }
 
@@ -182,6 +188,7 @@ fn appended(
 fn check_issue(
     sender: &Sender,
     id: DocId,
+    site: SiteId,
     before: Option<&AutoCommit>,
     after: &AutoCommit,
 ) -> Result<Accepted, Refusal> {
@@ -190,65 +197,48 @@ fn check_issue(
         None => Vec::new(),
     };
     let values = doc::issue_event_values(after)?;
+    if values.len() > limits::EVENTS_PER_ISSUE {
+        return Err(Refusal::too_large(format!(
+            "an issue may hold at most {} events",
+            limits::EVENTS_PER_ISSUE
+        )));
+    }
     let new_ids: std::collections::HashSet<String> = appended(old, values.clone())?
         .iter()
         .filter_map(|v| v.get("id").and_then(|i| i.as_str()).map(str::to_string))
         .collect();
     let mut events = Vec::with_capacity(values.len());
     let mut entries = Vec::with_capacity(new_ids.len());
+    let mut fresh = Vec::with_capacity(new_ids.len());
     for v in values {
         let e: IssueEvent = serde_json::from_value(v)
             .map_err(|e| Refusal::malformed(format!("an event does not decode: {e}")))?;
         if new_ids.contains(&e.id.to_string()) {
-            if e.by != sender.user || e.role != sender.role || e.by_name != sender.user_name {
-                return Err(Refusal::forbidden(
-                    "forged_user",
-                    format!(
-                        "event {} claims to be by {} ({}) but this device is logged in as {} ({})",
-                        e.id,
-                        e.by_name,
-                        e.role.code(),
-                        sender.user_name,
-                        sender.role.code()
-                    ),
-                ));
-            }
-            if e.device != sender.device {
-                return Err(Refusal::forbidden(
-                    "forged_device",
-                    format!("event {} claims another device", e.id),
-                ));
-            }
+            check_author(sender, &e)?;
+            e.check_limits().map_err(Refusal::too_large)?;
             entries.push(*e.id.as_uuid());
+            fresh.push(events.len());
         }
         events.push(e);
     }
+    check_new_events(site, before.is_none(), &events, &fresh)?;
     if before.is_none() {
-        let raise = events.iter().find(|e| e.body.kind() == ChangeKind::Raise);
-        match raise {
-            None => {
-                return Err(Refusal::malformed(
-                    "a new issue must start with a raise event",
-                ));
+        let raise = &events[0];
+        let complaint = matches!(
+            &raise.body,
+            EventBody::Raise {
+                complaint: Some(_),
+                ..
             }
-            Some(r)
-                if !policy::may_raise(
-                    r.role,
-                    matches!(
-                        &r.body,
-                        shared::issue::EventBody::Raise {
-                            complaint: Some(_),
-                            ..
-                        }
-                    ),
-                ) =>
-            {
-                return Err(Refusal::forbidden(
-                    "role_forbidden",
-                    format!("role {} may not raise this kind of issue", r.role.code()),
-                ));
-            }
-            Some(_) => {}
+        );
+        if !policy::may_raise(raise.role, complaint) {
+            return Err(Refusal::forbidden(
+                "role_forbidden",
+                format!(
+                    "role {} may not raise this kind of issue",
+                    raise.role.code()
+                ),
+            ));
         }
         // An existing issue already folds and stays foldable (its events are append-only);
         // a new one must fold before it may be stored.
@@ -261,8 +251,97 @@ fn check_issue(
     })
 }
 
+fn check_author(sender: &Sender, e: &IssueEvent) -> Result<(), Refusal> {
+    if e.by != sender.user || e.role != sender.role || e.by_name != sender.user_name {
+        return Err(Refusal::forbidden(
+            "forged_user",
+            format!(
+                "event {} claims to be by {} ({}) but this device is logged in as {} ({})",
+                e.id,
+                e.by_name,
+                e.role.code(),
+                sender.user_name,
+                sender.role.code()
+            ),
+        ));
+    }
+    if e.device != sender.device {
+        return Err(Refusal::forbidden(
+            "forged_device",
+            format!("event {} claims another device", e.id),
+        ));
+    }
+    Ok(())
+}
+
+/// The order rules of an issue's event list, for the events at `fresh`:
+/// a new issue starts with exactly one raise (Lamport number 1) of the
+/// document's own site; no later event is a raise; and every new event's
+/// Lamport number is at most one more than the highest one below it, as a
+/// device computes it (`1 + max` of what it has). A number far ahead of the
+/// history (up to `u64::MAX`) would otherwise sort after, and so override,
+/// every event anyone writes later.
+fn check_new_events(
+    site: SiteId,
+    new_doc: bool,
+    events: &[IssueEvent],
+    fresh: &[usize],
+) -> Result<(), Refusal> {
+    let order = |message: String| Refusal::forbidden("bad_event_order", message);
+    if new_doc {
+        match events.first() {
+            Some(IssueEvent {
+                lamport: 1,
+                body: EventBody::Raise { .. },
+                ..
+            }) => {}
+            _ => {
+                return Err(Refusal::malformed(
+                    "a new issue must start with its raise event (Lamport number 1)",
+                ));
+            }
+        }
+    }
+    for (n, &i) in fresh.iter().enumerate() {
+        let e = &events[i];
+        let is_first = new_doc && n == 0 && i == 0;
+        if let EventBody::Raise { site: s, .. } = &e.body {
+            if !is_first {
+                return Err(order(format!(
+                    "event {} raises the issue again; an issue is raised once",
+                    e.id
+                )));
+            }
+            if *s != site {
+                return Err(Refusal::forbidden(
+                    "forbidden_site",
+                    "the raise names another site than its document",
+                ));
+            }
+            continue;
+        }
+        let below = events
+            .iter()
+            .enumerate()
+            .filter(|(j, f)| *j != i && f.lamport < e.lamport)
+            .map(|(_, f)| f.lamport)
+            .max();
+        match below {
+            Some(max) if e.lamport - max <= limits::LAMPORT_STEP => {}
+            _ => {
+                return Err(order(format!(
+                    "event {} has Lamport number {}, which does not follow the events it was written on",
+                    e.id, e.lamport
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn check_patrol(
     sender: &Sender,
+    site: SiteId,
     before: Option<&AutoCommit>,
     after: &AutoCommit,
 ) -> Result<Accepted, Refusal> {
@@ -280,12 +359,39 @@ fn check_patrol(
             "only the patrol's own inspector may record its results",
         ));
     }
+    if run.site != site {
+        return Err(Refusal::forbidden(
+            "forbidden_site",
+            "the patrol names another site than its document",
+        ));
+    }
+    if before.is_none() && (run.device != sender.device || run.inspector_name != sender.user_name) {
+        return Err(Refusal::forbidden(
+            "forged_device",
+            "a new patrol must name this device and its signed-in inspector",
+        ));
+    }
+    if view.results.len() > limits::RESULTS_PER_PATROL {
+        return Err(Refusal::too_large(format!(
+            "a patrol may hold at most {} results",
+            limits::RESULTS_PER_PATROL
+        )));
+    }
+    for r in &view.results {
+        r.check_limits().map_err(Refusal::too_large)?;
+    }
     if let Some(b) = before {
         let old = doc::patrol(b)?;
         if old.run != view.run {
             return Err(Refusal::forbidden(
                 "history_rewritten",
                 "a patrol's header cannot change",
+            ));
+        }
+        if old.finished_at.is_some() && old.finished_at != view.finished_at {
+            return Err(Refusal::forbidden(
+                "history_rewritten",
+                "a finished patrol's finishing time cannot change",
             ));
         }
         let old_values = old

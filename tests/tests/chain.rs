@@ -619,6 +619,7 @@ fn raw_push_kind(
 ) -> String {
     use automerge::sync::SyncDoc;
     let mut state = shared::doc::state_for_empty_peer();
+    shared::doc::send_changes_only(&mut state);
     let msg = d.sync().generate_sync_message(&mut state).unwrap();
     let req = shared::wire::SyncRequest {
         protocol: shared::wire::PROTOCOL_VERSION,

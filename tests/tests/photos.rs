@@ -755,7 +755,15 @@ fn a_device_killed_mid_upload_loses_nothing() {
     };
     let full = record["photos"][0]["hash"].as_str().unwrap().to_string();
     let size = record["photos"][0]["bytes"].as_u64().unwrap();
-    let held = match blobs.state(&full).unwrap() {
+    let uploader = Device::open(dir.path())
+        .unwrap()
+        .session()
+        .unwrap()
+        .device
+        .as_uuid()
+        .simple()
+        .to_string();
+    let held = match blobs.state(&full, &uploader).unwrap() {
         sync_server::blobs::BlobState::Partial(n) => n,
         other => panic!("expected a partial upload, found {other:?}"),
     };

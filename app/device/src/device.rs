@@ -95,6 +95,16 @@ impl Device {
         Ok(hex(&self.actor()?))
     }
 
+    /// Gives this device a fresh actor id, for a new person signing in on it.
+    /// Changes already made keep the actor they were made with.
+    pub fn new_actor(&mut self) -> Result<(), DeviceError> {
+        self.store.tx(|tx| {
+            let bytes: [u8; 16] = rand::random();
+            store::meta_set(tx, "actor", &hex(&bytes))?;
+            Ok(())
+        })
+    }
+
     /// The logged-in session.
     pub fn session(&self) -> Result<Session, DeviceError> {
         let conn = self.store.conn();

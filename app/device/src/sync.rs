@@ -364,12 +364,27 @@ impl Device {
         opts: &SyncOptions,
     ) -> Result<(LoginResponse, SyncReport), DeviceError> {
         let client = Client::new(server, opts)?;
-        let resp = client.login(&LoginRequest {
+        let request = |actor: String| LoginRequest {
             user: user.trim().to_string(),
             password: password.to_string(),
-            actor: self.actor_hex()?,
+            actor,
             device_name: hostname(),
-        })?;
+        };
+        let resp = match client.login(&request(self.actor_hex()?)) {
+            // The actor signs every change this device makes, and the server binds it to
+            // the first account that used it. Another person signing in here gets a fresh
+            // one, once nothing of the previous person's waits to sync.
+            Err(SyncError::Server { code, .. }) if code == "actor_taken" => {
+                if self.pending_count()? > 0 {
+                    return Err(DeviceError::Invalid(
+                        "another person's changes on this device have not synced yet; sync them under their login first".into(),
+                    ));
+                }
+                self.new_actor()?;
+                client.login(&request(self.actor_hex()?))?
+            }
+            other => other?,
+        };
         self.save_login(server, &resp)?;
         let report = self.sync(opts)?;
         Ok((resp, report))
@@ -461,6 +476,9 @@ impl Device {
                     Some((_, d)) => d,
                     None => AutoCommit::new(),
                 };
+                // The server takes changes, never a whole document (it measures every
+                // change before applying it), so never offer the v2 whole-document form.
+                doc::send_changes_only(state);
                 match d.sync().generate_sync_message(state) {
                     Some(msg) => {
                         sent_docs.insert(id);
@@ -502,7 +520,10 @@ impl Device {
                 .into());
             }
             more = response.more;
-            let received = self.apply_response(&session, &response, &mut active, &mut states)?;
+            let mut skipped = Vec::new();
+            let received =
+                self.apply_response(&session, &response, &mut active, &mut states, &mut skipped)?;
+            report.refused_docs.extend(skipped);
             report.docs_received += received;
             cursor = response.cursor;
             for r in response.refused {
@@ -531,6 +552,7 @@ impl Device {
         response: &SyncResponse,
         active: &mut BTreeMap<DocId, DocKind>,
         states: &mut HashMap<DocId, State>,
+        skipped: &mut Vec<DocRefusal>,
     ) -> Result<usize, DeviceError> {
         let actor = doc::actor(session.actor);
         self.store.tx(|tx| {
@@ -546,11 +568,31 @@ impl Device {
                         states.entry(m.doc).or_insert(s)
                     }
                 };
-                let msg = Message::decode(&m.msg).map_err(|e| SyncError::Protocol(format!("bad sync message for {}: {e}", m.doc)))?;
-                let before = d.get_heads();
-                d.sync()
-                    .receive_sync_message(state, msg)
-                    .map_err(|e| SyncError::Protocol(format!("cannot apply changes to {}: {e}", m.doc)))?;
+                // One document the server's message cannot be applied to is set aside
+                // for this session; it never fails the others.
+                let applied = Message::decode(&m.msg)
+                    .map_err(|e| format!("bad sync message: {e}"))
+                    .and_then(|msg| {
+                        let before = d.get_heads();
+                        d.sync()
+                            .receive_sync_message(state, msg)
+                            .map(|_| before)
+                            .map_err(|e| format!("cannot apply the server's changes: {e}"))
+                    });
+                let before = match applied {
+                    Ok(before) => before,
+                    Err(message) => {
+                        states.remove(&m.doc);
+                        active.remove(&m.doc);
+                        skipped.push(DocRefusal {
+                            doc: m.doc,
+                            code: "cannot_apply".into(),
+                            message,
+                            status: 0,
+                        });
+                        continue;
+                    }
+                };
                 let heads = d.get_heads();
                 if heads != before {
                     if is_new {

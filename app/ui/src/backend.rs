@@ -236,14 +236,17 @@ impl Backend {
                 .await
             }
             Backend::Http { origin } => {
-                let actor = stored(ACTOR_KEY).unwrap_or_else(|| {
+                // One actor per person in this browser: the server binds an actor to the
+                // first account that uses it.
+                let key = format!("{ACTOR_KEY}.{}", user.trim().to_lowercase());
+                let actor = stored(&key).unwrap_or_else(|| {
                     let a: String = (0..32)
                         .map(|_| {
                             let d = (js_sys::Math::random() * 16.0) as u32;
                             char::from_digit(d.min(15), 16).expect("hex digit")
                         })
                         .collect();
-                    store(ACTOR_KEY, Some(&a));
+                    store(&key, Some(&a));
                     a
                 });
                 let body = serde_json::json!({
@@ -266,8 +269,13 @@ impl Backend {
         match self {
             Backend::Tauri => self.invoke("logout", JsValue::UNDEFINED).await,
             Backend::Http { .. } => {
+                // The server revokes the token; offline, it is at least forgotten here.
+                let revoked = self.http_raw("POST", "/api/v1/logout", None).await;
                 store(TOKEN_KEY, None);
-                Ok(())
+                match revoked {
+                    Err(e) if e.code != "offline" && e.code != "unauthorized" => Err(e),
+                    _ => Ok(()),
+                }
             }
         }
     }

@@ -3,6 +3,7 @@
 //! Objects become maps, arrays become lists, strings/numbers/booleans become
 //! scalars and `null` becomes an absent key (maps) or a null scalar (lists).
 
+use super::DocError;
 use automerge::transaction::Transactable;
 use automerge::{
     AutoCommit, ObjId, ObjType, Prop, ROOT, ReadDoc, ScalarValue, ScalarValueRef, ValueRef,
@@ -103,20 +104,32 @@ fn entry(
     doc: &AutoCommit,
     value: &ValueRef<'_>,
     id: impl FnOnce() -> ObjId,
-) -> Result<Json, automerge::AutomergeError> {
+    depth: usize,
+) -> Result<Json, DocError> {
     match value {
-        ValueRef::Object(_) => read_obj(doc, &id()),
+        ValueRef::Object(_) => read_at(doc, &id(), depth),
         ValueRef::Scalar(s) => Ok(from_scalar(s)),
     }
 }
 
 /// Reads a whole object (map, list or text) as JSON, in one pass per object.
-pub fn read_obj(doc: &AutoCommit, obj: &ObjId) -> Result<Json, automerge::AutomergeError> {
+///
+/// Objects nested deeper than [`crate::limits::DOC_DEPTH`] are refused: a
+/// document from a device is untrusted, and an unbounded recursion would let a
+/// few hundred nested maps overflow the reader's stack.
+pub fn read_obj(doc: &AutoCommit, obj: &ObjId) -> Result<Json, DocError> {
+    read_at(doc, obj, 1)
+}
+
+fn read_at(doc: &AutoCommit, obj: &ObjId, depth: usize) -> Result<Json, DocError> {
+    if depth > crate::limits::DOC_DEPTH {
+        return Err(DocError::TooDeep(crate::limits::DOC_DEPTH));
+    }
     Ok(match doc.object_type(obj)? {
         ObjType::Map | ObjType::Table => {
             let mut out = Map::new();
             for item in doc.map_range(obj, ..) {
-                let v = entry(doc, &item.value, || item.id())?;
+                let v = entry(doc, &item.value, || item.id(), depth + 1)?;
                 out.insert(item.key.into_owned(), v);
             }
             Json::Object(out)
@@ -124,7 +137,7 @@ pub fn read_obj(doc: &AutoCommit, obj: &ObjId) -> Result<Json, automerge::Autome
         ObjType::List => {
             let mut out = Vec::with_capacity(doc.length(obj));
             for item in doc.list_range(obj, ..) {
-                out.push(entry(doc, &item.value, || item.id())?);
+                out.push(entry(doc, &item.value, || item.id(), depth + 1)?);
             }
             Json::Array(out)
         }
@@ -133,12 +146,9 @@ pub fn read_obj(doc: &AutoCommit, obj: &ObjId) -> Result<Json, automerge::Autome
 }
 
 /// Reads a root key, `None` when absent.
-pub fn read_root_key(
-    doc: &AutoCommit,
-    key: &str,
-) -> Result<Option<Json>, automerge::AutomergeError> {
+pub fn read_root_key(doc: &AutoCommit, key: &str) -> Result<Option<Json>, DocError> {
     match doc.map_range(ROOT, ..).find(|item| item.key == key) {
-        Some(item) => Ok(Some(entry(doc, &item.value, || item.id())?)),
+        Some(item) => Ok(Some(entry(doc, &item.value, || item.id(), 1)?)),
         None => Ok(None),
     }
 }
