@@ -207,6 +207,37 @@ pub struct Complaint {
     pub contact: String,
 }
 
+impl Complaint {
+    /// The contact as people who do not call back see it: every digit but the
+    /// first three and the last four of each run of digits hidden
+    /// (`王女士 138****5678`), a run of fewer than eight digits entirely.
+    pub fn masked_contact(&self) -> String {
+        let chars: Vec<char> = self.contact.chars().collect();
+        let mut out = String::with_capacity(self.contact.len());
+        let mut i = 0;
+        while i < chars.len() {
+            if chars[i].is_ascii_digit() {
+                let start = i;
+                while i < chars.len() && chars[i].is_ascii_digit() {
+                    i += 1;
+                }
+                let run = &chars[start..i];
+                if run.len() >= 8 {
+                    out.extend(&run[..3]);
+                    out.extend(std::iter::repeat_n('*', run.len() - 7));
+                    out.extend(&run[run.len() - 4..]);
+                } else {
+                    out.extend(std::iter::repeat_n('*', run.len()));
+                }
+            } else {
+                out.push(chars[i]);
+                i += 1;
+            }
+        }
+        out
+    }
+}
+
 /// The latest call-back of a complaint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallbackRecord {

@@ -51,7 +51,7 @@ pub const PARTIAL_UPLOAD_HOURS: i64 = 24;
 /// Failed logins for one user name within [`LOGIN_WINDOW_SECS`] before it is locked.
 pub const LOGIN_FAILURES_PER_USER: u32 = 5;
 /// Failed logins from one network address within [`LOGIN_WINDOW_SECS`] before it is locked.
-pub const LOGIN_FAILURES_PER_ADDRESS: u32 = 20;
+pub const LOGIN_FAILURES_PER_ADDRESS: u32 = 50;
 /// The window (and lockout) of the login failure counters, in seconds.
 pub const LOGIN_WINDOW_SECS: i64 = 15 * 60;
 /// Password checks running at once (each costs a core for tens of milliseconds).

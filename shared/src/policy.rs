@@ -101,6 +101,12 @@ pub fn may_raise(role: Role, complaint: bool) -> bool {
     }
 }
 
+/// Whether `role` sees a complainant's full contact: those who call residents
+/// back (customer service) and managers. Everyone else sees it masked.
+pub fn may_see_contacts(role: Role) -> bool {
+    matches!(role, Manager | CustomerService)
+}
+
 /// Whether `role` may make a change of `kind`.
 pub fn allowed(role: Role, kind: ChangeKind) -> bool {
     POLICY

@@ -196,6 +196,29 @@ pub struct IssueDetail {
     pub callback: Option<crate::issue::CallbackRecord>,
 }
 
+impl IssueDetail {
+    /// Hides the complainant's phone number from roles that do not call back
+    /// ([`crate::policy::may_see_contacts`]), in the complaint and in the raise
+    /// event of the timeline alike.
+    pub fn redact_for(&mut self, role: Role) {
+        if crate::policy::may_see_contacts(role) {
+            return;
+        }
+        if let Some(c) = &mut self.complaint {
+            c.contact = c.masked_contact();
+            for item in &mut self.timeline {
+                if let Some(contact) = item
+                    .body
+                    .get_mut("complaint")
+                    .and_then(|c| c.get_mut("contact"))
+                {
+                    *contact = serde_json::Value::String(c.contact.clone());
+                }
+            }
+        }
+    }
+}
+
 /// `GET /api/v1/me`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Me {
@@ -309,8 +332,11 @@ pub struct ScheduleSpec {
     pub assignee: Option<String>,
 }
 
-/// What a manager asks to draw.
+/// What a manager asks to draw. The seed is never chosen by the person
+/// drawing (that would let a draw be rigged): the server takes it from its own
+/// randomness and records it, so anyone can replay the draw afterwards.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DrawRequest {
     /// How many checkpoints.
     pub n: usize,
@@ -318,8 +344,6 @@ pub struct DrawRequest {
     pub zone: Option<String>,
     pub from: DateTime<Utc>,
     pub until: DateTime<Utc>,
-    /// A given seed (e.g. one announced in advance); none: a random one.
-    pub seed: Option<u64>,
 }
 
 /// A recorded draw and whether drawing again from its seed gives the same result.

@@ -227,14 +227,7 @@ async fn login(
     }
     let ip = peer_ip(&peer);
     if let Some(wait) = state.guard.locked(&req.user, ip) {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts",
-            format!(
-                "too many failed logins; try again in {} minutes",
-                wait.div_ceil(60)
-            ),
-        ));
+        return Err(too_many(wait));
     }
     let store = state.store.clone();
     let name = req.user.trim().to_string();
@@ -251,6 +244,10 @@ async fn login(
             .acquire()
             .await
             .map_err(|_| ApiError::from(StoreError::Corrupt("shutting down".into())))?;
+        // Checked again in turn: attempts queued behind a flood are answered at once.
+        if let Some(wait) = state.guard.locked(&req.user, ip) {
+            return Err(too_many(wait));
+        }
         let user = user.clone();
         let password = req.password.clone();
         blocking(move || Ok(accounts::check_password(user.as_ref(), &password))).await?
@@ -289,6 +286,17 @@ async fn login(
         }))
     })
     .await
+}
+
+fn too_many(wait_secs: u64) -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_attempts",
+        format!(
+            "too many failed logins; try again in {} minutes",
+            wait_secs.div_ceil(60)
+        ),
+    )
 }
 
 /// `POST /api/v1/logout`: revokes the token it is called with.
@@ -483,7 +491,7 @@ async fn get_issue(
         let d = automerge::AutoCommit::load(&stored.bytes).map_err(|e| corrupt(e.to_string()))?;
         let events = shared::doc::issue_events(&d).map_err(|e| corrupt(e.to_string()))?;
         let view = shared::issue::fold(id, events).map_err(|e| corrupt(e.to_string()))?;
-        let mut detail = detail_in(&mut *txn, &*blobs, &view)?;
+        let mut detail = detail_in(&mut *txn, &*blobs, &view, sender.role)?;
         let site = txn
             .site(stored.site)?
             .ok_or_else(|| corrupt("an issue of an unknown site".into()))?;
@@ -612,7 +620,7 @@ async fn post_event(
         let mut txn = store.begin()?;
         let view = crate::tracker::append_event(&mut *txn, &sender, id, body, Utc::now())
             .map_err(change_error)?;
-        let detail = detail_in(&mut *txn, &*blobs, &view)?;
+        let detail = detail_in(&mut *txn, &*blobs, &view, sender.role)?;
         txn.commit()?;
         Ok(Json(detail))
     })
@@ -653,7 +661,7 @@ async fn post_complaint(
                 }
                 other => change_error(other),
             })?;
-        let detail = detail_in(&mut *txn, &*blobs, &view)?;
+        let detail = detail_in(&mut *txn, &*blobs, &view, sender.role)?;
         txn.commit()?;
         Ok(Json(detail))
     })
@@ -697,11 +705,13 @@ async fn save_root_cause(
     .await
 }
 
-/// [`detail`] with receipt times from `txn` and upload states from `blobs`.
+/// [`detail`] with receipt times from `txn` and upload states from `blobs`,
+/// as `role` may see it (contacts masked for roles that do not call back).
 fn detail_in(
     txn: &mut dyn crate::store::Txn,
     blobs: &dyn BlobStore,
     view: &shared::issue::IssueView,
+    role: shared::Role,
 ) -> Result<IssueDetail, ApiError> {
     let receipts: std::collections::HashMap<uuid::Uuid, i64> = txn
         .receipts_of(view.id.into())?
@@ -714,12 +724,9 @@ fn detail_in(
             .get(e.as_uuid())
             .and_then(|ms| DateTime::from_timestamp_millis(*ms))
     };
-    Ok(IssueDetail::from_view(
-        view,
-        &server_time,
-        &uploaded,
-        Utc::now(),
-    ))
+    let mut detail = IssueDetail::from_view(view, &server_time, &uploaded, Utc::now());
+    detail.redact_for(role);
+    Ok(detail)
 }
 
 /// How to serve.

@@ -88,6 +88,46 @@ pub fn is_complete(store: &dyn BlobStore, hash: &str) -> bool {
     matches!(store.state(hash, "-"), Ok(BlobState::Complete(_)))
 }
 
+/// Copies every finished photo of a directory store at `from` into the same
+/// layout at `to`, fsyncing each file and folder; a file already there (same
+/// name, same size: names are content hashes) is skipped. Returns how many
+/// files were copied. Uploads in progress are left out.
+pub fn copy_finished(from: &Path, to: &Path) -> io::Result<usize> {
+    let mut n = 0;
+    if !from.is_dir() {
+        return Ok(0);
+    }
+    fs::create_dir_all(to)?;
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if name == "partial" || !entry.file_type()?.is_dir() {
+            continue;
+        }
+        let dir = to.join(&name);
+        fs::create_dir_all(&dir)?;
+        for file in fs::read_dir(entry.path())? {
+            let file = file?;
+            let fname = file.file_name();
+            if fname.to_string_lossy().starts_with('.') {
+                continue;
+            }
+            let target = dir.join(&fname);
+            if len_of(&target)? == Some(file.metadata()?.len()) {
+                continue;
+            }
+            let tmp = dir.join(format!(".{}.tmp", fname.to_string_lossy()));
+            fs::copy(file.path(), &tmp)?;
+            File::open(&tmp)?.sync_all()?;
+            fs::rename(&tmp, &target)?;
+            n += 1;
+        }
+        photo::sync_dir(&dir)?;
+    }
+    photo::sync_dir(to)?;
+    Ok(n)
+}
+
 /// Photos in a local directory.
 pub struct DirBlobStore {
     root: PathBuf,

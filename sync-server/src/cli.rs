@@ -105,12 +105,16 @@ pub enum Command {
         #[arg(long)]
         to: Option<chrono::NaiveDate>,
     },
-    /// Write a consistent copy of the database while the server runs.
+    /// Write a consistent copy of the database while the server runs, and copy
+    /// the photos beside it (into `FILE.photos/`); everything is fsynced.
     Backup {
         #[command(flatten)]
         dir: DataDir,
         #[arg(long)]
         to: PathBuf,
+        /// The photo directory (default: DIR/blobs).
+        #[arg(long, env = "SYNC_SERVER_BLOB_DIR")]
+        blob_dir: Option<PathBuf>,
     },
 }
 
@@ -181,6 +185,13 @@ pub enum SiteCmd {
         /// Directory to write into.
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Print the secret that signs the site's webhook calls (`x-patrol-signature`).
+    WebhookSecret {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        code: String,
     },
     /// Write printable QR label sheets: page-01.svg, … and sheet.html (all pages).
     QrSheet {
@@ -300,9 +311,6 @@ pub enum SpotCheckCmd {
         /// Window length in hours.
         #[arg(long, default_value_t = 24)]
         hours: u32,
-        /// A given seed; default: random.
-        #[arg(long)]
-        seed: Option<u64>,
         /// Who draws (recorded).
         #[arg(long, default_value = "admin")]
         by: String,
@@ -722,7 +730,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             zone,
             from,
             hours,
-            seed,
             by,
         }) => {
             let from = from.unwrap_or(now);
@@ -731,7 +738,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 zone,
                 from,
                 until: from + chrono::Duration::hours(hours.into()),
-                seed,
             };
             let r = with_txn(&dir, |txn| {
                 let sc = crate::planning::draw_spot_check(txn, &site, &req, &by, now)?;
@@ -842,12 +848,33 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         }
-        Command::Backup { dir, to } => {
+        Command::Backup { dir, to, blob_dir } => {
             if !dir.data_dir.join("server.sqlite3").exists() {
                 bail!("there is no database in {}", dir.data_dir.display());
             }
             open(&dir)?.backup_to(&to)?;
-            println!("backup written to {}", to.display());
+            let blob_dir = blob_dir.unwrap_or_else(|| dir.data_dir.join("blobs"));
+            let photos_to = PathBuf::from(format!("{}.photos", to.display()));
+            let copied = crate::blobs::copy_finished(&blob_dir, &photos_to)
+                .with_context(|| format!("cannot copy the photos to {}", photos_to.display()))?;
+            println!(
+                "backup written to {} and {copied} photo file(s) to {}",
+                to.display(),
+                photos_to.display()
+            );
+        }
+        Command::Site(SiteCmd::WebhookSecret { dir, code }) => {
+            let secret = with_txn(&dir, |txn| {
+                let site = accounts::site(txn, &code)?;
+                Ok(txn.site_secret(site.id)?)
+            })?;
+            println!(
+                "{}",
+                secret
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<String>()
+            );
         }
     }
     Ok(())

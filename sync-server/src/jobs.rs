@@ -210,13 +210,20 @@ pub async fn deliver(
         let store = store.clone();
         tokio::task::spawn_blocking(move || {
             let mut txn = store.begin()?;
-            txn.due_webhooks(now, 100)
+            let due = txn.due_webhooks(now, 100)?;
+            let mut signed = Vec::with_capacity(due.len());
+            for d in due {
+                let signature = signature_for(&mut *txn, &d.body)?;
+                signed.push((d, signature));
+            }
+            txn.commit()?;
+            Ok::<_, StoreError>(signed)
         })
         .await
         .map_err(|e| StoreError::Corrupt(e.to_string()))??
     };
     let mut report = DeliveryReport::default();
-    for d in due {
+    for (d, signature) in due {
         let attempts = d.attempts + 1;
         let result = client
             .post(&hook.url)
@@ -224,6 +231,7 @@ pub async fn deliver(
             .header("content-type", "application/json")
             .header("x-patrol-delivery", d.id.to_string())
             .header("x-patrol-attempt", attempts.to_string())
+            .header(SIGNATURE_HEADER, signature)
             .body(d.body.clone())
             .send()
             .await;
@@ -258,6 +266,32 @@ pub async fn deliver(
         .map_err(|e| StoreError::Corrupt(e.to_string()))??;
     }
     Ok(report)
+}
+
+/// The header carrying a delivery's signature: `sha256=` and the hex HMAC-SHA256
+/// of the body under the site's secret (`sync-server site webhook-secret`).
+pub const SIGNATURE_HEADER: &str = "x-patrol-signature";
+
+/// The signature of a webhook body: HMAC-SHA256 under its site's secret.
+pub fn sign(secret: &[u8; 32], body: &[u8]) -> String {
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<Sha256>::new_from_slice(secret).expect("any key length");
+    mac.update(body);
+    let tag = mac.finalize().into_bytes();
+    format!(
+        "sha256={}",
+        tag.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    )
+}
+
+fn signature_for(txn: &mut dyn Txn, body: &str) -> Result<String, StoreError> {
+    let site_code = serde_json::from_str::<WebhookEvent>(body)
+        .map(|e| e.site)
+        .map_err(|e| StoreError::Corrupt(format!("a queued webhook: {e}")))?;
+    let site = txn
+        .site_by_code(&site_code)?
+        .ok_or_else(|| StoreError::Corrupt(format!("a webhook of unknown site {site_code}")))?;
+    Ok(sign(&txn.site_secret(site.id)?, body.as_bytes()))
 }
 
 /// One run of the job at `now`: scan, then deliver.

@@ -97,10 +97,15 @@ struct Table<'c> {
 impl Table<'_> {
     /// The trimmed cell of column `c` in `row` (empty when absent).
     fn cell<'r>(&self, row: &'r csv::StringRecord, c: usize) -> &'r str {
-        self.at[c]
+        let cell = self.at[c]
             .and_then(|i| row.get(i))
             .map(str::trim)
-            .unwrap_or("")
+            .unwrap_or("");
+        // What the export protected from being read as a formula reads back as written.
+        match cell.strip_prefix('\'') {
+            Some(rest) if rest.starts_with(FORMULA_STARTS) => rest,
+            _ => cell,
+        }
     }
     fn header(&self, c: usize) -> &str {
         self.at[c]
@@ -696,6 +701,32 @@ fn writer() -> csv::Writer<Vec<u8>> {
     csv::Writer::from_writer(buf)
 }
 
+/// Characters that make a spreadsheet read a cell as a formula.
+const FORMULA_STARTS: &[char] = &['=', '+', '-', '@', '\t', '\r'];
+
+/// A cell as exported: text a spreadsheet would run as a formula (`=HYPERLINK(…)`,
+/// `+cmd|…`, `@SUM(…)`) gets a leading `'`, which spreadsheets show as text and
+/// the importer removes again. Plain numbers such as `-5` stay as they are.
+pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(FORMULA_STARTS) && cell.trim().parse::<f64>().is_err() {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
+fn write_row<'a>(w: &mut csv::Writer<Vec<u8>>, cells: impl IntoIterator<Item = &'a str>) {
+    w.write_record(
+        cells
+            .into_iter()
+            .map(neutralise)
+            .collect::<Vec<_>>()
+            .iter()
+            .map(|c| c.as_ref()),
+    )
+    .expect("memory");
+}
+
 fn finish(w: csv::Writer<Vec<u8>>) -> String {
     let bytes = w.into_inner().expect("writing to memory cannot fail");
     String::from_utf8(bytes).expect("CSV of UTF-8 text is UTF-8")
@@ -718,18 +749,20 @@ pub fn export_checklists(plan: &SitePlan) -> String {
                 ItemKind::PassFail => (KIND_PASS_FAIL.1, None, None, ""),
                 ItemKind::Reading { min, max, unit } => (KIND_READING.1, *min, *max, unit.as_str()),
             };
-            w.write_record([
-                t.code.as_str(),
-                &t.name,
-                item.code.as_str(),
-                &item.label,
-                item.family.label_zh(),
-                kind,
-                &number(min),
-                &number(max),
-                unit,
-            ])
-            .expect("memory");
+            write_row(
+                &mut w,
+                [
+                    t.code.as_str(),
+                    &t.name,
+                    item.code.as_str(),
+                    &item.label,
+                    item.family.label_zh(),
+                    kind,
+                    &number(min),
+                    &number(max),
+                    unit,
+                ],
+            );
         }
     }
     finish(w)
@@ -749,22 +782,24 @@ pub fn export_checkpoints(plan: &SitePlan) -> String {
             .filter(|r| r.checkpoints.contains(&cp.id))
             .map(|r| r.code.as_str())
             .collect();
-        w.write_record([
-            zone.map(|z| z.code.as_str()).unwrap_or(""),
-            zone.map(|z| z.name.as_str()).unwrap_or(""),
-            zone.map(|z| z.kind.label_zh()).unwrap_or(""),
-            cp.code.as_str(),
-            &cp.name,
-            &number(cp.plan_xy.map(|p| p.0)),
-            &number(cp.plan_xy.map(|p| p.1)),
-            templates
-                .get(&cp.template)
-                .map(|t| t.code.as_str())
-                .unwrap_or(""),
-            cp.frequency.label_zh(),
-            &routes.join(";"),
-        ])
-        .expect("memory");
+        write_row(
+            &mut w,
+            [
+                zone.map(|z| z.code.as_str()).unwrap_or(""),
+                zone.map(|z| z.name.as_str()).unwrap_or(""),
+                zone.map(|z| z.kind.label_zh()).unwrap_or(""),
+                cp.code.as_str(),
+                &cp.name,
+                &number(cp.plan_xy.map(|p| p.0)),
+                &number(cp.plan_xy.map(|p| p.1)),
+                templates
+                    .get(&cp.template)
+                    .map(|t| t.code.as_str())
+                    .unwrap_or(""),
+                cp.frequency.label_zh(),
+                &routes.join(";"),
+            ],
+        );
     }
     finish(w)
 }

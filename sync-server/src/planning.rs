@@ -172,7 +172,8 @@ pub fn draw_spot_check(
         .filter(|u| u.active && u.role == Role::Inspector)
         .map(|u| u.id)
         .collect();
-    let seed = req.seed.unwrap_or_else(rand::random);
+    // The server's randomness, recorded with the draw; never the requester's choice.
+    let seed: u64 = rand::random();
     let (checkpoints, inspector) =
         schedule::draw(seed, &candidates, &inspectors, req.n).map_err(invalid)?;
     let day = req

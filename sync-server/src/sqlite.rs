@@ -256,6 +256,17 @@ impl Store for SqliteStore {
         }
         let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         conn.execute("VACUUM INTO ?1", [path.to_string_lossy()])?;
+        drop(conn);
+        let durable = || -> std::io::Result<()> {
+            std::fs::File::open(path)?.sync_all()?;
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                photo::sync_dir(dir)?;
+            }
+            Ok(())
+        };
+        durable().map_err(|e| {
+            StoreError::Corrupt(format!("cannot make {} durable: {e}", path.display()))
+        })?;
         Ok(())
     }
 }
@@ -577,6 +588,27 @@ impl Txn for SqliteTxn<'_> {
             [actor.as_slice()],
         )?;
         Ok(actor)
+    }
+
+    fn site_secret(&mut self, site: SiteId) -> Result<[u8; 32], StoreError> {
+        let key = format!("webhook_secret:{site}");
+        let have: Option<Vec<u8>> = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [&key], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if let Some(bytes) = have {
+            return bytes
+                .try_into()
+                .map_err(|_| StoreError::Corrupt("bad webhook secret".into()));
+        }
+        let secret: [u8; 32] = rand::random();
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)",
+            params![key, secret.as_slice()],
+        )?;
+        Ok(secret)
     }
 
     fn doc(&mut self, id: DocId) -> Result<Option<StoredDoc>, StoreError> {

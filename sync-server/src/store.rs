@@ -104,6 +104,8 @@ pub trait Txn {
     fn revoke_user_devices(&mut self, user: UserId) -> Result<usize, StoreError>;
     fn revoke_device(&mut self, device: DeviceId) -> Result<bool, StoreError>;
     fn server_actor(&mut self) -> Result<[u8; 16], StoreError>;
+    /// The site's webhook signing secret, made on first use; never sent to devices.
+    fn site_secret(&mut self, site: SiteId) -> Result<[u8; 32], StoreError>;
 
     // --- documents
     fn doc(&mut self, id: DocId) -> Result<Option<StoredDoc>, StoreError>;

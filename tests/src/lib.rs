@@ -3,6 +3,7 @@
 //! loopback TCP proxy that can cut connections at chosen byte offsets.
 
 pub mod browser;
+pub mod hostile;
 pub mod pictures;
 
 use device::{Device, SyncOptions};

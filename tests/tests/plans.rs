@@ -766,6 +766,13 @@ fn a_spot_check_is_drawn_replayed_and_reaches_only_the_drawn_inspector_when_its_
         "/api/v1/spot-checks",
         &json!({ "n": 3, "from": from, "until": until, "seed": 20261127u64 }),
     );
+    assert_eq!(status, 400, "a chosen seed is refused: {drawn}");
+    let (status, drawn) = api_post(
+        &s.server.url,
+        &manager,
+        "/api/v1/spot-checks",
+        &json!({ "n": 3, "from": from, "until": until }),
+    );
     assert_eq!(status, 200, "{drawn}");
     assert_eq!(drawn["replays"], true);
     let code = drawn["spot_check"]["code"].as_str().unwrap().to_string();

@@ -296,11 +296,10 @@ impl Device {
             // Photos taken elsewhere reach this device only through the server.
             state.is_none_or(|s| s == "uploaded" || s == "cached")
         };
-        Ok(IssueDetail::from_view(
-            &view,
-            &server_time,
-            &uploaded,
-            Utc::now(),
-        ))
+        let mut detail = IssueDetail::from_view(&view, &server_time, &uploaded, Utc::now());
+        if let Ok(session) = self.session() {
+            detail.redact_for(session.user.role);
+        }
+        Ok(detail)
     }
 }

@@ -134,7 +134,6 @@ const CATALOGUE: &[(&str, &str, &str)] = &[
     ("draw.all_zones", "全部区域", "All zones"),
     ("draw.from", "开始时间", "Window opens"),
     ("draw.hours", "时长（小时）", "Window (hours)"),
-    ("draw.seed_optional", "随机种子（可选）", "Seed (optional)"),
     ("draw.submit", "抽取", "Draw"),
     ("draw.seed", "种子", "seed"),
     ("draw.inspector", "巡查员", "inspector"),

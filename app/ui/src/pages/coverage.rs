@@ -83,7 +83,6 @@ pub fn coverage_page() -> Html {
                 zone: Some(field("draw-zone")).filter(|z| !z.is_empty()),
                 from,
                 until: from + chrono::Duration::hours(hours.max(1)),
-                seed: field("draw-seed").trim().parse().ok(),
             };
             let (b, drawn) = (ctx.backend.clone(), drawn.clone());
             let refresh = ctx.refresh.clone();
@@ -175,7 +174,6 @@ pub fn coverage_page() -> Html {
                         </label>
                         <label>{ ctx.t("draw.from") }<input type="datetime-local" id="draw-from" value={local_now} /></label>
                         <label>{ ctx.t("draw.hours") }<input type="number" id="draw-hours" min="1" value="24" /></label>
-                        <label>{ ctx.t("draw.seed_optional") }<input type="text" id="draw-seed" inputmode="numeric" /></label>
                     </div>
                     <button type="submit" class="primary" id="draw-submit">{ ctx.t("draw.submit") }</button>
                 </form>

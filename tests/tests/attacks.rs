@@ -1,0 +1,952 @@
+//! The trust boundary under attack. Every rule the server enforces is broken on
+//! purpose here, by a signed-in user of some role (or of another site), against
+//! a real server on 127.0.0.1: the server must stay up, refuse, and change
+//! nothing in the tracker.
+
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ObjType, ROOT, ReadDoc};
+use chrono::{Duration, Utc};
+use device::{Device, RaiseInput};
+use shared::issue::{EventBody, PhotoHash, PhotoRef};
+use shared::wire::{DocKind, DocMessage, SyncRequest, SyncResponse};
+use shared::{Category, Department, Grade, Role};
+use std::io::{Read, Write};
+use tests::hostile::*;
+use tests::*;
+
+struct World {
+    seeded: Seeded,
+    server: InProcessServer,
+}
+
+fn world() -> World {
+    let seeded = Seeded::new();
+    let server = InProcessServer::serve(seeded.state(), "127.0.0.1:0".parse().unwrap());
+    World { seeded, server }
+}
+
+impl World {
+    fn url(&self) -> &str {
+        &self.server.url
+    }
+    fn pw(&self, user: &str) -> String {
+        self.seeded.password(user)
+    }
+    fn peer(&self, user: &str) -> RawPeer {
+        let mut p = RawPeer::login(self.url(), user, &self.pw(user));
+        p.pull();
+        p
+    }
+    fn token(&self, user: &str) -> String {
+        login_token(self.url(), user, &self.pw(user))
+    }
+    /// A finding raised by inspector1 on a real device and synced.
+    fn finding(&self) -> (tempfile::TempDir, Device, shared::IssueId) {
+        let dir = device_dir();
+        let mut d = device(dir.path(), self.url(), "inspector1", &self.pw("inspector1"));
+        let id = d
+            .raise_issue(
+                RaiseInput {
+                    checkpoint: "CP-R01".into(),
+                    item: None,
+                    category: Category::EquipmentFault,
+                    grade: Grade::Deadline,
+                    title: "消防门闭门器损坏".into(),
+                    description: "现场发现".into(),
+                    photos: Vec::new(),
+                },
+                Utc::now(),
+            )
+            .unwrap();
+        d.sync(&opts()).unwrap();
+        (dir, d, id)
+    }
+    /// The tracker's record of an issue, as a manager reads it.
+    fn tracker(&self, id: shared::IssueId) -> serde_json::Value {
+        let (status, body) = api_get(
+            self.url(),
+            &self.token("manager1"),
+            &format!("/api/v1/issues/{id}"),
+        );
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+    /// The fields an attack must not move.
+    fn fingerprint(&self, id: shared::IssueId) -> serde_json::Value {
+        let t = self.tracker(id);
+        serde_json::json!([
+            t["title"],
+            t["grade"],
+            t["category"],
+            t["status"],
+            t["deadline"],
+            t["assignee_name"],
+            t["site"],
+            t["photos"],
+            t["timeline"].as_array().map(|a| a.len())
+        ])
+    }
+}
+
+fn issue_doc(id: shared::IssueId) -> shared::DocId {
+    id.into()
+}
+
+#[test]
+fn deeply_nested_maps_are_refused_and_the_server_stays_up() {
+    let w = world();
+    // Field staff, who may not even raise an issue, sends a new issue whose raise
+    // event holds maps nested 500 deep (about 1.3 KB).
+    let mut staff = w.peer("staff1");
+    let raise = staff.event(
+        1,
+        EventBody::Raise {
+            site: staff.site(),
+            zone: None,
+            checkpoint: None,
+            checkpoint_code: None,
+            item: None,
+            patrol: None,
+            category: Category::Other,
+            grade: Grade::LongTerm,
+            title: "x".into(),
+            description: String::new(),
+            photos: vec![],
+            deadline: None,
+            complaint: None,
+        },
+    );
+    let id = shared::IssueId::new();
+    let mut d =
+        shared::doc::new_issue(shared::doc::actor(staff.actor), id, staff.site(), &raise).unwrap();
+    let events = d.get(ROOT, "events").unwrap().unwrap().1;
+    let mut obj = d.get(&events, 0).unwrap().unwrap().1;
+    for _ in 0..500 {
+        obj = d.put_object(&obj, "x", ObjType::Map).unwrap();
+    }
+    staff.adopt(issue_doc(id), DocKind::Issue, d);
+    let resp = staff.push(issue_doc(id));
+    assert_eq!(refusal_code(&resp), "malformed", "{:?}", resp.refused);
+    assert!(
+        resp.refused[0].message.contains("nested deeper"),
+        "{}",
+        resp.refused[0].message
+    );
+    assert!(alive(w.url()), "the server survived");
+
+    // The same inside a new event of an existing issue, from an inspector.
+    let (_dir, _device, issue) = w.finding();
+    let before = w.fingerprint(issue);
+    let mut inspector = w.peer("inspector2");
+    let doc_id = issue_doc(issue);
+    let lamport = inspector.next_lamport(doc_id);
+    let comment = inspector.event(
+        lamport,
+        EventBody::Comment {
+            text: "看一下".into(),
+        },
+    );
+    shared::doc::append_event(inspector.doc_mut(doc_id), &comment).unwrap();
+    let d = inspector.doc_mut(doc_id);
+    let events = d.get(ROOT, "events").unwrap().unwrap().1;
+    let last = d.length(&events) - 1;
+    let mut obj = d.get(&events, last).unwrap().unwrap().1;
+    for _ in 0..400 {
+        obj = d.put_object(&obj, "y", ObjType::Map).unwrap();
+    }
+    assert_eq!(refusal_code(&inspector.push(doc_id)), "malformed");
+    assert!(alive(w.url()));
+    assert_eq!(w.fingerprint(issue), before, "the tracker did not change");
+
+    // And the server still takes honest work.
+    let mut honest = w.peer("inspector2");
+    let lamport = honest.next_lamport(doc_id);
+    let ok = honest.event(lamport, EventBody::Comment { text: "好".into() });
+    assert_eq!(honest.append_and_push(doc_id, &ok), "ok");
+}
+
+#[test]
+fn another_user_cannot_take_over_a_devices_actor() {
+    let w = world();
+    let (dir, mut victim, issue) = w.finding();
+    let actor = victim.actor().unwrap();
+    let first_device = victim.session().unwrap().device;
+    // Actors are visible in every synced document: anyone could copy one.
+    for user in ["inspector2", "staff1", "manager1", "admin1", "cs1"] {
+        let refused = login_with_actor(w.url(), user, &w.pw(user), actor).unwrap_err();
+        assert_eq!(
+            refused,
+            Refused(409, "actor_taken".into()),
+            "{user} claims the victim's actor"
+        );
+    }
+    // The victim keeps working offline and syncs as always.
+    victim
+        .issue_event(
+            issue,
+            EventBody::Comment {
+                text: "补充说明".into(),
+            },
+            true,
+            Utc::now(),
+        )
+        .unwrap();
+    let report = victim.sync(&opts()).unwrap();
+    assert!(report.refused_docs.is_empty(), "{:?}", report.refused_docs);
+    assert_eq!(w.tracker(issue)["timeline"].as_array().unwrap().len(), 2);
+
+    // The owner signing in again keeps the same login (and device id).
+    victim
+        .login(w.url(), "inspector1", &w.pw("inspector1"), &opts())
+        .unwrap();
+    assert_eq!(victim.session().unwrap().device, first_device);
+
+    // A shared tablet: someone else signs in on the same device afterwards and
+    // gets a signature of their own; their work syncs under their name.
+    drop(victim);
+    let mut next = Device::open(dir.path()).unwrap();
+    next.login(w.url(), "inspector2", &w.pw("inspector2"), &opts())
+        .unwrap();
+    assert_ne!(next.actor().unwrap(), actor);
+    next.issue_event(
+        issue,
+        EventBody::Comment {
+            text: "交接班".into(),
+        },
+        true,
+        Utc::now(),
+    )
+    .unwrap();
+    let report = next.sync(&opts()).unwrap();
+    assert!(report.refused_docs.is_empty(), "{:?}", report.refused_docs);
+    let t = w.tracker(issue);
+    let last = t["timeline"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["by"], "inspector2", "{last}");
+}
+
+#[test]
+fn a_second_raise_cannot_rewrite_an_issue() {
+    let w = world();
+    let (_dir, _d, issue) = w.finding();
+    let before = w.fingerprint(issue);
+    let doc_id = issue_doc(issue);
+    for user in ["inspector2", "cs1", "manager1"] {
+        for lamport in [0, 1, 2] {
+            let mut p = w.peer(user);
+            let forged = p.event(
+                lamport,
+                EventBody::Raise {
+                    site: p.site(),
+                    zone: None,
+                    checkpoint: None,
+                    checkpoint_code: None,
+                    item: None,
+                    patrol: None,
+                    category: Category::Other,
+                    grade: Grade::LongTerm,
+                    title: "已处理，无需整改".into(),
+                    description: String::new(),
+                    photos: vec![],
+                    deadline: Some(Utc::now() + Duration::days(365)),
+                    complaint: None,
+                },
+            );
+            assert_eq!(
+                p.append_and_push(doc_id, &forged),
+                "bad_event_order",
+                "{user}, lamport {lamport}"
+            );
+        }
+    }
+    assert_eq!(w.fingerprint(issue), before);
+    assert!(alive(w.url()));
+}
+
+#[test]
+fn a_lamport_number_far_ahead_is_refused_and_cannot_freeze_an_issue() {
+    let w = world();
+    let (_dir, _d, issue) = w.finding();
+    let manager = w.token("manager1");
+    let plan = w.peer("staff1").login.user.clone();
+    let (status, body) = api_post(
+        w.url(),
+        &manager,
+        &format!("/api/v1/issues/{issue}/events"),
+        &serde_json::json!({
+            "kind": "assign", "department": "engineering", "assignee": plan.id,
+            "assignee_name": "staff1", "deadline": Utc::now() + Duration::days(2)
+        }),
+    );
+    assert_eq!(status, 200, "{body}");
+    let doc_id = issue_doc(issue);
+    for lamport in [u64::MAX, u64::MAX - 1, 1 << 40, 7] {
+        let mut staff = w.peer("staff1");
+        let e = staff.event(
+            lamport,
+            EventBody::Rectify {
+                note: "已修好".into(),
+                photos: vec![],
+            },
+        );
+        assert_eq!(
+            staff.append_and_push(doc_id, &e),
+            "bad_event_order",
+            "lamport {lamport}"
+        );
+    }
+    assert_eq!(w.tracker(issue)["status"], "assigned");
+    // The honest rectification is taken, and the manager can still reject it.
+    let mut staff = w.peer("staff1");
+    let lamport = staff.next_lamport(doc_id);
+    let e = staff.event(
+        lamport,
+        EventBody::Rectify {
+            note: "已修好".into(),
+            photos: vec![],
+        },
+    );
+    assert_eq!(staff.append_and_push(doc_id, &e), "ok");
+    assert_eq!(w.tracker(issue)["status"], "rectified");
+    let (status, body) = api_post(
+        w.url(),
+        &manager,
+        &format!("/api/v1/issues/{issue}/events"),
+        &serde_json::json!({"kind": "reject", "note": "未修好"}),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(w.tracker(issue)["status"], "assigned");
+}
+
+#[test]
+fn a_replaced_event_list_is_refused_so_later_changes_stay_visible() {
+    let w = world();
+    let (_dir, _d, issue) = w.finding();
+    let doc_id = issue_doc(issue);
+    let before = w.fingerprint(issue);
+    let mut p = w.peer("inspector2");
+    let values = shared::doc::issue_event_values(&p.docs[&doc_id].1).unwrap();
+    let d = p.doc_mut(doc_id);
+    let list = d.put_object(ROOT, "events", ObjType::List).unwrap();
+    for (i, v) in values.iter().enumerate() {
+        shared::doc::json::insert(d, &list, i, v).unwrap();
+    }
+    assert_eq!(
+        shared::doc::issue_event_values(d).unwrap(),
+        values,
+        "an identical copy"
+    );
+    assert_eq!(refusal_code(&p.push(doc_id)), "history_rewritten");
+    assert_eq!(w.fingerprint(issue), before);
+    // What others append to the real list is seen by everyone.
+    let (status, _) = api_post(
+        w.url(),
+        &w.token("manager1"),
+        &format!("/api/v1/issues/{issue}/events"),
+        &serde_json::json!({"kind": "comment", "text": "收到"}),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(w.tracker(issue)["timeline"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn an_admin_of_one_site_cannot_reach_another() {
+    let w = world();
+    w.seeded.add_other_site("admin_other", Role::Admin);
+    let mut other = RawPeer::login(w.url(), "admin_other", "other-password");
+    other.pull();
+    let other_site = other.site();
+    let demo_site = w.peer("manager1").site();
+    // The plan document of OTHER, changed to name DEMO.
+    let plan_id: shared::DocId = other_site.into();
+    let d = other.doc_mut(plan_id);
+    let info = d.get(ROOT, "site_info").unwrap().unwrap().1;
+    d.put(&info, "id", demo_site.to_string()).unwrap();
+    d.put(&info, "code", "DEMO").unwrap();
+    assert_eq!(refusal_code(&other.push(plan_id)), "plan_read_only");
+    // Even an admin of DEMO changes a plan only on the server.
+    let mut admin = w.peer("admin1");
+    let demo_plan: shared::DocId = demo_site.into();
+    let d = admin.doc_mut(demo_plan);
+    let info = d.get(ROOT, "site_info").unwrap().unwrap().1;
+    d.put(&info, "name", "改名").unwrap();
+    assert_eq!(refusal_code(&admin.push(demo_plan)), "plan_read_only");
+
+    // OTHER's admin adds people: they land in OTHER, whatever a document says.
+    let (status, body) = api_post(
+        w.url(),
+        &other.token,
+        "/api/v1/admin/users",
+        &serde_json::json!({"name": "evil_admin", "role": "admin", "password": "long enough pw"}),
+    );
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = api_post(
+        w.url(),
+        &other.token,
+        "/api/v1/admin/users",
+        &serde_json::json!({"name": "evil_manager", "role": "manager", "password": "long enough pw"}),
+    );
+    assert_eq!(status, 200, "{body}");
+    let mut txn = w.seeded.store.begin().unwrap();
+    let demo_users: Vec<String> = txn
+        .users_of_site(demo_site)
+        .unwrap()
+        .into_iter()
+        .map(|u| u.name)
+        .collect();
+    drop(txn);
+    assert!(!demo_users.iter().any(|n| n.starts_with("evil")));
+    // …and read only OTHER: no DEMO issue, patrol or coverage.
+    let (_dir, _d, demo_issue) = w.finding();
+    let evil = login_token(w.url(), "evil_manager", "long enough pw");
+    let (status, _) = api_get(w.url(), &evil, &format!("/api/v1/issues/{demo_issue}"));
+    assert_eq!(status, 404);
+    let (status, list) = api_get(w.url(), &evil, "/api/v1/issues");
+    assert_eq!(status, 200);
+    assert_eq!(list.as_array().unwrap().len(), 0, "{list}");
+    let (status, me) = api_get(w.url(), &evil, "/api/v1/me");
+    assert_eq!(status, 200);
+    assert_eq!(me["site"]["code"], "OTHER");
+    let (status, patrols) = api_get(w.url(), &evil, "/api/v1/patrols?days=30");
+    assert_eq!(status, 200);
+    assert!(
+        patrols
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["route_code"].is_string()),
+        "{patrols}"
+    );
+    let (status, _) = api_get(w.url(), &evil, "/api/v1/issues?site=DEMO");
+    assert_eq!(status, 403);
+}
+
+use sync_server::store::Store;
+
+#[test]
+fn raise_and_patrol_must_name_their_documents_site() {
+    let w = world();
+    w.seeded.add_other_site("inspector_other", Role::Inspector);
+    let other_site = RawPeer::login(w.url(), "inspector_other", "other-password").site();
+    let mut p = w.peer("inspector1");
+    let raise = p.event(
+        1,
+        EventBody::Raise {
+            site: other_site,
+            zone: None,
+            checkpoint: None,
+            checkpoint_code: None,
+            item: None,
+            patrol: None,
+            category: Category::SafetyHazard,
+            grade: Grade::Immediate,
+            title: "planted".into(),
+            description: String::new(),
+            photos: vec![],
+            deadline: None,
+            complaint: None,
+        },
+    );
+    let id = shared::IssueId::new();
+    // Header: DEMO (the sender's site); raise: OTHER.
+    let d = shared::doc::new_issue(shared::doc::actor(p.actor), id, p.site(), &raise).unwrap();
+    p.adopt(issue_doc(id), DocKind::Issue, d);
+    assert_eq!(refusal_code(&p.push(issue_doc(id))), "forbidden_site");
+
+    let plan_doc: shared::DocId = p.site().into();
+    let plan = shared::doc::plan(&p.docs[&plan_doc].1).unwrap();
+    let route = &plan.routes[0];
+    let run = shared::patrol::PatrolRun {
+        id: shared::PatrolRunId::new(),
+        site: other_site,
+        route: route.id,
+        route_code: route.code.clone(),
+        inspector: p.login.user.id,
+        inspector_name: p.login.user.name.to_string(),
+        device: p.login.device,
+        started_at: Utc::now(),
+        checklists: vec![],
+    };
+    let mut d = shared::doc::new_patrol(shared::doc::actor(p.actor), &run).unwrap();
+    // new_patrol names the run's site in the header too: put DEMO there.
+    d.put(ROOT, "site", p.site().to_string()).unwrap();
+    p.adopt(run.id.into(), DocKind::Patrol, d);
+    assert_eq!(refusal_code(&p.push(run.id.into())), "forbidden_site");
+    let other_token = login_token(w.url(), "inspector_other", "other-password");
+    let (_, list) = api_get(w.url(), &other_token, "/api/v1/issues");
+    assert_eq!(list.as_array().unwrap().len(), 0, "nothing was planted");
+}
+
+/// A sync request carrying one raw message for a document.
+fn request(doc: shared::DocId, kind: DocKind, msg: Vec<u8>) -> Vec<u8> {
+    postcard::to_allocvec(&SyncRequest {
+        protocol: shared::wire::PROTOCOL_VERSION,
+        cursor: 0,
+        docs: vec![DocMessage { doc, kind, msg }],
+    })
+    .unwrap()
+}
+
+fn leb(out: &mut Vec<u8>, mut v: u64) {
+    loop {
+        let b = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(b);
+            return;
+        }
+        out.push(b | 0x80);
+    }
+}
+
+/// A message whose only change is `chunk` (raw bytes, as a hostile peer builds it).
+fn message_with(chunk: Vec<u8>) -> Vec<u8> {
+    automerge::sync::Message {
+        heads: vec![],
+        need: vec![],
+        have: vec![],
+        changes: vec![chunk].into(),
+        flags: None,
+        version: automerge::sync::MessageVersion::V1,
+    }
+    .encode()
+}
+
+#[test]
+fn oversized_and_unknown_content_is_refused_before_it_costs_anything() {
+    let w = world();
+    let (_dir, _d, issue) = w.finding();
+    let doc_id = issue_doc(issue);
+    let before = w.fingerprint(issue);
+
+    // 1 MiB under an unknown root key: refused, and never sent on.
+    let mut p = w.peer("inspector2");
+    p.doc_mut(doc_id)
+        .put(ROOT, "junk", "x".repeat(1 << 20))
+        .unwrap();
+    assert_eq!(refusal_code(&p.push(doc_id)), "malformed");
+    let other = w.peer("manager1");
+    assert!(!other.root_keys(doc_id).contains(&"junk".to_string()));
+
+    // Texts and photo lists past their limits.
+    let mut p = w.peer("inspector2");
+    let lamport = p.next_lamport(doc_id);
+    let long = p.event(
+        lamport,
+        EventBody::Comment {
+            text: "长".repeat(shared::limits::NOTE_CHARS + 1),
+        },
+    );
+    assert_eq!(p.append_and_push(doc_id, &long), "too_large");
+    let mut p = w.peer("staff1");
+    let hash = PhotoHash::parse(&"ab".repeat(32)).unwrap();
+    let photo = PhotoRef {
+        hash: hash.clone(),
+        thumb: hash.clone(),
+        original: hash,
+        width: 10,
+        height: 10,
+        bytes: 10,
+        taken_at: None,
+        added_at: Utc::now(),
+        by: p.login.user.id,
+        by_name: "staff1".into(),
+    };
+    let lamport = p.next_lamport(doc_id);
+    let many = p.event(
+        lamport,
+        EventBody::Rectify {
+            note: String::new(),
+            photos: vec![photo; shared::limits::PHOTOS_PER_EVENT + 1],
+        },
+    );
+    assert_eq!(p.append_and_push(doc_id, &many), "too_large");
+
+    let token = w.token("staff1");
+    // A compressed change that inflates past the limit (a few KB on the wire).
+    let mut deflated = Vec::new();
+    {
+        let mut enc =
+            flate2::write::DeflateEncoder::new(&mut deflated, flate2::Compression::best());
+        enc.write_all(&vec![0u8; shared::limits::CHANGE_BYTES * 4])
+            .unwrap();
+        enc.finish().unwrap();
+    }
+    let mut bomb = vec![0x85, 0x6f, 0x4a, 0x83, 0, 0, 0, 0, 2];
+    leb(&mut bomb, deflated.len() as u64);
+    bomb.extend(&deflated);
+    assert!(bomb.len() < 64 * 1024);
+    let (status, body) = post_sync_bytes(
+        w.url(),
+        &token,
+        request(doc_id, DocKind::Issue, message_with(bomb)),
+    );
+    assert_eq!(status, 200);
+    let resp: SyncResponse = postcard::from_bytes(&body).unwrap();
+    assert_eq!(refusal_code(&resp), "too_large", "{:?}", resp.refused);
+
+    // A change whose columns claim 2^40 operations in a few bytes.
+    let mut change = vec![0u8, 1, 0xaa, 1, 1, 0, 0, 0, 1, 0x42];
+    let mut col = Vec::new();
+    leb(&mut col, 1 << 40);
+    col.push(1);
+    change.push(col.len() as u8);
+    change.extend(col);
+    let mut chunk = vec![0x85, 0x6f, 0x4a, 0x83, 0, 0, 0, 0, 1];
+    leb(&mut chunk, change.len() as u64);
+    chunk.extend(change);
+    let (_, body) = post_sync_bytes(
+        w.url(),
+        &token,
+        request(doc_id, DocKind::Issue, message_with(chunk)),
+    );
+    let resp: SyncResponse = postcard::from_bytes(&body).unwrap();
+    assert_eq!(refusal_code(&resp), "too_large", "{:?}", resp.refused);
+
+    // A whole document where changes belong.
+    let whole = AutoCommit::new().save();
+    let (_, body) = post_sync_bytes(
+        w.url(),
+        &token,
+        request(doc_id, DocKind::Issue, message_with(whole)),
+    );
+    let resp: SyncResponse = postcard::from_bytes(&body).unwrap();
+    assert_eq!(refusal_code(&resp), "malformed", "{:?}", resp.refused);
+
+    // More documents in one request than allowed.
+    let docs = (0..shared::limits::DOCS_PER_REQUEST + 1)
+        .map(|_| DocMessage {
+            doc: shared::DocId::new(),
+            kind: DocKind::Issue,
+            msg: vec![0x42, 0, 0, 0, 0],
+        })
+        .collect();
+    let body = postcard::to_allocvec(&SyncRequest {
+        protocol: shared::wire::PROTOCOL_VERSION,
+        cursor: 0,
+        docs,
+    })
+    .unwrap();
+    assert_eq!(post_sync_bytes(w.url(), &token, body).0, 413);
+
+    // Garbage bytes of every sort get an answer, not a crash.
+    for junk in [vec![], vec![0xff; 100], b"not postcard at all".to_vec()] {
+        let (status, _) = post_sync_bytes(w.url(), &token, junk);
+        assert_eq!(status, 400);
+    }
+    assert!(alive(w.url()));
+    assert_eq!(w.fingerprint(issue), before, "the tracker did not change");
+}
+
+#[test]
+fn a_client_that_never_finishes_its_headers_is_cut_off() {
+    let w = world();
+    let mut s = std::net::TcpStream::connect(w.server.addr).unwrap();
+    s.write_all(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    // The server must close the connection on its own (header timeout); this
+    // bound only keeps a broken server from hanging the test.
+    s.set_read_timeout(Some(std::time::Duration::from_secs(
+        shared::limits::HEADER_SECS * 4,
+    )))
+    .unwrap();
+    let mut buf = Vec::new();
+    let closed = s.read_to_end(&mut buf);
+    assert!(
+        closed.is_ok(),
+        "the server closed the connection: {closed:?}"
+    );
+    let text = String::from_utf8_lossy(&buf);
+    assert!(buf.is_empty() || text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(alive(w.url()));
+}
+
+#[test]
+fn reads_do_not_wait_for_a_write_in_progress() {
+    let w = world();
+    let token = w.token("manager1");
+    // Hold the writer (as a long sync round would) while a signed-in user reads.
+    let txn = w.seeded.store.begin().unwrap();
+    for path in [
+        "/api/v1/me",
+        "/api/v1/issues",
+        "/api/v1/plan",
+        "/api/v1/notifications",
+    ] {
+        let (status, body) = api_get(w.url(), &token, path);
+        assert_eq!(status, 200, "{path}: {body}");
+    }
+    drop(txn);
+}
+
+#[test]
+fn a_flood_of_bad_logins_is_throttled_and_signed_in_users_carry_on() {
+    let w = world();
+    let token = w.token("manager1");
+    let url = w.url().to_string();
+    let flood: Vec<_> = (0..100)
+        .map(|i| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                login_with_actor(&url, "manager1", &format!("wrong-{i}"), rand::random())
+                    .unwrap_err()
+                    .0
+            })
+        })
+        .collect();
+    let (status, _) = api_get(&url, &token, "/api/v1/me");
+    assert_eq!(status, 200, "a signed-in user is served during the flood");
+    let statuses: Vec<u16> = flood.into_iter().map(|t| t.join().unwrap()).collect();
+    assert!(
+        statuses.iter().all(|s| *s == 401 || *s == 429),
+        "{statuses:?}"
+    );
+    let throttled = statuses.iter().filter(|s| **s == 429).count();
+    assert!(
+        throttled >= 100 - shared::limits::LOGIN_FAILURES_PER_ADDRESS as usize,
+        "{throttled} answered 429 at once"
+    );
+    // Even the right password waits out the lockout from that address.
+    let locked = login_with_actor(&url, "manager1", &w.pw("manager1"), rand::random());
+    assert_eq!(locked.unwrap_err().0, 429);
+    let (status, _) = api_get(&url, &token, "/api/v1/me");
+    assert_eq!(status, 200);
+}
+
+#[test]
+fn one_device_cannot_spoil_anothers_upload() {
+    let w = world();
+    let dir = device_dir();
+    let mut d = device(dir.path(), w.url(), "inspector1", &w.pw("inspector1"));
+    let jpeg = tests::pictures::jpeg(&tests::pictures::photo_like(800, 600, 3), 90, None);
+    let staged = d
+        .add_photos(&[(jpeg, "IMG_1.jpg".to_string())], Utc::now())
+        .unwrap();
+    let id = d
+        .raise_issue(
+            RaiseInput {
+                checkpoint: "CP-R01".into(),
+                item: None,
+                category: Category::HygieneDefect,
+                grade: Grade::Deadline,
+                title: "垃圾满溢".into(),
+                description: String::new(),
+                photos: staged,
+            },
+            Utc::now(),
+        )
+        .unwrap();
+    let mut no_photos = opts();
+    no_photos.photos = false;
+    d.sync(&no_photos).unwrap();
+    let view = d.issue(id).unwrap();
+    let hash = view.photos[0].hash.as_str().to_string();
+    let bytes = d.photo(&hash, &opts()).unwrap();
+    let total = bytes.len();
+    let victim = d.session().unwrap().token;
+    let http = reqwest::blocking::Client::new();
+    let put = |token: &str, offset: usize, total: usize, body: &[u8]| {
+        let r = http
+            .put(format!(
+                "{}/api/v1/photos/{hash}/upload?offset={offset}&total={total}",
+                w.url()
+            ))
+            .bearer_auth(token)
+            .body(body.to_vec())
+            .send()
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json::<serde_json::Value>().unwrap_or_default())
+    };
+    let half = total / 2;
+    assert_eq!(put(&victim, 0, total, &bytes[..half]).0, 200);
+    // The same upload with another total is refused.
+    let (status, body) = put(&victim, half, total + 1, &bytes[half..]);
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("total_mismatch"))
+    );
+
+    // A manager of the site (their documents refer to the photo too) tries to
+    // end the upload with a bogus last byte, and to overwrite it from 0.
+    let attacker = w.token("manager1");
+    let (status, body) = put(&attacker, half, total, b"x");
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("offset_mismatch"))
+    );
+    let mut fake = bytes.clone();
+    fake[total - 1] ^= 0xff;
+    let (status, _) = put(&attacker, 0, total, &fake);
+    assert_eq!(status, 422, "the attacker's own copy fails its hash");
+
+    // The victim's upload carries on where it was and completes.
+    let (status, body) = put(&victim, half, total, &bytes[half..]);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["complete"], true);
+    let got = http
+        .get(format!("{}/api/v1/photos/{hash}", w.url()))
+        .bearer_auth(&victim)
+        .send()
+        .unwrap()
+        .bytes()
+        .unwrap();
+    assert_eq!(got.as_ref(), bytes.as_slice());
+}
+
+#[test]
+fn logins_end_expire_and_stay_few() {
+    let w = world();
+    let me = |t: &str| api_get(w.url(), t, "/api/v1/me").0;
+    // Logout revokes the token on the server.
+    let t = w.token("manager1");
+    let r = reqwest::blocking::Client::new()
+        .post(format!("{}/api/v1/logout", w.url()))
+        .bearer_auth(&t)
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 204);
+    assert_eq!(me(&t), 401);
+
+    // A token past its lifetime is refused.
+    let t = w.token("manager1");
+    {
+        let mut txn = w.seeded.store.begin().unwrap();
+        let mut dev = txn
+            .device_by_token(&sync_server::accounts::token_hash(&t))
+            .unwrap()
+            .unwrap();
+        dev.created_at = Utc::now() - Duration::days(shared::limits::TOKEN_DAYS + 1);
+        txn.renew_device(&dev).unwrap();
+        txn.commit().unwrap();
+    }
+    assert_eq!(me(&t), 401);
+
+    // A new password ends every login made with the old one.
+    let t = w.token("inspector2");
+    assert_eq!(me(&t), 200);
+    {
+        let mut txn = w.seeded.store.begin().unwrap();
+        sync_server::accounts::set_password(&mut *txn, "inspector2", "a brand new one").unwrap();
+        txn.commit().unwrap();
+    }
+    assert_eq!(me(&t), 401);
+
+    // The same device signing in again reuses its login; many devices stay bounded.
+    let actor: [u8; 16] = rand::random();
+    for _ in 0..5 {
+        login_with_actor(w.url(), "staff1", &w.pw("staff1"), actor).unwrap();
+    }
+    for _ in 0..shared::limits::DEVICES_PER_USER + 3 {
+        login_with_actor(w.url(), "cs1", &w.pw("cs1"), rand::random()).unwrap();
+    }
+    let mut txn = w.seeded.store.begin().unwrap();
+    let staff = txn.user_by_name("staff1").unwrap().unwrap();
+    assert_eq!(txn.devices_of_user(staff.id).unwrap().len(), 1);
+    let cs = txn.user_by_name("cs1").unwrap().unwrap();
+    let live = txn
+        .devices_of_user(cs.id)
+        .unwrap()
+        .into_iter()
+        .filter(|d| !d.revoked)
+        .count();
+    assert_eq!(live, shared::limits::DEVICES_PER_USER);
+    drop(txn);
+
+    // Pages may not be framed by other sites and load only their own scripts.
+    let r = reqwest::blocking::Client::new()
+        .get(format!("{}/", w.url()))
+        .send()
+        .unwrap();
+    let csp = r
+        .headers()
+        .get("content-security-policy")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+    assert_eq!(r.headers()["x-frame-options"], "DENY");
+}
+
+#[test]
+fn complainants_phone_numbers_are_masked_for_those_who_do_not_call_back() {
+    let w = world();
+    let cs = w.token("cs1");
+    let (status, body) = api_post(
+        w.url(),
+        &cs,
+        "/api/v1/complaints",
+        &serde_json::json!({
+            "location": "3栋门口", "contact": "王女士 13812345678", "category": "neighbour_dispute",
+            "title": "噪音扰民", "description": "晚上装修"
+        }),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["complaint"]["contact"], "王女士 13812345678");
+    let id = body["id"].as_str().unwrap().to_string();
+    for (user, expect) in [
+        ("manager1", "王女士 13812345678"),
+        ("cs1", "王女士 13812345678"),
+        ("inspector1", "王女士 138****5678"),
+        ("staff1", "王女士 138****5678"),
+        ("admin1", "王女士 138****5678"),
+    ] {
+        let (status, d) = api_get(w.url(), &w.token(user), &format!("/api/v1/issues/{id}"));
+        assert_eq!(status, 200);
+        assert_eq!(d["complaint"]["contact"], expect, "{user}");
+        let raise = &d["timeline"][0]["body"]["complaint"]["contact"];
+        assert_eq!(raise, expect, "{user}: the timeline too");
+    }
+}
+
+#[test]
+fn exported_cells_cannot_run_as_spreadsheet_formulas() {
+    let w = world();
+    let admin = w.token("admin1");
+    let (status, csv) = {
+        let (s, _, body) = api_text(w.url(), &admin, "/api/v1/admin/export/checkpoints.csv");
+        (s, body)
+    };
+    assert_eq!(status, 200);
+    let mut lines: Vec<String> = csv.lines().map(str::to_string).collect();
+    // Rename one checkpoint to a formula and import it back.
+    let row = lines[1].clone();
+    let mut cells: Vec<String> = row.split(',').map(str::to_string).collect();
+    cells[4] = "\"=HYPERLINK(\"\"http://evil.example\"\",\"\"点我\"\")\"".into();
+    lines[1] = cells.join(",");
+    let (status, body) = api_post(
+        w.url(),
+        &admin,
+        "/api/v1/admin/import",
+        &serde_json::json!({"checkpoints": lines.join("\n")}),
+    );
+    assert_eq!(status, 200, "{body}");
+    let (_, _, csv) = api_text(w.url(), &admin, "/api/v1/admin/export/checkpoints.csv");
+    assert!(
+        csv.contains("\"'=HYPERLINK("),
+        "the formula is exported as text: {csv}"
+    );
+    assert!(
+        !csv.lines()
+            .any(|l| l.split(',').any(|c| c.starts_with('=')))
+    );
+    // And it reads back as it was written.
+    let (status, body) = api_post(
+        w.url(),
+        &admin,
+        "/api/v1/admin/import",
+        &serde_json::json!({"checkpoints": csv}),
+    );
+    assert_eq!(status, 200, "{body}");
+    let plan = w.peer("admin1");
+    let plan_doc: shared::DocId = plan.site().into();
+    let plan = shared::doc::plan(&plan.docs[&plan_doc].1).unwrap();
+    assert!(
+        plan.checkpoints
+            .iter()
+            .any(|c| c.name.starts_with("=HYPERLINK(")),
+        "the name survives the round trip unchanged"
+    );
+    let _ = Department::Engineering;
+}
