@@ -101,6 +101,128 @@ pub fn may_raise(role: Role, complaint: bool) -> bool {
     }
 }
 
+/// Everything besides issue changes that the server checks a role for: plan
+/// administration, planning, patrols, root causes, reading and photos. With
+/// [`POLICY`] (issue changes) and [`may_raise`], this is the whole permission
+/// table; the server asks [`permits`] and nothing else, and a matrix test tries
+/// every cell against a real server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Import checklists and checkpoints, add and remove schedules, order routes.
+    ChangePlan,
+    /// Export the plan as CSV.
+    ExportPlan,
+    /// Print the QR label sheet.
+    PrintLabels,
+    /// Add and disable the site's users.
+    ManageUsers,
+    /// Draw a double-random spot check.
+    DrawSpotCheck,
+    /// Replay a recorded draw.
+    ReplaySpotCheck,
+    /// Read coverage.
+    ReadCoverage,
+    /// Start a patrol and record its results (own runs only).
+    WalkPatrol,
+    /// Read every patrol run of the site (others read only their own).
+    ReadAllPatrols,
+    /// Record root-cause analyses.
+    WriteRootCause,
+    /// Read the site's issues, plan, root causes and notifications.
+    ReadSite,
+    /// Upload and read the photos the site's documents refer to.
+    Photos,
+    /// Change the plan through a synced document: nobody; the plan changes only on the server.
+    SyncPlan,
+}
+
+impl Action {
+    pub const ALL: [Action; 13] = [
+        Action::ChangePlan,
+        Action::ExportPlan,
+        Action::PrintLabels,
+        Action::ManageUsers,
+        Action::DrawSpotCheck,
+        Action::ReplaySpotCheck,
+        Action::ReadCoverage,
+        Action::WalkPatrol,
+        Action::ReadAllPatrols,
+        Action::WriteRootCause,
+        Action::ReadSite,
+        Action::Photos,
+        Action::SyncPlan,
+    ];
+
+    pub const fn code(self) -> &'static str {
+        match self {
+            Action::ChangePlan => "change_plan",
+            Action::ExportPlan => "export_plan",
+            Action::PrintLabels => "print_labels",
+            Action::ManageUsers => "manage_users",
+            Action::DrawSpotCheck => "draw_spot_check",
+            Action::ReplaySpotCheck => "replay_spot_check",
+            Action::ReadCoverage => "read_coverage",
+            Action::WalkPatrol => "walk_patrol",
+            Action::ReadAllPatrols => "read_all_patrols",
+            Action::WriteRootCause => "write_root_cause",
+            Action::ReadSite => "read_site",
+            Action::Photos => "photos",
+            Action::SyncPlan => "sync_plan",
+        }
+    }
+
+    /// What the action is, in words for refusals and the table.
+    pub const fn describe(self) -> &'static str {
+        match self {
+            Action::ChangePlan => "change the site plan",
+            Action::ExportPlan => "export the site plan",
+            Action::PrintLabels => "print QR labels",
+            Action::ManageUsers => "manage users",
+            Action::DrawSpotCheck => "draw spot checks",
+            Action::ReplaySpotCheck => "audit spot checks",
+            Action::ReadCoverage => "read coverage",
+            Action::WalkPatrol => "walk patrols",
+            Action::ReadAllPatrols => "read every patrol of the site",
+            Action::WriteRootCause => "record root causes",
+            Action::ReadSite => "read the site's records",
+            Action::Photos => "upload and view photos",
+            Action::SyncPlan => "change the plan through a synced document",
+        }
+    }
+}
+
+/// Which roles may take each [`Action`] (on their own site; no role reaches another site).
+pub const ACTIONS: &[(Action, &[Role])] = &[
+    (Action::ChangePlan, &[Admin]),
+    (Action::ExportPlan, &[Admin, Manager]),
+    (Action::PrintLabels, &[Admin, Manager]),
+    (Action::ManageUsers, &[Admin]),
+    (Action::DrawSpotCheck, &[Manager]),
+    (Action::ReplaySpotCheck, &[Manager, Admin]),
+    (Action::ReadCoverage, &[Manager, Admin]),
+    (Action::WalkPatrol, &[Inspector, Manager]),
+    (Action::ReadAllPatrols, &[Manager, Admin]),
+    (Action::WriteRootCause, &[Manager]),
+    (
+        Action::ReadSite,
+        &[Inspector, FieldStaff, Manager, Admin, CustomerService],
+    ),
+    (
+        Action::Photos,
+        &[Inspector, FieldStaff, Manager, Admin, CustomerService],
+    ),
+    (Action::SyncPlan, &[]),
+];
+
+/// Whether `role` may take `action`.
+pub fn permits(role: Role, action: Action) -> bool {
+    ACTIONS
+        .iter()
+        .find(|(a, _)| *a == action)
+        .is_some_and(|(_, roles)| roles.contains(&role))
+}
+
 /// Whether `role` sees a complainant's full contact: those who call residents
 /// back (customer service) and managers. Everyone else sees it masked.
 pub fn may_see_contacts(role: Role) -> bool {

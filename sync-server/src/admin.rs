@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Json, Router, routing};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
-use shared::codes::Role;
+use shared::policy::Action;
 
 /// Largest import body: both files together.
 pub const MAX_IMPORT_BODY: usize = 8 * 1024 * 1024;
@@ -105,7 +105,7 @@ async fn put_schedule(
     Auth(sender): Auth,
     body: Result<Json<crate::planning::ScheduleSpec>, JsonRejection>,
 ) -> Result<Json<shared::schedule::Schedule>, ApiError> {
-    require(&sender, &[Role::Admin], "change the site plan")?;
+    require(&sender, Action::ChangePlan)?;
     let Json(spec) = body.map_err(|e| ApiError::bad_request("bad_request", e.body_text()))?;
     on_site(&state, sender, move |txn, _, site| {
         crate::planning::put_schedule(txn, site, &spec, Utc::now())
@@ -120,7 +120,7 @@ async fn add_user(
     Auth(sender): Auth,
     body: Result<Json<shared::wire::NewUserRequest>, JsonRejection>,
 ) -> Result<Json<shared::plan::UserInfo>, ApiError> {
-    require(&sender, &[Role::Admin], "manage users")?;
+    require(&sender, Action::ManageUsers)?;
     let Json(req) = body.map_err(|e| ApiError::bad_request("bad_request", e.body_text()))?;
     on_site(&state, sender, move |txn, _, site| {
         let rec = accounts::add_user(
@@ -147,7 +147,7 @@ async fn disable_user(
     Auth(sender): Auth,
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    require(&sender, &[Role::Admin], "manage users")?;
+    require(&sender, Action::ManageUsers)?;
     on_site(&state, sender, move |txn, sender, _| {
         match txn.user_by_name(name.trim())? {
             Some(u) if sender.sites.contains(&u.site) => {}
@@ -168,7 +168,7 @@ async fn remove_schedule(
     Auth(sender): Auth,
     Path(code): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    require(&sender, &[Role::Admin], "change the site plan")?;
+    require(&sender, Action::ChangePlan)?;
     on_site(&state, sender, move |txn, _, site| {
         crate::planning::remove_schedule(txn, site, &code, Utc::now())
     })
@@ -182,7 +182,7 @@ async fn draw(
     Auth(sender): Auth,
     body: Result<Json<crate::planning::DrawRequest>, JsonRejection>,
 ) -> Result<Json<crate::planning::Replay>, ApiError> {
-    require(&sender, &[Role::Manager], "draw spot checks")?;
+    require(&sender, Action::DrawSpotCheck)?;
     let Json(req) = body.map_err(|e| ApiError::bad_request("bad_request", e.body_text()))?;
     on_site(&state, sender, move |txn, sender, site| {
         let sc = crate::planning::draw_spot_check(txn, site, &req, &sender.user_name, Utc::now())?;
@@ -198,7 +198,7 @@ async fn replay(
     Auth(sender): Auth,
     Path(code): Path<String>,
 ) -> Result<Json<crate::planning::Replay>, ApiError> {
-    require(&sender, &[Role::Manager, Role::Admin], "audit spot checks")?;
+    require(&sender, Action::ReplaySpotCheck)?;
     on_site(&state, sender, move |txn, _, site| {
         crate::planning::replay(txn, site, &code)
     })
@@ -220,7 +220,7 @@ async fn coverage(
     Auth(sender): Auth,
     q: Result<Query<CoverageQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<shared::schedule::Coverage>, ApiError> {
-    require(&sender, &[Role::Manager, Role::Admin], "read coverage")?;
+    require(&sender, Action::ReadCoverage)?;
     let Query(q) = q.map_err(|e| ApiError::bad_request("bad_request", e.body_text()))?;
     if q.to < q.from || (q.to - q.from).num_days() > 366 {
         return Err(ApiError::bad_request(
@@ -239,14 +239,15 @@ async fn coverage(
     .await
 }
 
-fn require(sender: &Sender, roles: &[Role], what: &str) -> Result<(), ApiError> {
-    if roles.contains(&sender.role) {
+/// Refuses with 403 unless the permission table ([`shared::policy::ACTIONS`]) lets the sender's role take `action`.
+pub fn require(sender: &Sender, action: Action) -> Result<(), ApiError> {
+    if shared::policy::permits(sender.role, action) {
         Ok(())
     } else {
         Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "role_forbidden",
-            format!("role {} may not {what}", sender.role.code()),
+            format!("role {} may not {}", sender.role.code(), action.describe()),
         ))
     }
 }
@@ -264,7 +265,7 @@ async fn import(
     Auth(sender): Auth,
     body: Result<Json<ImportRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    require(&sender, &[Role::Admin], "change the site plan")?;
+    require(&sender, Action::ChangePlan)?;
     let Json(req) = body.map_err(|e| ApiError::bad_request("bad_request", e.body_text()))?;
     if req.checklists.is_none() && req.checkpoints.is_none() {
         return Err(ApiError::bad_request(
@@ -308,11 +309,7 @@ async fn export(
     Auth(sender): Auth,
     Path(file): Path<String>,
 ) -> Result<Response, ApiError> {
-    require(
-        &sender,
-        &[Role::Admin, Role::Manager],
-        "export the site plan",
-    )?;
+    require(&sender, Action::ExportPlan)?;
     let write: fn(&shared::plan::SitePlan) -> String = match file.as_str() {
         plan_csv::CHECKPOINTS_FILE => plan_csv::export_checkpoints,
         plan_csv::CHECKLISTS_FILE => plan_csv::export_checklists,
@@ -338,7 +335,7 @@ async fn order_route(
     Auth(sender): Auth,
     Path(code): Path<String>,
 ) -> Result<Json<accounts::Reordered>, ApiError> {
-    require(&sender, &[Role::Admin], "change the site plan")?;
+    require(&sender, Action::ChangePlan)?;
     on_site(&state, sender, move |txn, _, site| {
         accounts::order_route(txn, site, &code, Utc::now())
     })
@@ -348,7 +345,7 @@ async fn order_route(
 
 /// `GET /api/v1/admin/qr-sheet`: every label page in one printable HTML page.
 async fn qr_sheet(State(state): State<AppState>, Auth(sender): Auth) -> Result<Response, ApiError> {
-    require(&sender, &[Role::Admin, Role::Manager], "print QR labels")?;
+    require(&sender, Action::PrintLabels)?;
     let plan = plan_of(&state, sender).await?;
     Ok((
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
@@ -368,7 +365,7 @@ async fn qr_page(
     Auth(sender): Auth,
     Query(q): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
-    require(&sender, &[Role::Admin, Role::Manager], "print QR labels")?;
+    require(&sender, Action::PrintLabels)?;
     let plan = plan_of(&state, sender).await?;
     let labels = crate::qr::labels(&plan);
     let pages = crate::qr::page_count(labels.len());

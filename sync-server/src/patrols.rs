@@ -7,7 +7,6 @@ use crate::error::{ApiError, StoreError};
 use crate::store::Txn;
 use crate::validate::Sender;
 use chrono::{DateTime, Utc};
-use shared::codes::Role;
 use shared::ids::*;
 use shared::patrol::{PatrolRunView, PresenceEvidence};
 use shared::plan::{Site, SitePlan};
@@ -35,11 +34,9 @@ pub fn sender_plan(txn: &mut dyn Txn, sender: &Sender) -> Result<SitePlan, ApiEr
 /// Whether `sender` may read `run`: managers and admins read all of their
 /// site's runs, an inspector their own.
 fn may_read(sender: &Sender, run: &PatrolRunView) -> bool {
-    match sender.role {
-        Role::Manager | Role::Admin => true,
-        Role::Inspector => run.run.inspector == sender.user,
-        _ => false,
-    }
+    use shared::policy::{Action, permits};
+    permits(sender.role, Action::ReadAllPatrols)
+        || (permits(sender.role, Action::WalkPatrol) && run.run.inspector == sender.user)
 }
 
 pub fn summary(plan: &SitePlan, v: &PatrolRunView) -> PatrolSummary {

@@ -8,7 +8,6 @@ use crate::store::{IssueQuery, Txn};
 use crate::validate::Sender;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use shared::codes::Role;
 use shared::plan::{Site, SitePlan};
 use shared::repeat::{RootCause, RootCauseInput, repeats};
 use shared::wire::IssueSummary;
@@ -38,13 +37,7 @@ pub fn save(
     input: RootCauseInput,
     now: DateTime<Utc>,
 ) -> Result<RootCause, ApiError> {
-    if sender.role != Role::Manager {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "role_forbidden",
-            format!("role {} may not record root causes", sender.role.code()),
-        ));
-    }
+    crate::admin::require(sender, shared::policy::Action::WriteRootCause)?;
     input
         .check()
         .map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m))?;

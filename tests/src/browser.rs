@@ -3,8 +3,12 @@
 //! (fantoccini); screenshots saved as test artefacts; tap counting.
 //!
 //! Every process started here is killed (children first) when its guard drops.
-//! Ports: WebDriver servers need explicit ports, so free ones are taken from
-//! the OS (bind port 0, read it, release it); a clash is retried once.
+//! Ports: chromedriver binds port 0 itself and prints the port it got.
+//! tauri-driver insists on explicit ports, so a free one is taken from the OS
+//! and the driver counts as started only once the listening socket on that
+//! port belongs to a process of the driver's own process group (read from
+//! /proc): a port another test took meanwhile is never mistaken for ours, and
+//! the start is tried again on new ports.
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::io::{BufRead, BufReader};
@@ -69,10 +73,75 @@ fn own_group(cmd: &mut Command) -> &mut Command {
     cmd.process_group(0)
 }
 
-/// Whether something accepts connections on `port` within 10 s (bounded).
-fn port_ready(port: u16) -> bool {
+/// The inodes of the sockets listening on TCP `port` (IPv4 and IPv6).
+fn listening_inodes(port: u16) -> Vec<u64> {
+    let mut out = Vec::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else {
+            continue;
+        };
+        for line in text.lines().skip(1) {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            // local_address is HEX_IP:HEX_PORT, st 0A is LISTEN, inode is column 10.
+            let (Some(local), Some(state), Some(inode)) = (f.get(1), f.get(3), f.get(9)) else {
+                continue;
+            };
+            let local_port = local
+                .rsplit(':')
+                .next()
+                .and_then(|p| u16::from_str_radix(p, 16).ok());
+            if local_port == Some(port)
+                && *state == "0A"
+                && let Ok(inode) = inode.parse()
+            {
+                out.push(inode);
+            }
+        }
+    }
+    out
+}
+
+/// Whether a process of process group `group` holds one of the sockets `inodes`.
+fn group_holds(group: i32, inodes: &[u64]) -> bool {
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    for p in procs.flatten() {
+        let Ok(pid) = p.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        // SAFETY: getpgid only reads another process's group id.
+        if unsafe { libc::getpgid(pid) } != group {
+            continue;
+        }
+        let Ok(fds) = std::fs::read_dir(p.path().join("fd")) else {
+            continue;
+        };
+        for fd in fds.flatten() {
+            if let Ok(link) = std::fs::read_link(fd.path()) {
+                let link = link.to_string_lossy();
+                if inodes
+                    .iter()
+                    .any(|i| link.as_ref() == format!("socket:[{i}]"))
+                {
+                    return true;
+                }
+            }
+        }
+    }
+    false
+}
+
+/// Waits (bounded, 10 s) until a process of `child`'s own group listens on
+/// `port`; false if it never does or the child exits.
+fn our_listener(child: &mut Child, port: u16) -> bool {
+    let group = child.id() as i32;
     for _ in 0..200 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        if matches!(child.try_wait(), Ok(Some(_))) {
+            return false;
+        }
+        let inodes = listening_inodes(port);
+        if !inodes.is_empty() && group_holds(group, &inodes) {
             return true;
         }
         std::thread::sleep(Duration::from_millis(50));
@@ -122,30 +191,48 @@ pub struct ChromeDriver {
 }
 
 impl ChromeDriver {
+    /// Starts chromedriver on a port it picks itself and reads that port from
+    /// its first line ("… started successfully on port N.").
     pub fn start() -> ChromeDriver {
-        for attempt in 0..2 {
-            let port = free_port();
-            let child = own_group(
-                Command::new("chromedriver")
-                    .arg(format!("--port={port}"))
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null()),
-            )
-            .spawn()
-            .expect("start chromedriver (scripts/setup installs chromium-driver)");
-            let guard = Guard(child);
-            if port_ready(port) {
-                return ChromeDriver {
-                    _guard: guard,
-                    url: format!("http://127.0.0.1:{port}"),
-                };
+        let mut child = own_group(
+            Command::new("chromedriver")
+                .arg("--port=0")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null()),
+        )
+        .spawn()
+        .expect("start chromedriver (scripts/setup installs chromium-driver)");
+        let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+        let guard = Guard(child);
+        let mut port = None;
+        let mut line = String::new();
+        for _ in 0..20 {
+            line.clear();
+            if out.read_line(&mut line).unwrap_or(0) == 0 {
+                break;
             }
-            eprintln!(
-                "chromedriver did not come up on port {port} (attempt {})",
-                attempt + 1
-            );
+            if let Some(rest) = line.split("on port ").nth(1) {
+                port = rest
+                    .trim()
+                    .trim_end_matches('.')
+                    .parse::<u16>()
+                    .ok()
+                    .filter(|p| *p != 0);
+                break;
+            }
         }
-        panic!("chromedriver did not start")
+        let port = port.unwrap_or_else(|| panic!("chromedriver did not say its port: {line}"));
+        // Keep reading what it prints so its output pipe never fills.
+        std::thread::spawn(move || {
+            let mut sink = String::new();
+            while out.read_line(&mut sink).unwrap_or(0) > 0 {
+                sink.clear();
+            }
+        });
+        ChromeDriver {
+            _guard: guard,
+            url: format!("http://127.0.0.1:{port}"),
+        }
     }
 
     /// A fresh headless browser session at `width` × `height`.
@@ -177,7 +264,7 @@ impl TauriDriver {
     /// Starts tauri-driver; the app it launches inherits `env`.
     pub fn start(display: &str, env: &[(&str, &Path)]) -> TauriDriver {
         let tauri_driver = which("tauri-driver");
-        for attempt in 0..2 {
+        for attempt in 0..5 {
             let (port, native) = (free_port(), free_port());
             let mut cmd = Command::new(&tauri_driver);
             cmd.args([
@@ -193,8 +280,9 @@ impl TauriDriver {
             for (k, v) in env {
                 cmd.env(k, v);
             }
-            let guard = Guard(own_group(&mut cmd).spawn().expect("start tauri-driver"));
-            if port_ready(port) {
+            let mut guard = Guard(own_group(&mut cmd).spawn().expect("start tauri-driver"));
+            // tauri-driver starts WebKitWebDriver (same group) on the native port at once.
+            if our_listener(&mut guard.0, port) && our_listener(&mut guard.0, native) {
                 return TauriDriver {
                     _guard: guard,
                     url: format!("http://127.0.0.1:{port}"),

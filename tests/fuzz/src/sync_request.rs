@@ -1,0 +1,221 @@
+//! A sync request body, handled the way `sync_server::sync::round` handles it,
+//! without the store: decode, measure the changes (`chunks::inspect`, one
+//! budget per request), apply them to a fork, check them (`validate::check`),
+//! project the accepted document (header, fold) and answer.
+//!
+//! The store is replaced by a map of the documents this request already had
+//! accepted: where `round` refuses a document that appears twice in one
+//! request, here a repeated document is treated as the device's next round
+//! against the stored copy (loaded back from the saved bytes, as a server
+//! without the document in its cache does), so the fuzzer also reaches the
+//! checks of changes to an existing document.
+//!
+//! Beyond "no panic", the harness asserts what the server relies on: a
+//! document it accepted has a readable header, projects (folds) without error,
+//! and loads back from the bytes it saved.
+
+use automerge::sync::{Capability, Message, State, SyncDoc};
+use automerge::{ActorId, AutoCommit};
+use shared::doc;
+use shared::ids::DocId;
+use shared::issue;
+use shared::wire::{DocKind, DocMessage, IssueSummary, PROTOCOL_VERSION, SyncRequest, SyncResponse};
+use std::collections::BTreeMap;
+use sync_server::chunks::{self, Budget};
+use sync_server::validate::{self, Sender};
+
+/// What happened to one document message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Refused with this code (as `round` would answer it).
+    Refused(&'static str),
+    /// Applied without new changes (a handshake or an acknowledgement).
+    NoChange,
+    /// New changes checked and stored.
+    Accepted,
+}
+
+/// A document as the store would hold it after a round.
+struct Stored {
+    kind: DocKind,
+    site: shared::ids::SiteId,
+    bytes: Vec<u8>,
+    heads: Vec<u8>,
+    state: Vec<u8>,
+}
+
+/// Handles one request body; returns each document message's outcome
+/// (empty when the body is not a request).
+pub fn run(data: &[u8]) -> Vec<Outcome> {
+    let Ok(req) = postcard::from_bytes::<SyncRequest>(data) else {
+        return Vec::new();
+    };
+    let sender = crate::sender();
+    let mut budget = Budget::default();
+    let mut store: BTreeMap<DocId, Stored> = BTreeMap::new();
+    let mut outcomes = Vec::with_capacity(req.docs.len());
+    let mut answers = Vec::new();
+    for m in req.docs {
+        outcomes.push(one(&sender, &mut budget, &mut store, m, &mut answers));
+    }
+    let resp = SyncResponse {
+        protocol: PROTOCOL_VERSION,
+        cursor: req.cursor,
+        more: false,
+        docs: answers,
+        refused: Vec::new(),
+        receipts: Vec::new(),
+    };
+    let body = postcard::to_allocvec(&resp).expect("a response encodes");
+    let back: SyncResponse = postcard::from_bytes(&body).expect("a response decodes");
+    for m in &back.docs {
+        Message::decode(&m.msg).expect("the server's own sync message decodes");
+    }
+    outcomes
+}
+
+fn one(
+    sender: &Sender,
+    budget: &mut Budget,
+    store: &mut BTreeMap<DocId, Stored>,
+    m: DocMessage,
+    answers: &mut Vec<DocMessage>,
+) -> Outcome {
+    let Ok(msg) = Message::decode(&m.msg) else {
+        return Outcome::Refused("malformed");
+    };
+    if let Err(e) = chunks::inspect(msg.changes.iter(), budget) {
+        return Outcome::Refused(match e {
+            chunks::ChunkError::Malformed(_) => "malformed",
+            chunks::ChunkError::TooLarge(_) => "too_large",
+        });
+    }
+    let stored = store.get(&m.doc);
+    if let Some(s) = stored
+        && (s.kind != m.kind || !sender.sites.contains(&s.site))
+    {
+        return Outcome::Refused("forbidden_site");
+    }
+    let mut state = stored
+        .and_then(|s| doc::decode_state(&s.state))
+        .unwrap_or_else(State::new);
+    state.in_flight = false;
+    state.sent_hashes.clear();
+    if let Some(s) = stored
+        && msg.changes.is_empty()
+        && msg.need.is_empty()
+        && doc::heads_bytes(&msg.heads) == s.heads
+        && state.have_responded
+    {
+        doc::acknowledge(&mut state, msg.heads, msg.have);
+        let encoded = doc::encode_state(&state);
+        store.get_mut(&m.doc).expect("stored").state = encoded;
+        return Outcome::NoChange;
+    }
+    let before_doc = stored.map(|s| {
+        AutoCommit::load(&s.bytes).expect("a document the server saved loads again")
+    });
+    let mut d = before_doc.as_ref().map_or_else(AutoCommit::new, |b| b.clone());
+    let before = d.get_heads();
+    let mut events = None;
+    let mut saved = None;
+    if msg.changes.is_empty() {
+        if d.sync().receive_sync_message(&mut state, msg).is_err() {
+            return Outcome::Refused("malformed");
+        }
+    } else {
+        let mut fork = d.fork();
+        let mut fork_state = state.clone();
+        if fork
+            .sync()
+            .receive_sync_message(&mut fork_state, msg)
+            .is_err()
+        {
+            return Outcome::Refused("malformed");
+        }
+        let new_actors: Vec<ActorId> = fork
+            .get_changes_meta(&before)
+            .into_iter()
+            .map(|c| c.actor.into_owned())
+            .collect();
+        if !new_actors.is_empty() {
+            let bytes = fork.save_nocompress();
+            if bytes.len() > shared::limits::DOC_BYTES {
+                return Outcome::Refused("too_large");
+            }
+            match validate::check(
+                sender,
+                m.doc,
+                m.kind,
+                before_doc.as_ref(),
+                &fork,
+                &new_actors,
+            ) {
+                Ok(accepted) => events = accepted.events,
+                Err(r) => return Outcome::Refused(r.code),
+            }
+            saved = Some(bytes);
+        }
+        d = fork;
+        state = fork_state;
+    }
+    let changed = d.get_heads() != before;
+    if changed {
+        // What `sync::save_bytes` and `sync::project` do with an accepted document:
+        // an error here is a 500 for every later round of this device.
+        let h = doc::header(&d).expect("an accepted document has a header");
+        match m.kind {
+            DocKind::Issue => {
+                let events = match events {
+                    Some(e) => e,
+                    None => doc::issue_events(&d).expect("an accepted issue's events read"),
+                };
+                let view =
+                    issue::fold(h.id.into(), events).expect("an accepted issue folds");
+                let _ = view.all_photos().count();
+                let _ = IssueSummary::from_view(&view, crate::at(86_400 * 10));
+            }
+            DocKind::Patrol => {
+                doc::patrol(&d).expect("an accepted patrol reads");
+            }
+            DocKind::Plan => {}
+        }
+        let bytes = saved.unwrap_or_else(|| d.save_nocompress());
+        store.insert(
+            m.doc,
+            Stored {
+                kind: m.kind,
+                site: h.site,
+                heads: doc::heads_bytes(&d.get_heads()),
+                bytes,
+                state: Vec::new(),
+            },
+        );
+    }
+    // The answer (`round`, step 3).
+    state.have_responded = false;
+    let has_doc = store.contains_key(&m.doc);
+    if has_doc && state.their_heads.as_ref().is_some_and(|h| !h.is_empty()) {
+        state.their_capabilities = Some(vec![Capability::MessageV1, Capability::SyncReset]);
+    }
+    let reply = if has_doc {
+        d.sync().generate_sync_message(&mut state)
+    } else {
+        AutoCommit::new().sync().generate_sync_message(&mut state)
+    };
+    if let Some(reply) = reply {
+        answers.push(DocMessage {
+            doc: m.doc,
+            kind: m.kind,
+            msg: reply.encode(),
+        });
+    }
+    if let Some(s) = store.get_mut(&m.doc) {
+        s.state = doc::encode_state(&state);
+    }
+    if changed {
+        Outcome::Accepted
+    } else {
+        Outcome::NoChange
+    }
+}
