@@ -211,7 +211,10 @@ impl ChromeDriver {
             if out.read_line(&mut line).unwrap_or(0) == 0 {
                 break;
             }
-            if let Some(rest) = line.split("on port ").nth(1) {
+            // "Starting ChromeDriver … on port 0" comes first; the bound port follows.
+            if line.contains("started successfully")
+                && let Some(rest) = line.split("on port ").nth(1)
+            {
                 port = rest
                     .trim()
                     .trim_end_matches('.')
