@@ -122,29 +122,7 @@ fn root_keys(kind: DocKind) -> (&'static [&'static str], &'static [&'static str]
     match kind {
         DocKind::Issue => (&["events"], &["events"]),
         DocKind::Patrol => (&["run", "results", "finished_at"], &["run", "results"]),
-        DocKind::Plan => (
-            &[
-                "site_info",
-                "zones",
-                "checkpoints",
-                "templates",
-                "routes",
-                "departments",
-                "users",
-                "schedules",
-                "spot_checks",
-            ],
-            &[
-                "zones",
-                "checkpoints",
-                "templates",
-                "routes",
-                "departments",
-                "users",
-                "schedules",
-                "spot_checks",
-            ],
-        ),
+        DocKind::Plan => (&PLAN_ROOT_KEYS, &PLAN_MAPS),
     }
 }
 
@@ -311,6 +289,19 @@ pub fn patrol(doc: &AutoCommit) -> Result<PatrolRunView, DocError> {
 }
 
 // ---------------------------------------------------------------- site plans
+
+/// Everything a plan document holds at its root besides the header.
+const PLAN_ROOT_KEYS: [&str; 9] = [
+    "site_info",
+    "zones",
+    "checkpoints",
+    "templates",
+    "routes",
+    "departments",
+    "users",
+    "schedules",
+    "spot_checks",
+];
 
 const PLAN_MAPS: [&str; 8] = [
     "zones",

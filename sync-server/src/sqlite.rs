@@ -302,6 +302,25 @@ fn device_record(row: DeviceRow, token_hash: [u8; 32]) -> Result<DeviceRecord, S
 }
 
 impl SqliteTxn<'_> {
+    /// The random bytes kept under `key` in `meta`, made on first use.
+    fn meta_random<const N: usize>(&mut self, key: &str) -> Result<[u8; N], StoreError> {
+        let have: Option<Vec<u8>> = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?;
+        if let Some(bytes) = have {
+            return bytes
+                .try_into()
+                .map_err(|_| StoreError::Corrupt(format!("bad {key} in meta")));
+        }
+        let value: [u8; N] = rand::random();
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)",
+            params![key, value.as_slice()],
+        )?;
+        Ok(value)
+    }
+
     fn devices_where(&mut self, cond: &str, arg: &[u8]) -> Result<Vec<DeviceRecord>, StoreError> {
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT id, user_id, actor, name, created_at, revoked, token_hash FROM devices WHERE {cond} ORDER BY created_at"
@@ -571,44 +590,11 @@ impl Txn for SqliteTxn<'_> {
     }
 
     fn server_actor(&mut self) -> Result<[u8; 16], StoreError> {
-        let have: Option<Vec<u8>> = self
-            .conn
-            .query_row("SELECT value FROM meta WHERE key = 'actor'", [], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        if let Some(bytes) = have {
-            return bytes
-                .try_into()
-                .map_err(|_| StoreError::Corrupt("bad server actor".into()));
-        }
-        let actor: [u8; 16] = rand::random();
-        self.conn.execute(
-            "INSERT INTO meta (key, value) VALUES ('actor', ?1)",
-            [actor.as_slice()],
-        )?;
-        Ok(actor)
+        self.meta_random("actor")
     }
 
     fn site_secret(&mut self, site: SiteId) -> Result<[u8; 32], StoreError> {
-        let key = format!("webhook_secret:{site}");
-        let have: Option<Vec<u8>> = self
-            .conn
-            .query_row("SELECT value FROM meta WHERE key = ?1", [&key], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        if let Some(bytes) = have {
-            return bytes
-                .try_into()
-                .map_err(|_| StoreError::Corrupt("bad webhook secret".into()));
-        }
-        let secret: [u8; 32] = rand::random();
-        self.conn.execute(
-            "INSERT INTO meta (key, value) VALUES (?1, ?2)",
-            params![key, secret.as_slice()],
-        )?;
-        Ok(secret)
+        self.meta_random(&format!("webhook_secret:{site}"))
     }
 
     fn doc(&mut self, id: DocId) -> Result<Option<StoredDoc>, StoreError> {
