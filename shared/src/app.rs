@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 /// Who is logged in, where.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionInfo {
     pub user: UserInfo,
     pub site: Site,
@@ -21,6 +22,7 @@ pub struct SessionInfo {
 
 /// What the status bar shows.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SyncStatus {
     /// Whether the last contact with the server worked (`None`: not tried yet).
     pub online: Option<bool>,
@@ -40,6 +42,7 @@ pub struct SyncStatus {
 
 /// A reminder or escalation as the notification list shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NotificationItem {
     pub notification: crate::wire::Notification,
     pub seen: bool,
@@ -47,6 +50,7 @@ pub struct NotificationItem {
 
 /// A change the server or the workflow refused.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RefusedChange {
     /// The issue concerned, when it is one.
     pub issue: Option<IssueId>,
@@ -57,6 +61,7 @@ pub struct RefusedChange {
 
 /// One checkpoint of a route walk.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WalkStep {
     pub checkpoint: CheckpointId,
     pub code: String,
@@ -69,6 +74,7 @@ pub struct WalkStep {
 
 /// A route as an inspector's task: its checkpoints in walking order, with progress.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RouteTask {
     pub code: String,
     pub name: String,
@@ -87,6 +93,7 @@ pub struct RouteTask {
 
 /// A task's due window and progress, as the inspector's task list shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TaskWindow {
     pub key: String,
     pub title: String,
@@ -117,6 +124,7 @@ impl RouteTask {
 
 /// The inspector's answers at one checkpoint.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CheckInput {
     /// The point code as typed or scanned: proof of presence.
     pub point_code: String,
@@ -127,6 +135,7 @@ pub struct CheckInput {
 
 /// What saving a checkpoint gave.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CheckResult {
     pub checked: usize,
     pub route_len: usize,
@@ -135,6 +144,7 @@ pub struct CheckResult {
 
 /// A new issue as the UI sends it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RaiseRequest {
     pub checkpoint: String,
     pub item: Option<String>,
@@ -147,6 +157,7 @@ pub struct RaiseRequest {
 
 /// A resident's complaint as customer service enters it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ComplaintRequest {
     /// Zone code, when the place is in one.
     pub zone: Option<String>,
@@ -210,6 +221,7 @@ impl ComplaintRequest {
 
 /// A photo file the UI picked, base64-encoded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PhotoUpload {
     pub name: String,
     pub base64: String,
@@ -217,6 +229,7 @@ pub struct PhotoUpload {
 
 /// Filters of an issue list; every field narrows it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IssueFilter {
     pub zone: Option<ZoneId>,
     pub category: Option<Category>,

@@ -20,6 +20,7 @@ macro_rules! code_enum {
     ($(#[$doc:meta])* $name:ident, $what:literal { $($variant:ident => $code:literal, $zh:literal, $en:literal;)+ }) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[serde(rename_all = "snake_case")]
         pub enum $name {
             $($variant,)+

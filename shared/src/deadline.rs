@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// A site's deadline rules. Times are computed in the site's local time zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeadlinePolicy {
     /// Minutes east of UTC of the site's local time (Asia/Shanghai: 480).
     pub utc_offset_minutes: i32,

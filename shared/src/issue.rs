@@ -68,6 +68,7 @@ pub const MAX_PHOTOS_PER_EVENT: usize = 12;
 /// travel separately, addressed by these hashes. Whether it shows the problem or
 /// the fix follows from the event that carries it (raise: before, rectify: after).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PhotoRef {
     /// The upload copy: JPEG, longest side at most 2048 px.
     pub hash: PhotoHash,
@@ -88,6 +89,7 @@ pub struct PhotoRef {
 
 /// Whether a photo shows the problem (现场照片) or the fix (整改后照片).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PhotoRole {
     Before,
@@ -112,6 +114,7 @@ impl PhotoRole {
 
 /// The policy-relevant fields as the author of an event saw them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Base {
     pub status: Status,
     pub grade: Grade,
@@ -123,6 +126,7 @@ pub struct Base {
 
 /// What an event does.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EventBody {
     Raise {
@@ -200,6 +204,7 @@ pub enum EventBody {
 
 /// Where a complaint comes from: a resident, a place, a way to call back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Complaint {
     /// Where the problem is, in the resident's words (a zone may be set too).
     pub location: String,
@@ -240,6 +245,7 @@ impl Complaint {
 
 /// The latest call-back of a complaint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CallbackRecord {
     pub satisfied: bool,
     pub note: String,
@@ -268,6 +274,7 @@ impl EventBody {
 
 /// One immutable workflow event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IssueEvent {
     pub id: EventId,
     pub lamport: u64,
@@ -370,6 +377,7 @@ impl IssueEvent {
 
 /// How the fold treated an event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum EventOutcome {
     Applied,
@@ -393,6 +401,7 @@ impl EventOutcome {
 
 /// Two people set one field concurrently.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Conflict {
     /// `status`, `grade`, `category`, `department`, `assignee` or `deadline`.
     pub field: String,
@@ -405,6 +414,7 @@ pub struct Conflict {
 
 /// One line of an issue's timeline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TimelineEntry {
     pub event: IssueEvent,
     #[serde(flatten)]
@@ -413,6 +423,7 @@ pub struct TimelineEntry {
 
 /// The current state of an issue: the fold of its events.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IssueView {
     pub id: IssueId,
     pub site: SiteId,

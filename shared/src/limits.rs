@@ -74,42 +74,172 @@ pub const REQUEST_SECS: u64 = 120;
 /// Connections served at once; more wait in the listen queue.
 pub const CONNECTIONS: usize = 1024;
 
-/// Every limit with its name, for the README table and the tidy test.
-pub const ALL: &[(&str, u64)] = &[
-    ("SYNC_BODY_BYTES", SYNC_BODY_BYTES as u64),
-    ("DOCS_PER_REQUEST", DOCS_PER_REQUEST as u64),
-    ("DOCS_PER_RESPONSE", DOCS_PER_RESPONSE as u64),
-    ("CHANGES_PER_DOC", CHANGES_PER_DOC as u64),
-    ("OPS_PER_CHANGE", OPS_PER_CHANGE as u64),
-    ("OPS_PER_REQUEST", OPS_PER_REQUEST as u64),
-    ("CHANGE_BYTES", CHANGE_BYTES as u64),
-    ("CHANGE_BYTES_PER_REQUEST", CHANGE_BYTES_PER_REQUEST as u64),
-    ("DOC_BYTES", DOC_BYTES as u64),
-    ("DOC_DEPTH", DOC_DEPTH as u64),
-    ("EVENTS_PER_ISSUE", EVENTS_PER_ISSUE as u64),
-    ("RESULTS_PER_PATROL", RESULTS_PER_PATROL as u64),
-    ("LAMPORT_STEP", LAMPORT_STEP),
-    ("CACHE_BYTES", CACHE_BYTES as u64),
-    ("TITLE_CHARS", TITLE_CHARS as u64),
-    ("NOTE_CHARS", NOTE_CHARS as u64),
-    ("NAME_CHARS", NAME_CHARS as u64),
-    ("PHOTOS_PER_EVENT", PHOTOS_PER_EVENT as u64),
-    ("PHOTO_BYTES", PHOTO_BYTES),
-    ("UPLOAD_CHUNK_BYTES", UPLOAD_CHUNK_BYTES as u64),
-    ("PARTIAL_UPLOAD_HOURS", PARTIAL_UPLOAD_HOURS as u64),
-    ("LOGIN_FAILURES_PER_USER", LOGIN_FAILURES_PER_USER as u64),
+/// Every limit: its name, its value and what it bounds (README's table).
+pub const ALL: &[(&str, u64, &str)] = &[
+    (
+        "SYNC_BODY_BYTES",
+        SYNC_BODY_BYTES as u64,
+        "Bytes of one sync request body.",
+    ),
+    (
+        "DOCS_PER_REQUEST",
+        DOCS_PER_REQUEST as u64,
+        "Documents in one sync request.",
+    ),
+    (
+        "DOCS_PER_RESPONSE",
+        DOCS_PER_RESPONSE as u64,
+        "Documents answered in one sync response; the rest follow with `more`.",
+    ),
+    (
+        "CHANGES_PER_DOC",
+        CHANGES_PER_DOC as u64,
+        "Changes carried for one document in one sync message.",
+    ),
+    (
+        "OPS_PER_CHANGE",
+        OPS_PER_CHANGE as u64,
+        "Operations in one change.",
+    ),
+    (
+        "OPS_PER_REQUEST",
+        OPS_PER_REQUEST as u64,
+        "Operations in all changes of one request.",
+    ),
+    (
+        "CHANGE_BYTES",
+        CHANGE_BYTES as u64,
+        "Uncompressed bytes of one change (a compressed chunk is measured after inflating).",
+    ),
+    (
+        "CHANGE_BYTES_PER_REQUEST",
+        CHANGE_BYTES_PER_REQUEST as u64,
+        "Uncompressed bytes of all changes of one request.",
+    ),
+    (
+        "DOC_BYTES",
+        DOC_BYTES as u64,
+        "Bytes of one stored document (uncompressed save) after a change is merged.",
+    ),
+    (
+        "DOC_DEPTH",
+        DOC_DEPTH as u64,
+        "Nesting depth of a document's maps and lists (the schema needs 6).",
+    ),
+    (
+        "EVENTS_PER_ISSUE",
+        EVENTS_PER_ISSUE as u64,
+        "Events in one issue document.",
+    ),
+    (
+        "RESULTS_PER_PATROL",
+        RESULTS_PER_PATROL as u64,
+        "Results in one patrol run.",
+    ),
+    (
+        "LAMPORT_STEP",
+        LAMPORT_STEP,
+        "How far ahead of everything it has seen a new event's Lamport number may be.",
+    ),
+    (
+        "CACHE_BYTES",
+        CACHE_BYTES as u64,
+        "Bytes of documents the server keeps parsed between rounds.",
+    ),
+    (
+        "TITLE_CHARS",
+        TITLE_CHARS as u64,
+        "Characters of an issue title.",
+    ),
+    (
+        "NOTE_CHARS",
+        NOTE_CHARS as u64,
+        "Characters of a description, note, comment or call-back note.",
+    ),
+    (
+        "NAME_CHARS",
+        NAME_CHARS as u64,
+        "Characters of a person's name, a complaint's location or contact.",
+    ),
+    (
+        "PHOTOS_PER_EVENT",
+        PHOTOS_PER_EVENT as u64,
+        "Photos attached to one event (raise or rectify).",
+    ),
+    ("PHOTO_BYTES", PHOTO_BYTES, "Bytes of one stored photo."),
+    (
+        "UPLOAD_CHUNK_BYTES",
+        UPLOAD_CHUNK_BYTES as u64,
+        "Bytes of one upload chunk.",
+    ),
+    (
+        "PARTIAL_UPLOAD_HOURS",
+        PARTIAL_UPLOAD_HOURS as u64,
+        "Hours an unfinished upload is kept after its last chunk.",
+    ),
+    (
+        "LOGIN_FAILURES_PER_USER",
+        LOGIN_FAILURES_PER_USER as u64,
+        "Failed logins for one user name within `LOGIN_WINDOW_SECS` before it is locked.",
+    ),
     (
         "LOGIN_FAILURES_PER_ADDRESS",
         LOGIN_FAILURES_PER_ADDRESS as u64,
+        "Failed logins from one network address within `LOGIN_WINDOW_SECS` before it is locked.",
     ),
-    ("LOGIN_WINDOW_SECS", LOGIN_WINDOW_SECS as u64),
-    ("PASSWORD_CHECKS_AT_ONCE", PASSWORD_CHECKS_AT_ONCE as u64),
-    ("TOKEN_DAYS", TOKEN_DAYS as u64),
-    ("DEVICES_PER_USER", DEVICES_PER_USER as u64),
-    ("JSON_BODY_BYTES", JSON_BODY_BYTES as u64),
-    ("IMPORT_BODY_BYTES", IMPORT_BODY_BYTES as u64),
-    ("LIST_ROWS", LIST_ROWS as u64),
-    ("HEADER_SECS", HEADER_SECS),
-    ("REQUEST_SECS", REQUEST_SECS),
-    ("CONNECTIONS", CONNECTIONS as u64),
+    (
+        "LOGIN_WINDOW_SECS",
+        LOGIN_WINDOW_SECS as u64,
+        "The window (and lockout) of the login failure counters, in seconds.",
+    ),
+    (
+        "PASSWORD_CHECKS_AT_ONCE",
+        PASSWORD_CHECKS_AT_ONCE as u64,
+        "Password checks running at once (each costs a core for tens of milliseconds).",
+    ),
+    ("TOKEN_DAYS", TOKEN_DAYS as u64, "Days a login token lives."),
+    (
+        "DEVICES_PER_USER",
+        DEVICES_PER_USER as u64,
+        "Live logins (devices) one user may hold; the oldest is revoked past this.",
+    ),
+    (
+        "JSON_BODY_BYTES",
+        JSON_BODY_BYTES as u64,
+        "Bytes of a JSON request body (dashboard and admin endpoints).",
+    ),
+    (
+        "IMPORT_BODY_BYTES",
+        IMPORT_BODY_BYTES as u64,
+        "Bytes of a CSV import body.",
+    ),
+    (
+        "LIST_ROWS",
+        LIST_ROWS as u64,
+        "Issues in one list response.",
+    ),
+    (
+        "HEADER_SECS",
+        HEADER_SECS,
+        "Seconds a client may take to send a request's headers.",
+    ),
+    (
+        "REQUEST_SECS",
+        REQUEST_SECS,
+        "Seconds a request may take, body included, before it is cut off.",
+    ),
+    (
+        "CONNECTIONS",
+        CONNECTIONS as u64,
+        "Connections served at once; more wait in the listen queue.",
+    ),
 ];
+
+/// The limits as the Markdown table README shows (a tidy test keeps them equal).
+pub fn markdown_table() -> String {
+    let mut out = String::from("| limit | value | what it bounds |\n|---|---|---|\n");
+    for (name, value, what) in ALL {
+        out.push_str(&format!("| `{name}` | {value} | {what} |\n"));
+    }
+    out
+}

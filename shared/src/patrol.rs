@@ -10,6 +10,7 @@ use std::str::FromStr;
 
 /// What the inspector entered for one checklist item.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "answer", content = "value", rename_all = "snake_case")]
 pub enum Answer {
     Pass,
@@ -20,6 +21,7 @@ pub enum Answer {
 
 /// The judged result of one item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Pass,
@@ -101,6 +103,7 @@ pub fn evaluate(item: &ChecklistItem, answer: Answer) -> Result<Outcome, AnswerE
 
 /// The header of a patrol run document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PatrolRun {
     pub id: PatrolRunId,
     pub site: SiteId,
@@ -119,6 +122,7 @@ pub struct PatrolRun {
 
 /// The checklist a checkpoint had when a run started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PinnedChecklist {
     pub checkpoint: CheckpointId,
     pub template: TemplateId,
@@ -137,6 +141,7 @@ impl PatrolRun {
 
 /// One answered item inside a checkpoint result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ItemResult {
     pub item: Code,
     pub answer: Answer,
@@ -145,6 +150,7 @@ pub struct ItemResult {
 
 /// How a point code reached the app.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum EntryMethod {
     /// Typed from the printed label.
@@ -156,6 +162,7 @@ pub enum EntryMethod {
 
 /// How the inspector proved being at the checkpoint.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Presence {
     /// The point code was typed or scanned and matched.
@@ -173,6 +180,7 @@ pub enum Presence {
 
 /// What a result proves about the inspector's presence, as a reviewer reads it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "evidence", rename_all = "snake_case")]
 pub enum PresenceEvidence {
     /// The checkpoint's own code was entered.
@@ -190,6 +198,7 @@ pub enum PresenceEvidence {
 
 /// The result of checking one checkpoint in a run. Written once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CheckpointResult {
     pub id: ResultId,
     pub checkpoint: CheckpointId,
@@ -249,6 +258,7 @@ impl CheckpointResult {
 
 /// A whole run as read back from its document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PatrolRunView {
     pub run: PatrolRun,
     pub results: Vec<CheckpointResult>,

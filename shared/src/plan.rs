@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashSet};
 
 /// One property (项目).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Site {
     pub id: SiteId,
     pub code: Code,
@@ -29,6 +30,7 @@ fn default_repeat_window() -> u32 {
 
 /// A functional area of a site (区域).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Zone {
     pub id: ZoneId,
     pub code: Code,
@@ -38,6 +40,7 @@ pub struct Zone {
 
 /// A physical spot with a printed QR code (巡查点位).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Checkpoint {
     pub id: CheckpointId,
     pub zone: ZoneId,
@@ -53,6 +56,7 @@ pub struct Checkpoint {
 
 /// How an item is answered.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ItemKind {
     /// Pass / fail / not applicable.
@@ -67,6 +71,7 @@ pub enum ItemKind {
 
 /// One line of a checklist (检查项).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChecklistItem {
     pub code: Code,
     pub label: String,
@@ -77,6 +82,7 @@ pub struct ChecklistItem {
 
 /// A versioned checklist template. A new version is a new value with the same id.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChecklistTemplate {
     pub id: TemplateId,
     pub code: Code,
@@ -87,6 +93,7 @@ pub struct ChecklistTemplate {
 
 /// An ordered walk over checkpoints (巡查路线).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Route {
     pub id: RouteId,
     pub code: Code,
@@ -96,6 +103,7 @@ pub struct Route {
 
 /// A department that receives rectification orders.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DepartmentInfo {
     pub code: Department,
     pub name: String,
@@ -116,6 +124,7 @@ impl DepartmentInfo {
 
 /// A user as the plan shows them to devices (no credentials).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserInfo {
     pub id: UserId,
     pub name: Code,
@@ -127,6 +136,7 @@ pub struct UserInfo {
 
 /// Everything a device needs to patrol a site offline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SitePlan {
     pub site: Site,
     pub zones: Vec<Zone>,

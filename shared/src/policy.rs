@@ -9,6 +9,7 @@ use std::fmt;
 
 /// Every kind of change a person can make to an issue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeKind {
     Raise,
@@ -107,6 +108,7 @@ pub fn may_raise(role: Role, complaint: bool) -> bool {
 /// table; the server asks [`permits`] and nothing else, and a matrix test tries
 /// every cell against a real server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     /// Import checklists and checkpoints, add and remove schedules, order routes.
@@ -252,6 +254,31 @@ pub fn markdown_table() -> String {
         out.push_str(&format!("| {} ({}) |", kind.code(), kind.describe()));
         for role in Role::ALL {
             out.push_str(if allowed(*role, *kind) {
+                " yes |"
+            } else {
+                " no |"
+            });
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// [`ACTIONS`] rendered as a Markdown table (ARCHITECTURE.md; a tidy test checks it).
+pub fn actions_markdown_table() -> String {
+    let mut out = String::from("| action |");
+    let mut rule = String::from("|---|");
+    for role in Role::ALL {
+        out.push_str(&format!(" {} |", role.code()));
+        rule.push_str("---|");
+    }
+    out.push('\n');
+    out.push_str(&rule);
+    out.push('\n');
+    for (action, _) in ACTIONS {
+        out.push_str(&format!("| {} ({}) |", action.code(), action.describe()));
+        for role in Role::ALL {
+            out.push_str(if permits(*role, *action) {
                 " yes |"
             } else {
                 " no |"

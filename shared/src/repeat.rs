@@ -14,6 +14,7 @@ use std::collections::HashMap;
 
 /// Why an issue is flagged.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Repeat {
     /// Earlier issues at the same checkpoint with the same category, in the window.
     pub earlier: Vec<IssueId>,
@@ -56,6 +57,7 @@ pub fn repeats(issues: &[IssueSummary], window_days: u32) -> HashMap<IssueId, Re
 
 /// The kind of root cause (原因分类).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CauseClass {
     Process,
@@ -110,6 +112,7 @@ impl std::str::FromStr for CauseClass {
 /// A root-cause analysis linked to the issues it explains: five whys, the
 /// kind of cause, the corrective action, who owns it and by when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RootCause {
     /// Ids are kept when a record is edited.
     pub id: uuid::Uuid,
@@ -128,6 +131,7 @@ pub struct RootCause {
 
 /// A root-cause record as a manager writes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RootCauseInput {
     /// Set to edit an existing record.
     pub id: Option<uuid::Uuid>,

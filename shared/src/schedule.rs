@@ -63,6 +63,7 @@ impl fmt::Display for TimeOfDay {
 
 /// A daily time window; `end <= start` runs past midnight into the next day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Window {
     pub start: TimeOfDay,
     pub end: TimeOfDay,
@@ -89,6 +90,7 @@ impl fmt::Display for Window {
 
 /// How often a schedule makes a task.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "every", rename_all = "snake_case")]
 pub enum Repeat {
     Daily,
@@ -189,6 +191,7 @@ impl fmt::Display for MonthDay {
 
 /// A date range of every year in which a schedule repeats differently.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Season {
     pub name: String,
     pub from: MonthDay,
@@ -210,6 +213,7 @@ impl Season {
 
 /// What a schedule's tasks cover.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Target {
     /// Every checkpoint of a route.
@@ -220,6 +224,7 @@ pub enum Target {
 
 /// A patrol schedule (巡查计划).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Schedule {
     pub code: Code,
     pub name: String,
@@ -236,6 +241,7 @@ pub struct Schedule {
 /// A recorded double-random draw (双随机抽查): which checkpoints and which
 /// inspector, drawn from the recorded candidates with the recorded seed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SpotCheck {
     pub code: Code,
     pub seed: u64,
@@ -322,6 +328,7 @@ impl SpotCheck {
 
 /// Where a task comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TaskKind {
     Scheduled,
@@ -330,6 +337,7 @@ pub enum TaskKind {
 
 /// A patrol task: checkpoints to check inside a due window.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Task {
     /// Stable across replicas: `SCHEDULE@YYYY-MM-DD` (period start) or the draw's code.
     pub key: String,
@@ -476,6 +484,7 @@ pub fn tasks(plan: &SitePlan, from: NaiveDate, to: NaiveDate) -> Vec<Task> {
 
 /// One saved checkpoint result, as coverage counts it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Check {
     pub checkpoint: CheckpointId,
     pub by: UserId,
@@ -485,6 +494,7 @@ pub struct Check {
 
 /// Checked and due checkpoint visits of one group.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CoverageRow {
     pub key: String,
     pub name: String,
@@ -505,6 +515,7 @@ impl CoverageRow {
 
 /// One task's coverage.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TaskCoverage {
     pub task: Task,
     pub done: usize,
@@ -514,6 +525,7 @@ pub struct TaskCoverage {
 
 /// Coverage = checkpoints checked inside their task's window / checkpoints due.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Coverage {
     pub total: CoverageRow,
     pub by_route: Vec<CoverageRow>,

@@ -19,6 +19,7 @@ pub const POSTCARD: &str = "application/x-postcard";
 
 /// Which schema a document follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DocKind {
     Issue,
@@ -46,6 +47,7 @@ impl DocKind {
 
 /// One document's Automerge sync message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DocMessage {
     pub doc: DocId,
     pub kind: DocKind,
@@ -54,6 +56,7 @@ pub struct DocMessage {
 
 /// One sync round from a device.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SyncRequest {
     pub protocol: u16,
     /// The server's change counter up to which this device has received everything.
@@ -63,6 +66,7 @@ pub struct SyncRequest {
 
 /// A document the server refused outright; nothing of it was stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DocRefusal {
     pub doc: DocId,
     /// Stable code, e.g. `forged_actor`, `forged_user`, `forbidden_site`, `malformed`.
@@ -74,6 +78,7 @@ pub struct DocRefusal {
 
 /// When the server first received an event or checkpoint result (milliseconds since the epoch).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Receipt {
     pub entry: uuid::Uuid,
     pub received_at_ms: i64,
@@ -81,6 +86,7 @@ pub struct Receipt {
 
 /// The server's answer to one round.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SyncResponse {
     pub protocol: u16,
     /// New cursor: the device has now been offered every change up to here.
@@ -94,6 +100,7 @@ pub struct SyncResponse {
 
 /// `POST /api/v1/login`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
     pub user: String,
     pub password: String,
@@ -104,6 +111,7 @@ pub struct LoginRequest {
 
 /// The answer to a successful login.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginResponse {
     pub token: String,
     pub device: DeviceId,
@@ -113,6 +121,7 @@ pub struct LoginResponse {
 
 /// Every API error body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiError {
     pub code: String,
     pub message: String,
@@ -123,6 +132,7 @@ pub struct ApiError {
 
 /// One row of the issue tracker (server API, device lists, `inspect issue list --json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IssueSummary {
     pub id: IssueId,
     pub site: SiteId,
@@ -156,6 +166,7 @@ pub struct IssueSummary {
 
 /// An event that the fold did not apply.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RefusedEvent {
     pub event: EventId,
     pub kind: String,
@@ -167,6 +178,7 @@ pub struct RefusedEvent {
 
 /// One line of an issue's timeline as the API shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TimelineItem {
     pub event: EventId,
     pub kind: String,
@@ -182,6 +194,7 @@ pub struct TimelineItem {
 
 /// `GET /api/v1/issues/{id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IssueDetail {
     #[serde(flatten)]
     pub summary: IssueSummary,
@@ -221,6 +234,7 @@ impl IssueDetail {
 
 /// `GET /api/v1/me`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Me {
     pub user: UserInfo,
     pub site: Site,
@@ -229,6 +243,7 @@ pub struct Me {
 
 /// One photo of an issue as the API shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PhotoInfo {
     pub role: PhotoRole,
     #[serde(flatten)]
@@ -249,6 +264,7 @@ pub const MAX_PHOTO_SIDE: u32 = 4096;
 
 /// `GET /api/v1/photos/{hash}/upload` and the answer to each chunk `PUT`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UploadStatus {
     /// Bytes the server holds of this photo (the offset to continue from).
     pub received: u64,
@@ -258,6 +274,7 @@ pub struct UploadStatus {
 
 /// One bad row (or header) of an import.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LineError {
     pub file: String,
     /// 1-based line in the file; 0 for the file as a whole.
@@ -282,6 +299,7 @@ impl std::fmt::Display for LineError {
 
 /// What an import changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImportReport {
     /// New checklist templates, as `CODE v1`.
     pub templates_added: Vec<String>,
@@ -297,6 +315,7 @@ pub struct ImportReport {
 
 /// The answer to an import with bad rows: every bad row, nothing imported.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImportRefusal {
     pub message: String,
     pub rows: Vec<LineError>,
@@ -304,6 +323,7 @@ pub struct ImportRefusal {
 
 /// A route reordered for a short walk.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Reordered {
     /// Walk length in metres over checkpoints with coordinates, before and after.
     pub before: f64,
@@ -314,6 +334,7 @@ pub struct Reordered {
 
 /// A schedule as an admin writes it: codes and names instead of ids.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScheduleSpec {
     pub code: String,
     pub name: String,
@@ -336,6 +357,7 @@ pub struct ScheduleSpec {
 /// drawing (that would let a draw be rigged): the server takes it from its own
 /// randomness and records it, so anyone can replay the draw afterwards.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DrawRequest {
     /// How many checkpoints.
@@ -348,6 +370,7 @@ pub struct DrawRequest {
 
 /// A recorded draw and whether drawing again from its seed gives the same result.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Replay {
     pub spot_check: crate::schedule::SpotCheck,
     pub replays: bool,
@@ -358,6 +381,7 @@ pub struct Replay {
 
 /// A new user as an admin enters it on the dashboard.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewUserRequest {
     pub name: String,
     pub display_name: Option<String>,
@@ -368,6 +392,7 @@ pub struct NewUserRequest {
 
 /// Why a notification was sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum NotificationKind {
     /// The deadline is near (提醒).
@@ -378,6 +403,7 @@ pub enum NotificationKind {
 
 /// A reminder or escalation about an open issue, for one person.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Notification {
     /// The same for every attempt to create it: derived from issue, kind,
     /// deadline and recipient.
@@ -396,6 +422,7 @@ pub struct Notification {
 
 /// One patrol run in the manager's list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PatrolSummary {
     pub id: PatrolRunId,
     pub route_code: String,
@@ -415,6 +442,7 @@ pub struct PatrolSummary {
 /// One checkpoint result as a reviewer reads it: the answers, when the device
 /// saved it, when the server first received it, and the presence evidence.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ResultDetail {
     pub result: crate::patrol::CheckpointResult,
     pub checkpoint_name: String,
@@ -424,6 +452,7 @@ pub struct ResultDetail {
 
 /// A patrol run with every result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PatrolDetail {
     pub summary: PatrolSummary,
     pub results: Vec<ResultDetail>,

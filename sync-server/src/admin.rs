@@ -100,6 +100,15 @@ async fn on_site<T: Send + 'static>(
 }
 
 /// `POST /api/v1/admin/schedules`: add or replace a schedule.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/schedules",
+    tag = "planning",
+    summary = "Adds or replaces a schedule.",
+    request_body = crate::planning::ScheduleSpec,
+    responses((status = 200, body = shared::schedule::Schedule), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
 async fn put_schedule(
     State(state): State<AppState>,
     Auth(sender): Auth,
@@ -115,6 +124,15 @@ async fn put_schedule(
 }
 
 /// `POST /api/v1/admin/users`: a new user of the admin's site.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/users",
+    tag = "planning",
+    summary = "Adds a user to the site.",
+    request_body = shared::wire::NewUserRequest,
+    responses((status = 200, body = shared::plan::UserInfo), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
 async fn add_user(
     State(state): State<AppState>,
     Auth(sender): Auth,
@@ -142,6 +160,15 @@ async fn add_user(
 }
 
 /// `POST /api/v1/admin/users/{name}/disable`: disables a user and revokes their devices.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/users/{name}/disable",
+    tag = "planning",
+    summary = "Disables a user of the site and revokes their tokens.",
+    params(("name" = String, Path)),
+    responses((status = 204, description = "Disabled"), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
 async fn disable_user(
     State(state): State<AppState>,
     Auth(sender): Auth,
@@ -163,6 +190,15 @@ async fn disable_user(
 }
 
 /// `DELETE /api/v1/admin/schedules/{code}`.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/admin/schedules/{code}",
+    tag = "planning",
+    summary = "Removes a schedule.",
+    params(("code" = String, Path)),
+    responses((status = 204, description = "Removed"), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
 async fn remove_schedule(
     State(state): State<AppState>,
     Auth(sender): Auth,
@@ -177,6 +213,15 @@ async fn remove_schedule(
 }
 
 /// `POST /api/v1/spot-checks`: a double-random draw, recorded for replay.
+#[utoipa::path(
+    post,
+    path = "/api/v1/spot-checks",
+    tag = "planning",
+    summary = "Draws a double-random spot check (the server picks and records the seed).",
+    request_body = crate::planning::DrawRequest,
+    responses((status = 200, body = crate::planning::Replay), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
 async fn draw(
     State(state): State<AppState>,
     Auth(sender): Auth,
@@ -193,6 +238,15 @@ async fn draw(
 }
 
 /// `GET /api/v1/spot-checks/{code}/replay`: draw again from the record.
+#[utoipa::path(
+    get,
+    path = "/api/v1/spot-checks/{code}/replay",
+    tag = "planning",
+    summary = "Replays a recorded draw.",
+    params(("code" = String, Path)),
+    responses((status = 200, body = crate::planning::Replay), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
 async fn replay(
     State(state): State<AppState>,
     Auth(sender): Auth,
@@ -206,7 +260,8 @@ async fn replay(
     .map(Json)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct CoverageQuery {
     /// First local day, `YYYY-MM-DD`.
     from: chrono::NaiveDate,
@@ -215,6 +270,15 @@ struct CoverageQuery {
 }
 
 /// `GET /api/v1/coverage?from=&to=`: checked / due by route, zone and inspector.
+#[utoipa::path(
+    get,
+    path = "/api/v1/coverage",
+    tag = "analysis",
+    summary = "Checked / due by route, zone and inspector.",
+    params(CoverageQuery),
+    responses((status = 200, body = shared::schedule::Coverage), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
 async fn coverage(
     State(state): State<AppState>,
     Auth(sender): Auth,
@@ -253,13 +317,22 @@ pub fn require(sender: &Sender, action: Action) -> Result<(), ApiError> {
 }
 
 /// The files of an import; either may be left out.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ImportRequest {
     pub checklists: Option<String>,
     pub checkpoints: Option<String>,
 }
 
 /// `POST /api/v1/admin/import`: checklists and checkpoints from CSV, all or nothing.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/import",
+    tag = "planning",
+    summary = "Imports checklists and checkpoints (CSV text), all or nothing.",
+    request_body = ImportRequest,
+    responses((status = 200, body = shared::wire::ImportReport), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
 async fn import(
     State(state): State<AppState>,
     Auth(sender): Auth,
@@ -304,6 +377,15 @@ async fn import(
 }
 
 /// `GET /api/v1/admin/export/checkpoints.csv` or `…/checklists.csv`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/export/{file}",
+    tag = "planning",
+    summary = "The plan as CSV (`checkpoints.csv` or `checklists.csv`).",
+    params(("file" = String, Path)),
+    responses((status = 200, description = "CSV", content_type = "text/csv", body = String), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
 async fn export(
     State(state): State<AppState>,
     Auth(sender): Auth,
@@ -330,6 +412,15 @@ async fn export(
 }
 
 /// `POST /api/v1/admin/routes/{code}/order`: reorder a route for a short walk.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/routes/{code}/order",
+    tag = "planning",
+    summary = "Reorders a route for a short walk.",
+    params(("code" = String, Path)),
+    responses((status = 200, body = shared::wire::Reordered), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
 async fn order_route(
     State(state): State<AppState>,
     Auth(sender): Auth,
@@ -344,6 +435,14 @@ async fn order_route(
 }
 
 /// `GET /api/v1/admin/qr-sheet`: every label page in one printable HTML page.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/qr-sheet",
+    tag = "planning",
+    summary = "Printable QR labels, every page (HTML).",
+    responses((status = 200, description = "HTML", content_type = "text/html", body = String), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
 async fn qr_sheet(State(state): State<AppState>, Auth(sender): Auth) -> Result<Response, ApiError> {
     require(&sender, Action::PrintLabels)?;
     let plan = plan_of(&state, sender).await?;
@@ -354,17 +453,28 @@ async fn qr_sheet(State(state): State<AppState>, Auth(sender): Auth) -> Result<R
         .into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct PageQuery {
     page: Option<usize>,
 }
 
 /// `GET /api/v1/admin/qr-sheet.svg?page=N`: one A4 page of labels as SVG.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/qr-sheet.svg",
+    tag = "planning",
+    summary = "One A4 page of QR labels.",
+    params(PageQuery),
+    responses((status = 200, description = "SVG", content_type = "image/svg+xml", body = String), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
 async fn qr_page(
     State(state): State<AppState>,
     Auth(sender): Auth,
-    Query(q): Query<PageQuery>,
+    q: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
+    let Query(q) = q.map_err(crate::api::bad_query)?;
     require(&sender, Action::PrintLabels)?;
     let plan = plan_of(&state, sender).await?;
     let labels = crate::qr::labels(&plan);

@@ -127,6 +127,7 @@ pub fn app(state: AppState) -> Router {
     let ui = state.ui_dir.clone();
     let router = Router::new()
         .route("/api/v1/health", get(health))
+        .route("/api/v1/openapi.json", get(crate::openapi::document))
         .route("/api/v1/login", post(login))
         .route("/api/v1/logout", post(logout))
         .route(
@@ -179,8 +180,24 @@ pub fn app(state: AppState) -> Router {
     }
 }
 
-async fn health() -> Json<serde_json::Value> {
-    Json(serde_json::json!({"status": "ok", "protocol": PROTOCOL_VERSION}))
+#[utoipa::path(
+    get,
+    path = "/api/v1/health",
+    tag = "health",
+    summary = "Liveness and the sync protocol version.",
+    responses((status = 200, description = "Up", body = crate::openapi::Health), crate::openapi::Errors),
+    security(()),
+)]
+async fn health() -> Json<crate::openapi::Health> {
+    Json(crate::openapi::Health {
+        status: "ok".into(),
+        protocol: PROTOCOL_VERSION,
+    })
+}
+
+/// A query string that does not parse, as the API's usual error.
+pub(crate) fn bad_query(e: axum::extract::rejection::QueryRejection) -> ApiError {
+    ApiError::bad_request("bad_query", e.body_text())
 }
 
 fn parse_actor(hex: &str) -> Option<[u8; 16]> {
@@ -206,6 +223,15 @@ fn peer_ip(peer: &Peer) -> Option<std::net::IpAddr> {
 /// at most [`shared::limits::PASSWORD_CHECKS_AT_ONCE`] at a time; a name or
 /// address that keeps failing gets 429 at once (see [`crate::guard`]).
 #[tracing::instrument(skip_all)]
+#[utoipa::path(
+    post,
+    path = "/api/v1/login",
+    tag = "session",
+    summary = "Logs in; the token is bound to the device's actor.",
+    request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), crate::openapi::Errors),
+    security(()),
+)]
 async fn login(
     State(state): State<AppState>,
     peer: Peer,
@@ -300,6 +326,14 @@ fn too_many(wait_secs: u64) -> ApiError {
 }
 
 /// `POST /api/v1/logout`: revokes the token it is called with.
+#[utoipa::path(
+    post,
+    path = "/api/v1/logout",
+    tag = "session",
+    summary = "Revokes the caller's token.",
+    responses((status = 204, description = "Revoked"), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
 async fn logout(State(state): State<AppState>, Auth(sender): Auth) -> Result<StatusCode, ApiError> {
     let store = state.store.clone();
     blocking(move || {
@@ -312,6 +346,15 @@ async fn logout(State(state): State<AppState>, Auth(sender): Auth) -> Result<Sta
 }
 
 #[tracing::instrument(skip_all, fields(user = %auth.0.user_name))]
+#[utoipa::path(
+    post,
+    path = "/api/v1/sync",
+    tag = "sync",
+    summary = "One sync round: postcard-encoded `SyncRequest` in, `SyncResponse` out.",
+    request_body(content = Vec<u8>, content_type = "application/x-postcard"),
+    responses((status = 200, description = "A postcard `SyncResponse`", content_type = "application/x-postcard", body = Vec<u8>), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
 async fn sync(
     State(state): State<AppState>,
     auth: Auth,
@@ -387,7 +430,8 @@ async fn sync(
 }
 
 /// Query string of `GET /api/v1/issues`.
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct IssueParams {
     pub site: Option<String>,
     pub zone: Option<String>,
@@ -414,6 +458,15 @@ where
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/issues",
+    tag = "issues",
+    summary = "The tracker's issues of the caller's site.",
+    params(IssueParams),
+    responses((status = 200, body = Vec<IssueSummary>), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
 async fn list_issues(
     State(state): State<AppState>,
     Auth(sender): Auth,
@@ -467,6 +520,15 @@ async fn list_issues(
     .await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/issues/{id}",
+    tag = "issues",
+    summary = "One issue with its timeline.",
+    params(("id" = String, Path, description = "Issue id (UUID)")),
+    responses((status = 200, body = IssueDetail), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
 async fn get_issue(
     State(state): State<AppState>,
     Auth(sender): Auth,
@@ -506,6 +568,14 @@ async fn get_issue(
 }
 
 /// `GET /api/v1/me`: who the token belongs to, and their site.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "session",
+    summary = "The caller, their site and their open work.",
+    responses((status = 200, body = Me), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
 async fn me(State(state): State<AppState>, Auth(sender): Auth) -> Result<Json<Me>, ApiError> {
     let store = state.store.clone();
     blocking(move || {
@@ -524,6 +594,14 @@ async fn me(State(state): State<AppState>, Auth(sender): Auth) -> Result<Json<Me
 }
 
 /// `GET /api/v1/plan`: the sender's site plan (zones, checkpoints, routes, people).
+#[utoipa::path(
+    get,
+    path = "/api/v1/plan",
+    tag = "planning",
+    summary = "The caller's site plan.",
+    responses((status = 200, body = shared::plan::SitePlan), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
 async fn plan(
     State(state): State<AppState>,
     Auth(sender): Auth,
@@ -536,18 +614,29 @@ async fn plan(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct NotificationQuery {
     /// Only those created after this server time (Unix milliseconds).
     after: Option<i64>,
 }
 
 /// `GET /api/v1/notifications?after=MS`: the caller's reminders and escalations, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/notifications",
+    tag = "issues",
+    summary = "The caller's reminders and escalations, newest first.",
+    params(NotificationQuery),
+    responses((status = 200, body = Vec<Notification>), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
 async fn notifications(
     State(state): State<AppState>,
     Auth(sender): Auth,
-    Query(q): Query<NotificationQuery>,
+    q: Result<Query<NotificationQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Vec<Notification>>, ApiError> {
+    let Query(q) = q.map_err(bad_query)?;
     let store = state.store.clone();
     blocking(move || {
         let mut txn = store.read()?;
@@ -560,18 +649,29 @@ async fn notifications(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct PatrolQuery {
     /// Runs started in the last this many days (default 7).
     days: Option<u32>,
 }
 
 /// `GET /api/v1/patrols`: recent patrol runs with progress and presence counts.
+#[utoipa::path(
+    get,
+    path = "/api/v1/patrols",
+    tag = "patrols",
+    summary = "Recent patrol runs.",
+    params(PatrolQuery),
+    responses((status = 200, body = Vec<PatrolSummary>), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
 async fn list_patrols(
     State(state): State<AppState>,
     Auth(sender): Auth,
-    Query(q): Query<PatrolQuery>,
+    q: Result<Query<PatrolQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Vec<PatrolSummary>>, ApiError> {
+    let Query(q) = q.map_err(bad_query)?;
     let since = Utc::now() - chrono::Duration::days(q.days.unwrap_or(7).min(366).into());
     let store = state.store.clone();
     blocking(move || {
@@ -582,6 +682,15 @@ async fn list_patrols(
 }
 
 /// `GET /api/v1/patrols/{id}`: one run, every result with its presence evidence.
+#[utoipa::path(
+    get,
+    path = "/api/v1/patrols/{id}",
+    tag = "patrols",
+    summary = "One patrol run with its results.",
+    params(("id" = String, Path, description = "Patrol run id (UUID)")),
+    responses((status = 200, body = PatrolDetail), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
 async fn get_patrol(
     State(state): State<AppState>,
     Auth(sender): Auth,
@@ -599,6 +708,16 @@ async fn get_patrol(
 }
 
 /// `POST /api/v1/issues/{id}/events`: a workflow change made on the dashboard.
+#[utoipa::path(
+    post,
+    path = "/api/v1/issues/{id}/events",
+    tag = "issues",
+    summary = "A workflow change made on the dashboard.",
+    params(("id" = String, Path, description = "Issue id (UUID)")),
+    request_body = shared::issue::EventBody,
+    responses((status = 200, body = IssueDetail), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
 async fn post_event(
     State(state): State<AppState>,
     Auth(sender): Auth,
@@ -638,6 +757,15 @@ fn change_error(e: crate::tracker::ChangeError) -> ApiError {
 }
 
 /// `POST /api/v1/complaints`: customer service enters a resident's complaint.
+#[utoipa::path(
+    post,
+    path = "/api/v1/complaints",
+    tag = "issues",
+    summary = "Customer service enters a resident's complaint.",
+    request_body = shared::app::ComplaintRequest,
+    responses((status = 200, body = IssueDetail), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
 async fn post_complaint(
     State(state): State<AppState>,
     Auth(sender): Auth,
@@ -669,6 +797,14 @@ async fn post_complaint(
 }
 
 /// `GET /api/v1/root-causes`: the site's root-cause records.
+#[utoipa::path(
+    get,
+    path = "/api/v1/root-causes",
+    tag = "analysis",
+    summary = "The site's root-cause records.",
+    responses((status = 200, body = Vec<shared::repeat::RootCause>), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
 async fn list_root_causes(
     State(state): State<AppState>,
     Auth(sender): Auth,
@@ -683,6 +819,15 @@ async fn list_root_causes(
 }
 
 /// `POST /api/v1/root-causes`: add or edit a root-cause record (managers).
+#[utoipa::path(
+    post,
+    path = "/api/v1/root-causes",
+    tag = "analysis",
+    summary = "Adds or edits a root-cause record.",
+    request_body = shared::repeat::RootCauseInput,
+    responses((status = 200, body = shared::repeat::RootCause), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
 async fn save_root_cause(
     State(state): State<AppState>,
     Auth(sender): Auth,

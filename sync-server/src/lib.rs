@@ -16,6 +16,7 @@ pub mod error;
 pub mod guard;
 pub mod jobs;
 pub mod net;
+pub mod openapi;
 pub mod patrols;
 pub mod photos;
 pub mod plan_csv;

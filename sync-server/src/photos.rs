@@ -93,6 +93,15 @@ fn status_of(state: BlobState) -> UploadStatus {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/photos/{hash}/upload",
+    tag = "photos",
+    summary = "How much of this device's upload of a photo has arrived.",
+    params(("hash" = String, Path)),
+    responses((status = 200, body = UploadStatus), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
 pub async fn upload_status(
     State(state): State<AppState>,
     Auth(sender): Auth,
@@ -119,12 +128,23 @@ fn uploader(sender: &Sender) -> String {
 }
 
 /// Query string of a chunk upload.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ChunkParams {
     pub offset: u64,
     pub total: u64,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/photos/{hash}/upload",
+    tag = "photos",
+    summary = "One chunk of a resumable upload.",
+    params(("hash" = String, Path), ChunkParams),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 200, body = UploadStatus), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
 pub async fn upload_chunk(
     State(state): State<AppState>,
     Auth(sender): Auth,
@@ -148,7 +168,7 @@ pub async fn upload_chunk(
             format!("a photo may be at most {MAX_PHOTO_BYTES} bytes (and not empty)"),
         ));
     }
-    if p.offset + body.len() as u64 > p.total {
+    if p.offset.checked_add(body.len() as u64).is_none_or(|end| end > p.total) {
         return Err(ApiError::bad_request(
             "bad_offset",
             "the chunk runs past the photo's total size",
@@ -182,20 +202,31 @@ pub async fn upload_chunk(
 }
 
 /// Query string of a photo download.
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct GetParams {
     /// Burn in the evidence caption.
     #[serde(default)]
     pub stamp: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/photos/{hash}",
+    tag = "photos",
+    summary = "A photo (JPEG); with `stamp=1` the evidence caption is burned in.",
+    params(("hash" = String, Path), GetParams),
+    responses((status = 200, description = "JPEG", content_type = "image/jpeg", body = Vec<u8>), (status = 304, description = "Not modified"), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
 pub async fn get_photo(
     State(state): State<AppState>,
     Auth(sender): Auth,
     Path(hash): Path<String>,
-    Query(p): Query<GetParams>,
+    p: Result<Query<GetParams>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    let Query(p) = p.map_err(crate::api::bad_query)?;
     let hash = parse_hash(&hash)?;
     let stamp = matches!(p.stamp.as_deref(), Some("1" | "true" | "yes"));
     let etag = format!("\"{hash}{}\"", if stamp { "-stamped" } else { "" });

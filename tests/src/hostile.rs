@@ -165,20 +165,29 @@ impl RawPeer {
         out
     }
 
-    /// Sends this peer's changes of one document; returns the server's answer.
+    /// Sends this peer's changes of one document, in as many rounds as the sync
+    /// protocol needs (a Bloom filter's false positive can hold a change back a
+    /// round), at most ten; returns the first answer that refuses it, or the last.
     pub fn push(&mut self, id: DocId) -> SyncResponse {
-        let (kind, d, state) = self.docs.get_mut(&id).expect("a document this peer holds");
-        doc::send_changes_only(state);
-        let msg = d
-            .sync()
-            .generate_sync_message(state)
-            .expect("something to send");
-        let m = DocMessage {
-            doc: id,
-            kind: *kind,
-            msg: msg.encode(),
-        };
-        self.round(vec![m])
+        let mut last = None;
+        for _ in 0..10 {
+            let (kind, d, state) = self.docs.get_mut(&id).expect("a document this peer holds");
+            doc::send_changes_only(state);
+            let Some(msg) = d.sync().generate_sync_message(state) else {
+                break;
+            };
+            let m = DocMessage {
+                doc: id,
+                kind: *kind,
+                msg: msg.encode(),
+            };
+            let resp = self.round(vec![m]);
+            if !resp.refused.is_empty() {
+                return resp;
+            }
+            last = Some(resp);
+        }
+        last.expect("something to send")
     }
 
     /// Adds a document made here (new to the server).

@@ -19,6 +19,36 @@ fn architecture_md_shows_the_role_policy_the_code_enforces() {
     );
 }
 
+#[test]
+fn architecture_md_shows_the_action_table_the_code_enforces() {
+    let doc = std::fs::read_to_string(root().join("ARCHITECTURE.md")).unwrap();
+    let table = shared::policy::actions_markdown_table();
+    assert!(
+        doc.contains(&table),
+        "ARCHITECTURE.md must contain exactly this table:\n{table}"
+    );
+}
+
+#[test]
+fn readme_lists_every_limit_the_code_enforces() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let table = shared::limits::markdown_table();
+    assert!(
+        readme.contains(&table),
+        "README.md must contain exactly this table:\n{table}"
+    );
+    // And the table lists every constant of the module.
+    let src = std::fs::read_to_string(root().join("shared/src/limits.rs")).unwrap();
+    let consts: Vec<&str> = src
+        .lines()
+        .filter_map(|l| l.strip_prefix("pub const "))
+        .filter_map(|l| l.split(':').next())
+        .filter(|n| *n != "ALL")
+        .collect();
+    let listed: Vec<&str> = shared::limits::ALL.iter().map(|(n, _, _)| *n).collect();
+    assert_eq!(consts, listed, "limits::ALL lists every limit, in order");
+}
+
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();

@@ -428,9 +428,14 @@ fn run(cli: Cli) -> Result<(), DeviceError> {
             print_report(&report);
         }
         Command::Logout => {
-            device.logout()?;
+            let revoked = device.logout()?;
             println!(
-                "logged out; {} change(s) still wait to sync",
+                "logged out{}; {} change(s) still wait to sync",
+                if revoked {
+                    " (the server revoked the token)"
+                } else {
+                    " here only (server not reachable; the token expires there on its own)"
+                },
                 device.pending_count()?
             );
         }

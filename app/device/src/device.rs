@@ -161,9 +161,25 @@ impl Device {
         })
     }
 
-    /// Forgets the token (the data stays).
-    pub fn logout(&mut self) -> Result<(), DeviceError> {
-        self.store.tx(|tx| Ok(store::meta_delete(tx, "token")?))
+    /// Forgets this device's login (the data stays). When the server can be reached the token is
+    /// also revoked there (a copied token stops working); offline, the token is
+    /// only forgotten here and expires on the server after `limits::TOKEN_DAYS`.
+    /// Returns whether the server revoked it.
+    pub fn logout(&mut self) -> Result<bool, DeviceError> {
+        let revoked = match self.session() {
+            Ok(s) => {
+                let opts = crate::sync::SyncOptions {
+                    timeout: std::time::Duration::from_secs(5),
+                    ..crate::sync::SyncOptions::default()
+                };
+                crate::sync::Client::new(&s.server, &opts)
+                    .and_then(|c| c.logout(&s.token))
+                    .is_ok()
+            }
+            Err(_) => false,
+        };
+        self.store.tx(|tx| Ok(store::meta_delete(tx, "token")?))?;
+        Ok(revoked)
     }
 
     /// Documents changed here and not yet acknowledged by the server.

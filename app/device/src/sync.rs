@@ -201,6 +201,24 @@ impl Client {
         serde_json::from_slice(&body).map_err(|e| SyncError::Protocol(e.to_string()))
     }
 
+    /// `POST /api/v1/logout`: the server revokes `token`.
+    pub fn logout(&self, token: &str) -> Result<(), SyncError> {
+        let resp = self
+            .http
+            .post(format!("{}/api/v1/logout", self.server))
+            .bearer_auth(token)
+            .send()
+            .map_err(|e| self.unreachable(&e))?;
+        let status = resp.status();
+        let body = resp.bytes().map_err(|e| self.unreachable(&e))?;
+        // 401: the token was already revoked or expired, which is what logging out wants.
+        if status.is_success() || status.as_u16() == 401 {
+            Ok(())
+        } else {
+            Err(Self::error_from(status, &body))
+        }
+    }
+
     fn answer(&self, resp: reqwest::blocking::Response) -> Result<Vec<u8>, SyncError> {
         let status = resp.status();
         let body = resp.bytes().map_err(|e| self.unreachable(&e))?;

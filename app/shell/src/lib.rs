@@ -86,7 +86,7 @@ async fn login(
 
 #[tauri::command]
 async fn logout(core: tauri::State<'_, Core>) -> Res<()> {
-    with(&core, |d| d.logout()).await
+    with(&core, |d| d.logout().map(|_| ())).await
 }
 
 #[tauri::command]
