@@ -351,8 +351,8 @@ async fn logout(State(state): State<AppState>, Auth(sender): Auth) -> Result<Sta
     path = "/api/v1/sync",
     tag = "sync",
     summary = "One sync round: postcard-encoded `SyncRequest` in, `SyncResponse` out.",
-    request_body(content = Vec<u8>, content_type = "application/x-postcard"),
-    responses((status = 200, description = "A postcard `SyncResponse`", content_type = "application/x-postcard", body = Vec<u8>), crate::openapi::Errors),
+    request_body(content = crate::openapi::Binary, content_type = "application/x-postcard"),
+    responses((status = 200, description = "A postcard `SyncResponse`", content_type = "application/x-postcard", body = crate::openapi::Binary), crate::openapi::Errors),
     security(("bearer" = [])),
 )]
 async fn sync(

@@ -18,6 +18,26 @@ pub struct Health {
     pub protocol: u16,
 }
 
+/// Raw bytes in a body (a sync message, a photo, an upload chunk).
+pub struct Binary;
+
+impl utoipa::PartialSchema for Binary {
+    fn schema() -> RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Binary,
+            )))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Binary {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("Binary")
+    }
+}
+
 /// Every error the API answers, each with the `{code, message}` body.
 pub struct Errors;
 

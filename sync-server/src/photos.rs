@@ -141,7 +141,7 @@ pub struct ChunkParams {
     tag = "photos",
     summary = "One chunk of a resumable upload.",
     params(("hash" = String, Path), ChunkParams),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    request_body(content = crate::openapi::Binary, content_type = "application/octet-stream"),
     responses((status = 200, body = UploadStatus), crate::openapi::Errors),
     security(("bearer" = [])),
 )]
@@ -216,7 +216,7 @@ pub struct GetParams {
     tag = "photos",
     summary = "A photo (JPEG); with `stamp=1` the evidence caption is burned in.",
     params(("hash" = String, Path), GetParams),
-    responses((status = 200, description = "JPEG", content_type = "image/jpeg", body = Vec<u8>), (status = 304, description = "Not modified"), crate::openapi::Errors),
+    responses((status = 200, description = "JPEG", content_type = "image/jpeg", body = crate::openapi::Binary), (status = 304, description = "Not modified"), crate::openapi::Errors),
     security(("bearer" = [])),
 )]
 pub async fn get_photo(
