@@ -8,8 +8,8 @@
 //! at most 2×. Also printed: how many bad logins were answered and how (401:
 //! a password was checked; 429: refused by the throttle without a check).
 //!
-//! `cargo bench -p tests --bench logins` takes 400 samples per phase;
-//! `BENCH_QUICK=1` (and `cargo test --bench logins`) takes 100.
+//! `cargo bench -p tests --bench logins` times each phase for 15 s;
+//! `BENCH_QUICK=1` (and `cargo test --bench logins`) for 3 s.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -27,21 +27,21 @@ fn client(from: Option<std::net::IpAddr>) -> reqwest::blocking::Client {
         .expect("client")
 }
 
-/// `samples` sequential `/me` requests; their latencies, sorted.
-fn me_latencies(c: &reqwest::blocking::Client, url: &str, token: &str, samples: usize) -> Vec<Duration> {
-    let mut out: Vec<Duration> = (0..samples)
-        .map(|_| {
-            let t = Instant::now();
-            let resp = c
-                .get(format!("{url}/api/v1/me"))
-                .bearer_auth(token)
-                .send()
-                .expect("/me");
-            assert_eq!(resp.status().as_u16(), 200);
-            let _ = resp.bytes();
-            t.elapsed()
-        })
-        .collect();
+/// Sequential `/me` requests for `span`; their latencies, sorted.
+fn me_latencies(c: &reqwest::blocking::Client, url: &str, token: &str, span: Duration) -> Vec<Duration> {
+    let start = Instant::now();
+    let mut out = Vec::new();
+    while start.elapsed() < span {
+        let t = Instant::now();
+        let resp = c
+            .get(format!("{url}/api/v1/me"))
+            .bearer_auth(token)
+            .send()
+            .expect("/me");
+        assert_eq!(resp.status().as_u16(), 200);
+        let _ = resp.bytes();
+        out.push(t.elapsed());
+    }
     out.sort();
     out
 }
@@ -57,7 +57,7 @@ fn ms(d: Duration) -> f64 {
 fn main() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let quick = std::env::var("BENCH_QUICK").is_ok() || !std::env::args().any(|a| a == "--bench");
-    let samples = if quick { 100 } else { 400 };
+    let span = Duration::from_secs(if quick { 3 } else { 15 });
     let data = tempfile::tempdir().expect("data dir");
     let seed = seed_with(SERVER, data.path());
     let server = ProcessServer::start(SERVER, data.path(), "127.0.0.1:0");
@@ -65,8 +65,8 @@ fn main() {
     let token = login_token(&url, "manager1", &seed_password(&seed, "manager1"));
     let c = client(None);
     // Warm up connections and caches, then the baseline.
-    me_latencies(&c, &url, &token, 20);
-    let idle = me_latencies(&c, &url, &token, samples);
+    me_latencies(&c, &url, &token, Duration::from_millis(300));
+    let idle = me_latencies(&c, &url, &token, span);
 
     let stop = Arc::new(AtomicBool::new(false));
     let checked = Arc::new(AtomicU64::new(0));
@@ -113,8 +113,15 @@ fn main() {
         })
         .collect();
     started.wait();
+    // Sample once the flood is under way: every attacker has had an answer.
+    let wait = Instant::now();
+    while checked.load(Ordering::Relaxed) + throttled.load(Ordering::Relaxed) < ATTACKERS as u64 {
+        assert!(wait.elapsed() < Duration::from_secs(600), "the flood never got going");
+        std::thread::yield_now();
+    }
+    let (checked0, throttled0) = (checked.load(Ordering::Relaxed), throttled.load(Ordering::Relaxed));
     let flood_started = Instant::now();
-    let flooded = me_latencies(&c, &url, &token, samples);
+    let flooded = me_latencies(&c, &url, &token, span);
     let flood_time = flood_started.elapsed();
     stop.store(true, Ordering::Relaxed);
     for a in attackers {
@@ -124,8 +131,16 @@ fn main() {
 
     let (i50, i95) = (quantile(&idle, 0.5), quantile(&idle, 0.95));
     let (f50, f95) = (quantile(&flooded, 0.5), quantile(&flooded, 0.95));
-    let (checked, throttled) = (checked.load(Ordering::Relaxed), throttled.load(Ordering::Relaxed));
-    println!("login flood: {ATTACKERS} concurrent bad-login loops, {samples} /me samples per phase");
+    let (checked, throttled) = (
+        checked.load(Ordering::Relaxed) - checked0,
+        throttled.load(Ordering::Relaxed) - throttled0,
+    );
+    println!(
+        "login flood: {ATTACKERS} concurrent bad-login loops from {ATTACKERS} addresses; /me for {:?} per phase ({} idle samples, {} flooded)",
+        span,
+        idle.len(),
+        flooded.len()
+    );
     println!(
         "  /me idle      median {:7.2} ms   p95 {:7.2} ms",
         ms(i50),
@@ -139,7 +154,7 @@ fn main() {
         f95.as_secs_f64() / i95.as_secs_f64()
     );
     println!(
-        "  bad logins answered during the flood: {} in {:.1} s ({} checked → 401, {} throttled → 429)",
+        "  bad logins answered while /me was timed: {} in {:.1} s ({} checked → 401, {} throttled → 429)",
         checked + throttled,
         flood_time.as_secs_f64(),
         checked,
