@@ -44,7 +44,10 @@ pub struct Errors;
 impl utoipa::IntoResponses for Errors {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
         [
-            (400, "Malformed request (bad id, query, JSON or sync payload)"),
+            (
+                400,
+                "Malformed request (bad id, query, JSON or sync payload)",
+            ),
             (401, "No valid token"),
             (403, "The role may not do this"),
             (404, "No such record on the caller's site"),

@@ -168,7 +168,10 @@ pub async fn upload_chunk(
             format!("a photo may be at most {MAX_PHOTO_BYTES} bytes (and not empty)"),
         ));
     }
-    if p.offset.checked_add(body.len() as u64).is_none_or(|end| end > p.total) {
+    if p.offset
+        .checked_add(body.len() as u64)
+        .is_none_or(|end| end > p.total)
+    {
         return Err(ApiError::bad_request(
             "bad_offset",
             "the chunk runs past the photo's total size",

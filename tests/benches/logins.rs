@@ -28,7 +28,12 @@ fn client(from: Option<std::net::IpAddr>) -> reqwest::blocking::Client {
 }
 
 /// Sequential `/me` requests for `span`; their latencies, sorted.
-fn me_latencies(c: &reqwest::blocking::Client, url: &str, token: &str, span: Duration) -> Vec<Duration> {
+fn me_latencies(
+    c: &reqwest::blocking::Client,
+    url: &str,
+    token: &str,
+    span: Duration,
+) -> Vec<Duration> {
     let start = Instant::now();
     let mut out = Vec::new();
     while start.elapsed() < span {
@@ -116,10 +121,16 @@ fn main() {
     // Sample once the flood is under way: every attacker has had an answer.
     let wait = Instant::now();
     while checked.load(Ordering::Relaxed) + throttled.load(Ordering::Relaxed) < ATTACKERS as u64 {
-        assert!(wait.elapsed() < Duration::from_secs(600), "the flood never got going");
+        assert!(
+            wait.elapsed() < Duration::from_secs(600),
+            "the flood never got going"
+        );
         std::thread::yield_now();
     }
-    let (checked0, throttled0) = (checked.load(Ordering::Relaxed), throttled.load(Ordering::Relaxed));
+    let (checked0, throttled0) = (
+        checked.load(Ordering::Relaxed),
+        throttled.load(Ordering::Relaxed),
+    );
     let flood_started = Instant::now();
     let flooded = me_latencies(&c, &url, &token, span);
     let flood_time = flood_started.elapsed();

@@ -810,10 +810,13 @@ fn logins_end_expire_and_stay_few() {
     // Logging out on a device revokes its token on the server too, so a copy
     // of the token taken from the tablet stops working.
     let dir = device_dir();
-    let mut d = device(dir.path(), w.url(), "staff1", &w.pw("staff1"));
+    let mut d = device(dir.path(), w.url(), "inspector1", &w.pw("inspector1"));
     let copied = d.session().unwrap().token;
     assert_eq!(me(&copied), 200);
-    assert!(d.logout().unwrap(), "the server was reachable and revoked it");
+    assert!(
+        d.logout().unwrap(),
+        "the server was reachable and revoked it"
+    );
     assert_eq!(me(&copied), 401);
 
     // A token past its lifetime is refused.

@@ -8,8 +8,8 @@
 //! written by hand: a cell reaches `DEMO` exactly when the sender is on `DEMO`
 //! and the table lets the role do it. A refused cell leaves `DEMO` unchanged.
 
-use automerge::transaction::Transactable;
 use automerge::ROOT;
+use automerge::transaction::Transactable;
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 use shared::issue::{Complaint, EventBody, EventOutcome};
@@ -508,7 +508,11 @@ fn raising_follows_the_table_for_findings_and_complaints() {
                 // Over REST: only complaints are raised there (findings come from a checkpoint).
                 let before = after;
                 let (status, answer) = if complaint {
-                    w.post(&w.token(side, role), "/api/v1/complaints", &complaint_json())
+                    w.post(
+                        &w.token(side, role),
+                        "/api/v1/complaints",
+                        &complaint_json(),
+                    )
                 } else {
                     let id = w.finding();
                     let body = serde_json::to_value(raise_body(demo_site, None)).unwrap();
@@ -637,7 +641,6 @@ fn demo_names(w: &World) -> Vec<String> {
         .collect()
 }
 
-
 /// Tries one action; returns whether it reached `DEMO` (changed it, or
 /// answered with its records) and what the server said.
 fn try_action(
@@ -650,7 +653,8 @@ fn try_action(
 ) -> (bool, String) {
     let token = w.token(side, role);
     let url = w.url();
-    let status_of = |s: u16, body: &str| format!("{s} {}", body.chars().take(80).collect::<String>());
+    let status_of =
+        |s: u16, body: &str| format!("{s} {}", body.chars().take(80).collect::<String>());
     match action {
         Action::ChangePlan => {
             let code = format!("M{n}");
@@ -684,10 +688,11 @@ fn try_action(
                 &json!({"name": name, "display_name": null, "role": "customer_service",
                         "department": null, "password": "a-long-password-1"}),
             );
-            let added_to_demo = match login_with_actor(&url, &name, "a-long-password-1", rand::random()) {
-                Ok(l) => l.site.code.as_str() == "DEMO",
-                Err(_) => false,
-            };
+            let added_to_demo =
+                match login_with_actor(&url, &name, "a-long-password-1", rand::random()) {
+                    Ok(l) => l.site.code.as_str() == "DEMO",
+                    Err(_) => false,
+                };
             // And disabling one of DEMO's people (a fresh one, so cells stay independent).
             let victim = format!("victim_{n}");
             let (vs, vbody) = w.post(
@@ -697,34 +702,55 @@ fn try_action(
                         "department": "cleaning", "password": "a-long-password-2"}),
             );
             assert_eq!(vs, 200, "{vbody}");
-            let (ds, _) = w.post(&token, &format!("/api/v1/admin/users/{victim}/disable"), &json!({}));
+            let (ds, _) = w.post(
+                &token,
+                &format!("/api/v1/admin/users/{victim}/disable"),
+                &json!({}),
+            );
             let disabled =
                 login_with_actor(&url, &victim, "a-long-password-2", rand::random()).is_err();
-            assert_eq!(added_to_demo, disabled, "adding and disabling agree (add {s}, disable {ds})");
+            assert_eq!(
+                added_to_demo, disabled,
+                "adding and disabling agree (add {s}, disable {ds})"
+            );
             (added_to_demo, status_of(s, &body.to_string()))
         }
         Action::DrawSpotCheck => {
             let (s, body) = w.post(&token, "/api/v1/spot-checks", &draw_json());
             // OTHER's inspectors are all `…_o`: a draw among DEMO's names another.
-            let reached =
-                s == 200 && body["inspector_name"].as_str().is_some_and(|i| !i.ends_with("_o"));
+            let reached = s == 200
+                && body["inspector_name"]
+                    .as_str()
+                    .is_some_and(|i| !i.ends_with("_o"));
             (reached, status_of(s, &body.to_string()))
         }
         Action::ReplaySpotCheck => {
-            let (s, body) = w.get(&token, &format!("/api/v1/spot-checks/{}/replay", t.spot_check));
+            let (s, body) = w.get(
+                &token,
+                &format!("/api/v1/spot-checks/{}/replay", t.spot_check),
+            );
             // OTHER numbers its draws the same way: its own draw of that code is no leak.
-            let demo_draw = body["inspector_name"].as_str().is_some_and(|i| !i.ends_with("_o"));
+            let demo_draw = body["inspector_name"]
+                .as_str()
+                .is_some_and(|i| !i.ends_with("_o"));
             (s == 200 && demo_draw, status_of(s, &body.to_string()))
         }
         Action::ReadCoverage => {
             let today = Utc::now().date_naive();
             let (s, body) = w.get(
                 &token,
-                &format!("/api/v1/coverage?from={}&to={}", today - Duration::days(7), today),
+                &format!(
+                    "/api/v1/coverage?from={}&to={}",
+                    today - Duration::days(7),
+                    today
+                ),
             );
             // The total row carries the site's name.
             let demo = &w.seeded.summary.site_name;
-            (s == 200 && body.to_string().contains(demo.as_str()), status_of(s, &body.to_string()))
+            (
+                s == 200 && body.to_string().contains(demo.as_str()),
+                status_of(s, &body.to_string()),
+            )
         }
         Action::WalkPatrol => {
             let before = patrol_count(w);
@@ -761,7 +787,11 @@ fn try_action(
             let (s, body) = w.get(&token, &format!("/api/v1/patrols/{}", t.patrol));
             let (_, list) = w.get(&token, "/api/v1/patrols");
             let listed = list.to_string().contains(&t.patrol.to_string());
-            assert_eq!(s == 200, listed, "the list and the record agree: {s} {list}");
+            assert_eq!(
+                s == 200,
+                listed,
+                "the list and the record agree: {s} {list}"
+            );
             (s == 200, status_of(s, &body.to_string()))
         }
         Action::WriteRootCause => {
@@ -783,7 +813,11 @@ fn try_action(
         Action::Photos => {
             let (s, _, _) = api_text(&url, &token, &format!("/api/v1/photos/{}", t.photo));
             let (us, _, _) = api_text(&url, &token, &format!("/api/v1/photos/{}/upload", t.photo));
-            assert_eq!(s == 200, us == 200, "reading and upload status agree ({s}, {us})");
+            assert_eq!(
+                s == 200,
+                us == 200,
+                "reading and upload status agree ({s}, {us})"
+            );
             (s == 200, status_of(s, ""))
         }
         Action::SyncPlan => {
@@ -844,7 +878,10 @@ fn every_other_action_is_decided_by_the_action_table() {
     let mut ledger = Ledger::default();
     let mut n = 0;
     for &action in Action::ALL.iter() {
-        assert!(ACTIONS.iter().any(|(a, _)| *a == action), "{action:?} is in the table");
+        assert!(
+            ACTIONS.iter().any(|(a, _)| *a == action),
+            "{action:?} is in the table"
+        );
         for &role in Role::ALL {
             for side in [Side::Own, Side::Other] {
                 n += 1;

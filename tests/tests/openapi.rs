@@ -57,8 +57,7 @@ fn schemathesis_finds_no_server_error_and_no_answer_outside_the_document_for_any
             .users
             .iter()
             .find(|u| u.role == *role)
-            .expect("the demo has every role")
-            .clone();
+            .expect("the demo has every role");
         roles.insert(*role);
         let token = login_token(&server.url, &user.name, &user.password);
         let schema = format!("{}/api/v1/openapi.json", server.url);
@@ -78,7 +77,12 @@ fn schemathesis_finds_no_server_error_and_no_answer_outside_the_document_for_any
             .expect("schemathesis runs (scripts/setup installs it)");
         let text = String::from_utf8_lossy(&out.stdout).to_string()
             + &String::from_utf8_lossy(&out.stderr);
-        println!("== schemathesis as {} ({})\n{}", user.name, role.code(), tail(&text, 30));
+        println!(
+            "== schemathesis as {} ({})\n{}",
+            user.name,
+            role.code(),
+            tail(&text, 30)
+        );
         if !out.status.success() {
             failed.push(format!("as {}:\n{}", user.name, tail(&text, 200)));
         }
