@@ -10,7 +10,8 @@ use tests::pictures::*;
 use tests::*;
 
 fn app_binary() -> std::path::PathBuf {
-    let app = workspace().join("target/debug/patrol-app");
+    // Beside this test's own directory: the same target dir, wherever it is.
+    let app = sibling_bin("patrol-app");
     assert!(
         app.is_file(),
         "the app is not built: run scripts/build-ui, then cargo build -p shell (scripts/test does)"
