@@ -13,6 +13,7 @@ const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_co
 fn the_document_is_served_and_names_every_endpoint() {
     let seeded = Seeded::new();
     let server = InProcessServer::serve(seeded.state(), "127.0.0.1:0".parse().unwrap());
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let resp = reqwest::blocking::get(format!("{}/api/v1/openapi.json", server.url)).unwrap();
     assert_eq!(resp.status().as_u16(), 200);
     let doc: serde_json::Value = resp.json().unwrap();
