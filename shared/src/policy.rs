@@ -239,9 +239,9 @@ pub fn allowed(role: Role, kind: ChangeKind) -> bool {
         .is_some_and(|(_, roles)| roles.contains(&role))
 }
 
-/// The policy rendered as a Markdown table (used by ARCHITECTURE.md's check).
-pub fn markdown_table() -> String {
-    let mut out = String::from("| change |");
+/// A role table as Markdown: one row per `(label, answer for each role)`.
+fn role_table(head: &str, rows: impl Iterator<Item = (String, Vec<bool>)>) -> String {
+    let mut out = format!("| {head} |");
     let mut rule = String::from("|---|");
     for role in Role::ALL {
         out.push_str(&format!(" {} |", role.code()));
@@ -250,43 +250,40 @@ pub fn markdown_table() -> String {
     out.push('\n');
     out.push_str(&rule);
     out.push('\n');
-    for (kind, _) in POLICY {
-        out.push_str(&format!("| {} ({}) |", kind.code(), kind.describe()));
-        for role in Role::ALL {
-            out.push_str(if allowed(*role, *kind) {
-                " yes |"
-            } else {
-                " no |"
-            });
+    for (label, answers) in rows {
+        out.push_str(&format!("| {label} |"));
+        for yes in answers {
+            out.push_str(if yes { " yes |" } else { " no |" });
         }
         out.push('\n');
     }
     out
 }
 
+/// The policy rendered as a Markdown table (used by ARCHITECTURE.md's check).
+pub fn markdown_table() -> String {
+    role_table(
+        "change",
+        POLICY.iter().map(|(kind, _)| {
+            (
+                format!("{} ({})", kind.code(), kind.describe()),
+                Role::ALL.iter().map(|r| allowed(*r, *kind)).collect(),
+            )
+        }),
+    )
+}
+
 /// [`ACTIONS`] rendered as a Markdown table (ARCHITECTURE.md; a tidy test checks it).
 pub fn actions_markdown_table() -> String {
-    let mut out = String::from("| action |");
-    let mut rule = String::from("|---|");
-    for role in Role::ALL {
-        out.push_str(&format!(" {} |", role.code()));
-        rule.push_str("---|");
-    }
-    out.push('\n');
-    out.push_str(&rule);
-    out.push('\n');
-    for (action, _) in ACTIONS {
-        out.push_str(&format!("| {} ({}) |", action.code(), action.describe()));
-        for role in Role::ALL {
-            out.push_str(if permits(*role, *action) {
-                " yes |"
-            } else {
-                " no |"
-            });
-        }
-        out.push('\n');
-    }
-    out
+    role_table(
+        "action",
+        ACTIONS.iter().map(|(action, _)| {
+            (
+                format!("{} ({})", action.code(), action.describe()),
+                Role::ALL.iter().map(|r| permits(*r, *action)).collect(),
+            )
+        }),
+    )
 }
 
 #[cfg(test)]
