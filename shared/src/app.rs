@@ -173,12 +173,15 @@ pub struct ComplaintRequest {
 }
 
 impl ComplaintRequest {
-    /// The raise event's body: source complaint, the service-level deadline.
+    /// The raise event's body (source complaint, the service-level deadline)
+    /// and the full contact. The body carries the contact masked
+    /// ([`crate::issue::mask_contact`]): the document reaches every device of
+    /// the site, the full contact only those who call back.
     pub fn raise_body(
         &self,
         plan: &crate::plan::SitePlan,
         now: DateTime<Utc>,
-    ) -> Result<crate::issue::EventBody, String> {
+    ) -> Result<(crate::issue::EventBody, String), String> {
         use crate::text;
         let zone = match self
             .zone
@@ -199,7 +202,7 @@ impl ComplaintRequest {
             .map_err(|e| e.to_string())?;
         let contact =
             text::required("contact", &self.contact, text::NAME_MAX).map_err(|e| e.to_string())?;
-        Ok(crate::issue::EventBody::Raise {
+        let body = crate::issue::EventBody::Raise {
             site: plan.site.id,
             zone,
             checkpoint: None,
@@ -214,8 +217,12 @@ impl ComplaintRequest {
                 .map_err(|e| e.to_string())?,
             photos: self.photos.clone(),
             deadline: Some(plan.site.deadlines.complaint_deadline(self.category, now)),
-            complaint: Some(crate::issue::Complaint { location, contact }),
-        })
+            complaint: Some(crate::issue::Complaint {
+                location,
+                contact: crate::issue::mask_contact(&contact),
+            }),
+        };
+        Ok((body, contact))
     }
 }
 

@@ -213,34 +213,38 @@ pub struct Complaint {
 }
 
 impl Complaint {
-    /// The contact as people who do not call back see it: every digit but the
-    /// first three and the last four of each run of digits hidden
-    /// (`王女士 138****5678`), a run of fewer than eight digits entirely.
+    /// The contact as people who do not call back see it: see [`mask_contact`].
     pub fn masked_contact(&self) -> String {
-        let chars: Vec<char> = self.contact.chars().collect();
-        let mut out = String::with_capacity(self.contact.len());
-        let mut i = 0;
-        while i < chars.len() {
-            if chars[i].is_ascii_digit() {
-                let start = i;
-                while i < chars.len() && chars[i].is_ascii_digit() {
-                    i += 1;
-                }
-                let run = &chars[start..i];
-                if run.len() >= 8 {
-                    out.extend(&run[..3]);
-                    out.extend(std::iter::repeat_n('*', run.len() - 7));
-                    out.extend(&run[run.len() - 4..]);
-                } else {
-                    out.extend(std::iter::repeat_n('*', run.len()));
-                }
-            } else {
-                out.push(chars[i]);
-                i += 1;
-            }
-        }
-        out
+        mask_contact(&self.contact)
     }
+
+    /// Whether the contact is already in its masked form, the only form an
+    /// issue document may carry (documents reach every device of the site).
+    pub fn is_masked(&self) -> bool {
+        mask_contact(&self.contact) == self.contact
+    }
+}
+
+/// A contact with its phone number hidden: of all the digits in it (any
+/// script's, full-width ones too), every one but the first three and the last
+/// four is replaced by `*` (`王女士 138****5678`, `138 **** 0000`); when it holds
+/// fewer than eight, all of them are. A `*` counts as a hidden digit, so
+/// masking a masked contact changes nothing.
+pub fn mask_contact(contact: &str) -> String {
+    let is_digit = |c: char| c.is_numeric() || c == '*';
+    let digits = contact.chars().filter(|&c| is_digit(c)).count();
+    let mut seen = 0;
+    contact
+        .chars()
+        .map(|c| {
+            if !is_digit(c) {
+                return c;
+            }
+            let keep = digits >= 8 && (seen < 3 || seen >= digits - 4);
+            seen += 1;
+            if keep { c } else { '*' }
+        })
+        .collect()
 }
 
 /// The latest call-back of a complaint.
@@ -949,6 +953,36 @@ fn apply(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn contacts_are_masked_across_spaces_and_scripts_and_masking_is_idempotent() {
+        for (full, masked) in [
+            ("王女士 13812345678", "王女士 138****5678"),
+            ("王女士 138 0000 0000", "王女士 138 **** 0000"),
+            ("李先生 139-1234-5678", "李先生 139-****-5678"),
+            ("１３８１２３４５６７８", "１３８****５６７８"),
+            ("分机 1234", "分机 ****"),
+            ("王女士", "王女士"),
+        ] {
+            assert_eq!(super::mask_contact(full), masked, "{full}");
+            assert_eq!(super::mask_contact(masked), masked, "{masked} stays");
+            let c = super::Complaint {
+                location: "3栋".into(),
+                contact: masked.into(),
+            };
+            assert!(c.is_masked(), "{masked}");
+        }
+        let c = super::Complaint {
+            location: "3栋".into(),
+            contact: "13812345678".into(),
+        };
+        assert!(!c.is_masked());
+        let c = super::Complaint {
+            location: "3栋".into(),
+            contact: "138*1234*5678".into(),
+        };
+        assert!(!c.is_masked(), "digits between stars still show");
+    }
     use super::*;
     use crate::text::Code;
     use chrono::TimeZone;

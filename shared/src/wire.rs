@@ -210,26 +210,67 @@ pub struct IssueDetail {
 }
 
 impl IssueDetail {
-    /// Hides the complainant's phone number from roles that do not call back
-    /// ([`crate::policy::may_see_contacts`]), in the complaint and in the raise
-    /// event of the timeline alike.
-    pub fn redact_for(&mut self, role: Role) {
-        if crate::policy::may_see_contacts(role) {
+    /// Shows the complainant's contact as `role` may see it: `full` (the
+    /// contact kept outside the document, when known) to roles that call back
+    /// ([`crate::policy::may_see_contacts`]), the masked form to everyone
+    /// else; in the complaint and in the raise event of the timeline alike.
+    pub fn show_contact(&mut self, role: Role, full: Option<&str>) {
+        let Some(c) = &mut self.complaint else {
             return;
-        }
-        if let Some(c) = &mut self.complaint {
-            c.contact = c.masked_contact();
-            for item in &mut self.timeline {
-                if let Some(contact) = item
-                    .body
-                    .get_mut("complaint")
-                    .and_then(|c| c.get_mut("contact"))
-                {
-                    *contact = serde_json::Value::String(c.contact.clone());
-                }
+        };
+        c.contact = match (crate::policy::may_see_contacts(role), full) {
+            (true, Some(full)) => full.to_string(),
+            (true, None) => c.contact.clone(),
+            (false, _) => c.masked_contact(),
+        };
+        for item in &mut self.timeline {
+            if let Some(contact) = item
+                .body
+                .get_mut("complaint")
+                .and_then(|c| c.get_mut("contact"))
+            {
+                *contact = serde_json::Value::String(c.contact.clone());
             }
         }
     }
+}
+
+/// A complainant's full contact, kept outside the issue document: sent by the
+/// device that entered the complaint, served to those who call back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ComplaintContact {
+    pub issue: IssueId,
+    /// Name and phone number; masked, it equals the contact in the document.
+    pub contact: String,
+    /// When the server first received it.
+    pub received_at: DateTime<Utc>,
+}
+
+impl ComplaintContact {
+    /// The position of this contact in the list `GET /api/v1/contacts` pages
+    /// through: receipt time, then issue id.
+    pub fn cursor(&self) -> String {
+        format!("{}.{}", self.received_at.timestamp_millis(), self.issue)
+    }
+
+    /// Reads a [`ComplaintContact::cursor`] back: milliseconds and issue id.
+    pub fn parse_cursor(s: &str) -> Option<(i64, IssueId)> {
+        let (ms, id) = s.split_once('.')?;
+        Some((ms.parse().ok()?, id.parse().ok()?))
+    }
+}
+
+/// `GET /api/v1/contacts`: one page of full contacts, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ContactPage {
+    pub contacts: Vec<ComplaintContact>,
+    /// Where the next page starts (`?after=`): the last contact's cursor, or
+    /// the one asked with when the page is empty.
+    pub next: Option<String>,
+    /// More contacts follow this page.
+    pub more: bool,
 }
 
 /// `GET /api/v1/me`.

@@ -155,6 +155,7 @@ pub fn app(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(photos::MAX_CHUNK)),
         )
         .merge(crate::admin::routes())
+        .merge(crate::contacts::routes())
         .route(
             "/api/{*rest}",
             axum::routing::any(|| async { ApiError::not_found("endpoint") }),
@@ -870,7 +871,11 @@ fn detail_in(
             .and_then(|ms| DateTime::from_timestamp_millis(*ms))
     };
     let mut detail = IssueDetail::from_view(view, &server_time, &uploaded, Utc::now());
-    detail.redact_for(role);
+    let full = match view.complaint.is_some() && shared::policy::may_see_contacts(role) {
+        true => txn.contact(view.id)?.map(|(c, _)| c),
+        false => None,
+    };
+    detail.show_contact(role, full.as_deref());
     Ok(detail)
 }
 

@@ -12,6 +12,7 @@ pub mod blobs;
 pub mod cache;
 pub mod chunks;
 pub mod cli;
+pub mod contacts;
 pub mod error;
 pub mod guard;
 pub mod jobs;

@@ -103,6 +103,8 @@ impl Modify for BearerToken {
         crate::api::get_issue,
         crate::api::post_event,
         crate::api::post_complaint,
+        crate::contacts::put_contact,
+        crate::contacts::list_contacts,
         crate::api::list_root_causes,
         crate::api::save_root_cause,
         crate::api::me,

@@ -126,6 +126,16 @@ CREATE INDEX root_causes_by_site ON root_causes(site, updated_ms);
 CREATE INDEX devices_by_actor ON devices(actor);
 CREATE INDEX devices_by_user ON devices(user_id, created_at);
 "#,
+    r#"
+-- Complainants' full contacts, kept out of the documents every device of a site holds.
+CREATE TABLE complaint_contacts (
+    issue BLOB PRIMARY KEY,
+    site BLOB NOT NULL,
+    contact TEXT NOT NULL,
+    received_ms INTEGER NOT NULL
+);
+CREATE INDEX complaint_contacts_by_site ON complaint_contacts(site, received_ms, issue);
+"#,
 ];
 
 /// The SQLite implementation of [`Store`]: one writer connection, and a pool of
@@ -976,6 +986,87 @@ impl Txn for SqliteTxn<'_> {
         Ok(())
     }
 
+    fn put_contact(
+        &mut self,
+        issue: IssueId,
+        site: SiteId,
+        contact: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(String, DateTime<Utc>), StoreError> {
+        if let Some(kept) = self.contact(issue)? {
+            return Ok(kept);
+        }
+        self.conn
+            .prepare_cached(
+                "INSERT INTO complaint_contacts (issue, site, contact, received_ms) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![
+                issue.as_uuid().as_bytes(),
+                site.as_uuid().as_bytes(),
+                contact,
+                at.timestamp_millis()
+            ])?;
+        Ok((contact.to_string(), at))
+    }
+
+    fn contact(&mut self, issue: IssueId) -> Result<Option<(String, DateTime<Utc>)>, StoreError> {
+        let row: Option<(String, i64)> = self
+            .conn
+            .prepare_cached("SELECT contact, received_ms FROM complaint_contacts WHERE issue = ?1")?
+            .query_row([issue.as_uuid().as_bytes()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        Ok(row.map(|(c, ms)| (c, millis(ms))))
+    }
+
+    fn contacts_after(
+        &mut self,
+        sites: &[SiteId],
+        after: Option<(i64, IssueId)>,
+        limit: usize,
+    ) -> Result<Vec<shared::wire::ComplaintContact>, StoreError> {
+        let (after_ms, after_issue) = after
+            .map(|(ms, id)| (ms, id.as_uuid().as_bytes().to_vec()))
+            .unwrap_or((i64::MIN, Vec::new()));
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT issue, contact, received_ms FROM complaint_contacts
+             WHERE site = ?1 AND (received_ms, issue) > (?2, ?3)
+             ORDER BY received_ms, issue LIMIT ?4",
+        )?;
+        let mut out = Vec::new();
+        for site in sites {
+            let rows = stmt.query_map(
+                params![
+                    site.as_uuid().as_bytes(),
+                    after_ms,
+                    after_issue,
+                    limit as i64
+                ],
+                |r| {
+                    Ok((
+                        r.get::<_, Vec<u8>>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, i64>(2)?,
+                    ))
+                },
+            )?;
+            for row in rows {
+                let (id, contact, ms) = row?;
+                let id = uuid::Uuid::from_slice(&id).map_err(|e| {
+                    StoreError::Corrupt(format!("bad issue id in complaint_contacts: {e}"))
+                })?;
+                out.push(shared::wire::ComplaintContact {
+                    issue: IssueId::from_uuid(id),
+                    contact,
+                    received_at: millis(ms),
+                });
+            }
+        }
+        // Several sites: merge their pages in cursor order.
+        out.sort_by_key(|c| (c.received_at, *c.issue.as_uuid().as_bytes()));
+        out.truncate(limit);
+        Ok(out)
+    }
+
     fn receipts_of(&mut self, doc: DocId) -> Result<Vec<Receipt>, StoreError> {
         let mut stmt = self
             .conn
@@ -1034,4 +1125,9 @@ impl Txn for SqliteTxn<'_> {
         self.done = true;
         Ok(())
     }
+}
+
+/// A stored Unix-millisecond time (out-of-range values read as the epoch).
+fn millis(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or(DateTime::UNIX_EPOCH)
 }

@@ -207,6 +207,26 @@ pub trait Txn {
     ) -> Result<(), StoreError>;
     /// The documents referring to a photo, with their sites.
     fn photo_refs(&mut self, hash: &str) -> Result<Vec<(DocId, SiteId)>, StoreError>;
+    /// Keeps the full contact of complaint `issue` (of `site`), outside its
+    /// document, unless one is kept already (which then stays). Returns the
+    /// contact kept and when it was received.
+    fn put_contact(
+        &mut self,
+        issue: IssueId,
+        site: SiteId,
+        contact: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(String, DateTime<Utc>), StoreError>;
+    /// The full contact of complaint `issue` and when it was received, if it was.
+    fn contact(&mut self, issue: IssueId) -> Result<Option<(String, DateTime<Utc>)>, StoreError>;
+    /// The full contacts of `sites`' complaints that come after `after` (receipt
+    /// milliseconds, then issue id), at most `limit`, in that order.
+    fn contacts_after(
+        &mut self,
+        sites: &[SiteId],
+        after: Option<(i64, IssueId)>,
+        limit: usize,
+    ) -> Result<Vec<shared::wire::ComplaintContact>, StoreError>;
 
     fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }

@@ -47,7 +47,7 @@ pub fn raise_complaint(
             "photos of a complaint are added on a device".into(),
         ));
     }
-    let body = req.raise_body(plan, now).map_err(ChangeError::Invalid)?;
+    let (body, contact) = req.raise_body(plan, now).map_err(ChangeError::Invalid)?;
     let id = IssueId::new();
     let raise = IssueEvent {
         id: EventId::new(),
@@ -73,6 +73,7 @@ pub fn raise_complaint(
         now,
     )?;
     txn.put_receipt(*raise.id.as_uuid(), id.into(), now)?;
+    txn.put_contact(id, plan.site.id, &contact, now)?;
     Ok(view)
 }
 

@@ -229,13 +229,24 @@ fn check_issue(
     check_new_events(site, before.is_none(), &events, &fresh)?;
     if before.is_none() {
         let raise = &events[0];
-        let complaint = matches!(
-            &raise.body,
+        let complaint = match &raise.body {
             EventBody::Raise {
-                complaint: Some(_),
-                ..
-            }
-        );
+                complaint: Some(c), ..
+            } => Some(c),
+            _ => None,
+        };
+        if let Some(c) = complaint
+            && !c.is_masked()
+        {
+            return Err(Refusal {
+                code: "contact_unmasked",
+                message: "an issue document carries the complainant's contact only masked \
+                          (138****5678); send the full contact to PUT /api/v1/issues/{id}/contact"
+                    .into(),
+                status: 422,
+            });
+        }
+        let complaint = complaint.is_some();
         if !policy::may_raise(raise.role, complaint) {
             return Err(Refusal::forbidden(
                 "role_forbidden",

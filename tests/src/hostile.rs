@@ -234,6 +234,16 @@ impl RawPeer {
         self.events(id).iter().map(|e| e.lamport).max().unwrap_or(0) + 1
     }
 
+    /// Every document this peer holds, as JSON text, for checks on what it received.
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        for (_, d, _) in self.docs.values() {
+            out.push_str(&serde_json::to_string(&automerge::AutoSerde::from(d)).expect("json"));
+            out.push('\n');
+        }
+        out
+    }
+
     /// A value read from a document's root, for checks.
     pub fn root_keys(&self, id: DocId) -> Vec<String> {
         self.docs[&id].1.keys(automerge::ROOT).collect()

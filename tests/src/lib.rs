@@ -429,13 +429,33 @@ pub fn api_post(
     path: &str,
     body: &serde_json::Value,
 ) -> (u16, serde_json::Value) {
+    api_send(reqwest::Method::POST, url, token, path, body)
+}
+
+/// `PUT url+path` with a JSON body; returns status and the JSON answer.
+pub fn api_put(
+    url: &str,
+    token: &str,
+    path: &str,
+    body: &serde_json::Value,
+) -> (u16, serde_json::Value) {
+    api_send(reqwest::Method::PUT, url, token, path, body)
+}
+
+fn api_send(
+    method: reqwest::Method,
+    url: &str,
+    token: &str,
+    path: &str,
+    body: &serde_json::Value,
+) -> (u16, serde_json::Value) {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let resp = reqwest::blocking::Client::new()
-        .post(format!("{url}{path}"))
+        .request(method, format!("{url}{path}"))
         .bearer_auth(token)
         .json(body)
         .send()
-        .expect("POST");
+        .expect("request");
     let status = resp.status().as_u16();
     (status, resp.json().unwrap_or(serde_json::Value::Null))
 }

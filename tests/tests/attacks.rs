@@ -882,12 +882,12 @@ fn logins_end_expire_and_stay_few() {
 }
 
 #[test]
-fn complainants_phone_numbers_are_masked_for_those_who_do_not_call_back() {
+fn no_document_any_device_receives_carries_a_full_phone_number() {
     let w = world();
-    let cs = w.token("cs1");
+    // Entered on the dashboard, and offline on a customer-service tablet.
     let (status, body) = api_post(
         w.url(),
-        &cs,
+        &w.token("cs1"),
         "/api/v1/complaints",
         &serde_json::json!({
             "location": "3栋门口", "contact": "王女士 13812345678", "category": "neighbour_dispute",
@@ -895,21 +895,236 @@ fn complainants_phone_numbers_are_masked_for_those_who_do_not_call_back() {
         }),
     );
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["complaint"]["contact"], "王女士 13812345678");
-    let id = body["id"].as_str().unwrap().to_string();
-    for (user, expect) in [
-        ("manager1", "王女士 13812345678"),
-        ("cs1", "王女士 13812345678"),
-        ("inspector1", "王女士 138****5678"),
-        ("staff1", "王女士 138****5678"),
-        ("admin1", "王女士 138****5678"),
-    ] {
-        let (status, d) = api_get(w.url(), &w.token(user), &format!("/api/v1/issues/{id}"));
-        assert_eq!(status, 200);
-        assert_eq!(d["complaint"]["contact"], expect, "{user}");
-        let raise = &d["timeline"][0]["body"]["complaint"]["contact"];
-        assert_eq!(raise, expect, "{user}: the timeline too");
+    let on_dashboard = body["id"].as_str().unwrap().to_string();
+    let dir = device_dir();
+    let mut tablet = device(dir.path(), w.url(), "cs1", &w.pw("cs1"));
+    let on_tablet = tablet
+        .raise_complaint(
+            &shared::app::ComplaintRequest {
+                zone: None,
+                location: "地下车库".into(),
+                contact: "李先生 139 8765 4321".into(),
+                category: Category::OrderSecurity,
+                title: "车库出口被堵".into(),
+                description: String::new(),
+                photos: vec![],
+            },
+            Utc::now(),
+        )
+        .unwrap();
+    let report = tablet.sync(&opts()).unwrap();
+    assert!(report.refused_docs.is_empty(), "{:?}", report.refused_docs);
+    assert_eq!(report.contacts.sent, 1, "{report:?}");
+    // The tablet itself still shows the number it took down.
+    let d = tablet.issue_detail(on_tablet).unwrap();
+    assert_eq!(d.complaint.unwrap().contact, "李先生 139 8765 4321");
+
+    // Whatever a peer of any role pulls, the numbers are not in it.
+    for user in ["inspector1", "staff1", "admin1", "manager1", "cs1"] {
+        let text = w.peer(user).text();
+        assert!(
+            text.contains("王女士 138****5678"),
+            "{user}: the masked form syncs"
+        );
+        for digits in ["13812345678", "1234", "8765"] {
+            assert!(!text.contains(digits), "{user} received {digits}");
+        }
     }
+    // Those who call back read the full contacts from the server; the others masked.
+    for (user, role, first, second) in [
+        (
+            "manager1",
+            Role::Manager,
+            "王女士 13812345678",
+            "李先生 139 8765 4321",
+        ),
+        (
+            "cs1",
+            Role::CustomerService,
+            "王女士 13812345678",
+            "李先生 139 8765 4321",
+        ),
+        (
+            "inspector1",
+            Role::Inspector,
+            "王女士 138****5678",
+            "李先生 139 **** 4321",
+        ),
+        (
+            "staff1",
+            Role::FieldStaff,
+            "王女士 138****5678",
+            "李先生 139 **** 4321",
+        ),
+        (
+            "admin1",
+            Role::Admin,
+            "王女士 138****5678",
+            "李先生 139 **** 4321",
+        ),
+    ] {
+        let token = w.token(user);
+        for (id, expect) in [(&on_dashboard, first), (&on_tablet.to_string(), second)] {
+            let (status, d) = api_get(w.url(), &token, &format!("/api/v1/issues/{id}"));
+            assert_eq!(status, 200);
+            assert_eq!(d["complaint"]["contact"], expect, "{user}");
+            let raise = &d["timeline"][0]["body"]["complaint"]["contact"];
+            assert_eq!(raise, expect, "{user}: the timeline too");
+        }
+        let (status, list) = api_get(w.url(), &token, "/api/v1/contacts");
+        if shared::policy::may_see_contacts(role) {
+            assert_eq!(status, 200, "{user}");
+            assert_eq!(
+                list["contacts"].as_array().unwrap().len(),
+                2,
+                "{user}: {list}"
+            );
+            assert_eq!(list["more"], false);
+            // The next page, from the cursor, is empty and keeps the cursor.
+            let next = list["next"].as_str().unwrap();
+            let (status, rest) =
+                api_get(w.url(), &token, &format!("/api/v1/contacts?after={next}"));
+            assert_eq!(status, 200, "{user}");
+            assert_eq!(rest["contacts"].as_array().unwrap().len(), 0, "{rest}");
+            assert_eq!(rest["next"], next);
+        } else {
+            assert_eq!(status, 403, "{user}: {list}");
+        }
+    }
+    // A second tablet of customer service gets the numbers at its sync, for call-backs offline.
+    let dir2 = device_dir();
+    // (Logging in syncs; a later sync fetches nothing twice.)
+    let mut other_tablet = device(dir2.path(), w.url(), "cs1", &w.pw("cs1"));
+    assert_eq!(other_tablet.sync(&opts()).unwrap().contacts.received, 0);
+    for (id, expect) in [
+        (on_tablet, "李先生 139 8765 4321"),
+        (on_dashboard.parse().unwrap(), "王女士 13812345678"),
+    ] {
+        let d = other_tablet.issue_detail(id).unwrap();
+        assert_eq!(d.complaint.unwrap().contact, expect);
+    }
+    // An inspector's device gets none.
+    let dir3 = device_dir();
+    let mut inspector = device(dir3.path(), w.url(), "inspector1", &w.pw("inspector1"));
+    let r = inspector.sync(&opts()).unwrap();
+    assert_eq!(r.contacts.received, 0);
+    assert!(r.contacts_error.is_none(), "{:?}", r.contacts_error);
+    let d = inspector.issue_detail(on_tablet).unwrap();
+    assert_eq!(d.complaint.unwrap().contact, "李先生 139 **** 4321");
+
+    // A crafted complaint document with the number in it is refused and not stored.
+    let mut cs = w.peer("cs1");
+    let before = server_issues(w.url(), &w.token("manager1")).len();
+    let raise = cs.event(
+        1,
+        EventBody::Raise {
+            site: cs.site(),
+            zone: None,
+            checkpoint: None,
+            checkpoint_code: None,
+            item: None,
+            patrol: None,
+            category: Category::NeighbourDispute,
+            grade: Grade::Immediate,
+            title: "噪音".into(),
+            description: String::new(),
+            photos: vec![],
+            deadline: Some(Utc::now() + Duration::hours(48)),
+            complaint: Some(shared::issue::Complaint {
+                location: "5栋".into(),
+                contact: "赵先生 138*1357*2468".into(),
+            }),
+        },
+    );
+    let id = shared::IssueId::new();
+    let d = shared::doc::new_issue(shared::doc::actor(cs.actor), id, cs.site(), &raise).unwrap();
+    cs.adopt(id.into(), DocKind::Issue, d);
+    assert_eq!(refusal_code(&cs.push(id.into())), "contact_unmasked");
+    assert_eq!(server_issues(w.url(), &w.token("manager1")).len(), before);
+    assert!(alive(w.url()));
+}
+
+#[test]
+fn contacts_are_sent_only_by_those_who_call_back_and_never_replaced() {
+    let w = world();
+    w.seeded.add_other_site("cs_other", Role::CustomerService);
+    let (status, body) = api_post(
+        w.url(),
+        &w.token("cs1"),
+        "/api/v1/complaints",
+        &serde_json::json!({
+            "location": "3栋门口", "contact": "王女士 13812345678", "category": "equipment_fault",
+            "title": "电梯停运", "description": ""
+        }),
+    );
+    assert_eq!(status, 200, "{body}");
+    let id = body["id"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/issues/{id}/contact");
+    let put = |token: &str, contact: &str| {
+        api_put(
+            w.url(),
+            token,
+            &path,
+            &serde_json::json!({ "contact": contact }),
+        )
+    };
+    let manager = w.token("manager1");
+    let contact_now = || {
+        let (_, d) = api_get(w.url(), &manager, &format!("/api/v1/issues/{id}"));
+        d["complaint"]["contact"].clone()
+    };
+    // Same digits where the mask shows them, others hidden: a different number.
+    let forged = "王女士 13899995678";
+    for user in ["inspector1", "staff1", "admin1"] {
+        let (status, body) = put(&w.token(user), forged);
+        assert_eq!(status, 403, "{user}: {body}");
+    }
+    let (status, body) = put(&login_token(w.url(), "cs_other", "other-password"), forged);
+    assert_eq!(status, 404, "another site's customer service: {body}");
+    let (status, body) = put(&manager, forged);
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["code"], "contact_kept");
+    let (status, body) = put(&manager, "张先生 13900000000");
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["code"], "contact_mismatch");
+    let (status, body) = put(&manager, &"电".repeat(101));
+    assert_eq!(status, 422, "{body}");
+    let (status, _) = api_put(w.url(), &manager, &path, &serde_json::json!({ "phone": 1 }));
+    assert_eq!(status, 400);
+    let (status, _) = put(&manager, "王女士 13812345678");
+    assert_eq!(
+        status, 200,
+        "sending the same contact again changes nothing"
+    );
+    assert_eq!(contact_now(), "王女士 13812345678");
+
+    // A patrol finding has no contact; an id of nothing is not found.
+    let (_dir, _device, finding) = w.finding();
+    let (status, body) = api_put(
+        w.url(),
+        &manager,
+        &format!("/api/v1/issues/{finding}/contact"),
+        &serde_json::json!({ "contact": "王女士" }),
+    );
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["code"], "not_a_complaint");
+    let (status, _) = api_put(
+        w.url(),
+        &manager,
+        &format!("/api/v1/issues/{}/contact", shared::IssueId::new()),
+        &serde_json::json!({ "contact": "王女士" }),
+    );
+    assert_eq!(status, 404);
+    let (status, _) = api_get(
+        w.url(),
+        &w.token("inspector1"),
+        "/api/v1/contacts?after=not-a-cursor",
+    );
+    assert_eq!(status, 403, "the role is refused before the cursor is read");
+    let (status, _) = api_get(w.url(), &manager, "/api/v1/contacts?after=not-a-cursor");
+    assert_eq!(status, 400);
+    assert_eq!(contact_now(), "王女士 13812345678");
+    assert!(alive(w.url()));
 }
 
 #[test]

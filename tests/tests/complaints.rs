@@ -270,4 +270,9 @@ fn a_complaint_is_followed_to_a_satisfied_call_back() {
     assert_eq!(status, 200, "{d}");
     assert_eq!(d["complaint_location"], "地下车库 B2 出口");
     assert_eq!(d["raised_by"], "cs1");
+    assert_eq!(
+        d["complaint"]["contact"], "李先生 139 0000 0000",
+        "the full contact followed the document"
+    );
+    assert_eq!(report.contacts.sent, 1, "{report:?}");
 }

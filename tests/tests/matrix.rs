@@ -487,7 +487,7 @@ fn raising_follows_the_table_for_findings_and_complaints() {
                     demo_site,
                     complaint.then(|| Complaint {
                         location: "3栋".into(),
-                        contact: "王女士 13800000000".into(),
+                        contact: "王女士 138****0000".into(),
                     }),
                 );
                 let raise = p.event(1, body);

@@ -298,7 +298,8 @@ impl Device {
         };
         let mut detail = IssueDetail::from_view(&view, &server_time, &uploaded, Utc::now());
         if let Ok(session) = self.session() {
-            detail.redact_for(session.user.role);
+            let full = self.contact(id)?;
+            detail.show_contact(session.user.role, full.as_deref());
         }
         Ok(detail)
     }

@@ -501,7 +501,7 @@ impl Device {
             deadline: Some(plan.site.deadlines.default_deadline(input.grade, now)),
             complaint: None,
         };
-        self.create_issue(body, now)
+        self.create_issue(body, None, now)
     }
 
     /// Enters a resident's complaint (customer service); returns its id.
@@ -518,16 +518,18 @@ impl Device {
             }
             .into());
         }
-        let body = input
+        let (body, contact) = input
             .raise_body(&self.plan()?, now)
             .map_err(DeviceError::Invalid)?;
-        self.create_issue(body, now)
+        self.create_issue(body, Some(&contact), now)
     }
 
-    /// Writes a new issue document holding its raise event.
+    /// Writes a new issue document holding its raise event, and a complaint's
+    /// full contact beside it (the document carries it masked).
     fn create_issue(
         &mut self,
         body: EventBody,
+        contact: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<IssueId, DeviceError> {
         let session = self.session()?;
@@ -554,6 +556,12 @@ impl Device {
             crate::photos::attach(tx, &photos, id, event, PhotoRole::Before)?;
             store::insert_doc(tx, id.into(), DocKind::Issue, &mut d, true)?;
             store::project_issue(tx, &view)?;
+            if let Some(contact) = contact {
+                tx.execute(
+                    "INSERT INTO contacts (issue, contact) VALUES (?1, ?2)",
+                    rusqlite::params![id.as_uuid().as_bytes(), contact],
+                )?;
+            }
             Ok(())
         })?;
         Ok(id)

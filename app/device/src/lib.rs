@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod contacts;
 pub mod device;
 pub mod error;
 pub mod notifications;

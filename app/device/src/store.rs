@@ -119,6 +119,15 @@ CREATE TABLE notifications (
 ALTER TABLE issues ADD COLUMN complaint_location TEXT;
 ALTER TABLE issues ADD COLUMN satisfied INTEGER;
 "#,
+    r#"
+-- Complainants' full contacts (documents carry them masked). sent: 0 not yet,
+-- 1 the server holds it, 2 the server refused it.
+CREATE TABLE contacts (
+    issue BLOB PRIMARY KEY,
+    contact TEXT NOT NULL,
+    sent INTEGER NOT NULL DEFAULT 0
+);
+"#,
 ];
 
 /// An open device database.

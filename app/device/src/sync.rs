@@ -105,6 +105,10 @@ pub struct SyncReport {
     /// New reminders and escalations received.
     pub notifications: usize,
     pub notifications_error: Option<String>,
+    /// Complainants' full contacts sent and received.
+    pub contacts: crate::contacts::ContactReport,
+    /// Why the contact exchange failed (it is tried again at the next sync).
+    pub contacts_error: Option<String>,
 }
 
 const MAX_ROUNDS: u32 = 64;
@@ -252,6 +256,40 @@ impl Client {
         let body = self.answer(resp)?;
         serde_json::from_slice(&body)
             .map_err(|e| SyncError::Protocol(format!("undecodable notifications: {e}")))
+    }
+
+    /// `PUT /api/v1/issues/{id}/contact`: a complaint's full contact.
+    pub fn put_contact(&self, token: &str, issue: IssueId, contact: &str) -> Result<(), SyncError> {
+        let resp = self
+            .http
+            .put(format!("{}/api/v1/issues/{issue}/contact", self.server))
+            .bearer_auth(token)
+            .json(&serde_json::json!({ "contact": contact }))
+            .send()
+            .map_err(|e| self.unreachable(&e))?;
+        self.answer(resp).map(|_| ())
+    }
+
+    /// `GET /api/v1/contacts?after=`: a page of the site's full contacts.
+    pub fn contacts(
+        &self,
+        token: &str,
+        after: Option<&str>,
+    ) -> Result<shared::wire::ContactPage, SyncError> {
+        let mut url = reqwest::Url::parse(&format!("{}/api/v1/contacts", self.server))
+            .map_err(|e| SyncError::Protocol(format!("bad server address: {e}")))?;
+        if let Some(after) = after {
+            url.query_pairs_mut().append_pair("after", after);
+        }
+        let resp = self
+            .http
+            .get(url)
+            .bearer_auth(token)
+            .send()
+            .map_err(|e| self.unreachable(&e))?;
+        let body = self.answer(resp)?;
+        serde_json::from_slice(&body)
+            .map_err(|e| SyncError::Protocol(format!("undecodable contacts: {e}")))
     }
 
     /// `GET /api/v1/photos/{hash}/upload`: how much of a photo the server holds.
@@ -430,6 +468,11 @@ impl Device {
         self.record_sync(Ok(()), chrono::Utc::now())?;
         let session = self.session()?;
         let client = Client::new(&session.server, opts)?;
+        // A contact that could not be sent stays queued for the next sync.
+        match self.exchange_contacts(&client, &session.token) {
+            Ok(c) => report.contacts = c,
+            Err(e) => report.contacts_error = Some(e.to_string()),
+        }
         // Notifications are a convenience: failing to fetch them fails nothing.
         match self.fetch_notifications(&client, &session.token) {
             Ok(n) => report.notifications = n,

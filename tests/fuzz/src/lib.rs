@@ -98,7 +98,7 @@ pub fn raise(n: u64, title: &str, complaint: bool) -> IssueEvent {
             deadline: Some(at(3 * 86_400)),
             complaint: complaint.then(|| shared::issue::Complaint {
                 location: "3号楼".into(),
-                contact: "王女士 13812345678".into(),
+                contact: "王女士 138****5678".into(),
             }),
         },
     }
