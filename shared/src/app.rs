@@ -166,6 +166,9 @@ pub struct ComplaintRequest {
     /// Name and phone number for the call-back.
     pub contact: String,
     pub category: Category,
+    /// 紧急 or 一般 (the default): with the kind it sets the service level.
+    #[serde(default)]
+    pub urgency: crate::codes::Urgency,
     pub title: String,
     pub description: String,
     #[serde(default)]
@@ -173,7 +176,8 @@ pub struct ComplaintRequest {
 }
 
 impl ComplaintRequest {
-    /// The raise event's body (source complaint, the service-level deadline)
+    /// The raise event's body (source complaint, the service level's response
+    /// and resolution times from the site's table, fixed now)
     /// and the full contact. The body carries the contact masked
     /// ([`crate::issue::mask_contact`]): the document reaches every device of
     /// the site, the full contact only those who call back.
@@ -202,6 +206,10 @@ impl ComplaintRequest {
             .map_err(|e| e.to_string())?;
         let contact =
             text::required("contact", &self.contact, text::NAME_MAX).map_err(|e| e.to_string())?;
+        let (respond_by, resolve_by) =
+            plan.site
+                .complaint_sla
+                .due(self.category, self.urgency, now);
         let body = crate::issue::EventBody::Raise {
             site: plan.site.id,
             zone,
@@ -216,10 +224,12 @@ impl ComplaintRequest {
             description: text::bounded("description", &self.description, text::NOTE_MAX)
                 .map_err(|e| e.to_string())?,
             photos: self.photos.clone(),
-            deadline: Some(plan.site.deadlines.complaint_deadline(self.category, now)),
+            deadline: Some(resolve_by),
             complaint: Some(crate::issue::Complaint {
                 location,
                 contact: crate::issue::mask_contact(&contact),
+                urgency: self.urgency,
+                respond_by: Some(respond_by),
             }),
         };
         Ok((body, contact))
@@ -346,6 +356,13 @@ mod tests {
             complaint_location: None,
             satisfied: None,
             repeat: None,
+            respond_by: None,
+            responded_at: None,
+            assignment: None,
+            rectified_at: None,
+            verified_at: None,
+            awaiting_callback: false,
+            patrol: None,
         }
     }
 

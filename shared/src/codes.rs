@@ -134,6 +134,21 @@ code_enum!(
 );
 
 code_enum!(
+    /// How urgent a resident's complaint is (紧急程度); with its kind it
+    /// decides the service level (see `crate::deadline::ComplaintSla`).
+    Urgency, "urgency" {
+        Urgent => "urgent", "紧急", "Urgent";
+        Normal => "normal", "一般", "Normal";
+    }
+);
+
+impl Default for Urgency {
+    fn default() -> Self {
+        Urgency::Normal
+    }
+}
+
+code_enum!(
     /// Where an issue stands in the closed loop (闭环整改).
     Status, "status" {
         Recorded => "recorded", "已登记", "Recorded";

@@ -161,7 +161,11 @@ pub enum EventBody {
         department: Department,
         assignee: UserId,
         assignee_name: String,
-        deadline: DateTime<Utc>,
+        /// A new deadline, set on purpose; none keeps the one the issue has
+        /// (the grade's default or the complaint's service level, fixed when
+        /// it was raised).
+        #[serde(default)]
+        deadline: Option<DateTime<Utc>>,
     },
     MoveDeadline {
         deadline: DateTime<Utc>,
@@ -203,13 +207,21 @@ pub enum EventBody {
 }
 
 /// Where a complaint comes from: a resident, a place, a way to call back.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Complaint {
     /// Where the problem is, in the resident's words (a zone may be set too).
     pub location: String,
     /// Name and phone number for the call-back.
     pub contact: String,
+    /// How urgent: with the kind (category) it sets the service level.
+    #[serde(default)]
+    pub urgency: crate::codes::Urgency,
+    /// When the complaint must have been dispatched to a department (响应时限),
+    /// fixed from the site's service levels when it was entered. The raise's
+    /// deadline is the resolution time (解决时限).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub respond_by: Option<DateTime<Utc>>,
 }
 
 impl Complaint {
@@ -423,6 +435,24 @@ pub struct TimelineEntry {
     pub event: IssueEvent,
     #[serde(flatten)]
     pub outcome: EventOutcome,
+    /// Set when this event, applied, changed the deadline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline_moved: Option<DeadlineMove>,
+}
+
+/// A deadline changed by an event: shortened, extended, or set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeadlineMove {
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+impl DeadlineMove {
+    /// Seconds the deadline moved later (negative: earlier); none when it was unset before or after.
+    pub fn by_seconds(&self) -> Option<i64> {
+        Some((self.to? - self.from?).num_seconds())
+    }
 }
 
 /// The current state of an issue: the fold of its events.
@@ -460,9 +490,33 @@ pub struct IssueView {
     /// The latest call-back, for a complaint.
     #[serde(default)]
     pub callback: Option<CallbackRecord>,
+    /// When the issue was first dispatched (its first applied assignment):
+    /// a complaint's response (响应).
+    #[serde(default)]
+    pub first_assigned_at: Option<DateTime<Utc>>,
+    /// The event that gave the issue its current assignee, and when.
+    #[serde(default)]
+    pub assignment: Option<(EventId, DateTime<Utc>)>,
+    /// When the latest applied rectification was recorded.
+    #[serde(default)]
+    pub rectified_at: Option<DateTime<Utc>>,
+    /// When the latest applied verification was recorded.
+    #[serde(default)]
+    pub verified_at: Option<DateTime<Utc>>,
 }
 
 impl IssueView {
+    /// A verified complaint whose resident has not been called back since.
+    pub fn awaiting_callback(&self) -> bool {
+        self.complaint.is_some()
+            && self.status == Status::Verified
+            && match (&self.callback, self.verified_at) {
+                (None, _) => true,
+                (Some(cb), Some(v)) => cb.at < v,
+                (Some(_), None) => false,
+            }
+    }
+
     /// Every photo of the issue with its role, before-photos first.
     pub fn all_photos(&self) -> impl Iterator<Item = (PhotoRole, &PhotoRef)> {
         self.photos
@@ -510,18 +564,24 @@ impl IssueView {
     }
 
     /// The call-back event for this complaint: an unsatisfied resident reopens
-    /// it with a fresh service-level deadline from `now`.
+    /// it with a fresh resolution deadline from `now`, by the site's service
+    /// level for its kind and urgency.
     pub fn callback(
         &self,
         satisfied: bool,
         note: &str,
-        policy: &crate::deadline::DeadlinePolicy,
+        sla: &crate::deadline::ComplaintSla,
         now: DateTime<Utc>,
     ) -> EventBody {
+        let urgency = self
+            .complaint
+            .as_ref()
+            .map(|c| c.urgency)
+            .unwrap_or_default();
         EventBody::Callback {
             satisfied,
             note: note.trim().to_string(),
-            deadline: (!satisfied).then(|| policy.complaint_deadline(self.category, now)),
+            deadline: (!satisfied).then(|| sla.due(self.category, urgency, now).1),
         }
     }
 
@@ -530,7 +590,7 @@ impl IssueView {
         if kind == ChangeKind::Raise {
             return Err(FoldRefusal::already_raised());
         }
-        if !policy::allowed(role, kind) {
+        if !policy::allowed_on(role, kind, self.complaint.is_some()) {
             return Err(FoldRefusal::role(role, kind));
         }
         if kind == ChangeKind::Verify && self.rectified_by == Some(by) {
@@ -556,9 +616,19 @@ pub struct FoldRefusal {
 
 impl FoldRefusal {
     fn role(role: Role, kind: ChangeKind) -> Self {
+        let only_complaints = policy::allowed_on(role, kind, true);
         FoldRefusal {
             code: "role_forbidden",
-            reason: format!("role {} may not {}", role.code(), kind.describe()),
+            reason: format!(
+                "role {} may not {}{}",
+                role.code(),
+                kind.describe(),
+                if only_complaints {
+                    " on a patrol finding (only on complaints)"
+                } else {
+                    ""
+                }
+            ),
         }
     }
     fn self_verify() -> Self {
@@ -660,6 +730,10 @@ pub fn fold(
         conflicts: Vec::new(),
         complaint: complaint.clone(),
         callback: None,
+        first_assigned_at: None,
+        assignment: None,
+        rectified_at: None,
+        verified_at: None,
     };
     // Which event last set each policy-relevant field.
     let mut setters: HashMap<&'static str, EventId> = HashMap::new();
@@ -672,9 +746,11 @@ pub fn fold(
             view.timeline.push(TimelineEntry {
                 event,
                 outcome: EventOutcome::Applied,
+                deadline_moved: None,
             });
             continue;
         }
+        let before = view.deadline;
         let outcome = if index < raise_at {
             EventOutcome::Refused {
                 code: "before_raise".into(),
@@ -683,7 +759,15 @@ pub fn fold(
         } else {
             apply(&mut view, &mut setters, &event)
         };
-        view.timeline.push(TimelineEntry { event, outcome });
+        let deadline_moved = (view.deadline != before).then_some(DeadlineMove {
+            from: before,
+            to: view.deadline,
+        });
+        view.timeline.push(TimelineEntry {
+            event,
+            outcome,
+            deadline_moved,
+        });
     }
     Ok(view)
 }
@@ -709,7 +793,7 @@ fn apply(
             reason: r.reason,
         };
     }
-    if !policy::allowed(e.role, kind) {
+    if !policy::allowed_on(e.role, kind, view.complaint.is_some()) {
         let r = FoldRefusal::role(e.role, kind);
         return EventOutcome::Refused {
             code: r.code.into(),
@@ -820,7 +904,7 @@ fn apply(
         } => {
             new_department = Some(*department);
             new_assignee = (Some(*assignee), Some(assignee_name.clone()));
-            new_deadline = Some(*deadline);
+            new_deadline = deadline.or(new_deadline);
         }
         EventBody::MoveDeadline { deadline } => new_deadline = Some(*deadline),
         EventBody::Callback {
@@ -909,6 +993,20 @@ fn apply(
         setters.insert(c.field, e.id);
     }
 
+    // An order lands on the assignee's desk when they are assigned, and again
+    // when a rejection, a reopening or an unsatisfied resident sends it back.
+    if next == Status::Assigned
+        && new_assignee.0.is_some()
+        && matches!(
+            kind,
+            ChangeKind::Assign | ChangeKind::Reject | ChangeKind::Reopen | ChangeKind::Callback
+        )
+    {
+        view.assignment = Some((e.id, e.at));
+    }
+    if kind == ChangeKind::Assign && view.first_assigned_at.is_none() {
+        view.first_assigned_at = Some(e.at);
+    }
     view.status = next;
     view.grade = new_grade;
     view.category = new_category;
@@ -925,7 +1023,9 @@ fn apply(
                 view.description = d.clone();
             }
         }
+        EventBody::Verify { .. } => view.verified_at = Some(e.at),
         EventBody::Rectify { note, photos } => {
+            view.rectified_at = Some(e.at);
             view.rectified_by = Some(e.by);
             view.rectify_note = Some(note.clone());
             view.after_photos.extend(photos.iter().cloned());
@@ -969,17 +1069,20 @@ mod tests {
             let c = super::Complaint {
                 location: "3栋".into(),
                 contact: masked.into(),
+                ..Default::default()
             };
             assert!(c.is_masked(), "{masked}");
         }
         let c = super::Complaint {
             location: "3栋".into(),
             contact: "13812345678".into(),
+            ..Default::default()
         };
         assert!(!c.is_masked());
         let c = super::Complaint {
             location: "3栋".into(),
             contact: "138*1234*5678".into(),
+            ..Default::default()
         };
         assert!(!c.is_masked(), "digits between stars still show");
     }
@@ -1053,13 +1156,100 @@ mod tests {
                 department: Department::Engineering,
                 assignee: to.id,
                 assignee_name: to.name.into(),
-                deadline: t(50),
+                deadline: Some(t(50)),
             },
         )
     }
 
     fn id() -> IssueId {
         IssueId::from_uuid(Uuid::nil())
+    }
+
+    #[test]
+    fn assigning_keeps_the_deadline_set_at_raise_unless_it_is_changed_on_purpose() {
+        let (i, m, s) = (
+            person("i", Role::Inspector),
+            person("m", Role::Manager),
+            person("s", Role::FieldStaff),
+        );
+        let r = raise(&i);
+        let v0 = fold(id(), [r.clone()]).unwrap();
+        let keep = ev(
+            &m,
+            2,
+            Some(v0.base()),
+            EventBody::Assign {
+                department: Department::Engineering,
+                assignee: s.id,
+                assignee_name: s.name.into(),
+                deadline: None,
+            },
+        );
+        let v1 = fold(id(), [r.clone(), keep.clone()]).unwrap();
+        assert_eq!(v1.deadline, Some(t(59)), "the raise's deadline stays");
+        assert_eq!(v1.timeline[1].deadline_moved, None);
+        // A re-assignment that shortens it is recorded as such.
+        let shorten = assign(&m, 3, &v1, &s);
+        let v2 = fold(id(), [r, keep, shorten]).unwrap();
+        assert_eq!(v2.deadline, Some(t(50)));
+        let moved = v2.timeline[2].deadline_moved.clone().unwrap();
+        assert_eq!((moved.from, moved.to), (Some(t(59)), Some(t(50))));
+        assert_eq!(moved.by_seconds(), Some(-9 * 60));
+        assert!(v2.conflicts.is_empty(), "{:?}", v2.conflicts);
+    }
+
+    #[test]
+    fn a_complaint_keeps_its_service_level_through_assignment() {
+        let (c, m, s) = (
+            person("c", Role::CustomerService),
+            person("m", Role::Manager),
+            person("s", Role::FieldStaff),
+        );
+        let mut plan = crate::plan::SitePlan::empty(crate::plan::Site {
+            id: SiteId::from_uuid(Uuid::nil()),
+            code: Code::parse("site", "DEMO").unwrap(),
+            name: "演示".into(),
+            deadlines: Default::default(),
+            keep_originals: false,
+            repeat_window_days: 30,
+            complaint_sla: Default::default(),
+        });
+        plan.site.deadlines.utc_offset_minutes = 480;
+        // Entered at 09:00 local: a neighbour dispute is due 48 h later, not at the end of the day.
+        let entered = Utc.with_ymd_and_hms(2026, 3, 1, 1, 0, 0).unwrap();
+        let req = crate::app::ComplaintRequest {
+            zone: None,
+            location: "3栋".into(),
+            contact: "王女士 13812345678".into(),
+            category: Category::NeighbourDispute,
+            urgency: crate::codes::Urgency::Normal,
+            title: "楼上噪音".into(),
+            description: String::new(),
+            photos: vec![],
+        };
+        let (body, _) = req.raise_body(&plan, entered).unwrap();
+        let mut raise = ev(&c, 1, None, body);
+        raise.at = entered;
+        let v0 = fold(id(), [raise.clone()]).unwrap();
+        let due = entered + chrono::Duration::hours(48);
+        assert_eq!(v0.deadline, Some(due));
+        assert_eq!(
+            v0.complaint.as_ref().unwrap().respond_by,
+            Some(entered + chrono::Duration::hours(4))
+        );
+        let a = ev(
+            &m,
+            2,
+            Some(v0.base()),
+            EventBody::Assign {
+                department: Department::CustomerService,
+                assignee: s.id,
+                assignee_name: s.name.into(),
+                deadline: None,
+            },
+        );
+        let v1 = fold(id(), [raise, a]).unwrap();
+        assert_eq!(v1.deadline, Some(due), "assignment keeps the 48 h promise");
     }
 
     #[test]
@@ -1318,6 +1508,7 @@ mod tests {
                 *complaint = Some(Complaint {
                     location: "3栋门口".into(),
                     contact: "王女士".into(),
+                    ..Default::default()
                 });
             }
             e
@@ -1337,7 +1528,7 @@ mod tests {
                 department: Department::Engineering,
                 assignee: staff.id,
                 assignee_name: "staff1".into(),
-                deadline: t(30),
+                deadline: Some(t(30)),
             },
         );
         let v1 = fold(id, [r.clone(), assign.clone()]).unwrap();

@@ -22,6 +22,9 @@ pub struct Site {
     /// The same problem at the same checkpoint within this many days is a repeat.
     #[serde(default = "default_repeat_window")]
     pub repeat_window_days: u32,
+    /// Response and resolution times of residents' complaints by kind and urgency.
+    #[serde(default)]
+    pub complaint_sla: crate::deadline::ComplaintSla,
 }
 
 fn default_repeat_window() -> u32 {

@@ -91,6 +91,21 @@ pub const POLICY: &[(ChangeKind, &[Role])] = &[
     (ChangeKind::Callback, &[Manager, CustomerService]),
 ];
 
+/// Changes that some roles may make on residents' complaints only: the
+/// service centre (客服) dispatches complaints to departments, and
+/// re-dispatches them, but not patrol findings.
+pub const COMPLAINTS_ONLY: &[(ChangeKind, &[Role])] = &[(ChangeKind::Assign, &[CustomerService])];
+
+/// Whether `role` may make a change of `kind` on an issue that is a
+/// complaint (`complaint`) or a patrol finding.
+pub fn allowed_on(role: Role, kind: ChangeKind, complaint: bool) -> bool {
+    allowed(role, kind)
+        || (complaint
+            && COMPLAINTS_ONLY
+                .iter()
+                .any(|(k, roles)| *k == kind && roles.contains(&role)))
+}
+
 /// Whether `role` may raise this kind of issue: patrol findings come from
 /// inspectors, complaints from customer service; managers may raise both.
 pub fn may_raise(role: Role, complaint: bool) -> bool {
@@ -240,7 +255,7 @@ pub fn allowed(role: Role, kind: ChangeKind) -> bool {
 }
 
 /// A role table as Markdown: one row per `(label, answer for each role)`.
-fn role_table(head: &str, rows: impl Iterator<Item = (String, Vec<bool>)>) -> String {
+fn role_table(head: &str, rows: impl Iterator<Item = (String, Vec<&'static str>)>) -> String {
     let mut out = format!("| {head} |");
     let mut rule = String::from("|---|");
     for role in Role::ALL {
@@ -252,8 +267,8 @@ fn role_table(head: &str, rows: impl Iterator<Item = (String, Vec<bool>)>) -> St
     out.push('\n');
     for (label, answers) in rows {
         out.push_str(&format!("| {label} |"));
-        for yes in answers {
-            out.push_str(if yes { " yes |" } else { " no |" });
+        for answer in answers {
+            out.push_str(&format!(" {answer} |"));
         }
         out.push('\n');
     }
@@ -267,7 +282,16 @@ pub fn markdown_table() -> String {
         POLICY.iter().map(|(kind, _)| {
             (
                 format!("{} ({})", kind.code(), kind.describe()),
-                Role::ALL.iter().map(|r| allowed(*r, *kind)).collect(),
+                Role::ALL
+                    .iter()
+                    .map(
+                        |r| match (allowed(*r, *kind), allowed_on(*r, *kind, true)) {
+                            (true, _) => "yes",
+                            (false, true) => "complaints",
+                            (false, false) => "no",
+                        },
+                    )
+                    .collect(),
             )
         }),
     )
@@ -280,7 +304,10 @@ pub fn actions_markdown_table() -> String {
         ACTIONS.iter().map(|(action, _)| {
             (
                 format!("{} ({})", action.code(), action.describe()),
-                Role::ALL.iter().map(|r| permits(*r, *action)).collect(),
+                Role::ALL
+                    .iter()
+                    .map(|r| if permits(*r, *action) { "yes" } else { "no" })
+                    .collect(),
             )
         }),
     )
@@ -320,5 +347,17 @@ mod tests {
         assert!(allowed(Manager, ChangeKind::Assign));
         assert!(!allowed(Inspector, ChangeKind::Assign));
         assert!(!allowed(Admin, ChangeKind::Verify));
+    }
+
+    #[test]
+    fn customer_service_dispatches_complaints_but_not_findings() {
+        assert!(allowed_on(CustomerService, ChangeKind::Assign, true));
+        assert!(!allowed_on(CustomerService, ChangeKind::Assign, false));
+        assert!(!allowed_on(CustomerService, ChangeKind::MoveDeadline, true));
+        assert!(allowed_on(Manager, ChangeKind::Assign, false));
+        assert!(!allowed_on(Inspector, ChangeKind::Assign, true));
+        assert!(markdown_table().contains(
+            "| assign (assign department, person, deadline) | no | no | yes | no | complaints |"
+        ));
     }
 }

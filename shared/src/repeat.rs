@@ -189,6 +189,13 @@ mod tests {
             complaint_location: None,
             satisfied: None,
             repeat: None,
+            respond_by: None,
+            responded_at: None,
+            assignment: None,
+            rectified_at: None,
+            verified_at: None,
+            awaiting_callback: false,
+            patrol: None,
         }
     }
 

@@ -658,6 +658,7 @@ mod tests {
             deadlines: Default::default(),
             keep_originals: false,
             repeat_window_days: 30,
+            complaint_sla: Default::default(),
         });
         p.zones.push(Zone {
             id: zone,

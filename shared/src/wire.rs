@@ -162,6 +162,25 @@ pub struct IssueSummary {
     /// Set when the same problem came back at the same checkpoint (see `crate::repeat`).
     #[serde(default)]
     pub repeat: Option<crate::repeat::Repeat>,
+    /// A complaint's response deadline (dispatch to a department).
+    #[serde(default)]
+    pub respond_by: Option<DateTime<Utc>>,
+    /// When the issue was first assigned (a complaint's response).
+    #[serde(default)]
+    pub responded_at: Option<DateTime<Utc>>,
+    /// The event that gave the current assignee the order, and when.
+    #[serde(default)]
+    pub assignment: Option<(EventId, DateTime<Utc>)>,
+    #[serde(default)]
+    pub rectified_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub verified_at: Option<DateTime<Utc>>,
+    /// A verified complaint waiting for its call-back (待回访).
+    #[serde(default)]
+    pub awaiting_callback: bool,
+    /// The patrol run the issue was raised on, if any.
+    #[serde(default)]
+    pub patrol: Option<PatrolRunId>,
 }
 
 /// An event that the fold did not apply.
@@ -190,6 +209,9 @@ pub struct TimelineItem {
     pub outcome: EventOutcome,
     /// The event's own fields (note, deadline, photos…).
     pub body: serde_json::Value,
+    /// Set when the event changed the deadline (shortened, extended or set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline_moved: Option<crate::issue::DeadlineMove>,
 }
 
 /// `GET /api/v1/issues/{id}`.
@@ -352,6 +374,66 @@ pub struct ImportReport {
     pub checkpoints_updated: usize,
     pub checkpoints_unchanged: usize,
     pub routes_added: Vec<String>,
+    /// Complaint service-level cells set from `sla.csv`.
+    #[serde(default)]
+    pub sla_cells: usize,
+    /// Default schedules made from checkpoints' frequencies (`AUTO-DAILY`…).
+    #[serde(default)]
+    pub schedules_added: Vec<String>,
+}
+
+/// A site's settings as an admin changes them; fields left out keep their value.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SiteSettings {
+    /// Hours before a deadline when the assignee is reminded (1–168).
+    pub remind_hours: Option<u32>,
+    /// Hours a rectified issue may wait for verification before the managers are reminded (1–720).
+    pub verify_hours: Option<u32>,
+    /// Hours a verified complaint may wait for its call-back before customer service is reminded (1–720).
+    pub callback_hours: Option<u32>,
+    /// Days a root-cause task has for its analysis (1–90).
+    pub root_cause_days: Option<u32>,
+    /// The same problem at the same checkpoint within this many days is a repeat (0–365).
+    pub repeat_window_days: Option<u32>,
+    pub keep_originals: Option<bool>,
+    /// Complaint service-level cells to set; the others keep their value.
+    #[serde(default)]
+    pub complaint_sla: Vec<crate::deadline::SlaRule>,
+}
+
+impl SiteSettings {
+    /// Applies the settings to `site`, checking each; on an error `site` is unchanged.
+    pub fn apply(&self, site: &mut crate::plan::Site) -> Result<(), String> {
+        fn within(what: &str, v: Option<u32>, lo: u32, hi: u32) -> Result<(), String> {
+            match v {
+                Some(v) if v < lo || v > hi => Err(format!("{what} must be {lo} to {hi}")),
+                _ => Ok(()),
+            }
+        }
+        within("the reminder lead (hours)", self.remind_hours, 1, 168)?;
+        within("the verification wait (hours)", self.verify_hours, 1, 720)?;
+        within("the call-back wait (hours)", self.callback_hours, 1, 720)?;
+        within(
+            "the root-cause analysis time (days)",
+            self.root_cause_days,
+            1,
+            90,
+        )?;
+        within("the repeat window (days)", self.repeat_window_days, 0, 365)?;
+        let mut next = site.clone();
+        next.complaint_sla.set(&self.complaint_sla)?;
+        let d = &mut next.deadlines;
+        d.remind_hours = self.remind_hours.unwrap_or(d.remind_hours);
+        d.verify_hours = self.verify_hours.unwrap_or(d.verify_hours);
+        d.callback_hours = self.callback_hours.unwrap_or(d.callback_hours);
+        d.root_cause_days = self.root_cause_days.unwrap_or(d.root_cause_days);
+        next.repeat_window_days = self.repeat_window_days.unwrap_or(next.repeat_window_days);
+        next.keep_originals = self.keep_originals.unwrap_or(next.keep_originals);
+        *site = next;
+        Ok(())
+    }
 }
 
 /// The answer to an import with bad rows: every bad row, nothing imported.
@@ -548,6 +630,7 @@ impl IssueDetail {
                         server_time: server_time(t.event.id),
                         outcome: t.outcome.clone(),
                         body,
+                        deadline_moved: t.deadline_moved.clone(),
                     }
                 })
                 .collect(),
@@ -589,6 +672,13 @@ impl IssueSummary {
             complaint_location: v.complaint.as_ref().map(|c| c.location.clone()),
             satisfied: v.callback.as_ref().map(|c| c.satisfied),
             repeat: None,
+            respond_by: v.complaint.as_ref().and_then(|c| c.respond_by),
+            responded_at: v.first_assigned_at,
+            assignment: v.assignment,
+            rectified_at: v.rectified_at,
+            verified_at: v.verified_at,
+            awaiting_callback: v.awaiting_callback(),
+            patrol: v.patrol,
         }
     }
 }

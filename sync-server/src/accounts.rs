@@ -168,6 +168,7 @@ pub fn add_site_with(
         deadlines,
         keep_originals: false,
         repeat_window_days: 30,
+        complaint_sla: Default::default(),
     };
     txn.insert_site(&site)?;
     let (_, plan) = load_plan(txn, &site)?;
@@ -207,21 +208,60 @@ pub fn site(txn: &mut dyn Txn, code: &str) -> Result<Site, AccountError> {
         .ok_or_else(|| AccountError::UnknownSite(code.to_string()))
 }
 
-/// Imports checklists and checkpoints from CSV into a site's plan in this
-/// transaction; on any bad row nothing changes (see `plan_csv`).
+/// The CSV files of one import; any may be left out.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CsvFiles<'a> {
+    pub checklists: Option<&'a str>,
+    pub checkpoints: Option<&'a str>,
+    /// Complaint service levels (`sla.csv`).
+    pub sla: Option<&'a str>,
+}
+
+/// Imports checklists, checkpoints and complaint service levels from CSV
+/// into a site in this transaction; on any bad row of any file nothing
+/// changes, and every bad row of every file is reported (see `plan_csv`).
 pub fn import_csv(
     txn: &mut dyn Txn,
     site_code: &str,
-    checklists: Option<&str>,
-    checkpoints: Option<&str>,
+    files: CsvFiles<'_>,
     now: DateTime<Utc>,
 ) -> Result<crate::plan_csv::ImportReport, AccountError> {
-    let site = site(txn, site_code)?;
+    let mut site = site(txn, site_code)?;
     let (_, mut plan) = load_plan(txn, &site)?;
-    let report =
-        crate::plan_csv::import(&mut plan, checklists, checkpoints).map_err(AccountError::Rows)?;
+    let planned = crate::plan_csv::import(&mut plan, files.checklists, files.checkpoints);
+    let sla = files.sla.map(crate::plan_csv::read_sla).transpose();
+    let (mut report, sla) = match (planned, sla) {
+        (Ok(r), Ok(s)) => (r, s),
+        (a, b) => {
+            let mut rows = a.err().unwrap_or_default();
+            rows.extend(b.err().unwrap_or_default());
+            return Err(AccountError::Rows(rows));
+        }
+    };
+    if let Some(rules) = sla {
+        site.complaint_sla
+            .set(&rules)
+            .map_err(AccountError::Invalid)?;
+        txn.update_site(&site)?;
+        plan.site = site;
+        report.sla_cells = rules.len();
+    }
     store_plan(txn, plan, now)?;
     Ok(report)
+}
+
+/// Changes a site's settings (each checked first); devices receive them with the plan.
+pub fn apply_settings(
+    txn: &mut dyn Txn,
+    code: &str,
+    settings: &shared::wire::SiteSettings,
+    now: DateTime<Utc>,
+) -> Result<Site, AccountError> {
+    let mut checked = site(txn, code)?;
+    settings
+        .apply(&mut checked)
+        .map_err(AccountError::Invalid)?;
+    update_site(txn, code, now, |s| *s = checked)
 }
 
 pub use shared::wire::Reordered;

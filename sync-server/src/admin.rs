@@ -59,6 +59,7 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/admin/schedules/{code}",
             routing::delete(remove_schedule),
         )
+        .route("/api/v1/admin/settings", routing::put(put_settings))
         .route("/api/v1/admin/users", routing::post(add_user))
         .route(
             "/api/v1/admin/users/{name}/disable",
@@ -118,6 +119,31 @@ async fn put_schedule(
     let Json(spec) = body.map_err(|e| ApiError::bad_request("bad_request", e.body_text()))?;
     on_site(&state, sender, move |txn, _, site| {
         crate::planning::put_schedule(txn, site, &spec, Utc::now())
+    })
+    .await
+    .map(Json)
+}
+
+/// `PUT /api/v1/admin/settings`: the site's reminder times, repeat window and
+/// complaint service levels; fields left out keep their value.
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/settings",
+    tag = "planning",
+    summary = "Changes the site's settings and complaint service levels.",
+    request_body = shared::wire::SiteSettings,
+    responses((status = 200, body = shared::plan::Site), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
+async fn put_settings(
+    State(state): State<AppState>,
+    Auth(sender): Auth,
+    body: Result<Json<shared::wire::SiteSettings>, JsonRejection>,
+) -> Result<Json<shared::plan::Site>, ApiError> {
+    require(&sender, Action::ChangePlan)?;
+    let Json(settings) = body.map_err(|e| ApiError::bad_request("bad_request", e.body_text()))?;
+    on_site(&state, sender, move |txn, _, site| {
+        accounts::apply_settings(txn, site, &settings, Utc::now())
     })
     .await
     .map(Json)
@@ -316,11 +342,14 @@ pub fn require(sender: &Sender, action: Action) -> Result<(), ApiError> {
     }
 }
 
-/// The files of an import; either may be left out.
+/// The files of an import; any may be left out.
 #[derive(Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ImportRequest {
     pub checklists: Option<String>,
     pub checkpoints: Option<String>,
+    /// Complaint service levels (`sla.csv`).
+    #[serde(default)]
+    pub sla: Option<String>,
 }
 
 /// `POST /api/v1/admin/import`: checklists and checkpoints from CSV, all or nothing.
@@ -340,10 +369,10 @@ async fn import(
 ) -> Result<Response, ApiError> {
     require(&sender, Action::ChangePlan)?;
     let Json(req) = body.map_err(|e| ApiError::bad_request("bad_request", e.body_text()))?;
-    if req.checklists.is_none() && req.checkpoints.is_none() {
+    if req.checklists.is_none() && req.checkpoints.is_none() && req.sla.is_none() {
         return Err(ApiError::bad_request(
             "bad_request",
-            "send `checklists`, `checkpoints` or both",
+            "send `checklists`, `checkpoints`, `sla` or several",
         ));
     }
     let store = state.store.clone();
@@ -353,8 +382,11 @@ async fn import(
         match accounts::import_csv(
             &mut *txn,
             plan.site.code.as_str(),
-            req.checklists.as_deref(),
-            req.checkpoints.as_deref(),
+            accounts::CsvFiles {
+                checklists: req.checklists.as_deref(),
+                checkpoints: req.checkpoints.as_deref(),
+                sla: req.sla.as_deref(),
+            },
             Utc::now(),
         ) {
             Ok(report) => {
@@ -381,7 +413,7 @@ async fn import(
     get,
     path = "/api/v1/admin/export/{file}",
     tag = "planning",
-    summary = "The plan as CSV (`checkpoints.csv` or `checklists.csv`).",
+    summary = "The plan as CSV (`checkpoints.csv`, `checklists.csv` or `sla.csv`).",
     params(("file" = String, Path)),
     responses((status = 200, description = "CSV", content_type = "text/csv", body = String), crate::openapi::Errors),
     security(("bearer" = [])),
@@ -395,6 +427,7 @@ async fn export(
     let write: fn(&shared::plan::SitePlan) -> String = match file.as_str() {
         plan_csv::CHECKPOINTS_FILE => plan_csv::export_checkpoints,
         plan_csv::CHECKLISTS_FILE => plan_csv::export_checklists,
+        plan_csv::SLA_FILE => |p| plan_csv::export_sla(&p.site.complaint_sla),
         _ => return Err(ApiError::not_found("export file")),
     };
     let plan = plan_of(&state, sender).await?;

@@ -161,6 +161,15 @@ pub enum SiteCmd {
         /// Hours before an open issue's deadline that the reminder goes out.
         #[arg(long)]
         remind_hours: Option<u32>,
+        /// Hours a rectified issue may wait for verification before the managers are reminded.
+        #[arg(long)]
+        verify_hours: Option<u32>,
+        /// Hours a verified complaint may wait for its call-back before customer service is reminded.
+        #[arg(long)]
+        callback_hours: Option<u32>,
+        /// Days a root-cause task has for its analysis.
+        #[arg(long)]
+        root_cause_days: Option<u32>,
     },
     /// Import checklists and checkpoints from CSV (UTF-8; Chinese or English headers).
     /// Every row is checked first; one bad row and nothing is imported.
@@ -175,8 +184,11 @@ pub enum SiteCmd {
         /// Checkpoints: 区域编码, 区域名称, 区域类型, 点位编码, 点位名称, 坐标X, 坐标Y, 检查表编码, 频率, 路线.
         #[arg(long)]
         checkpoints: Option<PathBuf>,
+        /// Complaint service levels: 投诉类型, 紧急程度, 响应时限(分钟), 解决时限(小时).
+        #[arg(long)]
+        sla: Option<PathBuf>,
     },
-    /// Write checklists.csv and checkpoints.csv, in the format `import` reads.
+    /// Write checklists.csv, checkpoints.csv and sla.csv, in the format `import` reads.
     Export {
         #[command(flatten)]
         dir: DataDir,
@@ -386,6 +398,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .with_writer(std::io::stderr)
                 .init();
             let store: Arc<dyn Store> = Arc::new(open(&dir)?);
+            let rebuilt = crate::sync::refresh_projections(&*store)
+                .context("cannot rebuild the tracker's rows from the documents")?;
+            if rebuilt > 0 {
+                eprintln!("rebuilt the tracker rows of {rebuilt} issue(s) from their documents");
+            }
             let blob_dir = blob_dir.unwrap_or_else(|| dir.data_dir.join("blobs"));
             let blobs = crate::blobs::DirBlobStore::open(&blob_dir).with_context(|| {
                 format!("cannot open the photo directory {}", blob_dir.display())
@@ -475,9 +492,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             code,
             checklists,
             checkpoints,
+            sla,
         }) => {
-            if checklists.is_none() && checkpoints.is_none() {
-                bail!("give --checklists, --checkpoints or both");
+            if checklists.is_none() && checkpoints.is_none() && sla.is_none() {
+                bail!("give --checklists, --checkpoints, --sla or several");
             }
             let read =
                 |file: &'static str, path: &Option<PathBuf>| -> anyhow::Result<Option<String>> {
@@ -490,12 +508,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 };
             let checklists = read(crate::plan_csv::CHECKLISTS_FILE, &checklists)?;
             let checkpoints = read(crate::plan_csv::CHECKPOINTS_FILE, &checkpoints)?;
+            let sla = read(crate::plan_csv::SLA_FILE, &sla)?;
             let r = with_txn(&dir, |txn| {
                 accounts::import_csv(
                     txn,
                     &code,
-                    checklists.as_deref(),
-                    checkpoints.as_deref(),
+                    accounts::CsvFiles {
+                        checklists: checklists.as_deref(),
+                        checkpoints: checkpoints.as_deref(),
+                        sla: sla.as_deref(),
+                    },
                     now,
                 )
             })?;
@@ -519,6 +541,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 r.checkpoints_added, r.checkpoints_updated, r.checkpoints_unchanged
             );
             println!("  routes: new {}", list(&r.routes_added));
+            println!("  default schedules: new {}", list(&r.schedules_added));
+            println!("  complaint service levels: {} cell(s) set", r.sla_cells);
         }
         Command::Site(SiteCmd::Export { dir, code, out }) => {
             let plan = with_txn(&dir, |txn| {
@@ -534,6 +558,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 (
                     crate::plan_csv::CHECKPOINTS_FILE,
                     crate::plan_csv::export_checkpoints(&plan),
+                ),
+                (
+                    crate::plan_csv::SLA_FILE,
+                    crate::plan_csv::export_sla(&plan.site.complaint_sla),
                 ),
             ] {
                 let path = out.join(file);
@@ -577,22 +605,26 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             keep_originals,
             repeat_window_days,
             remind_hours,
+            verify_hours,
+            callback_hours,
+            root_cause_days,
         }) => {
+            let settings = shared::wire::SiteSettings {
+                keep_originals,
+                repeat_window_days,
+                remind_hours,
+                verify_hours,
+                callback_hours,
+                root_cause_days,
+                complaint_sla: Vec::new(),
+            };
             let site = with_txn(&dir, |txn| {
-                accounts::update_site(txn, &code, now, |s| {
-                    if let Some(k) = keep_originals {
-                        s.keep_originals = k;
-                    }
-                    if let Some(d) = repeat_window_days {
-                        s.repeat_window_days = d;
-                    }
-                    if let Some(h) = remind_hours {
-                        s.deadlines.remind_hours = h;
-                    }
-                })
+                accounts::apply_settings(txn, &code, &settings, now)
             })?;
+            let d = &site.deadlines;
             println!(
-                "site {}: devices {} camera originals; repeats within {} days; reminders {} h before deadlines",
+                "site {}: devices {} camera originals; repeats within {} days; reminders {} h before deadlines; \
+                 verification awaited {} h, call-backs {} h; root-cause analysis within {} days",
                 site.code,
                 if site.keep_originals {
                     "keep"
@@ -600,7 +632,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     "do not keep"
                 },
                 site.repeat_window_days,
-                site.deadlines.remind_hours
+                d.remind_hours,
+                d.verify_hours,
+                d.callback_hours,
+                d.root_cause_days
             );
         }
         Command::User(UserCmd::Add {

@@ -113,6 +113,7 @@ impl Modify for BearerToken {
         crate::api::list_patrols,
         crate::api::get_patrol,
         crate::admin::put_schedule,
+        crate::admin::put_settings,
         crate::admin::add_user,
         crate::admin::disable_user,
         crate::admin::remove_schedule,

@@ -22,6 +22,7 @@ use std::collections::{BTreeMap, HashMap};
 
 pub const CHECKLISTS_FILE: &str = "checklists.csv";
 pub const CHECKPOINTS_FILE: &str = "checkpoints.csv";
+pub const SLA_FILE: &str = "sla.csv";
 
 /// Most bad rows reported from one import.
 const MAX_ERRORS: usize = 200;
@@ -60,6 +61,13 @@ const CHECKPOINT_COLS: [Col; 10] = [
     col("检查表编码", "template", true),
     col("频率", "frequency", false),
     col("路线", "routes", false),
+];
+
+const SLA_COLS: [Col; 4] = [
+    col("投诉类型", "category", true),
+    col("紧急程度", "urgency", true),
+    col("响应时限(分钟)", "respond_minutes", true),
+    col("解决时限(小时)", "resolve_hours", true),
 ];
 
 const KIND_PASS_FAIL: (&str, &str) = ("pass_fail", "合格判定");
@@ -692,6 +700,101 @@ pub fn import(
     }
     *plan = next;
     Ok(report)
+}
+
+/// Reads complaint service-level cells from `sla.csv`: every bad row is
+/// reported, and nothing is returned unless every row is good.
+pub fn read_sla(text: &str) -> Result<Vec<shared::deadline::SlaRule>, Vec<LineError>> {
+    use shared::codes::{Category, Urgency};
+    let mut errors = Errors {
+        file: SLA_FILE,
+        list: Vec::new(),
+    };
+    let mut out = Vec::new();
+    if let Some(t) = read_table(text, &SLA_COLS, &mut errors) {
+        let mut seen: HashMap<(Category, Urgency), u64> = HashMap::new();
+        for (line, row) in &t.rows {
+            let line = *line;
+            let h = |c: usize| t.header(c).to_string();
+            let category = parse_label(
+                &mut errors,
+                line,
+                &h(0),
+                t.cell(row, 0),
+                Category::from_code_or_label,
+                Category::ALL.iter().map(|c| (c.code(), c.label_zh())),
+            );
+            let urgency = parse_label(
+                &mut errors,
+                line,
+                &h(1),
+                t.cell(row, 1),
+                Urgency::from_code_or_label,
+                Urgency::ALL.iter().map(|u| (u.code(), u.label_zh())),
+            );
+            let whole = |errors: &mut Errors, c: usize| {
+                let s = t.cell(row, c);
+                s.parse::<u32>()
+                    .map_err(|_| {
+                        errors.push(line, Some(&h(c)), format!("`{s}` is not a whole number"))
+                    })
+                    .ok()
+            };
+            let respond = whole(&mut errors, 2);
+            let resolve = whole(&mut errors, 3);
+            let (Some(category), Some(urgency), Some(respond_minutes), Some(resolve_hours)) =
+                (category, urgency, respond, resolve)
+            else {
+                continue;
+            };
+            if let Some(first) = seen.insert((category, urgency), line) {
+                errors.push(
+                    line,
+                    None,
+                    format!(
+                        "{} / {} is already given on line {first}",
+                        category.label_zh(),
+                        urgency.label_zh()
+                    ),
+                );
+                continue;
+            }
+            let rule = shared::deadline::SlaRule {
+                category,
+                urgency,
+                respond_minutes,
+                resolve_hours,
+            };
+            match rule.check() {
+                Ok(()) => out.push(rule),
+                Err(m) => errors.push(line, None, m),
+            }
+        }
+    }
+    if errors.list.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors.list)
+    }
+}
+
+/// Every complaint service-level cell in force, one per row.
+pub fn export_sla(sla: &shared::deadline::ComplaintSla) -> String {
+    let mut w = writer();
+    w.write_record(SLA_COLS.iter().map(|c| c.zh))
+        .expect("memory");
+    for r in sla.table() {
+        write_row(
+            &mut w,
+            [
+                r.category.label_zh(),
+                r.urgency.label_zh(),
+                &r.respond_minutes.to_string(),
+                &r.resolve_hours.to_string(),
+            ],
+        );
+    }
+    finish(w)
 }
 
 fn writer() -> csv::Writer<Vec<u8>> {

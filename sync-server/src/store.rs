@@ -104,6 +104,9 @@ pub trait Txn {
     fn revoke_user_devices(&mut self, user: UserId) -> Result<usize, StoreError>;
     fn revoke_device(&mut self, device: DeviceId) -> Result<bool, StoreError>;
     fn server_actor(&mut self) -> Result<[u8; 16], StoreError>;
+    /// A value the server keeps about itself (versions, cursors).
+    fn meta(&mut self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    fn put_meta(&mut self, key: &str, value: &[u8]) -> Result<(), StoreError>;
     /// The site's webhook signing secret, made on first use; never sent to devices.
     fn site_secret(&mut self, site: SiteId) -> Result<[u8; 32], StoreError>;
 

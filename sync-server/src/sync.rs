@@ -60,6 +60,39 @@ pub fn project(
     }
 }
 
+/// The version of what [`project`] writes into the tracker's rows; a store
+/// whose rows are older is re-projected from its documents at start-up.
+pub const PROJECTION: &[u8] = b"2";
+
+/// Rebuilds every issue row from its document when the rows were written by
+/// an older version (see [`PROJECTION`]); returns how many were rebuilt.
+pub fn refresh_projections(store: &dyn crate::store::Store) -> Result<usize, StoreError> {
+    let mut txn = store.begin()?;
+    if txn.meta("projection")?.as_deref() == Some(PROJECTION) {
+        return Ok(0);
+    }
+    let sites: Vec<SiteId> = txn.sites()?.into_iter().map(|s| s.id).collect();
+    let (mut cursor, mut done) = (0, 0);
+    loop {
+        let page = txn.changed_since(&sites, cursor, 1000)?;
+        let Some(last) = page.last() else { break };
+        cursor = last.2;
+        for (id, kind, _) in page {
+            if kind != DocKind::Issue {
+                continue;
+            }
+            let Some(stored) = txn.doc(id)? else { continue };
+            let d =
+                AutoCommit::load(&stored.bytes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            project(&mut *txn, kind, &d, None, Utc::now())?;
+            done += 1;
+        }
+    }
+    txn.put_meta("projection", PROJECTION)?;
+    txn.commit()?;
+    Ok(done)
+}
+
 /// Stores a document and its projection.
 pub fn save(
     txn: &mut dyn Txn,

@@ -905,6 +905,7 @@ fn no_document_any_device_receives_carries_a_full_phone_number() {
                 location: "地下车库".into(),
                 contact: "李先生 139 8765 4321".into(),
                 category: Category::OrderSecurity,
+                urgency: Default::default(),
                 title: "车库出口被堵".into(),
                 description: String::new(),
                 photos: vec![],
@@ -1033,6 +1034,7 @@ fn no_document_any_device_receives_carries_a_full_phone_number() {
             complaint: Some(shared::issue::Complaint {
                 location: "5栋".into(),
                 contact: "赵先生 138*1357*2468".into(),
+                ..Default::default()
             }),
         },
     );

@@ -34,7 +34,7 @@ fn assign(d: &mut Device, id: shared::IssueId, to: &str) {
             department: Department::Engineering,
             assignee: u.id,
             assignee_name: u.name.to_string(),
-            deadline: Utc::now() + Duration::days(2),
+            deadline: Some(Utc::now() + Duration::days(2)),
         },
         true,
         Utc::now(),

@@ -306,6 +306,33 @@ fn a_scripted_patrol_from_login_to_tracker_with_exit_codes() {
             &seed_password(&seed, "manager1"),
         ],
     ));
+    // Assigning without --deadline keeps the deadline the issue got when it was raised.
+    let raised_deadline = issue["deadline"].as_str().unwrap().to_string();
+    ok(&inspect(
+        m.path(),
+        &[
+            "issue",
+            "assign",
+            id,
+            "--department",
+            "engineering",
+            "--assignee",
+            "staff1",
+        ],
+    ));
+    let kept: serde_json::Value =
+        serde_json::from_str(&ok(&inspect(m.path(), &["issue", "list", "--json"]))).unwrap();
+    let kept = kept
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == id)
+        .unwrap();
+    assert_eq!(kept["deadline"], raised_deadline.as_str(), "{kept}");
+    assert_eq!(kept["assignee"], "staff1");
+    let shown = ok(&inspect(m.path(), &["issue", "show", id]));
+    assert!(!shown.contains("deadline 2"), "no deadline move: {shown}");
+    // Giving one on purpose moves it, and the timeline says so.
     ok(&inspect(
         m.path(),
         &[
@@ -320,6 +347,17 @@ fn a_scripted_patrol_from_login_to_tracker_with_exit_codes() {
             "2030-01-01T18:00:00+08:00",
         ],
     ));
+    let shown = ok(&inspect(m.path(), &["issue", "show", id]));
+    assert!(
+        shown.contains(&format!(
+            "deadline {} → 2030-01-01T10:00:00Z (extended by",
+            {
+                let t: chrono::DateTime<chrono::Utc> = raised_deadline.parse().unwrap();
+                t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            }
+        )),
+        "{shown}"
+    );
     ok(&inspect(m.path(), &["sync"]));
     ok(&inspect(
         s.path(),

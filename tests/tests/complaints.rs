@@ -256,6 +256,7 @@ fn a_complaint_is_followed_to_a_satisfied_call_back() {
                 location: "地下车库 B2 出口".into(),
                 contact: "李先生 139 0000 0000".into(),
                 category: shared::Category::OrderSecurity,
+                urgency: shared::codes::Urgency::Urgent,
                 title: "车库出口被堵".into(),
                 description: String::new(),
                 photos: vec![],

@@ -62,7 +62,7 @@ fn scenario(order: &[usize], extra: &[(usize, usize)]) {
                 department: Department::Engineering,
                 assignee: staff.id,
                 assignee_name: "staff1".into(),
-                deadline: Utc::now() + Duration::days(1),
+                deadline: Some(Utc::now() + Duration::days(1)),
             },
         );
     }

@@ -303,7 +303,7 @@ fn an_offline_photo_shows_up_upright_and_stamped_on_the_servers_issue() {
                 department: shared::Department::Engineering,
                 assignee: to.id,
                 assignee_name: to.name.to_string(),
-                deadline: Utc::now() + chrono::Duration::days(1),
+                deadline: Some(Utc::now() + chrono::Duration::days(1)),
             },
             true,
             Utc::now(),

@@ -88,7 +88,7 @@ fn raise_and_assign(
                 department: Department::Engineering,
                 assignee: staff.id,
                 assignee_name: staff.name.to_string(),
-                deadline,
+                deadline: Some(deadline),
             },
             true,
             Utc::now(),

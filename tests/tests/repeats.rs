@@ -65,7 +65,7 @@ fn a_problem_that_comes_back_is_flagged_and_gets_a_root_cause_record() {
                 department: Department::Engineering,
                 assignee: s1.id,
                 assignee_name: "staff1".into(),
-                deadline: Utc::now() + Duration::days(1),
+                deadline: Some(Utc::now() + Duration::days(1)),
             },
             true,
             Utc::now(),

@@ -157,7 +157,8 @@ pub enum IssueCmd {
         #[arg(long = "photo", value_name = "FILE")]
         photos: Vec<PathBuf>,
     },
-    /// Assign department, person and deadline (default deadline from the grade).
+    /// Assign department and person; the deadline set when the issue was
+    /// raised stays unless --deadline changes it.
     Assign {
         #[command(flatten)]
         id: IdArg,
@@ -165,6 +166,7 @@ pub enum IssueCmd {
         department: Department,
         #[arg(long)]
         assignee: String,
+        /// A new deadline (RFC 3339); absent: keep the issue's deadline.
         #[arg(long)]
         deadline: Option<String>,
     },
@@ -245,6 +247,9 @@ pub enum IssueCmd {
         contact: String,
         #[arg(long)]
         category: Category,
+        /// urgent (紧急) or normal (一般): with the category it sets the service level.
+        #[arg(long, default_value = "normal")]
+        urgency: shared::codes::Urgency,
         #[arg(long)]
         title: String,
         #[arg(long, default_value = "")]
@@ -347,6 +352,16 @@ fn print_report(r: &SyncReport) {
     }
 }
 
+/// A span of seconds in hours and minutes (`15h`, `1h30m`, `45m`).
+fn hours(s: i64) -> String {
+    let (h, m) = (s / 3600, (s % 3600) / 60);
+    match (h, m) {
+        (0, m) => format!("{m}m"),
+        (h, 0) => format!("{h}h"),
+        (h, m) => format!("{h}h{m}m"),
+    }
+}
+
 fn show(view: &IssueView) {
     println!("{}  [{}] {}", view.id, view.status.label_zh(), view.title);
     println!(
@@ -381,6 +396,18 @@ fn show(view: &IssueView) {
             t.event.role.code(),
             outcome
         );
+        if let Some(m) = &t.deadline_moved {
+            let at = |d: Option<DateTime<Utc>>| {
+                d.map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                    .unwrap_or_else(|| "none".into())
+            };
+            let how = match m.by_seconds() {
+                Some(s) if s > 0 => format!(" (extended by {})", hours(s)),
+                Some(s) => format!(" (shortened by {})", hours(-s)),
+                None => String::new(),
+            };
+            println!("      deadline {} → {}{how}", at(m.from), at(m.to));
+        }
     }
     for (role, p) in view.all_photos() {
         println!(
@@ -687,17 +714,7 @@ fn issue_command(
             deadline,
         } => {
             let (assignee, assignee_name) = user_id(device, &assignee)?;
-            let deadline = match deadline {
-                Some(d) => parse_time(&d)?,
-                None => {
-                    let view = device.issue(device.resolve_issue(&id.id)?)?;
-                    device
-                        .plan()?
-                        .site
-                        .deadlines
-                        .default_deadline(view.grade, now)
-                }
-            };
+            let deadline = deadline.as_deref().map(parse_time).transpose()?;
             event(
                 device,
                 &id,
@@ -780,6 +797,7 @@ fn issue_command(
             location,
             contact,
             category,
+            urgency,
             title,
             description,
             zone,
@@ -792,6 +810,7 @@ fn issue_command(
                     location,
                     contact,
                     category,
+                    urgency,
                     title,
                     description,
                     photos,
@@ -807,8 +826,8 @@ fn issue_command(
             note,
         } => {
             let view = device.issue(device.resolve_issue(&id.id)?)?;
-            let policy = device.plan()?.site.deadlines;
-            event(device, &id, view.callback(satisfied, &note, &policy, now))?
+            let sla = device.plan()?.site.complaint_sla;
+            event(device, &id, view.callback(satisfied, &note, &sla, now))?
         }
         IssueCmd::Comment { id, text } => event(
             device,

@@ -76,7 +76,45 @@ impl Device {
             }
             Ok(())
         })?;
-        Ok(Device { store, dir })
+        let mut device = Device { store, dir };
+        device.refresh_projections()?;
+        Ok(device)
+    }
+
+    /// Rebuilds every issue's list row from its document when the rows were
+    /// written by an older version (see [`store::PROJECTION`]). A document
+    /// that cannot be read keeps its old row.
+    fn refresh_projections(&mut self) -> Result<(), DeviceError> {
+        if store::meta_get(self.store.conn(), "projection")?.as_deref() == Some(store::PROJECTION) {
+            return Ok(());
+        }
+        let ids: Vec<Vec<u8>> = {
+            let mut stmt = self
+                .store
+                .conn()
+                .prepare("SELECT id FROM docs WHERE kind = ?1")?;
+            stmt.query_map([DocKind::Issue.code()], |r| r.get(0))?
+                .collect::<Result<_, _>>()?
+        };
+        self.store.tx(|tx| {
+            for id in ids {
+                let Ok(uuid) = uuid::Uuid::from_slice(&id) else {
+                    continue;
+                };
+                let id = IssueId::from_uuid(uuid);
+                let Some((_, d)) = store::load_doc(tx, id.into())? else {
+                    continue;
+                };
+                let folded = doc::issue_events(&d)
+                    .ok()
+                    .and_then(|events| issue::fold(id, events).ok());
+                if let Some(view) = folded {
+                    store::project_issue(tx, &view)?;
+                }
+            }
+            store::meta_set(tx, "projection", store::PROJECTION)?;
+            Ok(())
+        })
     }
 
     pub fn data_dir(&self) -> &Path {

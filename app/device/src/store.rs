@@ -128,7 +128,17 @@ CREATE TABLE contacts (
     sent INTEGER NOT NULL DEFAULT 0
 );
 "#,
+    r#"
+-- The whole list row as JSON (service levels, assignment, verification and
+-- call-back times); the columns stay for filtering. Rows written before this
+-- are refreshed from their documents when the device opens (PROJECTION).
+ALTER TABLE issues ADD COLUMN summary TEXT;
+"#,
 ];
+
+/// The version of what [`project_issue`] writes; a device whose rows are
+/// older re-projects every issue from its document when it opens.
+pub const PROJECTION: &str = "2";
 
 /// An open device database.
 pub struct Store {
@@ -313,13 +323,15 @@ pub fn project_issue(tx: &Transaction<'_>, view: &IssueView) -> Result<(), Devic
     let s = IssueSummary::from_view(view, Utc::now());
     tx.execute(
         "INSERT INTO issues (id, site, zone, status, grade, category, title, checkpoint, department, assignee,
-             assignee_id, deadline, raised_by, raised_at, conflicts, refused, complaint_location, satisfied)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+             assignee_id, deadline, raised_by, raised_at, conflicts, refused, complaint_location, satisfied,
+             summary)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
          ON CONFLICT(id) DO UPDATE SET zone = excluded.zone, status = excluded.status, grade = excluded.grade,
              category = excluded.category, title = excluded.title, checkpoint = excluded.checkpoint,
              department = excluded.department, assignee = excluded.assignee, assignee_id = excluded.assignee_id,
              deadline = excluded.deadline, conflicts = excluded.conflicts, refused = excluded.refused,
-             complaint_location = excluded.complaint_location, satisfied = excluded.satisfied",
+             complaint_location = excluded.complaint_location, satisfied = excluded.satisfied,
+             summary = excluded.summary",
         params![
             view.id.as_uuid().as_bytes(),
             view.site.as_uuid().as_bytes(),
@@ -339,6 +351,7 @@ pub fn project_issue(tx: &Transaction<'_>, view: &IssueView) -> Result<(), Devic
             serde_json::to_string(&s.refused).expect("refusals serialize"),
             s.complaint_location,
             s.satisfied,
+            serde_json::to_string(&s).expect("a summary serializes"),
         ],
     )?;
     let mut refs = tx.prepare_cached(
@@ -379,7 +392,7 @@ pub fn list_issues(
     let now = Utc::now();
     let mut stmt = conn.prepare_cached(
         "SELECT id, site, zone, status, grade, category, title, checkpoint, department, assignee, deadline,
-                raised_by, raised_at, conflicts, refused, complaint_location, satisfied
+                raised_by, raised_at, conflicts, refused, complaint_location, satisfied, summary
          FROM issues
          WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR assignee_id = ?2) AND (?3 = 0 OR refused != '[]')
          ORDER BY raised_at DESC, id",
@@ -409,6 +422,7 @@ pub fn list_issues(
                 r.get::<_, String>(14)?,
                 r.get::<_, Option<String>>(15)?,
                 r.get::<_, Option<bool>>(16)?,
+                r.get::<_, Option<String>>(17)?,
             ))
         },
     )?;
@@ -432,8 +446,17 @@ pub fn list_issues(
             refused,
             complaint_location,
             satisfied,
+            summary,
         ) = row?;
         let bad = |what: &str| DeviceError::Invalid(format!("damaged issue row: {what}"));
+        if let Some(mut s) = summary.and_then(|j| serde_json::from_str::<IssueSummary>(&j).ok()) {
+            s.overdue = matches!(
+                s.status,
+                shared::Status::Recorded | shared::Status::Assigned
+            ) && s.deadline.is_some_and(|d| d < now);
+            out.push(s);
+            continue;
+        }
         let status: shared::Status = status.parse().map_err(|_| bad("status"))?;
         let deadline = deadline.as_deref().and_then(parse_time);
         out.push(IssueSummary {
@@ -465,6 +488,13 @@ pub fn list_issues(
             complaint_location,
             satisfied,
             repeat: None,
+            respond_by: None,
+            responded_at: None,
+            assignment: None,
+            rectified_at: None,
+            verified_at: None,
+            awaiting_callback: false,
+            patrol: None,
         });
     }
     Ok(out)

@@ -63,11 +63,16 @@ const CATALOGUE: &[(&str, &str, &str)] = &[
     ("nav.coverage", "覆盖率", "Coverage"),
     ("complaint.new", "登记投诉", "New complaint"),
     ("complaint.badge", "投诉", "Complaint"),
-    (
-        "complaint.sla",
-        "时限：设施故障 24 小时内解决，邻里纠纷 48 小时内调解",
-        "Service levels: facility faults solved within 24 h, neighbour disputes mediated within 48 h",
-    ),
+    ("complaint.sla", "服务时限", "Service level"),
+    ("complaint.urgency", "紧急程度", "Urgency"),
+    ("sla.respond", "派单响应", "Dispatch within"),
+    ("sla.resolve", "解决时限", "Resolve within"),
+    ("sla.respond_by", "响应时限", "Respond by"),
+    ("sla.resolve_by", "解决时限", "Resolve by"),
+    ("sla.met", "已按时响应", "answered in time"),
+    ("sla.late", "响应超时", "answered late"),
+    ("sla.left", "剩余", "left"),
+    ("sla.over", "已超时", "over by"),
     ("complaint.category", "投诉类型", "Kind"),
     ("complaint.zone", "区域（可选）", "Zone (optional)"),
     ("complaint.location", "位置", "Location"),
@@ -340,6 +345,13 @@ const CATALOGUE: &[(&str, &str, &str)] = &[
     ("assign.person", "责任人", "Person"),
     ("assign.deadline", "整改期限", "Deadline"),
     ("assign.submit", "派单", "Assign"),
+    (
+        "assign.bad_deadline",
+        "请填写整改期限（日期和时间）",
+        "Enter the deadline (date and time)",
+    ),
+    ("deadline.extended", "延后", "extended by"),
+    ("deadline.shortened", "缩短", "shortened by"),
     ("rectify.title", "整改反馈", "Record the fix"),
     ("rectify.note", "整改说明", "What was done"),
     ("rectify.photo", "整改后照片", "Photo of the fix"),
@@ -388,6 +400,27 @@ pub fn long_time(t: DateTime<Utc>, utc_offset_minutes: i32) -> String {
         .to_string()
 }
 
+/// A span of seconds for people: `2 天 3 小时`, `45 分钟` / `2 d 3 h`, `45 min`.
+pub fn span(seconds: i64, lang: Lang) -> String {
+    let minutes = seconds.max(0) / 60;
+    let (d, h, m) = (minutes / 1440, (minutes % 1440) / 60, minutes % 60);
+    let units = match lang {
+        Lang::Zh => [" 天", " 小时", " 分钟"],
+        Lang::En => [" d", " h", " min"],
+    };
+    let parts: Vec<String> = [d, h, m]
+        .iter()
+        .zip(units)
+        .filter(|(n, _)| **n > 0)
+        .map(|(n, u)| format!("{n}{u}"))
+        .collect();
+    if parts.is_empty() {
+        format!("0{}", units[2])
+    } else {
+        parts.join(" ")
+    }
+}
+
 /// A code's label in `lang`.
 #[macro_export]
 macro_rules! label {
@@ -402,6 +435,14 @@ macro_rules! label {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spans_read_in_days_hours_and_minutes() {
+        assert_eq!(span(24 * 3600, Lang::Zh), "1 天");
+        assert_eq!(span(27 * 3600 + 60, Lang::Zh), "1 天 3 小时 1 分钟");
+        assert_eq!(span(15 * 3600, Lang::En), "15 h");
+        assert_eq!(span(30, Lang::En), "0 min");
+    }
 
     #[test]
     fn keys_are_unique_and_both_languages_are_filled() {

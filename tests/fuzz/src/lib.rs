@@ -57,6 +57,7 @@ pub fn demo_site() -> Site {
         deadlines: Default::default(),
         keep_originals: false,
         repeat_window_days: 30,
+        complaint_sla: Default::default(),
     }
 }
 
@@ -99,6 +100,7 @@ pub fn raise(n: u64, title: &str, complaint: bool) -> IssueEvent {
             complaint: complaint.then(|| shared::issue::Complaint {
                 location: "3号楼".into(),
                 contact: "王女士 138****5678".into(),
+                ..Default::default()
             }),
         },
     }
@@ -122,7 +124,7 @@ pub fn later_event(n: u64, lamport: u64, which: u8, text: &str) -> IssueEvent {
             department: Department::Engineering,
             assignee,
             assignee_name: "staff1".into(),
-            deadline,
+            deadline: (n % 2 == 0).then_some(deadline),
         },
         4 => EventBody::MoveDeadline { deadline },
         5 => EventBody::Rectify {

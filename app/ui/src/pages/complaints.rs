@@ -1,15 +1,37 @@
 //! Entering a resident's complaint (customer service, 客服): where, who to
-//! call back, what kind (which sets the service-level deadline), what.
+//! call back, what kind and how urgent (which set the service level, shown
+//! as it will apply), what.
 
 use crate::components::field;
 use crate::{Ctx, Page, label, run};
 use shared::app::ComplaintRequest;
-use shared::codes::Category;
+use shared::codes::{Category, Urgency};
 use yew::prelude::*;
 
 #[function_component(NewComplaint)]
 pub fn new_complaint() -> Html {
     let ctx = use_context::<Ctx>().expect("context");
+    // The service level shown follows the kind and urgency picked.
+    let kind = use_state(|| (Category::EquipmentFault, Urgency::Normal));
+    let on_kind = {
+        let kind = kind.clone();
+        Callback::from(move |_: Event| {
+            let c = field("c-category")
+                .parse()
+                .unwrap_or(Category::EquipmentFault);
+            let u = field("c-urgency").parse().unwrap_or_default();
+            kind.set((c, u));
+        })
+    };
+    let rule = ctx.session.site.complaint_sla.rule(kind.0, kind.1);
+    let sla_text = format!(
+        "{}：{} {} · {} {}",
+        ctx.t("complaint.sla"),
+        ctx.t("sla.respond"),
+        crate::i18n::span(i64::from(rule.respond_minutes) * 60, ctx.lang),
+        ctx.t("sla.resolve"),
+        crate::i18n::span(i64::from(rule.resolve_hours) * 3600, ctx.lang),
+    );
     let submit = {
         let ctx = ctx.clone();
         Callback::from(move |e: SubmitEvent| {
@@ -17,11 +39,13 @@ pub fn new_complaint() -> Html {
             let Ok(category) = field("c-category").parse::<Category>() else {
                 return;
             };
+            let urgency = field("c-urgency").parse().unwrap_or_default();
             let req = ComplaintRequest {
                 zone: Some(field("c-zone")).filter(|z| !z.is_empty()),
                 location: field("c-location"),
                 contact: field("c-contact"),
                 category,
+                urgency,
                 title: field("c-title"),
                 description: field("c-description"),
                 photos: Vec::new(),
@@ -41,16 +65,23 @@ pub fn new_complaint() -> Html {
     html! {
         <section>
             <h1>{ ctx.t("complaint.new") }</h1>
-            <p class="muted">{ ctx.t("complaint.sla") }</p>
+            <p class="muted" id="c-sla">{ sla_text }</p>
             <form id="complaint-form" onsubmit={submit}>
                 <label>{ ctx.t("complaint.category") }
-                    <select id="c-category">
+                    <select id="c-category" onchange={on_kind.clone()}>
                         { for [Category::NeighbourDispute, Category::EquipmentFault, Category::HygieneDefect,
                                Category::SafetyHazard, Category::SignageLighting, Category::Landscaping,
                                Category::OrderSecurity, Category::Other]
                             .iter().enumerate().map(|(i, c)| html! {
                                 <option value={c.code()} selected={i == 1}>{ label!(ctx.lang, *c) }</option>
                             }) }
+                    </select>
+                </label>
+                <label>{ ctx.t("complaint.urgency") }
+                    <select id="c-urgency" onchange={on_kind}>
+                        { for [Urgency::Normal, Urgency::Urgent].iter().map(|u| html! {
+                            <option value={u.code()} selected={*u == kind.1}>{ label!(ctx.lang, *u) }</option>
+                        }) }
                     </select>
                 </label>
                 <label>{ ctx.t("complaint.zone") }

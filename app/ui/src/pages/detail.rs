@@ -30,6 +30,33 @@ fn from_local_input(s: &str, offset_minutes: i32) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
+/// "期限 11-20 18:00 → 11-19 18:00（缩短 24 小时）": how an event moved the deadline.
+fn deadline_moved(ctx: &Ctx, m: &shared::issue::DeadlineMove, off: i32) -> String {
+    let at = |t: Option<DateTime<Utc>>| {
+        t.map(|t| i18n::long_time(t, off))
+            .unwrap_or_else(|| "—".into())
+    };
+    let how = match m.by_seconds() {
+        Some(s) if s > 0 => format!(
+            " ({} {})",
+            ctx.t("deadline.extended"),
+            i18n::span(s, ctx.lang)
+        ),
+        Some(s) => format!(
+            " ({} {})",
+            ctx.t("deadline.shortened"),
+            i18n::span(-s, ctx.lang)
+        ),
+        None => String::new(),
+    };
+    format!(
+        "{} {} → {}{how}",
+        ctx.t("assign.deadline"),
+        at(m.from),
+        at(m.to)
+    )
+}
+
 #[function_component(Detail)]
 pub fn detail(p: &DetailProps) -> Html {
     let ctx = use_context::<Ctx>().expect("context");
@@ -85,7 +112,8 @@ pub fn detail(p: &DetailProps) -> Html {
 
     // ---- actions
     let mut actions = Vec::new();
-    let can = |kind| shared::policy::allowed(me.role, kind);
+    let complaint = d.complaint.is_some();
+    let can = |kind| shared::policy::allowed_on(me.role, kind, complaint);
     use shared::policy::ChangeKind;
     if can(ChangeKind::Assign) && matches!(s.status, Status::Recorded | Status::Assigned) {
         let plan = ctx
@@ -93,11 +121,15 @@ pub fn detail(p: &DetailProps) -> Html {
             .clone()
             .unwrap_or_else(|| shared::plan::SitePlan::empty(ctx.session.site.clone()));
         let chosen = dept.unwrap_or(Department::Engineering);
-        let default_deadline = ctx
-            .session
-            .site
-            .deadlines
-            .default_deadline(s.grade, i18n::now());
+        // The deadline the issue has (set when it was raised); assigning keeps it
+        // unless the person assigning changes the field.
+        let current_deadline = s.deadline.unwrap_or_else(|| {
+            ctx.session
+                .site
+                .deadlines
+                .default_deadline(s.grade, s.raised_at)
+        });
+        let shown_deadline = to_local_input(current_deadline, off);
         let people: Vec<_> = plan
             .users
             .iter()
@@ -114,14 +146,22 @@ pub fn detail(p: &DetailProps) -> Html {
         };
         let submit = {
             let (send, people, notify) = (send.clone(), people.clone(), ctx.notify.clone());
+            let (shown, keep) = (shown_deadline.clone(), s.deadline.is_some());
+            let bad_deadline = ctx.t("assign.bad_deadline");
             Callback::from(move |e: SubmitEvent| {
                 e.prevent_default();
                 let Some(u) = people.iter().find(|u| u.name.as_str() == field("assignee")) else {
                     return;
                 };
-                let Some(deadline) = from_local_input(&field("deadline"), off) else {
-                    notify.emit((true, "deadline?".into()));
-                    return;
+                let typed = field("deadline");
+                let deadline = if typed == shown && keep {
+                    None
+                } else {
+                    let Some(d) = from_local_input(&typed, off) else {
+                        notify.emit((true, bad_deadline.to_string()));
+                        return;
+                    };
+                    Some(d)
                 };
                 send.emit(EventBody::Assign {
                     department: field("department").parse().unwrap_or(chosen),
@@ -147,7 +187,7 @@ pub fn detail(p: &DetailProps) -> Html {
                     </select>
                 </label>
                 <label>{ ctx.t("assign.deadline") }
-                    <input id="deadline" type="datetime-local" value={to_local_input(default_deadline, off)} />
+                    <input id="deadline" type="datetime-local" value={shown_deadline} />
                 </label>
                 <button type="submit" class="primary" id="assign-submit">{ ctx.t("assign.submit") }</button>
             </form>
@@ -218,13 +258,14 @@ pub fn detail(p: &DetailProps) -> Html {
     if can(ChangeKind::Callback) && s.status == Status::Verified && d.complaint.is_some() {
         let answer = |satisfied: bool| {
             let (send, category) = (send.clone(), s.category);
-            let policy = ctx.session.site.deadlines;
+            let sla = ctx.session.site.complaint_sla.clone();
+            let urgency = d.complaint.as_ref().map(|c| c.urgency).unwrap_or_default();
             Callback::from(move |_| {
                 let now = crate::i18n::now();
                 send.emit(EventBody::Callback {
                     satisfied,
                     note: field("callback-note"),
-                    deadline: (!satisfied).then(|| policy.complaint_deadline(category, now)),
+                    deadline: (!satisfied).then(|| sla.due(category, urgency, now).1),
                 })
             })
         };
@@ -352,6 +393,9 @@ pub fn detail(p: &DetailProps) -> Html {
                                     t.server_time.map(|x| i18n::long_time(x, off)).unwrap_or_else(|| ctx.t("detail.not_received").to_string())) }
                             </div>
                             if !note.is_empty() { <div>{ note }</div> }
+                            if let Some(m) = &t.deadline_moved {
+                                <div class="deadline-moved">{ deadline_moved(&ctx, m, off) }</div>
+                            }
                             { outcome }
                         </li>
                     }
