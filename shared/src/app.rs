@@ -260,6 +260,9 @@ pub struct IssueFilter {
     /// Only complaints (`Some(true)`) or only patrol findings (`Some(false)`).
     #[serde(default)]
     pub complaints: Option<bool>,
+    /// Only verified complaints waiting for their call-back (回访队列).
+    #[serde(default)]
+    pub awaiting_callback: bool,
 }
 
 impl IssueFilter {
@@ -277,6 +280,7 @@ impl IssueFilter {
             && self
                 .complaints
                 .is_none_or(|c| s.complaint_location.is_some() == c)
+            && (!self.awaiting_callback || s.awaiting_callback)
     }
 
     /// The query string of `GET /api/v1/issues` for this filter (without `raised_by`,
@@ -303,6 +307,9 @@ impl IssueFilter {
         }
         if let Some(c) = self.complaints {
             parts.push(format!("source={}", if c { "complaint" } else { "patrol" }));
+        }
+        if self.awaiting_callback {
+            parts.push("awaiting_callback=true".into());
         }
         parts.join("&")
     }

@@ -160,6 +160,20 @@ code_enum!(
 );
 
 code_enum!(
+    /// Why a notification was sent: nobody who owes the next step waits unseen.
+    NotificationKind, "notification kind" {
+        Reminder => "reminder", "即将到期", "Due soon";
+        Escalation => "escalation", "逾期升级", "Overdue";
+        Assigned => "assigned", "新派单", "New order";
+        ResponseOverdue => "response_overdue", "投诉未及时派单", "Complaint not dispatched in time";
+        AwaitingVerification => "awaiting_verification", "待验收", "Waiting for verification";
+        VerificationOverdue => "verification_overdue", "验收超时", "Verification overdue";
+        AwaitingCallback => "awaiting_callback", "待回访", "Waiting for the call-back";
+        RootCause => "root_cause", "根因分析待办", "Root-cause analysis due";
+    }
+);
+
+code_enum!(
     /// Responsible department (责任部门).
     Department, "department" {
         Engineering => "engineering", "工程维修", "Engineering / maintenance";

@@ -513,23 +513,14 @@ pub struct NewUserRequest {
     pub password: String,
 }
 
-/// Why a notification was sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum NotificationKind {
-    /// The deadline is near (提醒).
-    Reminder,
-    /// The deadline has passed; the manager is told (升级).
-    Escalation,
-}
+pub use crate::codes::NotificationKind;
 
 /// A reminder or escalation about an open issue, for one person.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Notification {
     /// The same for every attempt to create it: derived from issue, kind,
-    /// deadline and recipient.
+    /// the time it is about and recipient.
     pub id: uuid::Uuid,
     pub kind: NotificationKind,
     pub recipient: UserId,
@@ -641,6 +632,14 @@ impl IssueDetail {
 }
 
 impl IssueSummary {
+    /// Someone besides the assignee owes the next step: a rectification to
+    /// verify, a verified complaint to call back, a complaint to dispatch.
+    pub fn is_waiting(&self) -> bool {
+        self.status == Status::Rectified
+            || self.awaiting_callback
+            || (self.status == Status::Recorded && self.respond_by.is_some())
+    }
+
     /// The tracker row for a folded issue.
     pub fn from_view(v: &crate::issue::IssueView, now: DateTime<Utc>) -> Self {
         IssueSummary {

@@ -142,6 +142,7 @@ pub fn app(state: AppState) -> Router {
             "/api/v1/root-causes",
             get(list_root_causes).post(save_root_cause),
         )
+        .route("/api/v1/root-causes/{id}/actions/{n}", post(update_action))
         .route("/api/v1/me", get(me))
         .route("/api/v1/plan", get(plan))
         .route("/api/v1/notifications", get(notifications))
@@ -443,6 +444,8 @@ pub struct IssueParams {
     pub overdue: Option<bool>,
     /// `complaint` or `patrol`.
     pub source: Option<String>,
+    /// Only verified complaints waiting for their call-back (回访队列).
+    pub awaiting_callback: Option<bool>,
     pub limit: Option<usize>,
 }
 
@@ -497,6 +500,7 @@ async fn list_issues(
             category: parse_param("category", &p.category)?,
             assignee: p.assignee.clone().filter(|s| !s.trim().is_empty()),
             overdue_at: p.overdue.filter(|o| *o).map(|_| Utc::now()),
+            awaiting_callback: p.awaiting_callback,
             limit: p.limit.unwrap_or(0),
         };
         let complaints = match p.source.as_deref().map(str::trim) {
@@ -845,6 +849,46 @@ async fn save_root_cause(
         let mut txn = store.begin()?;
         let plan = crate::patrols::sender_plan(&mut *txn, &sender)?;
         let r = crate::rootcause::save(&mut *txn, &sender, &plan, input, Utc::now())?;
+        txn.commit()?;
+        Ok(Json(r))
+    })
+    .await
+}
+
+/// `POST /api/v1/root-causes/{id}/actions/{n}`: a corrective action done
+/// (its owner or a manager) or checked (a manager).
+#[utoipa::path(
+    post,
+    path = "/api/v1/root-causes/{id}/actions/{n}",
+    tag = "analysis",
+    summary = "Marks a corrective action done or checked.",
+    params(("id" = String, Path, description = "Record id (UUID)"), ("n" = u32, Path, description = "Action number")),
+    request_body = shared::repeat::ActionUpdate,
+    responses((status = 200, body = shared::repeat::RootCause), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
+async fn update_action(
+    State(state): State<AppState>,
+    Auth(sender): Auth,
+    Path((id, n)): Path<(String, String)>,
+    body: Result<Json<shared::repeat::ActionUpdate>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<shared::repeat::RootCause>, ApiError> {
+    let id: uuid::Uuid = id
+        .parse()
+        .map_err(|_| ApiError::bad_request("bad_id", format!("`{id}` is not a record id")))?;
+    let n: u32 = n
+        .parse()
+        .map_err(|_| ApiError::bad_request("bad_id", format!("`{n}` is not an action number")))?;
+    let Json(update) = body.map_err(|e| {
+        ApiError::bad_request(
+            "malformed",
+            format!("not an action update: {}", e.body_text()),
+        )
+    })?;
+    let store = state.store.clone();
+    blocking(move || {
+        let mut txn = store.begin()?;
+        let r = crate::rootcause::set_action(&mut *txn, &sender, id, n, update.status, Utc::now())?;
         txn.commit()?;
         Ok(Json(r))
     })

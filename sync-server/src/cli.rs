@@ -836,15 +836,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("root-cause records: {}", causes.len());
             for r in &causes {
                 println!(
-                    "  {} {} → {} (owner {}, due {}), {} issue(s); whys: {}",
+                    "  {} [{}] opened by {}, analysis due {}, {} issue(s); cause {}; whys: {}",
                     r.id,
-                    r.cause.code(),
-                    r.action,
-                    r.owner,
+                    r.status.code(),
+                    r.trigger.code(),
                     r.due,
                     r.issues.len(),
+                    r.cause.map(|c| c.code()).unwrap_or("-"),
                     r.whys.join(" / ")
                 );
+                for a in &r.actions {
+                    println!(
+                        "    {}. {} — {} by {} [{}]",
+                        a.n,
+                        a.action,
+                        a.owner,
+                        a.due,
+                        a.status.code()
+                    );
+                }
             }
         }
         Command::Coverage {

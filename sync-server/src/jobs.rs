@@ -1,6 +1,8 @@
 //! The background job: reminders before an open issue's deadline, escalation
-//! to the site's managers once it has passed, and their delivery to an
-//! optional webhook (JSON POST, retried with backoff).
+//! to the site's managers once it has passed, reminders for issues that wait
+//! too long on someone (a verification, a call-back, a complaint's dispatch),
+//! root-cause tasks, and the delivery of every notification to an optional
+//! webhook (JSON POST, retried with backoff).
 //!
 //! Every step takes the time as an argument, so tests drive it with an
 //! injected clock; the server's loop passes `Utc::now()`. Each notification
@@ -53,6 +55,12 @@ pub struct WebhookEvent {
 pub struct ScanReport {
     pub reminders: usize,
     pub escalations: usize,
+    /// Issues that waited too long for a verification, a call-back or a dispatch.
+    pub waiting: usize,
+    /// Root-cause tasks opened (by a repeat or an unsatisfied resident) or reminded.
+    pub root_causes: usize,
+    /// Webhook calls queued for the notifications made since the last scan.
+    pub announced: usize,
 }
 
 /// What one delivery pass did.
@@ -63,7 +71,8 @@ pub struct DeliveryReport {
     pub given_up: usize,
 }
 
-fn derived_id(parts: &[&[u8]]) -> uuid::Uuid {
+/// A stable id from what something is about (SHA-256 of the parts).
+pub(crate) fn derived_id(parts: &[&[u8]]) -> uuid::Uuid {
     let mut h = Sha256::new();
     for p in parts {
         h.update((p.len() as u32).to_le_bytes());
@@ -75,14 +84,32 @@ fn derived_id(parts: &[&[u8]]) -> uuid::Uuid {
     uuid::Builder::from_custom_bytes(b).into_uuid()
 }
 
-fn kind_code(k: NotificationKind) -> &'static str {
-    match k {
-        NotificationKind::Reminder => "reminder",
-        NotificationKind::Escalation => "escalation",
-    }
+/// What a notification is about: the issue, why, and the time it concerns
+/// (a deadline, or when a wait became too long). One webhook call per key,
+/// one notification per key and recipient.
+fn key_parts(issue: IssueId, kind: NotificationKind, at: DateTime<Utc>) -> (Vec<u8>, String) {
+    (
+        issue.as_uuid().as_bytes().to_vec(),
+        format!("{}@{}", kind.code(), at.to_rfc3339()),
+    )
 }
 
-/// Which notification, if any, `issue` calls for at `now`.
+fn notification_id(
+    issue: IssueId,
+    kind: NotificationKind,
+    at: DateTime<Utc>,
+    to: UserId,
+) -> uuid::Uuid {
+    let (issue, what) = key_parts(issue, kind, at);
+    derived_id(&[&issue, what.as_bytes(), to.as_uuid().as_bytes()])
+}
+
+fn webhook_id(issue: IssueId, kind: NotificationKind, at: DateTime<Utc>) -> uuid::Uuid {
+    let (issue, what) = key_parts(issue, kind, at);
+    derived_id(&[&issue, what.as_bytes()])
+}
+
+/// Which deadline notification, if any, `issue` calls for at `now`.
 pub fn due_kind(
     issue: &IssueSummary,
     remind_before: Duration,
@@ -101,8 +128,144 @@ pub fn due_kind(
     }
 }
 
-/// Creates the reminders and escalations due at `now`, and queues their
-/// webhook calls when a webhook is configured. Runs in the caller's transaction.
+/// Which wait, if any, has gone on too long for `issue` at `now`, and since
+/// when it is too long: a complaint not dispatched by its response time; a
+/// rectification not verified within the site's hours (twice as long:
+/// escalated); a verified complaint not called back within the site's hours.
+pub fn wait_kind(
+    issue: &IssueSummary,
+    policy: &shared::deadline::DeadlinePolicy,
+    now: DateTime<Utc>,
+) -> Option<(NotificationKind, DateTime<Utc>)> {
+    let hours = |h: u32| Duration::hours(h.into());
+    let due = match issue.status {
+        Status::Recorded => (NotificationKind::ResponseOverdue, issue.respond_by?),
+        Status::Rectified => {
+            let since = issue.rectified_at?;
+            let late = since + hours(policy.verify_hours) * 2;
+            if now >= late {
+                (NotificationKind::VerificationOverdue, late)
+            } else {
+                (
+                    NotificationKind::AwaitingVerification,
+                    since + hours(policy.verify_hours),
+                )
+            }
+        }
+        Status::Verified if issue.awaiting_callback => (
+            NotificationKind::AwaitingCallback,
+            issue.verified_at? + hours(policy.callback_hours),
+        ),
+        _ => return None,
+    };
+    (now >= due.1).then_some(due)
+}
+
+/// The people a notification of `kind` about `issue` goes to: the assignee
+/// for their own order and reminders (the managers while nobody is
+/// assigned); customer service for call-backs and undispatched complaints
+/// (with the managers for the latter); the managers for everything else.
+fn recipients<'u>(
+    kind: NotificationKind,
+    issue: &IssueSummary,
+    users: &'u [crate::store::UserRecord],
+) -> Vec<&'u crate::store::UserRecord> {
+    let with = |role: Role| users.iter().filter(move |u| u.active && u.role == role);
+    let assignee = issue
+        .assignee
+        .as_deref()
+        .and_then(|a| users.iter().find(|u| u.active && u.name == a));
+    match (kind, assignee) {
+        (NotificationKind::Reminder | NotificationKind::Assigned, Some(a)) => vec![a],
+        (NotificationKind::AwaitingCallback, _) => {
+            let cs: Vec<_> = with(Role::CustomerService).collect();
+            if cs.is_empty() {
+                with(Role::Manager).collect()
+            } else {
+                cs
+            }
+        }
+        (NotificationKind::ResponseOverdue, _) => with(Role::CustomerService)
+            .chain(with(Role::Manager))
+            .collect(),
+        _ => with(Role::Manager).collect(),
+    }
+}
+
+/// Notifies `to` of `kind` about `issue` at `at`; true when anything was new.
+fn notify(
+    txn: &mut dyn Txn,
+    issue: &IssueSummary,
+    kind: NotificationKind,
+    at: DateTime<Utc>,
+    to: &[&crate::store::UserRecord],
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let mut created = false;
+    for r in to {
+        created |= txn.insert_notification(&Notification {
+            id: notification_id(issue.id, kind, at, r.id),
+            kind,
+            recipient: r.id,
+            issue: issue.id,
+            title: issue.title.clone(),
+            checkpoint: issue.checkpoint.clone(),
+            status: issue.status,
+            deadline: at,
+            assignee: issue.assignee.clone(),
+            created_at: now,
+        })?;
+    }
+    Ok(created)
+}
+
+/// The new-order notification for the issue's current assignment, made when
+/// the assignment is projected (a sync round or a dashboard change) so the
+/// assignee sees it at their device's next sync and on the dashboard's bell.
+/// Its id comes from the assigning event: projecting again creates nothing.
+pub fn notify_assignment(
+    txn: &mut dyn Txn,
+    issue: &IssueSummary,
+    assignee: UserId,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let Some((event, at)) = issue.assignment else {
+        return Ok(());
+    };
+    if issue.status != Status::Assigned {
+        return Ok(());
+    }
+    let Some(user) = txn
+        .user(assignee)?
+        .filter(|u| u.active && u.site == issue.site)
+    else {
+        return Ok(());
+    };
+    let (id, what) = key_parts(issue.id, NotificationKind::Assigned, at);
+    txn.insert_notification(&Notification {
+        id: derived_id(&[
+            &id,
+            what.as_bytes(),
+            event.as_uuid().as_bytes(),
+            user.id.as_uuid().as_bytes(),
+        ]),
+        kind: NotificationKind::Assigned,
+        recipient: user.id,
+        issue: issue.id,
+        title: issue.title.clone(),
+        checkpoint: issue.checkpoint.clone(),
+        status: issue.status,
+        deadline: issue.deadline.unwrap_or(at),
+        assignee: issue.assignee.clone(),
+        created_at: now,
+    })?;
+    Ok(())
+}
+
+/// Creates the notifications due at `now` — deadline reminders and
+/// escalations, waits gone on too long, root-cause tasks — and queues a
+/// webhook call for every notification made since the last scan when a
+/// webhook is configured. Runs in the caller's transaction.
 pub fn scan(
     txn: &mut dyn Txn,
     now: DateTime<Utc>,
@@ -118,6 +281,15 @@ pub fn scan(
         .unwrap_or(0);
     // Each site's users, read once per scan.
     let mut people: HashMap<SiteId, Vec<crate::store::UserRecord>> = HashMap::new();
+    let mut users_of =
+        |txn: &mut dyn Txn, site: SiteId| -> Result<Vec<crate::store::UserRecord>, StoreError> {
+            if let Some(u) = people.get(&site) {
+                return Ok(u.clone());
+            }
+            let u = txn.users_of_site(site)?;
+            people.insert(site, u.clone());
+            Ok(u)
+        };
     for issue in txn.due_issues(now + Duration::hours(longest.into()))? {
         let Some(site) = sites.get(&issue.site) else {
             continue;
@@ -127,70 +299,88 @@ pub fn scan(
             continue;
         };
         let deadline = issue.deadline.expect("due issues have deadlines");
-        let users = match people.entry(site.id) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => e.insert(txn.users_of_site(site.id)?),
-        };
-        let managers = users.iter().filter(|u| u.active && u.role == Role::Manager);
-        let assignee = issue
-            .assignee
-            .as_deref()
-            .and_then(|a| users.iter().find(|u| u.active && u.name == a));
-        // A reminder goes to the person who must fix it (the managers while
-        // nobody is assigned); an escalation to the managers.
-        let recipients: Vec<_> = match (kind, assignee) {
-            (NotificationKind::Reminder, Some(a)) => vec![a],
-            _ => managers.collect(),
-        };
-        let when = deadline.to_rfc3339();
-        let key = [
-            issue.id.as_uuid().as_bytes().as_slice(),
-            kind_code(kind).as_bytes(),
-            when.as_bytes(),
-        ];
-        let mut created = false;
-        for r in &recipients {
-            let mut parts = key.to_vec();
-            parts.push(r.id.as_uuid().as_bytes());
-            created |= txn.insert_notification(&Notification {
-                id: derived_id(&parts),
-                kind,
-                recipient: r.id,
-                issue: issue.id,
-                title: issue.title.clone(),
-                checkpoint: issue.checkpoint.clone(),
-                status: issue.status,
-                deadline,
-                assignee: issue.assignee.clone(),
-                created_at: now,
-            })?;
-        }
-        if !created {
-            continue;
-        }
-        match kind {
-            NotificationKind::Reminder => report.reminders += 1,
-            NotificationKind::Escalation => report.escalations += 1,
-        }
-        if webhook {
-            let event = WebhookEvent {
-                id: derived_id(&key),
-                kind,
-                site: site.code.to_string(),
-                issue: issue.id,
-                title: issue.title.clone(),
-                checkpoint: issue.checkpoint.clone(),
-                status: issue.status,
-                deadline,
-                assignee: issue.assignee.clone(),
-                notified: recipients.iter().map(|r| r.name.clone()).collect(),
-                at: now,
-            };
-            let body = serde_json::to_string(&event).expect("event serializes");
-            txn.queue_webhook(event.id, &body, now)?;
+        let users = users_of(txn, site.id)?;
+        let to = recipients(kind, &issue, &users);
+        if notify(txn, &issue, kind, deadline, &to, now)? {
+            match kind {
+                NotificationKind::Reminder => report.reminders += 1,
+                _ => report.escalations += 1,
+            }
         }
     }
+    for issue in txn.waiting_issues()? {
+        let Some(site) = sites.get(&issue.site) else {
+            continue;
+        };
+        let Some((kind, at)) = wait_kind(&issue, &site.deadlines, now) else {
+            continue;
+        };
+        let users = users_of(txn, site.id)?;
+        let to = recipients(kind, &issue, &users);
+        if notify(txn, &issue, kind, at, &to, now)? {
+            report.waiting += 1;
+        }
+    }
+    report.root_causes += crate::rootcause::scan(txn, &sites, now)?;
+    report.announced = announce(txn, webhook, now)?;
     Ok(report)
+}
+
+/// Queues one webhook call per new notification key (issue, kind, time),
+/// naming everyone notified, and marks the notifications announced. Without a
+/// webhook they are only marked.
+fn announce(txn: &mut dyn Txn, webhook: bool, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let mut queued = 0;
+    loop {
+        let batch = txn.unannounced_notifications(500)?;
+        if batch.is_empty() {
+            return Ok(queued);
+        }
+        let ids: Vec<uuid::Uuid> = batch.iter().map(|n| n.id).collect();
+        if webhook {
+            let mut calls: Vec<(uuid::Uuid, &Notification, Vec<String>)> = Vec::new();
+            for n in &batch {
+                // A new order has one recipient and its own id (from the
+                // assigning event); the others group their recipients.
+                let id = match n.kind {
+                    NotificationKind::Assigned => derived_id(&[n.id.as_bytes()]),
+                    _ => webhook_id(n.issue, n.kind, n.deadline),
+                };
+                let name = txn.user(n.recipient)?.map(|u| u.name).unwrap_or_default();
+                match calls.iter_mut().find(|c| c.0 == id) {
+                    Some(c) => c.2.push(name),
+                    None => calls.push((id, n, vec![name])),
+                }
+            }
+            for (id, n, notified) in calls {
+                let site = match txn.user(n.recipient)? {
+                    Some(u) => txn.site(u.site)?,
+                    None => None,
+                };
+                let Some(site) = site else {
+                    continue;
+                };
+                let event = WebhookEvent {
+                    id,
+                    kind: n.kind,
+                    site: site.code.to_string(),
+                    issue: n.issue,
+                    title: n.title.clone(),
+                    checkpoint: n.checkpoint.clone(),
+                    status: n.status,
+                    deadline: n.deadline,
+                    assignee: n.assignee.clone(),
+                    notified,
+                    at: now,
+                };
+                let body = serde_json::to_string(&event).expect("event serializes");
+                if txn.queue_webhook(event.id, &body, now)? {
+                    queued += 1;
+                }
+            }
+        }
+        txn.mark_announced(&ids)?;
+    }
 }
 
 /// When to try again after `attempts` failed attempts.

@@ -107,6 +107,7 @@ impl Modify for BearerToken {
         crate::contacts::list_contacts,
         crate::api::list_root_causes,
         crate::api::save_root_cause,
+        crate::api::update_action,
         crate::api::me,
         crate::api::plan,
         crate::api::notifications,

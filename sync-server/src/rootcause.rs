@@ -1,16 +1,22 @@
 //! Repeat problems and root-cause records on the server: repeat flags are
-//! computed over a site's issue rows; root-cause records are rows written by
-//! managers on the dashboard (they are not edited offline, so they are not
-//! documents) and are linked to the issues they explain.
+//! computed over a site's issue rows; root-cause records are rows (they are
+//! not edited offline, so they are not documents), opened by themselves when
+//! a repeat or an unsatisfied resident is projected, analysed by managers on
+//! the dashboard, closed when their corrective actions are done, and judged
+//! effective or not by the reminder job.
 
-use crate::error::ApiError;
+use crate::error::{ApiError, StoreError};
 use crate::store::{IssueQuery, Txn};
 use crate::validate::Sender;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use shared::ids::SiteId;
 use shared::plan::{Site, SitePlan};
-use shared::repeat::{RootCause, RootCauseInput, repeats};
-use shared::wire::IssueSummary;
+use shared::repeat::{
+    ActionStatus, NewTask, RootCause, RootCauseInput, RootCauseStatus, RootCauseTrigger, repeats,
+};
+use shared::wire::{IssueSummary, Notification, NotificationKind};
+use std::collections::HashMap;
 
 /// Sets the repeat flag of each issue in `list`, judged against every issue of the site.
 pub fn flag_repeats(
@@ -29,7 +35,9 @@ pub fn flag_repeats(
     Ok(())
 }
 
-/// Adds or edits a root-cause record; managers only; every linked issue must be the site's.
+/// Writes a manager's analysis: into the record `input.id` (a task opened by
+/// itself, or an earlier analysis) or a new record. Managers only; every
+/// linked issue must be the site's and every action's owner a user of it.
 pub fn save(
     txn: &mut dyn Txn,
     sender: &Sender,
@@ -38,54 +46,240 @@ pub fn save(
     now: DateTime<Utc>,
 ) -> Result<RootCause, ApiError> {
     crate::admin::require(sender, shared::policy::Action::WriteRootCause)?;
-    input
-        .check()
-        .map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m))?;
-    if plan.user_by_name(input.owner.trim()).is_none() {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            format!("there is no user `{}` on this site", input.owner),
-        ));
+    let invalid = |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m);
+    input.check().map_err(invalid)?;
+    for a in &input.actions {
+        if plan.user_by_name(a.owner.trim()).is_none_or(|u| !u.active) {
+            return Err(invalid(format!(
+                "there is no active user `{}` on this site",
+                a.owner
+            )));
+        }
     }
-    let site_issues: std::collections::HashSet<_> = txn
-        .list_issues(&IssueQuery {
-            sites: vec![plan.site.id],
-            ..Default::default()
-        })?
-        .into_iter()
-        .map(|s| s.id)
-        .collect();
-    if let Some(missing) = input.issues.iter().find(|i| !site_issues.contains(i)) {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            format!("there is no issue {missing} on this site"),
-        ));
+    let mut first = None;
+    for id in &input.issues {
+        match txn.issue_summary(*id)? {
+            Some(s) if s.site == plan.site.id => first = first.or(Some(s)),
+            _ => return Err(invalid(format!("there is no issue {id} on this site"))),
+        }
     }
-    let existing = txn.root_causes(plan.site.id)?;
-    let id = match input.id {
-        Some(id) if existing.iter().any(|r| r.id == id) => id,
-        Some(_) => return Err(ApiError::not_found("root-cause record")),
-        None => uuid::Uuid::now_v7(),
+    let first = first.expect("checked: at least one issue");
+    let mut record = match input.id {
+        Some(id) => txn
+            .root_cause(id)?
+            .filter(|r| r.site == plan.site.id)
+            .ok_or_else(|| ApiError::not_found("root-cause record"))?,
+        None => RootCause::task(
+            NewTask {
+                id: uuid::Uuid::now_v7(),
+                site: plan.site.id,
+                issues: Vec::new(),
+                checkpoint: first.checkpoint.clone(),
+                category: first.category,
+                trigger: RootCauseTrigger::Manual,
+            },
+            plan.site.deadlines.root_cause_days,
+            plan.site.deadlines.offset(),
+            now,
+        ),
     };
-    let record = RootCause {
-        id,
-        site: plan.site.id,
-        issues: input.issues,
-        whys: input
-            .whys
-            .into_iter()
-            .map(|w| w.trim().to_string())
-            .filter(|w| !w.is_empty())
-            .collect(),
-        cause: input.cause,
-        action: input.action.trim().to_string(),
-        owner: input.owner.trim().to_string(),
-        due: input.due,
-        by: sender.user_name.clone(),
-        updated_at: now,
-    };
+    record
+        .analyse(&input, &sender.user_name, now)
+        .map_err(invalid)?;
     txn.put_root_cause(&record)?;
     Ok(record)
+}
+
+/// Marks corrective action `n` of record `id` done (its owner or a manager)
+/// or checked (a manager); the record closes when it was the last open one.
+pub fn set_action(
+    txn: &mut dyn Txn,
+    sender: &Sender,
+    id: uuid::Uuid,
+    n: u32,
+    status: ActionStatus,
+    now: DateTime<Utc>,
+) -> Result<RootCause, ApiError> {
+    let mut record = txn
+        .root_cause(id)?
+        .filter(|r| sender.sites.contains(&r.site))
+        .ok_or_else(|| ApiError::not_found("root-cause record"))?;
+    let manager = shared::policy::permits(sender.role, shared::policy::Action::WriteRootCause);
+    let owner = record
+        .actions
+        .iter()
+        .any(|a| a.n == n && a.owner == sender.user_name);
+    if !manager && !owner {
+        return Err(ApiError::forbidden(format!(
+            "role {} may only mark its own corrective actions done",
+            sender.role.code()
+        )));
+    }
+    record
+        .set_action(n, status, &sender.user_name, manager, now)
+        .map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m))?;
+    txn.put_root_cause(&record)?;
+    Ok(record)
+}
+
+/// Follows a freshly projected issue through: a repeat at its checkpoint or
+/// an unsatisfied resident opens a root-cause task (or joins the open record
+/// of the same checkpoint and category), and a recurrence while a closed
+/// record is watched makes that record 无效. Idempotent: an issue already on
+/// a record changes nothing.
+pub fn follow(
+    txn: &mut dyn Txn,
+    issue: &IssueSummary,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let unsatisfied = issue.satisfied == Some(false) && issue.status != shared::Status::Cancelled;
+    if issue.checkpoint.is_none() && !unsatisfied {
+        return Ok(());
+    }
+    let records = txn.root_causes(issue.site)?;
+    if records.iter().any(|r| r.issues.contains(&issue.id)) {
+        return Ok(());
+    }
+    let Some(site) = txn.site(issue.site)? else {
+        return Ok(());
+    };
+    let repeat = match issue.checkpoint.as_deref() {
+        Some(cp) => {
+            let around = txn.issues_at(issue.site, cp, issue.category)?;
+            shared::repeat::repeat_of(issue, &around, site.repeat_window_days)
+        }
+        None => None,
+    };
+    let trigger = match (&repeat, unsatisfied) {
+        (Some(_), _) => RootCauseTrigger::Repeat,
+        (None, true) => RootCauseTrigger::Unsatisfied,
+        (None, false) => return Ok(()),
+    };
+    // The same checkpoint and category already has a record being worked or watched.
+    let same = |r: &&RootCause| {
+        issue.checkpoint.is_some()
+            && r.checkpoint == issue.checkpoint
+            && r.category == Some(issue.category)
+            && r.status != RootCauseStatus::Effective
+    };
+    if let Some(r) = records.iter().find(same) {
+        let mut r = r.clone();
+        if r.recur(issue.id, now) {
+            txn.put_root_cause(&r)?;
+        }
+        return Ok(());
+    }
+    let mut issues: Vec<_> = repeat.map(|r| r.earlier).unwrap_or_default();
+    issues.push(issue.id);
+    let task = RootCause::task(
+        NewTask {
+            id: uuid::Uuid::now_v7(),
+            site: issue.site,
+            issues,
+            checkpoint: issue.checkpoint.clone(),
+            category: issue.category,
+            trigger,
+        },
+        site.deadlines.root_cause_days,
+        site.deadlines.offset(),
+        now,
+    );
+    txn.put_root_cause(&task)
+}
+
+/// The root-cause side of the reminder job at `now`: a record watched for the
+/// whole repeat window without a recurrence becomes 有效; a task whose
+/// analysis is overdue reminds the managers; an overdue corrective action
+/// reminds its owner. Returns how many records changed or reminded.
+pub fn scan(
+    txn: &mut dyn Txn,
+    sites: &HashMap<SiteId, Site>,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    let mut done = 0;
+    for site in sites.values() {
+        let users = txn.users_of_site(site.id)?;
+        let managers: Vec<_> = users
+            .iter()
+            .filter(|u| u.active && u.role == shared::Role::Manager)
+            .collect();
+        let today = now.with_timezone(&site.deadlines.offset()).date_naive();
+        for mut r in txn.root_causes(site.id)? {
+            if r.judge(site.repeat_window_days, now) {
+                txn.put_root_cause(&r)?;
+                done += 1;
+                continue;
+            }
+            let Some(first) = r.issues.first().copied() else {
+                continue;
+            };
+            let mut due: Vec<(DateTime<Utc>, Vec<&crate::store::UserRecord>, String)> = Vec::new();
+            if r.status == RootCauseStatus::Pending && r.due < today {
+                due.push((
+                    end_of(r.due, site),
+                    managers.clone(),
+                    format!("{}#analysis", r.id),
+                ));
+            }
+            if r.is_open() {
+                for a in r
+                    .actions
+                    .iter()
+                    .filter(|a| a.status == ActionStatus::Open && a.due < today)
+                {
+                    let owner: Vec<_> = users
+                        .iter()
+                        .filter(|u| u.active && u.name == a.owner)
+                        .collect();
+                    due.push((end_of(a.due, site), owner, format!("{}#{}", r.id, a.n)));
+                }
+            }
+            if due.is_empty() {
+                continue;
+            }
+            let title = txn
+                .issue_summary(first)?
+                .map(|s| s.title)
+                .unwrap_or_default();
+            for (at, to, what) in due {
+                let mut created = false;
+                for u in to {
+                    created |= txn.insert_notification(&Notification {
+                        id: crate::jobs::derived_id(&[
+                            what.as_bytes(),
+                            at.to_rfc3339().as_bytes(),
+                            u.id.as_uuid().as_bytes(),
+                        ]),
+                        kind: NotificationKind::RootCause,
+                        recipient: u.id,
+                        issue: first,
+                        title: title.clone(),
+                        checkpoint: r.checkpoint.clone(),
+                        status: shared::Status::Recorded,
+                        deadline: at,
+                        assignee: None,
+                        created_at: now,
+                    })?;
+                }
+                done += usize::from(created);
+            }
+        }
+    }
+    Ok(done)
+}
+
+/// The end of a local day of `site`, as the time a due date falls due.
+fn end_of(day: chrono::NaiveDate, site: &Site) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    let next = day
+        .succ_opt()
+        .unwrap_or(day)
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight");
+    site.deadlines
+        .offset()
+        .from_local_datetime(&next)
+        .single()
+        .map(|t| t.with_timezone(&Utc) - chrono::Duration::seconds(1))
+        .unwrap_or_else(|| Utc.from_utc_datetime(&next))
 }

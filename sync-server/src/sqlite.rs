@@ -136,6 +136,20 @@ CREATE TABLE complaint_contacts (
 );
 CREATE INDEX complaint_contacts_by_site ON complaint_contacts(site, received_ms, issue);
 "#,
+    r#"
+-- Issues someone must act on besides the assignee: rectified (to verify),
+-- verified complaints (to call back), complaints not yet dispatched.
+ALTER TABLE issues ADD COLUMN waiting INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE issues ADD COLUMN awaiting_callback INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX issues_waiting ON issues(site) WHERE waiting = 1;
+-- Repeats are found by checkpoint and category.
+ALTER TABLE issues ADD COLUMN checkpoint TEXT;
+CREATE INDEX issues_by_checkpoint ON issues(site, checkpoint, category) WHERE checkpoint IS NOT NULL;
+-- Notifications the job has not yet announced by webhook (rows made before
+-- this were announced as they were made).
+ALTER TABLE notifications ADD COLUMN announced INTEGER NOT NULL DEFAULT 1;
+CREATE INDEX notifications_unannounced ON notifications(created_ms) WHERE announced = 0;
+"#,
 ];
 
 /// The SQLite implementation of [`Store`]: one writer connection, and a pool of
@@ -771,11 +785,13 @@ impl Txn for SqliteTxn<'_> {
     fn put_issue(&mut self, s: &IssueSummary) -> Result<(), StoreError> {
         self.conn
             .prepare_cached(
-                "INSERT INTO issues (id, site, zone, status, grade, category, assignee, deadline, raised_at, summary)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                "INSERT INTO issues (id, site, zone, status, grade, category, assignee, deadline, raised_at, summary,
+                    waiting, awaiting_callback, checkpoint)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
                  ON CONFLICT(id) DO UPDATE SET zone = excluded.zone, status = excluded.status, grade = excluded.grade,
                     category = excluded.category, assignee = excluded.assignee, deadline = excluded.deadline,
-                    summary = excluded.summary",
+                    summary = excluded.summary, waiting = excluded.waiting,
+                    awaiting_callback = excluded.awaiting_callback, checkpoint = excluded.checkpoint",
             )?
             .execute(params![
                 s.id.as_uuid().as_bytes(),
@@ -788,7 +804,61 @@ impl Txn for SqliteTxn<'_> {
                 s.deadline.as_ref().map(time),
                 time(&s.raised_at),
                 serde_json::to_string(s).expect("summary"),
+                s.is_waiting(),
+                s.awaiting_callback,
+                s.checkpoint,
             ])?;
+        Ok(())
+    }
+
+    fn issue_summary(&mut self, id: IssueId) -> Result<Option<IssueSummary>, StoreError> {
+        let row: Option<String> = self
+            .conn
+            .prepare_cached("SELECT summary FROM issues WHERE id = ?1")?
+            .query_row([id.as_uuid().as_bytes()], |r| r.get(0))
+            .optional()?;
+        row.map(|j| json(&j)).transpose()
+    }
+
+    fn issues_at(
+        &mut self,
+        site: SiteId,
+        checkpoint: &str,
+        category: shared::Category,
+    ) -> Result<Vec<IssueSummary>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT summary FROM issues WHERE site = ?1 AND checkpoint = ?2 AND category = ?3",
+        )?;
+        let rows = stmt.query_map(
+            params![site.as_uuid().as_bytes(), checkpoint, category.code()],
+            |r| r.get::<_, String>(0),
+        )?;
+        rows.map(|r| json(&r?)).collect()
+    }
+
+    fn waiting_issues(&mut self) -> Result<Vec<IssueSummary>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT summary FROM issues WHERE waiting = 1")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        rows.map(|r| json(&r?)).collect()
+    }
+
+    fn unannounced_notifications(&mut self, limit: usize) -> Result<Vec<Notification>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT json FROM notifications WHERE announced = 0 ORDER BY created_ms LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit as i64], |r| r.get::<_, String>(0))?;
+        rows.map(|r| json(&r?)).collect()
+    }
+
+    fn mark_announced(&mut self, ids: &[uuid::Uuid]) -> Result<(), StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("UPDATE notifications SET announced = 1 WHERE id = ?1")?;
+        for id in ids {
+            stmt.execute([id.as_bytes()])?;
+        }
         Ok(())
     }
 
@@ -798,6 +868,7 @@ impl Txn for SqliteTxn<'_> {
              WHERE (?1 IS NULL OR zone = ?1) AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR grade = ?3)
                AND (?4 IS NULL OR category = ?4) AND (?5 IS NULL OR assignee = ?5)
                AND (?6 IS NULL OR (status IN ('recorded', 'assigned') AND deadline IS NOT NULL AND deadline < ?6))
+               AND (?7 IS NULL OR awaiting_callback = ?7)
              ORDER BY raised_at DESC",
         )?;
         let rows = stmt.query_map(
@@ -808,6 +879,7 @@ impl Txn for SqliteTxn<'_> {
                 q.category.map(|c| c.code()),
                 q.assignee,
                 q.overdue_at.as_ref().map(time),
+                q.awaiting_callback,
             ],
             |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?)),
         )?;
@@ -866,7 +938,8 @@ impl Txn for SqliteTxn<'_> {
 
     fn insert_notification(&mut self, n: &Notification) -> Result<bool, StoreError> {
         let added = self.conn.execute(
-            "INSERT OR IGNORE INTO notifications (id, recipient, created_ms, json) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT OR IGNORE INTO notifications (id, recipient, created_ms, json, announced)
+             VALUES (?1, ?2, ?3, ?4, 0)",
             params![
                 n.id.as_bytes(),
                 n.recipient.as_uuid().as_bytes(),
@@ -972,7 +1045,18 @@ impl Txn for SqliteTxn<'_> {
             "SELECT json FROM root_causes WHERE site = ?1 ORDER BY updated_ms DESC",
         )?;
         let rows = stmt.query_map([site.as_uuid().as_bytes()], |r| r.get::<_, String>(0))?;
-        rows.map(|r| json(&r?)).collect()
+        rows.map(|r| json::<RootCause>(&r?).map(RootCause::upgraded))
+            .collect()
+    }
+
+    fn root_cause(&mut self, id: uuid::Uuid) -> Result<Option<RootCause>, StoreError> {
+        let row: Option<String> = self
+            .conn
+            .prepare_cached("SELECT json FROM root_causes WHERE id = ?1")?
+            .query_row([id.as_bytes()], |r| r.get(0))
+            .optional()?;
+        row.map(|j| json::<RootCause>(&j).map(RootCause::upgraded))
+            .transpose()
     }
 
     fn list_patrols(

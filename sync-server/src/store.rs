@@ -74,6 +74,8 @@ pub struct IssueQuery {
     pub category: Option<Category>,
     pub assignee: Option<String>,
     pub overdue_at: Option<DateTime<Utc>>,
+    /// Verified complaints waiting for their call-back (or, false, the others).
+    pub awaiting_callback: Option<bool>,
     pub limit: usize,
 }
 
@@ -148,12 +150,26 @@ pub trait Txn {
 
     // --- tracker projections
     fn put_issue(&mut self, summary: &IssueSummary) -> Result<(), StoreError>;
+    fn issue_summary(&mut self, id: IssueId) -> Result<Option<IssueSummary>, StoreError>;
+    /// Every issue of `site` at `checkpoint` (point code) with `category`.
+    fn issues_at(
+        &mut self,
+        site: SiteId,
+        checkpoint: &str,
+        category: Category,
+    ) -> Result<Vec<IssueSummary>, StoreError>;
     fn list_issues(&mut self, query: &IssueQuery) -> Result<Vec<IssueSummary>, StoreError>;
     fn put_patrol(&mut self, view: &PatrolRunView) -> Result<(), StoreError>;
     /// Open issues (recorded or assigned) of every site whose deadline is before `before`.
     fn due_issues(&mut self, before: DateTime<Utc>) -> Result<Vec<IssueSummary>, StoreError>;
-    /// Stores a notification once; false when it was already there.
+    /// Issues of every site that wait for someone besides the assignee
+    /// ([`IssueSummary::is_waiting`]): to be verified, called back or dispatched.
+    fn waiting_issues(&mut self) -> Result<Vec<IssueSummary>, StoreError>;
+    /// Stores a notification once (not yet announced); false when it was already there.
     fn insert_notification(&mut self, n: &Notification) -> Result<bool, StoreError>;
+    /// Notifications not yet announced by webhook, oldest first.
+    fn unannounced_notifications(&mut self, limit: usize) -> Result<Vec<Notification>, StoreError>;
+    fn mark_announced(&mut self, ids: &[uuid::Uuid]) -> Result<(), StoreError>;
     /// A user's notifications created after `after_ms`, newest first.
     fn notifications_for(
         &mut self,
@@ -186,6 +202,10 @@ pub trait Txn {
     fn put_root_cause(&mut self, r: &shared::repeat::RootCause) -> Result<(), StoreError>;
     /// A site's root-cause records, latest change first.
     fn root_causes(&mut self, site: SiteId) -> Result<Vec<shared::repeat::RootCause>, StoreError>;
+    fn root_cause(
+        &mut self,
+        id: uuid::Uuid,
+    ) -> Result<Option<shared::repeat::RootCause>, StoreError>;
     /// Patrol runs of `site` started at or after `since`, newest first.
     fn list_patrols(
         &mut self,

@@ -53,7 +53,14 @@ pub fn project(
             if !hashes.is_empty() {
                 txn.put_photo_refs(h.id, view.site, &hashes)?;
             }
-            txn.put_issue(&IssueSummary::from_view(&view, now))
+            let summary = IssueSummary::from_view(&view, now);
+            txn.put_issue(&summary)?;
+            // Nobody waits unseen: the assignee hears of a new order, and a
+            // repeat or an unsatisfied resident opens a root-cause task.
+            if let Some(assignee) = view.assignee {
+                crate::jobs::notify_assignment(txn, &summary, assignee, now)?;
+            }
+            crate::rootcause::follow(txn, &summary, now)
         }
         DocKind::Patrol => txn.put_patrol(&doc::patrol(d).map_err(corrupt)?),
         DocKind::Plan => Ok(()),

@@ -149,6 +149,18 @@ fn a_complaint_is_followed_to_a_satisfied_call_back() {
     assert_eq!(d["status"], "assigned");
     assert_eq!(d["satisfied"], false);
     assert_eq!(d["assignee"], "staff1", "back to the same person");
+    // An unsatisfied resident opens a root-cause task in the managers' queue by itself.
+    let (_, causes) = api_get(&url, &manager, "/api/v1/root-causes");
+    let task = causes
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["issues"].as_array().unwrap().contains(&json!(id)))
+        .unwrap_or_else(|| panic!("a task for {id}: {causes}"));
+    assert_eq!(
+        (task["status"].as_str(), task["trigger"].as_str()),
+        (Some("pending"), Some("unsatisfied"))
+    );
 
     fix(&mut staff, "更换门禁电源");
     assert_eq!(

@@ -811,7 +811,7 @@ fn try_action(
         Action::WriteRootCause => {
             let record = json!({
                 "id": null, "issues": [t.issue], "whys": ["为什么"], "cause": "supplier",
-                "action": "整改", "owner": "staff1", "due": "2027-01-15",
+                "actions": [{"action": "整改", "owner": "staff1", "due": "2027-01-15"}],
             });
             let before = root_causes(w);
             let (s, body) = w.post(&token, "/api/v1/root-causes", &record);

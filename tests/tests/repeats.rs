@@ -1,6 +1,8 @@
 //! Repeat problems: the same checkpoint and category within the site's window
-//! is flagged, more strongly when the earlier one had been verified; a manager
-//! links a root-cause record (five whys, cause, action, owner, due date).
+//! is flagged, more strongly when the earlier one had been verified before it
+//! was raised; a repeat opens a root-cause task by itself, a manager writes
+//! the analysis and corrective actions, the record closes when every action
+//! is done, and a recurrence judges it 无效 while a quiet window judges it 有效.
 
 use chrono::{Duration, Utc};
 use device::{Device, RaiseInput};
@@ -165,40 +167,57 @@ fn a_problem_that_comes_back_is_flagged_and_gets_a_root_cause_record() {
         txn.commit().unwrap();
     }
 
-    // A manager records the root cause, linked to both issues.
+    // The repeat opened a root-cause task by itself, linked to both issues.
+    let (_, list) = api_get(&url, &token, "/api/v1/root-causes");
+    let list = list.as_array().unwrap().clone();
+    assert_eq!(list.len(), 1, "{list:?}");
+    let task = &list[0];
+    assert_eq!(
+        (task["status"].as_str(), task["trigger"].as_str()),
+        (Some("pending"), Some("repeat"))
+    );
+    assert_eq!(task["issues"], json!([first, again]));
+    assert_eq!(task["checkpoint"], "CP-C01");
+    let task_id = task["id"].as_str().unwrap().to_string();
+    // Syncing again, or another event on the issue, opens nothing twice.
+    inspector.sync(&opts()).unwrap();
+    let (_, list) = api_get(&url, &token, "/api/v1/root-causes");
+    assert_eq!(list.as_array().unwrap().len(), 1);
+
+    // A manager writes the analysis into the task: five whys, the cause, two actions.
     let record = json!({
-        "id": null,
-        "issues": [again, first],
+        "id": task_id,
+        "issues": [again],
         "whys": ["空调漏水", "冷凝水排不出", "排水管坡度不够", "安装时未按图施工", "验收时未检查坡度"],
         "cause": "supplier",
-        "action": "重新铺设排水管并加入验收检查项",
-        "owner": "staff1",
-        "due": "2026-12-15",
+        "actions": [
+            {"action": "重新铺设排水管", "owner": "staff1", "due": "2026-12-15"},
+            {"action": "验收检查表加入坡度检查项", "owner": "manager1", "due": "2026-12-20"},
+        ],
     });
     let (status, saved) = api_post(&url, &token, "/api/v1/root-causes", &record);
     assert_eq!(status, 200, "{saved}");
-    assert_eq!(saved["by"], "manager1");
-    let (_, list) = api_get(&url, &token, "/api/v1/root-causes");
-    assert_eq!(list.as_array().unwrap().len(), 1);
-    assert_eq!(list[0]["issues"], json!([again, first]));
-    assert_eq!(list[0]["whys"].as_array().unwrap().len(), 5);
-    // Editing keeps the id.
-    let mut edit = record.clone();
-    edit["id"] = saved["id"].clone();
-    edit["action"] = json!("重新铺设排水管");
-    let (status, edited) = api_post(&url, &token, "/api/v1/root-causes", &edit);
-    assert_eq!((status, &edited["id"]), (200, &saved["id"]));
-    let (_, list) = api_get(&url, &token, "/api/v1/root-causes");
     assert_eq!(
-        (list.as_array().unwrap().len(), list[0]["action"].as_str()),
-        (1, Some("重新铺设排水管"))
+        (saved["id"].as_str(), saved["status"].as_str()),
+        (Some(task_id.as_str()), Some("acting"))
     );
+    assert_eq!(saved["by"], "manager1");
+    assert_eq!(saved["whys"].as_array().unwrap().len(), 5);
+    assert_eq!(saved["issues"], json!([first, again]));
 
     // Bad records are refused with the reason; only managers write them.
     for (change, needle) in [
         (json!({"whys": []}), "why"),
         (json!({"issues": []}), "issue"),
-        (json!({"owner": "nobody"}), "nobody"),
+        (json!({"actions": []}), "action"),
+        (
+            json!({"actions": [{"action": "x", "owner": "nobody", "due": "2026-12-15"}]}),
+            "nobody",
+        ),
+        (
+            json!({"actions": [{"action": " ", "owner": "staff1", "due": "2026-12-15"}]}),
+            "action 1",
+        ),
         (
             json!({"issues": [shared::IssueId::from_uuid(uuid::Uuid::nil())]}),
             "no issue",
@@ -216,7 +235,46 @@ fn a_problem_that_comes_back_is_flagged_and_gets_a_root_cause_record() {
     let (status, _) = api_post(&url, &inspector_token, "/api/v1/root-causes", &record);
     assert_eq!(status, 403);
 
-    // The command line lists both.
+    // Each owner marks their own action done; the record closes only when every one is.
+    let staff_token = staff.session().unwrap().token;
+    let action = |token: &str, n: u32, status: &str| {
+        api_post(
+            &url,
+            token,
+            &format!("/api/v1/root-causes/{task_id}/actions/{n}"),
+            &json!({ "status": status }),
+        )
+    };
+    let (status, body) = action(&staff_token, 2, "done");
+    assert_eq!(status, 403, "not staff1's action: {body}");
+    let (status, body) = action(&staff_token, 1, "checked");
+    assert_eq!(status, 422, "checked before done: {body}");
+    let (status, body) = action(&staff_token, 1, "done");
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (200, Some("acting")),
+        "{body}"
+    );
+    let (status, body) = action(&staff_token, 1, "checked");
+    assert_eq!(status, 422, "only a manager checks: {body}");
+    let (status, _) = action(&inspector_token, 1, "done");
+    assert_eq!(status, 403);
+    let (status, body) = action(&token, 9, "done");
+    assert_eq!(status, 422, "{body}");
+    let (status, body) = action(&token, 2, "done");
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (200, Some("watching")),
+        "{body}"
+    );
+    assert!(body["closed_at"].is_string());
+    let (status, body) = action(&token, 1, "checked");
+    assert_eq!(
+        (status, body["actions"][0]["status"].as_str()),
+        (200, Some("checked"))
+    );
+
+    // The command line lists the record with its actions.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_e2e-sync-server"))
         .args(["repeats", "--site", "DEMO", "--data-dir"])
         .arg(seeded.dir.path())
@@ -235,7 +293,136 @@ fn a_problem_that_comes_back_is_flagged_and_gets_a_root_cause_record() {
         "{text}"
     );
     assert!(
-        text.contains("root-cause records: 1") && text.contains("supplier → 重新铺设排水管"),
+        text.contains("root-cause records: 1")
+            && text.contains("[watching] opened by repeat")
+            && text.contains("1. 重新铺设排水管 — staff1 by 2026-12-15 [checked]"),
         "{text}"
     );
+
+    // The problem comes back while the record is watched: it is judged 无效 and reopens.
+    let third = raise(
+        &mut inspector,
+        "CP-C01",
+        Category::EquipmentFault,
+        "大堂空调第三次漏水",
+    );
+    let (_, list) = api_get(&url, &token, "/api/v1/root-causes");
+    let r = &list[0];
+    assert_eq!(r["status"], "ineffective", "{r}");
+    assert_eq!(r["recurred"], json!([third]));
+    assert!(r["issues"].as_array().unwrap().contains(&json!(third)));
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        1,
+        "no second record for the same problem"
+    );
+}
+
+#[test]
+fn the_job_reminds_an_overdue_analysis_and_judges_a_closed_record_effective() {
+    let seeded = Seeded::new();
+    let server = InProcessServer::start(seeded.store.clone());
+    let url = server.url.clone();
+    let di = device_dir();
+    let mut inspector = device(
+        di.path(),
+        &url,
+        "inspector1",
+        &seeded.password("inspector1"),
+    );
+    let token = login_token(&url, "manager1", &seeded.password("manager1"));
+    raise(
+        &mut inspector,
+        "CP-R05",
+        Category::HygieneDefect,
+        "垃圾桶满溢",
+    );
+    // Two items failed on the same walk are siblings, not a repeat.
+    inspector.patrol_start("R1", Utc::now()).unwrap();
+    let run = inspector.open_patrol().unwrap().unwrap().run.id;
+    let sibling = |title: &str| RaiseInput {
+        checkpoint: "CP-R06".into(),
+        item: None,
+        category: Category::HygieneDefect,
+        grade: Grade::Deadline,
+        title: title.into(),
+        description: String::new(),
+        photos: vec![],
+    };
+    let a = inspector
+        .raise_issue(sibling("地面有垃圾"), Utc::now())
+        .unwrap();
+    let b = inspector
+        .raise_issue(sibling("墙面污渍"), Utc::now())
+        .unwrap();
+    assert_eq!(inspector.issue(a).unwrap().patrol, Some(run));
+    inspector.patrol_finish(Utc::now()).unwrap();
+    inspector.sync(&opts()).unwrap();
+    let (_, list) = api_get(&url, &token, "/api/v1/issues");
+    for id in [a, b] {
+        let s = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == id.to_string())
+            .unwrap();
+        assert!(s["repeat"].is_null(), "{s}");
+    }
+    raise(
+        &mut inspector,
+        "CP-R05",
+        Category::HygieneDefect,
+        "垃圾桶又满溢",
+    );
+    let (_, list) = api_get(&url, &token, "/api/v1/root-causes");
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        1,
+        "only CP-R05 repeats: {list}"
+    );
+    let id = list[0]["id"].as_str().unwrap().to_string();
+    let due: chrono::NaiveDate = list[0]["due"].as_str().unwrap().parse().unwrap();
+
+    // Nothing is due while the analysis has time; the day after its due date the managers hear.
+    let scan = |now: chrono::DateTime<Utc>| {
+        let mut txn = seeded.store.begin().unwrap();
+        let r = sync_server::jobs::scan(&mut *txn, now, false).unwrap();
+        txn.commit().unwrap();
+        r
+    };
+    assert_eq!(scan(Utc::now()).root_causes, 0);
+    let late = due.and_hms_opt(23, 0, 0).unwrap().and_utc() + Duration::days(1);
+    assert_eq!(scan(late).root_causes, 1);
+    assert_eq!(scan(late).root_causes, 0, "once");
+    let (_, notes) = api_get(&url, &token, "/api/v1/notifications");
+    let rca: Vec<_> = notes
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == "root_cause")
+        .collect();
+    assert_eq!(rca.len(), 1, "{notes}");
+    assert_eq!(rca[0]["title"], "垃圾桶满溢");
+
+    // Analysed, its one action done: closed, then effective once the window passes quietly.
+    let record = json!({
+        "id": id, "issues": [], "whys": ["清运不及时"], "cause": "process",
+        "actions": [{"action": "增加下午清运", "owner": "manager1", "due": due.to_string()}],
+    });
+    let mut record = record;
+    record["issues"] = list[0]["issues"].clone();
+    let (status, body) = api_post(&url, &token, "/api/v1/root-causes", &record);
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = api_post(
+        &url,
+        &token,
+        &format!("/api/v1/root-causes/{id}/actions/1"),
+        &json!({"status": "done"}),
+    );
+    assert_eq!((status, body["status"].as_str()), (200, Some("watching")));
+    let closed: chrono::DateTime<Utc> = body["closed_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(scan(closed + Duration::days(29)).root_causes, 0);
+    assert_eq!(scan(closed + Duration::days(30)).root_causes, 1);
+    let (_, list) = api_get(&url, &token, "/api/v1/root-causes");
+    assert_eq!(list[0]["status"], "effective");
 }

@@ -492,9 +492,16 @@ fn run(cli: Cli) -> Result<(), DeviceError> {
                 println!("no notifications");
             }
             for (n, seen) in &list {
+                use shared::wire::NotificationKind as K;
                 let what = match n.kind {
-                    shared::wire::NotificationKind::Reminder => "reminder: due",
-                    shared::wire::NotificationKind::Escalation => "ESCALATION: overdue since",
+                    K::Reminder => "reminder: due",
+                    K::Escalation => "ESCALATION: overdue since",
+                    K::Assigned => "new order: due",
+                    K::ResponseOverdue => "NOT DISPATCHED: due since",
+                    K::AwaitingVerification => "waiting for verification since",
+                    K::VerificationOverdue => "VERIFICATION OVERDUE since",
+                    K::AwaitingCallback => "waiting for the call-back since",
+                    K::RootCause => "root-cause analysis due",
                 };
                 println!(
                     "{} {what} {}  {} {} [{}]{}",

@@ -637,6 +637,26 @@ impl Backend {
         self.http("POST", "/api/v1/root-causes", Some(body)).await
     }
 
+    /// Marks corrective action `n` of record `id` done or checked.
+    pub async fn root_cause_action(
+        &self,
+        id: uuid::Uuid,
+        n: u32,
+        status: shared::repeat::ActionStatus,
+    ) -> Res<RootCause> {
+        if self.is_app() {
+            return self.dashboard_only();
+        }
+        let body = serde_json::to_string(&shared::repeat::ActionUpdate { status })
+            .expect("update serializes");
+        self.http(
+            "POST",
+            &format!("/api/v1/root-causes/{id}/actions/{n}"),
+            Some(body),
+        )
+        .await
+    }
+
     pub async fn patrols(&self, days: u32) -> Res<Vec<PatrolSummary>> {
         if self.is_app() {
             return self.dashboard_only();

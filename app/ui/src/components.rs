@@ -161,9 +161,13 @@ pub fn nav(p: &NavProps) -> Html {
                 { tab(Page::Tasks, "nav.tasks", "nav-tasks") }
             }
             { tab(Page::Issues, issues_label, "nav-issues") }
+            if matches!(ctx.session.user.role, shared::Role::CustomerService | shared::Role::Manager) {
+                { tab(Page::Callbacks, "nav.callbacks", "nav-callbacks") }
+            }
             if reviewer && !ctx.backend.is_app() {
                 { tab(Page::Patrols, "nav.patrols", "nav-patrols") }
                 { tab(Page::Coverage, "nav.coverage", "nav-coverage") }
+                { tab(Page::RootCauses, "nav.rca", "nav-rca") }
                 { tab(Page::Plan, "nav.plan", "nav-plan") }
             }
         </nav>

@@ -45,6 +45,10 @@ pub enum Page {
     Coverage,
     /// Reminders and escalations.
     Notifications,
+    /// The managers' queue of root-cause records (dashboard).
+    RootCauses,
+    /// Verified complaints waiting for their call-back (customer service).
+    Callbacks,
     /// Entering a resident's complaint.
     NewComplaint,
     Patrol {
@@ -249,11 +253,13 @@ pub fn app() -> Html {
             items,
         } => html! { <pages::raise::Raise route={route} checkpoint={checkpoint} items={items} /> },
         Page::Issues => html! { <pages::issues::Issues /> },
+        Page::Callbacks => html! { <pages::issues::Issues callbacks=true /> },
         Page::Issue { id } => html! { <pages::detail::Detail id={id} /> },
         Page::Plan => html! { <pages::plan::Plan /> },
         Page::Patrols => html! { <pages::patrols::Patrols /> },
         Page::Coverage => html! { <pages::coverage::CoveragePage /> },
         Page::Notifications => html! { <pages::notifications::Notifications /> },
+        Page::RootCauses => html! { <pages::rootcause::RootCauseQueue /> },
         Page::NewComplaint => html! { <pages::complaints::NewComplaint /> },
         Page::Patrol { id } => html! { <pages::patrols::Patrol id={id} /> },
     };

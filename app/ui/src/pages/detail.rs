@@ -57,6 +57,52 @@ fn deadline_moved(ctx: &Ctx, m: &shared::issue::DeadlineMove, off: i32) -> Strin
     )
 }
 
+/// A complaint's service-level clock: its response (dispatch) and resolution
+/// times, met, late, or how long is left.
+fn sla_clock(ctx: &Ctx, s: &shared::wire::IssueSummary, off: i32) -> Html {
+    let now = i18n::now();
+    let line =
+        |id: &'static str, what: &'static str, due: DateTime<Utc>, done: Option<DateTime<Utc>>| {
+            let (class, state) = match done {
+                Some(at) if at <= due => ("ok", ctx.t("sla.met").to_string()),
+                Some(_) => ("bad", ctx.t("sla.late").to_string()),
+                None if now <= due => (
+                    "",
+                    format!(
+                        "{} {}",
+                        ctx.t("sla.left"),
+                        i18n::span((due - now).num_seconds(), ctx.lang)
+                    ),
+                ),
+                None => (
+                    "bad",
+                    format!(
+                        "{} {}",
+                        ctx.t("sla.over"),
+                        i18n::span((now - due).num_seconds(), ctx.lang)
+                    ),
+                ),
+            };
+            html! {
+                <p id={id} class={classes!("sla", class)}>
+                    { format!("{}: {} · {state}", ctx.t(what), i18n::long_time(due, off)) }
+                </p>
+            }
+        };
+    let resolved = match s.status {
+        Status::Rectified | Status::Verified => s.rectified_at,
+        _ => None,
+    };
+    html! {
+        <>
+            if let Some(due) = s.respond_by { { line("sla-respond", "sla.respond_by", due, s.responded_at) } }
+            if let (Some(due), false) = (s.deadline, s.status == Status::Cancelled) {
+                { line("sla-resolve", "sla.resolve_by", due, resolved) }
+            }
+        </>
+    }
+}
+
 #[function_component(Detail)]
 pub fn detail(p: &DetailProps) -> Html {
     let ctx = use_context::<Ctx>().expect("context");
@@ -341,6 +387,8 @@ pub fn detail(p: &DetailProps) -> Html {
                     <strong>{ ctx.t("complaint.badge") }</strong>
                     <p>{ format!("{}: {}", ctx.t("complaint.location"), c.location) }</p>
                     <p>{ format!("{}: {}", ctx.t("complaint.contact"), c.contact) }</p>
+                    <p>{ format!("{}: {}", ctx.t("complaint.urgency"), label!(ctx.lang, c.urgency)) }</p>
+                    { sla_clock(&ctx, s, off) }
                     if let Some(cb) = &d.callback {
                         <p id="callback-result" class={classes!(if cb.satisfied { "ok" } else { "bad" })}>
                             { format!("{}: {} · {} {}", ctx.t("callback.title"),

@@ -13,12 +13,25 @@ fn select_value(e: &Event) -> String {
     s.value()
 }
 
+#[derive(Properties, PartialEq)]
+pub struct IssuesProps {
+    /// The call-back queue: verified complaints waiting for their call-back.
+    #[prop_or(false)]
+    pub callbacks: bool,
+}
+
 #[function_component(Issues)]
-pub fn issues() -> Html {
+pub fn issues(p: &IssuesProps) -> Html {
     let ctx = use_context::<Ctx>().expect("context");
     let role = ctx.session.user.role;
     let me = ctx.session.user.name.to_string();
+    let callbacks = p.callbacks;
     let filter = use_state(|| match role {
+        _ if callbacks => IssueFilter {
+            complaints: Some(true),
+            awaiting_callback: true,
+            ..Default::default()
+        },
         Role::FieldStaff => IssueFilter {
             assignee: Some(me.clone()),
             ..Default::default()
@@ -62,7 +75,7 @@ pub fn issues() -> Html {
             filter.set(f);
         })
     };
-    let filters = if matches!(role, Role::Manager | Role::Admin) {
+    let filters = if matches!(role, Role::Manager | Role::Admin) && !callbacks {
         let zones = ctx
             .plan
             .as_ref()
@@ -135,6 +148,7 @@ pub fn issues() -> Html {
         html! {}
     };
     let title = match role {
+        _ if callbacks => ctx.t("nav.callbacks"),
         Role::FieldStaff => ctx.t("nav.orders"),
         Role::Inspector => ctx.t("nav.mine_raised"),
         _ => ctx.t("issues.title"),
@@ -146,7 +160,10 @@ pub fn issues() -> Html {
     html! {
         <section>
             <h1>{ title }</h1>
-            if shared::policy::may_raise(role, true) {
+            if callbacks {
+                <p class="muted">{ ctx.t("callbacks.hint") }</p>
+            }
+            if shared::policy::may_raise(role, true) && !callbacks {
                 <button class="primary" id="new-complaint" onclick={new_complaint}>{ ctx.t("complaint.new") }</button>
             }
             { filters }
@@ -190,6 +207,13 @@ pub fn issues() -> Html {
                                                 <span class="deadline">{ format!("{} {}", ctx.t("issues.deadline"), i18n::short_time(d, ctx.offset())) }</span>
                                             }
                                             if s.overdue { <span class="badge overdue">{ ctx.t("issues.overdue") }</span> }
+                                            if let (true, Some(v)) = (s.awaiting_callback, s.verified_at) {
+                                                <span class={classes!("badge", "awaiting-callback",
+                                                    (i18n::now() - v > chrono::Duration::hours(ctx.session.site.deadlines.callback_hours.into())).then_some("overdue"))}>
+                                                    { format!("{} · {} {}", ctx.t("callbacks.waiting"), ctx.t("callbacks.for"),
+                                                        i18n::span((i18n::now() - v).num_seconds(), ctx.lang)) }
+                                                </span>
+                                            }
                                         </span>
                                     </button>
                                 </li>

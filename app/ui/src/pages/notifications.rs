@@ -1,10 +1,11 @@
-//! Reminders (the deadline is near) and escalations (it has passed), newest
-//! first; new ones are marked, and a tap opens the issue.
+//! Notifications, newest first: new orders, reminders (a deadline is near),
+//! escalations (it has passed), issues waiting for verification or a
+//! call-back, complaints not dispatched in time, root-cause analyses due.
+//! New ones are marked, and a tap opens the issue.
 
 use crate::i18n::short_time;
-use crate::{Ctx, Page, run};
+use crate::{Ctx, Page, label, run};
 use shared::app::NotificationItem;
-use shared::wire::NotificationKind;
 use yew::prelude::*;
 
 #[function_component(Notifications)]
@@ -43,16 +44,14 @@ pub fn notifications() -> Html {
                 { for list.iter().map(|item| {
                     let n = &item.notification;
                     let (go, id) = (ctx.go.clone(), n.issue);
-                    let (class, key) = match n.kind {
-                        NotificationKind::Reminder => ("reminder", "notes.reminder"),
-                        NotificationKind::Escalation => ("escalation", "notes.escalation"),
-                    };
+                    let class = n.kind.code();
+                    let what = label!(ctx.lang, n.kind);
                     html! {
                         <li class={classes!("card", "tap", class, (!item.seen).then_some("unseen"))}
                             id={format!("note-{}", n.id)}
                             onclick={Callback::from(move |_| go.emit(Page::Issue { id }))}>
                             <div class="row">
-                                <strong class={classes!("kind", class)}>{ ctx.t(key) }</strong>
+                                <strong class={classes!("kind", class)}>{ what }</strong>
                                 <span>{ &n.title }</span>
                                 <span class="grow"></span>
                                 if !item.seen { <span class="badge">{ ctx.t("notes.new") }</span> }
