@@ -89,6 +89,9 @@ pub struct RouteTask {
     /// A spot check drawn for this person (shown only while its window is open).
     #[serde(default)]
     pub spot_check: bool,
+    /// A one-off (emergency) patrol launched for this person (shown only while its window is open).
+    #[serde(default)]
+    pub adhoc: bool,
 }
 
 /// A task's due window and progress, as the inspector's task list shows it.

@@ -291,7 +291,7 @@ pub fn patrol(doc: &AutoCommit) -> Result<PatrolRunView, DocError> {
 // ---------------------------------------------------------------- site plans
 
 /// Everything a plan document holds at its root besides the header.
-const PLAN_ROOT_KEYS: [&str; 9] = [
+const PLAN_ROOT_KEYS: [&str; 10] = [
     "site_info",
     "zones",
     "checkpoints",
@@ -301,9 +301,10 @@ const PLAN_ROOT_KEYS: [&str; 9] = [
     "users",
     "schedules",
     "spot_checks",
+    "adhoc",
 ];
 
-const PLAN_MAPS: [&str; 8] = [
+const PLAN_MAPS: [&str; 9] = [
     "zones",
     "checkpoints",
     "templates",
@@ -312,6 +313,7 @@ const PLAN_MAPS: [&str; 8] = [
     "users",
     "schedules",
     "spot_checks",
+    "adhoc",
 ];
 
 /// A new, empty plan document for a site (its id is the site id).
@@ -324,7 +326,7 @@ pub fn new_plan(actor_id: ActorId, plan: &SitePlan) -> Result<AutoCommit, DocErr
     Ok(doc)
 }
 
-fn plan_entries(plan: &SitePlan) -> Result<[Vec<(String, serde_json::Value)>; 8], DocError> {
+fn plan_entries(plan: &SitePlan) -> Result<[Vec<(String, serde_json::Value)>; 9], DocError> {
     fn entries<T: serde::Serialize>(
         items: &[T],
         key: impl Fn(&T) -> String,
@@ -343,6 +345,7 @@ fn plan_entries(plan: &SitePlan) -> Result<[Vec<(String, serde_json::Value)>; 8]
         entries(&plan.users, |u| u.id.to_string())?,
         entries(&plan.schedules, |s| s.code.to_string())?,
         entries(&plan.spot_checks, |s| s.code.to_string())?,
+        entries(&plan.adhoc, |a| a.code.to_string())?,
     ])
 }
 
@@ -410,6 +413,7 @@ pub fn plan(doc: &AutoCommit) -> Result<SitePlan, DocError> {
         users: values(doc, "users")?,
         schedules: values(doc, "schedules")?,
         spot_checks: values(doc, "spot_checks")?,
+        adhoc: values(doc, "adhoc")?,
     };
     plan.zones.sort_by(|a, b| a.code.cmp(&b.code));
     plan.checkpoints.sort_by(|a, b| a.code.cmp(&b.code));
@@ -420,6 +424,7 @@ pub fn plan(doc: &AutoCommit) -> Result<SitePlan, DocError> {
     plan.users.sort_by(|a, b| a.name.cmp(&b.name));
     plan.schedules.sort_by(|a, b| a.code.cmp(&b.code));
     plan.spot_checks.sort_by(|a, b| a.code.cmp(&b.code));
+    plan.adhoc.sort_by(|a, b| a.code.cmp(&b.code));
     Ok(plan)
 }
 

@@ -155,6 +155,9 @@ pub struct SitePlan {
     /// Recorded double-random draws, each a task for its inspector.
     #[serde(default)]
     pub spot_checks: Vec<crate::schedule::SpotCheck>,
+    /// One-off patrols managers launched (应急巡查), each a task for its inspectors.
+    #[serde(default)]
+    pub adhoc: Vec<crate::schedule::AdHocPatrol>,
 }
 
 /// A plan that contradicts itself.
@@ -188,6 +191,7 @@ impl SitePlan {
             users: Vec::new(),
             schedules: Vec::new(),
             spot_checks: Vec::new(),
+            adhoc: Vec::new(),
         }
     }
 

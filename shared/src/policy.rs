@@ -136,6 +136,8 @@ pub enum Action {
     ManageUsers,
     /// Draw a double-random spot check.
     DrawSpotCheck,
+    /// Launch a one-off (emergency) patrol.
+    LaunchPatrol,
     /// Replay a recorded draw.
     ReplaySpotCheck,
     /// Read coverage.
@@ -155,12 +157,13 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 14] = [
         Action::ChangePlan,
         Action::ExportPlan,
         Action::PrintLabels,
         Action::ManageUsers,
         Action::DrawSpotCheck,
+        Action::LaunchPatrol,
         Action::ReplaySpotCheck,
         Action::ReadCoverage,
         Action::WalkPatrol,
@@ -178,6 +181,7 @@ impl Action {
             Action::PrintLabels => "print_labels",
             Action::ManageUsers => "manage_users",
             Action::DrawSpotCheck => "draw_spot_check",
+            Action::LaunchPatrol => "launch_patrol",
             Action::ReplaySpotCheck => "replay_spot_check",
             Action::ReadCoverage => "read_coverage",
             Action::WalkPatrol => "walk_patrol",
@@ -197,6 +201,7 @@ impl Action {
             Action::PrintLabels => "print QR labels",
             Action::ManageUsers => "manage users",
             Action::DrawSpotCheck => "draw spot checks",
+            Action::LaunchPatrol => "launch one-off (emergency) patrols",
             Action::ReplaySpotCheck => "audit spot checks",
             Action::ReadCoverage => "read coverage",
             Action::WalkPatrol => "walk patrols",
@@ -216,6 +221,7 @@ pub const ACTIONS: &[(Action, &[Role])] = &[
     (Action::PrintLabels, &[Admin, Manager]),
     (Action::ManageUsers, &[Admin]),
     (Action::DrawSpotCheck, &[Manager]),
+    (Action::LaunchPatrol, &[Manager]),
     (Action::ReplaySpotCheck, &[Manager, Admin]),
     (Action::ReadCoverage, &[Manager, Admin]),
     (Action::WalkPatrol, &[Inspector, Manager]),

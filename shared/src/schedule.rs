@@ -259,6 +259,25 @@ pub struct SpotCheck {
     pub until: DateTime<Utc>,
 }
 
+/// A one-off patrol a manager launches (应急巡查): a typhoon or flood check, a
+/// pre-holiday safety sweep. Its checkpoints get a route ordered for walking
+/// (code = the patrol's code), and the chosen inspectors see it as a task
+/// while its window is open.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AdHocPatrol {
+    /// `EM-YYYYMMDD-N`, also the code of its route.
+    pub code: Code,
+    pub name: String,
+    pub checkpoints: Vec<CheckpointId>,
+    /// Who walks it; any of them may check a point.
+    pub inspectors: Vec<UserId>,
+    pub from: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+    pub launched_by: String,
+    pub launched_at: DateTime<Utc>,
+}
+
 /// A schedule or draw that cannot work.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -333,6 +352,8 @@ impl SpotCheck {
 pub enum TaskKind {
     Scheduled,
     SpotCheck,
+    /// A one-off patrol a manager launched (应急巡查).
+    AdHoc,
 }
 
 /// A patrol task: checkpoints to check inside a due window.
@@ -348,10 +369,16 @@ pub struct Task {
     pub checkpoints: Vec<CheckpointId>,
     pub from: DateTime<Utc>,
     pub until: DateTime<Utc>,
-    pub assignee: Option<UserId>,
+    /// Who the task is for; empty: any inspector of the site.
+    pub assignees: Vec<UserId>,
 }
 
 impl Task {
+    /// Whether `user` is among those the task is for.
+    pub fn is_for(&self, user: UserId) -> bool {
+        self.assignees.is_empty() || self.assignees.contains(&user)
+    }
+
     pub fn is_open(&self, now: DateTime<Utc>) -> bool {
         self.from <= now && now < self.until
     }
@@ -414,6 +441,108 @@ impl Schedule {
     }
 }
 
+/// The code of the default schedule a checkpoint's frequency puts it on.
+pub fn default_schedule_code(f: crate::codes::Frequency) -> &'static str {
+    use crate::codes::Frequency;
+    match f {
+        Frequency::Daily => "AUTO-DAILY",
+        Frequency::Weekly => "AUTO-WEEKLY",
+        Frequency::Monthly => "AUTO-MONTHLY",
+    }
+}
+
+/// Whether `s` is one of the default schedules made from frequencies.
+pub fn is_default_schedule(s: &Schedule) -> bool {
+    s.code.as_str().starts_with("AUTO-")
+}
+
+/// The schedules that cover checkpoint `cp`: through a route that has it, or by name.
+pub fn schedules_of(plan: &SitePlan, cp: CheckpointId) -> Vec<&Schedule> {
+    plan.schedules
+        .iter()
+        .filter(|s| match &s.target {
+            Target::Route { route } => plan
+                .routes
+                .iter()
+                .any(|r| r.id == *route && r.checkpoints.contains(&cp)),
+            Target::Checkpoints { checkpoints } => checkpoints.contains(&cp),
+        })
+        .collect()
+}
+
+/// Checkpoints no schedule covers (从未排班): nobody is ever due to walk them.
+pub fn unscheduled(plan: &SitePlan) -> Vec<CheckpointId> {
+    plan.checkpoints
+        .iter()
+        .filter(|c| schedules_of(plan, c.id).is_empty())
+        .map(|c| c.id)
+        .collect()
+}
+
+/// Puts each of `points` on the default schedule of its frequency
+/// (`AUTO-DAILY`, `AUTO-WEEKLY`, `AUTO-MONTHLY`, made when first needed) unless
+/// another schedule already covers it; a point on a default schedule of
+/// another frequency moves. Returns the codes of the schedules made.
+pub fn apply_frequencies(plan: &mut SitePlan, points: &[CheckpointId]) -> Vec<String> {
+    use crate::codes::Frequency;
+    let mut made = Vec::new();
+    for &cp in points {
+        let Some(freq) = plan.checkpoint(cp).map(|c| c.frequency) else {
+            continue;
+        };
+        let want = default_schedule_code(freq);
+        let covered_elsewhere = schedules_of(plan, cp)
+            .iter()
+            .any(|s| !is_default_schedule(s));
+        // Off every default schedule of another frequency (and all of them when covered elsewhere).
+        for s in plan.schedules.iter_mut().filter(|s| is_default_schedule(s)) {
+            if let Target::Checkpoints { checkpoints } = &mut s.target
+                && (covered_elsewhere || s.code.as_str() != want)
+            {
+                checkpoints.retain(|c| *c != cp);
+            }
+        }
+        if covered_elsewhere {
+            continue;
+        }
+        match plan.schedules.iter_mut().find(|s| s.code.as_str() == want) {
+            Some(s) => {
+                if let Target::Checkpoints { checkpoints } = &mut s.target
+                    && !checkpoints.contains(&cp)
+                {
+                    checkpoints.push(cp);
+                }
+            }
+            None => {
+                let (name, repeat) = match freq {
+                    Frequency::Daily => ("每日巡查（按点位频率）", Repeat::Daily),
+                    Frequency::Weekly => ("每周巡查（按点位频率）", Repeat::Weekly),
+                    Frequency::Monthly => ("每月巡查（按点位频率）", Repeat::Monthly),
+                };
+                plan.schedules.push(Schedule {
+                    code: Code::parse("schedule code", want).expect("a valid code"),
+                    name: name.into(),
+                    target: Target::Checkpoints {
+                        checkpoints: vec![cp],
+                    },
+                    repeat,
+                    window: None,
+                    seasons: Vec::new(),
+                    assignee: None,
+                });
+                made.push(want.to_string());
+            }
+        }
+    }
+    // A default schedule left with no checkpoint goes.
+    plan.schedules.retain(|s| {
+        !is_default_schedule(s)
+            || !matches!(&s.target, Target::Checkpoints { checkpoints } if checkpoints.is_empty())
+    });
+    plan.schedules.sort_by(|a, b| a.code.cmp(&b.code));
+    made
+}
+
 /// Every task whose window overlaps the local days `from..to` (end exclusive),
 /// ordered by start. Checkpoints and routes no longer in the plan are left out.
 pub fn tasks(plan: &SitePlan, from: NaiveDate, to: NaiveDate) -> Vec<Task> {
@@ -456,7 +585,7 @@ pub fn tasks(plan: &SitePlan, from: NaiveDate, to: NaiveDate) -> Vec<Task> {
                         checkpoints: checkpoints.clone(),
                         from: t0,
                         until: t1,
-                        assignee: s.assignee,
+                        assignees: s.assignee.into_iter().collect(),
                     });
                 }
             }
@@ -474,7 +603,26 @@ pub fn tasks(plan: &SitePlan, from: NaiveDate, to: NaiveDate) -> Vec<Task> {
                 checkpoints: sc.checkpoints.clone(),
                 from: sc.from,
                 until: sc.until,
-                assignee: Some(sc.inspector),
+                assignees: vec![sc.inspector],
+            });
+        }
+    }
+    for a in &plan.adhoc {
+        if a.until > range_start && a.from < range_end {
+            out.push(Task {
+                key: a.code.to_string(),
+                kind: TaskKind::AdHoc,
+                title: a.name.clone(),
+                route: plan.route_by_code(a.code.as_str()).map(|r| r.id),
+                checkpoints: a
+                    .checkpoints
+                    .iter()
+                    .filter(|c| plan.checkpoint(**c).is_some())
+                    .copied()
+                    .collect(),
+                from: a.from,
+                until: a.until,
+                assignees: a.inspectors.clone(),
             });
         }
     }
@@ -534,6 +682,9 @@ pub struct Coverage {
     /// checked it, or for nobody (`-`) while unchecked.
     pub by_inspector: Vec<CoverageRow>,
     pub tasks: Vec<TaskCoverage>,
+    /// Point codes no schedule covers (从未排班): never due, so never missed.
+    #[serde(default)]
+    pub unscheduled: Vec<String>,
 }
 
 /// Coverage of `tasks` by `checks`. A due visit is done when its checkpoint
@@ -569,9 +720,8 @@ pub fn coverage(plan: &SitePlan, tasks: &[Task], checks: &[Check]) -> Coverage {
                 continue;
             };
             let hit = by_cp.get(cp_id).and_then(|cs| {
-                cs.iter().find(|c| {
-                    c.at >= t.from && c.at < t.until && t.assignee.is_none_or(|a| a == c.by)
-                })
+                cs.iter()
+                    .find(|c| c.at >= t.from && c.at < t.until && t.is_for(c.by))
             });
             let done = usize::from(hit.is_some());
             done_here += done;
@@ -582,10 +732,10 @@ pub fn coverage(plan: &SitePlan, tasks: &[Task], checks: &[Check]) -> Coverage {
                 .zone(cp.zone)
                 .map(|z| (z.code.to_string(), z.name.clone()))
                 .unwrap_or_default();
-            let (pkey, pname) = match (t.assignee, hit) {
-                (Some(a), _) => name_of(a),
-                (None, Some(c)) => name_of(c.by),
-                (None, None) => ("-".to_string(), String::new()),
+            let (pkey, pname) = match (t.assignees.as_slice(), hit) {
+                ([one], _) => name_of(*one),
+                (_, Some(c)) => name_of(c.by),
+                (_, None) => ("-".to_string(), String::new()),
             };
             for (map, key, name) in [
                 (&mut routes, rkey.clone(), rname.clone()),
@@ -615,6 +765,10 @@ pub fn coverage(plan: &SitePlan, tasks: &[Task], checks: &[Check]) -> Coverage {
         by_zone: zones.into_values().collect(),
         by_inspector: people.into_values().collect(),
         tasks: out_tasks,
+        unscheduled: unscheduled(plan)
+            .into_iter()
+            .filter_map(|id| plan.checkpoint(id).map(|c| c.code.to_string()))
+            .collect(),
     }
 }
 

@@ -491,6 +491,25 @@ pub struct DrawRequest {
     pub until: DateTime<Utc>,
 }
 
+/// A one-off patrol as a manager launches it (应急巡查): chosen checkpoints, or
+/// every checkpoint of a zone, for chosen inspectors, inside a window.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AdHocRequest {
+    /// What it is for: 台风前防汛检查, 节前安全大检查…
+    pub name: String,
+    /// Point codes; or give `zone`.
+    #[serde(default)]
+    pub checkpoints: Vec<String>,
+    /// A zone code: every checkpoint of the zone.
+    pub zone: Option<String>,
+    /// User names of the inspectors who walk it.
+    pub inspectors: Vec<String>,
+    pub from: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+}
+
 /// A recorded draw and whether drawing again from its seed gives the same result.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -66,6 +66,7 @@ pub fn routes() -> Router<AppState> {
             routing::post(disable_user),
         )
         .route("/api/v1/spot-checks", routing::post(draw))
+        .route("/api/v1/adhoc-patrols", routing::post(launch))
         .route("/api/v1/spot-checks/{code}/replay", routing::get(replay))
         .route("/api/v1/coverage", routing::get(coverage))
 }
@@ -258,6 +259,30 @@ async fn draw(
     on_site(&state, sender, move |txn, sender, site| {
         let sc = crate::planning::draw_spot_check(txn, site, &req, &sender.user_name, Utc::now())?;
         crate::planning::replay(txn, site, sc.code.as_str())
+    })
+    .await
+    .map(Json)
+}
+
+/// `POST /api/v1/adhoc-patrols`: a one-off (emergency) patrol for chosen inspectors.
+#[utoipa::path(
+    post,
+    path = "/api/v1/adhoc-patrols",
+    tag = "planning",
+    summary = "Launches a one-off (emergency) patrol; devices get it at their next sync.",
+    request_body = shared::wire::AdHocRequest,
+    responses((status = 200, body = shared::schedule::AdHocPatrol), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
+async fn launch(
+    State(state): State<AppState>,
+    Auth(sender): Auth,
+    body: Result<Json<shared::wire::AdHocRequest>, JsonRejection>,
+) -> Result<Json<shared::schedule::AdHocPatrol>, ApiError> {
+    require(&sender, Action::LaunchPatrol)?;
+    let Json(req) = body.map_err(|e| ApiError::bad_request("bad_request", e.body_text()))?;
+    on_site(&state, sender, move |txn, sender, site| {
+        crate::planning::launch_adhoc(txn, site, &req, &sender.user_name, Utc::now())
     })
     .await
     .map(Json)

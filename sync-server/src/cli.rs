@@ -85,6 +85,34 @@ pub enum Command {
     /// Double-random spot checks (双随机): draw, and replay a recorded draw.
     #[command(subcommand)]
     SpotCheck(SpotCheckCmd),
+    /// Launch a one-off (emergency) patrol for chosen inspectors (应急巡查).
+    Launch {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        site: String,
+        /// What it is for (台风前防汛检查).
+        #[arg(long)]
+        name: String,
+        /// A checkpoint (repeatable)…
+        #[arg(long = "checkpoint", conflicts_with = "zone")]
+        checkpoints: Vec<String>,
+        /// …or every checkpoint of a zone.
+        #[arg(long)]
+        zone: Option<String>,
+        /// An inspector who walks it (repeatable).
+        #[arg(long = "inspector", required = true)]
+        inspectors: Vec<String>,
+        /// Window start (RFC 3339); default: now.
+        #[arg(long)]
+        from: Option<chrono::DateTime<chrono::Utc>>,
+        /// Window length in hours.
+        #[arg(long, default_value_t = 12)]
+        hours: u32,
+        /// Who launches it (recorded).
+        #[arg(long, default_value = "admin")]
+        by: String,
+    },
     /// Repeat problems (same checkpoint and category within the site's window) and root-cause records.
     Repeats {
         #[command(flatten)]
@@ -784,6 +812,39 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 r.spot_check.seed,
                 r.checkpoint_codes.join(", "),
                 r.inspector_name
+            );
+        }
+        Command::Launch {
+            dir,
+            site,
+            name,
+            checkpoints,
+            zone,
+            inspectors,
+            from,
+            hours,
+            by,
+        } => {
+            let from = from.unwrap_or(now);
+            let req = shared::wire::AdHocRequest {
+                name,
+                checkpoints,
+                zone,
+                inspectors,
+                from,
+                until: from + chrono::Duration::hours(hours.into()),
+            };
+            let a = with_txn(&dir, |txn| {
+                crate::planning::launch_adhoc(txn, &site, &req, &by, now)
+            })?;
+            println!(
+                "one-off patrol {} {}: {} checkpoint(s) for {} inspector(s), {} → {}",
+                a.code,
+                a.name,
+                a.checkpoints.len(),
+                a.inspectors.len(),
+                a.from.to_rfc3339(),
+                a.until.to_rfc3339()
             );
         }
         Command::SpotCheck(SpotCheckCmd::Replay { dir, site, code }) => {

@@ -119,6 +119,7 @@ impl Modify for BearerToken {
         crate::admin::disable_user,
         crate::admin::remove_schedule,
         crate::admin::draw,
+        crate::admin::launch,
         crate::admin::replay,
         crate::admin::coverage,
         crate::admin::import,

@@ -12,6 +12,11 @@
 //! whose items or name changed becomes a new version of the same template;
 //! checkpoints using it move to the new version, while patrols already started
 //! finish on the version they began with (`shared::patrol::PatrolRun::checklists`).
+//!
+//! A new checkpoint's frequency (频率) puts it on the default schedule of that
+//! frequency (`AUTO-DAILY`, `AUTO-WEEKLY`, `AUTO-MONTHLY`) unless a schedule
+//! already covers it (through one of its routes); changing the frequency
+//! moves it. A checkpoint that no schedule covers is flagged 从未排班.
 
 use shared::codes::{Frequency, ItemFamily, ZoneKind};
 use shared::ids::*;
@@ -542,12 +547,16 @@ fn apply_checklists(plan: &mut SitePlan, rows: Vec<TemplateRows>, report: &mut I
     }
 }
 
+/// Applies checkpoint rows; returns the checkpoints that are new or whose
+/// frequency changed (their default schedules follow, see
+/// `shared::schedule::apply_frequencies`).
 fn apply_checkpoints(
     plan: &mut SitePlan,
     rows: Vec<PointRow>,
     errors: &mut Errors,
     report: &mut ImportReport,
-) {
+) -> Vec<CheckpointId> {
+    let mut scheduling = Vec::new();
     for row in rows {
         let header = |c: usize| Some(CHECKPOINT_COLS[c].zh);
         let Some(template) = plan
@@ -631,10 +640,14 @@ fn apply_checkpoints(
         match existing {
             Some(i) if plan.checkpoints[i] == cp => report.checkpoints_unchanged += 1,
             Some(i) => {
+                if plan.checkpoints[i].frequency != cp.frequency {
+                    scheduling.push(cp.id);
+                }
                 plan.checkpoints[i] = cp.clone();
                 report.checkpoints_updated += 1;
             }
             None => {
+                scheduling.push(cp.id);
                 plan.checkpoints.push(cp.clone());
                 report.checkpoints_added += 1;
             }
@@ -658,6 +671,7 @@ fn apply_checkpoints(
             }
         }
     }
+    scheduling
 }
 
 /// Applies the files to `plan`. On any bad row, returns every error found and
@@ -684,7 +698,9 @@ pub fn import(
     let mut next = plan.clone();
     let mut report = ImportReport::default();
     apply_checklists(&mut next, templates, &mut report);
-    apply_checkpoints(&mut next, points, &mut errors, &mut report);
+    let scheduling = apply_checkpoints(&mut next, points, &mut errors, &mut report);
+    // A new point is walked at its frequency unless a schedule already covers it.
+    report.schedules_added = shared::schedule::apply_frequencies(&mut next, &scheduling);
     if !errors.list.is_empty() {
         let mut list = errors.list;
         list.sort_by_key(|e| (e.file != CHECKLISTS_FILE, e.line));

@@ -1,5 +1,5 @@
 //! The planning side of a site: schedules (admins), double-random spot-check
-//! draws (managers) and coverage reports. Schedules and draws live in the
+//! draws and one-off (emergency) patrols (managers), and coverage reports. Schedules and draws live in the
 //! plan document, so devices receive them at sync and work their tasks
 //! offline; tasks themselves are computed (`shared::schedule::tasks`).
 
@@ -10,10 +10,10 @@ use shared::codes::Role;
 use shared::ids::*;
 use shared::plan::{Route, SitePlan};
 use shared::schedule::{
-    self, Check, Coverage, Repeat, Schedule, Season, SpotCheck, Target, Window,
+    self, AdHocPatrol, Check, Coverage, Repeat, Schedule, Season, SpotCheck, Target, Window,
 };
 use shared::text::Code;
-pub use shared::wire::{DrawRequest, Replay, ScheduleSpec};
+pub use shared::wire::{AdHocRequest, DrawRequest, Replay, ScheduleSpec};
 
 fn invalid(e: impl ToString) -> AccountError {
     AccountError::Invalid(e.to_string())
@@ -214,6 +214,116 @@ pub fn draw_spot_check(
     plan.spot_checks.push(sc.clone());
     accounts::store_plan(txn, plan, now)?;
     Ok(sc)
+}
+
+/// Launches a one-off patrol (应急巡查): the chosen checkpoints (or a zone's)
+/// get a route ordered for walking, and the chosen inspectors a task for the
+/// window, which devices receive with the plan at their next sync.
+pub fn launch_adhoc(
+    txn: &mut dyn Txn,
+    site_code: &str,
+    req: &AdHocRequest,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<AdHocPatrol, AccountError> {
+    if req.until <= req.from {
+        return Err(invalid("the window must end after it starts"));
+    }
+    if req.until <= now {
+        return Err(invalid("the window has already ended"));
+    }
+    if req.until - req.from > chrono::Duration::days(31) {
+        return Err(invalid("a one-off patrol lasts at most 31 days"));
+    }
+    let name = shared::text::required("patrol name", &req.name, shared::text::NAME_MAX)
+        .map_err(invalid)?;
+    let site = accounts::site(txn, site_code)?;
+    let (_, mut plan) = accounts::load_plan(txn, &site)?;
+    let checkpoints: Vec<CheckpointId> = match (
+        req.zone.as_deref().map(str::trim),
+        req.checkpoints.is_empty(),
+    ) {
+        (Some(z), true) if !z.is_empty() => {
+            let zone = plan
+                .zones
+                .iter()
+                .find(|x| x.code.as_str() == z)
+                .ok_or_else(|| invalid(format!("there is no zone `{z}`")))?;
+            plan.checkpoints
+                .iter()
+                .filter(|c| c.zone == zone.id)
+                .map(|c| c.id)
+                .collect()
+        }
+        (None | Some(""), false) => {
+            let mut out = Vec::new();
+            for c in &req.checkpoints {
+                let id = plan
+                    .checkpoint_by_code(c.trim())
+                    .ok_or_else(|| invalid(format!("there is no checkpoint `{c}`")))?
+                    .id;
+                if !out.contains(&id) {
+                    out.push(id);
+                }
+            }
+            out
+        }
+        _ => return Err(invalid("give checkpoints or a zone, not both")),
+    };
+    if checkpoints.is_empty() {
+        return Err(invalid("the zone has no checkpoints"));
+    }
+    if req.inspectors.is_empty() {
+        return Err(invalid("choose at least one inspector"));
+    }
+    let mut inspectors = Vec::new();
+    for name in &req.inspectors {
+        let u = plan
+            .user_by_name(name.trim())
+            .filter(|u| u.active)
+            .ok_or_else(|| AccountError::UnknownUser(name.to_string()))?;
+        if !matches!(u.role, Role::Inspector | Role::Manager) {
+            return Err(invalid(format!("{name} does not walk patrols")));
+        }
+        if !inspectors.contains(&u.id) {
+            inspectors.push(u.id);
+        }
+    }
+    let day = req
+        .from
+        .with_timezone(&plan.site.deadlines.offset())
+        .format("%Y%m%d");
+    let number = (1..)
+        .find(|i| {
+            let code = format!("EM-{day}-{i}");
+            !plan.adhoc.iter().any(|s| s.code.as_str() == code)
+                && plan.route_by_code(&code).is_none()
+        })
+        .expect("a free number");
+    let code = Code::parse("patrol code", &format!("EM-{day}-{number}")).map_err(invalid)?;
+    let items: Vec<(CheckpointId, Option<(f64, f64)>)> = checkpoints
+        .iter()
+        .map(|id| (*id, plan.checkpoint(*id).and_then(|c| c.plan_xy)))
+        .collect();
+    plan.routes.push(Route {
+        id: RouteId::new(),
+        code: code.clone(),
+        name: format!("应急巡查 {name}"),
+        checkpoints: shared::walk::order_items(&items),
+    });
+    let patrol = AdHocPatrol {
+        code,
+        name,
+        checkpoints,
+        inspectors,
+        from: req.from,
+        until: req.until,
+        launched_by: by.to_string(),
+        launched_at: now,
+    };
+    plan.adhoc.push(patrol.clone());
+    accounts::store_plan(txn, plan, now)?;
+    Ok(patrol)
 }
 
 pub fn replay(txn: &mut dyn Txn, site_code: &str, code: &str) -> Result<Replay, AccountError> {

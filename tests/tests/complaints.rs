@@ -289,3 +289,176 @@ fn a_complaint_is_followed_to_a_satisfied_call_back() {
     );
     assert_eq!(report.contacts.sent, 1, "{report:?}");
 }
+
+#[test]
+fn service_levels_are_a_site_table_by_kind_and_urgency_set_on_screen_by_csv_or_command() {
+    let seeded = Seeded::new();
+    let server = InProcessServer::start(seeded.store.clone());
+    let url = server.url.clone();
+    let admin = login_token(&url, "admin1", &seeded.password("admin1"));
+    let manager = login_token(&url, "manager1", &seeded.password("manager1"));
+    let cs = login_token(&url, "cs1", &seeded.password("cs1"));
+
+    // The standard table: every kind × urgency, with the deck's two promises.
+    let (status, kind, csv_text) = api_text(&url, &admin, "/api/v1/admin/export/sla.csv");
+    assert_eq!(status, 200);
+    assert!(kind.starts_with("text/csv"), "{kind}");
+    let rows: Vec<&str> = csv_text.lines().skip(1).collect();
+    assert_eq!(rows.len(), shared::Category::ALL.len() * 2, "{csv_text}");
+    assert!(csv_text.contains("邻里纠纷,一般,240,48"), "{csv_text}");
+    assert!(csv_text.contains("设备故障,一般,120,24"), "{csv_text}");
+
+    // A file with mistakes is refused row by row, and nothing changes.
+    let bad = "投诉类型,紧急程度,响应时限(分钟),解决时限(小时)\n\
+               漏水,紧急,30,4\n\
+               邻里纠纷,紧急,0,12\n\
+               邻里纠纷,一般,600,4\n\
+               设备故障,紧急,30,4\n\
+               设备故障,urgent,30,4\n";
+    let (status, body) = api_post(&url, &admin, "/api/v1/admin/import", &json!({ "sla": bad }));
+    assert_eq!(status, 422, "{body}");
+    let lines: Vec<u64> = body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [2, 3, 4, 6], "{body}");
+    let (_, _, again) = api_text(&url, &admin, "/api/v1/admin/export/sla.csv");
+    assert_eq!(again, csv_text);
+    // A good one changes its cells; the others keep theirs.
+    let good = "category,urgency,respond_minutes,resolve_hours\nneighbour_dispute,urgent,30,12\n";
+    let (status, report) = api_post(
+        &url,
+        &admin,
+        "/api/v1/admin/import",
+        &json!({ "sla": good }),
+    );
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["sla_cells"], 1);
+    let (status, _) = api_post(
+        &url,
+        &manager,
+        "/api/v1/admin/import",
+        &json!({ "sla": good }),
+    );
+    assert_eq!(status, 403, "only admins change the plan");
+
+    // Settings on screen (the API behind it): checked, admins only.
+    let (status, site) = api_put(
+        &url,
+        &admin,
+        "/api/v1/admin/settings",
+        &json!({ "verify_hours": 12, "complaint_sla": [
+            {"category": "equipment_fault", "urgency": "urgent", "respond_minutes": 20, "resolve_hours": 3}
+        ]}),
+    );
+    assert_eq!(status, 200, "{site}");
+    assert_eq!(site["deadlines"]["verify_hours"], 12);
+    assert_eq!(site["deadlines"]["callback_hours"], 24, "left as it was");
+    for bad in [
+        json!({ "verify_hours": 0 }),
+        json!({ "complaint_sla": [{"category": "other", "urgency": "normal", "respond_minutes": 0, "resolve_hours": 3}] }),
+        json!({ "colour": "red" }),
+    ] {
+        let (status, body) = api_put(&url, &admin, "/api/v1/admin/settings", &bad);
+        assert!(status == 422 || status == 400, "{status} {body}");
+    }
+    let (status, _) = api_put(
+        &url,
+        &manager,
+        "/api/v1/admin/settings",
+        &json!({ "verify_hours": 1 }),
+    );
+    assert_eq!(status, 403);
+    let (_, plan) = api_get(&url, &manager, "/api/v1/plan");
+    assert_eq!(
+        plan["site"]["deadlines"]["verify_hours"], 12,
+        "devices receive it with the plan"
+    );
+
+    // An urgent neighbour dispute and an urgent fault follow the site's cells; a normal one the standard.
+    let enter = |category: &str, urgency: &str| {
+        let mut c = complaint(category, "业主投诉");
+        c["urgency"] = json!(urgency);
+        let (status, d) = api_post(&url, &cs, "/api/v1/complaints", &c);
+        assert_eq!(status, 200, "{d}");
+        let at = |k: &str| -> chrono::DateTime<Utc> { d[k].as_str().unwrap().parse().unwrap() };
+        let raised = at("raised_at");
+        let respond: chrono::DateTime<Utc> = d["complaint"]["respond_by"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        (
+            respond - raised,
+            at("deadline") - raised,
+            d["complaint"]["urgency"].clone(),
+        )
+    };
+    assert_eq!(
+        enter("neighbour_dispute", "urgent"),
+        (Duration::minutes(30), Duration::hours(12), json!("urgent"))
+    );
+    assert_eq!(
+        enter("equipment_fault", "urgent"),
+        (Duration::minutes(20), Duration::hours(3), json!("urgent"))
+    );
+    let mut plain = complaint("neighbour_dispute", "楼上噪音");
+    plain.as_object_mut().unwrap().remove("urgency");
+    let (_, d) = api_post(&url, &cs, "/api/v1/complaints", &plain);
+    assert_eq!(d["complaint"]["urgency"], "normal", "the default urgency");
+
+    // The command line sets the same settings and reads and writes the same file.
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_e2e-sync-server"))
+            .args(args)
+            .arg("--data-dir")
+            .arg(seeded.dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let out = run(&["site", "set", "--code", "DEMO", "--callback-hours", "36"]);
+    assert!(
+        out.contains("verification awaited 12 h, call-backs 36 h"),
+        "{out}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sla.csv");
+    std::fs::write(
+        &file,
+        "category,urgency,respond_minutes,resolve_hours\nother,normal,60,8\n",
+    )
+    .unwrap();
+    let out = run(&[
+        "site",
+        "import",
+        "--code",
+        "DEMO",
+        "--sla",
+        file.to_str().unwrap(),
+    ]);
+    assert!(
+        out.contains("complaint service levels: 1 cell(s) set"),
+        "{out}"
+    );
+    run(&[
+        "site",
+        "export",
+        "--code",
+        "DEMO",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    let exported = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        exported.contains("其他,一般,60,8") && exported.contains("邻里纠纷,紧急,30,12"),
+        "{exported}"
+    );
+}

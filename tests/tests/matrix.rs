@@ -738,6 +738,21 @@ fn try_action(
                     .is_some_and(|i| !i.ends_with("_o"));
             (reached, status_of(s, &body.to_string()))
         }
+        Action::LaunchPatrol => {
+            let adhoc = |w: &World| {
+                let (_, plan) = w.get(&w.token(Side::Own, Role::Admin), "/api/v1/plan");
+                plan["adhoc"].as_array().map_or(0, |a| a.len())
+            };
+            let before = adhoc(w);
+            let from = Utc::now() + Duration::hours(1);
+            let (s, body) = w.post(
+                &token,
+                "/api/v1/adhoc-patrols",
+                &json!({"name": "台风前检查", "checkpoints": ["CP-R01"], "inspectors": ["inspector1"],
+                        "zone": null, "from": from, "until": from + Duration::hours(6)}),
+            );
+            (adhoc(w) > before, status_of(s, &body.to_string()))
+        }
         Action::ReplaySpotCheck => {
             let (s, body) = w.get(
                 &token,

@@ -83,6 +83,11 @@ fn a_site_is_set_up_from_csv_and_exports_what_it_reads() {
     assert_eq!(report["zones_added"], json!(["Z-POOL"]));
     assert_eq!(report["checkpoints_added"], 2);
     assert_eq!(report["routes_added"], json!(["R9"]));
+    // No schedule covers the new points: their frequencies give them default schedules.
+    assert_eq!(
+        report["schedules_added"],
+        json!(["AUTO-DAILY", "AUTO-WEEKLY"])
+    );
 
     let plan = s.plan();
     let w01 = plan.checkpoint_by_code("CP-W01").expect("imported point");
@@ -132,6 +137,101 @@ fn a_site_is_set_up_from_csv_and_exports_what_it_reads() {
     assert_eq!(report["checkpoints_unchanged"], plan.checkpoints.len());
     assert_eq!(s.plan(), plan);
     assert_eq!(s.export("checkpoints.csv"), checkpoints);
+
+    // The points are due at their frequency; points no schedule covers are flagged.
+    let auto = |code: &str| {
+        plan.schedules
+            .iter()
+            .find(|x| x.code.as_str() == code)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        auto("AUTO-DAILY").target,
+        shared::schedule::Target::Checkpoints {
+            checkpoints: vec![w01.id]
+        }
+    );
+    assert_eq!(
+        auto("AUTO-WEEKLY").target,
+        shared::schedule::Target::Checkpoints {
+            checkpoints: vec![w02.id]
+        }
+    );
+    assert_eq!(auto("AUTO-WEEKLY").repeat, shared::schedule::Repeat::Weekly);
+    let today = Utc::now()
+        .with_timezone(&plan.site.deadlines.offset())
+        .date_naive();
+    let coverage = |s: &Site| {
+        let (status, c) = api_get(
+            &s.server.url,
+            &s.admin,
+            &format!("/api/v1/coverage?from={today}&to={today}"),
+        );
+        assert_eq!(status, 200, "{c}");
+        c
+    };
+    let c = coverage(&s);
+    let unscheduled: Vec<&str> = c["unscheduled"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(
+        unscheduled.contains(&"CP-R01"),
+        "the seeded points have no schedule yet: {unscheduled:?}"
+    );
+    assert!(!unscheduled.contains(&"CP-W01") && !unscheduled.contains(&"CP-W02"));
+    assert!(
+        c["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["task"]["key"] == format!("AUTO-DAILY@{today}"))
+    );
+    // A schedule for route R1 covers its points; the frequency of a point already covered makes nothing.
+    let (status, body) = api_post(
+        &s.server.url,
+        &s.admin,
+        "/api/v1/admin/schedules",
+        &json!({"code": "DAY-R1", "name": "住宅区早巡", "route": "R1", "repeat": "daily"}),
+    );
+    assert_eq!(status, 200, "{body}");
+    let c = coverage(&s);
+    let unscheduled: Vec<&str> = c["unscheduled"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(
+        !unscheduled.contains(&"CP-R01") && unscheduled.contains(&"CP-C01"),
+        "{unscheduled:?}"
+    );
+    // Changing a point's frequency moves it to that default schedule.
+    let moved = checkpoints.replace(
+        "CP-W01,泳池东侧,10,5,T-POOL,每天",
+        "CP-W01,泳池东侧,10,5,T-POOL,每月",
+    );
+    assert_ne!(moved, checkpoints);
+    let (status, report) = s.import(&s.admin, None, Some(&moved));
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["schedules_added"], json!(["AUTO-MONTHLY"]));
+    let p2 = s.plan();
+    assert!(
+        p2.schedules.iter().all(|x| x.code.as_str() != "AUTO-DAILY"),
+        "an emptied default schedule goes"
+    );
+    assert_eq!(
+        shared::schedule::schedules_of(&p2, w01.id)
+            .iter()
+            .map(|x| x.code.as_str())
+            .collect::<Vec<_>>(),
+        ["AUTO-MONTHLY"]
+    );
+    let (status, report) = s.import(&s.admin, None, Some(&checkpoints));
+    assert_eq!(status, 200, "{report}");
 
     // Devices receive the imported checkpoints at their next sync.
     let dir = device_dir();
@@ -938,5 +1038,160 @@ fn an_admin_adds_and_disables_users_of_the_site() {
         )
         .0,
         404
+    );
+}
+
+#[test]
+fn a_one_off_patrol_reaches_its_inspectors_offline_and_counts_in_coverage() {
+    let s = site();
+    let url = s.server.url.clone();
+    let manager = s.token("manager1");
+    let from = Utc::now() - Duration::minutes(5);
+    let until = from + Duration::hours(6);
+    let launch = |token: &str, body: Value| api_post(&url, token, "/api/v1/adhoc-patrols", &body);
+    let good = json!({
+        "name": "台风前防汛检查", "zone": "Z-PUB", "inspectors": ["inspector1", "inspector2"],
+        "from": from, "until": until,
+    });
+    // Refused with the reason: other roles, a window already over, points and a zone at once,
+    // someone who does not walk patrols, an unknown zone.
+    assert_eq!(launch(&s.token("inspector1"), good.clone()).0, 403);
+    assert_eq!(launch(&s.admin, good.clone()).0, 403);
+    for (change, needle) in [
+        (json!({"until": Utc::now() - Duration::minutes(1)}), "ended"),
+        (json!({"checkpoints": ["CP-R01"]}), "not both"),
+        (json!({"inspectors": ["staff1"]}), "does not walk"),
+        (json!({"inspectors": []}), "at least one"),
+        (json!({"zone": "Z-NONE"}), "no zone"),
+    ] {
+        let mut bad = good.clone();
+        for (k, v) in change.as_object().unwrap() {
+            bad[k] = v.clone();
+        }
+        let (status, body) = launch(&manager, bad);
+        assert!(status == 422 || status == 404, "{status} {body}");
+        assert!(body["message"].as_str().unwrap().contains(needle), "{body}");
+    }
+    let (status, patrol) = launch(&manager, good);
+    assert_eq!(status, 200, "{patrol}");
+    let code = patrol["code"].as_str().unwrap().to_string();
+    assert!(code.starts_with("EM-"), "{code}");
+    assert_eq!(patrol["launched_by"], "manager1");
+    let plan = s.plan();
+    let zone = plan
+        .zones
+        .iter()
+        .find(|z| z.code.as_str() == "Z-PUB")
+        .unwrap()
+        .id;
+    let points: Vec<String> = plan
+        .checkpoints
+        .iter()
+        .filter(|c| c.zone == zone)
+        .map(|c| c.code.to_string())
+        .collect();
+    assert!(points.len() >= 2);
+    let route = plan.route_by_code(&code).expect("a route for walking it");
+    assert_eq!(route.checkpoints.len(), points.len());
+
+    // Both inspectors get it at their next sync and walk it offline; nobody else sees it.
+    let (d1, d2, d3) = (device_dir(), device_dir(), device_dir());
+    let mut one = device(
+        d1.path(),
+        &url,
+        "inspector1",
+        &s.seeded.password("inspector1"),
+    );
+    let two = device(
+        d2.path(),
+        &url,
+        "inspector2",
+        &s.seeded.password("inspector2"),
+    );
+    let manager_dev = device(d3.path(), &url, "manager1", &s.seeded.password("manager1"));
+    let task = |d: &device::Device| {
+        d.route_tasks(Utc::now())
+            .unwrap()
+            .into_iter()
+            .find(|t| t.code == code)
+    };
+    for d in [&one, &two] {
+        let t = task(d).expect("the one-off patrol is on the task list");
+        assert!(t.adhoc);
+        assert_eq!(t.windows.len(), 1);
+        assert_eq!(t.windows[0].kind, shared::schedule::TaskKind::AdHoc);
+        assert_eq!(t.windows[0].total, points.len());
+    }
+    assert!(task(&manager_dev).is_none(), "not launched for the manager");
+    assert!(
+        one.route_tasks(until + Duration::minutes(1))
+            .unwrap()
+            .iter()
+            .all(|t| t.code != code),
+        "gone after its window"
+    );
+    let mut server = s.server;
+    server.stop();
+    let plan = one.plan().unwrap();
+    one.patrol_start(&code, Utc::now()).unwrap();
+    for p in &points[..2] {
+        one.patrol_check(p, &pass_all(&plan, p), Utc::now())
+            .unwrap();
+    }
+    one.patrol_finish(Utc::now()).unwrap();
+    assert_eq!(task(&one).unwrap().windows[0].done, 2, "counted offline");
+    let server = InProcessServer::start_on(s.seeded.store.clone(), server.addr);
+    one.sync(&opts()).unwrap();
+
+    // Coverage counts the one-off patrol like any task.
+    let today = Utc::now()
+        .with_timezone(&plan.site.deadlines.offset())
+        .date_naive();
+    let (status, cov) = api_get(
+        &server.url,
+        &manager,
+        &format!("/api/v1/coverage?from={today}&to={today}"),
+    );
+    assert_eq!(status, 200, "{cov}");
+    let t = cov["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["task"]["key"] == code)
+        .unwrap_or_else(|| panic!("{cov}"));
+    assert_eq!(t["done"], 2);
+    assert_eq!(t["task"]["kind"], "ad_hoc");
+    assert_eq!(t["missing"].as_array().unwrap().len(), points.len() - 2);
+
+    // The command line launches one too.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_e2e-sync-server"))
+        .args([
+            "launch",
+            "--site",
+            "DEMO",
+            "--name",
+            "节前安全大检查",
+            "--checkpoint",
+            "CP-R01",
+            "--checkpoint",
+            "CP-R02",
+            "--inspector",
+            "inspector1",
+            "--by",
+            "manager1",
+            "--data-dir",
+        ])
+        .arg(s.seeded.dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("节前安全大检查: 2 checkpoint(s) for 1 inspector(s)"),
+        "{text}"
     );
 }

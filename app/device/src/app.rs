@@ -136,7 +136,7 @@ impl Device {
         let due: Vec<shared::schedule::Task> =
             shared::schedule::tasks(&plan, today, today + chrono::Duration::days(1))
                 .into_iter()
-                .filter(|t| t.assignee.is_none_or(|a| a == me))
+                .filter(|t| t.is_for(me))
                 .collect();
         let checks = match (
             due.iter().map(|t| t.from).min(),
@@ -159,9 +159,16 @@ impl Device {
         let mut tasks = Vec::new();
         for route in &plan.routes {
             let spot = plan.spot_checks.iter().find(|s| s.code == route.code);
-            if let Some(s) = spot {
-                // A drawn route is for the drawn inspector, once its window opens.
-                let open_for_me = s.inspector == me && s.from <= now && now < s.until;
+            let adhoc = plan.adhoc.iter().find(|a| a.code == route.code);
+            // A drawn route is for the drawn inspector, a one-off patrol's for
+            // its inspectors, once the window opens.
+            let window = match (spot, adhoc) {
+                (Some(s), _) => Some((s.inspector == me, s.from, s.until)),
+                (None, Some(a)) => Some((a.inspectors.contains(&me), a.from, a.until)),
+                (None, None) => None,
+            };
+            if let Some((for_me, from, until)) = window {
+                let open_for_me = for_me && from <= now && now < until;
                 let walking = open.as_ref().is_some_and(|p| p.run.route == route.id);
                 if !open_for_me && !walking {
                     continue;
@@ -216,6 +223,7 @@ impl Device {
                 done_today,
                 windows,
                 spot_check: spot.is_some(),
+                adhoc: adhoc.is_some(),
             });
         }
         Ok(tasks)

@@ -525,7 +525,11 @@ fn run(cli: Cli) -> Result<(), DeviceError> {
             for t in device.route_tasks(now)? {
                 println!(
                     "{}{} {}  {}/{} checked{}",
-                    if t.spot_check { "[spot check] " } else { "" },
+                    match (t.spot_check, t.adhoc) {
+                        (true, _) => "[spot check] ",
+                        (_, true) => "[one-off patrol] ",
+                        _ => "",
+                    },
                     t.code,
                     t.name,
                     t.checked(),

@@ -505,11 +505,13 @@ impl Backend {
         &self,
         checklists: Option<String>,
         checkpoints: Option<String>,
+        sla: Option<String>,
     ) -> Res<Result<ImportReport, ImportRefusal>> {
         if self.is_app() {
             return self.dashboard_only();
         }
-        let body = serde_json::json!({ "checklists": checklists, "checkpoints": checkpoints });
+        let body =
+            serde_json::json!({ "checklists": checklists, "checkpoints": checkpoints, "sla": sla });
         match self
             .http::<ImportReport>("POST", "/api/v1/admin/import", Some(body.to_string()))
             .await
@@ -591,6 +593,29 @@ impl Backend {
         }
         let body = serde_json::to_string(req).expect("request serializes");
         self.http("POST", "/api/v1/spot-checks", Some(body)).await
+    }
+
+    /// Changes the site's settings and complaint service levels (admins).
+    pub async fn site_settings(
+        &self,
+        settings: &shared::wire::SiteSettings,
+    ) -> Res<shared::plan::Site> {
+        if self.is_app() {
+            return self.dashboard_only();
+        }
+        let body = serde_json::to_string(settings).expect("settings serialize");
+        self.http("PUT", "/api/v1/admin/settings", Some(body)).await
+    }
+
+    pub async fn launch_patrol(
+        &self,
+        req: &shared::wire::AdHocRequest,
+    ) -> Res<shared::schedule::AdHocPatrol> {
+        if self.is_app() {
+            return self.dashboard_only();
+        }
+        let body = serde_json::to_string(req).expect("request serializes");
+        self.http("POST", "/api/v1/adhoc-patrols", Some(body)).await
     }
 
     pub async fn replay(&self, code: &str) -> Res<Replay> {

@@ -1,5 +1,6 @@
 //! The screens, one module each.
 
+pub mod adhoc;
 pub mod checkpoint;
 pub mod complaints;
 pub mod coverage;
@@ -11,5 +12,6 @@ pub mod patrols;
 pub mod plan;
 pub mod raise;
 pub mod rootcause;
+pub mod settings;
 pub mod tasks;
 pub mod walk;

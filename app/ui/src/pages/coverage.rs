@@ -142,6 +142,11 @@ pub fn coverage_page() -> Html {
                 { rows(&ctx, "cov-route", "coverage.by_route", &c.by_route) }
                 { rows(&ctx, "cov-zone", "coverage.by_zone", &c.by_zone) }
                 { rows(&ctx, "cov-inspector", "coverage.by_inspector", &c.by_inspector) }
+                if !c.unscheduled.is_empty() {
+                    <p class="error" id="cov-unscheduled">
+                        { format!("{} ({}): {}", ctx.t("plan.unscheduled"), c.unscheduled.len(), c.unscheduled.join(", ")) }
+                    </p>
+                }
                 <h2>{ ctx.t("coverage.tasks") }</h2>
                 <ul class="cards" id="cov-tasks">
                     { for c.tasks.iter().map(|t| html! {
@@ -158,6 +163,9 @@ pub fn coverage_page() -> Html {
                         </li>
                     }) }
                 </ul>
+            }
+            if manager {
+                <crate::pages::adhoc::LaunchPatrol />
             }
             <h2>{ ctx.t("draw.title") }</h2>
             if manager {

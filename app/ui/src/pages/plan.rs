@@ -90,12 +90,13 @@ pub fn plan() -> Html {
             wasm_bindgen_futures::spawn_local(async move {
                 let checklists = picked_text("import-checklists").await;
                 let checkpoints = picked_text("import-checkpoints").await;
-                if checklists.is_none() && checkpoints.is_none() {
+                let sla = picked_text("import-sla").await;
+                if checklists.is_none() && checkpoints.is_none() && sla.is_none() {
                     ctx.notify
                         .emit((true, ctx.t("plan.pick_files").to_string()));
                     return;
                 }
-                match ctx.backend.import_plan(checklists, checkpoints).await {
+                match ctx.backend.import_plan(checklists, checkpoints, sla).await {
                     Ok(r) => {
                         if r.is_ok() {
                             version.set(*version + 1);
@@ -276,6 +277,12 @@ pub fn plan() -> Html {
                     <p>{ format!("{}: {} · {}: {}", ctx.t("plan.new_checklists"), list(&r.templates_added), ctx.t("plan.new_versions"), list(&r.templates_revised)) }</p>
                     <p>{ format!("{}: {} / {} / {}", ctx.t("plan.points_counts"), r.checkpoints_added, r.checkpoints_updated, r.checkpoints_unchanged) }</p>
                     <p>{ format!("{}: {} · {}: {}", ctx.t("plan.new_zones"), list(&r.zones_added), ctx.t("plan.new_routes"), list(&r.routes_added)) }</p>
+                    if !r.schedules_added.is_empty() {
+                        <p>{ format!("{}: {}", ctx.t("plan.new_default_schedules"), list(&r.schedules_added)) }</p>
+                    }
+                    if r.sla_cells > 0 {
+                        <p>{ format!("{}: {}", ctx.t("plan.sla_cells"), r.sla_cells) }</p>
+                    }
                 </div>
             }
         }
@@ -291,6 +298,10 @@ pub fn plan() -> Html {
         },
     };
 
+    let unscheduled: Vec<String> = shared::schedule::unscheduled(&p)
+        .into_iter()
+        .filter_map(|id| p.checkpoint(id).map(|c| format!("{} {}", c.code, c.name)))
+        .collect();
     let template_name = |cp: &shared::plan::Checkpoint| {
         p.template(cp.template, cp.template_version)
             .map(|t| format!("{} v{}", t.name, t.version))
@@ -309,11 +320,15 @@ pub fn plan() -> Html {
                     <label>{ ctx.t("plan.checkpoints_file") }
                         <input type="file" id="import-checkpoints" accept=".csv,text/csv" />
                     </label>
+                    <label>{ ctx.t("plan.sla_file") }
+                        <input type="file" id="import-sla" accept=".csv,text/csv" />
+                    </label>
                     <button class="primary" id="import-submit" onclick={import}>{ ctx.t("plan.import_submit") }</button>
                 }
                 <div class="row wrap">
                     <button id="export-checkpoints" onclick={export("checkpoints.csv")}>{ ctx.t("plan.export_checkpoints") }</button>
                     <button id="export-checklists" onclick={export("checklists.csv")}>{ ctx.t("plan.export_checklists") }</button>
+                    <button id="export-sla" onclick={export("sla.csv")}>{ ctx.t("plan.export_sla") }</button>
                     <button id="qr-show" onclick={show_sheet}>{ ctx.t("plan.qr") }</button>
                 </div>
             </div>
@@ -389,18 +404,37 @@ pub fn plan() -> Html {
                     </form>
                 }
                 <h2>{ format!("{} ({})", ctx.t("plan.checkpoints"), p.checkpoints.len()) }</h2>
+                if !unscheduled.is_empty() {
+                    <p class="error" id="unscheduled" role="alert">
+                        { format!("{} ({}): {}", ctx.t("plan.unscheduled"), unscheduled.len(), unscheduled.join(", ")) }
+                    </p>
+                }
                 <table class="list" id="checkpoints">
-                    <tr><th>{ ctx.t("plan.code") }</th><th>{ ctx.t("plan.name") }</th><th>{ ctx.t("plan.zone") }</th><th>{ ctx.t("plan.checklist") }</th><th>{ ctx.t("plan.frequency") }</th></tr>
-                    { for p.checkpoints.iter().map(|cp| html! {
-                        <tr id={format!("plan-cp-{}", cp.code)}>
-                            <td>{ cp.code.as_str() }</td>
-                            <td>{ &cp.name }</td>
-                            <td>{ p.zone(cp.zone).map(|z| z.name.clone()).unwrap_or_default() }</td>
-                            <td>{ template_name(cp) }</td>
-                            <td>{ label!(ctx.lang, cp.frequency) }</td>
-                        </tr>
+                    <tr><th>{ ctx.t("plan.code") }</th><th>{ ctx.t("plan.name") }</th><th>{ ctx.t("plan.zone") }</th><th>{ ctx.t("plan.checklist") }</th><th>{ ctx.t("plan.frequency") }</th><th>{ ctx.t("plan.scheduled_by") }</th></tr>
+                    { for p.checkpoints.iter().map(|cp| {
+                        let by = shared::schedule::schedules_of(&p, cp.id);
+                        html! {
+                            <tr id={format!("plan-cp-{}", cp.code)} class={classes!(by.is_empty().then_some("unscheduled"))}>
+                                <td>{ cp.code.as_str() }</td>
+                                <td>{ &cp.name }</td>
+                                <td>{ p.zone(cp.zone).map(|z| z.name.clone()).unwrap_or_default() }</td>
+                                <td>{ template_name(cp) }</td>
+                                <td>{ label!(ctx.lang, cp.frequency) }</td>
+                                <td class="cp-schedules">
+                                    if by.is_empty() {
+                                        <span class="badge overdue">{ ctx.t("plan.unscheduled") }</span>
+                                    } else {
+                                        { by.iter().map(|s| s.name.clone()).collect::<Vec<_>>().join("、") }
+                                    }
+                                </td>
+                            </tr>
+                        }
                     }) }
                 </table>
+                <crate::pages::settings::SiteSettingsForm site={p.site.clone()} on_saved={{
+                    let version = version.clone();
+                    Callback::from(move |_| version.set(*version + 1))
+                }} />
                 <h2>{ format!("{} ({})", ctx.t("users.title"), p.users.len()) }</h2>
                 <table class="list" id="users">
                     <tr><th>{ ctx.t("login.user") }</th><th>{ ctx.t("plan.name") }</th><th>{ ctx.t("users.role") }</th><th>{ ctx.t("users.department") }</th><th></th></tr>

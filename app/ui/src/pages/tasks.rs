@@ -59,6 +59,9 @@ pub fn tasks() -> Html {
                             if t.spot_check {
                                 <p class="badge spot">{ ctx.t("tasks.spot_check") }</p>
                             }
+                            if t.adhoc {
+                                <p class="badge spot adhoc">{ ctx.t("tasks.adhoc") }</p>
+                            }
                             { for t.windows.iter().map(|w| {
                                 let now = crate::i18n::now();
                                 let (class, key) = if w.is_open(now) {

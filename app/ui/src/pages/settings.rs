@@ -1,0 +1,140 @@
+//! A site's settings on the dashboard (站点设置): how long people may wait
+//! before the reminder job speaks up, the repeat window, and the complaint
+//! service levels by kind and urgency (响应 / 解决时限). Admins change them;
+//! managers read them.
+
+use crate::components::field;
+use crate::{Ctx, label, run};
+use shared::codes::{Category, Urgency};
+use shared::deadline::SlaRule;
+use shared::plan::Site;
+use shared::wire::SiteSettings;
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct SettingsProps {
+    pub site: Site,
+    pub on_saved: Callback<()>,
+}
+
+fn cell_id(what: &str, c: Category, u: Urgency) -> String {
+    format!("sla-{what}-{}-{}", c.code(), u.code())
+}
+
+#[function_component(SiteSettingsForm)]
+pub fn site_settings(p: &SettingsProps) -> Html {
+    let ctx = use_context::<Ctx>().expect("context");
+    let admin = ctx.session.user.role == shared::Role::Admin;
+    let d = p.site.deadlines;
+    let table = p.site.complaint_sla.table();
+    let save = {
+        let (ctx, on_saved) = (ctx.clone(), p.on_saved.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let number = |id: &str| field(id).trim().parse::<u32>().ok();
+            let mut bad = None;
+            let mut rules = Vec::new();
+            for c in Category::ALL {
+                for u in Urgency::ALL {
+                    match (
+                        number(&cell_id("respond", *c, *u)),
+                        number(&cell_id("resolve", *c, *u)),
+                    ) {
+                        (Some(respond_minutes), Some(resolve_hours)) => rules.push(SlaRule {
+                            category: *c,
+                            urgency: *u,
+                            respond_minutes,
+                            resolve_hours,
+                        }),
+                        _ => {
+                            bad = bad.or(Some(format!(
+                                "{} / {}",
+                                label!(ctx.lang, *c),
+                                label!(ctx.lang, *u)
+                            )))
+                        }
+                    }
+                }
+            }
+            if let Some(cell) = bad {
+                ctx.notify.emit((
+                    true,
+                    format!("{}: {}", cell, ctx.t("settings.whole_numbers")),
+                ));
+                return;
+            }
+            let settings = SiteSettings {
+                remind_hours: number("set-remind"),
+                verify_hours: number("set-verify"),
+                callback_hours: number("set-callback"),
+                root_cause_days: number("set-rca"),
+                repeat_window_days: number("set-repeat"),
+                keep_originals: None,
+                complaint_sla: rules,
+            };
+            let (b, notify, on_saved, saved) = (
+                ctx.backend.clone(),
+                ctx.notify.clone(),
+                on_saved.clone(),
+                ctx.t("settings.saved"),
+            );
+            run(
+                &ctx,
+                async move { b.site_settings(&settings).await },
+                move |_| {
+                    notify.emit((false, saved.to_string()));
+                    on_saved.emit(());
+                },
+            );
+        })
+    };
+    let number = |id: &'static str, label: &'static str, value: u32| {
+        html! {
+            <label>{ ctx.t(label) }
+                <input id={id} type="number" min="0" value={value.to_string()} disabled={!admin} />
+            </label>
+        }
+    };
+    html! {
+        <form class="card" id="site-settings" onsubmit={save}>
+            <h2>{ ctx.t("settings.title") }</h2>
+            <div class="filters">
+                { number("set-remind", "settings.remind_hours", d.remind_hours) }
+                { number("set-verify", "settings.verify_hours", d.verify_hours) }
+                { number("set-callback", "settings.callback_hours", d.callback_hours) }
+                { number("set-rca", "settings.root_cause_days", d.root_cause_days) }
+                { number("set-repeat", "settings.repeat_days", p.site.repeat_window_days) }
+            </div>
+            <h3>{ ctx.t("settings.sla") }</h3>
+            <div class="scroll">
+                <table class="list" id="sla-table">
+                    <thead>
+                        <tr>
+                            <th>{ ctx.t("complaint.category") }</th>
+                            <th>{ ctx.t("complaint.urgency") }</th>
+                            <th>{ ctx.t("settings.respond_minutes") }</th>
+                            <th>{ ctx.t("settings.resolve_hours") }</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        { for table.iter().map(|r| html! {
+                            <tr id={format!("sla-{}-{}", r.category.code(), r.urgency.code())}>
+                                <td>{ label!(ctx.lang, r.category) }</td>
+                                <td>{ label!(ctx.lang, r.urgency) }</td>
+                                <td><input type="number" min="1" id={cell_id("respond", r.category, r.urgency)}
+                                    aria-label={format!("{} {} {}", label!(ctx.lang, r.category), label!(ctx.lang, r.urgency), ctx.t("settings.respond_minutes"))}
+                                    value={r.respond_minutes.to_string()} disabled={!admin} /></td>
+                                <td><input type="number" min="1" id={cell_id("resolve", r.category, r.urgency)}
+                                    aria-label={format!("{} {} {}", label!(ctx.lang, r.category), label!(ctx.lang, r.urgency), ctx.t("settings.resolve_hours"))}
+                                    value={r.resolve_hours.to_string()} disabled={!admin} /></td>
+                            </tr>
+                        }) }
+                    </tbody>
+                </table>
+            </div>
+            if admin {
+                <button type="submit" class="primary" id="settings-submit">{ ctx.t("settings.save") }</button>
+            }
+        </form>
+    }
+}
