@@ -471,6 +471,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let summary = with_txn(&dir, |txn| {
                 let summary = crate::seed::seed(txn, now)?;
                 crate::seed::demo_schedules(txn, now)?;
+                crate::seed::demo_history(txn, now)?;
                 Ok(summary)
             })?;
             if json {

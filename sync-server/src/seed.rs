@@ -545,3 +545,256 @@ pub fn demo_schedules(txn: &mut dyn Txn, now: DateTime<Utc>) -> Result<(), Accou
     }
     Ok(())
 }
+
+/// A few days of the closed loop on the demo estate, written through the same
+/// code as real use (each event with its author, role and time): a complaint
+/// dispatched by customer service whose 48 h promise survives the dispatch, a
+/// rectification waiting longer than the site's verification hours (the job
+/// reminds the managers when the server starts), and a problem that came back
+/// after acceptance, whose root-cause record stays open until its second
+/// corrective action is done.
+pub fn demo_history(txn: &mut dyn Txn, now: DateTime<Utc>) -> Result<(), AccountError> {
+    use crate::tracker::{ChangeError, append_event, raise_complaint};
+    use chrono::Duration;
+    use shared::issue::EventBody;
+    let site = accounts::site(txn, "DEMO")?;
+    let (_, plan) = accounts::load_plan(txn, &site)?;
+    let as_user =
+        |txn: &mut dyn Txn, name: &str| -> Result<crate::validate::Sender, AccountError> {
+            let u = txn
+                .user_by_name(name)?
+                .ok_or_else(|| AccountError::UnknownUser(name.into()))?;
+            Ok(crate::validate::Sender {
+                // Seeded events come from one demo device per person.
+                device: DeviceId::from_uuid(uuid::Uuid::from_u128(
+                    u128::from_le_bytes(*u.id.as_uuid().as_bytes()) ^ 0x5EED,
+                )),
+                user: u.id,
+                user_name: u.name.clone(),
+                role: u.role,
+                actor: txn.server_actor()?,
+                sites: vec![u.site],
+            })
+        };
+    let change = |e: ChangeError| match e {
+        ChangeError::Store(s) => AccountError::Store(s),
+        other => AccountError::Invalid(other.to_string()),
+    };
+    let (cs, inspector, manager, staff) = (
+        as_user(txn, "cs1")?,
+        as_user(txn, "inspector1")?,
+        as_user(txn, "manager1")?,
+        as_user(txn, "staff1")?,
+    );
+    let assign = |to: &crate::validate::Sender| EventBody::Assign {
+        department: Department::Engineering,
+        assignee: to.user,
+        assignee_name: to.user_name.clone(),
+        deadline: None,
+    };
+
+    // 1. A neighbour dispute, dispatched by customer service an hour later.
+    let req = shared::app::ComplaintRequest {
+        zone: Some("Z-RES".into()),
+        location: "3号楼 12 层".into(),
+        contact: "孙女士 136 0000 1234".into(),
+        category: shared::Category::NeighbourDispute,
+        urgency: Default::default(),
+        title: "楼上夜间装修噪音".into(),
+        description: "业主来电：连续三晚 22 点后仍在施工".into(),
+        photos: Vec::new(),
+    };
+    let complaint =
+        raise_complaint(txn, &cs, &plan, &req, now - Duration::hours(20)).map_err(change)?;
+    append_event(
+        txn,
+        &cs,
+        complaint.id,
+        assign(&staff),
+        now - Duration::hours(19),
+    )
+    .map_err(change)?;
+
+    // 2. A finding fixed 30 hours ago, still not verified.
+    let light = raise_finding(
+        txn,
+        &inspector,
+        &plan,
+        "CP-P06",
+        shared::Category::SignageLighting,
+        "B1 东区照明两组灯不亮",
+        now - Duration::hours(60),
+    )?;
+    append_event(
+        txn,
+        &manager,
+        light,
+        assign(&staff),
+        now - Duration::hours(58),
+    )
+    .map_err(change)?;
+    append_event(
+        txn,
+        &staff,
+        light,
+        EventBody::Rectify {
+            note: "更换两组灯管".into(),
+            photos: Vec::new(),
+        },
+        now - Duration::hours(30),
+    )
+    .map_err(change)?;
+
+    // 3. A full bin, fixed and accepted, that came back: a root-cause record.
+    let bin = raise_finding(
+        txn,
+        &inspector,
+        &plan,
+        "CP-R09",
+        shared::Category::HygieneDefect,
+        "东区垃圾分类点满溢",
+        now - Duration::days(10),
+    )?;
+    append_event(
+        txn,
+        &manager,
+        bin,
+        assign(&staff),
+        now - Duration::days(10) + Duration::hours(1),
+    )
+    .map_err(change)?;
+    append_event(
+        txn,
+        &staff,
+        bin,
+        EventBody::Rectify {
+            note: "已清运".into(),
+            photos: Vec::new(),
+        },
+        now - Duration::days(10) + Duration::hours(3),
+    )
+    .map_err(change)?;
+    append_event(
+        txn,
+        &inspector,
+        bin,
+        EventBody::Verify {
+            note: "复查已清空".into(),
+        },
+        now - Duration::days(9),
+    )
+    .map_err(change)?;
+    let again = raise_finding(
+        txn,
+        &inspector,
+        &plan,
+        "CP-R09",
+        shared::Category::HygieneDefect,
+        "东区垃圾分类点又满溢",
+        now - Duration::days(2),
+    )?;
+    let task = txn
+        .root_causes(site.id)?
+        .into_iter()
+        .find(|r| r.issues.contains(&again))
+        .ok_or_else(|| AccountError::Invalid("the repeat opened no root-cause task".into()))?;
+    let input = shared::repeat::RootCauseInput {
+        id: Some(task.id),
+        issues: vec![bin, again],
+        whys: vec![
+            "垃圾分类点下午满溢".into(),
+            "下午没有清运班次".into(),
+            "保洁排班按旧的入住率制定".into(),
+        ],
+        cause: shared::repeat::CauseClass::Process,
+        actions: vec![
+            shared::repeat::ActionInput {
+                n: None,
+                action: "增加下午 15:00 清运班次".into(),
+                owner: "staff1".into(),
+                due: (now + Duration::days(3)).date_naive(),
+            },
+            shared::repeat::ActionInput {
+                n: None,
+                action: "按现入住率修订保洁排班表".into(),
+                owner: "manager1".into(),
+                due: (now + Duration::days(7)).date_naive(),
+            },
+        ],
+    };
+    let at = now - Duration::days(1);
+    crate::rootcause::save(txn, &manager, &plan, input, at)
+        .map_err(|e| AccountError::Invalid(e.message))?;
+    crate::rootcause::set_action(
+        txn,
+        &staff,
+        task.id,
+        1,
+        shared::repeat::ActionStatus::Done,
+        now - Duration::hours(6),
+    )
+    .map_err(|e| AccountError::Invalid(e.message))?;
+    Ok(())
+}
+
+/// A patrol finding as `by`'s device would write it, with the grade's default
+/// deadline from `at`, stored through the same path as a synced document.
+fn raise_finding(
+    txn: &mut dyn Txn,
+    by: &crate::validate::Sender,
+    plan: &SitePlan,
+    point: &str,
+    category: shared::Category,
+    title: &str,
+    at: DateTime<Utc>,
+) -> Result<IssueId, AccountError> {
+    use shared::issue::{EventBody, IssueEvent};
+    let cp = plan
+        .checkpoint_by_code(point)
+        .ok_or_else(|| AccountError::Invalid(format!("no checkpoint {point}")))?;
+    let grade = shared::Grade::Deadline;
+    let raise = IssueEvent {
+        id: EventId::new(),
+        lamport: 1,
+        by: by.user,
+        by_name: by.user_name.clone(),
+        role: by.role,
+        device: by.device,
+        at,
+        base: None,
+        body: EventBody::Raise {
+            site: plan.site.id,
+            zone: Some(cp.zone),
+            checkpoint: Some(cp.id),
+            checkpoint_code: Some(cp.code.clone()),
+            item: None,
+            patrol: None,
+            category,
+            grade,
+            title: title.into(),
+            description: String::new(),
+            photos: Vec::new(),
+            deadline: Some(plan.site.deadlines.default_deadline(grade, at)),
+            complaint: None,
+        },
+    };
+    let id = IssueId::new();
+    let corrupt = |e: String| AccountError::Store(crate::error::StoreError::Corrupt(e));
+    let mut d = shared::doc::new_issue(
+        shared::doc::actor(txn.server_actor()?),
+        id,
+        plan.site.id,
+        &raise,
+    )
+    .map_err(|e| corrupt(e.to_string()))?;
+    crate::sync::save(
+        txn,
+        id.into(),
+        shared::wire::DocKind::Issue,
+        &mut d,
+        Some(vec![raise.clone()]),
+        at,
+    )?;
+    txn.put_receipt(*raise.id.as_uuid(), id.into(), at)?;
+    Ok(id)
+}

@@ -96,6 +96,56 @@ fn demo_seed_describes_the_site_and_refuses_to_run_twice() {
         (Some("reading"), Some(1.0), Some(1.4), Some("MPa"))
     );
 
+    // The demo has a past: a complaint whose 48 h promise survived its dispatch, a
+    // fix waiting for verification too long, and a root cause open until its actions are done.
+    {
+        use sync_server::store::Store;
+        let store = sync_server::sqlite::SqliteStore::open(data.path()).unwrap();
+        let mut txn = store.begin().unwrap();
+        let site = txn.site_by_code("DEMO").unwrap().unwrap();
+        let issues = txn
+            .list_issues(&sync_server::store::IssueQuery {
+                sites: vec![site.id],
+                ..Default::default()
+            })
+            .unwrap();
+        let complaint = issues
+            .iter()
+            .find(|i| i.complaint_location.is_some())
+            .unwrap();
+        assert_eq!(complaint.assignee.as_deref(), Some("staff1"));
+        assert_eq!(
+            complaint.deadline.unwrap() - complaint.raised_at,
+            chrono::Duration::hours(48)
+        );
+        assert!(complaint.responded_at.unwrap() <= complaint.respond_by.unwrap());
+        assert!(issues.iter().any(|i| i.status == shared::Status::Rectified));
+        let causes = txn.root_causes(site.id).unwrap();
+        assert_eq!(causes.len(), 1);
+        assert_eq!(causes[0].status, shared::repeat::RootCauseStatus::Acting);
+        let states: Vec<_> = causes[0].actions.iter().map(|a| a.status).collect();
+        assert_eq!(
+            states,
+            [
+                shared::repeat::ActionStatus::Done,
+                shared::repeat::ActionStatus::Open
+            ]
+        );
+        let report = sync_server::jobs::scan(&mut *txn, chrono::Utc::now(), false).unwrap();
+        assert_eq!(
+            report.waiting, 1,
+            "the fix waiting for verification: {report:?}"
+        );
+        let manager = txn.user_by_name("manager1").unwrap().unwrap();
+        let notes = txn.notifications_for(manager.id, 0, 50).unwrap();
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.kind == shared::wire::NotificationKind::AwaitingVerification),
+            "{notes:?}"
+        );
+    }
+
     let again = server(&["demo-seed"], data.path());
     assert!(!again.status.success());
     assert!(

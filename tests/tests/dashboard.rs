@@ -601,3 +601,262 @@ fn customer_service_enters_a_complaint_and_calls_the_resident_back() {
         ui.c.close().await.ok();
     });
 }
+
+/// Sets a form field's value as a person would by picking it (date pickers
+/// differ by locale; the form reads the value when it is submitted).
+async fn log_in(ui: &mut Ui, url: &str, user: &str, password: &str) {
+    ui.c.goto(url).await.unwrap();
+    ui.find("#login").await;
+    ui.type_into("#user", user).await;
+    ui.type_into("#password", password).await;
+    ui.tap("#login-submit").await;
+    ui.find("#nav-issues").await;
+}
+
+async fn set_value(ui: &Ui, id: &str, value: &str) {
+    ui.find(&format!("#{id}")).await;
+    ui.c.execute(
+        "document.getElementById(arguments[0]).value = arguments[1];",
+        vec![serde_json::json!(id), serde_json::json!(value)],
+    )
+    .await
+    .unwrap();
+}
+
+fn issue_json(url: &str, token: &str, id: &str) -> serde_json::Value {
+    let (status, d) = api_get(url, token, &format!("/api/v1/issues/{id}"));
+    assert_eq!(status, 200, "{d}");
+    d
+}
+
+#[test]
+fn the_loop_closes_on_the_dashboard_deadlines_dispatch_call_backs_root_causes_and_one_off_patrols()
+{
+    let dist = ui_dist();
+    let seeded = Seeded::new();
+    let server = InProcessServer::serve(
+        seeded.state().with_ui_dir(Some(dist)),
+        "127.0.0.1:0".parse().unwrap(),
+    );
+    let url = server.url.clone();
+    let manager_token = login_token(&url, "manager1", &seeded.password("manager1"));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let driver = ChromeDriver::start();
+
+    // Customer service enters a neighbour dispute (the urgency left at 一般) and
+    // dispatches it, leaving the deadline as the form shows it: the 48 h promise holds.
+    let profile = tempfile::tempdir().unwrap();
+    let mut cs = Ui::new(
+        rt.block_on(driver.session(1280, 900, profile.path())),
+        "loop-cs",
+    );
+    let complaint = rt.block_on(async {
+        log_in(&mut cs, &url, "cs1", &seeded.password("cs1")).await;
+        cs.tap("#new-complaint").await;
+        cs.choose("#c-category", "neighbour_dispute").await;
+        cs.c.execute(
+            "document.getElementById('c-category').dispatchEvent(new Event('change', {bubbles: true}));",
+            vec![],
+        )
+        .await
+        .unwrap();
+        cs.wait_text("#c-sla", "4 小时").await;
+        cs.wait_text("#c-sla", "2 天").await;
+        cs.type_into("#c-location", "3栋 12 楼").await;
+        cs.type_into("#c-contact", "孙女士 136 0000 1234").await;
+        cs.type_into("#c-title", "楼上夜间噪音").await;
+        cs.tap("#c-submit").await;
+        cs.find("#detail[data-status=recorded]").await;
+        cs.wait_text("#sla-respond", "剩余").await;
+        cs.wait_text("#sla-resolve", "剩余").await;
+        cs.tap("#nav-issues").await;
+        let item = cs.find("#issue-list button").await;
+        let id = item.attr("id").await.unwrap().unwrap();
+        let id = id.trim_start_matches("issue-").to_string();
+        cs.tap(&format!("#issue-{id}")).await;
+        cs.find("#assign").await;
+        cs.choose("#assignee", "staff1").await;
+        cs.tap("#assign-submit").await;
+        cs.find("#detail[data-status=assigned]").await;
+        cs.wait_text("#sla-respond", "已按时响应").await;
+        cs.shot("dashboard-complaint-dispatched").await;
+        id
+    });
+    let d = issue_json(&url, &manager_token, &complaint);
+    let raised: chrono::DateTime<Utc> = d["raised_at"].as_str().unwrap().parse().unwrap();
+    let deadline: chrono::DateTime<Utc> = d["deadline"].as_str().unwrap().parse().unwrap();
+    assert_eq!(deadline - raised, chrono::Duration::hours(48), "{d}");
+    assert_eq!(d["assignee"], "staff1");
+    assert!(
+        d["timeline"][1].get("deadline_moved").is_none(),
+        "dispatching left the deadline alone: {}",
+        d["timeline"][1]
+    );
+
+    // A patrol finding raised twice at one point: a repeat, and a root-cause task.
+    let (di, ds) = (device_dir(), device_dir());
+    let mut inspector = device(
+        di.path(),
+        &url,
+        "inspector1",
+        &seeded.password("inspector1"),
+    );
+    let first = raise(
+        &mut inspector,
+        "CP-R09",
+        Category::HygieneDefect,
+        "东区垃圾桶满溢",
+        7,
+    );
+    inspector.sync(&opts()).unwrap();
+    let again = raise(
+        &mut inspector,
+        "CP-R09",
+        Category::HygieneDefect,
+        "东区垃圾桶又满溢",
+        8,
+    );
+    inspector.sync(&opts()).unwrap();
+    let raised_deadline = inspector.issue(first).unwrap().deadline.unwrap();
+
+    // The manager assigns the first leaving the deadline; then extends it on purpose.
+    let profile = tempfile::tempdir().unwrap();
+    let mut m = Ui::new(
+        rt.block_on(driver.session(1280, 900, profile.path())),
+        "loop-manager",
+    );
+    rt.block_on(async {
+        log_in(&mut m, &url, "manager1", &seeded.password("manager1")).await;
+        m.tap(&format!("#issue-{first}")).await;
+        m.find("#assign").await;
+        m.choose("#assignee", "staff1").await;
+        m.tap("#assign-submit").await;
+        m.find("#detail[data-status=assigned]").await;
+    });
+    let d = issue_json(&url, &manager_token, &first.to_string());
+    let kept: chrono::DateTime<Utc> = d["deadline"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        kept, raised_deadline,
+        "assigning keeps the deadline set at raise"
+    );
+    rt.block_on(async {
+        let later = (raised_deadline + chrono::Duration::days(2))
+            .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
+            .format("%Y-%m-%dT%H:%M")
+            .to_string();
+        set_value(&m, "deadline", &later).await;
+        m.tap("#assign-submit").await;
+        m.wait_text("#timeline", "延后").await;
+        m.shot("dashboard-deadline-extended").await;
+    });
+
+    // The root-cause queue holds the task the repeat opened; the manager writes
+    // the analysis with one action and marks it done: the record closes.
+    rt.block_on(async {
+        m.tap("#nav-rca").await;
+        let item = m.find("#rca-queue li[data-status=pending]").await;
+        let rid = item.attr("id").await.unwrap().unwrap();
+        let rid = rid.trim_start_matches("rca-item-").to_string();
+        m.shot("dashboard-root-causes").await;
+        m.tap(&format!("#rca-item-{rid}")).await;
+        m.tap(&format!("#rca-edit-{rid}")).await;
+        m.type_into("#rca-why-1", "垃圾桶满溢").await;
+        m.type_into("#rca-why-2", "下午没有清运班次").await;
+        m.choose("#rca-cause", "process").await;
+        m.type_into("#rca-action-0", "增加下午清运班次").await;
+        m.choose("#rca-owner-0", "manager1").await;
+        set_value(&m, "rca-due-0", "2027-01-15").await;
+        m.tap("#rca-submit").await;
+        m.find(&format!("#rca-{rid}[data-status=acting]")).await;
+        m.tap(&format!("#rca-done-{rid}-1")).await;
+        m.find(&format!("#rca-{rid}[data-status=watching]")).await;
+        m.shot("dashboard-root-cause-closed").await;
+    });
+    let (_, causes) = api_get(&url, &manager_token, "/api/v1/root-causes");
+    assert_eq!(causes[0]["status"], "watching");
+    assert!(
+        causes[0]["issues"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!(again))
+    );
+
+    // Fixed and verified: the complaint waits in customer service's call-back queue.
+    let mut staff = device(ds.path(), &url, "staff1", &seeded.password("staff1"));
+    staff
+        .issue_event(
+            complaint.parse().unwrap(),
+            EventBody::Rectify {
+                note: "已调解".into(),
+                photos: vec![],
+            },
+            true,
+            Utc::now(),
+        )
+        .unwrap();
+    staff.sync(&opts()).unwrap();
+    let (status, body) = api_post(
+        &url,
+        &manager_token,
+        &format!("/api/v1/issues/{complaint}/events"),
+        &serde_json::json!({"kind": "verify", "note": "双方已和解"}),
+    );
+    assert_eq!(status, 200, "{body}");
+    rt.block_on(async {
+        cs.tap("#nav-callbacks").await;
+        cs.find(&format!("#issue-{complaint}")).await;
+        cs.wait_text(&format!("#issue-{complaint}"), "待回访").await;
+        cs.shot("dashboard-callback-queue").await;
+        cs.c.close().await.ok();
+    });
+
+    // A one-off flood check of the public facilities for inspector1.
+    rt.block_on(async {
+        m.tap("#nav-coverage").await;
+        m.type_into("#adhoc-name", "台风前防汛检查").await;
+        m.choose("#adhoc-zone", "Z-PUB").await;
+        m.tap("#adhoc-who-inspector1").await;
+        m.tap("#adhoc-submit").await;
+        m.wait_text("#adhoc-launched", "EM-").await;
+        m.c.close().await.ok();
+    });
+    inspector.sync(&opts()).unwrap();
+    assert!(
+        inspector
+            .route_tasks(Utc::now())
+            .unwrap()
+            .iter()
+            .any(|t| t.adhoc),
+        "the inspector's device has it"
+    );
+
+    // The admin sees points no schedule covers, and changes a service level on screen.
+    let profile = tempfile::tempdir().unwrap();
+    let mut a = Ui::new(
+        rt.block_on(driver.session(1280, 900, profile.path())),
+        "loop-admin",
+    );
+    rt.block_on(async {
+        log_in(&mut a, &url, "admin1", &seeded.password("admin1")).await;
+        a.find("#plan").await;
+        a.wait_text("#unscheduled", "CP-R01").await;
+        a.wait_text("#plan-cp-CP-R01", "从未排班").await;
+        a.type_into("#sla-resolve-neighbour_dispute-normal", "36")
+            .await;
+        a.tap("#settings-submit").await;
+        a.wait_text("#banner", "设置已保存").await;
+        a.shot("dashboard-settings").await;
+        a.c.close().await.ok();
+    });
+    let (_, plan) = api_get(&url, &manager_token, "/api/v1/plan");
+    let rule = plan["site"]["complaint_sla"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["category"] == "neighbour_dispute" && r["urgency"] == "normal")
+        .cloned();
+    assert_eq!(
+        rule.map(|r| r["resolve_hours"].clone()),
+        Some(serde_json::json!(36))
+    );
+}
