@@ -142,6 +142,8 @@ code_enum!(
     }
 );
 
+// The enum comes from a macro shared with types that have no default.
+#[allow(clippy::derivable_impls)]
 impl Default for Urgency {
     fn default() -> Self {
         Urgency::Normal

@@ -194,12 +194,16 @@ labelled!(
     }
 );
 
+// The enum comes from a macro shared with types that have no default.
+#[allow(clippy::derivable_impls)]
 impl Default for RootCauseStatus {
     fn default() -> Self {
         RootCauseStatus::Acting
     }
 }
 
+// The enum comes from a macro shared with types that have no default.
+#[allow(clippy::derivable_impls)]
 impl Default for RootCauseTrigger {
     fn default() -> Self {
         RootCauseTrigger::Manual

@@ -402,8 +402,7 @@ fn an_admin_sets_up_the_plan_and_a_manager_reviews_presence_on_the_dashboard() {
         // The bell shows the escalation; it opens the issue.
         ui.wait_text("#bell", "提醒 1").await;
         ui.tap("#bell").await;
-        ui.wait_text("#notifications .escalation", "已超期升级")
-            .await;
+        ui.wait_text("#notifications .escalation", "逾期升级").await;
         ui.shot("notifications").await;
         ui.tap("#notifications li").await;
         ui.find("#detail").await;
@@ -416,6 +415,9 @@ fn an_admin_sets_up_the_plan_and_a_manager_reviews_presence_on_the_dashboard() {
             .await;
         ui.tap(&format!("#issue-{again}")).await;
         ui.wait_text("#repeat", &ignored.to_string()).await;
+        // The repeat opened a root-cause task by itself; the manager writes its analysis.
+        ui.wait_text("#root-cause .rca", "待分析").await;
+        ui.tap("#root-cause [id^=rca-edit-]").await;
         for (i, why) in ["灯不亮", "灯管老化", "未按周期更换", "没有更换计划"]
             .iter()
             .enumerate()
@@ -423,14 +425,14 @@ fn an_admin_sets_up_the_plan_and_a_manager_reviews_presence_on_the_dashboard() {
             ui.type_into(&format!("#rca-why-{}", i + 1), why).await;
         }
         ui.choose("#rca-cause", "process").await;
-        ui.choose("#rca-owner", "staff1").await;
+        ui.choose("#rca-owner-0", "staff1").await;
         ui.c.execute(
-            "document.getElementById('rca-due').value = '2026-12-31';",
+            "document.getElementById('rca-due-0').value = '2026-12-31';",
             vec![],
         )
         .await
         .unwrap();
-        ui.type_into("#rca-action", "建立灯管定期更换计划").await;
+        ui.type_into("#rca-action-0", "建立灯管定期更换计划").await;
         ui.tap("#rca-submit").await;
         let card = ui
             .wait_text("#root-cause .rca", "建立灯管定期更换计划")

@@ -567,6 +567,33 @@ fn nobody_waits_unseen_orders_verifications_dispatches_and_call_backs() {
         .map(|s| s["id"].as_str().unwrap())
         .collect();
     assert_eq!(queue, [complaint.as_str()]);
+    // The same queue on a customer-service device, offline after its sync (and its command line).
+    let dc = device_dir();
+    {
+        let cs_device = device(dc.path(), &url, "cs1", &seeded.password("cs1"));
+        let local = cs_device
+            .issue_list(&shared::app::IssueFilter {
+                awaiting_callback: true,
+                ..Default::default()
+            })
+            .unwrap();
+        let ids: Vec<String> = local.iter().map(|s| s.id.to_string()).collect();
+        assert_eq!(ids, [complaint.as_str()]);
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_e2e-inspect"))
+        .arg("--data-dir")
+        .arg(dc.path())
+        .args(["issue", "list", "--awaiting-callback", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(listed[0]["id"], complaint.as_str());
     let verified_at = Utc::now();
     assert_eq!(run(verified_at + Duration::hours(23)).waiting, 0);
     assert_eq!(run(verified_at + Duration::hours(25)).waiting, 1);

@@ -278,6 +278,9 @@ pub enum IssueCmd {
         /// Only issues assigned to me.
         #[arg(long)]
         mine: bool,
+        /// Only verified complaints waiting for their call-back (回访队列).
+        #[arg(long)]
+        awaiting_callback: bool,
     },
     /// Show one issue with its timeline.
     Show {
@@ -847,17 +850,25 @@ fn issue_command(
                 text: shared::text::required("comment", &text, shared::text::NOTE_MAX)?,
             },
         )?,
-        IssueCmd::List { json, status, mine } => {
+        IssueCmd::List {
+            json,
+            status,
+            mine,
+            awaiting_callback,
+        } => {
             let assignee = if mine {
                 Some(device.session()?.user.id)
             } else {
                 None
             };
-            let list = device.issues(&IssueFilter {
+            let mut list = device.issues(&IssueFilter {
                 status,
                 assignee,
                 only_refused: false,
             })?;
+            if awaiting_callback {
+                list.retain(|s| s.awaiting_callback);
+            }
             if json {
                 println!(
                     "{}",

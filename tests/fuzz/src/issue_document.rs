@@ -181,7 +181,9 @@ const KEYS: &[&str] = &[
     "answer", "value", "outcome", "checked_at", "method", "arrived_at", "location", "contact",
     "frequency", "plan_xy", "label", "family", "min", "max", "unit", "active", "display_name",
     "deadlines", "utc_offset_minutes", "deadline_days", "long_term_days", "keep_originals",
-    "repeat_window_days",
+    "repeat_window_days", "adhoc", "urgency", "respond_by", "complaint_sla", "rules",
+    "respond_minutes", "resolve_hours", "verify_hours", "callback_hours", "root_cause_days",
+    "inspectors", "launched_by", "launched_at",
 ];
 
 /// Strings the schema readers accept somewhere.
@@ -192,7 +194,7 @@ fn known_str(i: u8) -> String {
         "field_staff", "manager", "admin", "customer_service", "safety_hazard", "other",
         "immediate", "deadline", "long_term", "recorded", "assigned", "rectified", "closed",
         "engineering", "cleaning", "security", "code_entered", "none", "pass", "fail", "na",
-        "reading", "typed", "scanned", "pass_fail", "daily", "weekly", "inspector1", "DEMO",
+        "reading", "typed", "scanned", "pass_fail", "daily", "weekly", "inspector1", "DEMO", "urgent", "normal",
         "2026-02-02T02:40:00Z", "2026-02-05T00:00:00.123Z", "1970-01-01T00:00:00Z", "",
     ];
     match i as usize {
