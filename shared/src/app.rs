@@ -316,9 +316,36 @@ impl IssueFilter {
         }
         parts.join("&")
     }
+
+    /// The filter a [`IssueFilter::query`] string describes; values that are
+    /// not codes are left out.
+    pub fn from_query(query: &str) -> IssueFilter {
+        let mut f = IssueFilter::default();
+        for (k, v) in query_pairs(query) {
+            match k.as_str() {
+                "zone" => f.zone = v.parse().ok(),
+                "category" => f.category = v.parse().ok(),
+                "grade" => f.grade = v.parse().ok(),
+                "status" => f.status = v.parse().ok(),
+                "overdue" => f.overdue = v == "true",
+                "assignee" => f.assignee = Some(v).filter(|a| !a.is_empty()),
+                "source" => {
+                    f.complaints = match v.as_str() {
+                        "complaint" => Some(true),
+                        "patrol" => Some(false),
+                        _ => None,
+                    }
+                }
+                "awaiting_callback" => f.awaiting_callback = v == "true",
+                _ => {}
+            }
+        }
+        f
+    }
 }
 
-fn url_escape(s: &str) -> String {
+/// Percent-encodes a path segment or query value.
+pub fn url_escape(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
@@ -328,6 +355,46 @@ fn url_escape(s: &str) -> String {
         }
     }
     out
+}
+
+/// Decodes what [`url_escape`] made (and `+` as a space); a broken escape stays as it is.
+pub fn url_unescape(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = (bytes[i] == b'%' && i + 2 < bytes.len())
+            .then(|| std::str::from_utf8(&bytes[i + 1..i + 3]).ok())
+            .flatten()
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (_, Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b'+', None) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (b, None) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The decoded `key=value` pairs of a query string.
+pub fn query_pairs(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) => (url_unescape(k), url_unescape(v)),
+            None => (url_unescape(p), String::new()),
+        })
+        .collect()
 }
 
 /// Orders a field worker's list: open orders by deadline (none last), then the rest.
@@ -373,7 +440,30 @@ mod tests {
             verified_at: None,
             awaiting_callback: false,
             patrol: None,
+            item: None,
         }
+    }
+
+    #[test]
+    fn a_filter_reads_back_from_its_query() {
+        let f = IssueFilter {
+            zone: Some(ZoneId::from_uuid(uuid::Uuid::from_u128(3))),
+            category: Some(Category::HygieneDefect),
+            grade: Some(Grade::Immediate),
+            status: Some(Status::Assigned),
+            overdue: true,
+            assignee: Some("张 三&x".into()),
+            raised_by: None,
+            complaints: Some(false),
+            awaiting_callback: true,
+        };
+        assert_eq!(IssueFilter::from_query(&f.query()), f);
+        assert_eq!(IssueFilter::from_query(""), IssueFilter::default());
+        assert_eq!(
+            IssueFilter::from_query("status=nonsense&x=1"),
+            IssueFilter::default()
+        );
+        assert_eq!(url_unescape("%E4%B8%9C%zz+1"), "东%zz 1");
     }
 
     #[test]

@@ -1213,6 +1213,7 @@ mod tests {
             keep_originals: false,
             repeat_window_days: 30,
             complaint_sla: Default::default(),
+            departments: Vec::new(),
         });
         plan.site.deadlines.utc_offset_minutes = 480;
         // Entered at 09:00 local: a neighbour dispute is due 48 h later, not at the end of the day.

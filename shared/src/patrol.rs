@@ -130,6 +130,20 @@ pub struct PinnedChecklist {
 }
 
 impl PatrolRun {
+    /// The checkpoints the run was due to visit: those it pinned when it
+    /// started (a later change of the route does not change a run), or, for a
+    /// run from before pinning, the route as the plan has it now.
+    pub fn due_checkpoints(&self, plan: &crate::plan::SitePlan) -> Vec<CheckpointId> {
+        if !self.checklists.is_empty() {
+            return self.checklists.iter().map(|p| p.checkpoint).collect();
+        }
+        plan.routes
+            .iter()
+            .find(|r| r.id == self.route)
+            .map(|r| r.checkpoints.clone())
+            .unwrap_or_default()
+    }
+
     /// The checklist pinned for `checkpoint`, if the run pinned one.
     pub fn pinned(&self, checkpoint: CheckpointId) -> Option<(TemplateId, u32)> {
         self.checklists

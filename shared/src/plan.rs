@@ -25,6 +25,65 @@ pub struct Site {
     /// Response and resolution times of residents' complaints by kind and urgency.
     #[serde(default)]
     pub complaint_sla: crate::deadline::ComplaintSla,
+    /// Which department a problem of each category goes to by default (the
+    /// assign form's first choice); categories not listed take the standard.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub departments: Vec<CategoryDepartment>,
+}
+
+/// One line of a site's category → department mapping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CategoryDepartment {
+    pub category: crate::codes::Category,
+    pub department: Department,
+}
+
+impl Site {
+    /// The standard department for a category: equipment, signage and
+    /// lighting to engineering, hygiene to cleaning, hazards and order to
+    /// security, landscaping to landscaping, disputes and the rest to the
+    /// service centre.
+    pub fn standard_department(c: crate::codes::Category) -> Department {
+        use crate::codes::Category::*;
+        match c {
+            EquipmentFault | SignageLighting => Department::Engineering,
+            HygieneDefect => Department::Cleaning,
+            SafetyHazard | OrderSecurity => Department::Security,
+            Landscaping => Department::Landscaping,
+            NeighbourDispute | Other => Department::CustomerService,
+        }
+    }
+
+    /// The department a problem of category `c` goes to by default on this site.
+    pub fn department_for(&self, c: crate::codes::Category) -> Department {
+        self.departments
+            .iter()
+            .rev()
+            .find(|d| d.category == c)
+            .map(|d| d.department)
+            .unwrap_or_else(|| Self::standard_department(c))
+    }
+
+    /// Sets lines of the mapping; only lines that differ from the standard are kept.
+    pub fn set_departments(&mut self, lines: &[CategoryDepartment]) {
+        let mut all: Vec<CategoryDepartment> = crate::codes::Category::ALL
+            .iter()
+            .map(|c| CategoryDepartment {
+                category: *c,
+                department: self.department_for(*c),
+            })
+            .collect();
+        for l in lines {
+            if let Some(x) = all.iter_mut().find(|x| x.category == l.category) {
+                x.department = l.department;
+            }
+        }
+        self.departments = all
+            .into_iter()
+            .filter(|l| l.department != Self::standard_department(l.category))
+            .collect();
+    }
 }
 
 fn default_repeat_window() -> u32 {

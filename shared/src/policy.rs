@@ -44,6 +44,63 @@ impl ChangeKind {
         }
     }
 
+    /// Every kind of change.
+    pub const ALL: [ChangeKind; 12] = [
+        ChangeKind::Raise,
+        ChangeKind::Edit,
+        ChangeKind::Regrade,
+        ChangeKind::Assign,
+        ChangeKind::MoveDeadline,
+        ChangeKind::Rectify,
+        ChangeKind::Verify,
+        ChangeKind::Reject,
+        ChangeKind::Cancel,
+        ChangeKind::Reopen,
+        ChangeKind::Comment,
+        ChangeKind::Callback,
+    ];
+
+    /// The kind whose [`ChangeKind::code`] is `code`.
+    pub fn from_code(code: &str) -> Option<ChangeKind> {
+        Self::ALL.into_iter().find(|k| k.code() == code)
+    }
+
+    /// What the timeline calls the change, in Chinese.
+    pub const fn label_zh(self) -> &'static str {
+        match self {
+            ChangeKind::Raise => "登记问题",
+            ChangeKind::Edit => "修改描述",
+            ChangeKind::Regrade => "调整等级/类型",
+            ChangeKind::Assign => "派单",
+            ChangeKind::MoveDeadline => "调整期限",
+            ChangeKind::Rectify => "整改完成",
+            ChangeKind::Verify => "验收通过",
+            ChangeKind::Reject => "退回整改",
+            ChangeKind::Cancel => "取消",
+            ChangeKind::Reopen => "重新打开",
+            ChangeKind::Comment => "备注",
+            ChangeKind::Callback => "回访",
+        }
+    }
+
+    /// What the timeline calls the change, in English.
+    pub const fn label_en(self) -> &'static str {
+        match self {
+            ChangeKind::Raise => "Raised",
+            ChangeKind::Edit => "Edited",
+            ChangeKind::Regrade => "Regraded",
+            ChangeKind::Assign => "Assigned",
+            ChangeKind::MoveDeadline => "Deadline moved",
+            ChangeKind::Rectify => "Rectified",
+            ChangeKind::Verify => "Verified",
+            ChangeKind::Reject => "Rejected",
+            ChangeKind::Cancel => "Cancelled",
+            ChangeKind::Reopen => "Reopened",
+            ChangeKind::Comment => "Comment",
+            ChangeKind::Callback => "Call-back",
+        }
+    }
+
     /// What the change does, in words for the policy table.
     pub const fn describe(self) -> &'static str {
         match self {

@@ -27,6 +27,9 @@ use std::collections::HashMap;
 pub struct Repeat {
     /// Earlier issues at the same checkpoint with the same category, in the window.
     pub earlier: Vec<IssueId>,
+    /// Their titles, in the same order, for people.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub titles: Vec<String>,
     /// One of them had been verified before this one was raised: the fix did not hold.
     pub after_verified: bool,
 }
@@ -62,6 +65,7 @@ pub fn repeat_of(
     found.sort_by_key(|e| (e.raised_at, e.id));
     Some(Repeat {
         earlier: found.iter().map(|e| e.id).collect(),
+        titles: found.iter().map(|e| e.title.clone()).collect(),
         after_verified: found.iter().any(|e| {
             e.status == Status::Verified && e.verified_at.is_some_and(|v| v <= later.raised_at)
         }),
@@ -604,6 +608,7 @@ mod tests {
             verified_at: None,
             awaiting_callback: false,
             patrol: None,
+            item: None,
         }
     }
 
@@ -627,6 +632,7 @@ mod tests {
             r[&id(2)],
             Repeat {
                 earlier: vec![id(1)],
+                titles: vec![String::new()],
                 after_verified: true
             }
         );
@@ -635,6 +641,7 @@ mod tests {
             r[&id(5)],
             Repeat {
                 earlier: vec![id(2)],
+                titles: vec![String::new()],
                 after_verified: false
             }
         );
@@ -663,6 +670,7 @@ mod tests {
             r[&id(3)],
             Repeat {
                 earlier: vec![id(1)],
+                titles: vec![String::new()],
                 after_verified: false
             }
         );

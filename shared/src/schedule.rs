@@ -156,6 +156,41 @@ impl fmt::Display for Repeat {
     }
 }
 
+const WEEKDAYS_ZH: [&str; 7] = ["一", "二", "三", "四", "五", "六", "日"];
+const WEEKDAYS_EN: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+impl Repeat {
+    /// How people say it: 每天, 每周, 每月, 每周一、三、五.
+    pub fn label_zh(&self) -> String {
+        match self {
+            Repeat::Daily => "每天".into(),
+            Repeat::Weekly => "每周".into(),
+            Repeat::Monthly => "每月".into(),
+            Repeat::Weekdays { days } => format!(
+                "每周{}",
+                days.iter()
+                    .filter_map(|d| WEEKDAYS_ZH.get(usize::from(*d).wrapping_sub(1)).copied())
+                    .collect::<Vec<_>>()
+                    .join("、")
+            ),
+        }
+    }
+
+    /// How people say it in English: daily, weekly, monthly, Mon, Wed, Fri.
+    pub fn label_en(&self) -> String {
+        match self {
+            Repeat::Daily => "Daily".into(),
+            Repeat::Weekly => "Weekly".into(),
+            Repeat::Monthly => "Monthly".into(),
+            Repeat::Weekdays { days } => days
+                .iter()
+                .filter_map(|d| WEEKDAYS_EN.get(usize::from(*d).wrapping_sub(1)).copied())
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+}
+
 /// A month and day, `MM-DD`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -669,6 +704,23 @@ pub struct TaskCoverage {
     pub done: usize,
     /// Point codes not checked inside the window.
     pub missing: Vec<String>,
+    /// Whether the window has closed, is open, or has not opened yet.
+    #[serde(default)]
+    pub state: WindowState,
+}
+
+/// Where a task's window stands at the time coverage is computed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum WindowState {
+    /// Closed: what is not done was missed.
+    #[default]
+    Closed,
+    /// Open: still in progress.
+    Open,
+    /// Not open yet: not counted.
+    NotYetOpen,
 }
 
 /// Coverage = checkpoints checked inside their task's window / checkpoints due.
@@ -687,9 +739,13 @@ pub struct Coverage {
     pub unscheduled: Vec<String>,
 }
 
-/// Coverage of `tasks` by `checks`. A due visit is done when its checkpoint
-/// has a result saved inside the task's window (by the assignee, if any).
-pub fn coverage(plan: &SitePlan, tasks: &[Task], checks: &[Check]) -> Coverage {
+/// Coverage of `tasks` by `checks` at `now`. A due visit is done when its
+/// checkpoint has a result saved inside the task's window (by one of its
+/// assignees, if any). Only windows that have opened count; one not open yet
+/// is listed, not counted. A visit counts for the task's one assignee; in a
+/// task for anyone, for whoever checked it — a missed one for whoever walked
+/// the rest of that task, or for nobody (`-`) when nobody did.
+pub fn coverage(plan: &SitePlan, tasks: &[Task], checks: &[Check], now: DateTime<Utc>) -> Coverage {
     let mut by_cp: HashMap<CheckpointId, Vec<&Check>> = HashMap::new();
     for c in checks {
         by_cp.entry(c.checkpoint).or_default().push(c);
@@ -709,33 +765,59 @@ pub fn coverage(plan: &SitePlan, tasks: &[Task], checks: &[Check]) -> Coverage {
             .unwrap_or_else(|| (u.to_string(), String::new()))
     };
     for t in tasks {
+        let state = if now < t.from {
+            WindowState::NotYetOpen
+        } else if now < t.until {
+            WindowState::Open
+        } else {
+            WindowState::Closed
+        };
         let (rkey, rname) = match t.route.and_then(|r| plan.routes.iter().find(|x| x.id == r)) {
             Some(r) => (r.code.to_string(), r.name.clone()),
             None => ("-".to_string(), String::new()),
         };
+        let hits: Vec<(CheckpointId, Option<&Check>)> = t
+            .checkpoints
+            .iter()
+            .filter(|c| plan.checkpoint(**c).is_some())
+            .map(|cp| {
+                let hit = by_cp.get(cp).and_then(|cs| {
+                    cs.iter()
+                        .find(|c| c.at >= t.from && c.at < t.until && t.is_for(c.by))
+                        .copied()
+                });
+                (*cp, hit)
+            })
+            .collect();
+        // Who walked this task: whoever checked most of it.
+        let walker = {
+            let mut n: HashMap<UserId, usize> = HashMap::new();
+            for c in hits.iter().filter_map(|(_, h)| *h) {
+                *n.entry(c.by).or_default() += 1;
+            }
+            n.into_iter().max_by_key(|(u, k)| (*k, *u)).map(|(u, _)| u)
+        };
         let mut done_here = 0;
         let mut missing = Vec::new();
-        for cp_id in &t.checkpoints {
-            let Some(cp) = plan.checkpoint(*cp_id) else {
-                continue;
-            };
-            let hit = by_cp.get(cp_id).and_then(|cs| {
-                cs.iter()
-                    .find(|c| c.at >= t.from && c.at < t.until && t.is_for(c.by))
-            });
+        for (cp_id, hit) in &hits {
+            let cp = plan.checkpoint(*cp_id).expect("filtered above");
             let done = usize::from(hit.is_some());
             done_here += done;
             if hit.is_none() {
                 missing.push(cp.code.to_string());
             }
+            if state == WindowState::NotYetOpen {
+                continue;
+            }
             let (zkey, zname) = plan
                 .zone(cp.zone)
                 .map(|z| (z.code.to_string(), z.name.clone()))
                 .unwrap_or_default();
-            let (pkey, pname) = match (t.assignees.as_slice(), hit) {
-                ([one], _) => name_of(*one),
-                (_, Some(c)) => name_of(c.by),
-                (_, None) => ("-".to_string(), String::new()),
+            let (pkey, pname) = match (t.assignees.as_slice(), hit, walker) {
+                ([one], _, _) => name_of(*one),
+                (_, Some(c), _) => name_of(c.by),
+                (_, None, Some(w)) => name_of(w),
+                (_, None, None) => ("-".to_string(), String::new()),
             };
             for (map, key, name) in [
                 (&mut routes, rkey.clone(), rname.clone()),
@@ -757,6 +839,7 @@ pub fn coverage(plan: &SitePlan, tasks: &[Task], checks: &[Check]) -> Coverage {
             task: t.clone(),
             done: done_here,
             missing,
+            state,
         });
     }
     Coverage {
@@ -813,6 +896,7 @@ mod tests {
             keep_originals: false,
             repeat_window_days: 30,
             complaint_sla: Default::default(),
+            departments: Vec::new(),
         });
         p.zones.push(Zone {
             id: zone,
@@ -1020,23 +1104,51 @@ mod tests {
                 at: t("2026-11-27T03:00:00Z"),
             },
         ];
-        let c = coverage(&p, &list, &checks);
+        let later = t("2026-11-30T00:00:00Z");
+        let c = coverage(&p, &list, &checks, later);
         // Last night (2, none done), tonight (2, one done), the week's drain (1, done).
         assert_eq!((c.total.due, c.total.done), (5, 2));
         let r = c.by_route.iter().find(|r| r.key == "R").unwrap();
         assert_eq!((r.due, r.done), (4, 1));
         let alone = c.by_route.iter().find(|r| r.key == "-").unwrap();
         assert_eq!((alone.due, alone.done), (1, 1));
+        // Alice walked tonight's round: the point she skipped is hers, not nobody's.
         let al = c.by_inspector.iter().find(|r| r.key == "alice").unwrap();
-        assert_eq!((al.due, al.done), (2, 2));
+        assert_eq!((al.due, al.done), (3, 2));
         let nobody = c.by_inspector.iter().find(|r| r.key == "-").unwrap();
-        assert_eq!((nobody.due, nobody.done), (3, 0));
+        assert_eq!(
+            (nobody.due, nobody.done),
+            (2, 0),
+            "last night nobody walked"
+        );
         let tonight = c
             .tasks
             .iter()
             .find(|t| t.task.key == "NIGHT@2026-11-27")
             .unwrap();
         assert_eq!(tonight.missing, vec!["B".to_string()]);
+        assert_eq!(tonight.state, WindowState::Closed);
         assert_eq!(c.by_zone[0].due, 5);
+
+        // At noon (Shanghai 20:00) tonight's window has not opened: listed, not counted.
+        let noon = t("2026-11-27T12:00:00Z");
+        let c = coverage(&p, &list, &checks, noon);
+        let tonight = c
+            .tasks
+            .iter()
+            .find(|t| t.task.key == "NIGHT@2026-11-27")
+            .unwrap();
+        assert_eq!(tonight.state, WindowState::NotYetOpen);
+        let drain = c
+            .tasks
+            .iter()
+            .find(|t| t.task.key.starts_with("DRAIN"))
+            .unwrap();
+        assert_eq!(drain.state, WindowState::Open);
+        assert_eq!(
+            (c.total.due, c.total.done),
+            (3, 1),
+            "last night's two and the drain"
+        );
     }
 }

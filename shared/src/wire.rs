@@ -181,6 +181,9 @@ pub struct IssueSummary {
     /// The patrol run the issue was raised on, if any.
     #[serde(default)]
     pub patrol: Option<PatrolRunId>,
+    /// The checklist item that failed, when the issue came from a patrol.
+    #[serde(default)]
+    pub item: Option<String>,
 }
 
 /// An event that the fold did not apply.
@@ -371,6 +374,9 @@ pub struct ImportReport {
     pub templates_unchanged: usize,
     pub zones_added: Vec<String>,
     pub checkpoints_added: usize,
+    /// Point codes of the checkpoints added (their QR labels are the ones to print).
+    #[serde(default)]
+    pub checkpoints_new: Vec<String>,
     pub checkpoints_updated: usize,
     pub checkpoints_unchanged: usize,
     pub routes_added: Vec<String>,
@@ -401,6 +407,9 @@ pub struct SiteSettings {
     /// Complaint service-level cells to set; the others keep their value.
     #[serde(default)]
     pub complaint_sla: Vec<crate::deadline::SlaRule>,
+    /// Category → department lines to set (the assign form's default).
+    #[serde(default)]
+    pub departments: Vec<crate::plan::CategoryDepartment>,
 }
 
 impl SiteSettings {
@@ -424,6 +433,7 @@ impl SiteSettings {
         within("the repeat window (days)", self.repeat_window_days, 0, 365)?;
         let mut next = site.clone();
         next.complaint_sla.set(&self.complaint_sla)?;
+        next.set_departments(&self.departments);
         let d = &mut next.deadlines;
         d.remind_hours = self.remind_hours.unwrap_or(d.remind_hours);
         d.verify_hours = self.verify_hours.unwrap_or(d.verify_hours);
@@ -565,7 +575,7 @@ pub struct PatrolSummary {
     pub finished_at: Option<DateTime<Utc>>,
     /// Checkpoints with a result.
     pub checked: usize,
-    /// Checkpoints on the route today.
+    /// Checkpoints the run was due to visit (pinned when it started).
     pub route_len: usize,
     pub failed_items: usize,
     /// Results whose presence evidence is missing or names another code.
@@ -589,6 +599,22 @@ pub struct ResultDetail {
 pub struct PatrolDetail {
     pub summary: PatrolSummary,
     pub results: Vec<ResultDetail>,
+    /// Checkpoints the run was due to visit and has no result for: point code and name.
+    #[serde(default)]
+    pub skipped: Vec<(String, String)>,
+    /// Issues raised on this run, by the item that failed: (item code, issue id, title).
+    #[serde(default)]
+    pub issues: Vec<RaisedOnRun>,
+}
+
+/// An issue raised on a patrol run, for the record sheet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RaisedOnRun {
+    pub issue: IssueId,
+    pub title: String,
+    pub checkpoint: Option<String>,
+    pub item: Option<String>,
 }
 
 impl IssueDetail {
@@ -697,6 +723,7 @@ impl IssueSummary {
             verified_at: v.verified_at,
             awaiting_callback: v.awaiting_callback(),
             patrol: v.patrol,
+            item: v.item.as_ref().map(|i| i.to_string()),
         }
     }
 }

@@ -169,6 +169,7 @@ pub fn add_site_with(
         keep_originals: false,
         repeat_window_days: 30,
         complaint_sla: Default::default(),
+        departments: Vec::new(),
     };
     txn.insert_site(&site)?;
     let (_, plan) = load_plan(txn, &site)?;
@@ -373,6 +374,16 @@ pub fn disable_user(
     let revoked = txn.revoke_user_devices(u.id)?;
     refresh_plan_users(txn, u.site, now)?;
     Ok(revoked)
+}
+
+/// Enables a disabled user again (they log in afresh).
+pub fn enable_user(txn: &mut dyn Txn, name: &str, now: DateTime<Utc>) -> Result<(), AccountError> {
+    let mut u = txn
+        .user_by_name(name)?
+        .ok_or_else(|| AccountError::UnknownUser(name.into()))?;
+    u.active = true;
+    txn.upsert_user(&u)?;
+    refresh_plan_users(txn, u.site, now)
 }
 
 /// Sets a new password and revokes every login made with the old one.

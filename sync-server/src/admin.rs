@@ -65,6 +65,10 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/admin/users/{name}/disable",
             routing::post(disable_user),
         )
+        .route(
+            "/api/v1/admin/users/{name}/enable",
+            routing::post(enable_user),
+        )
         .route("/api/v1/spot-checks", routing::post(draw))
         .route("/api/v1/adhoc-patrols", routing::post(launch))
         .route("/api/v1/spot-checks/{code}/replay", routing::get(replay))
@@ -211,6 +215,33 @@ async fn disable_user(
             return Err(AccountError::Invalid("you cannot disable yourself".into()));
         }
         accounts::disable_user(txn, name.trim(), Utc::now()).map(|_| ())
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/v1/admin/users/{name}/enable`: enables a disabled user again.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/users/{name}/enable",
+    tag = "planning",
+    summary = "Enables a disabled user of the site again.",
+    params(("name" = String, Path)),
+    responses((status = 204, description = "Enabled"), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
+async fn enable_user(
+    State(state): State<AppState>,
+    Auth(sender): Auth,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    require(&sender, Action::ManageUsers)?;
+    on_site(&state, sender, move |txn, sender, _| {
+        match txn.user_by_name(name.trim())? {
+            Some(u) if sender.sites.contains(&u.site) => {}
+            _ => return Err(AccountError::UnknownUser(name.clone())),
+        }
+        accounts::enable_user(txn, name.trim(), Utc::now())
     })
     .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -515,6 +546,26 @@ async fn qr_sheet(State(state): State<AppState>, Auth(sender): Auth) -> Result<R
 #[into_params(parameter_in = Query)]
 struct PageQuery {
     page: Option<usize>,
+    /// Only these point codes (comma-separated): new or chosen checkpoints.
+    codes: Option<String>,
+}
+
+/// The labels of `plan`, only those whose point code is in `codes` when given.
+fn chosen_labels(plan: &shared::plan::SitePlan, codes: Option<&str>) -> Vec<crate::qr::Label> {
+    let wanted: Option<Vec<&str>> = codes.map(|c| {
+        c.split(',')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect()
+    });
+    crate::qr::labels(plan)
+        .into_iter()
+        .filter(|l| {
+            wanted
+                .as_ref()
+                .is_none_or(|w| w.iter().any(|c| c.eq_ignore_ascii_case(&l.code)))
+        })
+        .collect()
 }
 
 /// `GET /api/v1/admin/qr-sheet.svg?page=N`: one A4 page of labels as SVG.
@@ -535,7 +586,7 @@ async fn qr_page(
     let Query(q) = q.map_err(crate::api::bad_query)?;
     require(&sender, Action::PrintLabels)?;
     let plan = plan_of(&state, sender).await?;
-    let labels = crate::qr::labels(&plan);
+    let labels = chosen_labels(&plan, q.codes.as_deref());
     let pages = crate::qr::page_count(labels.len());
     let page = q.page.unwrap_or(1);
     if page == 0 || page > pages {

@@ -164,8 +164,19 @@ pub fn app(state: AppState) -> Router {
         .with_state(state);
     match ui {
         Some(dir) if dir.join("index.html").is_file() => {
-            let index = tower_http::services::ServeFile::new(dir.join("index.html"));
-            router.fallback_service(tower_http::services::ServeDir::new(dir).fallback(index))
+            let index = tower_http::services::ServeFile::new(dir.join("index.html"))
+                .precompressed_br()
+                .precompressed_gzip();
+            // The build's precompressed copies (brotli, gzip) go out as they are.
+            let files = tower_http::services::ServeDir::new(dir)
+                .precompressed_br()
+                .precompressed_gzip()
+                .fallback(index);
+            router.fallback_service(
+                tower::ServiceBuilder::new()
+                    .layer(axum::middleware::from_fn(ui_caching))
+                    .service(files),
+            )
         }
         other => {
             let message = format!(
@@ -940,6 +951,31 @@ pub async fn serve(
     let listener = std::net::TcpListener::bind(opts.listen)
         .with_context(|| format!("cannot listen on {}", opts.listen))?;
     serve_on(listener, state, opts.tls, shutdown).await
+}
+
+/// Caching of the dashboard's files: the build names the JS and wasm by their
+/// content (`app-<hash>.wasm`), so browsers keep them for a year; the page and
+/// its loader are asked again each time, so a new build is seen at once.
+async fn ui_caching(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let file = req
+        .uri()
+        .path()
+        .rsplit('/')
+        .next()
+        .unwrap_or("")
+        .to_string();
+    let hashed = file.starts_with("app-") && (file.ends_with(".js") || file.ends_with(".wasm"));
+    let mut resp = next.run(req).await;
+    let value = if hashed && resp.status().is_success() {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static(value),
+    );
+    resp
 }
 
 /// Serves on an already bound listener (tests bind 127.0.0.1:0 themselves).

@@ -526,15 +526,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if checklists.is_none() && checkpoints.is_none() && sla.is_none() {
                 bail!("give --checklists, --checkpoints, --sla or several");
             }
-            let read =
-                |file: &'static str, path: &Option<PathBuf>| -> anyhow::Result<Option<String>> {
-                    let Some(path) = path else { return Ok(None) };
-                    let bytes = std::fs::read(path)
-                        .with_context(|| format!("cannot read {}", path.display()))?;
-                    Ok(Some(
-                        crate::plan_csv::utf8(file, &bytes).map_err(|e| anyhow::anyhow!("{e}"))?,
-                    ))
-                };
+            let read = |file: &'static str,
+                        path: &Option<PathBuf>|
+             -> anyhow::Result<Option<String>> {
+                let Some(path) = path else { return Ok(None) };
+                let bytes = std::fs::read(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                Ok(Some(
+                    crate::plan_csv::decode(file, &bytes).map_err(|e| anyhow::anyhow!("{e}"))?,
+                ))
+            };
             let checklists = read(crate::plan_csv::CHECKLISTS_FILE, &checklists)?;
             let checkpoints = read(crate::plan_csv::CHECKPOINTS_FILE, &checkpoints)?;
             let sla = read(crate::plan_csv::SLA_FILE, &sla)?;
@@ -646,6 +647,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 callback_hours,
                 root_cause_days,
                 complaint_sla: Vec::new(),
+                departments: Vec::new(),
             };
             let site = with_txn(&dir, |txn| {
                 accounts::apply_settings(txn, &code, &settings, now)

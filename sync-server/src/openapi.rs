@@ -117,6 +117,7 @@ impl Modify for BearerToken {
         crate::admin::put_settings,
         crate::admin::add_user,
         crate::admin::disable_user,
+        crate::admin::enable_user,
         crate::admin::remove_schedule,
         crate::admin::draw,
         crate::admin::launch,

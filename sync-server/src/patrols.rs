@@ -48,12 +48,7 @@ pub fn summary(plan: &SitePlan, v: &PatrolRunView) -> PatrolSummary {
         started_at: v.run.started_at,
         finished_at: v.finished_at,
         checked: checked.len(),
-        route_len: plan
-            .routes
-            .iter()
-            .find(|r| r.id == v.run.route)
-            .map(|r| r.checkpoints.len())
-            .unwrap_or(checked.len()),
+        route_len: v.run.due_checkpoints(plan).len().max(checked.len()),
         failed_items: v.results.iter().map(|r| r.failed_items().count()).sum(),
         without_presence: v
             .results
@@ -115,8 +110,34 @@ pub fn detail(
             result: r.clone(),
         })
         .collect();
+    let checked: std::collections::HashSet<CheckpointId> =
+        view.results.iter().map(|r| r.checkpoint).collect();
+    let skipped = view
+        .run
+        .due_checkpoints(&plan)
+        .into_iter()
+        .filter(|c| !checked.contains(c))
+        .filter_map(|c| plan.checkpoint(c))
+        .map(|c| (c.code.to_string(), c.name.clone()))
+        .collect();
+    let issues = txn
+        .list_issues(&crate::store::IssueQuery {
+            sites: vec![plan.site.id],
+            ..Default::default()
+        })?
+        .into_iter()
+        .filter(|s| s.patrol == Some(id))
+        .map(|s| shared::wire::RaisedOnRun {
+            issue: s.id,
+            title: s.title,
+            checkpoint: s.checkpoint,
+            item: s.item,
+        })
+        .collect();
     Ok(PatrolDetail {
         summary: summary(&plan, &view),
         results,
+        skipped,
+        issues,
     })
 }

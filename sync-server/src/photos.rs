@@ -211,6 +211,10 @@ pub struct GetParams {
     /// Burn in the evidence caption.
     #[serde(default)]
     pub stamp: Option<String>,
+    /// The issue whose time and place the caption gives (one photo may be on
+    /// two issues); default: the first issue that carries it.
+    #[serde(default)]
+    pub issue: Option<String>,
 }
 
 #[utoipa::path(
@@ -232,7 +236,21 @@ pub async fn get_photo(
     let Query(p) = p.map_err(crate::api::bad_query)?;
     let hash = parse_hash(&hash)?;
     let stamp = matches!(p.stamp.as_deref(), Some("1" | "true" | "yes"));
-    let etag = format!("\"{hash}{}\"", if stamp { "-stamped" } else { "" });
+    let within: Option<shared::IssueId> =
+        match p.issue.as_deref().filter(|i| !i.is_empty()) {
+            Some(i) => Some(i.parse().map_err(|_| {
+                ApiError::bad_request("bad_id", format!("`{i}` is not an issue id"))
+            })?),
+            None => None,
+        };
+    let etag = format!(
+        "\"{hash}{}{}\"",
+        if stamp { "-stamped" } else { "" },
+        within
+            .filter(|_| stamp)
+            .map(|i| format!("-{i}"))
+            .unwrap_or_default()
+    );
     let cached = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -253,6 +271,10 @@ pub async fn get_photo(
         if !stamp {
             return Ok((bytes, None));
         }
+        let docs: Vec<DocId> = match within {
+            Some(i) => docs.into_iter().filter(|d| *d == DocId::from(i)).collect(),
+            None => docs,
+        };
         let caption = caption_for(&mut *txn, &docs, &hash)?;
         let fonts = state.fonts();
         let (stamped, drawn) = photo::stamp::stamp_jpeg(&bytes, &caption, fonts).map_err(|e| {

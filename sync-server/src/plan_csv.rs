@@ -1,7 +1,8 @@
 //! Checkpoints and checklists from and to CSV: the spreadsheets property
 //! companies already keep.
 //!
-//! Files are UTF-8 (a leading byte-order mark, as Excel writes it, is fine);
+//! Files are UTF-8 (a leading byte-order mark, as Excel writes it, is fine)
+//! or GBK/GB18030 (Excel's "CSV (逗号分隔)" on a Chinese system; see [`decode`]);
 //! headers may be Chinese or English; enum columns take the code or either
 //! label. An import checks every row and reports every bad one by file, line
 //! and column; only when no row is bad is the plan changed, in memory, and
@@ -204,19 +205,31 @@ fn read_table<'c>(text: &str, cols: &'c [Col], errors: &mut Errors) -> Option<Ta
     })
 }
 
-/// Decodes file bytes as UTF-8, naming the line of the first bad byte.
-pub fn utf8(file: &'static str, bytes: &[u8]) -> Result<String, LineError> {
-    String::from_utf8(bytes.to_vec()).map_err(|e| {
-        let at = e.utf8_error().valid_up_to();
-        let line = bytes[..at].iter().filter(|b| **b == b'\n').count() as u64 + 1;
-        LineError {
-            file: file.to_string(),
-            line,
-            column: None,
-            message: "the file is not UTF-8 text (a spreadsheet saved as GBK?); \
-                      save it as \"CSV UTF-8\" and import again"
-                .into(),
-        }
+/// Decodes a CSV file as people's spreadsheets save it: UTF-8 (with or
+/// without the byte-order mark), or, when it is not UTF-8, GB18030 — which
+/// reads GBK, what Excel writes for "CSV (逗号分隔)" on a Chinese system. A
+/// file that is neither is refused with the line of the first byte that
+/// cannot be read.
+pub fn decode(file: &'static str, bytes: &[u8]) -> Result<String, LineError> {
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return Ok(text.to_string());
+    }
+    let (text, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(bytes);
+    if !had_errors {
+        return Ok(text.into_owned());
+    }
+    let at = match std::str::from_utf8(bytes) {
+        Err(e) => e.valid_up_to(),
+        Ok(_) => bytes.len(),
+    };
+    let line = bytes[..at].iter().filter(|b| **b == b'\n').count() as u64 + 1;
+    Err(LineError {
+        file: file.to_string(),
+        line,
+        column: None,
+        message: "the file is neither UTF-8 nor GBK/GB18030 text; \
+                  save it from the spreadsheet as \"CSV UTF-8\" and import again"
+            .into(),
     })
 }
 
@@ -650,6 +663,7 @@ fn apply_checkpoints(
                 scheduling.push(cp.id);
                 plan.checkpoints.push(cp.clone());
                 report.checkpoints_added += 1;
+                report.checkpoints_new.push(cp.code.to_string());
             }
         }
         for r in &row.routes {

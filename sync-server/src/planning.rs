@@ -375,5 +375,10 @@ pub fn coverage(
             }));
         }
     }
-    Ok(schedule::coverage(plan, &tasks, &checks))
+    Ok(schedule::coverage(
+        plan,
+        &tasks,
+        &checks,
+        chrono::Utc::now(),
+    ))
 }

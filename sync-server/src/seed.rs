@@ -397,6 +397,18 @@ pub fn seed(txn: &mut dyn Txn, now: DateTime<Utc>) -> Result<SeedSummary, Accoun
             Role::FieldStaff,
             Some(Department::Engineering),
         ),
+        (
+            "staff2",
+            "刘保洁",
+            Role::FieldStaff,
+            Some(Department::Cleaning),
+        ),
+        (
+            "staff3",
+            "赵秩序",
+            Role::FieldStaff,
+            Some(Department::Security),
+        ),
         ("manager1", "陈经理", Role::Manager, None),
         ("admin1", "系统管理员", Role::Admin, None),
         ("cs1", "周客服", Role::CustomerService, None),
@@ -580,14 +592,16 @@ pub fn demo_history(txn: &mut dyn Txn, now: DateTime<Utc>) -> Result<(), Account
         ChangeError::Store(s) => AccountError::Store(s),
         other => AccountError::Invalid(other.to_string()),
     };
-    let (cs, inspector, manager, staff) = (
+    let (cs, inspector, manager, staff, cleaner, guard) = (
         as_user(txn, "cs1")?,
         as_user(txn, "inspector1")?,
         as_user(txn, "manager1")?,
         as_user(txn, "staff1")?,
+        as_user(txn, "staff2")?,
+        as_user(txn, "staff3")?,
     );
-    let assign = |to: &crate::validate::Sender| EventBody::Assign {
-        department: Department::Engineering,
+    let assign = |department: Department, to: &crate::validate::Sender| EventBody::Assign {
+        department,
         assignee: to.user,
         assignee_name: to.user_name.clone(),
         deadline: None,
@@ -610,7 +624,7 @@ pub fn demo_history(txn: &mut dyn Txn, now: DateTime<Utc>) -> Result<(), Account
         txn,
         &cs,
         complaint.id,
-        assign(&staff),
+        assign(Department::Security, &guard),
         now - Duration::hours(19),
     )
     .map_err(change)?;
@@ -629,7 +643,7 @@ pub fn demo_history(txn: &mut dyn Txn, now: DateTime<Utc>) -> Result<(), Account
         txn,
         &manager,
         light,
-        assign(&staff),
+        assign(Department::Engineering, &staff),
         now - Duration::hours(58),
     )
     .map_err(change)?;
@@ -659,13 +673,13 @@ pub fn demo_history(txn: &mut dyn Txn, now: DateTime<Utc>) -> Result<(), Account
         txn,
         &manager,
         bin,
-        assign(&staff),
+        assign(Department::Cleaning, &cleaner),
         now - Duration::days(10) + Duration::hours(1),
     )
     .map_err(change)?;
     append_event(
         txn,
-        &staff,
+        &cleaner,
         bin,
         EventBody::Rectify {
             note: "已清运".into(),
@@ -711,7 +725,7 @@ pub fn demo_history(txn: &mut dyn Txn, now: DateTime<Utc>) -> Result<(), Account
             shared::repeat::ActionInput {
                 n: None,
                 action: "增加下午 15:00 清运班次".into(),
-                owner: "staff1".into(),
+                owner: "staff2".into(),
                 due: (now + Duration::days(3)).date_naive(),
             },
             shared::repeat::ActionInput {
@@ -727,7 +741,7 @@ pub fn demo_history(txn: &mut dyn Txn, now: DateTime<Utc>) -> Result<(), Account
         .map_err(|e| AccountError::Invalid(e.message))?;
     crate::rootcause::set_action(
         txn,
-        &staff,
+        &cleaner,
         task.id,
         1,
         shared::repeat::ActionStatus::Done,

@@ -28,8 +28,12 @@ pub fn workspace() -> PathBuf {
 /// The built UI, or a clear panic telling how to build it.
 pub fn ui_dist() -> PathBuf {
     let dist = workspace().join("app/ui/dist");
+    let built = std::fs::read_dir(&dist).is_ok_and(|d| {
+        d.flatten()
+            .any(|e| e.file_name().to_string_lossy().ends_with(".wasm"))
+    });
     assert!(
-        dist.join("app_bg.wasm").is_file(),
+        built && dist.join("boot.js").is_file(),
         "the UI is not built: run scripts/build-ui (scripts/test does)"
     );
     dist
@@ -370,6 +374,14 @@ impl Ui {
     /// Waits (bounded) until `css` matches, then taps it.
     pub async fn tap(&mut self, css: &str) {
         let el = self.find(css).await;
+        // As a person scrolls a control out from under the sticky header first.
+        self.c
+            .execute(
+                "arguments[0].scrollIntoView({block: 'center'});",
+                vec![serde_json::to_value(&el).unwrap()],
+            )
+            .await
+            .ok();
         el.click()
             .await
             .unwrap_or_else(|e| panic!("[{}] cannot tap `{css}`: {e}", self.name));
@@ -437,5 +449,83 @@ impl Ui {
         let path = screenshot_dir().join(format!("{name}.png"));
         std::fs::write(&path, png).expect("write screenshot");
         path
+    }
+}
+
+/// A Chrome DevTools Protocol command sent through chromedriver
+/// (`POST /session/{id}/goog/cdp/execute`): network throttling, print media.
+#[derive(Debug)]
+pub struct Cdp {
+    pub cmd: &'static str,
+    pub params: serde_json::Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = serde_json::json!({ "cmd": self.cmd, "params": self.params });
+        (http::Method::POST, Some(body.to_string()))
+    }
+}
+
+/// axe-core's script, installed by scripts/setup into `.tools`.
+pub fn axe_script() -> String {
+    let path = workspace().join(".tools/node_modules/axe-core/axe.min.js");
+    std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "axe-core is not installed at {} (scripts/setup installs it): {e}",
+            path.display()
+        )
+    })
+}
+
+impl Ui {
+    /// Runs a CDP command in this session.
+    pub async fn cdp(&self, cmd: &'static str, params: serde_json::Value) -> serde_json::Value {
+        self.c
+            .issue_cmd(Cdp { cmd, params })
+            .await
+            .unwrap_or_else(|e| panic!("[{}] CDP {cmd}: {e}", self.name))
+    }
+
+    /// Checks the page with axe-core (WCAG 2 A and AA) and returns the
+    /// violations as `rule: element, …` lines; empty when there are none.
+    pub async fn axe(&self, script: &str) -> Vec<String> {
+        self.c
+            .execute(script, vec![])
+            .await
+            .unwrap_or_else(|e| panic!("[{}] load axe-core: {e}", self.name));
+        let found = self
+            .c
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'best-practice'] } })
+                   .then(r => done(r.violations.map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).slice(0, 5).join(', '))))
+                   .catch(e => done(['axe failed: ' + e]));",
+                vec![],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("[{}] axe.run: {e}", self.name));
+        serde_json::from_value(found).unwrap_or_default()
+    }
+
+    /// The page's visible text.
+    pub async fn text(&self) -> String {
+        self.c
+            .execute("return document.body.innerText;", vec![])
+            .await
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
     }
 }

@@ -113,7 +113,7 @@ fn demo_seed_describes_the_site_and_refuses_to_run_twice() {
             .iter()
             .find(|i| i.complaint_location.is_some())
             .unwrap();
-        assert_eq!(complaint.assignee.as_deref(), Some("staff1"));
+        assert_eq!(complaint.assignee.as_deref(), Some("staff3"));
         assert_eq!(
             complaint.deadline.unwrap() - complaint.raised_at,
             chrono::Duration::hours(48)

@@ -115,7 +115,9 @@ fn a_manager_filters_assigns_and_verifies_on_the_dashboard() {
         // Detail with the before-photo and the timeline, then assign.
         ui.tap(&format!("#issue-{hazard}")).await;
         ui.find("#photos-before img.thumb").await;
-        ui.wait_text("#timeline", "inspector1").await;
+        // People by name, steps by label.
+        ui.wait_text("#timeline", "王巡查").await;
+        ui.wait_text("#timeline", "登记问题").await;
         ui.shot("dashboard-detail").await;
         ui.choose("#department", "engineering").await;
         ui.choose("#assignee", "staff1").await;
@@ -351,7 +353,15 @@ fn an_admin_sets_up_the_plan_and_a_manager_reviews_presence_on_the_dashboard() {
 
         // Order R1 for a short walk.
         let before = ui.find("#plan-route-R1 .walk").await.text().await.unwrap();
+        // The new order and the distance saved are shown before anything changes.
         ui.tap("#order-R1").await;
+        ui.wait_text("#order-distance", " m → ").await;
+        assert_eq!(
+            ui.find("#plan-route-R1 .walk").await.text().await.unwrap(),
+            before,
+            "nothing applied yet"
+        );
+        ui.tap("#order-apply").await;
         ui.wait_text("#banner", " m → ").await;
         let mut after = before.clone();
         for _ in 0..100 {
@@ -383,7 +393,7 @@ fn an_admin_sets_up_the_plan_and_a_manager_reviews_presence_on_the_dashboard() {
         ui.type_into("#sched-name", "日常巡查").await;
         ui.choose("#sched-route", "R1").await;
         ui.tap("#sched-submit").await;
-        ui.wait_text("#sched-DAY", "daily").await;
+        ui.wait_text("#sched-DAY", "每天").await;
         ui.wait_text("#sched-DAY", "全天").await;
 
         // A new customer-service user.
@@ -414,7 +424,9 @@ fn an_admin_sets_up_the_plan_and_a_manager_reviews_presence_on_the_dashboard() {
         ui.wait_text(&format!("#issue-{again} .repeat"), "重复问题")
             .await;
         ui.tap(&format!("#issue-{again}")).await;
-        ui.wait_text("#repeat", &ignored.to_string()).await;
+        // The earlier issue by its title, not its id.
+        ui.wait_text("#repeat", "电梯厅灯不亮").await;
+        ui.find(&format!("#repeat [data-issue='{ignored}']")).await;
         // The repeat opened a root-cause task by itself; the manager writes its analysis.
         ui.wait_text("#root-cause .rca", "待分析").await;
         ui.tap("#root-cause [id^=rca-edit-]").await;
@@ -476,8 +488,7 @@ fn an_admin_sets_up_the_plan_and_a_manager_reviews_presence_on_the_dashboard() {
             &format!("2/{}", r1.checkpoints.len()),
         )
         .await;
-        ui.wait_text("#cov-inspector-inspector1", "inspector1")
-            .await;
+        ui.wait_text("#cov-inspector-inspector1", "王巡查").await;
         ui.shot("coverage").await;
         // A spot check drawn with a given seed, then replayed from the record.
         ui.c.execute("document.getElementById('draw-n').value = '3';", vec![])
@@ -487,7 +498,7 @@ fn an_admin_sets_up_the_plan_and_a_manager_reviews_presence_on_the_dashboard() {
         let drawn = ui.wait_text("#drawn .replays", "一致").await;
         assert!(drawn.contains('✓'), "{drawn}");
         let codes = ui.find("#drawn .codes").await.text().await.unwrap();
-        assert_eq!(codes.split(", ").count(), 3, "{codes}");
+        assert_eq!(codes.split('、').count(), 3, "{codes}");
         let code = ui.find("#drawn strong").await.text().await.unwrap();
         ui.tap(&format!("#replay-{code}")).await;
         ui.wait_text("#replayed .replays", "一致").await;

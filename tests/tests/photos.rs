@@ -281,7 +281,7 @@ fn an_offline_photo_shows_up_upright_and_stamped_on_the_servers_issue() {
     // The device renders the same caption for showing and exporting.
     let fonts = photo::stamp::Fonts::discover(None);
     let (local, drawn) = inspector
-        .stamped_photo(shot.hash.as_str(), &fonts, &opts())
+        .stamped_photo(shot.hash.as_str(), None, &fonts, &opts())
         .unwrap();
     assert_eq!(drawn, photo::stamp::Drawn::Chinese);
     assert_ne!(photo::sha256_hex(&local), shot.hash.as_str());

@@ -314,12 +314,18 @@ Z-NEW,新区域,,CP-W07,新点位,1,1,T-POOL,每天,
         "{text}"
     );
 
-    // A spreadsheet saved as GBK is refused with the line of the first bad byte.
+    // A spreadsheet saved by Excel in zh-CN (GBK) reads as well as UTF-8; bytes that are neither are refused.
     let gbk: &[u8] = b"\xc7\xf8\xd3\xf2"; // 区域 in GBK
     let mut file = b"zone,point\n".to_vec();
     file.extend_from_slice(gbk);
-    let err = sync_server::plan_csv::utf8("checkpoints.csv", &file).unwrap_err();
-    assert_eq!(err.line, 2);
+    assert_eq!(
+        sync_server::plan_csv::decode("checkpoints.csv", &file).unwrap(),
+        "zone,point\n区域"
+    );
+    let mut broken = b"zone,point\nok\n".to_vec();
+    broken.extend_from_slice(b"\xff\xff\xff");
+    let err = sync_server::plan_csv::decode("checkpoints.csv", &broken).unwrap_err();
+    assert_eq!(err.line, 3);
     assert!(err.to_string().contains("UTF-8"), "{err}");
 
     // Only admins change the plan; managers may export; inspectors neither.
@@ -776,9 +782,12 @@ fn scheduled_tasks_reach_devices_and_coverage_counts_checks_in_their_windows() {
         .iter()
         .map(|id| plan.checkpoint(*id).unwrap().code.to_string())
         .collect();
+    // Yesterday, so that both nights' windows have opened by now whatever the
+    // hour the test runs: coverage counts only windows that have opened.
     let day = Utc::now()
         .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
-        .date_naive();
+        .date_naive()
+        - Duration::days(1);
     let night = local(day, 23, 0);
 
     // Offline from here: the device knows tonight's task from the plan alone.
@@ -836,7 +845,14 @@ fn scheduled_tasks_reach_devices_and_coverage_counts_checks_in_their_windows() {
         .iter()
         .find(|r| r.key == "inspector1")
         .unwrap();
-    assert_eq!((me.due, me.done), (2, 2));
+    // The points the inspector skipped on the walk are theirs, not nobody's.
+    assert_eq!((me.due, me.done), (r1.len(), 2));
+    assert_eq!(
+        c.by_inspector.iter().map(|r| r.due).sum::<usize>(),
+        2 * r1.len(),
+        "the night nobody walked is counted once, unattributed: {:?}",
+        c.by_inspector
+    );
     assert_eq!(c.by_zone.iter().map(|z| z.due).sum::<usize>(), 2 * r1.len());
     let (status, _) = api_get(
         &server.url,
@@ -1038,6 +1054,59 @@ fn an_admin_adds_and_disables_users_of_the_site() {
         )
         .0,
         404
+    );
+
+    // Enabling reverses it: only the site's admin, only the site's users.
+    for token in [&manager, &s.token("inspector1")] {
+        assert_eq!(
+            api_post(&url, token, "/api/v1/admin/users/cs2/enable", &json!({})).0,
+            403
+        );
+    }
+    let other_admin = {
+        let mut txn = s.seeded.store.begin().unwrap();
+        sync_server::accounts::add_user(
+            &mut *txn,
+            sync_server::accounts::NewUser {
+                name: "other_admin",
+                display_name: None,
+                role: shared::Role::Admin,
+                site: "OTHER",
+                password: "other-password",
+                department: None,
+            },
+            Utc::now(),
+        )
+        .unwrap();
+        txn.commit().unwrap();
+        login_token(&url, "other_admin", "other-password")
+    };
+    assert_eq!(
+        api_post(
+            &url,
+            &other_admin,
+            "/api/v1/admin/users/cs2/enable",
+            &json!({})
+        )
+        .0,
+        404,
+        "another site's admin does not reach DEMO's users"
+    );
+    assert!(s.plan().user_by_name("cs2").is_some_and(|u| !u.active));
+    assert_eq!(
+        api_post(&url, &s.admin, "/api/v1/admin/users/cs2/enable", &json!({})).0,
+        204
+    );
+    assert!(s.plan().user_by_name("cs2").is_some_and(|u| u.active));
+    assert_eq!(
+        api_get(
+            &url,
+            &login_token(&url, "cs2", "cs2-password"),
+            "/api/v1/me"
+        )
+        .0,
+        200,
+        "logs in again"
     );
 }
 

@@ -132,7 +132,7 @@ fn a_problem_that_comes_back_is_flagged_and_gets_a_root_cause_record() {
     let f = flags(&token);
     assert_eq!(
         f[&again.to_string()],
-        json!({"earlier": [first], "after_verified": true})
+        json!({"earlier": [first], "titles": ["大堂空调漏水"], "after_verified": true})
     );
     for id in [first, other_kind, elsewhere] {
         assert!(f[&id.to_string()].is_null(), "{id} is not a repeat");

@@ -145,7 +145,7 @@ impl Device {
             (Some(a), Some(b)) => store::checks_between(self.store.conn(), a, b)?,
             _ => Vec::new(),
         };
-        let progress = shared::schedule::coverage(&plan, &due, &checks).tasks;
+        let progress = shared::schedule::coverage(&plan, &due, &checks, now).tasks;
         // A task of single checkpoints shows on the first route that has its first one.
         let route_of = |t: &shared::schedule::Task| {
             t.route.or_else(|| {
@@ -189,8 +189,13 @@ impl Device {
                 })
                 .collect();
             let mine = open.as_ref().filter(|p| p.run.route == route.id);
+            // The open run walks what it pinned when it started.
+            let points = match mine {
+                Some(p) => p.run.due_checkpoints(&plan),
+                None => route.checkpoints.clone(),
+            };
             let mut steps = Vec::new();
-            for id in &route.checkpoints {
+            for id in &points {
                 let Some(cp) = plan.checkpoint(*id) else {
                     continue;
                 };

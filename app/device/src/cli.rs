@@ -1023,7 +1023,7 @@ fn photos_command(
                 if let Some(w) = &fonts.warning {
                     eprintln!("inspect: {w}");
                 }
-                device.stamped_photo(&hash, &fonts, opts)?.0
+                device.stamped_photo(&hash, None, &fonts, opts)?.0
             };
             std::fs::write(&out, &bytes).map_err(|source| DeviceError::PhotoFile {
                 path: out.display().to_string(),

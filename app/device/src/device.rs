@@ -332,12 +332,12 @@ impl Device {
         let cp = plan
             .checkpoint_by_code(point_code)
             .ok_or_else(|| DeviceError::UnknownCheckpoint(point_code.to_string()))?;
-        let route = plan
-            .routes
-            .iter()
-            .find(|r| r.id == open.run.route)
-            .ok_or_else(|| DeviceError::UnknownRoute(open.run.route_code.to_string()))?;
-        if !route.checkpoints.contains(&cp.id) {
+        // The run walks the checkpoints it pinned when it started.
+        let due = open.run.due_checkpoints(plan);
+        if due.is_empty() {
+            return Err(DeviceError::UnknownRoute(open.run.route_code.to_string()));
+        }
+        if !due.contains(&cp.id) {
             return Err(DeviceError::NotOnRoute {
                 checkpoint: point_code.to_string(),
             });
@@ -349,7 +349,7 @@ impl Device {
         let template = plan.template(template, version).ok_or_else(|| {
             DeviceError::Invalid(format!("checkpoint {point_code} has no checklist"))
         })?;
-        Ok((cp, template, route.checkpoints.len()))
+        Ok((cp, template, due.len()))
     }
 
     /// Confirms arrival at a checkpoint of the open patrol by its point code and

@@ -409,7 +409,7 @@ impl Device {
             Some("full") => return Ok(BlobKind::Full),
             _ => {}
         }
-        let (_, view) = self.photo_record(hash)?;
+        let (_, view) = self.photo_record(hash, None)?;
         Ok(if view.thumb.as_str() == hash {
             BlobKind::Thumb
         } else {
@@ -417,17 +417,20 @@ impl Device {
         })
     }
 
-    /// The issue carrying a photo and the photo's record.
+    /// The issue carrying a photo and the photo's record: in issue `within`
+    /// when given (the same photo may be on two issues, each with its own
+    /// time and place), else the first issue that carries it.
     pub fn photo_record(
         &self,
         hash: &str,
+        within: Option<IssueId>,
     ) -> Result<(shared::issue::IssueView, PhotoRef), DeviceError> {
         let issue: Option<Vec<u8>> = self
             .store
             .conn()
             .query_row(
-                "SELECT issue FROM photo_refs WHERE hash = ?1 LIMIT 1",
-                [hash],
+                "SELECT issue FROM photo_refs WHERE hash = ?1 AND (?2 IS NULL OR issue = ?2) LIMIT 1",
+                rusqlite::params![hash, within.map(|i| i.as_uuid().as_bytes().to_vec())],
                 |r| r.get(0),
             )
             .optional()?;
@@ -449,10 +452,11 @@ impl Device {
     pub fn stamped_photo(
         &mut self,
         hash: &str,
+        within: Option<IssueId>,
         fonts: &photo::stamp::Fonts,
         opts: &SyncOptions,
     ) -> Result<(Vec<u8>, photo::stamp::Drawn), DeviceError> {
-        let (view, p) = self.photo_record(hash.trim())?;
+        let (view, p) = self.photo_record(hash.trim(), within)?;
         let bytes = self.photo(p.hash.as_str(), opts)?;
         let plan = self.plan()?;
         let caption = photo::stamp::caption_for(&plan, &view, p.hash.as_str())

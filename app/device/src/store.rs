@@ -138,7 +138,7 @@ ALTER TABLE issues ADD COLUMN summary TEXT;
 
 /// The version of what [`project_issue`] writes; a device whose rows are
 /// older re-projects every issue from its document when it opens.
-pub const PROJECTION: &str = "2";
+pub const PROJECTION: &str = "3";
 
 /// An open device database.
 pub struct Store {
@@ -495,6 +495,7 @@ pub fn list_issues(
             verified_at: None,
             awaiting_callback: false,
             patrol: None,
+            item: None,
         });
     }
     Ok(out)

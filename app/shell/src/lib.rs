@@ -196,12 +196,17 @@ async fn event(core: tauri::State<'_, Core>, id: IssueId, body: EventBody) -> Re
 
 /// A photo file as base64 JPEG; with `stamp`, the upload copy with its caption.
 #[tauri::command]
-async fn photo(core: tauri::State<'_, Core>, hash: String, stamp: bool) -> Res<String> {
+async fn photo(
+    core: tauri::State<'_, Core>,
+    hash: String,
+    stamp: bool,
+    issue: Option<shared::IssueId>,
+) -> Res<String> {
     let fonts = core.fonts.clone();
     with(&core, move |d| {
         let bytes = if stamp {
             let fonts = fonts.get_or_init(|| photo::stamp::Fonts::discover(None));
-            d.stamped_photo(&hash, fonts, &opts())?.0
+            d.stamped_photo(&hash, issue, fonts, &opts())?.0
         } else {
             d.photo(&hash, &opts())?
         };

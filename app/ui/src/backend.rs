@@ -37,7 +37,7 @@ impl UiError {
         }
     }
     fn js(e: JsValue) -> UiError {
-        if let Ok(err) = serde_wasm_bindgen::from_value::<UiError>(e.clone()) {
+        if let Some(err) = from_js::<UiError>(&e) {
             return err;
         }
         let message = e
@@ -100,9 +100,19 @@ fn store(key: &str, value: Option<&str>) {
     }
 }
 
+/// A value for the Tauri bridge, through JSON: one serde backend (serde_json)
+/// serves HTTP and Tauri alike, which keeps the wasm small.
 fn to_js<T: Serialize>(v: &T) -> JsValue {
-    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+    serde_json::to_string(v)
+        .ok()
+        .and_then(|s| js_sys::JSON::parse(&s).ok())
         .unwrap_or(JsValue::NULL)
+}
+
+/// A value from the Tauri bridge, through JSON (see [`to_js`]).
+fn from_js<T: DeserializeOwned>(v: &JsValue) -> Option<T> {
+    let text = js_sys::JSON::stringify(v).ok()?.as_string()?;
+    serde_json::from_str(&text).ok()
 }
 
 impl Backend {
@@ -125,7 +135,12 @@ impl Backend {
 
     async fn invoke<T: DeserializeOwned>(&self, cmd: &str, args: JsValue) -> Res<T> {
         let v = tauri_invoke(cmd, args).await.map_err(UiError::js)?;
-        serde_wasm_bindgen::from_value(v).map_err(|e| UiError::new("bad_reply", e.to_string()))
+        // A command that returns nothing answers `undefined`, which JSON reads as null.
+        let text: String = js_sys::JSON::stringify(&v)
+            .ok()
+            .and_then(|s| s.as_string())
+            .unwrap_or_else(|| "null".into());
+        serde_json::from_str(&text).map_err(|e| UiError::new("bad_reply", e.to_string()))
     }
 
     async fn http<T: DeserializeOwned>(
@@ -535,11 +550,15 @@ impl Backend {
     }
 
     /// Page `page` of the QR label sheet, as SVG.
-    pub async fn qr_page(&self, page: usize) -> Res<String> {
+    /// One page of QR labels; `codes`: only these point codes.
+    pub async fn qr_page(&self, page: usize, codes: Option<&[String]>) -> Res<String> {
         if self.is_app() {
             return self.dashboard_only();
         }
-        self.http_text(&format!("/api/v1/admin/qr-sheet.svg?page={page}"))
+        let only = codes
+            .map(|c| format!("&codes={}", shared::app::url_escape(&c.join(","))))
+            .unwrap_or_default();
+        self.http_text(&format!("/api/v1/admin/qr-sheet.svg?page={page}{only}"))
             .await
     }
 
@@ -647,6 +666,19 @@ impl Backend {
         .map(|_| ())
     }
 
+    pub async fn enable_user(&self, name: &str) -> Res<()> {
+        if self.is_app() {
+            return self.dashboard_only();
+        }
+        self.http_raw(
+            "POST",
+            &format!("/api/v1/admin/users/{name}/enable"),
+            Some("{}".into()),
+        )
+        .await
+        .map(|_| ())
+    }
+
     pub async fn root_causes(&self) -> Res<Vec<RootCause>> {
         if self.is_app() {
             return self.dashboard_only();
@@ -699,22 +731,25 @@ impl Backend {
     }
 
     /// An `img` source for a photo file, with the evidence caption when `stamp`.
-    pub async fn photo_src(&self, hash: &str, stamp: bool) -> Res<String> {
+    /// `issue`: the issue the photo is shown on, whose time and place the
+    /// caption gives (one photo may be on two issues).
+    pub async fn photo_src(&self, hash: &str, stamp: bool, issue: Option<IssueId>) -> Res<String> {
         match self {
             Backend::Tauri => {
                 let b64: String = self
                     .invoke(
                         "photo",
-                        to_js(&serde_json::json!({ "hash": hash, "stamp": stamp })),
+                        to_js(&serde_json::json!({ "hash": hash, "stamp": stamp, "issue": issue })),
                     )
                     .await?;
                 Ok(format!("data:image/jpeg;base64,{b64}"))
             }
             Backend::Http { .. } => {
-                let path = format!(
-                    "/api/v1/photos/{hash}{}",
-                    if stamp { "?stamp=1" } else { "" }
-                );
+                let path = match (stamp, issue) {
+                    (true, Some(i)) => format!("/api/v1/photos/{hash}?stamp=1&issue={i}"),
+                    (true, None) => format!("/api/v1/photos/{hash}?stamp=1"),
+                    (false, _) => format!("/api/v1/photos/{hash}"),
+                };
                 let buf = self.http_raw("GET", &path, None).await?;
                 let parts = js_sys::Array::of1(&buf);
                 let opts = web_sys::BlobPropertyBag::new();

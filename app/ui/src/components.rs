@@ -23,6 +23,33 @@ pub fn field(id: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Enter or Space on a tappable card does what a tap does (keyboard users).
+pub fn on_activate(go: Callback<()>) -> Callback<KeyboardEvent> {
+    Callback::from(move |e: KeyboardEvent| {
+        if e.key() == "Enter" || e.key() == " " {
+            e.prevent_default();
+            go.emit(());
+        }
+    })
+}
+
+/// Whether the checkbox `id` is ticked.
+pub fn ticked(id: &str) -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(id))
+        .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
+        .is_some_and(|i| i.checked())
+}
+
+/// Asks the person to confirm an action that deletes, disables or is unusual;
+/// true when they agree.
+pub fn confirm(message: &str) -> bool {
+    web_sys::window()
+        .and_then(|w| w.confirm_with_message(message).ok())
+        .unwrap_or(false)
+}
+
 #[derive(Properties, PartialEq)]
 pub struct StatusBarProps {
     pub on_lang: Callback<MouseEvent>,
@@ -179,8 +206,14 @@ pub struct PhotoProps {
     pub hash: String,
     #[prop_or(false)]
     pub stamp: bool,
+    /// The issue the photo is shown on (its caption gives that issue's time and place).
+    #[prop_or_default]
+    pub issue: Option<shared::IssueId>,
     #[prop_or_default]
     pub class: Classes,
+    /// What the photo shows, for people who cannot see it (现场照片 1 · 王巡查 · 11-20 09:12).
+    #[prop_or_default]
+    pub alt: AttrValue,
 }
 
 /// A photo file loaded through the backend (with the caption when `stamp`).
@@ -190,18 +223,24 @@ pub fn photo(p: &PhotoProps) -> Html {
     let src = use_state(|| None::<Result<String, String>>);
     {
         let (src, backend) = (src.clone(), ctx.backend.clone());
-        use_effect_with((p.hash.clone(), p.stamp), move |(hash, stamp)| {
-            let (hash, stamp) = (hash.clone(), *stamp);
-            wasm_bindgen_futures::spawn_local(async move {
-                src.set(Some(
-                    backend.photo_src(&hash, stamp).await.map_err(|e| e.message),
-                ));
-            });
-        });
+        use_effect_with(
+            (p.hash.clone(), p.stamp, p.issue),
+            move |(hash, stamp, issue)| {
+                let (hash, stamp, issue) = (hash.clone(), *stamp, *issue);
+                wasm_bindgen_futures::spawn_local(async move {
+                    src.set(Some(
+                        backend
+                            .photo_src(&hash, stamp, issue)
+                            .await
+                            .map_err(|e| e.message),
+                    ));
+                });
+            },
+        );
     }
     match (*src).clone() {
         Some(Ok(url)) => {
-            html! { <img class={p.class.clone()} src={url} alt={p.hash.clone()} data-hash={p.hash.clone()} /> }
+            html! { <img class={p.class.clone()} src={url} alt={p.alt.clone()} data-hash={p.hash.clone()} /> }
         }
         Some(Err(e)) => html! { <span class="photo-missing" title={e.clone()}>{ e }</span> },
         None => html! { <span class="photo-missing">{ ctx.t("loading") }</span> },

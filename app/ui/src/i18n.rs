@@ -116,6 +116,16 @@ const CATALOGUE: &[(&str, &str, &str)] = &[
     ("rca.saved", "根因分析已保存", "Analysis saved"),
     ("rca.issues", "关联问题", "Linked issues"),
     ("rca.due_missing", "请选择完成日期", "choose the due date"),
+    (
+        "rca.action_missing",
+        "请写明要做什么",
+        "say what is to be done",
+    ),
+    (
+        "rca.why_missing",
+        "请至少写一条“为什么”",
+        "Give at least one why",
+    ),
     ("rca.done_by", "完成人", "done by"),
     ("rca.checked_by", "确认人", "checked by"),
     ("rca.mark_done", "标记完成", "Mark done"),
@@ -217,6 +227,12 @@ const CATALOGUE: &[(&str, &str, &str)] = &[
     ),
     ("settings.save", "保存设置", "Save settings"),
     (
+        "settings.departments",
+        "问题类型默认责任部门",
+        "Default department by category",
+    ),
+    ("assign.others", "其他人员", "Others"),
+    (
         "settings.saved",
         "设置已保存，设备下次同步时生效",
         "Saved; devices get it at their next sync",
@@ -261,6 +277,10 @@ const CATALOGUE: &[(&str, &str, &str)] = &[
     ("coverage.nobody", "未指派", "Unassigned"),
     ("coverage.tasks", "任务", "Tasks"),
     ("coverage.missing", "未查点位", "Not checked"),
+    ("coverage.not_yet_open", "未开始", "not open yet"),
+    ("coverage.in_progress", "进行中", "in progress"),
+    ("coverage.missed", "有漏检", "missed"),
+    ("coverage.complete", "已完成", "complete"),
     ("draw.title", "双随机抽查", "Double-random spot checks"),
     ("draw.n", "抽取点位数", "Checkpoints to draw"),
     ("draw.all_zones", "全部区域", "All zones"),
@@ -378,6 +398,8 @@ const CATALOGUE: &[(&str, &str, &str)] = &[
     ),
     ("patrols.open", "进行中", "in progress"),
     ("patrols.failed", "项不合格", "failed"),
+    ("patrols.failed_items", "不合格", "Failed"),
+    ("patrols.skipped", "漏检点位", "Checkpoints skipped"),
     (
         "patrols.no_presence",
         "条无到场证据",
@@ -468,6 +490,11 @@ const CATALOGUE: &[(&str, &str, &str)] = &[
     ("detail.conflicts", "并发修改冲突", "Concurrent changes"),
     ("detail.chosen", "采用", "chosen"),
     ("detail.description", "描述", "Description"),
+    (
+        "detail.failed_item",
+        "不合格检查项",
+        "Failed checklist item",
+    ),
     ("assign.title", "派单", "Assign"),
     ("assign.department", "责任部门", "Department"),
     ("assign.person", "责任人", "Person"),
@@ -492,6 +519,86 @@ const CATALOGUE: &[(&str, &str, &str)] = &[
     ("comment.submit", "添加备注", "Add comment"),
     ("saved", "已保存", "Saved"),
     ("cancel", "取消", "Cancel"),
+    (
+        "confirm.reject_without_note",
+        "没有填写复查意见就退回整改？整改人员将看不到退回原因。",
+        "Reject without a note? The person fixing it will not see why.",
+    ),
+    (
+        "confirm.deadline_past",
+        "整改期限早于现在，问题将立即逾期。确定吗？",
+        "The deadline is in the past: the issue will be overdue at once. Go ahead?",
+    ),
+    (
+        "confirm.remove_schedule",
+        "删除这个巡查计划？它的任务将不再出现。",
+        "Delete this schedule? Its tasks will no longer appear.",
+    ),
+    (
+        "confirm.disable_user",
+        "停用该用户？其所有设备将立即退出登录。",
+        "Disable this user? All their devices are logged out at once.",
+    ),
+    ("users.enable", "启用", "Enable"),
+    ("plan.order_preview", "优化后的巡查顺序", "The shorter walk"),
+    ("plan.order_apply", "应用新顺序", "Use this order"),
+    ("plan.saved_m", "缩短", "shorter by"),
+    (
+        "plan.qr_new",
+        "打印新点位的二维码标签",
+        "Print the new points' labels",
+    ),
+    (
+        "plan.qr_chosen",
+        "打印勾选点位的标签",
+        "Print the ticked points' labels",
+    ),
+    (
+        "plan.qr_pick",
+        "请先在点位表中勾选要打印的点位",
+        "Tick the points to print in the table first",
+    ),
+    ("plan.print_label", "打印", "Print"),
+    ("plan.actions", "操作", "Actions"),
+    ("filters.title", "筛选", "Filters"),
+    (
+        "draw.n_range",
+        "抽查点位数请填写",
+        "Draw a number of checkpoints from",
+    ),
+    ("photo.alt_before", "现场照片", "Photo of the problem"),
+    ("photo.alt_after", "整改后照片", "Photo of the fix"),
+    ("photo.close", "关闭", "Close"),
+    (
+        "sched.pick_days",
+        "请勾选每周哪几天巡查",
+        "Tick the weekdays",
+    ),
+    (
+        "sched.both_times",
+        "时段请同时填写开始和结束时间（留空为全天）",
+        "Give both times of the window, or neither for all day",
+    ),
+    ("sched.name_hint", "如：夜间巡查", "e.g. Night patrol"),
+    (
+        "sched.points_below",
+        "按下方勾选的点位",
+        "The points ticked below",
+    ),
+    ("sched.from_time", "开始时间", "From"),
+    ("sched.until_time", "结束时间", "Until"),
+    (
+        "sched.window_help",
+        "不填为全天；结束早于开始表示跨过午夜（如 22:00–02:00）",
+        "Leave empty for all day; an end before the start runs past midnight (22:00–02:00)",
+    ),
+    ("sched.season_name", "季节名称", "Season"),
+    ("sched.season_name_hint", "如：雨季", "e.g. rainy season"),
+    ("sched.season_from", "开始", "From"),
+    ("sched.season_until", "结束", "Until"),
+    ("sched.month", "月", "month"),
+    ("sched.day", "日", "day"),
+    ("sched.add_season", "添加季节", "Add a season"),
     ("error", "出错", "Error"),
     ("loading", "加载中…", "Loading…"),
 ];
@@ -508,25 +615,156 @@ pub fn tr(lang: Lang, key: &'static str) -> &'static str {
         .unwrap_or(key)
 }
 
+/// What an error means for the person, in their language, with what to do:
+/// known codes (from the server or the device) have their own sentence; other
+/// refusals name what was refused.
+pub fn error_text(lang: Lang, code: &str, message: &str) -> String {
+    let (zh, en): (&str, &str) = match code {
+        "unauthorized" => (
+            "用户名或密码不对，或登录已失效：请重新登录",
+            "Wrong user name or password, or the login expired: log in again",
+        ),
+        "too_many_attempts" => (
+            "登录失败次数过多：请 15 分钟后再试，或请管理员重置密码",
+            "Too many failed logins: try again in 15 minutes, or ask an admin to reset the password",
+        ),
+        "role_forbidden" | "forbidden" => (
+            "您的角色不能进行此操作；如需办理，请联系品质经理",
+            "Your role may not do this; ask a quality manager",
+        ),
+        "not_found" => (
+            "找不到该记录（可能已删除，或属于其他项目）",
+            "Not found (deleted, or another site's)",
+        ),
+        "actor_taken" => (
+            "此设备的签名已属于另一个账号：请退出后重新登录",
+            "This device's signature belongs to another account: log out and in again",
+        ),
+        "offline" | "unavailable" | "unreachable" => (
+            "连不上服务器：请检查网络后重试",
+            "The server cannot be reached: check the network and try again",
+        ),
+        "illegal_transition" | "concurrent_transition" => (
+            "问题的状态已变化，不能进行此操作：请刷新后再看",
+            "The issue has moved on; this step no longer applies: refresh and look again",
+        ),
+        "self_verify" => (
+            "整改人不能验收自己的整改：请由其他人验收",
+            "Whoever recorded the fix may not verify it: ask someone else",
+        ),
+        "not_a_complaint" => ("只有投诉需要回访", "Only complaints get a call-back"),
+        "wrong_point_code" => (
+            "点位码不符：请核对现场标签上的编码",
+            "Wrong point code: check the label on site",
+        ),
+        "unknown_checkpoint" => (
+            "没有这个点位码：请核对标签",
+            "No such point code: check the label",
+        ),
+        "not_on_route" => ("该点位不在本路线上", "This checkpoint is not on the route"),
+        "missing_item" => (
+            "还有检查项没有填写：每一项都要选择或填写读数",
+            "Some items are not answered: answer every item",
+        ),
+        "bad_answer" => (
+            "答案无效：读数请填写数字",
+            "Not an answer: readings are numbers",
+        ),
+        "patrol_open" => (
+            "已有进行中的巡查：请先完成它",
+            "A patrol is already open: finish it first",
+        ),
+        "no_open_patrol" => ("没有进行中的巡查", "No patrol is open"),
+        "no_plan" => (
+            "本机还没有站点计划：请联网同步一次",
+            "This device has no site plan yet: sync once online",
+        ),
+        "contact_mismatch" | "contact_kept" => (
+            "联系人与投诉登记时不一致",
+            "The contact does not match the complaint's",
+        ),
+        _ => {
+            let prefix = match lang {
+                Lang::Zh => "未能完成",
+                Lang::En => "Not done",
+            };
+            return if message.is_empty() {
+                prefix.to_string()
+            } else {
+                format!("{prefix}：{message}")
+            };
+        }
+    };
+    match lang {
+        Lang::Zh => zh.to_string(),
+        Lang::En => en.to_string(),
+    }
+}
+
 /// The current time from the browser's clock.
 pub fn now() -> DateTime<Utc> {
     DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
 }
 
+fn offset_of(utc_offset_minutes: i32) -> FixedOffset {
+    FixedOffset::east_opt(utc_offset_minutes * 60)
+        .unwrap_or_else(|| FixedOffset::east_opt(8 * 3600).expect("+08:00"))
+}
+
+/// The parts of a time in the site's zone: year, month, day, hour, minute, second.
+/// (Written out rather than through chrono's format strings, which weigh a lot
+/// in the downloaded wasm.)
+fn parts(t: DateTime<Utc>, utc_offset_minutes: i32) -> (i32, u32, u32, u32, u32, u32) {
+    use chrono::{Datelike, Timelike};
+    let l = t.with_timezone(&offset_of(utc_offset_minutes));
+    (
+        l.year(),
+        l.month(),
+        l.day(),
+        l.hour(),
+        l.minute(),
+        l.second(),
+    )
+}
+
 /// `MM-DD HH:MM` in the site's time zone.
 pub fn short_time(t: DateTime<Utc>, utc_offset_minutes: i32) -> String {
-    let offset = FixedOffset::east_opt(utc_offset_minutes * 60)
-        .unwrap_or_else(|| FixedOffset::east_opt(8 * 3600).expect("+08:00"));
-    t.with_timezone(&offset).format("%m-%d %H:%M").to_string()
+    let (_, mo, d, h, mi, _) = parts(t, utc_offset_minutes);
+    format!("{mo:02}-{d:02} {h:02}:{mi:02}")
 }
 
 /// `YYYY-MM-DD HH:MM:SS` in the site's time zone.
 pub fn long_time(t: DateTime<Utc>, utc_offset_minutes: i32) -> String {
-    let offset = FixedOffset::east_opt(utc_offset_minutes * 60)
-        .unwrap_or_else(|| FixedOffset::east_opt(8 * 3600).expect("+08:00"));
-    t.with_timezone(&offset)
-        .format("%Y-%m-%d %H:%M:%S")
-        .to_string()
+    let (y, mo, d, h, mi, s) = parts(t, utc_offset_minutes);
+    format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}")
+}
+
+/// `YYYY-MM-DD` of the site's local day.
+pub fn local_date(t: DateTime<Utc>, utc_offset_minutes: i32) -> String {
+    let (y, mo, d, ..) = parts(t, utc_offset_minutes);
+    format!("{y:04}-{mo:02}-{d:02}")
+}
+
+/// A `datetime-local` input's value (`YYYY-MM-DDTHH:MM`) in the site's zone.
+pub fn to_local_input(t: DateTime<Utc>, utc_offset_minutes: i32) -> String {
+    let (y, mo, d, h, mi, _) = parts(t, utc_offset_minutes);
+    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}")
+}
+
+/// A `datetime-local` input's value read back, in the site's zone.
+pub fn from_local_input(s: &str, utc_offset_minutes: i32) -> Option<DateTime<Utc>> {
+    use chrono::TimeZone;
+    let (date, time) = s.trim().split_once('T')?;
+    let mut d = date.splitn(3, '-').map(|p| p.parse::<u32>().ok());
+    let (y, mo, day) = (d.next()??, d.next()??, d.next()??);
+    let mut t = time.splitn(3, ':').map(|p| p.parse::<u32>().ok());
+    let (h, mi) = (t.next()??, t.next()??);
+    let naive =
+        chrono::NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, mo, day)?.and_hms_opt(h, mi, 0)?;
+    offset_of(utc_offset_minutes)
+        .from_local_datetime(&naive)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 /// A span of seconds for people: `2 天 3 小时`, `45 分钟` / `2 d 3 h`, `45 min`.
@@ -564,6 +802,21 @@ macro_rules! label {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_show_and_read_back_in_the_site_zone() {
+        let t = DateTime::parse_from_rfc3339("2026-03-01T23:05:09Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(short_time(t, 480), "03-02 07:05");
+        assert_eq!(long_time(t, 480), "2026-03-02 07:05:09");
+        assert_eq!(local_date(t, 480), "2026-03-02");
+        assert_eq!(to_local_input(t, 480), "2026-03-02T07:05");
+        let back = from_local_input("2026-03-02T07:05", 480).unwrap();
+        assert_eq!(back, t - chrono::Duration::seconds(9));
+        assert_eq!(from_local_input("2026-02-30T07:05", 480), None);
+        assert_eq!(from_local_input("nonsense", 480), None);
+    }
 
     #[test]
     fn spans_read_in_days_hours_and_minutes() {

@@ -7,12 +7,14 @@ pub mod backend;
 pub mod components;
 pub mod i18n;
 pub mod pages;
+pub mod route;
 
 use backend::Backend;
 use i18n::Lang;
 use shared::app::{SessionInfo, SyncStatus};
 use shared::ids::{IssueId, PatrolRunId};
 use shared::plan::SitePlan;
+use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use yew::prelude::*;
 
@@ -78,21 +80,73 @@ impl Ctx {
     pub fn offset(&self) -> i32 {
         self.session.site.deadlines.utc_offset_minutes
     }
+    /// A person as people know them (张维修), from their user name.
+    pub fn person(&self, login: &str) -> String {
+        self.plan
+            .as_ref()
+            .and_then(|p| p.user_by_name(login))
+            .map(|u| u.display_name.clone())
+            .filter(|d| !d.is_empty())
+            .unwrap_or_else(|| login.to_string())
+    }
+    /// A checkpoint with its name (CP-R09 东区垃圾分类投放点), from its point code.
+    pub fn point(&self, code: &str) -> String {
+        match self.plan.as_ref().and_then(|p| p.checkpoint_by_code(code)) {
+            Some(c) => format!("{} {}", c.code, c.name),
+            None => code.to_string(),
+        }
+    }
+    /// A route with its name (R1 住宅区日常巡查), from its code.
+    pub fn route(&self, code: &str) -> String {
+        match self.plan.as_ref().and_then(|p| p.route_by_code(code)) {
+            Some(r) if r.name != r.code.as_str() => format!("{} {}", r.code, r.name),
+            _ => code.to_string(),
+        }
+    }
 }
 
-/// Runs an async backend call and reports its error in the banner.
+/// Runs an async backend call and reports its error in the banner, in the
+/// person's language.
 pub fn run<T: 'static>(
     ctx: &Ctx,
     fut: impl std::future::Future<Output = backend::Res<T>> + 'static,
     done: impl FnOnce(T) + 'static,
 ) {
-    let notify = ctx.notify.clone();
+    let (notify, lang) = (ctx.notify.clone(), ctx.lang);
     wasm_bindgen_futures::spawn_local(async move {
         match fut.await {
             Ok(v) => done(v),
-            Err(e) => notify.emit((true, e.message)),
+            Err(e) => notify.emit((true, i18n::error_text(lang, &e.code, &e.message))),
         }
     });
+}
+
+/// Runs a form's backend call: its error shows in the form's own message
+/// (beside what the person filled in), and success clears it.
+pub fn run_form<T: 'static>(
+    ctx: &Ctx,
+    error: UseStateHandle<Option<String>>,
+    fut: impl std::future::Future<Output = backend::Res<T>> + 'static,
+    done: impl FnOnce(T) + 'static,
+) {
+    let lang = ctx.lang;
+    wasm_bindgen_futures::spawn_local(async move {
+        match fut.await {
+            Ok(v) => {
+                error.set(None);
+                done(v)
+            }
+            Err(e) => error.set(Some(i18n::error_text(lang, &e.code, &e.message))),
+        }
+    });
+}
+
+/// A form's message: what went wrong and what to do, announced to screen readers.
+pub fn form_error(error: &Option<String>, id: &'static str) -> Html {
+    match error {
+        Some(e) => html! { <p class="error form-error" id={id} role="alert">{ e }</p> },
+        None => html! {},
+    }
 }
 
 fn home_of(session: &SessionInfo) -> Page {
@@ -117,8 +171,34 @@ pub fn app() -> Html {
     let checked = use_state(|| false);
     let plan = use_state(|| None::<SitePlan>);
     let status = use_state(SyncStatus::default);
-    let page = use_state(|| Page::Issues);
+    // The screen comes from the address (a link, a reload, Back), else the role's home.
+    let page = use_state(|| Page::parse(&route::current()));
     let banner = use_state(|| None::<(bool, String)>);
+    // Back and Forward: the address says which screen; a message belongs to the screen it came from.
+    {
+        let (page, banner) = (page.clone(), banner.clone());
+        use_effect_with((), move |_| {
+            let listener = wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || {
+                banner.set(None);
+                page.set(Page::parse(&route::current()));
+            });
+            let window = web_sys::window();
+            if let Some(w) = &window {
+                let _ = w.add_event_listener_with_callback(
+                    "popstate",
+                    listener.as_ref().unchecked_ref(),
+                );
+            }
+            move || {
+                if let Some(w) = window {
+                    let _ = w.remove_event_listener_with_callback(
+                        "popstate",
+                        listener.as_ref().unchecked_ref(),
+                    );
+                }
+            }
+        });
+    }
 
     {
         let (backend, session, checked, page) = (
@@ -130,7 +210,10 @@ pub fn app() -> Html {
         use_effect_with((), move |_| {
             wasm_bindgen_futures::spawn_local(async move {
                 if let Ok(Some(s)) = backend.session().await {
-                    page.set(home_of(&s));
+                    if page.is_none() {
+                        route::replace(&home_of(&s).path());
+                        page.set(Some(home_of(&s)));
+                    }
                     session.set(Some(s));
                 }
                 checked.set(true);
@@ -196,9 +279,13 @@ pub fn app() -> Html {
             return html! { <main class="center">{ i18n::tr(*lang, "loading") }</main> };
         }
         let on_login = {
-            let (session, page) = (session.clone(), page.clone());
+            let (session, page, banner) = (session.clone(), page.clone(), banner.clone());
             Callback::from(move |s: SessionInfo| {
-                page.set(home_of(&s));
+                // A link followed before logging in opens once logged in.
+                let target = Page::parse(&route::current()).unwrap_or_else(|| home_of(&s));
+                route::replace(&target.path());
+                banner.set(None);
+                page.set(Some(target));
                 session.set(Some(s));
             })
         };
@@ -217,9 +304,11 @@ pub fn app() -> Html {
         let (page, banner) = (page.clone(), banner.clone());
         Callback::from(move |p: Page| {
             banner.set(None);
-            page.set(p);
+            route::push(&p.path());
+            page.set(Some(p));
         })
     };
+    let current = (*page).clone().unwrap_or_else(|| home_of(&sess));
     let ctx = Ctx {
         backend: (*backend).clone(),
         lang: *lang,
@@ -231,17 +320,31 @@ pub fn app() -> Html {
         notify,
     };
     let on_logout = {
-        let (backend, session) = (backend.clone(), session.clone());
+        let (backend, session, banner, page) = (
+            backend.clone(),
+            session.clone(),
+            banner.clone(),
+            page.clone(),
+        );
         Callback::from(move |_| {
-            let (backend, session) = (backend.clone(), session.clone());
+            let (backend, session, banner, page) = (
+                backend.clone(),
+                session.clone(),
+                banner.clone(),
+                page.clone(),
+            );
             wasm_bindgen_futures::spawn_local(async move {
                 if backend.logout().await.is_ok() {
+                    // Nothing of this person's stays on screen for the next one.
+                    banner.set(None);
+                    route::replace("#/");
+                    page.set(None);
                     session.set(None);
                 }
             });
         })
     };
-    let body = match (*page).clone() {
+    let body = match current.clone() {
         Page::Tasks => html! { <pages::tasks::Tasks /> },
         Page::Walk { route } => html! { <pages::walk::Walk route={route} /> },
         Page::Checkpoint { route, code } => {
@@ -271,12 +374,17 @@ pub fn app() -> Html {
         <ContextProvider<Ctx> context={ctx.clone()}>
             <div class="top">
                 <components::StatusBar on_lang={on_lang} on_logout={on_logout} />
-                <components::Nav page={(*page).clone()} />
+                <components::Nav page={current.clone()} />
             </div>
-            if let Some((is_error, text)) = (*banner).clone() {
-                <div class={classes!("banner", is_error.then_some("error"))} id="banner" onclick={dismiss}>{ text }</div>
-            }
-            <main>{ body }</main>
+            <main>
+                // Messages are announced (errors at once, the rest politely) and
+                // belong to the screen that caused them.
+                if let Some((is_error, text)) = (*banner).clone() {
+                    <div class={classes!("banner", is_error.then_some("error"))} id="banner"
+                        role={if is_error { "alert" } else { "status" }} onclick={dismiss}>{ text }</div>
+                }
+                { body }
+            </main>
         </ContextProvider<Ctx>>
     }
 }

@@ -12,6 +12,7 @@ pub mod patrols;
 pub mod plan;
 pub mod raise;
 pub mod rootcause;
+pub mod schedule_form;
 pub mod settings;
 pub mod tasks;
 pub mod walk;

@@ -58,6 +58,7 @@ pub fn demo_site() -> Site {
         keep_originals: false,
         repeat_window_days: 30,
         complaint_sla: Default::default(),
+        departments: Vec::new(),
     }
 }
 

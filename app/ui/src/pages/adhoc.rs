@@ -2,34 +2,23 @@
 //! check, a pre-holiday safety sweep — a zone or chosen checkpoints, chosen
 //! inspectors, a window. Devices get it at their next sync; coverage counts it.
 
-use crate::components::field;
+use crate::Ctx;
+use crate::components::{field, ticked};
 use crate::i18n::short_time;
-use crate::{Ctx, run};
-use chrono::{NaiveDateTime, TimeZone, Utc};
 use shared::schedule::AdHocPatrol;
 use shared::wire::AdHocRequest;
-use wasm_bindgen::JsCast;
 use yew::prelude::*;
-
-/// Whether the checkbox `id` is ticked.
-fn ticked(id: &str) -> bool {
-    web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.get_element_by_id(id))
-        .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
-        .is_some_and(|i| i.checked())
-}
 
 #[function_component(LaunchPatrol)]
 pub fn launch_patrol() -> Html {
     let ctx = use_context::<Ctx>().expect("context");
     let launched = use_state(|| None::<AdHocPatrol>);
+    let error = use_state(|| None::<String>);
     let Some(plan) = ctx.plan.clone() else {
         return html! {};
     };
-    let tz = ctx.session.site.deadlines.offset();
-    let local =
-        |t: chrono::DateTime<Utc>| t.with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string();
+    let off = ctx.offset();
+    let local = |t: chrono::DateTime<chrono::Utc>| crate::i18n::to_local_input(t, off);
     let now = crate::i18n::now();
     let inspectors: Vec<_> = plan
         .users
@@ -38,23 +27,18 @@ pub fn launch_patrol() -> Html {
         .cloned()
         .collect();
     let submit = {
-        let (ctx, launched, plan, inspectors) = (
+        let (ctx, launched, plan, inspectors, error) = (
             ctx.clone(),
             launched.clone(),
             plan.clone(),
             inspectors.clone(),
+            error.clone(),
         );
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            let at = |id: &str| {
-                NaiveDateTime::parse_from_str(&field(id), "%Y-%m-%dT%H:%M")
-                    .ok()
-                    .and_then(|t| tz.from_local_datetime(&t).single())
-                    .map(|t| t.with_timezone(&Utc))
-            };
+            let at = |id: &str| crate::i18n::from_local_input(&field(id), off);
             let (Some(from), Some(until)) = (at("adhoc-from"), at("adhoc-until")) else {
-                ctx.notify
-                    .emit((true, ctx.t("adhoc.bad_window").to_string()));
+                error.set(Some(ctx.t("adhoc.bad_window").to_string()));
                 return;
             };
             let req = AdHocRequest {
@@ -76,10 +60,15 @@ pub fn launch_patrol() -> Html {
             };
             let (b, launched, refresh) =
                 (ctx.backend.clone(), launched.clone(), ctx.refresh.clone());
-            run(&ctx, async move { b.launch_patrol(&req).await }, move |a| {
-                launched.set(Some(a));
-                refresh.emit(false);
-            });
+            crate::run_form(
+                &ctx,
+                error.clone(),
+                async move { b.launch_patrol(&req).await },
+                move |a| {
+                    launched.set(Some(a));
+                    refresh.emit(false);
+                },
+            );
         })
     };
     let offset = ctx.offset();
@@ -118,6 +107,7 @@ pub fn launch_patrol() -> Html {
                     <label>{ ctx.t("adhoc.from") }<input type="datetime-local" id="adhoc-from" value={local(now)} /></label>
                     <label>{ ctx.t("adhoc.until") }<input type="datetime-local" id="adhoc-until" value={local(now + chrono::Duration::hours(6))} /></label>
                 </div>
+                { crate::form_error(&error, "adhoc-error") }
                 <button type="submit" class="primary" id="adhoc-submit">{ ctx.t("adhoc.submit") }</button>
             </form>
             if let Some(a) = &*launched {

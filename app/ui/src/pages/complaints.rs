@@ -3,7 +3,7 @@
 //! as it will apply), what.
 
 use crate::components::field;
-use crate::{Ctx, Page, label, run};
+use crate::{Ctx, Page, label};
 use shared::app::ComplaintRequest;
 use shared::codes::{Category, Urgency};
 use yew::prelude::*;
@@ -32,8 +32,9 @@ pub fn new_complaint() -> Html {
         ctx.t("sla.resolve"),
         crate::i18n::span(i64::from(rule.resolve_hours) * 3600, ctx.lang),
     );
+    let error = use_state(|| None::<String>);
     let submit = {
-        let ctx = ctx.clone();
+        let (ctx, error) = (ctx.clone(), error.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             let Ok(category) = field("c-category").parse::<Category>() else {
@@ -51,10 +52,15 @@ pub fn new_complaint() -> Html {
                 photos: Vec::new(),
             };
             let (b, go, refresh) = (ctx.backend.clone(), ctx.go.clone(), ctx.refresh.clone());
-            run(&ctx, async move { b.complaint(&req).await }, move |id| {
-                refresh.emit(false);
-                go.emit(Page::Issue { id });
-            });
+            crate::run_form(
+                &ctx,
+                error.clone(),
+                async move { b.complaint(&req).await },
+                move |id| {
+                    refresh.emit(false);
+                    go.emit(Page::Issue { id });
+                },
+            );
         })
     };
     let zones = ctx
@@ -94,6 +100,7 @@ pub fn new_complaint() -> Html {
                 <label>{ ctx.t("complaint.contact") }<input id="c-contact" required=true /></label>
                 <label>{ ctx.t("raise.summary") }<input id="c-title" required=true /></label>
                 <label>{ ctx.t("raise.description") }<textarea id="c-description" /></label>
+                { crate::form_error(&error, "c-error") }
                 <button type="submit" class="primary wide" id="c-submit">{ ctx.t("complaint.submit") }</button>
             </form>
         </section>

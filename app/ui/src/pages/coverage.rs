@@ -5,17 +5,12 @@
 use crate::components::field;
 use crate::i18n::short_time;
 use crate::{Ctx, run};
-use chrono::{NaiveDateTime, TimeZone, Utc};
 use shared::schedule::{Coverage, CoverageRow};
 use shared::wire::{DrawRequest, Replay};
 use yew::prelude::*;
 
 fn today(ctx: &Ctx) -> String {
-    let offset = ctx.session.site.deadlines.offset();
-    crate::i18n::now()
-        .with_timezone(&offset)
-        .format("%Y-%m-%d")
-        .to_string()
+    crate::i18n::local_date(crate::i18n::now(), ctx.offset())
 }
 
 fn rows(ctx: &Ctx, id: &'static str, title: &'static str, rows: &[CoverageRow]) -> Html {
@@ -44,6 +39,7 @@ pub fn coverage_page() -> Html {
     let report = use_state(|| None::<Coverage>);
     let drawn = use_state(|| None::<Replay>);
     let replayed = use_state(|| None::<Replay>);
+    let draw_error = use_state(|| None::<String>);
     {
         let (ctx, report) = (ctx.clone(), report.clone());
         use_effect_with((*range).clone(), move |(from, to)| {
@@ -68,28 +64,46 @@ pub fn coverage_page() -> Html {
     let manager = ctx.session.user.role == shared::Role::Manager;
     let offset = ctx.offset();
     let draw = {
-        let (ctx, drawn) = (ctx.clone(), drawn.clone());
+        let (ctx, drawn, err) = (ctx.clone(), drawn.clone(), draw_error.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            let tz = ctx.session.site.deadlines.offset();
-            let from = NaiveDateTime::parse_from_str(&field("draw-from"), "%Y-%m-%dT%H:%M")
-                .ok()
-                .and_then(|t| tz.from_local_datetime(&t).single())
-                .map(|t| t.with_timezone(&Utc))
+            let from = crate::i18n::from_local_input(&field("draw-from"), ctx.offset())
                 .unwrap_or_else(crate::i18n::now);
             let hours: i64 = field("draw-hours").parse().unwrap_or(24);
+            let zone = Some(field("draw-zone")).filter(|z| !z.is_empty());
+            // How many checkpoints there are to draw from, said before the server is asked.
+            let candidates = ctx.plan.as_ref().map_or(0, |p| {
+                let zone_id = zone
+                    .as_deref()
+                    .and_then(|z| p.zones.iter().find(|x| x.code.as_str() == z))
+                    .map(|z| z.id);
+                p.checkpoints
+                    .iter()
+                    .filter(|c| zone_id.is_none_or(|z| c.zone == z))
+                    .count()
+            });
+            let n: usize = field("draw-n").trim().parse().unwrap_or(0);
+            if n == 0 || n > candidates {
+                err.set(Some(format!("{} 1–{candidates}", ctx.t("draw.n_range"))));
+                return;
+            }
             let req = DrawRequest {
-                n: field("draw-n").parse().unwrap_or(0),
-                zone: Some(field("draw-zone")).filter(|z| !z.is_empty()),
+                n,
+                zone,
                 from,
                 until: from + chrono::Duration::hours(hours.max(1)),
             };
             let (b, drawn) = (ctx.backend.clone(), drawn.clone());
             let refresh = ctx.refresh.clone();
-            run(&ctx, async move { b.draw(&req).await }, move |r| {
-                drawn.set(Some(r));
-                refresh.emit(false);
-            });
+            crate::run_form(
+                &ctx,
+                err.clone(),
+                async move { b.draw(&req).await },
+                move |r| {
+                    drawn.set(Some(r));
+                    refresh.emit(false);
+                },
+            );
         })
     };
     let replay = |code: String| {
@@ -105,8 +119,8 @@ pub fn coverage_page() -> Html {
         html! {
             <div class={classes!("card", if r.replays { "ok" } else { "error" })} id={id}>
                 <p><strong>{ r.spot_check.code.as_str() }</strong>
-                    { format!(" · {} {} · {} {}", ctx.t("draw.seed"), r.spot_check.seed, ctx.t("draw.inspector"), r.inspector_name) }</p>
-                <p class="codes">{ r.checkpoint_codes.join(", ") }</p>
+                    { format!(" · {} {} · {} {}", ctx.t("draw.seed"), r.spot_check.seed, ctx.t("draw.inspector"), ctx.person(&r.inspector_name)) }</p>
+                <p class="codes">{ r.checkpoint_codes.iter().map(|c| ctx.point(c)).collect::<Vec<_>>().join("、") }</p>
                 <p>{ format!("{} → {}", short_time(r.spot_check.from, offset), short_time(r.spot_check.until, offset)) }</p>
                 <p class="replays">{ if r.replays { ctx.t("draw.replays") } else { ctx.t("draw.differs") } }</p>
             </div>
@@ -123,10 +137,7 @@ pub fn coverage_page() -> Html {
     {
         recorded.push(r.spot_check.clone());
     }
-    let local_now = crate::i18n::now()
-        .with_timezone(&ctx.session.site.deadlines.offset())
-        .format("%Y-%m-%dT%H:%M")
-        .to_string();
+    let local_now = crate::i18n::to_local_input(crate::i18n::now(), ctx.offset());
     html! {
         <section id="coverage">
             <h1>{ ctx.t("coverage.title") }</h1>
@@ -149,19 +160,29 @@ pub fn coverage_page() -> Html {
                 }
                 <h2>{ ctx.t("coverage.tasks") }</h2>
                 <ul class="cards" id="cov-tasks">
-                    { for c.tasks.iter().map(|t| html! {
-                        <li class={classes!("card", (t.done < t.task.checkpoints.len()).then_some("warn"))} id={format!("cov-task-{}", t.task.key)}>
+                    { for c.tasks.iter().map(|t| {
+                        use shared::schedule::WindowState;
+                        let total = t.task.checkpoints.len();
+                        let (state, class) = match t.state {
+                            WindowState::NotYetOpen => (ctx.t("coverage.not_yet_open"), "muted"),
+                            WindowState::Open => (ctx.t("coverage.in_progress"), ""),
+                            WindowState::Closed if t.done < total => (ctx.t("coverage.missed"), "warn"),
+                            WindowState::Closed => (ctx.t("coverage.complete"), "ok"),
+                        };
+                        html! {
+                        <li class={classes!("card", class)} id={format!("cov-task-{}", t.task.key)} data-state={format!("{:?}", t.state)}>
                             <div class="row">
                                 <strong>{ &t.task.title }</strong>
                                 <span class="muted">{ format!("{} → {}", short_time(t.task.from, offset), short_time(t.task.until, offset)) }</span>
                                 <span class="grow"></span>
-                                <span>{ format!("{}/{}", t.done, t.task.checkpoints.len()) }</span>
+                                <span class="task-state">{ state }</span>
+                                <span>{ format!("{}/{}", t.done, total) }</span>
                             </div>
                             if !t.missing.is_empty() {
-                                <p class="muted">{ format!("{}: {}", ctx.t("coverage.missing"), t.missing.join(", ")) }</p>
+                                <p class="muted">{ format!("{}: {}", ctx.t("coverage.missing"), t.missing.iter().map(|c| ctx.point(c)).collect::<Vec<_>>().join("、")) }</p>
                             }
                         </li>
-                    }) }
+                    } }) }
                 </ul>
             }
             if manager {
@@ -183,6 +204,7 @@ pub fn coverage_page() -> Html {
                         <label>{ ctx.t("draw.from") }<input type="datetime-local" id="draw-from" value={local_now} /></label>
                         <label>{ ctx.t("draw.hours") }<input type="number" id="draw-hours" min="1" value="24" /></label>
                     </div>
+                    { crate::form_error(&draw_error, "draw-error") }
                     <button type="submit" class="primary" id="draw-submit">{ ctx.t("draw.submit") }</button>
                 </form>
             }

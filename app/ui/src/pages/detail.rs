@@ -4,30 +4,19 @@
 
 use crate::components::field;
 use crate::components::{Photo, PhotoPicker};
+use crate::i18n::{from_local_input, to_local_input};
 use crate::{Ctx, i18n, label, run};
-use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use shared::codes::{Department, Role, Status};
 use shared::ids::IssueId;
 use shared::issue::{EventBody, EventOutcome, PhotoRef, PhotoRole};
 use shared::wire::IssueDetail;
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
 pub struct DetailProps {
     pub id: IssueId,
-}
-
-/// `datetime-local` value ⇄ UTC, in the site's offset.
-fn to_local_input(t: DateTime<Utc>, offset_minutes: i32) -> String {
-    let off = chrono::FixedOffset::east_opt(offset_minutes * 60).expect("offset");
-    t.with_timezone(&off).format("%Y-%m-%dT%H:%M").to_string()
-}
-fn from_local_input(s: &str, offset_minutes: i32) -> Option<DateTime<Utc>> {
-    let off = chrono::FixedOffset::east_opt(offset_minutes * 60)?;
-    let naive = NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M").ok()?;
-    off.from_local_datetime(&naive)
-        .single()
-        .map(|t| t.with_timezone(&Utc))
 }
 
 /// "期限 11-20 18:00 → 11-19 18:00（缩短 24 小时）": how an event moved the deadline.
@@ -110,6 +99,7 @@ pub fn detail(p: &DetailProps) -> Html {
     let after = use_state(Vec::<PhotoRef>::new);
     let dept = use_state(|| None::<Department>);
     let enlarged = use_state(|| None::<String>);
+    let assign_error = use_state(|| None::<String>);
     {
         let (ctx, detail) = (ctx.clone(), detail.clone());
         use_effect_with((p.id, ctx.status.clone()), move |(id, _)| {
@@ -124,11 +114,57 @@ pub fn detail(p: &DetailProps) -> Html {
             );
         });
     }
+    // Esc closes an enlarged photo.
+    {
+        let enlarged = enlarged.clone();
+        use_effect_with(enlarged.is_some(), move |open| {
+            let listener = open.then(|| {
+                let enlarged = enlarged.clone();
+                let l = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::KeyboardEvent)>::new(
+                    move |e: web_sys::KeyboardEvent| {
+                        if e.key() == "Escape" {
+                            enlarged.set(None);
+                        }
+                    },
+                );
+                if let Some(w) = web_sys::window() {
+                    let _ =
+                        w.add_event_listener_with_callback("keydown", l.as_ref().unchecked_ref());
+                }
+                l
+            });
+            move || {
+                if let (Some(l), Some(w)) = (listener, web_sys::window()) {
+                    let _ = w
+                        .remove_event_listener_with_callback("keydown", l.as_ref().unchecked_ref());
+                }
+            }
+        });
+    }
     let Some(d) = (*detail).clone() else {
         return html! { <p class="muted">{ ctx.t("loading") }</p> };
     };
     let s = &d.summary;
     let me = &ctx.session.user;
+    // Which checklist item failed, by its label (地面清洁 (floor)).
+    let failed_item = d
+        .timeline
+        .first()
+        .and_then(|t| t.body.get("item"))
+        .and_then(|v| v.as_str())
+        .map(|code| {
+            let label = ctx.plan.as_ref().and_then(|p| {
+                p.templates
+                    .iter()
+                    .flat_map(|t| t.items.iter())
+                    .find(|i| i.code.as_str() == code)
+                    .map(|i| i.label.clone())
+            });
+            match label {
+                Some(l) => format!("{l} ({code})"),
+                None => code.to_string(),
+            }
+        });
     let off = ctx.offset();
     let send = {
         let (ctx, detail, after, id) = (ctx.clone(), detail.clone(), after.clone(), p.id);
@@ -166,7 +202,8 @@ pub fn detail(p: &DetailProps) -> Html {
             .plan
             .clone()
             .unwrap_or_else(|| shared::plan::SitePlan::empty(ctx.session.site.clone()));
-        let chosen = dept.unwrap_or(Department::Engineering);
+        // The department the site sends this kind of problem to, until the person picks another.
+        let chosen = dept.unwrap_or_else(|| ctx.session.site.department_for(s.category));
         // The deadline the issue has (set when it was raised); assigning keeps it
         // unless the person assigning changes the field.
         let current_deadline = s.deadline.unwrap_or_else(|| {
@@ -176,13 +213,17 @@ pub fn detail(p: &DetailProps) -> Html {
                 .default_deadline(s.grade, s.raised_at)
         });
         let shown_deadline = to_local_input(current_deadline, off);
+        // The department's own staff first; everyone else who can take an order after them.
         let people: Vec<_> = plan
             .users
             .iter()
             .filter(|u| u.active && matches!(u.role, Role::FieldStaff | Role::Manager))
-            .filter(|u| u.role == Role::Manager || u.department.is_none_or(|d| d == chosen))
             .cloned()
             .collect();
+        let (ours, others): (Vec<_>, Vec<_>) = people
+            .iter()
+            .cloned()
+            .partition(|u| u.role == Role::FieldStaff && u.department == Some(chosen));
         let on_dept = {
             let dept = dept.clone();
             Callback::from(move |e: Event| {
@@ -191,9 +232,11 @@ pub fn detail(p: &DetailProps) -> Html {
             })
         };
         let submit = {
-            let (send, people, notify) = (send.clone(), people.clone(), ctx.notify.clone());
+            let (send, people) = (send.clone(), people.clone());
             let (shown, keep) = (shown_deadline.clone(), s.deadline.is_some());
             let bad_deadline = ctx.t("assign.bad_deadline");
+            let past = ctx.t("confirm.deadline_past");
+            let assign_error = assign_error.clone();
             Callback::from(move |e: SubmitEvent| {
                 e.prevent_default();
                 let Some(u) = people.iter().find(|u| u.name.as_str() == field("assignee")) else {
@@ -204,9 +247,12 @@ pub fn detail(p: &DetailProps) -> Html {
                     None
                 } else {
                     let Some(d) = from_local_input(&typed, off) else {
-                        notify.emit((true, bad_deadline.to_string()));
+                        assign_error.set(Some(bad_deadline.to_string()));
                         return;
                     };
+                    if d < i18n::now() && !crate::components::confirm(past) {
+                        return;
+                    }
                     Some(d)
                 };
                 send.emit(EventBody::Assign {
@@ -229,21 +275,25 @@ pub fn detail(p: &DetailProps) -> Html {
                 </label>
                 <label>{ ctx.t("assign.person") }
                     <select id="assignee">
-                        { for people.iter().map(|u| html! { <option value={u.name.to_string()}>{ format!("{} ({})", u.display_name, u.name) }</option> }) }
+                        <optgroup label={label!(ctx.lang, chosen)}>
+                            { for ours.iter().map(|u| html! { <option value={u.name.to_string()}>{ format!("{} ({})", u.display_name, u.name) }</option> }) }
+                        </optgroup>
+                        <optgroup label={ctx.t("assign.others")}>
+                            { for others.iter().map(|u| html! { <option value={u.name.to_string()}>{ format!("{} ({})", u.display_name, u.name) }</option> }) }
+                        </optgroup>
                     </select>
                 </label>
                 <label>{ ctx.t("assign.deadline") }
                     <input id="deadline" type="datetime-local" value={shown_deadline} />
                 </label>
+                { crate::form_error(&assign_error, "assign-error") }
                 <button type="submit" class="primary" id="assign-submit">{ ctx.t("assign.submit") }</button>
             </form>
         });
     }
     let assigned_to_me = s.assignee.as_deref() == Some(me.name.as_str());
-    if can(ChangeKind::Rectify)
-        && s.status == Status::Assigned
-        && (assigned_to_me || me.role == Role::Manager)
-    {
+    // The fix is recorded by the person it was assigned to, not by whoever may.
+    if can(ChangeKind::Rectify) && s.status == Status::Assigned && assigned_to_me {
         let submit = {
             let (send, after) = (send.clone(), after.clone());
             Callback::from(move |e: SubmitEvent| {
@@ -280,9 +330,14 @@ pub fn detail(p: &DetailProps) -> Html {
         };
         let reject = {
             let send = send.clone();
+            let ask = ctx.t("confirm.reject_without_note");
             Callback::from(move |_| {
+                let note = field("verify-note");
+                if note.trim().is_empty() && !crate::components::confirm(ask) {
+                    return;
+                }
                 send.emit(EventBody::Reject {
-                    note: field("verify-note"),
+                    note,
                     department: None,
                     assignee: None,
                     assignee_name: None,
@@ -346,15 +401,25 @@ pub fn detail(p: &DetailProps) -> Html {
             <div class="photos" id={format!("photos-{}", role.code())}>
                 <h2>{ ctx.t(key) }</h2>
                 <div class="thumbs">
-                    { for list.iter().map(|p| {
+                    { for list.iter().enumerate().map(|(n, p)| {
                         let (enlarged, hash) = (enlarged.clone(), p.photo.hash.to_string());
-                        let meta = format!("{} · {}{}", p.photo.by_name,
-                            i18n::short_time(p.photo.taken_at.unwrap_or(p.photo.added_at), off),
+                        let when = i18n::short_time(p.photo.taken_at.unwrap_or(p.photo.added_at), off);
+                        let meta = format!("{} · {when}{}", ctx.person(&p.photo.by_name),
                             if p.uploaded { String::new() } else { format!(" · {}", ctx.t("detail.not_uploaded")) });
+                        let alt = format!("{} {} · {} · {when}", ctx.t(if role == PhotoRole::Before { "photo.alt_before" } else { "photo.alt_after" }),
+                            n + 1, ctx.person(&p.photo.by_name));
+                        let open = { let (enlarged, hash) = (enlarged.clone(), hash.clone()); Callback::from(move |_| enlarged.set(Some(hash.clone()))) };
+                        // A photo opens with a tap, Enter or Space.
+                        let key = Callback::from(move |e: KeyboardEvent| {
+                            if e.key() == "Enter" || e.key() == " " {
+                                e.prevent_default();
+                                enlarged.set(Some(hash.clone()));
+                            }
+                        });
                         html! {
-                            <figure onclick={Callback::from(move |_| enlarged.set(Some(hash.clone())))}>
+                            <figure onclick={open} onkeydown={key} tabindex="0" role="button" aria-label={alt.clone()}>
                                 if p.thumb_uploaded || ctx.backend.is_app() {
-                                    <Photo hash={p.photo.thumb.to_string()} class="thumb" />
+                                    <Photo hash={p.photo.thumb.to_string()} class="thumb" alt={alt.clone()} />
                                 } else {
                                     <span class="photo-missing">{ ctx.t("detail.not_uploaded") }</span>
                                 }
@@ -374,10 +439,13 @@ pub fn detail(p: &DetailProps) -> Html {
                 <span class={classes!("badge", s.status.code())} id="detail-status">{ label!(ctx.lang, s.status) }</span>
                 <span>{ label!(ctx.lang, s.category) }</span>
                 <span>{ label!(ctx.lang, s.grade) }</span>
-                <span>{ s.checkpoint.clone().unwrap_or_default() }</span>
+                <span>{ s.checkpoint.as_deref().map(|c| ctx.point(c)).unwrap_or_default() }</span>
             </p>
+            if let Some(item) = failed_item {
+                <p id="detail-item">{ format!("{}: {item}", ctx.t("detail.failed_item")) }</p>
+            }
             <p class="row muted">
-                if let Some(a) = &s.assignee { <span id="detail-assignee">{ format!("{}: {a}", ctx.t("issues.assignee")) }</span> }
+                if let Some(a) = &s.assignee { <span id="detail-assignee">{ format!("{}: {} ({a})", ctx.t("issues.assignee"), ctx.person(a)) }</span> }
                 if let Some(dl) = s.deadline {
                     <span class={classes!(s.overdue.then_some("overdue"))}>{ format!("{}: {}", ctx.t("issues.deadline"), i18n::long_time(dl, off)) }</span>
                 }
@@ -393,7 +461,7 @@ pub fn detail(p: &DetailProps) -> Html {
                         <p id="callback-result" class={classes!(if cb.satisfied { "ok" } else { "bad" })}>
                             { format!("{}: {} · {} {}", ctx.t("callback.title"),
                                 if cb.satisfied { ctx.t("callback.satisfied") } else { ctx.t("callback.unsatisfied") },
-                                cb.by_name, i18n::short_time(cb.at, off)) }
+                                ctx.person(&cb.by_name), i18n::short_time(cb.at, off)) }
                         </p>
                     }
                 </div>
@@ -402,8 +470,11 @@ pub fn detail(p: &DetailProps) -> Html {
             { photos(PhotoRole::Before, "detail.photos_before") }
             { photos(PhotoRole::After, "detail.photos_after") }
             if let Some(h) = (*enlarged).clone() {
-                <div class="enlarged" onclick={{ let e = enlarged.clone(); Callback::from(move |_| e.set(None)) }}>
-                    <Photo hash={h} stamp=true class="full" />
+                <div class="enlarged" role="dialog" aria-modal="true" aria-label={ctx.t("detail.photos_before")}
+                    onclick={{ let e = enlarged.clone(); Callback::from(move |_| e.set(None)) }}>
+                    <button class="close" id="photo-close" aria-label={ctx.t("photo.close")}
+                        onclick={{ let e = enlarged.clone(); Callback::from(move |_| e.set(None)) }}>{ "✕ " }{ ctx.t("photo.close") }</button>
+                    <Photo hash={h} stamp=true class="full" issue={Some(s.id)} alt={ctx.t("detail.photos_before")} />
                 </div>
             }
             if !s.conflicts.is_empty() {
@@ -432,8 +503,8 @@ pub fn detail(p: &DetailProps) -> Html {
                     html! {
                         <li class={classes!("event", t.kind.clone())}>
                             <div class="row">
-                                <strong>{ &t.kind }</strong>
-                                <span>{ format!("{} ({})", t.by, label!(ctx.lang, t.role)) }</span>
+                                <strong>{ shared::policy::ChangeKind::from_code(&t.kind).map(|k| label!(ctx.lang, k).to_string()).unwrap_or_else(|| t.kind.clone()) }</strong>
+                                <span>{ format!("{} ({})", ctx.person(&t.by), label!(ctx.lang, t.role)) }</span>
                             </div>
                             <div class="muted">
                                 { format!("{} {} · {} {}", ctx.t("detail.device_time"), i18n::long_time(t.device_time, off),

@@ -26,12 +26,16 @@ pub fn issues(p: &IssuesProps) -> Html {
     let role = ctx.session.user.role;
     let me = ctx.session.user.name.to_string();
     let callbacks = p.callbacks;
+    let chooses = matches!(role, Role::Manager | Role::Admin) && !callbacks;
+    // What a manager chose lives in the address, so it survives opening an
+    // issue and coming Back; the other lists are fixed by role.
     let filter = use_state(|| match role {
         _ if callbacks => IssueFilter {
             complaints: Some(true),
             awaiting_callback: true,
             ..Default::default()
         },
+        _ if chooses => IssueFilter::from_query(&crate::route::current_query()),
         Role::FieldStaff => IssueFilter {
             assignee: Some(me.clone()),
             ..Default::default()
@@ -67,15 +71,28 @@ pub fn issues(p: &IssuesProps) -> Html {
             );
         });
     }
-    let on = |apply: fn(&mut IssueFilter, String)| {
+    let set = {
         let filter = filter.clone();
-        Callback::from(move |e: Event| {
-            let mut f = (*filter).clone();
-            apply(&mut f, select_value(&e));
+        Callback::from(move |f: IssueFilter| {
+            let q = f.query();
+            crate::route::replace(&if q.is_empty() {
+                Page::Issues.path()
+            } else {
+                format!("{}?{q}", Page::Issues.path())
+            });
             filter.set(f);
         })
     };
-    let filters = if matches!(role, Role::Manager | Role::Admin) && !callbacks {
+    let on = |apply: fn(&mut IssueFilter, String)| {
+        let (filter, set) = (filter.clone(), set.clone());
+        Callback::from(move |e: Event| {
+            let mut f = (*filter).clone();
+            apply(&mut f, select_value(&e));
+            set.emit(f);
+        })
+    };
+    let f = (*filter).clone();
+    let filters = if chooses {
         let zones = ctx
             .plan
             .as_ref()
@@ -87,37 +104,56 @@ pub fn issues(p: &IssuesProps) -> Html {
             .map(|p| p.users.clone())
             .unwrap_or_default();
         let all = ctx.t("issues.all");
+        // On a phone the filters fold away, so the list starts on the first screen.
+        let wide = web_sys::window()
+            .and_then(|w| w.inner_width().ok())
+            .and_then(|w| w.as_f64())
+            .is_none_or(|w| w > 600.0);
+        let active = [
+            f.zone.is_some(),
+            f.category.is_some(),
+            f.grade.is_some(),
+            f.status.is_some(),
+            f.overdue,
+            f.assignee.is_some(),
+            f.complaints.is_some(),
+        ]
+        .iter()
+        .filter(|x| **x)
+        .count();
         html! {
+            <details class="filter-box" id="filter-box" open={wide || active > 0}>
+            <summary>{ if active > 0 { format!("{} ({active})", ctx.t("filters.title")) } else { ctx.t("filters.title").to_string() } }</summary>
             <div class="filters" id="filters">
                 <label>{ ctx.t("issues.zone") }
                     <select id="f-zone" onchange={on(|f, v| f.zone = v.parse().ok())}>
-                        <option value="">{ all }</option>
-                        { for zones.iter().map(|z| html! { <option value={z.id.to_string()}>{ &z.name }</option> }) }
+                        <option value="" selected={f.zone.is_none()}>{ all }</option>
+                        { for zones.iter().map(|z| html! { <option value={z.id.to_string()} selected={f.zone == Some(z.id)}>{ &z.name }</option> }) }
                     </select>
                 </label>
                 <label>{ ctx.t("issues.category") }
                     <select id="f-category" onchange={on(|f, v| f.category = v.parse().ok())}>
-                        <option value="">{ all }</option>
-                        { for Category::ALL.iter().map(|c| html! { <option value={c.code()}>{ label!(ctx.lang, *c) }</option> }) }
+                        <option value="" selected={f.category.is_none()}>{ all }</option>
+                        { for Category::ALL.iter().map(|c| html! { <option value={c.code()} selected={f.category == Some(*c)}>{ label!(ctx.lang, *c) }</option> }) }
                     </select>
                 </label>
                 <label>{ ctx.t("issues.grade") }
                     <select id="f-grade" onchange={on(|f, v| f.grade = v.parse().ok())}>
-                        <option value="">{ all }</option>
-                        { for Grade::ALL.iter().map(|g| html! { <option value={g.code()}>{ label!(ctx.lang, *g) }</option> }) }
+                        <option value="" selected={f.grade.is_none()}>{ all }</option>
+                        { for Grade::ALL.iter().map(|g| html! { <option value={g.code()} selected={f.grade == Some(*g)}>{ label!(ctx.lang, *g) }</option> }) }
                     </select>
                 </label>
                 <label>{ ctx.t("issues.status") }
                     <select id="f-status" onchange={on(|f, v| f.status = v.parse().ok())}>
-                        <option value="">{ all }</option>
-                        { for Status::ALL.iter().map(|s| html! { <option value={s.code()}>{ label!(ctx.lang, *s) }</option> }) }
+                        <option value="" selected={f.status.is_none()}>{ all }</option>
+                        { for Status::ALL.iter().map(|s| html! { <option value={s.code()} selected={f.status == Some(*s)}>{ label!(ctx.lang, *s) }</option> }) }
                     </select>
                 </label>
                 <label>{ ctx.t("issues.assignee") }
                     <select id="f-assignee" onchange={on(|f, v| f.assignee = (!v.is_empty()).then_some(v))}>
-                        <option value="">{ all }</option>
+                        <option value="" selected={f.assignee.is_none()}>{ all }</option>
                         { for people.iter().filter(|u| u.role == Role::FieldStaff).map(|u| html! {
-                            <option value={u.name.to_string()}>{ &u.display_name }</option>
+                            <option value={u.name.to_string()} selected={f.assignee.as_deref() == Some(u.name.as_str())}>{ &u.display_name }</option>
                         }) }
                     </select>
                 </label>
@@ -127,22 +163,23 @@ pub fn issues(p: &IssuesProps) -> Html {
                         "patrol" => Some(false),
                         _ => None,
                     })}>
-                        <option value="" selected=true>{ all }</option>
-                        <option value="complaint">{ ctx.t("complaint.badge") }</option>
-                        <option value="patrol">{ ctx.t("issues.source_patrol") }</option>
+                        <option value="" selected={f.complaints.is_none()}>{ all }</option>
+                        <option value="complaint" selected={f.complaints == Some(true)}>{ ctx.t("complaint.badge") }</option>
+                        <option value="patrol" selected={f.complaints == Some(false)}>{ ctx.t("issues.source_patrol") }</option>
                     </select>
                 </label>
                 <label class="check">
                     <input type="checkbox" id="f-overdue" checked={filter.overdue}
-                        onchange={{ let filter = filter.clone(); Callback::from(move |e: Event| {
+                        onchange={{ let (filter, set) = (filter.clone(), set.clone()); Callback::from(move |e: Event| {
                             let i: web_sys::HtmlInputElement = e.target_unchecked_into();
                             let mut f = (*filter).clone();
                             f.overdue = i.checked();
-                            filter.set(f);
+                            set.emit(f);
                         }) }} />
                     { ctx.t("issues.overdue") }
                 </label>
             </div>
+            </details>
         }
     } else {
         html! {}
@@ -199,9 +236,9 @@ pub fn issues(p: &IssuesProps) -> Html {
                                                     { if ok { ctx.t("callback.satisfied") } else { ctx.t("callback.unsatisfied") } }
                                                 </span>
                                             }
-                                            <span>{ s.checkpoint.clone().unwrap_or_default() }</span>
+                                            <span>{ s.checkpoint.as_deref().map(|c| ctx.point(c)).unwrap_or_default() }</span>
                                             <span>{ label!(ctx.lang, s.grade) }</span>
-                                            <span>{ s.assignee.clone().unwrap_or_default() }</span>
+                                            <span>{ s.assignee.as_deref().map(|a| ctx.person(a)).unwrap_or_default() }</span>
                                             <span class="grow"></span>
                                             if let Some(d) = s.deadline {
                                                 <span class="deadline">{ format!("{} {}", ctx.t("issues.deadline"), i18n::short_time(d, ctx.offset())) }</span>

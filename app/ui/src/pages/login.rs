@@ -17,6 +17,7 @@ pub struct LoginProps {
 pub fn login(p: &LoginProps) -> Html {
     let error = use_state(|| None::<String>);
     let busy = use_state(|| false);
+    let lang = p.lang;
     let onsubmit = {
         let (backend, on_login, error, busy) = (
             p.backend.clone(),
@@ -39,7 +40,7 @@ pub fn login(p: &LoginProps) -> Html {
             wasm_bindgen_futures::spawn_local(async move {
                 match backend.login(server.trim(), user.trim(), &password).await {
                     Ok(s) => on_login.emit(s),
-                    Err(e) => error.set(Some(e.message)),
+                    Err(e) => error.set(Some(crate::i18n::error_text(lang, &e.code, &e.message))),
                 }
                 busy.set(false);
             });
@@ -57,7 +58,7 @@ pub fn login(p: &LoginProps) -> Html {
                 }
                 <label>{ t("login.user") }<input id="user" autocomplete="username" required=true /></label>
                 <label>{ t("login.password") }<input id="password" type="password" autocomplete="current-password" required=true /></label>
-                if let Some(e) = (*error).clone() { <p class="error" id="login-error">{ e }</p> }
+                if let Some(e) = (*error).clone() { <p class="error" id="login-error" role="alert">{ e }</p> }
                 <button type="submit" class="primary" id="login-submit" disabled={*busy}>{ t("login.submit") }</button>
             </form>
         </main>

@@ -41,11 +41,12 @@ pub fn patrols() -> Html {
                     let (go, id) = (ctx.go.clone(), s.id);
                     html! {
                         <li class={classes!("card", "tap", (s.without_presence > 0).then_some("warn"))}
-                            id={format!("patrol-{}", s.id)}
+                            id={format!("patrol-{}", s.id)} role="button" tabindex="0"
+                            onkeydown={crate::components::on_activate({ let go = go.clone(); Callback::from(move |_| go.emit(Page::Patrol { id })) })}
                             onclick={Callback::from(move |_| go.emit(Page::Patrol { id }))}>
                             <div class="row">
-                                <strong>{ &s.route_code }</strong>
-                                <span>{ &s.inspector_name }</span>
+                                <strong>{ ctx.route(&s.route_code) }</strong>
+                                <span>{ ctx.person(&s.inspector_name) }</span>
                                 <span class="grow"></span>
                                 <span class="progress-text">{ format!("{}/{}", s.checked, s.route_len) }</span>
                             </div>
@@ -73,6 +74,9 @@ pub struct PatrolProps {
     pub id: PatrolRunId,
 }
 
+/// A stay shorter than this is shown as a warning.
+const SHORT_STAY_SECONDS: i64 = 10;
+
 fn evidence(ctx: &Ctx, e: &PresenceEvidence) -> Html {
     match e {
         PresenceEvidence::Code {
@@ -93,10 +97,10 @@ fn evidence(ctx: &Ctx, e: &PresenceEvidence) -> Html {
                 ),
                 None => ctx.t("presence.dwell_unknown").to_string(),
             };
-            let class = if dwell_seconds.is_some() {
-                "ok"
-            } else {
-                "warn"
+            // A stay of a few seconds is not a check anyone believes.
+            let class = match dwell_seconds {
+                Some(s) if *s >= SHORT_STAY_SECONDS => "ok",
+                _ => "warn",
             };
             html! { <span class={classes!(class, "evidence")}>{ format!("{how} {code} · {dwell}") }</span> }
         }
@@ -137,7 +141,7 @@ pub fn patrol(p: &PatrolProps) -> Html {
     html! {
         <section id="patrol">
             <button class="link" onclick={back}>{ ctx.t("nav.back") }</button>
-            <h1>{ format!("{} · {}", d.summary.route_code, d.summary.inspector_name) }</h1>
+            <h1>{ format!("{} · {}", ctx.route(&d.summary.route_code), ctx.person(&d.summary.inspector_name)) }</h1>
             <p class="muted">{ format!("{} {}/{}", long_time(d.summary.started_at, offset), d.summary.checked, d.summary.route_len) }</p>
             <table class="list" id="results">
                 <tr>
@@ -148,7 +152,8 @@ pub fn patrol(p: &PatrolProps) -> Html {
                     <th>{ ctx.t("patrols.result") }</th>
                 </tr>
                 { for d.results.iter().map(|r| {
-                    let fails = r.result.items.iter().filter(|i| i.outcome == Outcome::Fail).count();
+                    let failed: Vec<&str> = r.result.items.iter().filter(|i| i.outcome == Outcome::Fail).map(|i| i.item.as_str()).collect();
+                    let raised: Vec<_> = d.issues.iter().filter(|i| i.checkpoint.as_deref() == Some(r.result.checkpoint_code.as_str())).collect();
                     html! {
                         <tr id={format!("result-{}", r.result.checkpoint_code)}
                             class={classes!((!matches!(r.evidence, PresenceEvidence::Code { .. })).then_some("warn"))}>
@@ -156,11 +161,44 @@ pub fn patrol(p: &PatrolProps) -> Html {
                             <td>{ long_time(r.result.checked_at, offset) }</td>
                             <td>{ r.received_at.map(|t| long_time(t, offset)).unwrap_or_else(|| "—".into()) }</td>
                             <td>{ evidence(&ctx, &r.evidence) }</td>
-                            <td>{ if fails == 0 { ctx.t("patrols.all_pass").to_string() } else { format!("{} {}", fails, ctx.t("patrols.failed")) } }</td>
+                            <td>
+                                if failed.is_empty() {
+                                    { ctx.t("patrols.all_pass") }
+                                } else {
+                                    <span class="bad">{ format!("{}: {}", ctx.t("patrols.failed_items"), failed.iter().map(|c| item_label(&ctx, c)).collect::<Vec<_>>().join("、")) }</span>
+                                }
+                                { for raised.iter().map(|i| {
+                                    let (go, id) = (ctx.go.clone(), i.issue);
+                                    html! {
+                                        <button class="link issue-link" id={format!("raised-{}", i.issue)}
+                                            onclick={Callback::from(move |_| go.emit(Page::Issue { id }))}>{ format!("→ {}", i.title) }</button>
+                                    }
+                                }) }
+                            </td>
                         </tr>
                     }
                 }) }
             </table>
+            if !d.skipped.is_empty() {
+                <div class="card warn" id="skipped" role="note">
+                    <strong>{ format!("{} ({})", ctx.t("patrols.skipped"), d.skipped.len()) }</strong>
+                    <ul>{ for d.skipped.iter().map(|(code, name)| html! { <li>{ format!("{code} {name}") }</li> }) }</ul>
+                </div>
+            }
         </section>
     }
+}
+
+/// A checklist item's label from the plan (its code when unknown).
+fn item_label(ctx: &Ctx, code: &str) -> String {
+    ctx.plan
+        .as_ref()
+        .and_then(|p| {
+            p.templates
+                .iter()
+                .flat_map(|t| t.items.iter())
+                .find(|i| i.code.as_str() == code)
+                .map(|i| i.label.clone())
+        })
+        .unwrap_or_else(|| code.to_string())
 }

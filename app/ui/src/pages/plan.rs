@@ -6,7 +6,7 @@ use crate::components::field;
 use crate::{Ctx, label, run};
 use shared::plan::SitePlan;
 use shared::schedule::{Schedule, Target};
-use shared::wire::{ImportRefusal, ImportReport, NewUserRequest, ScheduleSpec};
+use shared::wire::{ImportRefusal, ImportReport, NewUserRequest};
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
@@ -34,7 +34,9 @@ fn download(name: &str, text: &str, mime: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The text of the file picked in input `id`, if any.
+/// The text of the file picked in input `id`, if any: UTF-8, or GB18030
+/// (GBK, what Excel writes for "CSV (逗号分隔)" on a Chinese system) when it
+/// is not UTF-8.
 async fn picked_text(id: &str) -> Option<String> {
     let input: web_sys::HtmlInputElement = web_sys::window()?
         .document()?
@@ -42,10 +44,21 @@ async fn picked_text(id: &str) -> Option<String> {
         .dyn_into()
         .ok()?;
     let file = input.files()?.get(0)?;
-    let text = wasm_bindgen_futures::JsFuture::from(file.text())
+    let buf = wasm_bindgen_futures::JsFuture::from(file.array_buffer())
         .await
         .ok()?;
-    text.as_string()
+    let bytes = js_sys::Uint8Array::new(&buf);
+    let strict = web_sys::TextDecoderOptions::new();
+    strict.set_fatal(true);
+    if let Ok(utf8) = web_sys::TextDecoder::new_with_label_and_options("utf-8", &strict)
+        && let Ok(text) = utf8.decode_with_buffer_source(&bytes)
+    {
+        return Some(text);
+    }
+    web_sys::TextDecoder::new_with_label("gb18030")
+        .ok()?
+        .decode_with_buffer_source(&bytes)
+        .ok()
 }
 
 fn walk_length(plan: &SitePlan, route: &shared::plan::Route) -> f64 {
@@ -58,6 +71,15 @@ fn walk_length(plan: &SitePlan, route: &shared::plan::Route) -> f64 {
     shared::walk::length(&pts, &order)
 }
 
+/// A route's shorter walk, shown before it is applied.
+#[derive(Clone, PartialEq)]
+struct Preview {
+    route: String,
+    codes: Vec<String>,
+    before: f64,
+    after: f64,
+}
+
 #[function_component(Plan)]
 pub fn plan() -> Html {
     let ctx = use_context::<Ctx>().expect("context");
@@ -65,6 +87,7 @@ pub fn plan() -> Html {
     let outcome = use_state(|| None::<Result<ImportReport, ImportRefusal>>);
     let sheet = use_state(Vec::<String>::new);
     let version = use_state(|| 0u32);
+    let preview = use_state(|| None::<Preview>);
     {
         let (ctx, plan) = (ctx.clone(), plan.clone());
         use_effect_with(*version, move |_| {
@@ -103,7 +126,9 @@ pub fn plan() -> Html {
                         }
                         outcome.set(Some(r));
                     }
-                    Err(e) => ctx.notify.emit((true, e.message)),
+                    Err(e) => ctx
+                        .notify
+                        .emit((true, crate::i18n::error_text(ctx.lang, &e.code, &e.message))),
                 }
             });
         })
@@ -120,17 +145,19 @@ pub fn plan() -> Html {
             });
         })
     };
-    let show_sheet = {
-        let (ctx, sheet, count) = (ctx.clone(), sheet.clone(), p.checkpoints.len());
-        Callback::from(move |_| {
+    // The label sheet: every checkpoint, only the new ones of an import, or the ticked ones.
+    let sheet_of = {
+        let (ctx, sheet, all) = (ctx.clone(), sheet.clone(), p.checkpoints.len());
+        Callback::from(move |only: Option<Vec<String>>| {
             let b = ctx.backend.clone();
             let sheet = sheet.clone();
+            let count = only.as_ref().map_or(all, Vec::len);
             run(
                 &ctx,
                 async move {
                     let mut pages = Vec::new();
                     for page in 1..=count.div_ceil(12).max(1) {
-                        pages.push(b.qr_page(page).await?);
+                        pages.push(b.qr_page(page, only.as_deref()).await?);
                     }
                     Ok(pages)
                 },
@@ -138,70 +165,106 @@ pub fn plan() -> Html {
             );
         })
     };
+    let show_sheet = {
+        let sheet_of = sheet_of.clone();
+        Callback::from(move |_| sheet_of.emit(None))
+    };
+    let show_chosen = {
+        let (ctx, sheet_of) = (ctx.clone(), sheet_of.clone());
+        let codes: Vec<String> = p.checkpoints.iter().map(|c| c.code.to_string()).collect();
+        Callback::from(move |_| {
+            let chosen: Vec<String> = codes
+                .iter()
+                .filter(|c| crate::components::ticked(&format!("qr-pick-{c}")))
+                .cloned()
+                .collect();
+            if chosen.is_empty() {
+                ctx.notify.emit((true, ctx.t("plan.qr_pick").to_string()));
+                return;
+            }
+            sheet_of.emit(Some(chosen));
+        })
+    };
+    let show_new = |codes: Vec<String>| {
+        let sheet_of = sheet_of.clone();
+        Callback::from(move |_| sheet_of.emit(Some(codes.clone())))
+    };
     let print = Callback::from(|_| {
         if let Some(w) = web_sys::window() {
             let _ = w.print();
         }
     });
-    let order = |route: String| {
-        let (ctx, version) = (ctx.clone(), version.clone());
+    // 优化顺序 shows the shorter walk first; it is applied only when the admin agrees.
+    let preview_order = |route: String| {
+        let (preview, p) = (preview.clone(), p.clone());
         Callback::from(move |_| {
-            let (b, notify, version, route, lang) = (
+            let Some(r) = p.route_by_code(&route) else {
+                return;
+            };
+            let items: Vec<_> = r
+                .checkpoints
+                .iter()
+                .map(|id| (*id, p.checkpoint(*id).and_then(|c| c.plan_xy)))
+                .collect();
+            let order = shared::walk::order_items(&items);
+            let ordered = shared::plan::Route {
+                checkpoints: order.clone(),
+                ..r.clone()
+            };
+            preview.set(Some(Preview {
+                route: route.clone(),
+                codes: order
+                    .iter()
+                    .filter_map(|id| p.checkpoint(*id).map(|c| format!("{} {}", c.code, c.name)))
+                    .collect(),
+                before: walk_length(&p, r),
+                after: walk_length(&p, &ordered),
+            }));
+        })
+    };
+    let apply_order = {
+        let (ctx, version, preview) = (ctx.clone(), version.clone(), preview.clone());
+        Callback::from(move |_| {
+            let Some(pv) = (*preview).clone() else {
+                return;
+            };
+            let (b, notify, version, preview, lang) = (
                 ctx.backend.clone(),
                 ctx.notify.clone(),
                 version.clone(),
-                route.clone(),
+                preview.clone(),
                 ctx.lang,
             );
-            run(&ctx, async move { b.order_route(&route).await }, move |r| {
-                notify.emit((
-                    false,
-                    format!(
-                        "{} {:.0} m → {:.0} m",
-                        crate::i18n::tr(lang, "plan.ordered"),
-                        r.before,
-                        r.after
-                    ),
-                ));
-                version.set(*version + 1);
-            });
+            run(
+                &ctx,
+                async move { b.order_route(&pv.route).await },
+                move |r| {
+                    notify.emit((
+                        false,
+                        format!(
+                            "{} {:.0} m → {:.0} m",
+                            crate::i18n::tr(lang, "plan.ordered"),
+                            r.before,
+                            r.after
+                        ),
+                    ));
+                    preview.set(None);
+                    version.set(*version + 1);
+                },
+            );
         })
+    };
+    let cancel_order = {
+        let preview = preview.clone();
+        Callback::from(move |_| preview.set(None))
     };
 
-    let save_schedule = {
-        let (ctx, version) = (ctx.clone(), version.clone());
-        Callback::from(move |e: SubmitEvent| {
-            e.prevent_default();
-            let text = |id| Some(field(id)).filter(|v| !v.trim().is_empty());
-            let spec = ScheduleSpec {
-                code: field("sched-code"),
-                name: field("sched-name"),
-                route: text("sched-route"),
-                checkpoints: field("sched-checkpoints")
-                    .split([',', '，', ' '])
-                    .filter(|c| !c.trim().is_empty())
-                    .map(|c| c.trim().to_string())
-                    .collect(),
-                repeat: field("sched-repeat"),
-                window: text("sched-window"),
-                seasons: text("sched-season").into_iter().collect(),
-                assignee: text("sched-assignee"),
-            };
-            let (b, notify, version, done) = (
-                ctx.backend.clone(),
-                ctx.notify.clone(),
-                version.clone(),
-                ctx.t("sched.saved"),
-            );
-            run(&ctx, async move { b.put_schedule(&spec).await }, move |s| {
-                notify.emit((false, format!("{done}: {}", s.code)));
-                version.set(*version + 1);
-            });
-        })
-    };
     let remove_schedule = |code: String| {
         let (ctx, version) = (ctx.clone(), version.clone());
         Callback::from(move |_| {
+            if !crate::components::confirm(ctx.t("confirm.remove_schedule")) {
+                return;
+            }
             let (b, version, code) = (ctx.backend.clone(), version.clone(), code.clone());
             run(
                 &ctx,
@@ -209,6 +272,10 @@ pub fn plan() -> Html {
                 move |_| version.set(*version + 1),
             );
         })
+    };
+    let repeat_label = |r: &shared::schedule::Repeat| match ctx.lang {
+        crate::i18n::Lang::Zh => r.label_zh(),
+        crate::i18n::Lang::En => r.label_en(),
     };
     let target = |s: &Schedule| match &s.target {
         Target::Route { route } => p
@@ -223,12 +290,6 @@ pub fn plan() -> Html {
             .collect::<Vec<_>>()
             .join(", "),
     };
-    let inspectors: Vec<&shared::plan::UserInfo> = p
-        .users
-        .iter()
-        .filter(|u| u.active && u.role == shared::Role::Inspector)
-        .collect();
-
     let add_user = {
         let (ctx, version) = (ctx.clone(), version.clone());
         Callback::from(move |e: SubmitEvent| {
@@ -249,9 +310,21 @@ pub fn plan() -> Html {
             });
         })
     };
+    let enable = |name: String| {
+        let (ctx, version) = (ctx.clone(), version.clone());
+        Callback::from(move |_| {
+            let (b, version, name) = (ctx.backend.clone(), version.clone(), name.clone());
+            run(&ctx, async move { b.enable_user(&name).await }, move |_| {
+                version.set(*version + 1)
+            });
+        })
+    };
     let disable = |name: String| {
         let (ctx, version) = (ctx.clone(), version.clone());
         Callback::from(move |_| {
+            if !crate::components::confirm(ctx.t("confirm.disable_user")) {
+                return;
+            }
             let (b, version, name) = (ctx.backend.clone(), version.clone(), name.clone());
             run(
                 &ctx,
@@ -282,6 +355,9 @@ pub fn plan() -> Html {
                     }
                     if r.sla_cells > 0 {
                         <p>{ format!("{}: {}", ctx.t("plan.sla_cells"), r.sla_cells) }</p>
+                    }
+                    if !r.checkpoints_new.is_empty() {
+                        <button id="qr-new" onclick={show_new(r.checkpoints_new.clone())}>{ ctx.t("plan.qr_new") }</button>
                     }
                 </div>
             }
@@ -330,6 +406,7 @@ pub fn plan() -> Html {
                     <button id="export-checklists" onclick={export("checklists.csv")}>{ ctx.t("plan.export_checklists") }</button>
                     <button id="export-sla" onclick={export("sla.csv")}>{ ctx.t("plan.export_sla") }</button>
                     <button id="qr-show" onclick={show_sheet}>{ ctx.t("plan.qr") }</button>
+                    <button id="qr-chosen" onclick={show_chosen}>{ ctx.t("plan.qr_chosen") }</button>
                 </div>
             </div>
             { report }
@@ -342,7 +419,7 @@ pub fn plan() -> Html {
             <div class="no-print">
                 <h2>{ format!("{} ({})", ctx.t("plan.routes"), p.routes.len()) }</h2>
                 <table class="list" id="routes">
-                    <tr><th>{ ctx.t("plan.code") }</th><th>{ ctx.t("plan.name") }</th><th>{ ctx.t("plan.points") }</th><th>{ ctx.t("plan.walk") }</th><th></th></tr>
+                    <tr><th>{ ctx.t("plan.code") }</th><th>{ ctx.t("plan.name") }</th><th>{ ctx.t("plan.points") }</th><th>{ ctx.t("plan.walk") }</th><th>{ ctx.t("plan.actions") }</th></tr>
                     { for p.routes.iter().map(|r| html! {
                         <tr id={format!("plan-route-{}", r.code)}>
                             <td>{ r.code.as_str() }</td>
@@ -350,22 +427,33 @@ pub fn plan() -> Html {
                             <td>{ r.checkpoints.len() }</td>
                             <td class="walk">{ format!("{:.0} m", walk_length(&p, r)) }</td>
                             <td>if admin {
-                                <button id={format!("order-{}", r.code)} onclick={order(r.code.to_string())}>{ ctx.t("plan.order") }</button>
+                                <button id={format!("order-{}", r.code)} onclick={preview_order(r.code.to_string())}>{ ctx.t("plan.order") }</button>
                             }</td>
                         </tr>
                     }) }
                 </table>
+                if let Some(pv) = (*preview).clone() {
+                    <div class="card" id="order-preview" role="dialog" aria-label={ctx.t("plan.order_preview")}>
+                        <p><strong>{ format!("{} {}", ctx.t("plan.order_preview"), ctx.route(&pv.route)) }</strong></p>
+                        <p id="order-distance">{ format!("{:.0} m → {:.0} m ({} {:.0} m)", pv.before, pv.after, ctx.t("plan.saved_m"), (pv.before - pv.after).max(0.0)) }</p>
+                        <ol>{ for pv.codes.iter().map(|c| html! { <li>{ c }</li> }) }</ol>
+                        <div class="row">
+                            <button class="primary" id="order-apply" onclick={apply_order.clone()}>{ ctx.t("plan.order_apply") }</button>
+                            <button id="order-cancel" onclick={cancel_order.clone()}>{ ctx.t("cancel") }</button>
+                        </div>
+                    </div>
+                }
                 <h2>{ format!("{} ({})", ctx.t("sched.title"), p.schedules.len()) }</h2>
                 <table class="list" id="schedules">
-                    <tr><th>{ ctx.t("plan.code") }</th><th>{ ctx.t("plan.name") }</th><th>{ ctx.t("sched.target") }</th><th>{ ctx.t("sched.repeat") }</th><th>{ ctx.t("sched.window") }</th><th>{ ctx.t("sched.seasons") }</th><th>{ ctx.t("sched.assignee") }</th><th></th></tr>
+                    <tr><th>{ ctx.t("plan.code") }</th><th>{ ctx.t("plan.name") }</th><th>{ ctx.t("sched.target") }</th><th>{ ctx.t("sched.repeat") }</th><th>{ ctx.t("sched.window") }</th><th>{ ctx.t("sched.seasons") }</th><th>{ ctx.t("sched.assignee") }</th><th>{ ctx.t("plan.actions") }</th></tr>
                     { for p.schedules.iter().map(|s| html! {
                         <tr id={format!("sched-{}", s.code)}>
                             <td>{ s.code.as_str() }</td>
                             <td>{ &s.name }</td>
                             <td>{ target(s) }</td>
-                            <td>{ s.repeat.to_string() }</td>
+                            <td>{ repeat_label(&s.repeat) }</td>
                             <td>{ s.window.map(|w| w.to_string()).unwrap_or_else(|| ctx.t("sched.all_day").to_string()) }</td>
-                            <td>{ s.seasons.iter().map(|x| format!("{} {}..{} {}", x.name, x.from, x.until, x.repeat)).collect::<Vec<_>>().join("; ") }</td>
+                            <td>{ s.seasons.iter().map(|x| format!("{} {}–{} {}", x.name, x.from, x.until, repeat_label(&x.repeat))).collect::<Vec<_>>().join("；") }</td>
                             <td>{ s.assignee.and_then(|a| p.user(a)).map(|u| u.display_name.clone()).unwrap_or_else(|| ctx.t("sched.any").to_string()) }</td>
                             <td>if admin {
                                 <button id={format!("sched-remove-{}", s.code)} onclick={remove_schedule(s.code.to_string())}>{ ctx.t("sched.remove") }</button>
@@ -374,34 +462,10 @@ pub fn plan() -> Html {
                     }) }
                 </table>
                 if admin {
-                    <form class="card" id="schedule-form" onsubmit={save_schedule}>
-                        <h3>{ ctx.t("sched.add") }</h3>
-                        <div class="filters">
-                            <label>{ ctx.t("plan.code") }<input id="sched-code" required=true /></label>
-                            <label>{ ctx.t("plan.name") }<input id="sched-name" required=true /></label>
-                            <label>{ ctx.t("plan.routes") }
-                                <select id="sched-route">
-                                    <option value="" selected=true>{ "—" }</option>
-                                    { for p.routes.iter().filter(|r| !p.spot_checks.iter().any(|s| s.code == r.code)).map(|r| html! {
-                                        <option value={r.code.to_string()}>{ format!("{} {}", r.code, r.name) }</option>
-                                    }) }
-                                </select>
-                            </label>
-                            <label>{ ctx.t("sched.checkpoints") }<input id="sched-checkpoints" /></label>
-                            <label>{ ctx.t("sched.repeat") }<input id="sched-repeat" value="daily" placeholder={ctx.t("sched.repeat_hint")} /></label>
-                            <label>{ ctx.t("sched.window") }<input id="sched-window" placeholder={ctx.t("sched.window_hint")} /></label>
-                            <label>{ ctx.t("sched.seasons") }<input id="sched-season" placeholder={ctx.t("sched.season_hint")} /></label>
-                            <label>{ ctx.t("sched.assignee") }
-                                <select id="sched-assignee">
-                                    <option value="" selected=true>{ ctx.t("sched.any") }</option>
-                                    { for inspectors.iter().map(|u| html! {
-                                        <option value={u.name.to_string()}>{ &u.display_name }</option>
-                                    }) }
-                                </select>
-                            </label>
-                        </div>
-                        <button type="submit" class="primary" id="sched-submit">{ ctx.t("sched.submit") }</button>
-                    </form>
+                    <crate::pages::schedule_form::ScheduleForm plan={p.clone()} on_saved={{
+                        let version = version.clone();
+                        Callback::from(move |_| version.set(*version + 1))
+                    }} />
                 }
                 <h2>{ format!("{} ({})", ctx.t("plan.checkpoints"), p.checkpoints.len()) }</h2>
                 if !unscheduled.is_empty() {
@@ -410,11 +474,13 @@ pub fn plan() -> Html {
                     </p>
                 }
                 <table class="list" id="checkpoints">
-                    <tr><th>{ ctx.t("plan.code") }</th><th>{ ctx.t("plan.name") }</th><th>{ ctx.t("plan.zone") }</th><th>{ ctx.t("plan.checklist") }</th><th>{ ctx.t("plan.frequency") }</th><th>{ ctx.t("plan.scheduled_by") }</th></tr>
+                    <tr><th>{ ctx.t("plan.print_label") }</th><th>{ ctx.t("plan.code") }</th><th>{ ctx.t("plan.name") }</th><th>{ ctx.t("plan.zone") }</th><th>{ ctx.t("plan.checklist") }</th><th>{ ctx.t("plan.frequency") }</th><th>{ ctx.t("plan.scheduled_by") }</th></tr>
                     { for p.checkpoints.iter().map(|cp| {
                         let by = shared::schedule::schedules_of(&p, cp.id);
                         html! {
                             <tr id={format!("plan-cp-{}", cp.code)} class={classes!(by.is_empty().then_some("unscheduled"))}>
+                                <td><input type="checkbox" id={format!("qr-pick-{}", cp.code)}
+                                    aria-label={format!("{} {}", ctx.t("plan.print_label"), cp.code)} /></td>
                                 <td>{ cp.code.as_str() }</td>
                                 <td>{ &cp.name }</td>
                                 <td>{ p.zone(cp.zone).map(|z| z.name.clone()).unwrap_or_default() }</td>
@@ -437,7 +503,7 @@ pub fn plan() -> Html {
                 }} />
                 <h2>{ format!("{} ({})", ctx.t("users.title"), p.users.len()) }</h2>
                 <table class="list" id="users">
-                    <tr><th>{ ctx.t("login.user") }</th><th>{ ctx.t("plan.name") }</th><th>{ ctx.t("users.role") }</th><th>{ ctx.t("users.department") }</th><th></th></tr>
+                    <tr><th>{ ctx.t("login.user") }</th><th>{ ctx.t("plan.name") }</th><th>{ ctx.t("users.role") }</th><th>{ ctx.t("users.department") }</th><th>{ ctx.t("plan.actions") }</th></tr>
                     { for p.users.iter().map(|u| html! {
                         <tr id={format!("user-{}", u.name)} class={classes!((!u.active).then_some("muted"))}>
                             <td>{ u.name.as_str() }</td>
@@ -445,7 +511,12 @@ pub fn plan() -> Html {
                             <td>{ label!(ctx.lang, u.role) }</td>
                             <td>{ u.department.map(|d| label!(ctx.lang, d)).unwrap_or("—") }</td>
                             <td>
-                                if !u.active { { ctx.t("users.disabled") } }
+                                if !u.active {
+                                    { ctx.t("users.disabled") }
+                                    if admin {
+                                        <button id={format!("enable-{}", u.name)} onclick={enable(u.name.to_string())}>{ ctx.t("users.enable") }</button>
+                                    }
+                                }
                                 else if admin && u.id != ctx.session.user.id {
                                     <button id={format!("disable-{}", u.name)} onclick={disable(u.name.to_string())}>{ ctx.t("users.disable") }</button>
                                 }

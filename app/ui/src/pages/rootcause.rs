@@ -61,6 +61,7 @@ pub fn root_causes(p: &RootCausesProps) -> Html {
     // The record whose analysis is being written (None: a new record), and the action rows.
     let editing = use_state(|| None::<Option<uuid::Uuid>>);
     let rows = use_state(|| vec![Row::default()]);
+    let form_error = use_state(|| None::<String>);
     {
         let (ctx, records) = (ctx.clone(), records.clone());
         use_effect_with((p.issue, *version), move |_| {
@@ -109,13 +110,14 @@ pub fn root_causes(p: &RootCausesProps) -> Html {
         })
     };
     let save = {
-        let (ctx, version, issue, repeat, editing, rows) = (
+        let (ctx, version, issue, repeat, editing, rows, form_error) = (
             ctx.clone(),
             version.clone(),
             p.issue,
             p.repeat.clone(),
             editing.clone(),
             rows.clone(),
+            form_error.clone(),
         );
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
@@ -127,17 +129,23 @@ pub fn root_causes(p: &RootCausesProps) -> Html {
             let mut actions = Vec::new();
             for (i, row) in rows.iter().enumerate() {
                 let Ok(due) = field(&format!("rca-due-{i}")).parse() else {
-                    ctx.notify.emit((
-                        true,
-                        format!(
-                            "{} {}: {}",
-                            ctx.t("rca.action"),
-                            i + 1,
-                            ctx.t("rca.due_missing")
-                        ),
-                    ));
+                    form_error.set(Some(format!(
+                        "{} {}: {}",
+                        ctx.t("rca.action"),
+                        i + 1,
+                        ctx.t("rca.due_missing")
+                    )));
                     return;
                 };
+                if field(&format!("rca-action-{i}")).trim().is_empty() {
+                    form_error.set(Some(format!(
+                        "{} {}: {}",
+                        ctx.t("rca.action"),
+                        i + 1,
+                        ctx.t("rca.action_missing")
+                    )));
+                    return;
+                }
                 actions.push(ActionInput {
                     n: row.n,
                     action: field(&format!("rca-action-{i}")),
@@ -159,8 +167,13 @@ pub fn root_causes(p: &RootCausesProps) -> Html {
                 editing.clone(),
                 ctx.t("rca.saved"),
             );
-            run(
+            if input.whys.iter().all(|w| w.trim().is_empty()) {
+                form_error.set(Some(ctx.t("rca.why_missing").to_string()));
+                return;
+            }
+            crate::run_form(
                 &ctx,
+                form_error.clone(),
                 async move { b.save_root_cause(&input).await },
                 move |_| {
                     notify.emit((false, saved.to_string()));
@@ -292,6 +305,7 @@ pub fn root_causes(p: &RootCausesProps) -> Html {
                         </div>
                     </fieldset>
                 }) }
+                { crate::form_error(&form_error, "rca-error") }
                 <div class="row">
                     <button type="button" id="rca-add-action" onclick={add_row}>{ ctx.t("rca.add_action") }</button>
                     <button type="button" id="rca-cancel" onclick={cancel}>{ ctx.t("cancel") }</button>
@@ -310,9 +324,10 @@ pub fn root_causes(p: &RootCausesProps) -> Html {
                     <strong>{ if r.after_verified { ctx.t("repeat.after_verified") } else { ctx.t("repeat.badge") } }</strong>
                     <p>{ ctx.t("repeat.earlier") }</p>
                     <ul>
-                        { for r.earlier.iter().map(|id| {
+                        { for r.earlier.iter().enumerate().map(|(i, id)| {
                             let (go, id) = (ctx.go.clone(), *id);
-                            html! { <li><button class="link" onclick={Callback::from(move |_| go.emit(Page::Issue { id }))}>{ id.to_string() }</button></li> }
+                            let title = r.titles.get(i).cloned().unwrap_or_else(|| id.to_string());
+                            html! { <li><button class="link" data-issue={id.to_string()} onclick={Callback::from(move |_| go.emit(Page::Issue { id }))}>{ title }</button></li> }
                         }) }
                     </ul>
                 </div>
@@ -365,14 +380,16 @@ pub fn root_cause_queue() -> Html {
                     let open = r.actions.iter().filter(|a| a.status == ActionStatus::Open).count();
                     let first = r.issues.first().copied();
                     let go = ctx.go.clone();
-                    let onclick = Callback::from(move |_| {
+                    let open_it = Callback::from(move |_: ()| {
                         if let Some(id) = first {
                             go.emit(Page::Issue { id });
                         }
                     });
+                    let onkeydown = crate::components::on_activate(open_it.clone());
+                    let onclick = Callback::from(move |_: MouseEvent| open_it.emit(()));
                     html! {
                         <li class="card tap" id={format!("rca-item-{}", r.id)} data-status={r.status.code()}
-                            role="button" tabindex="0" {onclick}>
+                            role="button" tabindex="0" {onclick} {onkeydown}>
                             <div class="row">
                                 { status_badge(&ctx, r.status) }
                                 <span>{ label!(ctx.lang, r.trigger) }</span>

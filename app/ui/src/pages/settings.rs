@@ -4,10 +4,10 @@
 //! managers read them.
 
 use crate::components::field;
-use crate::{Ctx, label, run};
-use shared::codes::{Category, Urgency};
+use crate::{Ctx, label};
+use shared::codes::{Category, Department, Urgency};
 use shared::deadline::SlaRule;
-use shared::plan::Site;
+use shared::plan::{CategoryDepartment, Site};
 use shared::wire::SiteSettings;
 use yew::prelude::*;
 
@@ -27,8 +27,9 @@ pub fn site_settings(p: &SettingsProps) -> Html {
     let admin = ctx.session.user.role == shared::Role::Admin;
     let d = p.site.deadlines;
     let table = p.site.complaint_sla.table();
+    let error = use_state(|| None::<String>);
     let save = {
-        let (ctx, on_saved) = (ctx.clone(), p.on_saved.clone());
+        let (ctx, on_saved, error) = (ctx.clone(), p.on_saved.clone(), error.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             let number = |id: &str| field(id).trim().parse::<u32>().ok();
@@ -56,11 +57,24 @@ pub fn site_settings(p: &SettingsProps) -> Html {
                     }
                 }
             }
+            let departments: Vec<CategoryDepartment> = Category::ALL
+                .iter()
+                .filter_map(|c| {
+                    field(&format!("dept-of-{}", c.code()))
+                        .parse::<Department>()
+                        .ok()
+                        .map(|department| CategoryDepartment {
+                            category: *c,
+                            department,
+                        })
+                })
+                .collect();
             if let Some(cell) = bad {
-                ctx.notify.emit((
-                    true,
-                    format!("{}: {}", cell, ctx.t("settings.whole_numbers")),
-                ));
+                error.set(Some(format!(
+                    "{}: {}",
+                    cell,
+                    ctx.t("settings.whole_numbers")
+                )));
                 return;
             }
             let settings = SiteSettings {
@@ -71,6 +85,7 @@ pub fn site_settings(p: &SettingsProps) -> Html {
                 repeat_window_days: number("set-repeat"),
                 keep_originals: None,
                 complaint_sla: rules,
+                departments,
             };
             let (b, notify, on_saved, saved) = (
                 ctx.backend.clone(),
@@ -78,8 +93,9 @@ pub fn site_settings(p: &SettingsProps) -> Html {
                 on_saved.clone(),
                 ctx.t("settings.saved"),
             );
-            run(
+            crate::run_form(
                 &ctx,
+                error.clone(),
                 async move { b.site_settings(&settings).await },
                 move |_| {
                     notify.emit((false, saved.to_string()));
@@ -132,6 +148,33 @@ pub fn site_settings(p: &SettingsProps) -> Html {
                     </tbody>
                 </table>
             </div>
+            <h3>{ ctx.t("settings.departments") }</h3>
+            <div class="scroll">
+                <table class="list" id="dept-table">
+                    <thead>
+                        <tr><th>{ ctx.t("complaint.category") }</th><th>{ ctx.t("assign.department") }</th></tr>
+                    </thead>
+                    <tbody>
+                        { for Category::ALL.iter().map(|c| {
+                            let chosen = p.site.department_for(*c);
+                            html! {
+                                <tr>
+                                    <td>{ label!(ctx.lang, *c) }</td>
+                                    <td>
+                                        <select id={format!("dept-of-{}", c.code())} disabled={!admin}
+                                            aria-label={format!("{} {}", label!(ctx.lang, *c), ctx.t("assign.department"))}>
+                                            { for Department::ALL.iter().map(|d| html! {
+                                                <option value={d.code()} selected={*d == chosen}>{ label!(ctx.lang, *d) }</option>
+                                            }) }
+                                        </select>
+                                    </td>
+                                </tr>
+                            }
+                        }) }
+                    </tbody>
+                </table>
+            </div>
+            { crate::form_error(&error, "settings-error") }
             if admin {
                 <button type="submit" class="primary" id="settings-submit">{ ctx.t("settings.save") }</button>
             }
