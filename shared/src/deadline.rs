@@ -108,21 +108,30 @@ pub const RESOLVE_HOURS_MAX: u32 = 90 * 24;
 impl SlaRule {
     /// Checks the rule's times make sense; the sentence says what to change.
     pub fn check(&self) -> Result<(), String> {
+        self.check_in(false)
+    }
+
+    /// [`SlaRule::check`], saying why in Chinese when `zh`.
+    pub fn check_in(&self, zh: bool) -> Result<(), String> {
         let what = format!("{} / {}", self.category.label_zh(), self.urgency.label_zh());
+        let say = |en: String, cn: String| Err(if zh { cn } else { en });
         if self.respond_minutes == 0 || self.respond_minutes > RESPOND_MINUTES_MAX {
-            return Err(format!(
-                "{what}: the response time must be 1 to {RESPOND_MINUTES_MAX} minutes"
-            ));
+            return say(
+                format!("{what}: the response time must be 1 to {RESPOND_MINUTES_MAX} minutes"),
+                format!("{what}：响应时限应为 1 到 {RESPOND_MINUTES_MAX} 分钟"),
+            );
         }
         if self.resolve_hours == 0 || self.resolve_hours > RESOLVE_HOURS_MAX {
-            return Err(format!(
-                "{what}: the resolution time must be 1 to {RESOLVE_HOURS_MAX} hours"
-            ));
+            return say(
+                format!("{what}: the resolution time must be 1 to {RESOLVE_HOURS_MAX} hours"),
+                format!("{what}：解决时限应为 1 到 {RESOLVE_HOURS_MAX} 小时"),
+            );
         }
         if u64::from(self.respond_minutes) > u64::from(self.resolve_hours) * 60 {
-            return Err(format!(
-                "{what}: the response time may not be longer than the resolution time"
-            ));
+            return say(
+                format!("{what}: the response time may not be longer than the resolution time"),
+                format!("{what}：响应时限不能长于解决时限"),
+            );
         }
         Ok(())
     }

@@ -18,6 +18,19 @@ pub enum TextError {
     BadChar { what: &'static str, input: String },
 }
 
+impl TextError {
+    /// The same in Chinese (the column or field already says what was refused).
+    pub fn zh(&self) -> String {
+        match self {
+            TextError::Empty { .. } => "不能为空".into(),
+            TextError::TooLong { len, max, .. } => format!("太长（{len} 个字符，最多 {max} 个）"),
+            TextError::BadChar { input, .. } => {
+                format!("“{input}”只能包含英文字母、数字、-、_ 和 .")
+            }
+        }
+    }
+}
+
 /// A short identifier typed by people and printed on QR labels:
 /// site codes, zone codes, point codes, route codes, item codes, user names.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

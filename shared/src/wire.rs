@@ -348,6 +348,9 @@ pub struct LineError {
     /// The column's header as the file spells it.
     pub column: Option<String>,
     pub message: String,
+    /// The same in Chinese, for the dashboard in zh-CN.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message_zh: String,
 }
 
 impl std::fmt::Display for LineError {

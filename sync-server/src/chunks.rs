@@ -8,7 +8,8 @@
 //! the server, never accepted from a device), its size after inflating (read
 //! through a bounded reader), and the number of rows each operation column
 //! holds (summed from the run lengths, nothing expanded). Anything over
-//! [`shared::limits`] is refused before Automerge sees it.
+//! [`shared::limits`] is refused before Automerge sees it. A change within the
+//! limits is then parsed (not applied) to refuse counters, which no schema has.
 
 use shared::limits;
 use std::io::Read;
@@ -124,8 +125,33 @@ pub fn inspect<'a>(
             ));
         }
         budget.ops -= ops;
+        no_counters(raw)?;
     }
     Ok(n)
+}
+
+/// Refuses a change that makes or increments a counter. No document's schema
+/// has counters, and Automerge overflows (a panic where overflow is checked,
+/// a wrapped value elsewhere) applying or reading a counter pushed past
+/// `i64::MAX`. The change is within the limits by now, so Automerge may parse
+/// it (without applying it) to list its operations.
+fn no_counters(raw: &[u8]) -> Result<(), ChunkError> {
+    use automerge::ScalarValue;
+    use automerge::legacy::OpType;
+    let change = automerge::Change::try_from(raw)
+        .map_err(|e| ChunkError::Malformed(format!("a change cannot be read: {e}")))?;
+    let counter = change.decode().operations.iter().any(|op| {
+        matches!(
+            op.action,
+            OpType::Increment(_) | OpType::Put(ScalarValue::Counter(_))
+        )
+    });
+    if counter {
+        return Err(ChunkError::Malformed(
+            "counters are not part of any document: the change is refused".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// The change's uncompressed bytes after the chunk header (inflated through a bounded reader).

@@ -86,13 +86,21 @@ struct Errors {
 }
 
 impl Errors {
-    fn push(&mut self, line: u64, column: Option<&str>, message: impl Into<String>) {
+    /// Records a bad row, saying what is wrong in English and in Chinese.
+    fn push(
+        &mut self,
+        line: u64,
+        column: Option<&str>,
+        message: impl Into<String>,
+        message_zh: impl Into<String>,
+    ) {
         if self.list.len() < MAX_ERRORS {
             self.list.push(LineError {
                 file: self.file.to_string(),
                 line,
                 column: column.map(str::to_string),
                 message: message.into(),
+                message_zh: message_zh.into(),
             });
         }
     }
@@ -137,7 +145,12 @@ fn read_table<'c>(text: &str, cols: &'c [Col], errors: &mut Errors) -> Option<Ta
     let names: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(|s| s.trim().to_string()).collect(),
         Err(e) => {
-            errors.push(1, None, format!("the header row cannot be read: {e}"));
+            errors.push(
+                1,
+                None,
+                format!("the header row cannot be read: {e}"),
+                format!("表头行无法读取：{e}"),
+            );
             return None;
         }
     };
@@ -146,6 +159,7 @@ fn read_table<'c>(text: &str, cols: &'c [Col], errors: &mut Errors) -> Option<Ta
             1,
             None,
             "the file is empty; the first row must name the columns",
+            "文件是空的：第一行应是列名",
         );
         return None;
     }
@@ -159,7 +173,7 @@ fn read_table<'c>(text: &str, cols: &'c [Col], errors: &mut Errors) -> Option<Ta
             .position(|c| c.zh == name || c.en.eq_ignore_ascii_case(name))
         {
             Some(c) if at[c].is_some() => {
-                errors.push(1, Some(name), "this column appears twice");
+                errors.push(1, Some(name), "this column appears twice", "此列出现了两次");
             }
             Some(c) => at[c] = Some(i),
             None => errors.push(
@@ -168,6 +182,10 @@ fn read_table<'c>(text: &str, cols: &'c [Col], errors: &mut Errors) -> Option<Ta
                 format!(
                     "unknown column; the columns are: {}",
                     cols.iter().map(|c| c.zh).collect::<Vec<_>>().join(", ")
+                ),
+                format!(
+                    "不认识的列；可用的列：{}",
+                    cols.iter().map(|c| c.zh).collect::<Vec<_>>().join("、")
                 ),
             ),
         }
@@ -178,6 +196,7 @@ fn read_table<'c>(text: &str, cols: &'c [Col], errors: &mut Errors) -> Option<Ta
                 1,
                 None,
                 format!("the column {} ({}) is missing", c.zh, c.en),
+                format!("缺少“{}”列", c.zh),
             );
         }
     }
@@ -193,7 +212,12 @@ fn read_table<'c>(text: &str, cols: &'c [Col], errors: &mut Errors) -> Option<Ta
             }
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(0);
-                errors.push(line, None, format!("the row cannot be read: {e}"));
+                errors.push(
+                    line,
+                    None,
+                    format!("the row cannot be read: {e}"),
+                    format!("此行无法读取：{e}"),
+                );
             }
         }
     }
@@ -230,6 +254,9 @@ pub fn decode(file: &'static str, bytes: &[u8]) -> Result<String, LineError> {
         message: "the file is neither UTF-8 nor GBK/GB18030 text; \
                   save it from the spreadsheet as \"CSV UTF-8\" and import again"
             .into(),
+        message_zh:
+            "文件既不是 UTF-8 也不是 GBK/GB18030 文本：请在表格软件中另存为“CSV UTF-8”后重新导入"
+                .into(),
     })
 }
 
@@ -241,7 +268,7 @@ fn parse_code(
     s: &str,
 ) -> Option<Code> {
     Code::parse(what, s)
-        .map_err(|e| errors.push(line, Some(column), e.to_string()))
+        .map_err(|e| errors.push(line, Some(column), e.to_string(), e.zh()))
         .ok()
 }
 
@@ -252,7 +279,12 @@ fn parse_number(errors: &mut Errors, line: u64, column: &str, s: &str) -> Option
     match s.parse::<f64>() {
         Ok(v) if v.is_finite() => Some(Some(v)),
         _ => {
-            errors.push(line, Some(column), format!("`{s}` is not a number"));
+            errors.push(
+                line,
+                Some(column),
+                format!("`{s}` is not a number"),
+                format!("“{s}”不是数字"),
+            );
             None
         }
     }
@@ -268,11 +300,17 @@ fn parse_label<T>(
 ) -> Option<T> {
     let v = parse(s);
     if v.is_none() {
-        let choices: Vec<String> = all.map(|(code, zh)| format!("{zh} ({code})")).collect();
+        let all: Vec<_> = all.collect();
+        let choices: Vec<String> = all
+            .iter()
+            .map(|(code, zh)| format!("{zh} ({code})"))
+            .collect();
+        let labels: Vec<&str> = all.iter().map(|(_, zh)| *zh).collect();
         errors.push(
             line,
             Some(column),
             format!("`{s}` is not one of: {}", choices.join(", ")),
+            format!("“{s}”不是可选的值：请填 {}", labels.join("、")),
         );
     }
     v
@@ -298,12 +336,22 @@ fn read_checklists(text: &str, errors: &mut Errors) -> Vec<TemplateRows> {
         let template = parse_code(errors, line, &h(0), "checklist code", t.cell(row, 0));
         let name = t.cell(row, 1);
         if name.is_empty() {
-            errors.push(line, Some(&h(1)), "the checklist needs a name");
+            errors.push(
+                line,
+                Some(&h(1)),
+                "the checklist needs a name",
+                "请填写检查表名称",
+            );
         }
         let item = parse_code(errors, line, &h(2), "item code", t.cell(row, 2));
         let label = t.cell(row, 3);
         if label.is_empty() {
-            errors.push(line, Some(&h(3)), "the item needs a label");
+            errors.push(
+                line,
+                Some(&h(3)),
+                "the item needs a label",
+                "请填写检查项内容",
+            );
         }
         let family = parse_label(
             errors,
@@ -323,6 +371,7 @@ fn read_checklists(text: &str, errors: &mut Errors) -> Vec<TemplateRows> {
                     line,
                     Some(&h(5)),
                     "a pass/fail item has no limits; use 读数 (reading) for a number",
+                    "合格判定项没有上下限：需要数值请把方式填为“读数”",
                 );
             }
             Some(ItemKind::PassFail)
@@ -333,6 +382,7 @@ fn read_checklists(text: &str, errors: &mut Errors) -> Vec<TemplateRows> {
                         line,
                         Some(&h(6)),
                         format!("the lower limit {a} is above the upper limit {b}"),
+                        format!("下限 {a} 大于上限 {b}"),
                     );
                     None
                 }
@@ -351,6 +401,10 @@ fn read_checklists(text: &str, errors: &mut Errors) -> Vec<TemplateRows> {
                     "`{kind_text}` is not one of: {} ({}), {} ({})",
                     KIND_PASS_FAIL.1, KIND_PASS_FAIL.0, KIND_READING.1, KIND_READING.0
                 ),
+                format!(
+                    "“{kind_text}”不是可选的方式：请填 {} 或 {}",
+                    KIND_PASS_FAIL.1, KIND_READING.1
+                ),
             );
             None
         };
@@ -367,6 +421,7 @@ fn read_checklists(text: &str, errors: &mut Errors) -> Vec<TemplateRows> {
                 line,
                 Some(&h(2)),
                 format!("item {item} of {template} already appears on line {first}"),
+                format!("检查表 {template} 的检查项 {item} 已在第 {first} 行出现过"),
             );
             continue;
         }
@@ -388,6 +443,10 @@ fn read_checklists(text: &str, errors: &mut Errors) -> Vec<TemplateRows> {
                 Some(&h(1)),
                 format!(
                     "checklist {} is named `{}` on an earlier line",
+                    entry.code, entry.name
+                ),
+                format!(
+                    "检查表 {} 在前面的行中名称是“{}”：同一检查表的名称要一致",
                     entry.code, entry.name
                 ),
             );
@@ -442,7 +501,12 @@ fn read_checkpoints(text: &str, errors: &mut Errors) -> Vec<PointRow> {
         let code = parse_code(errors, line, &h(3), "point code", t.cell(row, 3));
         let name = t.cell(row, 4);
         if name.is_empty() {
-            errors.push(line, Some(&h(4)), "the checkpoint needs a name");
+            errors.push(
+                line,
+                Some(&h(4)),
+                "the checkpoint needs a name",
+                "请填写点位名称",
+            );
         }
         let x = parse_number(errors, line, &h(5), t.cell(row, 5));
         let y = parse_number(errors, line, &h(6), t.cell(row, 6));
@@ -450,7 +514,12 @@ fn read_checkpoints(text: &str, errors: &mut Errors) -> Vec<PointRow> {
             (Some(Some(x)), Some(Some(y))) => Some(Some((x, y))),
             (Some(None), Some(None)) => Some(None),
             (Some(_), Some(_)) => {
-                errors.push(line, Some(&h(5)), "give both coordinates or neither");
+                errors.push(
+                    line,
+                    Some(&h(5)),
+                    "give both coordinates or neither",
+                    "坐标X 和 坐标Y 要么都填，要么都不填",
+                );
                 None
             }
             _ => None,
@@ -494,6 +563,7 @@ fn read_checkpoints(text: &str, errors: &mut Errors) -> Vec<PointRow> {
                 line,
                 Some(&h(3)),
                 format!("point {code} already appears on line {first}"),
+                format!("点位 {code} 已在第 {first} 行出现过"),
             );
             continue;
         }
@@ -585,6 +655,7 @@ fn apply_checkpoints(
                     "no checklist {} on this site or in {CHECKLISTS_FILE}",
                     row.template
                 ),
+                format!("本项目和 {CHECKLISTS_FILE} 中都没有检查表 {}", row.template),
             );
             continue;
         };
@@ -612,6 +683,15 @@ fn apply_checkpoints(
                                 .collect::<Vec<_>>()
                                 .join(", ")
                         ),
+                        format!(
+                            "区域 {} 是新的：请填写区域类型（{}）",
+                            row.zone,
+                            ZoneKind::ALL
+                                .iter()
+                                .map(|k| k.label_zh())
+                                .collect::<Vec<_>>()
+                                .join("、")
+                        ),
                     );
                     continue;
                 };
@@ -620,6 +700,7 @@ fn apply_checkpoints(
                         row.line,
                         header(1),
                         format!("zone {} is new: give its name", row.zone),
+                        format!("区域 {} 是新的：请填写区域名称", row.zone),
                     );
                     continue;
                 }
@@ -726,6 +807,7 @@ pub fn import(
             line: 0,
             column: None,
             message: format!("the plan would contradict itself: {e}"),
+            message_zh: format!("导入后计划会自相矛盾：{e}"),
         }]);
     }
     *plan = next;
@@ -766,7 +848,12 @@ pub fn read_sla(text: &str) -> Result<Vec<shared::deadline::SlaRule>, Vec<LineEr
                 let s = t.cell(row, c);
                 s.parse::<u32>()
                     .map_err(|_| {
-                        errors.push(line, Some(&h(c)), format!("`{s}` is not a whole number"))
+                        errors.push(
+                            line,
+                            Some(&h(c)),
+                            format!("`{s}` is not a whole number"),
+                            format!("“{s}”不是整数"),
+                        )
                     })
                     .ok()
             };
@@ -786,6 +873,11 @@ pub fn read_sla(text: &str) -> Result<Vec<shared::deadline::SlaRule>, Vec<LineEr
                         category.label_zh(),
                         urgency.label_zh()
                     ),
+                    format!(
+                        "{} / {} 已在第 {first} 行填写过",
+                        category.label_zh(),
+                        urgency.label_zh()
+                    ),
                 );
                 continue;
             }
@@ -797,7 +889,7 @@ pub fn read_sla(text: &str) -> Result<Vec<shared::deadline::SlaRule>, Vec<LineEr
             };
             match rule.check() {
                 Ok(()) => out.push(rule),
-                Err(m) => errors.push(line, None, m),
+                Err(m) => errors.push(line, None, m, rule.check_in(true).err().unwrap_or_default()),
             }
         }
     }

@@ -290,7 +290,18 @@ pub fn round(
         } else {
             let mut fork = d.fork();
             let mut fork_state = state.clone();
-            if let Err(e) = fork.sync().receive_sync_message(&mut fork_state, msg) {
+            // Applied to a copy; a change that makes Automerge itself panic (a
+            // counter pushed past i64::MAX overflows in builds with overflow
+            // checks) is refused like any other that cannot be applied.
+            let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                fork.sync().receive_sync_message(&mut fork_state, msg)
+            }));
+            let failed = match applied {
+                Ok(Ok(())) => None,
+                Ok(Err(e)) => Some(e.to_string()),
+                Err(_) => Some("the document engine could not apply them".to_string()),
+            };
+            if let Some(e) = failed {
                 refused.push(refusal(
                     m.doc,
                     Refusal {

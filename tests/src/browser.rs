@@ -529,3 +529,131 @@ impl Ui {
             .unwrap_or_default()
     }
 }
+
+/// Every code the domain speaks on the wire (statuses, categories, change
+/// kinds, frequencies, roles…): none of them should reach a page rendered in
+/// Chinese, where people read labels.
+pub fn code_words() -> std::collections::BTreeSet<&'static str> {
+    use shared::codes::*;
+    use shared::repeat::{ActionStatus, CauseClass, RootCauseStatus, RootCauseTrigger};
+    let mut words: std::collections::BTreeSet<&'static str> = std::collections::BTreeSet::new();
+    words.extend(Role::ALL.iter().map(|v| v.code()));
+    words.extend(ZoneKind::ALL.iter().map(|v| v.code()));
+    words.extend(ItemFamily::ALL.iter().map(|v| v.code()));
+    words.extend(Frequency::ALL.iter().map(|v| v.code()));
+    words.extend(Category::ALL.iter().map(|v| v.code()));
+    words.extend(Grade::ALL.iter().map(|v| v.code()));
+    words.extend(Urgency::ALL.iter().map(|v| v.code()));
+    words.extend(Status::ALL.iter().map(|v| v.code()));
+    words.extend(NotificationKind::ALL.iter().map(|v| v.code()));
+    words.extend(Department::ALL.iter().map(|v| v.code()));
+    words.extend(shared::policy::ChangeKind::ALL.iter().map(|v| v.code()));
+    words.extend(CauseClass::ALL.iter().map(|v| v.code()));
+    words.extend(RootCauseStatus::ALL.iter().map(|v| v.code()));
+    words.extend(RootCauseTrigger::ALL.iter().map(|v| v.code()));
+    words.extend(ActionStatus::ALL.iter().map(|v| v.code()));
+    words.extend([
+        "daily", "weekly", "monthly", "weekdays", "mon", "tue", "wed", "thu", "fri", "sat", "sun",
+    ]);
+    words
+}
+
+impl Ui {
+    /// Logs in from the address `url` (which may name a screen) and waits for the app.
+    pub async fn log_in(&mut self, url: &str, user: &str, password: &str) {
+        self.c.goto(url).await.unwrap();
+        self.find("#login").await;
+        self.type_into("#user", user).await;
+        self.type_into("#password", password).await;
+        self.tap("#login-submit").await;
+        self.find("#nav-issues").await;
+    }
+
+    /// Sets a form field's value as a person would by picking it (date
+    /// pickers differ by locale; the form reads the value when submitted).
+    pub async fn set_value(&self, id: &str, value: &str) {
+        self.find(&format!("#{id}")).await;
+        self.c
+            .execute(
+                "document.getElementById(arguments[0]).value = arguments[1];",
+                vec![serde_json::json!(id), serde_json::json!(value)],
+            )
+            .await
+            .unwrap();
+    }
+
+    /// The current value of a form field.
+    pub async fn value(&self, css: &str) -> String {
+        self.find(css)
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap_or_default()
+    }
+
+    /// The address's fragment (`#/issues?…`).
+    pub async fn hash(&self) -> String {
+        self.c
+            .execute("return window.location.hash;", vec![])
+            .await
+            .unwrap()
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// Waits (bounded) until the address's fragment is `want`.
+    pub async fn wait_hash(&self, want: &str) {
+        let mut last = String::new();
+        for _ in 0..100 {
+            last = self.hash().await;
+            if last == want {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "[{}] the address never became `{want}`; last: `{last}`",
+            self.name
+        );
+    }
+
+    /// Waits (bounded) until nothing matches `css`.
+    pub async fn gone(&self, css: &str) {
+        for _ in 0..100 {
+            if !self.has(css).await {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("[{}] `{css}` is still there", self.name);
+    }
+
+    /// Asserts axe-core finds no WCAG 2 A/AA or best-practice violation on
+    /// the screen as it is now.
+    pub async fn assert_accessible(&self, axe: &str, screen: &str) {
+        let found = self.axe(axe).await;
+        assert!(
+            found.is_empty(),
+            "[{}] axe-core on {screen}: {found:#?}",
+            self.name
+        );
+    }
+
+    /// Asserts that no wire code (`raise`, `daily`, `hygiene_defect`…) is
+    /// shown on the screen as it is now, which is rendered in Chinese.
+    pub async fn assert_no_codes(&self, screen: &str) {
+        let words = code_words();
+        let text = self.text().await;
+        let found: std::collections::BTreeSet<&str> = text
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|w| words.contains(w))
+            .collect();
+        assert!(
+            found.is_empty(),
+            "[{}] codes on the Chinese {screen}: {found:?}\n{text}",
+            self.name
+        );
+    }
+}

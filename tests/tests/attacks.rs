@@ -166,6 +166,39 @@ fn deeply_nested_maps_are_refused_and_the_server_stays_up() {
 }
 
 #[test]
+fn a_counter_pushed_past_its_limit_is_refused_before_anything_reads_it() {
+    // Reading a list whose counter was incremented past i64::MAX overflows
+    // inside Automerge; no schema has counters, so any change with one is refused.
+    let w = world();
+    let (_dir, _device, issue) = w.finding();
+    let before = w.fingerprint(issue);
+    let doc_id = issue_doc(issue);
+    for overflow in [true, false] {
+        let mut p = w.peer("inspector2");
+        let d = p.doc_mut(doc_id);
+        let events = d.get(ROOT, "events").unwrap().unwrap().1;
+        let at = d.length(&events);
+        let start = if overflow { i64::MAX } else { 1 };
+        d.insert(&events, at, automerge::ScalarValue::counter(start))
+            .unwrap();
+        d.increment(&events, at, 1).unwrap();
+        let resp = p.push(doc_id);
+        assert_eq!(refusal_code(&resp), "malformed", "{:?}", resp.refused);
+        assert!(
+            resp.refused[0].message.contains("counter"),
+            "{}",
+            resp.refused[0].message
+        );
+        assert!(alive(w.url()), "the server survived");
+    }
+    assert_eq!(w.fingerprint(issue), before, "the tracker did not change");
+    let mut honest = w.peer("inspector2");
+    let lamport = honest.next_lamport(doc_id);
+    let ok = honest.event(lamport, EventBody::Comment { text: "好".into() });
+    assert_eq!(honest.append_and_push(doc_id, &ok), "ok");
+}
+
+#[test]
 fn another_user_cannot_take_over_a_devices_actor() {
     let w = world();
     let (dir, mut victim, issue) = w.finding();

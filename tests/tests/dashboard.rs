@@ -339,7 +339,7 @@ fn an_admin_sets_up_the_plan_and_a_manager_reviews_presence_on_the_dashboard() {
         ui.pick_file("#import-checklists", &checklists).await;
         ui.pick_file("#import-checkpoints", &bad).await;
         ui.tap("#import-submit").await;
-        let errors = ui.wait_text("#import-errors", "line 3").await;
+        let errors = ui.wait_text("#import-errors", "第 3 行").await;
         assert!(errors.contains("点位编码"), "{errors}");
         assert!(!ui.has("#plan-cp-CP-W01").await, "nothing imported");
         ui.shot("plan-import-errors").await;
@@ -615,27 +615,6 @@ fn customer_service_enters_a_complaint_and_calls_the_resident_back() {
     });
 }
 
-/// Sets a form field's value as a person would by picking it (date pickers
-/// differ by locale; the form reads the value when it is submitted).
-async fn log_in(ui: &mut Ui, url: &str, user: &str, password: &str) {
-    ui.c.goto(url).await.unwrap();
-    ui.find("#login").await;
-    ui.type_into("#user", user).await;
-    ui.type_into("#password", password).await;
-    ui.tap("#login-submit").await;
-    ui.find("#nav-issues").await;
-}
-
-async fn set_value(ui: &Ui, id: &str, value: &str) {
-    ui.find(&format!("#{id}")).await;
-    ui.c.execute(
-        "document.getElementById(arguments[0]).value = arguments[1];",
-        vec![serde_json::json!(id), serde_json::json!(value)],
-    )
-    .await
-    .unwrap();
-}
-
 fn issue_json(url: &str, token: &str, id: &str) -> serde_json::Value {
     let (status, d) = api_get(url, token, &format!("/api/v1/issues/{id}"));
     assert_eq!(status, 200, "{d}");
@@ -664,7 +643,7 @@ fn the_loop_closes_on_the_dashboard_deadlines_dispatch_call_backs_root_causes_an
         "loop-cs",
     );
     let complaint = rt.block_on(async {
-        log_in(&mut cs, &url, "cs1", &seeded.password("cs1")).await;
+        cs.log_in(&url, "cs1", &seeded.password("cs1")).await;
         cs.tap("#new-complaint").await;
         cs.choose("#c-category", "neighbour_dispute").await;
         cs.c.execute(
@@ -739,7 +718,8 @@ fn the_loop_closes_on_the_dashboard_deadlines_dispatch_call_backs_root_causes_an
         "loop-manager",
     );
     rt.block_on(async {
-        log_in(&mut m, &url, "manager1", &seeded.password("manager1")).await;
+        m.log_in(&url, "manager1", &seeded.password("manager1"))
+            .await;
         m.tap(&format!("#issue-{first}")).await;
         m.find("#assign").await;
         m.choose("#assignee", "staff1").await;
@@ -757,7 +737,7 @@ fn the_loop_closes_on_the_dashboard_deadlines_dispatch_call_backs_root_causes_an
             .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
             .format("%Y-%m-%dT%H:%M")
             .to_string();
-        set_value(&m, "deadline", &later).await;
+        m.set_value("deadline", &later).await;
         m.tap("#assign-submit").await;
         m.wait_text("#timeline", "延后").await;
         m.shot("dashboard-deadline-extended").await;
@@ -778,7 +758,7 @@ fn the_loop_closes_on_the_dashboard_deadlines_dispatch_call_backs_root_causes_an
         m.choose("#rca-cause", "process").await;
         m.type_into("#rca-action-0", "增加下午清运班次").await;
         m.choose("#rca-owner-0", "manager1").await;
-        set_value(&m, "rca-due-0", "2027-01-15").await;
+        m.set_value("rca-due-0", "2027-01-15").await;
         m.tap("#rca-submit").await;
         m.find(&format!("#rca-{rid}[data-status=acting]")).await;
         m.tap(&format!("#rca-done-{rid}-1")).await;
@@ -850,7 +830,7 @@ fn the_loop_closes_on_the_dashboard_deadlines_dispatch_call_backs_root_causes_an
         "loop-admin",
     );
     rt.block_on(async {
-        log_in(&mut a, &url, "admin1", &seeded.password("admin1")).await;
+        a.log_in(&url, "admin1", &seeded.password("admin1")).await;
         a.find("#plan").await;
         a.wait_text("#unscheduled", "CP-R01").await;
         a.wait_text("#plan-cp-CP-R01", "从未排班").await;

@@ -308,3 +308,26 @@ pub fn photo_picker(p: &PickerProps) -> Html {
         </div>
     }
 }
+
+/// Fills form fields with their starting values (`(id, value)`) when `key`
+/// changes — a form opening, a record loading — and leaves them alone on
+/// every other render. A field given `value=` in `html!` is controlled: each
+/// re-render (a status update, another field changing) puts that value back
+/// and wipes what the person typed.
+#[hook]
+pub fn use_initial_values<K: PartialEq + Clone + 'static>(key: K, values: Vec<(String, String)>) {
+    use_effect_with(key, move |_| {
+        if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
+            for (id, v) in &values {
+                let Some(el) = doc.get_element_by_id(id) else {
+                    continue;
+                };
+                if let Some(i) = el.dyn_ref::<web_sys::HtmlInputElement>() {
+                    i.set_value(v);
+                } else if let Some(t) = el.dyn_ref::<web_sys::HtmlTextAreaElement>() {
+                    t.set_value(v);
+                }
+            }
+        }
+    });
+}

@@ -338,6 +338,7 @@ const CATALOGUE: &[(&str, &str, &str)] = &[
     ("sched.submit", "保存计划", "Save schedule"),
     ("sched.remove", "删除", "Remove"),
     ("sched.saved", "计划已保存", "Schedule saved"),
+    ("sched.removed", "已删除排班", "Schedule removed"),
     ("plan.title", "站点设置", "Site plan"),
     ("plan.import", "从表格导入", "Import from spreadsheets"),
     (
@@ -615,6 +616,29 @@ pub fn tr(lang: Lang, key: &'static str) -> &'static str {
         .unwrap_or(key)
 }
 
+/// One bad row of an import, where it is and what is wrong, in the person's language.
+pub fn line_error(lang: Lang, e: &shared::wire::LineError) -> String {
+    match lang {
+        Lang::En => e.to_string(),
+        Lang::Zh => {
+            let mut out = e.file.clone();
+            if e.line > 0 {
+                out.push_str(&format!(" 第 {} 行", e.line));
+            }
+            if let Some(c) = &e.column {
+                out.push_str(&format!("，“{c}”列"));
+            }
+            let message = if e.message_zh.is_empty() {
+                &e.message
+            } else {
+                &e.message_zh
+            };
+            out.push_str(&format!("：{message}"));
+            out
+        }
+    }
+}
+
 /// What an error means for the person, in their language, with what to do:
 /// known codes (from the server or the device) have their own sentence; other
 /// refusals name what was refused.
@@ -623,6 +647,18 @@ pub fn error_text(lang: Lang, code: &str, message: &str) -> String {
         "unauthorized" => (
             "用户名或密码不对，或登录已失效：请重新登录",
             "Wrong user name or password, or the login expired: log in again",
+        ),
+        "bad_credentials" => (
+            "用户名或密码不对，或账号已停用：请核对后重试",
+            "Wrong user name or password, or the account is disabled: check and try again",
+        ),
+        "exists" => (
+            "已有同名的记录：请换一个编码或名称",
+            "One with that name already exists: choose another code or name",
+        ),
+        "too_large" => (
+            "内容太大：请缩小照片或分几次提交",
+            "Too large: make the photo smaller or send it in parts",
         ),
         "too_many_attempts" => (
             "登录失败次数过多：请 15 分钟后再试，或请管理员重置密码",

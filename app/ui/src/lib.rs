@@ -142,10 +142,15 @@ pub fn run_form<T: 'static>(
 }
 
 /// A form's message: what went wrong and what to do, announced to screen readers.
+/// Always one element, so that a message appearing or going never shifts
+/// (and re-creates) the form's fields.
 pub fn form_error(error: &Option<String>, id: &'static str) -> Html {
-    match error {
-        Some(e) => html! { <p class="error form-error" id={id} role="alert">{ e }</p> },
-        None => html! {},
+    html! {
+        <div class="form-msg">
+            if let Some(e) = error {
+                <p class="error form-error" id={id} role="alert">{ e }</p>
+            }
+        </div>
     }
 }
 
@@ -302,10 +307,21 @@ pub fn app() -> Html {
 
     let go = {
         let (page, banner) = (page.clone(), banner.clone());
+        let (backend, plan) = (backend.clone(), plan.clone());
         Callback::from(move |p: Page| {
             banner.set(None);
             route::push(&p.path());
             page.set(Some(p));
+            // The plan may have changed since (an admin's import, a new user):
+            // each screen reads the plan as it is now.
+            let (backend, plan) = (backend.clone(), plan.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Ok(p) = backend.plan().await
+                    && plan.as_ref() != Some(&p)
+                {
+                    plan.set(Some(p));
+                }
+            });
         })
     };
     let current = (*page).clone().unwrap_or_else(|| home_of(&sess));

@@ -163,7 +163,11 @@ enum Val {
     F64(f64),
     Bool(bool),
     Null,
-    Counter(i64),
+    /// 32-bit starts (and 32-bit increments) keep a counter inside i64:
+    /// Automerge overflows on a counter pushed past i64::MAX, and the server
+    /// refuses every change with a counter before applying it
+    /// (`chunks::inspect`), so stored documents never hold one that far.
+    Counter(i32),
     Timestamp(i64),
     Bytes(Vec<u8>),
 }
@@ -226,7 +230,7 @@ fn scalar(v: &Val) -> ScalarValue {
         Val::F64(f) => ScalarValue::F64(*f),
         Val::Bool(b) => ScalarValue::Boolean(*b),
         Val::Null => ScalarValue::Null,
-        Val::Counter(c) => ScalarValue::counter(*c),
+        Val::Counter(c) => ScalarValue::counter(i64::from(*c)),
         Val::Timestamp(t) => ScalarValue::Timestamp(*t),
         Val::Bytes(b) => ScalarValue::Bytes(b.iter().copied().take(64).collect()),
     }

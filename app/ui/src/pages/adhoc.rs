@@ -14,12 +14,23 @@ pub fn launch_patrol() -> Html {
     let ctx = use_context::<Ctx>().expect("context");
     let launched = use_state(|| None::<AdHocPatrol>);
     let error = use_state(|| None::<String>);
-    let Some(plan) = ctx.plan.clone() else {
-        return html! {};
-    };
     let off = ctx.offset();
     let local = |t: chrono::DateTime<chrono::Utc>| crate::i18n::to_local_input(t, off);
     let now = crate::i18n::now();
+    // From now for six hours, filled in when the form appears (after the plan).
+    crate::components::use_initial_values(
+        ctx.plan.is_some(),
+        vec![
+            ("adhoc-from".into(), local(now)),
+            (
+                "adhoc-until".into(),
+                local(now + chrono::Duration::hours(6)),
+            ),
+        ],
+    );
+    let Some(plan) = ctx.plan.clone() else {
+        return html! {};
+    };
     let inspectors: Vec<_> = plan
         .users
         .iter()
@@ -104,8 +115,8 @@ pub fn launch_patrol() -> Html {
                     }) }
                 </fieldset>
                 <div class="filters">
-                    <label>{ ctx.t("adhoc.from") }<input type="datetime-local" id="adhoc-from" value={local(now)} /></label>
-                    <label>{ ctx.t("adhoc.until") }<input type="datetime-local" id="adhoc-until" value={local(now + chrono::Duration::hours(6))} /></label>
+                    <label>{ ctx.t("adhoc.from") }<input type="datetime-local" id="adhoc-from" /></label>
+                    <label>{ ctx.t("adhoc.until") }<input type="datetime-local" id="adhoc-until" /></label>
                 </div>
                 { crate::form_error(&error, "adhoc-error") }
                 <button type="submit" class="primary" id="adhoc-submit">{ ctx.t("adhoc.submit") }</button>

@@ -40,6 +40,24 @@ pub fn coverage_page() -> Html {
     let drawn = use_state(|| None::<Replay>);
     let replayed = use_state(|| None::<Replay>);
     let draw_error = use_state(|| None::<String>);
+    crate::components::use_initial_values(
+        (*range).clone(),
+        vec![
+            ("cov-from".into(), range.0.clone()),
+            ("cov-to".into(), range.1.clone()),
+        ],
+    );
+    crate::components::use_initial_values(
+        (),
+        vec![
+            ("draw-n".into(), "5".into()),
+            ("draw-hours".into(), "24".into()),
+            (
+                "draw-from".into(),
+                crate::i18n::to_local_input(crate::i18n::now(), ctx.offset()),
+            ),
+        ],
+    );
     {
         let (ctx, report) = (ctx.clone(), report.clone());
         use_effect_with((*range).clone(), move |(from, to)| {
@@ -137,13 +155,12 @@ pub fn coverage_page() -> Html {
     {
         recorded.push(r.spot_check.clone());
     }
-    let local_now = crate::i18n::to_local_input(crate::i18n::now(), ctx.offset());
     html! {
         <section id="coverage">
             <h1>{ ctx.t("coverage.title") }</h1>
             <form class="row" onsubmit={apply}>
-                <label>{ ctx.t("coverage.from") }<input type="date" id="cov-from" value={range.0.clone()} /></label>
-                <label>{ ctx.t("coverage.to") }<input type="date" id="cov-to" value={range.1.clone()} /></label>
+                <label>{ ctx.t("coverage.from") }<input type="date" id="cov-from" /></label>
+                <label>{ ctx.t("coverage.to") }<input type="date" id="cov-to" /></label>
                 <button type="submit" id="cov-apply">{ ctx.t("coverage.show") }</button>
             </form>
             if let Some(c) = &*report {
@@ -190,9 +207,9 @@ pub fn coverage_page() -> Html {
             }
             <h2>{ ctx.t("draw.title") }</h2>
             if manager {
-                <form class="card" id="draw" onsubmit={draw}>
+                <form class="card" id="draw" onsubmit={draw} novalidate=true>
                     <div class="filters">
-                        <label>{ ctx.t("draw.n") }<input type="number" id="draw-n" min="1" value="5" /></label>
+                        <label>{ ctx.t("draw.n") }<input type="number" id="draw-n" min="1" /></label>
                         <label>{ ctx.t("plan.zone") }
                             <select id="draw-zone">
                                 <option value="" selected=true>{ ctx.t("draw.all_zones") }</option>
@@ -201,8 +218,8 @@ pub fn coverage_page() -> Html {
                                 }) }
                             </select>
                         </label>
-                        <label>{ ctx.t("draw.from") }<input type="datetime-local" id="draw-from" value={local_now} /></label>
-                        <label>{ ctx.t("draw.hours") }<input type="number" id="draw-hours" min="1" value="24" /></label>
+                        <label>{ ctx.t("draw.from") }<input type="datetime-local" id="draw-from" /></label>
+                        <label>{ ctx.t("draw.hours") }<input type="number" id="draw-hours" min="1" /></label>
                     </div>
                     { crate::form_error(&draw_error, "draw-error") }
                     <button type="submit" class="primary" id="draw-submit">{ ctx.t("draw.submit") }</button>

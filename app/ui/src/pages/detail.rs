@@ -141,6 +141,24 @@ pub fn detail(p: &DetailProps) -> Html {
             }
         });
     }
+    // The assign form's deadline starts as the issue's own (set when it was
+    // raised); filled in once per issue state so that a refresh never undoes
+    // what the person typed.
+    {
+        let site = &ctx.session.site;
+        let shown = (*detail).as_ref().map(|d| {
+            let s = &d.summary;
+            let due = s
+                .deadline
+                .unwrap_or_else(|| site.deadlines.default_deadline(s.grade, s.raised_at));
+            (s.id, s.status, to_local_input(due, ctx.offset()))
+        });
+        let value = shown
+            .as_ref()
+            .map(|(_, _, v)| v.clone())
+            .unwrap_or_default();
+        crate::components::use_initial_values(shown, vec![("deadline".into(), value)]);
+    }
     let Some(d) = (*detail).clone() else {
         return html! { <p class="muted">{ ctx.t("loading") }</p> };
     };
@@ -284,7 +302,7 @@ pub fn detail(p: &DetailProps) -> Html {
                     </select>
                 </label>
                 <label>{ ctx.t("assign.deadline") }
-                    <input id="deadline" type="datetime-local" value={shown_deadline} />
+                    <input id="deadline" type="datetime-local" />
                 </label>
                 { crate::form_error(&assign_error, "assign-error") }
                 <button type="submit" class="primary" id="assign-submit">{ ctx.t("assign.submit") }</button>

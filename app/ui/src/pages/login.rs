@@ -17,6 +17,10 @@ pub struct LoginProps {
 pub fn login(p: &LoginProps) -> Html {
     let error = use_state(|| None::<String>);
     let busy = use_state(|| false);
+    crate::components::use_initial_values(
+        (),
+        vec![("server".into(), "http://127.0.0.1:8080".into())],
+    );
     let lang = p.lang;
     let onsubmit = {
         let (backend, on_login, error, busy) = (
@@ -53,7 +57,7 @@ pub fn login(p: &LoginProps) -> Html {
             <form {onsubmit} id="login">
                 if p.backend.is_app() {
                     <label>{ t("login.server") }
-                        <input id="server" type="url" inputmode="url" value="http://127.0.0.1:8080" required=true />
+                        <input id="server" type="url" inputmode="url" required=true />
                     </label>
                 }
                 <label>{ t("login.user") }<input id="user" autocomplete="username" required=true /></label>

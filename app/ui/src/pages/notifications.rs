@@ -48,7 +48,8 @@ pub fn notifications() -> Html {
                     let what = label!(ctx.lang, n.kind);
                     html! {
                         <li class={classes!("card", "tap", class, (!item.seen).then_some("unseen"))}
-                            id={format!("note-{}", n.id)} role="button" tabindex="0"
+                            id={format!("note-{}", n.id)}>
+                            <div class="tap-area" role="button" tabindex="0"
                             onkeydown={crate::components::on_activate({ let go = go.clone(); Callback::from(move |_| go.emit(Page::Issue { id })) })}
                             onclick={Callback::from(move |_| go.emit(Page::Issue { id }))}>
                             <div class="row">
@@ -61,6 +62,7 @@ pub fn notifications() -> Html {
                                 <span>{ n.checkpoint.as_deref().map(|c| ctx.point(c)).unwrap_or_default() }</span>
                                 <span>{ format!("{} {}", ctx.t("notes.deadline"), short_time(n.deadline, offset)) }</span>
                                 if let Some(a) = &n.assignee { <span>{ format!("→ {}", ctx.person(a)) }</span> }
+                            </div>
                             </div>
                         </li>
                     }

@@ -41,7 +41,8 @@ pub fn patrols() -> Html {
                     let (go, id) = (ctx.go.clone(), s.id);
                     html! {
                         <li class={classes!("card", "tap", (s.without_presence > 0).then_some("warn"))}
-                            id={format!("patrol-{}", s.id)} role="button" tabindex="0"
+                            id={format!("patrol-{}", s.id)}>
+                            <div class="tap-area" role="button" tabindex="0"
                             onkeydown={crate::components::on_activate({ let go = go.clone(); Callback::from(move |_| go.emit(Page::Patrol { id })) })}
                             onclick={Callback::from(move |_| go.emit(Page::Patrol { id }))}>
                             <div class="row">
@@ -60,6 +61,7 @@ pub fn patrols() -> Html {
                                 if s.without_presence > 0 {
                                     <span class="bad no-presence">{ format!("{} {}", s.without_presence, ctx.t("patrols.no_presence")) }</span>
                                 }
+                            </div>
                             </div>
                         </li>
                     }

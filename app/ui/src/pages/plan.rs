@@ -266,10 +266,18 @@ pub fn plan() -> Html {
                 return;
             }
             let (b, version, code) = (ctx.backend.clone(), version.clone(), code.clone());
+            // The message says what this action did (not what an earlier one did).
+            let (notify, done) = (
+                ctx.notify.clone(),
+                format!("{} {code}", ctx.t("sched.removed")),
+            );
             run(
                 &ctx,
                 async move { b.remove_schedule(&code).await },
-                move |_| version.set(*version + 1),
+                move |_| {
+                    notify.emit((false, done));
+                    version.set(*version + 1)
+                },
             );
         })
     };
@@ -367,7 +375,7 @@ pub fn plan() -> Html {
                 <p><strong>{ ctx.t("plan.nothing_imported") }</strong>{ format!(" ({})", refusal.rows.len()) }</p>
                 <ul>
                     { for refusal.rows.iter().map(|r| html! {
-                        <li class="row-error" data-line={r.line.to_string()}>{ r.to_string() }</li>
+                        <li class="row-error" data-line={r.line.to_string()}>{ crate::i18n::line_error(ctx.lang, r) }</li>
                     }) }
                 </ul>
             </div>

@@ -34,27 +34,39 @@ pub fn raise(p: &RaiseProps) -> Html {
         let photos = photos.clone();
         use_effect_with(p.items.clone(), move |_| photos.set(Vec::new()));
     }
-    let Some(plan) = ctx.plan.clone() else {
-        return html! { <p class="muted">{ ctx.t("loading") }</p> };
-    };
-    let cp = plan.checkpoint_by_code(&p.checkpoint).cloned();
-    let item = p.items.first().and_then(|code| {
-        let cp = cp.as_ref()?;
+    let item_of = |plan: &shared::plan::SitePlan| {
+        let cp = plan.checkpoint_by_code(&p.checkpoint)?;
+        let code = p.items.first()?;
         plan.template(cp.template, cp.template_version)?
             .items
             .iter()
             .find(|i| i.code.as_str() == code)
             .cloned()
-    });
+    };
+    // The title starts from the failed item, once per item: adding a photo
+    // or changing the grade never undoes what the inspector typed.
+    {
+        let title = ctx
+            .plan
+            .as_ref()
+            .and_then(item_of)
+            .map(|i| format!("{} {}", i.label, ctx.t("raise.failed_suffix")))
+            .unwrap_or_default();
+        crate::components::use_initial_values(
+            (p.checkpoint.clone(), p.items.clone(), ctx.plan.is_some()),
+            vec![("title".into(), title)],
+        );
+    }
+    let Some(plan) = ctx.plan.clone() else {
+        return html! { <p class="muted">{ ctx.t("loading") }</p> };
+    };
+    let cp = plan.checkpoint_by_code(&p.checkpoint).cloned();
+    let item = item_of(&plan);
     let category = item
         .as_ref()
         .map(|i| category_of(i.family))
         .unwrap_or(Category::Other);
     let grade = Grade::Deadline;
-    let title = item
-        .as_ref()
-        .map(|i| format!("{} {}", i.label, ctx.t("raise.failed_suffix")))
-        .unwrap_or_default();
     let next = {
         let (go, route, checkpoint, rest) = (
             ctx.go.clone(),
@@ -142,7 +154,7 @@ pub fn raise(p: &RaiseProps) -> Html {
                         }) }
                     </select>
                 </label>
-                <label>{ ctx.t("raise.summary") }<input id="title" value={title} required=true /></label>
+                <label>{ ctx.t("raise.summary") }<input id="title" required=true /></label>
                 <label>{ ctx.t("raise.description") }<textarea id="description" /></label>
                 <PhotoPicker id="photo" label="raise.photo" photos={(*photos).clone()} on_change={on_photos} />
                 <div class="row">

@@ -126,29 +126,39 @@ pub fn root_causes(p: &RootCausesProps) -> Html {
             let Ok(cause) = field("rca-cause").parse::<CauseClass>() else {
                 return;
             };
+            let whys: Vec<String> = (1..=5).map(|i| field(&format!("rca-why-{i}"))).collect();
+            // What is missing, in the order the form asks: why, then what, then when.
+            if whys.iter().all(|w| w.trim().is_empty()) {
+                form_error.set(Some(ctx.t("rca.why_missing").to_string()));
+                return;
+            }
             let mut actions = Vec::new();
             for (i, row) in rows.iter().enumerate() {
-                let Ok(due) = field(&format!("rca-due-{i}")).parse() else {
-                    form_error.set(Some(format!(
+                let action = field(&format!("rca-action-{i}"));
+                let due_text = field(&format!("rca-due-{i}"));
+                // A row left blank is not an action.
+                if action.trim().is_empty() && due_text.is_empty() && row.n.is_none() {
+                    continue;
+                }
+                let missing = |what: &'static str| {
+                    Some(format!(
                         "{} {}: {}",
                         ctx.t("rca.action"),
                         i + 1,
-                        ctx.t("rca.due_missing")
-                    )));
-                    return;
+                        ctx.t(what)
+                    ))
                 };
-                if field(&format!("rca-action-{i}")).trim().is_empty() {
-                    form_error.set(Some(format!(
-                        "{} {}: {}",
-                        ctx.t("rca.action"),
-                        i + 1,
-                        ctx.t("rca.action_missing")
-                    )));
+                if action.trim().is_empty() {
+                    form_error.set(missing("rca.action_missing"));
                     return;
                 }
+                let Ok(due) = due_text.parse() else {
+                    form_error.set(missing("rca.due_missing"));
+                    return;
+                };
                 actions.push(ActionInput {
                     n: row.n,
-                    action: field(&format!("rca-action-{i}")),
+                    action,
                     owner: field(&format!("rca-owner-{i}")),
                     due,
                 });
@@ -156,7 +166,7 @@ pub fn root_causes(p: &RootCausesProps) -> Html {
             let input = RootCauseInput {
                 id: (*editing).flatten(),
                 issues,
-                whys: (1..=5).map(|i| field(&format!("rca-why-{i}"))).collect(),
+                whys,
                 cause,
                 actions,
             };
@@ -167,10 +177,6 @@ pub fn root_causes(p: &RootCausesProps) -> Html {
                 editing.clone(),
                 ctx.t("rca.saved"),
             );
-            if input.whys.iter().all(|w| w.trim().is_empty()) {
-                form_error.set(Some(ctx.t("rca.why_missing").to_string()));
-                return;
-            }
             crate::run_form(
                 &ctx,
                 form_error.clone(),
@@ -258,6 +264,25 @@ pub fn root_causes(p: &RootCausesProps) -> Html {
     let editing_record = (*editing)
         .flatten()
         .and_then(|id| linked.iter().find(|r| r.id == id).cloned());
+    // A saved analysis fills the form once, when it opens; what the person
+    // types afterwards is theirs (a re-render never puts the old text back).
+    {
+        let mut initial: Vec<(String, String)> = (1..=5)
+            .map(|i| {
+                let why = editing_record
+                    .as_ref()
+                    .and_then(|r| r.whys.get(i - 1))
+                    .cloned()
+                    .unwrap_or_default();
+                (format!("rca-why-{i}"), why)
+            })
+            .collect();
+        for (i, row) in rows.iter().enumerate() {
+            initial.push((format!("rca-action-{i}"), row.action.clone()));
+            initial.push((format!("rca-due-{i}"), row.due.clone()));
+        }
+        crate::components::use_initial_values(*editing, initial);
+    }
     let form = if let Some(_target) = *editing {
         let r = editing_record.as_ref();
         let add_row = {
@@ -274,12 +299,15 @@ pub fn root_causes(p: &RootCausesProps) -> Html {
         };
         html! {
             <form id="rca-form" onsubmit={save}>
+                // Lists that grow sit in containers of their own, so that adding
+                // an action never re-creates (and empties) the fields already written.
+                <div class="whys-fields">
                 { for (1..=5).map(|i| html! {
                     <label>{ format!("{} {i}", ctx.t("rca.why")) }
-                        <input id={format!("rca-why-{i}")}
-                            value={r.and_then(|r| r.whys.get(i - 1)).cloned().unwrap_or_default()} />
+                        <input id={format!("rca-why-{i}")} />
                     </label>
                 }) }
+                </div>
                 <label>{ ctx.t("rca.cause") }
                     <select id="rca-cause">
                         { for CauseClass::ALL.iter().enumerate().map(|(i, c)| html! {
@@ -288,10 +316,11 @@ pub fn root_causes(p: &RootCausesProps) -> Html {
                     </select>
                 </label>
                 <h3>{ ctx.t("rca.actions") }</h3>
+                <div id="rca-rows">
                 { for rows.iter().enumerate().map(|(i, row)| html! {
-                    <fieldset class="rca-row">
+                    <fieldset class="rca-row" key={i}>
                         <label>{ format!("{} {}", ctx.t("rca.action"), i + 1) }
-                            <input id={format!("rca-action-{i}")} value={row.action.clone()} />
+                            <input id={format!("rca-action-{i}")} />
                         </label>
                         <div class="filters">
                             <label>{ ctx.t("rca.owner") }
@@ -301,10 +330,11 @@ pub fn root_causes(p: &RootCausesProps) -> Html {
                                     }) }
                                 </select>
                             </label>
-                            <label>{ ctx.t("rca.due") }<input type="date" id={format!("rca-due-{i}")} value={row.due.clone()} /></label>
+                            <label>{ ctx.t("rca.due") }<input type="date" id={format!("rca-due-{i}")} /></label>
                         </div>
                     </fieldset>
                 }) }
+                </div>
                 { crate::form_error(&form_error, "rca-error") }
                 <div class="row">
                     <button type="button" id="rca-add-action" onclick={add_row}>{ ctx.t("rca.add_action") }</button>
@@ -388,8 +418,8 @@ pub fn root_cause_queue() -> Html {
                     let onkeydown = crate::components::on_activate(open_it.clone());
                     let onclick = Callback::from(move |_: MouseEvent| open_it.emit(()));
                     html! {
-                        <li class="card tap" id={format!("rca-item-{}", r.id)} data-status={r.status.code()}
-                            role="button" tabindex="0" {onclick} {onkeydown}>
+                        <li class="card tap" id={format!("rca-item-{}", r.id)} data-status={r.status.code()}>
+                            <div class="tap-area" role="button" tabindex="0" {onclick} {onkeydown}>
                             <div class="row">
                                 { status_badge(&ctx, r.status) }
                                 <span>{ label!(ctx.lang, r.trigger) }</span>
@@ -400,6 +430,7 @@ pub fn root_cause_queue() -> Html {
                                 <span>{ format!("{}: {}", ctx.t("rca.analysis_due"), r.due) }</span>
                                 <span>{ format!("{}: {}", ctx.t("rca.issues"), r.issues.len()) }</span>
                                 <span>{ format!("{}: {open}/{}", ctx.t("rca.open_actions"), r.actions.len()) }</span>
+                            </div>
                             </div>
                         </li>
                     }

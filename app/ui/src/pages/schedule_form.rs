@@ -198,7 +198,11 @@ pub fn schedule_form(p: &ScheduleFormProps) -> Html {
                     </select>
                 </label>
             </div>
-            if *repeat == "weekdays" { { day_boxes("sched-day".into()) } }
+            // Parts that come and go sit in containers of their own, so that
+            // showing them never re-creates (and empties) the fields around them.
+            <div id="sched-days">
+                if *repeat == "weekdays" { { day_boxes("sched-day".into()) } }
+            </div>
             <div class="filters">
                 <label>{ ctx.t("sched.from_time") }<input type="time" id="sched-from" /></label>
                 <label>{ ctx.t("sched.until_time") }<input type="time" id="sched-until" /></label>
@@ -213,8 +217,9 @@ pub fn schedule_form(p: &ScheduleFormProps) -> Html {
                 </div>
             </details>
             <h4>{ ctx.t("sched.seasons") }</h4>
+            <div id="seasons">
             { for (0..*seasons).map(|i| html! {
-                <fieldset class="season" id={format!("season-{i}")}>
+                <fieldset class="season" key={i} id={format!("season-{i}")}>
                     <label>{ ctx.t("sched.season_name") }<input id={format!("season-name-{i}")} placeholder={ctx.t("sched.season_name_hint")} /></label>
                     <div class="filters">
                         <label>{ ctx.t("sched.season_from") }
@@ -228,6 +233,7 @@ pub fn schedule_form(p: &ScheduleFormProps) -> Html {
                     { day_boxes(format!("season-day-{i}")) }
                 </fieldset>
             }) }
+            </div>
             { crate::form_error(&error, "sched-error") }
             <div class="row">
                 <button type="button" id="season-add" onclick={add_season}>{ ctx.t("sched.add_season") }</button>

@@ -28,6 +28,25 @@ pub fn site_settings(p: &SettingsProps) -> Html {
     let d = p.site.deadlines;
     let table = p.site.complaint_sla.table();
     let error = use_state(|| None::<String>);
+    // The site's values, put in when the site (re)loads; typing is never undone by a re-render.
+    let mut initial: Vec<(String, String)> = vec![
+        ("set-remind".into(), d.remind_hours.to_string()),
+        ("set-verify".into(), d.verify_hours.to_string()),
+        ("set-callback".into(), d.callback_hours.to_string()),
+        ("set-rca".into(), d.root_cause_days.to_string()),
+        ("set-repeat".into(), p.site.repeat_window_days.to_string()),
+    ];
+    for r in &table {
+        initial.push((
+            cell_id("respond", r.category, r.urgency),
+            r.respond_minutes.to_string(),
+        ));
+        initial.push((
+            cell_id("resolve", r.category, r.urgency),
+            r.resolve_hours.to_string(),
+        ));
+    }
+    crate::components::use_initial_values(p.site.clone(), initial);
     let save = {
         let (ctx, on_saved, error) = (ctx.clone(), p.on_saved.clone(), error.clone());
         Callback::from(move |e: SubmitEvent| {
@@ -104,10 +123,10 @@ pub fn site_settings(p: &SettingsProps) -> Html {
             );
         })
     };
-    let number = |id: &'static str, label: &'static str, value: u32| {
+    let number = |id: &'static str, label: &'static str| {
         html! {
             <label>{ ctx.t(label) }
-                <input id={id} type="number" min="0" value={value.to_string()} disabled={!admin} />
+                <input id={id} type="number" min="0" disabled={!admin} />
             </label>
         }
     };
@@ -115,11 +134,11 @@ pub fn site_settings(p: &SettingsProps) -> Html {
         <form class="card" id="site-settings" onsubmit={save}>
             <h2>{ ctx.t("settings.title") }</h2>
             <div class="filters">
-                { number("set-remind", "settings.remind_hours", d.remind_hours) }
-                { number("set-verify", "settings.verify_hours", d.verify_hours) }
-                { number("set-callback", "settings.callback_hours", d.callback_hours) }
-                { number("set-rca", "settings.root_cause_days", d.root_cause_days) }
-                { number("set-repeat", "settings.repeat_days", p.site.repeat_window_days) }
+                { number("set-remind", "settings.remind_hours") }
+                { number("set-verify", "settings.verify_hours") }
+                { number("set-callback", "settings.callback_hours") }
+                { number("set-rca", "settings.root_cause_days") }
+                { number("set-repeat", "settings.repeat_days") }
             </div>
             <h3>{ ctx.t("settings.sla") }</h3>
             <div class="scroll">
@@ -138,11 +157,9 @@ pub fn site_settings(p: &SettingsProps) -> Html {
                                 <td>{ label!(ctx.lang, r.category) }</td>
                                 <td>{ label!(ctx.lang, r.urgency) }</td>
                                 <td><input type="number" min="1" id={cell_id("respond", r.category, r.urgency)}
-                                    aria-label={format!("{} {} {}", label!(ctx.lang, r.category), label!(ctx.lang, r.urgency), ctx.t("settings.respond_minutes"))}
-                                    value={r.respond_minutes.to_string()} disabled={!admin} /></td>
+                                    aria-label={format!("{} {} {}", label!(ctx.lang, r.category), label!(ctx.lang, r.urgency), ctx.t("settings.respond_minutes"))} disabled={!admin} /></td>
                                 <td><input type="number" min="1" id={cell_id("resolve", r.category, r.urgency)}
-                                    aria-label={format!("{} {} {}", label!(ctx.lang, r.category), label!(ctx.lang, r.urgency), ctx.t("settings.resolve_hours"))}
-                                    value={r.resolve_hours.to_string()} disabled={!admin} /></td>
+                                    aria-label={format!("{} {} {}", label!(ctx.lang, r.category), label!(ctx.lang, r.urgency), ctx.t("settings.resolve_hours"))} disabled={!admin} /></td>
                             </tr>
                         }) }
                     </tbody>
