@@ -138,9 +138,19 @@ pub fn inspect<'a>(
 fn no_counters(raw: &[u8]) -> Result<(), ChunkError> {
     use automerge::ScalarValue;
     use automerge::legacy::OpType;
-    let change = automerge::Change::try_from(raw)
-        .map_err(|e| ChunkError::Malformed(format!("a change cannot be read: {e}")))?;
-    let counter = change.decode().operations.iter().any(|op| {
+    // Automerge checks a change's columns when it reads one, but some values
+    // it trusts: an operation naming an actor the change does not list, or an
+    // actor index past u32, panics inside the engine while reading or
+    // decoding. Such a change is malformed, and refused like one.
+    let decoded =
+        std::panic::catch_unwind(|| automerge::Change::try_from(raw).map(|change| change.decode()))
+            .map_err(|_| {
+                ChunkError::Malformed(
+                    "a change names an actor it does not list, or an impossible one".into(),
+                )
+            })?
+            .map_err(|e| ChunkError::Malformed(format!("a change cannot be read: {e}")))?;
+    let counter = decoded.operations.iter().any(|op| {
         matches!(
             op.action,
             OpType::Increment(_) | OpType::Put(ScalarValue::Counter(_))
@@ -336,6 +346,32 @@ mod tests {
         d.commit();
         let mut changes = d.get_changes(&[]);
         changes[0].bytes().into_owned()
+    }
+
+    /// Found by fuzzing: a change whose operation names an actor index the
+    /// change does not list passes Automerge's own reading, then panics when
+    /// decoded; one naming an index past u32 panics while being read. Both
+    /// requests are the fuzzer's inputs, kept in the corpus.
+    #[test]
+    fn a_change_naming_an_impossible_actor_is_refused_not_panicked() {
+        for body in [
+            &include_bytes!("../../tests/fuzz/corpus/sync_request/op-names-unlisted-actor")[..],
+            &include_bytes!("../../tests/fuzz/corpus/sync_request/actor-index-past-u32")[..],
+        ] {
+            let req: shared::wire::SyncRequest = postcard::from_bytes(body).unwrap();
+            let refused: Vec<ChunkError> = req
+                .docs
+                .iter()
+                .filter_map(|m| automerge::sync::Message::decode(&m.msg).ok())
+                .filter_map(|msg| inspect(msg.changes.iter(), &mut Budget::default()).err())
+                .collect();
+            assert!(
+                refused
+                    .iter()
+                    .any(|e| matches!(e, ChunkError::Malformed(m) if m.contains("actor"))),
+                "{refused:?}"
+            );
+        }
     }
 
     #[test]

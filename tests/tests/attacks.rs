@@ -199,6 +199,37 @@ fn a_counter_pushed_past_its_limit_is_refused_before_anything_reads_it() {
 }
 
 #[test]
+fn changes_naming_impossible_actors_are_refused_and_the_server_stays_up() {
+    // Two requests the fuzzer found: an operation naming an actor its change
+    // does not list, and an actor index past u32. Automerge panics reading them.
+    let w = world();
+    let (_dir, _device, issue) = w.finding();
+    let before = w.fingerprint(issue);
+    let p = w.peer("inspector2");
+    for name in ["op-names-unlisted-actor", "actor-index-past-u32"] {
+        let path = tests::browser::workspace()
+            .join("tests/fuzz/corpus/sync_request")
+            .join(name);
+        let body = std::fs::read(&path).unwrap();
+        let req: SyncRequest = postcard::from_bytes(&body).unwrap();
+        // Sent as the signed-in user (the token, not the fuzzer's identity, says who).
+        let (status, answer) = post_sync_bytes(w.url(), &p.token, body);
+        assert_eq!(status, 200, "{name}: {}", String::from_utf8_lossy(&answer));
+        let resp: SyncResponse = postcard::from_bytes(&answer).unwrap();
+        assert!(resp.refused.len() <= req.docs.len());
+        assert!(
+            resp.refused
+                .iter()
+                .any(|r| r.code == "malformed" && r.message.contains("actor it does not list")),
+            "{name}: {:?}",
+            resp.refused
+        );
+        assert!(alive(w.url()), "{name}: the server survived");
+    }
+    assert_eq!(w.fingerprint(issue), before, "the tracker did not change");
+}
+
+#[test]
 fn another_user_cannot_take_over_a_devices_actor() {
     let w = world();
     let (dir, mut victim, issue) = w.finding();

@@ -648,6 +648,47 @@ pub fn error_text(lang: Lang, code: &str, message: &str) -> String {
             "用户名或密码不对，或登录已失效：请重新登录",
             "Wrong user name or password, or the login expired: log in again",
         ),
+        "not_logged_in" => ("请先登录", "Log in first"),
+        "unknown_route" => (
+            "没有这条路线：请同步后再试",
+            "No such route: sync and try again",
+        ),
+        "unknown_item" => (
+            "该点位的检查表里没有这一项：请同步后再试",
+            "The checkpoint's checklist has no such item: sync and try again",
+        ),
+        "unknown_user" => (
+            "没有这个人员：请同步后再选",
+            "No such person: sync and choose again",
+        ),
+        "unknown_issue" => (
+            "本机没有这个问题：请同步后再看",
+            "This device does not have that issue: sync and look again",
+        ),
+        "bad_text" => (
+            "请填写必填内容，且不要超过长度限制",
+            "Fill in what is required, within the length limit",
+        ),
+        "bad_photo" => (
+            "这张照片无法读取：请重新拍摄或换一张",
+            "The photo cannot be read: take it again or choose another",
+        ),
+        "unknown_photo" => (
+            "本机找不到这张照片：请重新添加",
+            "This device does not have that photo: add it again",
+        ),
+        "storage" => (
+            "本机存储出错（可能空间不足）：请清理空间后重试，已保存的记录不会丢失",
+            "The device's storage failed (it may be full): free some space and try again; what was saved is kept",
+        ),
+        "damaged" => (
+            "本机的这条记录无法读取：请同步，服务器上的副本会恢复它",
+            "This record cannot be read on the device: sync, and the server's copy restores it",
+        ),
+        "sync" => (
+            "同步没有完成：稍后会自动重试，记录都保存在本机",
+            "Sync did not finish: it retries by itself, and everything is kept on the device",
+        ),
         "bad_credentials" => (
             "用户名或密码不对，或账号已停用：请核对后重试",
             "Wrong user name or password, or the account is disabled: check and try again",

@@ -36,6 +36,17 @@ pub fn device_id() -> DeviceId {
     DeviceId::from_bytes(DEVICE)
 }
 
+/// libFuzzer's harness aborts on every panic, even one the server catches and
+/// answers as a refusal (the server catches what Automerge panics on while
+/// reading or applying a change). This puts Rust's default hook back, once:
+/// a panic the code under test catches is then what it is on the server, and
+/// one it does not catch still reaches libFuzzer's own `catch_unwind`, which
+/// aborts and records the input as a crash.
+pub fn panics_as_the_server_sees_them() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| drop(std::panic::take_hook()));
+}
+
 /// The device every sync request comes from: an inspector of one site.
 pub fn sender() -> Sender {
     Sender {

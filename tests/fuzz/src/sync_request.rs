@@ -19,7 +19,9 @@ use automerge::{ActorId, AutoCommit};
 use shared::doc;
 use shared::ids::DocId;
 use shared::issue;
-use shared::wire::{DocKind, DocMessage, IssueSummary, PROTOCOL_VERSION, SyncRequest, SyncResponse};
+use shared::wire::{
+    DocKind, DocMessage, IssueSummary, PROTOCOL_VERSION, SyncRequest, SyncResponse,
+};
 use std::collections::BTreeMap;
 use sync_server::chunks::{self, Budget};
 use sync_server::validate::{self, Sender};
@@ -47,6 +49,7 @@ struct Stored {
 /// Handles one request body; returns each document message's outcome
 /// (empty when the body is not a request).
 pub fn run(data: &[u8]) -> Vec<Outcome> {
+    crate::panics_as_the_server_sees_them();
     let Ok(req) = postcard::from_bytes::<SyncRequest>(data) else {
         return Vec::new();
     };
@@ -112,10 +115,11 @@ fn one(
         store.get_mut(&m.doc).expect("stored").state = encoded;
         return Outcome::NoChange;
     }
-    let before_doc = stored.map(|s| {
-        AutoCommit::load(&s.bytes).expect("a document the server saved loads again")
-    });
-    let mut d = before_doc.as_ref().map_or_else(AutoCommit::new, |b| b.clone());
+    let before_doc = stored
+        .map(|s| AutoCommit::load(&s.bytes).expect("a document the server saved loads again"));
+    let mut d = before_doc
+        .as_ref()
+        .map_or_else(AutoCommit::new, |b| b.clone());
     let before = d.get_heads();
     let mut events = None;
     let mut saved = None;
@@ -126,11 +130,11 @@ fn one(
     } else {
         let mut fork = d.fork();
         let mut fork_state = state.clone();
-        if fork
-            .sync()
-            .receive_sync_message(&mut fork_state, msg)
-            .is_err()
-        {
+        // As in `round`: a change the engine panics on is refused, not fatal.
+        let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            fork.sync().receive_sync_message(&mut fork_state, msg)
+        }));
+        if !matches!(applied, Ok(Ok(()))) {
             return Outcome::Refused("malformed");
         }
         let new_actors: Vec<ActorId> = fork
@@ -170,8 +174,7 @@ fn one(
                     Some(e) => e,
                     None => doc::issue_events(&d).expect("an accepted issue's events read"),
                 };
-                let view =
-                    issue::fold(h.id.into(), events).expect("an accepted issue folds");
+                let view = issue::fold(h.id.into(), events).expect("an accepted issue folds");
                 let _ = view.all_photos().count();
                 let _ = IssueSummary::from_view(&view, crate::at(86_400 * 10));
             }
