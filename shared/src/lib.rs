@@ -37,6 +37,7 @@ pub mod codes;
 pub mod deadline;
 pub mod ids;
 pub mod issue;
+pub mod kpi;
 pub mod limits;
 pub mod patrol;
 pub mod plan;

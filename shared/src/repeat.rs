@@ -609,6 +609,7 @@ mod tests {
             awaiting_callback: false,
             patrol: None,
             item: None,
+            rejections: 0,
         }
     }
 

@@ -184,6 +184,9 @@ pub struct IssueSummary {
     /// The checklist item that failed, when the issue came from a patrol.
     #[serde(default)]
     pub item: Option<String>,
+    /// How many times a rectification was rejected (退回重整).
+    #[serde(default)]
+    pub rejections: u32,
 }
 
 /// An event that the fold did not apply.
@@ -727,6 +730,14 @@ impl IssueSummary {
             awaiting_callback: v.awaiting_callback(),
             patrol: v.patrol,
             item: v.item.as_ref().map(|i| i.to_string()),
+            rejections: v
+                .timeline
+                .iter()
+                .filter(|t| {
+                    t.outcome.is_applied()
+                        && matches!(t.event.body, crate::issue::EventBody::Reject { .. })
+                })
+                .count() as u32,
         }
     }
 }

@@ -73,6 +73,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/adhoc-patrols", routing::post(launch))
         .route("/api/v1/spot-checks/{code}/replay", routing::get(replay))
         .route("/api/v1/coverage", routing::get(coverage))
+        .route("/api/v1/analytics/kpis", routing::get(analytics))
 }
 
 /// The plan of the sender's site.
@@ -381,6 +382,42 @@ async fn coverage(
         Ok(Json(crate::planning::coverage(
             &mut *txn, &plan, q.from, q.to,
         )?))
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct AnalyticsQuery {
+    /// `2026-11` (month), `2026-W45` (ISO week), `2026-11-03` (day) or
+    /// `2026-11-01..2026-11-15` (local days, both included).
+    period: String,
+    /// Break the figures down by this.
+    by: Option<shared::kpi::By>,
+}
+
+/// `GET /api/v1/analytics/kpis?period=&by=`: the site's figures for a period.
+#[utoipa::path(
+    get,
+    path = "/api/v1/analytics/kpis",
+    tag = "analysis",
+    summary = "The site's KPIs for a period (and the one before), optionally broken down.",
+    params(AnalyticsQuery),
+    responses((status = 200, body = shared::kpi::Report), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
+async fn analytics(
+    State(state): State<AppState>,
+    Auth(sender): Auth,
+    q: Result<Query<AnalyticsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<shared::kpi::Report>, ApiError> {
+    require(&sender, Action::ReadCoverage)?;
+    let Query(q) = q.map_err(|e| ApiError::bad_request("bad_request", e.body_text()))?;
+    let store = state.store.clone();
+    blocking(move || {
+        let mut txn = store.read()?;
+        let plan = sender_plan(&mut *txn, &sender)?;
+        crate::analytics::report(&mut *txn, &plan, &q.period, q.by, chrono::Utc::now()).map(Json)
     })
     .await
 }

@@ -133,6 +133,23 @@ pub enum Command {
         #[arg(long)]
         to: Option<chrono::NaiveDate>,
     },
+    /// A site's KPIs for a period (shared::kpi defines them), with the
+    /// period before; `--by` breaks them down.
+    Analytics {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        site: String,
+        /// 2026-11 (month), 2026-W45 (ISO week), 2026-11-03 (day) or 2026-11-01..2026-11-15.
+        #[arg(long)]
+        period: String,
+        /// zone, route, category, grade, department, inspector or assignee.
+        #[arg(long)]
+        by: Option<shared::kpi::By>,
+        /// Print the report as JSON (the API's shape).
+        #[arg(long)]
+        json: bool,
+    },
     /// Write a consistent copy of the database while the server runs, and copy
     /// the photos beside it (into `FILE.photos/`); everything is fsynced.
     Backup {
@@ -955,6 +972,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         pct(r)
                     );
                 }
+            }
+        }
+        Command::Analytics {
+            dir,
+            site,
+            period,
+            by,
+            json,
+        } => {
+            let store = open(&dir)?;
+            let mut txn = store.begin()?;
+            let site = accounts::site(&mut *txn, &site)?;
+            let (_, plan) = accounts::load_plan(&mut *txn, &site)?;
+            let report = crate::analytics::report(&mut *txn, &plan, &period, by, now)
+                .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", crate::analytics::text(&report));
             }
         }
         Command::Backup { dir, to, blob_dir } => {

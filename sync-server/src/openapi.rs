@@ -123,6 +123,7 @@ impl Modify for BearerToken {
         crate::admin::launch,
         crate::admin::replay,
         crate::admin::coverage,
+        crate::admin::analytics,
         crate::admin::import,
         crate::admin::export,
         crate::admin::order_route,

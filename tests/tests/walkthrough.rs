@@ -570,6 +570,52 @@ CP-R17,6号楼大堂,Z-RES,,,T-CLEAN,R1
         ui.gone("#banner").await;
     });
 
+    // 分析: the month's figures on the tiles are the API's, with their counts;
+    // a breakdown by category names categories, never their codes.
+    let month = local_day(0)[..7].to_string();
+    let (status, report) = api_get(
+        &url,
+        &manager,
+        &format!("/api/v1/analytics/kpis?period={month}&by=category"),
+    );
+    assert_eq!(status, 200, "{report}");
+    let report: shared::kpi::Report = serde_json::from_value(report).unwrap();
+    assert!(report.kpis.pass_rate.denominator > 0, "{report:?}");
+    assert!(!report.rows.is_empty(), "{report:?}");
+    rt.block_on(async {
+        ui.tap("#nav-analytics").await;
+        ui.find("#an-kpis").await;
+        assert_eq!(ui.value("#an-period").await, month);
+        for (name, _, _, unit, figure) in shared::kpi::figures(&report.kpis) {
+            let tile = ui.find(&format!("#kpi-{name}")).await.text().await.unwrap();
+            let shown = shared::kpi::shown(unit, &figure);
+            let counts = format!("{}/{}", figure.numerator, figure.denominator);
+            assert!(
+                tile.contains(&shown) && tile.contains(&counts),
+                "{name}: {tile:?} should show {shown} and {counts}"
+            );
+        }
+        let on_time = ui
+            .wait_text("#kpi-on_time_rectification", "整改及时率")
+            .await;
+        assert!(on_time.contains("上期"), "{on_time}");
+        ui.choose("#an-by", "category").await;
+        ui.tap("#an-apply").await;
+        ui.find("#an-rows").await;
+        let rows =
+            ui.c.execute(
+                "return document.querySelectorAll('#an-rows tr[id]').length;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(rows.as_u64(), Some(report.rows.len() as u64));
+        ui.wait_hash("#/analytics").await;
+        ui.assert_no_codes("analysis").await;
+        ui.assert_accessible(&axe, "analysis").await;
+        ui.shot("walk-analytics").await;
+    });
+
     // The recurrence after acceptance opened a root cause: written, saved, edited again.
     rt.block_on(async {
         ui.c.goto(&format!("{url}#/issues/{after_acceptance}"))

@@ -496,6 +496,7 @@ pub fn list_issues(
             awaiting_callback: false,
             patrol: None,
             item: None,
+            rejections: 0,
         });
     }
     Ok(out)

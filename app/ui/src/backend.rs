@@ -606,6 +606,24 @@ impl Backend {
         .await
     }
 
+    /// The site's KPIs for `period` (`2026-11`), broken down `by` (empty: not).
+    pub async fn analytics(&self, period: &str, by: &str) -> Res<shared::kpi::Report> {
+        if self.is_app() {
+            return self.dashboard_only();
+        }
+        let by = if by.is_empty() {
+            String::new()
+        } else {
+            format!("&by={by}")
+        };
+        self.http(
+            "GET",
+            &format!("/api/v1/analytics/kpis?period={period}{by}"),
+            None,
+        )
+        .await
+    }
+
     pub async fn draw(&self, req: &DrawRequest) -> Res<Replay> {
         if self.is_app() {
             return self.dashboard_only();

@@ -194,6 +194,7 @@ pub fn nav(p: &NavProps) -> Html {
             if reviewer && !ctx.backend.is_app() {
                 { tab(Page::Patrols, "nav.patrols", "nav-patrols") }
                 { tab(Page::Coverage, "nav.coverage", "nav-coverage") }
+                { tab(Page::Analytics, "nav.analytics", "nav-analytics") }
                 { tab(Page::RootCauses, "nav.rca", "nav-rca") }
                 { tab(Page::Plan, "nav.plan", "nav-plan") }
             }

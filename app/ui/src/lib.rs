@@ -45,6 +45,8 @@ pub enum Page {
     Patrols,
     /// Coverage and spot checks (dashboard).
     Coverage,
+    /// KPIs of a period (dashboard).
+    Analytics,
     /// Reminders and escalations.
     Notifications,
     /// The managers' queue of root-cause records (dashboard).
@@ -377,6 +379,7 @@ pub fn app() -> Html {
         Page::Plan => html! { <pages::plan::Plan /> },
         Page::Patrols => html! { <pages::patrols::Patrols /> },
         Page::Coverage => html! { <pages::coverage::CoveragePage /> },
+        Page::Analytics => html! { <pages::analytics::Analytics /> },
         Page::Notifications => html! { <pages::notifications::Notifications /> },
         Page::RootCauses => html! { <pages::rootcause::RootCauseQueue /> },
         Page::NewComplaint => html! { <pages::complaints::NewComplaint /> },

@@ -1,6 +1,7 @@
 //! The screens, one module each.
 
 pub mod adhoc;
+pub mod analytics;
 pub mod checkpoint;
 pub mod complaints;
 pub mod coverage;
