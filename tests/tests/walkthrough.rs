@@ -993,6 +993,30 @@ fn at_phone_width_filters_fold_tables_scroll_and_every_control_is_in_reach() {
         assert_eq!(fits["page"], json!(true), "issue page");
         ui.assert_accessible(&axe, "the issue page at 390 px").await;
         ui.shot("walk-phone-detail").await;
+
+        // 分析: the tiles stack in the screen's width, the breakdown scrolls inside itself.
+        ui.tap("#nav-analytics").await;
+        ui.find("#an-kpis").await;
+        ui.choose("#an-by", "inspector").await;
+        ui.tap("#an-apply").await;
+        ui.wait_text("#an-row-inspector1", "王巡查").await;
+        let fits = ui.c.execute(FITS, vec![]).await.unwrap();
+        assert_eq!(fits, json!({ "page": true, "tab_rows": 1 }), "analysis");
+        let layout = ui
+            .c
+            .execute(
+                "const tiles = [...document.querySelectorAll('#an-kpis li')].map(t => t.getBoundingClientRect());
+                 const t = document.getElementById('an-rows');
+                 return { inside: tiles.every(r => r.left >= 0 && r.right <= window.innerWidth),
+                          scrolls: getComputedStyle(t).overflowX };",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(layout, json!({ "inside": true, "scrolls": "auto" }), "analysis");
+        ui.assert_no_codes("analysis at 390 px").await;
+        ui.assert_accessible(&axe, "the analysis at 390 px").await;
+        ui.shot("walk-phone-analytics").await;
         ui.tap("#logout").await;
 
         // The admin's tables scroll inside themselves, with a hint, and 删除 is reachable.

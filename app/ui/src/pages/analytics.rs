@@ -122,7 +122,7 @@ pub fn analytics() -> Html {
                     <div class="muted">{ format!("{}: <10s {} · 10–30s {} · 30–120s {} · ≥120s {} · ? {}", ctx.t("analytics.dwell"), r.activity.dwell[0], r.activity.dwell[1], r.activity.dwell[2], r.activity.dwell[3], r.activity.dwell[4]) }</div>
                 </div>
                 if !r.rows.is_empty() {
-                    <table class="list" id="an-rows">
+                    <table class="list" id="an-rows" tabindex="0" aria-label={ctx.t("analytics.by")}>
                         <tr>
                             if coded { <th>{ ctx.t("plan.code") }</th> }
                             <th>{ ctx.t("plan.name") }</th>
