@@ -24,6 +24,9 @@
 //! - 整改时长 `fix_hours_median` / `fix_hours_p90`: hours from raise to the
 //!   (latest) rectification of issues rectified in the period; nearest-rank
 //!   percentiles. Numerator and denominator are both the number of issues.
+//!   `assigned_fix_hours_median` / `assigned_fix_hours_p90`: the same from
+//!   the first assignment (派单; a rejection's rework counts), over those of
+//!   them that were assigned.
 //! - 逾期积压 `overdue_backlog`: issues open (recorded or assigned) whose
 //!   deadline had passed at the end of the period (or now, if sooner); by age
 //!   beside the figures (≤ 1 d, 1–3 d, 3–7 d, > 7 d). Its value is
@@ -45,6 +48,7 @@ use crate::ids::PatrolRunId;
 use crate::wire::IssueSummary;
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// A half-open range of instants `[from, to)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -204,6 +208,10 @@ pub struct Kpis {
     pub first_pass_acceptance: Figure,
     pub fix_hours_median: Figure,
     pub fix_hours_p90: Figure,
+    /// The same, from the first assignment to the (latest) rectification,
+    /// over the rectified issues that were assigned.
+    pub assigned_fix_hours_median: Figure,
+    pub assigned_fix_hours_p90: Figure,
     pub overdue_backlog: Figure,
     pub repeat_rate: Figure,
     pub recurrence_after_acceptance: Figure,
@@ -217,18 +225,153 @@ fn is_fixed(s: &IssueSummary) -> bool {
     matches!(s.status, Status::Rectified | Status::Verified)
 }
 
-fn on_time<'a>(issues: impl Iterator<Item = &'a IssueSummary>, p: &Period) -> Figure {
-    let (mut due, mut kept) = (0, 0);
-    for s in issues {
-        let Some(deadline) = s.deadline.filter(|d| p.contains(*d)) else {
-            continue;
-        };
-        due += 1;
-        if is_fixed(s) && s.rectified_at.is_some_and(|r| r <= deadline) {
-            kept += 1;
+/// Which of a figure's counts a drill-down lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Part {
+    /// Every issue the figure counts.
+    Denominator,
+    /// The issues its numerator counts.
+    Numerator,
+    /// Counted but not in the numerator (the late, the rejected, ...).
+    Rest,
+}
+
+impl Part {
+    pub fn code(self) -> &'static str {
+        match self {
+            Part::Denominator => "denominator",
+            Part::Numerator => "numerator",
+            Part::Rest => "rest",
         }
     }
-    Figure::ratio(kept, due)
+}
+
+impl std::str::FromStr for Part {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Part, String> {
+        [Part::Denominator, Part::Numerator, Part::Rest]
+            .into_iter()
+            .find(|p| p.code() == s.trim())
+            .ok_or_else(|| format!("`{s}` is not a part; use denominator, numerator or rest"))
+    }
+}
+
+/// The figures made of issues, which drill down to them, and `raised` (every
+/// issue raised in the period: what the charts count). Coverage, pass rate
+/// and facility compliance count scheduled tasks and checklist answers, not
+/// issues; NPS and CSI count surveys.
+pub const DRILLABLE: [&str; 13] = [
+    "raised",
+    "findings_per_100_checks",
+    "on_time_rectification",
+    "first_pass_acceptance",
+    "fix_hours_median",
+    "fix_hours_p90",
+    "assigned_fix_hours_median",
+    "assigned_fix_hours_p90",
+    "overdue_backlog",
+    "repeat_rate",
+    "recurrence_after_acceptance",
+    "complaint_on_time",
+    "callback_satisfaction",
+];
+
+/// The instant the backlog is taken at: the end of the period, or now if sooner.
+fn backlog_instant(period: &Period, now: DateTime<Utc>) -> DateTime<Utc> {
+    period.to.min(now)
+}
+
+/// Open (recorded or assigned, or fixed only later) at `at`.
+fn open_at(s: &IssueSummary, at: DateTime<Utc>) -> bool {
+    s.raised_at < at
+        && match s.status {
+            Status::Recorded | Status::Assigned => true,
+            Status::Rectified | Status::Verified => s.rectified_at.is_some_and(|r| r > at),
+            Status::Cancelled => false,
+        }
+}
+
+/// The issues figure `name` counts in `period`, as (denominator, numerator);
+/// none for a figure that counts no issues (see [`DRILLABLE`]). Cancelled
+/// issues count nowhere. For `findings_per_100_checks` both are the findings
+/// (its denominator counts checkpoint results); for the durations both are
+/// the issues measured. This is the one definition [`compute`] counts with,
+/// so a drill-down lists exactly the issues behind a figure.
+pub fn members<'a>(
+    name: &str,
+    issues: &'a [IssueSummary],
+    period: &Period,
+    now: DateTime<Utc>,
+) -> Option<(Vec<&'a IssueSummary>, Vec<&'a IssueSummary>)> {
+    let live = issues.iter().filter(|s| s.status != Status::Cancelled);
+    let raised = live.clone().filter(|s| period.contains(s.raised_at));
+    let split = |den: Vec<&'a IssueSummary>, keep: &dyn Fn(&IssueSummary) -> bool| {
+        let num = den.iter().copied().filter(|s| keep(s)).collect();
+        (den, num)
+    };
+    let due = |complaints: bool| {
+        let den: Vec<&IssueSummary> = live
+            .clone()
+            .filter(|s| !complaints || s.complaint_location.is_some())
+            .filter(|s| s.deadline.is_some_and(|d| period.contains(d)))
+            .collect();
+        split(den, &|s: &IssueSummary| {
+            is_fixed(s) && s.rectified_at.zip(s.deadline).is_some_and(|(r, d)| r <= d)
+        })
+    };
+    let verified = || {
+        live.clone().filter(|s| {
+            s.status == Status::Verified && s.verified_at.is_some_and(|v| period.contains(v))
+        })
+    };
+    let fixed = |from_assignment: bool| {
+        let den: Vec<&IssueSummary> = live
+            .clone()
+            .filter(|s| is_fixed(s) && s.rectified_at.is_some_and(|r| period.contains(r)))
+            .filter(|s| !from_assignment || s.responded_at.is_some())
+            .collect();
+        (den.clone(), den)
+    };
+    Some(match name {
+        "raised" => {
+            let all: Vec<_> = raised.collect();
+            (all.clone(), all)
+        }
+        "findings_per_100_checks" => {
+            let f: Vec<_> = raised.filter(|s| s.patrol.is_some()).collect();
+            (f.clone(), f)
+        }
+        "on_time_rectification" => due(false),
+        "complaint_on_time" => due(true),
+        "first_pass_acceptance" => split(verified().collect(), &|s| s.rejections == 0),
+        "callback_satisfaction" => split(
+            verified()
+                .filter(|s| s.complaint_location.is_some() && s.satisfied.is_some())
+                .collect(),
+            &|s| s.satisfied == Some(true),
+        ),
+        "fix_hours_median" | "fix_hours_p90" => fixed(false),
+        "assigned_fix_hours_median" | "assigned_fix_hours_p90" => fixed(true),
+        "overdue_backlog" => {
+            let at = backlog_instant(period, now);
+            split(live.filter(|s| open_at(s, at)).collect(), &|s| {
+                s.deadline.is_some_and(|d| d < at)
+            })
+        }
+        "repeat_rate" => split(raised.collect(), &|s| s.repeat.is_some()),
+        "recurrence_after_acceptance" => split(raised.collect(), &|s| {
+            s.repeat.as_ref().is_some_and(|r| r.after_verified)
+        }),
+        _ => return None,
+    })
+}
+
+/// `members(name)` counted as a share.
+fn share(name: &str, issues: &[IssueSummary], period: &Period, now: DateTime<Utc>) -> Figure {
+    let (den, num) = members(name, issues, period, now).unwrap_or_default();
+    Figure::ratio(num.len() as u64, den.len() as u64)
 }
 
 /// The nearest-rank percentile `q` (0–1] of sorted `xs`.
@@ -238,6 +381,30 @@ fn percentile(xs: &[f64], q: f64) -> Option<f64> {
     }
     let rank = (q * xs.len() as f64).ceil().max(1.0) as usize;
     Some(xs[rank.min(xs.len()) - 1])
+}
+
+/// Median and 90th percentile of hours to rectification, from the raise or
+/// from the first assignment (派单).
+fn fix_hours(fixed: &[&IssueSummary], from_assignment: bool) -> (Figure, Figure) {
+    let mut hours: Vec<f64> = fixed
+        .iter()
+        .filter_map(|s| {
+            let start = if from_assignment {
+                s.responded_at?
+            } else {
+                s.raised_at
+            };
+            Some((s.rectified_at? - start).num_seconds().max(0) as f64 / 3600.0)
+        })
+        .collect();
+    hours.sort_by(f64::total_cmp);
+    let n = hours.len() as u64;
+    let f = |q| Figure {
+        value: percentile(&hours, q),
+        numerator: n,
+        denominator: n,
+    };
+    (f(0.5), f(0.9))
 }
 
 /// The figures of `issues` and `checks` for `period`, with `coverage` as
@@ -254,10 +421,6 @@ pub fn compute(
     period: &Period,
     now: DateTime<Utc>,
 ) -> (Kpis, [u64; 4]) {
-    let live: Vec<&IssueSummary> = issues
-        .iter()
-        .filter(|s| s.status != Status::Cancelled)
-        .collect();
     let mut k = Kpis {
         coverage,
         ..Default::default()
@@ -267,72 +430,22 @@ pub fn compute(
     let sum = |f: fn(&CheckFact) -> u32| in_period.iter().map(|c| u64::from(f(c))).sum::<u64>();
     k.pass_rate = Figure::ratio(sum(|c| c.passed), sum(|c| c.answered));
     k.facility_compliance = Figure::ratio(sum(|c| c.facility_passed), sum(|c| c.facility_answered));
-    let raised: Vec<&&IssueSummary> = live
-        .iter()
-        .filter(|s| period.contains(s.raised_at))
-        .collect();
-    let findings = raised.iter().filter(|s| s.patrol.is_some()).count() as u64;
-    k.findings_per_100_checks = Figure::per_100(findings, in_period.len() as u64);
+    let (findings, _) = members("findings_per_100_checks", issues, period, now).unwrap_or_default();
+    k.findings_per_100_checks = Figure::per_100(findings.len() as u64, in_period.len() as u64);
 
-    k.on_time_rectification = on_time(live.iter().copied(), period);
-    k.complaint_on_time = on_time(
-        live.iter()
-            .copied()
-            .filter(|s| s.complaint_location.is_some()),
-        period,
-    );
+    k.on_time_rectification = share("on_time_rectification", issues, period, now);
+    k.complaint_on_time = share("complaint_on_time", issues, period, now);
+    k.first_pass_acceptance = share("first_pass_acceptance", issues, period, now);
+    k.callback_satisfaction = share("callback_satisfaction", issues, period, now);
+    let (fixed, _) = members("fix_hours_median", issues, period, now).unwrap_or_default();
+    (k.fix_hours_median, k.fix_hours_p90) = fix_hours(&fixed, false);
+    (k.assigned_fix_hours_median, k.assigned_fix_hours_p90) = fix_hours(&fixed, true);
 
-    let verified: Vec<&&IssueSummary> = live
-        .iter()
-        .filter(|s| {
-            s.status == Status::Verified && s.verified_at.is_some_and(|v| period.contains(v))
-        })
-        .collect();
-    let clean = verified.iter().filter(|s| s.rejections == 0).count() as u64;
-    k.first_pass_acceptance = Figure::ratio(clean, verified.len() as u64);
-
-    let called: Vec<&&&IssueSummary> = verified
-        .iter()
-        .filter(|s| s.complaint_location.is_some() && s.satisfied.is_some())
-        .collect();
-    let satisfied = called.iter().filter(|s| s.satisfied == Some(true)).count() as u64;
-    k.callback_satisfaction = Figure::ratio(satisfied, called.len() as u64);
-
-    let mut hours: Vec<f64> = live
-        .iter()
-        .filter(|s| is_fixed(s))
-        .filter_map(|s| {
-            let r = s.rectified_at.filter(|r| period.contains(*r))?;
-            Some((r - s.raised_at).num_seconds().max(0) as f64 / 3600.0)
-        })
-        .collect();
-    hours.sort_by(f64::total_cmp);
-    let n = hours.len() as u64;
-    k.fix_hours_median = Figure {
-        value: percentile(&hours, 0.5),
-        numerator: n,
-        denominator: n,
-    };
-    k.fix_hours_p90 = Figure {
-        value: percentile(&hours, 0.9),
-        numerator: n,
-        denominator: n,
-    };
-
-    let at = period.to.min(now);
+    let at = backlog_instant(period, now);
     let mut backlog = [0u64; 4];
-    let open: Vec<&&IssueSummary> = live
-        .iter()
-        .filter(|s| s.raised_at < at)
-        .filter(|s| match s.status {
-            Status::Recorded | Status::Assigned => true,
-            // Fixed after the instant: still open then.
-            Status::Rectified | Status::Verified => s.rectified_at.is_some_and(|r| r > at),
-            Status::Cancelled => false,
-        })
-        .collect();
-    for s in &open {
-        let Some(late) = s.deadline.filter(|d| *d < at).map(|d| at - d) else {
+    let (open, overdue) = members("overdue_backlog", issues, period, now).unwrap_or_default();
+    for s in &overdue {
+        let Some(late) = s.deadline.map(|d| at - d) else {
             continue;
         };
         let bucket = if late <= Duration::days(1) {
@@ -346,20 +459,14 @@ pub fn compute(
         };
         backlog[bucket] += 1;
     }
-    let overdue: u64 = backlog.iter().sum();
     k.overdue_backlog = Figure {
-        value: Some(overdue as f64),
-        numerator: overdue,
+        value: Some(overdue.len() as f64),
+        numerator: overdue.len() as u64,
         denominator: open.len() as u64,
     };
 
-    let repeats = raised.iter().filter(|s| s.repeat.is_some()).count() as u64;
-    let after = raised
-        .iter()
-        .filter(|s| s.repeat.as_ref().is_some_and(|r| r.after_verified))
-        .count() as u64;
-    k.repeat_rate = Figure::ratio(repeats, raised.len() as u64);
-    k.recurrence_after_acceptance = Figure::ratio(after, raised.len() as u64);
+    k.repeat_rate = share("repeat_rate", issues, period, now);
+    k.recurrence_after_acceptance = share("recurrence_after_acceptance", issues, period, now);
     k.nps = Figure::ratio(0, 0);
     k.csi = Figure::ratio(0, 0);
     (k, backlog)
@@ -388,6 +495,119 @@ pub struct Row {
     /// Its name for people.
     pub name: String,
     pub kpis: Kpis,
+    /// For each figure made of issues, the API address listing them.
+    #[serde(default)]
+    pub links: BTreeMap<String, String>,
+}
+
+/// The query (after `?`) of the issue list behind figure `kpi` of `period`
+/// (as the report was asked for), optionally within one breakdown group:
+/// `GET /api/v1/analytics/issues?{this}` on the API, `#/analytics/issues?{this}`
+/// on the dashboard. Charts add `hour`, `weekday` or `checkpoint`.
+pub fn drill_query(period: &str, kpi: &str, part: Part, group: Option<(By, &str)>) -> String {
+    use crate::app::url_escape as esc;
+    let mut q = format!(
+        "period={}&kpi={}&part={}",
+        esc(period.trim()),
+        esc(kpi),
+        part.code()
+    );
+    if let Some((by, key)) = group {
+        q.push_str(&format!("&by={}&key={}", by.code(), esc(key)));
+    }
+    q
+}
+
+/// The API addresses of the issues behind every figure made of issues.
+pub fn links(period: &str, group: Option<(By, &str)>) -> BTreeMap<String, String> {
+    DRILLABLE
+        .iter()
+        .map(|k| {
+            (
+                k.to_string(),
+                format!(
+                    "/api/v1/analytics/issues?{}",
+                    drill_query(period, k, Part::Denominator, group)
+                ),
+            )
+        })
+        .collect()
+}
+
+/// A count of issues raised in the period under one key: a bar, a cell or a point.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Count {
+    pub key: String,
+    pub name: String,
+    pub count: u64,
+}
+
+/// One week of the trend lines.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Week {
+    /// `2026-W45`: the period to ask for to see the week.
+    pub label: String,
+    pub period: Period,
+    /// Patrol findings raised in the week (the numerator of `findings_per_100_checks`).
+    pub findings: u64,
+    pub on_time_rectification: Figure,
+    pub coverage: Figure,
+}
+
+/// Issues raised in the period by hour of the day (site time), under one key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Hours {
+    pub key: String,
+    pub name: String,
+    /// Index 0 is 00:00–00:59.
+    pub hours: Vec<u64>,
+}
+
+/// A checkpoint at its floor-plan coordinates with the issues raised at it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Spot {
+    pub code: String,
+    pub name: String,
+    /// Metres on the site plan.
+    pub x: f64,
+    pub y: f64,
+    pub count: u64,
+}
+
+/// The local hour (0–23) and ISO weekday (1 = Monday) of an instant.
+pub fn hour_and_weekday(t: DateTime<Utc>, offset: FixedOffset) -> (u32, u32) {
+    use chrono::Timelike;
+    let local = t.with_timezone(&offset);
+    (local.hour(), local.weekday().number_from_monday())
+}
+
+/// The eight ISO weeks ending with the one that holds the period's last day
+/// (or today, in a period not yet over: no empty weeks to come).
+pub fn trend_weeks(
+    period: &Period,
+    offset: FixedOffset,
+    now: DateTime<Utc>,
+) -> Vec<(String, Period)> {
+    let last = (period.to - Duration::seconds(1))
+        .min(now.max(period.from))
+        .with_timezone(&offset)
+        .date_naive();
+    let monday = last - Duration::days(last.weekday().num_days_from_monday().into());
+    (0..8)
+        .rev()
+        .map(|back| {
+            let m = monday - Duration::weeks(back);
+            let w = m.iso_week();
+            (
+                format!("{}-W{:02}", w.year(), w.week()),
+                Period::days(offset, m, m + Duration::days(6)),
+            )
+        })
+        .collect()
 }
 
 /// A site's figures for one period, beside the period before it.
@@ -407,6 +627,27 @@ pub struct Report {
     pub by: Option<By>,
     #[serde(default)]
     pub rows: Vec<Row>,
+    /// For each figure made of issues, the API address listing them.
+    #[serde(default)]
+    pub links: BTreeMap<String, String>,
+    /// Eight weeks up to the period's end: findings, 整改及时率 and coverage.
+    #[serde(default)]
+    pub trend: Vec<Week>,
+    /// Issues raised in the period by category, most first (the Pareto chart).
+    #[serde(default)]
+    pub pareto: Vec<Count>,
+    /// Issues raised in the period by zone and hour of the day.
+    #[serde(default)]
+    pub zone_hours: Vec<Hours>,
+    /// The same by ISO weekday (key `1` is Monday) and hour.
+    #[serde(default)]
+    pub weekday_hours: Vec<Hours>,
+    /// Checkpoints with floor-plan coordinates and the issues raised at each.
+    #[serde(default)]
+    pub hot_spots: Vec<Spot>,
+    /// The departments' figures side by side (on-time rate, time to fix, backlog).
+    #[serde(default)]
+    pub league: Vec<Row>,
 }
 
 impl By {
@@ -459,7 +700,7 @@ pub enum Unit {
 
 /// Every figure of `k` with its JSON name, its Chinese and English names and its unit, in
 /// the order reports show them.
-pub fn figures(k: &Kpis) -> [(&'static str, &'static str, &'static str, Unit, Figure); 15] {
+pub fn figures(k: &Kpis) -> [(&'static str, &'static str, &'static str, Unit, Figure); 17] {
     use Unit::*;
     [
         (
@@ -511,6 +752,20 @@ pub fn figures(k: &Kpis) -> [(&'static str, &'static str, &'static str, Unit, Fi
             "Time to fix, p90",
             Hours,
             k.fix_hours_p90,
+        ),
+        (
+            "assigned_fix_hours_median",
+            "派单后整改时长中位数",
+            "Time to fix from assignment, median",
+            Hours,
+            k.assigned_fix_hours_median,
+        ),
+        (
+            "assigned_fix_hours_p90",
+            "派单后整改时长P90",
+            "Time to fix from assignment, p90",
+            Hours,
+            k.assigned_fix_hours_p90,
         ),
         (
             "overdue_backlog",
@@ -754,6 +1009,65 @@ mod tests {
         assert_eq!(k.complaint_on_time.value, None);
         assert_eq!(k.nps, Figure::ratio(0, 0));
         assert_eq!(k.pass_rate.value, None);
+    }
+
+    #[test]
+    fn time_to_fix_from_assignment_and_the_issues_behind_each_figure() {
+        let mut issues = month();
+        // 1 was first assigned 11-01 12:00 (rectified 11-09 12:00: 192 h),
+        // 2 on 11-03 09:00 (rectified 11-13 09:00: 240 h); 5 never was.
+        issues[0].responded_at = Some(t(1, 12));
+        issues[1].responded_at = Some(t(3, 9));
+        let now = t(30, 23) + Duration::days(30);
+        let (k, _) = compute(&issues, &[], Figure::ratio(0, 0), &november(), now);
+        assert_eq!(k.assigned_fix_hours_median.value, Some(192.0));
+        assert_eq!(k.assigned_fix_hours_p90.value, Some(240.0));
+        assert_eq!(k.assigned_fix_hours_median.denominator, 2);
+        let figures: BTreeMap<&str, Figure> = figures(&k).into_iter().map(|f| (f.0, f.4)).collect();
+        let ids = |xs: &[&IssueSummary]| xs.iter().map(|s| s.title.clone()).collect::<Vec<_>>();
+        for name in DRILLABLE {
+            let (den, num) = members(name, &issues, &november(), now).unwrap();
+            assert!(
+                num.iter().all(|n| den.iter().any(|d| d.id == n.id)),
+                "{name}: the numerator is part of the denominator"
+            );
+            if let Some(f) = figures.get(name)
+                && !matches!(name, "findings_per_100_checks")
+            {
+                assert_eq!(
+                    (f.numerator, f.denominator),
+                    (num.len() as u64, den.len() as u64),
+                    "{name}"
+                );
+            }
+        }
+        let (due, kept) = members("on_time_rectification", &issues, &november(), now).unwrap();
+        assert_eq!(ids(&due), ["问题 1", "问题 2", "问题 3", "问题 5"]);
+        assert_eq!(ids(&kept), ["问题 1", "问题 5"]);
+        assert!(members("pass_rate", &issues, &november(), now).is_none());
+        assert_eq!(
+            drill_query(
+                "2026-11",
+                "on_time_rectification",
+                Part::Rest,
+                Some((By::Zone, "Z 1"))
+            ),
+            "period=2026-11&kpi=on_time_rectification&part=rest&by=zone&key=Z%201"
+        );
+    }
+
+    #[test]
+    fn eight_trend_weeks_end_with_the_week_of_the_last_day() {
+        let weeks = trend_weeks(&november(), cst(), t(30, 23) + Duration::days(30));
+        assert_eq!(weeks.len(), 8);
+        // 2026-11-30 is a Monday: its week, W49, is the last.
+        assert_eq!(weeks[7].0, "2026-W49");
+        assert_eq!(weeks[7].1.from, t(30, 0));
+        assert_eq!(weeks[0].0, "2026-W42");
+        assert_eq!(hour_and_weekday(t(30, 9), cst()), (9, 1));
+        // While November runs, the trend ends with this week.
+        let running = trend_weeks(&november(), cst(), t(12, 10));
+        assert_eq!(running[7].0, "2026-W46");
     }
 
     #[test]

@@ -74,6 +74,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/spot-checks/{code}/replay", routing::get(replay))
         .route("/api/v1/coverage", routing::get(coverage))
         .route("/api/v1/analytics/kpis", routing::get(analytics))
+        .route("/api/v1/analytics/issues", routing::get(analytics_issues))
+        .route("/api/v1/analytics/export", routing::get(analytics_export))
 }
 
 /// The plan of the sender's site.
@@ -418,6 +420,138 @@ async fn analytics(
         let mut txn = store.read()?;
         let plan = sender_plan(&mut *txn, &sender)?;
         crate::analytics::report(&mut *txn, &plan, &q.period, q.by, chrono::Utc::now()).map(Json)
+    })
+    .await
+}
+
+/// `GET /api/v1/analytics/issues?period=&kpi=&part=…`: the issues behind one figure.
+#[utoipa::path(
+    get,
+    path = "/api/v1/analytics/issues",
+    tag = "analysis",
+    summary = "Exactly the issues a figure (or a chart's bar, cell or point) counts.",
+    params(crate::analytics::DrillQuery),
+    responses((status = 200, body = Vec<shared::wire::IssueSummary>), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
+async fn analytics_issues(
+    State(state): State<AppState>,
+    Auth(sender): Auth,
+    q: Result<Query<crate::analytics::DrillQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<shared::wire::IssueSummary>>, ApiError> {
+    require(&sender, Action::ReadCoverage)?;
+    let Query(q) = q.map_err(|e| ApiError::bad_request("bad_request", e.body_text()))?;
+    let store = state.store.clone();
+    blocking(move || {
+        let mut txn = store.read()?;
+        let plan = sender_plan(&mut *txn, &sender)?;
+        crate::analytics::drill(&mut *txn, &plan, &q, chrono::Utc::now()).map(Json)
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ExportQuery {
+    /// As for the report.
+    period: String,
+    /// The breakdown, for the `rows` table.
+    by: Option<shared::kpi::By>,
+    /// `kpis`, `rows`, `league`, `trend`, `pareto`, `zone_hours`, `weekday_hours` or `hot_spots`.
+    table: String,
+    /// `xlsx` (default) or `csv`.
+    format: Option<String>,
+}
+
+/// `GET /api/v1/analytics/export?period=&table=&format=xlsx|csv`: one table of the analysis as a file.
+#[utoipa::path(
+    get,
+    path = "/api/v1/analytics/export",
+    tag = "analysis",
+    summary = "One analysis table as an Excel workbook or CSV, with Chinese headers.",
+    params(ExportQuery),
+    responses(
+        (status = 200, description = "The table", content(
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (String = "text/csv")
+        )),
+        crate::openapi::Errors
+    ),
+    security(("bearer" = [])),
+)]
+async fn analytics_export(
+    State(state): State<AppState>,
+    Auth(sender): Auth,
+    q: Result<Query<ExportQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    require(&sender, Action::ReadCoverage)?;
+    let Query(q) = q.map_err(|e| ApiError::bad_request("bad_request", e.body_text()))?;
+    let format = q.format.clone().unwrap_or_else(|| "xlsx".into());
+    if !matches!(format.as_str(), "xlsx" | "csv") {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            format!("`{format}` is not a file format; use xlsx or csv"),
+        ));
+    }
+    if !crate::analytics::TABLES.contains(&q.table.as_str()) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            format!(
+                "`{}` is not a table; use one of {}",
+                q.table,
+                crate::analytics::TABLES.join(", ")
+            ),
+        ));
+    }
+    let store = state.store.clone();
+    blocking(move || {
+        let mut txn = store.read()?;
+        let plan = sender_plan(&mut *txn, &sender)?;
+        let report =
+            crate::analytics::report(&mut *txn, &plan, &q.period, q.by, chrono::Utc::now())?;
+        let table = crate::analytics::table(&report, &q.table).ok_or_else(|| {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", "unknown table")
+        })?;
+        let (mime, body) = if format == "csv" {
+            ("text/csv; charset=utf-8", crate::analytics::csv(&table))
+        } else {
+            (
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                crate::analytics::xlsx(&table).map_err(|e| {
+                    ApiError::new(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "internal",
+                        format!("the workbook cannot be written: {e}"),
+                    )
+                })?,
+            )
+        };
+        // ASCII only in the header: site code, period and table id.
+        let period: String = q
+            .period
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let name = format!("{}-{period}-{}.{format}", plan.site.code, q.table);
+        Ok((
+            [
+                (header::CONTENT_TYPE, mime.to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}\""),
+                ),
+            ],
+            body,
+        )
+            .into_response())
     })
     .await
 }

@@ -124,6 +124,8 @@ impl Modify for BearerToken {
         crate::admin::replay,
         crate::admin::coverage,
         crate::admin::analytics,
+        crate::admin::analytics_issues,
+        crate::admin::analytics_export,
         crate::admin::import,
         crate::admin::export,
         crate::admin::order_route,

@@ -462,6 +462,12 @@ fn api_send(
 
 /// `GET url+path` as text; returns status, content type and body.
 pub fn api_text(url: &str, token: &str, path: &str) -> (u16, String, String) {
+    let (status, kind, body) = api_bytes(url, token, path);
+    (status, kind, String::from_utf8_lossy(&body).into_owned())
+}
+
+/// `GET url+path` as bytes; returns status, content type and body.
+pub fn api_bytes(url: &str, token: &str, path: &str) -> (u16, String, Vec<u8>) {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let resp = reqwest::blocking::Client::new()
         .get(format!("{url}{path}"))
@@ -475,5 +481,9 @@ pub fn api_text(url: &str, token: &str, path: &str) -> (u16, String, String) {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    (status, kind, resp.text().unwrap_or_default())
+    (
+        status,
+        kind,
+        resp.bytes().map(|b| b.to_vec()).unwrap_or_default(),
+    )
 }

@@ -1,7 +1,9 @@
 //! The analysis figures over a history built through real devices with an
 //! injected clock (November 2025, Beijing time, long before the demo's own
-//! past): the API's figures are the ones worked out by hand below, the CLI
-//! prints the same JSON, and a manager of another site sees none of them.
+//! past): the API's figures are the ones worked out by hand below, every
+//! figure and chart count drills down to exactly its issues, every table
+//! downloads as a workbook and CSV, the CLI prints the same JSON, and a
+//! manager of another site sees none of them.
 
 use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 use device::{Device, RaiseInput};
@@ -215,6 +217,189 @@ fn figures_of_a_month_built_through_devices_match_the_hand_count() {
         (Some(0.0), 0, 1)
     );
 
+    // From the assignment: A 11-03 11:00 → 11-09 10:00 is 143 h, B 11-05 10:00 →
+    // 11-08 09:00 is 71 h.
+    assert_eq!(figure(k, "assigned_fix_hours_median"), (Some(71.0), 2, 2));
+    assert_eq!(figure(k, "assigned_fix_hours_p90"), (Some(143.0), 2, 2));
+
+    // Every figure drills down to exactly the issues it counts.
+    let ids = |path: &str| -> Vec<String> {
+        let (status, list) = api_get(&url, &token, path);
+        assert_eq!(status, 200, "{path}: {list}");
+        let mut ids: Vec<String> = list
+            .as_array()
+            .unwrap_or_else(|| panic!("{path}: {list}"))
+            .iter()
+            .map(|s| s["id"].as_str().unwrap().to_string())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let set = |xs: &[IssueId]| {
+        let mut v: Vec<String> = xs.iter().map(|i| i.to_string()).collect();
+        v.sort();
+        v
+    };
+    let link = report["links"]["on_time_rectification"].as_str().unwrap();
+    assert_eq!(ids(link), set(&[a, b, c]), "the link of 整改及时率");
+    let drill = |q: &str| ids(&format!("/api/v1/analytics/issues?period=2025-11&{q}"));
+    assert_eq!(drill("kpi=on_time_rectification&part=numerator"), set(&[a]));
+    assert_eq!(drill("kpi=on_time_rectification&part=rest"), set(&[b, c]));
+    assert_eq!(drill("kpi=first_pass_acceptance&part=rest"), set(&[a]));
+    assert_eq!(drill("kpi=overdue_backlog&part=numerator"), set(&[c]));
+    assert_eq!(
+        drill("kpi=on_time_rectification&part=rest&by=category&key=hygiene_defect"),
+        set(&[b])
+    );
+    assert_eq!(
+        drill("kpi=assigned_fix_hours_median&by=department&key=engineering"),
+        set(&[a, b])
+    );
+    // A breakdown row's link lists that row's issues.
+    let staff1_link = staff1["links"]["on_time_rectification"].as_str().unwrap();
+    assert_eq!(ids(staff1_link), set(&[a, b, c]));
+
+    // The charts: Pareto by category, heat maps by zone and weekday × hour,
+    // hot spots, the trend's weeks and the departments' league, each a count
+    // its drill-down lists. 11-03 is a Monday, 11-05 a Wednesday, 11-20 a Thursday.
+    let pareto = report["pareto"].as_array().unwrap();
+    assert_eq!(pareto.len(), 3, "{pareto:?}");
+    assert!(pareto.iter().all(|c| c["count"] == 1), "{pareto:?}");
+    let weekday = &report["weekday_hours"];
+    assert_eq!(weekday[0]["hours"][10], 1, "Monday 10:00");
+    assert_eq!(weekday[2]["hours"][9], 1, "Wednesday 09:00");
+    assert_eq!(weekday[3]["hours"][9], 1, "Thursday 09:00");
+    let cells: u64 = weekday
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|d| d["hours"].as_array().unwrap().iter())
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(cells, 3);
+    assert_eq!(drill("kpi=raised&weekday=3&hour=9"), set(&[b]));
+    assert_eq!(drill("kpi=raised&weekday=3&hour=10"), Vec::<String>::new());
+    for zone in report["zone_hours"].as_array().unwrap() {
+        let key = zone["key"].as_str().unwrap();
+        let n: u64 = zone["hours"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_u64().unwrap())
+            .sum();
+        assert_eq!(
+            drill(&format!("kpi=raised&by=zone&key={key}")).len() as u64,
+            n,
+            "zone {key}"
+        );
+    }
+    let spots = report["hot_spots"].as_array().unwrap();
+    let spot = spots
+        .iter()
+        .find(|s| s["code"] == "CP-R01")
+        .expect("CP-R01 on the plan");
+    assert_eq!(spot["count"], 1);
+    assert_eq!(drill("kpi=raised&checkpoint=CP-R01"), set(&[b]));
+    let weeks = report["trend"].as_array().unwrap();
+    assert_eq!(weeks.len(), 8);
+    assert_eq!(weeks[7]["label"], "2025-W48", "the week of 11-30");
+    let week = |label: &str| {
+        weeks
+            .iter()
+            .find(|w| w["label"] == label)
+            .unwrap_or_else(|| panic!("no {label}"))
+            .clone()
+    };
+    // B was due in W45 (late), A in W46 (on time), C in W48 (late).
+    assert_eq!(
+        figure(&week("2025-W45"), "on_time_rectification"),
+        (Some(0.0), 0, 1)
+    );
+    assert_eq!(
+        figure(&week("2025-W46"), "on_time_rectification"),
+        (Some(1.0), 1, 1)
+    );
+    assert_eq!(
+        figure(&week("2025-W48"), "on_time_rectification"),
+        (Some(0.0), 0, 1)
+    );
+    assert_eq!(
+        ids("/api/v1/analytics/issues?period=2025-W46&kpi=on_time_rectification"),
+        set(&[a])
+    );
+    let league = report["league"].as_array().unwrap();
+    let engineering = league
+        .iter()
+        .find(|r| r["key"] == "engineering")
+        .expect("engineering in the league");
+    assert_eq!(
+        figure(&engineering["kpis"], "on_time_rectification"),
+        (Some(1.0 / 3.0), 1, 3)
+    );
+
+    // Every table downloads as a workbook with Chinese headers, and as CSV.
+    let (status, kind, book) = api_bytes(
+        &url,
+        &token,
+        "/api/v1/analytics/export?period=2025-11&table=kpis",
+    );
+    assert_eq!(status, 200);
+    assert!(kind.contains("spreadsheetml"), "{kind}");
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(book)).expect("an xlsx is a zip");
+    let mut read = |name: &str| {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name(name).expect(name), &mut s).unwrap();
+        s
+    };
+    let strings = read("xl/sharedStrings.xml");
+    assert!(
+        strings.contains("整改及时率") && strings.contains("分母"),
+        "{strings}"
+    );
+    assert!(read("xl/workbook.xml").contains("指标"), "the sheet's name");
+    let (status, kind, csv) = api_text(
+        &url,
+        &token,
+        "/api/v1/analytics/export?period=2025-11&table=kpis&format=csv",
+    );
+    assert_eq!(status, 200);
+    assert!(kind.starts_with("text/csv"), "{kind}");
+    assert!(csv.starts_with('\u{feff}'), "a byte-order mark for Excel");
+    assert!(
+        csv.contains("整改及时率,on_time_rectification,33.3%,1,3,,0,0"),
+        "{csv}"
+    );
+    for table in [
+        "rows",
+        "league",
+        "trend",
+        "pareto",
+        "zone_hours",
+        "weekday_hours",
+        "hot_spots",
+    ] {
+        for format in ["xlsx", "csv"] {
+            let (status, _, body) = api_bytes(
+                &url,
+                &token,
+                &format!(
+                    "/api/v1/analytics/export?period=2025-11&by=zone&table={table}&format={format}"
+                ),
+            );
+            assert_eq!(status, 200, "{table}.{format}");
+            assert!(!body.is_empty(), "{table}.{format}");
+        }
+    }
+    let (_, _, pareto_csv) = api_text(
+        &url,
+        &token,
+        "/api/v1/analytics/export?period=2025-11&table=pareto&format=csv",
+    );
+    assert!(
+        pareto_csv.contains(",1,100.0%"),
+        "the last category closes the Pareto: {pareto_csv}"
+    );
+
     // Bad input is a clear 4xx.
     for bad in [
         "period=2025-13",
@@ -225,10 +410,40 @@ fn figures_of_a_month_built_through_devices_match_the_hand_count() {
         let (status, body) = api_get(&url, &token, &format!("/api/v1/analytics/kpis?{bad}"));
         assert!((400..500).contains(&status), "{bad}: {status} {body}");
     }
-    // Field staff do not read the analysis.
+    for bad in [
+        "period=2025-11&kpi=pass_rate",
+        "period=2025-11&kpi=weather",
+        "period=2025-11&kpi=raised&part=half",
+        "period=2025-11&kpi=raised&hour=24",
+        "period=2025-11&kpi=raised&weekday=0",
+        "period=2025-11&kpi=raised&by=zone",
+        "period=2025-11&kpi=raised&key=Z01",
+        "period=2025-13&kpi=raised",
+        "kpi=raised",
+        "period=2025-11&kpi=raised&hour=-1",
+    ] {
+        let (status, body) = api_get(&url, &token, &format!("/api/v1/analytics/issues?{bad}"));
+        assert!((400..500).contains(&status), "{bad}: {status} {body}");
+    }
+    for bad in [
+        "period=2025-11&table=salaries",
+        "period=2025-11&table=kpis&format=pdf",
+        "period=2025-11",
+        "period=never&table=kpis",
+    ] {
+        let (status, _, body) = api_text(&url, &token, &format!("/api/v1/analytics/export?{bad}"));
+        assert!((400..500).contains(&status), "{bad}: {status} {body}");
+    }
+    // Field staff do not read the analysis, its issues or its files.
     let staff_token = login_token(&url, "staff1", &seeded.password("staff1"));
-    let (status, _) = api_get(&url, &staff_token, "/api/v1/analytics/kpis?period=2025-11");
-    assert_eq!(status, 403);
+    for path in [
+        "/api/v1/analytics/kpis?period=2025-11",
+        "/api/v1/analytics/issues?period=2025-11&kpi=raised",
+        "/api/v1/analytics/export?period=2025-11&table=kpis",
+    ] {
+        let (status, _, _) = api_text(&url, &staff_token, path);
+        assert_eq!(status, 403, "{path}");
+    }
     // A manager of another site sees nothing of this one.
     let other = login_token(&url, "manager9", "other-password");
     let (status, theirs) = api_get(&url, &other, "/api/v1/analytics/kpis?period=2025-11");
@@ -242,6 +457,22 @@ fn figures_of_a_month_built_through_devices_match_the_hand_count() {
         figure(&theirs["kpis"], "first_pass_acceptance"),
         (None, 0, 0)
     );
+    // Nor through the drill-down or the files: their lists are of their site only.
+    for kpi in ["raised", "on_time_rectification", "overdue_backlog"] {
+        let (status, list) = api_get(
+            &url,
+            &other,
+            &format!("/api/v1/analytics/issues?period=2025-11&kpi={kpi}"),
+        );
+        assert_eq!((status, list), (200, serde_json::json!([])), "{kpi}");
+    }
+    let (status, _, theirs_csv) = api_text(
+        &url,
+        &other,
+        "/api/v1/analytics/export?period=2025-11&table=pareto&format=csv",
+    );
+    assert_eq!(status, 200);
+    assert!(!theirs_csv.contains("equipment_fault"), "{theirs_csv}");
 
     // The CLI prints the same report from the same data directory.
     let out = std::process::Command::new(SERVER)

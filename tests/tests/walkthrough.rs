@@ -582,6 +582,24 @@ CP-R17,6号楼大堂,Z-RES,,,T-CLEAN,R1
     let report: shared::kpi::Report = serde_json::from_value(report).unwrap();
     assert!(report.kpis.pass_rate.denominator > 0, "{report:?}");
     assert!(!report.rows.is_empty(), "{report:?}");
+    // The issues behind the tallest Pareto bar, as the API lists them.
+    let top = &report.pareto[0];
+    let query = shared::kpi::drill_query(
+        &month,
+        "raised",
+        shared::kpi::Part::Denominator,
+        Some((shared::kpi::By::Category, &top.key)),
+    );
+    let (status, behind) = api_get(&url, &manager, &format!("/api/v1/analytics/issues?{query}"));
+    assert_eq!(status, 200, "{behind}");
+    let mut want: Vec<String> = behind
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| format!("issue-{}", s["id"].as_str().unwrap()))
+        .collect();
+    want.sort();
+    assert_eq!(want.len() as u64, top.count);
     rt.block_on(async {
         ui.tap("#nav-analytics").await;
         ui.find("#an-kpis").await;
@@ -610,10 +628,74 @@ CP-R17,6号楼大堂,Z-RES,,,T-CLEAN,R1
             .await
             .unwrap();
         assert_eq!(rows.as_u64(), Some(report.rows.len() as u64));
-        ui.wait_hash("#/analytics").await;
+        // The period and breakdown are in the address, so Back returns to them.
+        ui.wait_hash(&format!("#/analytics?period={month}&by=category"))
+            .await;
+        // The charts draw the API's numbers: Pareto bars, the trend's weeks,
+        // the hot spots, the weekday × hour cells and the league's rows.
+        let drawn = ui
+            .c
+            .execute(
+                "const n = s => +s;
+                 return {
+                   pareto: [...document.querySelectorAll('#an-pareto g.category')].map(g => [g.dataset.key, n(g.querySelector('rect').dataset.count)]),
+                   weeks: [...document.querySelectorAll('#an-trend g.week')].map(g => [g.dataset.week, n(g.querySelector('rect').dataset.count)]),
+                   spots: [...document.querySelectorAll('#an-spots g.spot')].map(g => [g.dataset.code, n(g.dataset.count)]),
+                   weekday: [...document.querySelectorAll('#an-weekday-hours-table td.cell')].reduce((a, c) => a + n(c.dataset.count), 0),
+                   zones: [...document.querySelectorAll('#an-zone-hours-table td.cell')].reduce((a, c) => a + n(c.dataset.count), 0),
+                   league: document.querySelectorAll('#an-league-table tr[id]').length };",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let raised = report.pareto.iter().map(|c| c.count).sum::<u64>();
+        assert!(raised > 0, "the walk raised issues this month");
+        assert_eq!(
+            drawn,
+            json!({
+                "pareto": report.pareto.iter().map(|c| json!([c.key, c.count])).collect::<Vec<_>>(),
+                "weeks": report.trend.iter().map(|w| json!([w.label, w.findings])).collect::<Vec<_>>(),
+                "spots": report.hot_spots.iter().map(|s| json!([s.code, s.count])).collect::<Vec<_>>(),
+                "weekday": raised,
+                "zones": raised,
+                "league": report.league.len(),
+            })
+        );
         ui.assert_no_codes("analysis").await;
         ui.assert_accessible(&axe, "analysis").await;
         ui.shot("walk-analytics").await;
+        ui.c.execute(
+            "document.getElementById('an-trend').scrollIntoView({block: 'start'});",
+            vec![],
+        )
+        .await
+        .unwrap();
+        ui.shot("walk-analytics-charts").await;
+
+        // Tapping the tallest Pareto bar lists exactly the issues behind it.
+        ui.tap(&format!("#an-pareto g.category[data-key='{}'] a", top.key))
+            .await;
+        ui.wait_hash(&format!("#/analytics/issues?{query}")).await;
+        ui.wait_text("#drill-count", &top.count.to_string()).await;
+        let mut shown: Vec<String> = serde_json::from_value(
+            ui.c.execute(
+                "return [...document.querySelectorAll('#issue-list button.issue')].map(b => b.id);",
+                vec![],
+            )
+            .await
+            .unwrap(),
+        )
+        .unwrap();
+        shown.sort();
+        assert_eq!(shown, want, "the drill-down lists the bar's issues");
+        ui.wait_text("#drill-about", &top.name).await;
+        ui.assert_accessible(&axe, "the issues behind a bar").await;
+        ui.shot("walk-analytics-drill").await;
+        // Back returns to the analysis as it was.
+        ui.c.back().await.unwrap();
+        ui.wait_hash(&format!("#/analytics?period={month}&by=category"))
+            .await;
+        ui.find("#an-rows").await;
     });
 
     // The recurrence after acceptance opened a root cause: written, saved, edited again.

@@ -607,6 +607,42 @@ impl Backend {
     }
 
     /// The site's KPIs for `period` (`2026-11`), broken down `by` (empty: not).
+    /// The issues behind a figure (`query`: see `shared::kpi::drill_query`).
+    pub async fn analytics_issues(&self, query: &str) -> Res<Vec<IssueSummary>> {
+        if self.is_app() {
+            return self.dashboard_only();
+        }
+        self.http("GET", &format!("/api/v1/analytics/issues?{query}"), None)
+            .await
+    }
+
+    /// One table of the analysis as a file (`format`: `xlsx` or `csv`), as an ArrayBuffer.
+    pub async fn analytics_file(
+        &self,
+        period: &str,
+        by: &str,
+        table: &str,
+        format: &str,
+    ) -> Res<JsValue> {
+        if self.is_app() {
+            return self.dashboard_only();
+        }
+        let by = if by.is_empty() {
+            String::new()
+        } else {
+            format!("&by={by}")
+        };
+        self.http_raw(
+            "GET",
+            &format!(
+                "/api/v1/analytics/export?period={}{by}&table={table}&format={format}",
+                shared::app::url_escape(period)
+            ),
+            None,
+        )
+        .await
+    }
+
     pub async fn analytics(&self, period: &str, by: &str) -> Res<shared::kpi::Report> {
         if self.is_app() {
             return self.dashboard_only();

@@ -47,6 +47,10 @@ pub enum Page {
     Coverage,
     /// KPIs of a period (dashboard).
     Analytics,
+    /// The issues behind one figure of 分析 (the query of `/api/v1/analytics/issues`).
+    AnalyticsIssues {
+        query: String,
+    },
     /// Reminders and escalations.
     Notifications,
     /// The managers' queue of root-cause records (dashboard).
@@ -380,6 +384,9 @@ pub fn app() -> Html {
         Page::Patrols => html! { <pages::patrols::Patrols /> },
         Page::Coverage => html! { <pages::coverage::CoveragePage /> },
         Page::Analytics => html! { <pages::analytics::Analytics /> },
+        Page::AnalyticsIssues { query } => {
+            html! { <pages::analytics::AnalyticsIssues query={query.clone()} /> }
+        }
         Page::Notifications => html! { <pages::notifications::Notifications /> },
         Page::RootCauses => html! { <pages::rootcause::RootCauseQueue /> },
         Page::NewComplaint => html! { <pages::complaints::NewComplaint /> },

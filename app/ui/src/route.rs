@@ -44,6 +44,7 @@ impl Page {
             Page::Patrol { id } => format!("#/patrols/{id}"),
             Page::Coverage => "#/coverage".into(),
             Page::Analytics => "#/analytics".into(),
+            Page::AnalyticsIssues { query } => format!("#/analytics/issues?{query}"),
             Page::Notifications => "#/notifications".into(),
             Page::RootCauses => "#/root-causes".into(),
             Page::Callbacks => "#/callbacks".into(),
@@ -96,6 +97,9 @@ impl Page {
             },
             ["coverage"] => Page::Coverage,
             ["analytics"] => Page::Analytics,
+            ["analytics", "issues"] => Page::AnalyticsIssues {
+                query: query.to_string(),
+            },
             ["notifications"] => Page::Notifications,
             ["root-causes"] => Page::RootCauses,
             ["callbacks"] => Page::Callbacks,
@@ -169,6 +173,10 @@ mod tests {
             Page::Patrol { id: run },
             Page::Coverage,
             Page::Analytics,
+            Page::AnalyticsIssues {
+                query: "period=2026-11&kpi=on_time_rectification&part=rest&by=zone&key=Z%2001"
+                    .into(),
+            },
             Page::Notifications,
             Page::RootCauses,
             Page::Callbacks,

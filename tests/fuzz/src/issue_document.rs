@@ -244,7 +244,8 @@ fn ty(t: &Ty) -> ObjType {
     }
 }
 
-const MAX_OPS: usize = 200;
+const MAX_OPS: usize = 64;
+const MAX_EVENTS: usize = 8;
 const MAX_OBJECTS: usize = 256;
 
 fn skeleton(which: u8) -> AutoCommit {
@@ -297,6 +298,7 @@ pub fn build(recipe: &Recipe) -> AutoCommit {
     let mut d = skeleton(recipe.skeleton);
     let mut objs = objects(&d);
     let pick = |objs: &[(ObjId, ObjType)], i: u8| objs[i as usize % objs.len()].clone();
+    let mut events = 0;
     for op in recipe.ops.iter().take(MAX_OPS) {
         // Errors (a put on a list, an index past the end) are part of the game.
         match op {
@@ -359,7 +361,7 @@ pub fn build(recipe: &Recipe) -> AutoCommit {
             }
             Op::Nest { obj, key: k, depth, ty: t } => {
                 let (mut o, mut ot) = pick(&objs, *obj);
-                for level in 0..(*depth as usize % 64) {
+                for level in 0..(*depth as usize % 24) {
                     let t = if level % 2 == 0 { ty(t) } else { ObjType::Map };
                     let t = if t == ObjType::Text { ObjType::List } else { t };
                     let made = match ot {
@@ -402,6 +404,11 @@ pub fn build(recipe: &Recipe) -> AutoCommit {
                 };
             }
             Op::Event { which, n, lamport, text } => {
+                // A whole event costs as much as a dozen other ops.
+                events += 1;
+                if events > MAX_EVENTS {
+                    continue;
+                }
                 let n = *n as u64;
                 let e = if *which == 255 {
                     crate::raise(n, text, n % 2 == 0)
@@ -409,7 +416,21 @@ pub fn build(recipe: &Recipe) -> AutoCommit {
                     crate::later_event(n, *lamport as u64, *which, text)
                 };
                 if doc::append_event(&mut d, &e).is_ok() {
-                    objs = objects(&d);
+                    // The new event (and the list, if it was just made)
+                    // become targets; walking the whole tree again after
+                    // every event would cost most of the run.
+                    if let Ok(Some((automerge::Value::Object(_), list))) = d.get(ROOT, "events") {
+                        let last = d.length(&list).checked_sub(1);
+                        if !objs.iter().any(|(o, _)| *o == list) && objs.len() < MAX_OBJECTS {
+                            objs.push((list.clone(), ObjType::List));
+                        }
+                        if let Some(Ok(Some((automerge::Value::Object(t), ev)))) =
+                            last.map(|i| d.get(&list, i))
+                            && objs.len() < MAX_OBJECTS
+                        {
+                            objs.push((ev, t));
+                        }
+                    }
                 }
             }
             Op::Concurrent { obj, key: k, mine, theirs } => {

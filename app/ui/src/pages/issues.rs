@@ -207,7 +207,24 @@ pub fn issues(p: &IssuesProps) -> Html {
             { match (*list).clone() {
                 None => html! { <p class="muted">{ ctx.t("loading") }</p> },
                 Some(l) if l.is_empty() => html! { <p class="muted" id="no-issues">{ ctx.t("issues.empty") }</p> },
-                Some(l) => html! {
+                Some(l) => html! { <IssueList list={l} /> },
+            } }
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct IssueListProps {
+    pub list: Vec<IssueSummary>,
+}
+
+/// Issues as the lists show them: title, state, source, point, grade,
+/// assignee, deadline and badges; each opens its issue.
+#[function_component(IssueList)]
+pub fn issue_list(p: &IssueListProps) -> Html {
+    let ctx = use_context::<Ctx>().expect("context");
+    let l = &p.list;
+    html! {
                     <ul class="issues" id="issue-list">
                         { for l.iter().map(|s| {
                             let (go, id) = (ctx.go.clone(), s.id);
@@ -257,8 +274,5 @@ pub fn issues(p: &IssuesProps) -> Html {
                             }
                         }) }
                     </ul>
-                },
-            } }
-        </section>
     }
 }

@@ -10,30 +10,6 @@ use shared::wire::{ImportRefusal, ImportReport, NewUserRequest};
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
-/// Offers `text` as a file download named `name`.
-fn download(name: &str, text: &str, mime: &str) -> Result<(), String> {
-    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
-    let opts = web_sys::BlobPropertyBag::new();
-    opts.set_type(mime);
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &opts)
-        .map_err(|_| "the file cannot be made".to_string())?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob)
-        .map_err(|_| "the file cannot be offered".to_string())?;
-    let doc = web_sys::window()
-        .and_then(|w| w.document())
-        .ok_or("no document")?;
-    let a: web_sys::HtmlAnchorElement = doc
-        .create_element("a")
-        .map_err(|_| "no link")?
-        .dyn_into()
-        .map_err(|_| "no link")?;
-    a.set_href(&url);
-    a.set_download(name);
-    a.click();
-    let _ = web_sys::Url::revoke_object_url(&url);
-    Ok(())
-}
-
 /// The text of the file picked in input `id`, if any: UTF-8, or GB18030
 /// (GBK, what Excel writes for "CSV (逗号分隔)" on a Chinese system) when it
 /// is not UTF-8.
@@ -139,7 +115,11 @@ pub fn plan() -> Html {
             let (b, notify) = (ctx.backend.clone(), ctx.notify.clone());
             let site = site.clone();
             run(&ctx, async move { b.export_csv(file).await }, move |text| {
-                if let Err(e) = download(&format!("{site}-{file}"), &text, "text/csv") {
+                if let Err(e) = crate::components::download(
+                    &format!("{site}-{file}"),
+                    &wasm_bindgen::JsValue::from_str(&text),
+                    "text/csv",
+                ) {
                     notify.emit((true, e));
                 }
             });
