@@ -39,7 +39,8 @@
 //!   deadline of a complaint is its service level's resolution time; a
 //!   reopened complaint is judged on its new deadline).
 //! - 回访满意率 `callback_satisfaction`: of complaints verified in the period
-//!   and called back, the satisfied ones.
+//!   and called back (including those an unsatisfied call-back reopened), the
+//!   satisfied ones.
 //! - 净推荐值 `nps` and 客户满意度指数 `csi`: from satisfaction surveys, which the
 //!   tracker does not hold yet; always `0 / 0`, no value.
 
@@ -346,8 +347,11 @@ pub fn members<'a>(
         "on_time_rectification" => due(false),
         "complaint_on_time" => due(true),
         "first_pass_acceptance" => split(verified().collect(), &|s| s.rejections == 0),
+        // A complaint reopened by an unsatisfied call-back is no longer
+        // verified, but its verification (and the call-back) still count.
         "callback_satisfaction" => split(
-            verified()
+            live.clone()
+                .filter(|s| s.verified_at.is_some_and(|v| period.contains(v)))
                 .filter(|s| s.complaint_location.is_some() && s.satisfied.is_some())
                 .collect(),
             &|s| s.satisfied == Some(true),
@@ -1113,8 +1117,8 @@ mod tests {
         );
         assert_eq!(k.first_pass_acceptance, Figure::ratio(1, 2));
         assert_eq!(k.complaint_on_time, Figure::ratio(1, 2));
-        // The reopened complaint is no longer verified: its call-back counts when it is again.
-        assert_eq!(k.callback_satisfaction, Figure::ratio(1, 1));
+        // The unsatisfied call-back that reopened a complaint still counts: one of two satisfied.
+        assert_eq!(k.callback_satisfaction, Figure::ratio(1, 2));
         assert_eq!(k.on_time_rectification, Figure::ratio(2, 3));
         // At the end of November the reopened complaint is 21 days past 11-08 09:00.
         assert_eq!(backlog, [0, 0, 0, 1]);

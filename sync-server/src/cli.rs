@@ -62,10 +62,15 @@ pub enum Command {
         #[arg(long, default_value_t = 60)]
         job_every_secs: u64,
     },
-    /// Fill an empty data directory with the demo site `DEMO`.
+    /// Fill an empty data directory with the demo site `DEMO`: its plan,
+    /// people and schedules, and the past three weeks of patrols, findings,
+    /// fixes and complaints so every screen has something to show.
     DemoSeed {
         #[command(flatten)]
         dir: DataDir,
+        /// Only the plan, people and schedules: no history.
+        #[arg(long)]
+        empty: bool,
         /// Print the summary as JSON.
         #[arg(long)]
         json: bool,
@@ -484,11 +489,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 shutdown_signal(),
             ))?;
         }
-        Command::DemoSeed { dir, json } => {
+        Command::DemoSeed { dir, empty, json } => {
             let summary = with_txn(&dir, |txn| {
-                let summary = crate::seed::seed(txn, now)?;
+                let mut summary = crate::seed::seed(txn, now)?;
                 crate::seed::demo_schedules(txn, now)?;
-                crate::seed::demo_history(txn, now)?;
+                if !empty {
+                    summary.past = Some(crate::seed::demo_past(txn, now, 21)?);
+                    crate::seed::demo_history(txn, now)?;
+                }
                 Ok(summary)
             })?;
             if json {
@@ -510,6 +518,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         r.code,
                         r.name,
                         r.checkpoints.len()
+                    );
+                }
+                if let Some(p) = &summary.past {
+                    println!(
+                        "the past {} days: {} patrol rounds ({} missed), {} checkpoint results, {} findings, {} complaints",
+                        p.days,
+                        p.patrol_runs,
+                        p.skipped_rounds,
+                        p.checkpoint_results,
+                        p.findings,
+                        p.complaints
                     );
                 }
             }

@@ -331,6 +331,9 @@ pub struct SeedSummary {
     pub users: Vec<SeedUser>,
     pub departments: Vec<SeedDepartment>,
     pub routes: Vec<SeedRoute>,
+    /// The weeks of activity `demo-seed` writes unless `--empty`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub past: Option<PastSummary>,
 }
 
 #[derive(Debug, Serialize)]
@@ -490,6 +493,7 @@ pub fn seed(txn: &mut dyn Txn, now: DateTime<Utc>) -> Result<SeedSummary, Accoun
                     .collect(),
             })
             .collect(),
+        past: None,
     })
 }
 
@@ -558,6 +562,31 @@ pub fn demo_schedules(txn: &mut dyn Txn, now: DateTime<Utc>) -> Result<(), Accou
     Ok(())
 }
 
+/// A demo person as the server sees a signed-in device of theirs.
+fn as_user(txn: &mut dyn Txn, name: &str) -> Result<crate::validate::Sender, AccountError> {
+    let u = txn
+        .user_by_name(name)?
+        .ok_or_else(|| AccountError::UnknownUser(name.into()))?;
+    Ok(crate::validate::Sender {
+        // Seeded events come from one demo device per person.
+        device: DeviceId::from_uuid(uuid::Uuid::from_u128(
+            u128::from_le_bytes(*u.id.as_uuid().as_bytes()) ^ 0x5EED,
+        )),
+        user: u.id,
+        user_name: u.name.clone(),
+        role: u.role,
+        actor: txn.server_actor()?,
+        sites: vec![u.site],
+    })
+}
+
+fn change(e: crate::tracker::ChangeError) -> AccountError {
+    match e {
+        crate::tracker::ChangeError::Store(s) => AccountError::Store(s),
+        other => AccountError::Invalid(other.to_string()),
+    }
+}
+
 /// A few days of the closed loop on the demo estate, written through the same
 /// code as real use (each event with its author, role and time): a complaint
 /// dispatched by customer service whose 48 h promise survives the dispatch, a
@@ -566,32 +595,11 @@ pub fn demo_schedules(txn: &mut dyn Txn, now: DateTime<Utc>) -> Result<(), Accou
 /// after acceptance, whose root-cause record stays open until its second
 /// corrective action is done.
 pub fn demo_history(txn: &mut dyn Txn, now: DateTime<Utc>) -> Result<(), AccountError> {
-    use crate::tracker::{ChangeError, append_event, raise_complaint};
+    use crate::tracker::{append_event, raise_complaint};
     use chrono::Duration;
     use shared::issue::EventBody;
     let site = accounts::site(txn, "DEMO")?;
     let (_, plan) = accounts::load_plan(txn, &site)?;
-    let as_user =
-        |txn: &mut dyn Txn, name: &str| -> Result<crate::validate::Sender, AccountError> {
-            let u = txn
-                .user_by_name(name)?
-                .ok_or_else(|| AccountError::UnknownUser(name.into()))?;
-            Ok(crate::validate::Sender {
-                // Seeded events come from one demo device per person.
-                device: DeviceId::from_uuid(uuid::Uuid::from_u128(
-                    u128::from_le_bytes(*u.id.as_uuid().as_bytes()) ^ 0x5EED,
-                )),
-                user: u.id,
-                user_name: u.name.clone(),
-                role: u.role,
-                actor: txn.server_actor()?,
-                sites: vec![u.site],
-            })
-        };
-    let change = |e: ChangeError| match e {
-        ChangeError::Store(s) => AccountError::Store(s),
-        other => AccountError::Invalid(other.to_string()),
-    };
     let (cs, inspector, manager, staff, cleaner, guard) = (
         as_user(txn, "cs1")?,
         as_user(txn, "inspector1")?,
@@ -751,8 +759,19 @@ pub fn demo_history(txn: &mut dyn Txn, now: DateTime<Utc>) -> Result<(), Account
     Ok(())
 }
 
-/// A patrol finding as `by`'s device would write it, with the grade's default
-/// deadline from `at`, stored through the same path as a synced document.
+/// A finding as `by`'s device would write it (from a patrol run's failed
+/// item, or seen on the way), with the grade's default deadline from `at`,
+/// stored through the same path as a synced document.
+struct Finding<'a> {
+    point: &'a str,
+    category: shared::Category,
+    grade: shared::Grade,
+    title: &'a str,
+    patrol: Option<PatrolRunId>,
+    item: Option<Code>,
+    at: DateTime<Utc>,
+}
+
 fn raise_finding(
     txn: &mut dyn Txn,
     by: &crate::validate::Sender,
@@ -762,11 +781,32 @@ fn raise_finding(
     title: &str,
     at: DateTime<Utc>,
 ) -> Result<IssueId, AccountError> {
+    raise(
+        txn,
+        by,
+        plan,
+        &Finding {
+            point,
+            category,
+            grade: shared::Grade::Deadline,
+            title,
+            patrol: None,
+            item: None,
+            at,
+        },
+    )
+}
+
+fn raise(
+    txn: &mut dyn Txn,
+    by: &crate::validate::Sender,
+    plan: &SitePlan,
+    f: &Finding,
+) -> Result<IssueId, AccountError> {
     use shared::issue::{EventBody, IssueEvent};
     let cp = plan
-        .checkpoint_by_code(point)
-        .ok_or_else(|| AccountError::Invalid(format!("no checkpoint {point}")))?;
-    let grade = shared::Grade::Deadline;
+        .checkpoint_by_code(f.point)
+        .ok_or_else(|| AccountError::Invalid(format!("no checkpoint {}", f.point)))?;
     let raise = IssueEvent {
         id: EventId::new(),
         lamport: 1,
@@ -774,24 +814,25 @@ fn raise_finding(
         by_name: by.user_name.clone(),
         role: by.role,
         device: by.device,
-        at,
+        at: f.at,
         base: None,
         body: EventBody::Raise {
             site: plan.site.id,
             zone: Some(cp.zone),
             checkpoint: Some(cp.id),
             checkpoint_code: Some(cp.code.clone()),
-            item: None,
-            patrol: None,
-            category,
-            grade,
-            title: title.into(),
+            item: f.item.clone(),
+            patrol: f.patrol,
+            category: f.category,
+            grade: f.grade,
+            title: f.title.into(),
             description: String::new(),
             photos: Vec::new(),
-            deadline: Some(plan.site.deadlines.default_deadline(grade, at)),
+            deadline: Some(plan.site.deadlines.default_deadline(f.grade, f.at)),
             complaint: None,
         },
     };
+    let at = f.at;
     let id = IssueId::new();
     let corrupt = |e: String| AccountError::Store(crate::error::StoreError::Corrupt(e));
     let mut d = shared::doc::new_issue(
@@ -811,4 +852,444 @@ fn raise_finding(
     )?;
     txn.put_receipt(*raise.id.as_uuid(), id.into(), at)?;
     Ok(id)
+}
+
+/// A small deterministic generator (xorshift), so the demo's past is the same
+/// on every machine.
+struct Dice(u64);
+
+impl Dice {
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+    /// True with probability `p` (0–1).
+    fn chance(&mut self, p: f64) -> bool {
+        (self.next() % 10_000) as f64 / 10_000.0 < p
+    }
+    /// A whole number in `lo..=hi`.
+    fn between(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + (self.next() % (hi - lo + 1) as u64) as i64
+    }
+}
+
+/// What [`demo_past`] wrote.
+#[derive(Debug, Default, Serialize)]
+pub struct PastSummary {
+    pub days: u32,
+    pub patrol_runs: usize,
+    pub checkpoint_results: usize,
+    pub skipped_rounds: usize,
+    pub findings: usize,
+    pub complaints: usize,
+}
+
+/// The department and person who fix a finding of `category`.
+fn fixer(category: shared::Category) -> (Department, &'static str) {
+    use shared::Category::*;
+    match category {
+        HygieneDefect | Landscaping => (Department::Cleaning, "staff2"),
+        SafetyHazard | OrderSecurity | NeighbourDispute => (Department::Security, "staff3"),
+        _ => (Department::Engineering, "staff1"),
+    }
+}
+
+/// The weeks before `now` on the demo estate, written through the same code
+/// as real use: the schedules' rounds walked by the two inspectors (a few
+/// rounds missed, a few points skipped, one inspector now and then walking a
+/// round far too fast), checklist answers with their failures turned into
+/// graded findings, and each finding's life — assigned, fixed on time or
+/// late, rejected once in a while, verified, cancelled, or still open — and
+/// residents' complaints with their call-backs. Every event carries its
+/// author, role, device and time. Deterministic for a given `now`.
+pub fn demo_past(
+    txn: &mut dyn Txn,
+    now: DateTime<Utc>,
+    days: u32,
+) -> Result<PastSummary, AccountError> {
+    use crate::tracker::{append_event, raise_complaint};
+    use chrono::{Duration, TimeZone};
+    use shared::issue::EventBody;
+    use shared::patrol::{
+        Answer, CheckpointResult, EntryMethod, ItemResult, Outcome, PatrolRun, PinnedChecklist,
+        Presence, evaluate,
+    };
+    use shared::{Category, Grade};
+
+    let site = accounts::site(txn, "DEMO")?;
+    let (_, plan) = accounts::load_plan(txn, &site)?;
+    let offset = plan.site.deadlines.offset();
+    let today = now.with_timezone(&offset).date_naive();
+    let inspectors = [as_user(txn, "inspector1")?, as_user(txn, "inspector2")?];
+    let manager = as_user(txn, "manager1")?;
+    let cs = as_user(txn, "cs1")?;
+    let mut dice = Dice(0x00DE_3057_2026_1205);
+    let mut summary = PastSummary {
+        days,
+        ..Default::default()
+    };
+    // Events happen only in the past; a step that would fall after `now - 1 h` is left undone.
+    let horizon = now - Duration::hours(1);
+
+    // The life of one finding after it was raised at `at`.
+    // Rare turns come at fixed places in the sequence (the n-th finding), so
+    // every kind is there whatever the time of day the demo is seeded.
+    let follow = |txn: &mut dyn Txn,
+                  dice: &mut Dice,
+                  n: usize,
+                  id: IssueId,
+                  category: Category,
+                  grade: Grade,
+                  at: DateTime<Utc>,
+                  inspector: &crate::validate::Sender|
+     -> Result<(), AccountError> {
+        let deadline = plan.site.deadlines.default_deadline(grade, at);
+        if n % 25 == 7 {
+            let when = at + Duration::hours(2);
+            if when < horizon {
+                let note = "与另一条记录重复".into();
+                append_event(txn, &manager, id, EventBody::Cancel { note }, when)
+                    .map_err(change)?;
+            }
+            return Ok(());
+        }
+        let assigned = at + Duration::minutes(dice.between(20, 240));
+        if assigned >= horizon || n % 20 == 3 {
+            return Ok(()); // still waiting to be dispatched
+        }
+        let (department, who) = fixer(category);
+        let staff = as_user(txn, who)?;
+        let body = EventBody::Assign {
+            department,
+            assignee: staff.user,
+            assignee_name: staff.user_name.clone(),
+            deadline: None,
+        };
+        append_event(txn, &manager, id, body, assigned).map_err(change)?;
+        // Most fixes land inside the time allowed; about one in six late.
+        let allowed = (deadline - assigned).num_minutes().max(60);
+        let share = if n % 7 == 4 || dice.chance(0.05) {
+            dice.between(105, 180)
+        } else {
+            dice.between(15, 95)
+        };
+        let mut fixed = assigned + Duration::minutes(allowed * share / 100);
+        if fixed >= horizon {
+            return Ok(()); // still with the field staff (overdue if past its deadline)
+        }
+        let rectify = |note: &str| EventBody::Rectify {
+            note: note.into(),
+            photos: Vec::new(),
+        };
+        append_event(txn, &staff, id, rectify("已整改"), fixed).map_err(change)?;
+        let mut check = fixed + Duration::hours(dice.between(2, 20));
+        if check >= horizon {
+            return Ok(()); // waiting for verification
+        }
+        if n % 8 == 2 {
+            let body = EventBody::Reject {
+                note: "复查仍不合格，请重新处理".into(),
+                department: None,
+                assignee: None,
+                assignee_name: None,
+                deadline: None,
+            };
+            append_event(txn, inspector, id, body, check).map_err(change)?;
+            fixed = check + Duration::hours(dice.between(3, 30));
+            if fixed >= horizon {
+                return Ok(());
+            }
+            append_event(txn, &staff, id, rectify("返工完成"), fixed).map_err(change)?;
+            check = fixed + Duration::hours(dice.between(2, 12));
+            if check >= horizon {
+                return Ok(());
+            }
+        }
+        let body = EventBody::Verify {
+            note: "复查合格".into(),
+        };
+        append_event(txn, inspector, id, body, check).map_err(change)?;
+        Ok(())
+    };
+
+    let mut second = 0;
+    for back in (1..=days as i64).rev() {
+        let day = today - Duration::days(back);
+        let start = plan
+            .site
+            .deadlines
+            .offset()
+            .from_local_datetime(&day.and_hms_opt(0, 0, 0).expect("midnight"));
+        let Some(start) = start.single().map(|t| t.with_timezone(&Utc)) else {
+            continue;
+        };
+        for task in shared::schedule::tasks(&plan, day, day + Duration::days(1)) {
+            // Only rounds of a route that open on this day.
+            let Some(route) = task
+                .route
+                .and_then(|r| plan.routes.iter().find(|x| x.id == r))
+            else {
+                continue;
+            };
+            if task.from < start || task.until > horizon {
+                continue;
+            }
+            if dice.chance(0.07) {
+                summary.skipped_rounds += 1;
+                continue;
+            }
+            let inspector = &inspectors[dice.between(0, 1) as usize];
+            // Now and then inspector2 walks a round in seconds per point, finding nothing.
+            let hurried = inspector.user_name == "inspector2" && {
+                second += 1;
+                second % 8 == 3
+            };
+            let run = PatrolRun {
+                id: PatrolRunId::new(),
+                site: plan.site.id,
+                route: route.id,
+                route_code: route.code.clone(),
+                inspector: inspector.user,
+                inspector_name: inspector.user_name.clone(),
+                device: inspector.device,
+                started_at: task.from + Duration::minutes(dice.between(5, 40)),
+                checklists: task
+                    .checkpoints
+                    .iter()
+                    .filter_map(|c| plan.checkpoint(*c))
+                    .map(|c| PinnedChecklist {
+                        checkpoint: c.id,
+                        template: c.template,
+                        version: c.template_version,
+                    })
+                    .collect(),
+            };
+            let mut d = shared::doc::new_patrol(shared::doc::actor(txn.server_actor()?), &run)
+                .map_err(|e| AccountError::Invalid(e.to_string()))?;
+            let mut clock = run.started_at;
+            let mut failures = Vec::new();
+            for cp in task.checkpoints.iter().filter_map(|c| plan.checkpoint(*c)) {
+                clock += Duration::seconds(dice.between(60, 300));
+                if !hurried && dice.chance(0.05) {
+                    continue; // a point skipped
+                }
+                let Some(template) = plan.template(cp.template, cp.template_version) else {
+                    continue;
+                };
+                let dwell = if hurried {
+                    dice.between(3, 8)
+                } else {
+                    dice.between(35, 180)
+                };
+                let arrived = clock;
+                clock += Duration::seconds(dwell);
+                let mut items = Vec::new();
+                for item in &template.items {
+                    let fail = !hurried && dice.chance(0.012);
+                    let answer = match &item.kind {
+                        ItemKind::Reading { min, max, .. } => {
+                            let (lo, hi) =
+                                (min.unwrap_or(0.0), max.unwrap_or(min.unwrap_or(0.0) + 10.0));
+                            if fail {
+                                Answer::Reading(lo - (hi - lo).abs() * 0.2 - 0.1)
+                            } else {
+                                Answer::Reading(
+                                    lo + (hi - lo) * dice.between(20, 80) as f64 / 100.0,
+                                )
+                            }
+                        }
+                        _ if fail => Answer::Fail,
+                        _ if dice.chance(0.02) => Answer::Na,
+                        _ => Answer::Pass,
+                    };
+                    let Ok(outcome) = evaluate(item, answer) else {
+                        continue;
+                    };
+                    if outcome == Outcome::Fail {
+                        failures.push((cp.code.clone(), item.clone(), clock));
+                    }
+                    items.push(ItemResult {
+                        item: item.code.clone(),
+                        answer,
+                        outcome,
+                    });
+                }
+                let result = CheckpointResult {
+                    id: ResultId::new(),
+                    checkpoint: cp.id,
+                    checkpoint_code: cp.code.clone(),
+                    template: template.id,
+                    template_version: template.version,
+                    items,
+                    presence: Presence::CodeEntered {
+                        code: cp.code.to_string(),
+                        method: if dice.chance(0.7) {
+                            EntryMethod::Scanned
+                        } else {
+                            EntryMethod::Typed
+                        },
+                        arrived_at: Some(arrived),
+                    },
+                    by: inspector.user,
+                    checked_at: clock,
+                };
+                shared::doc::append_result(&mut d, &result)
+                    .map_err(|e| AccountError::Invalid(e.to_string()))?;
+                summary.checkpoint_results += 1;
+            }
+            shared::doc::finish_patrol(&mut d, clock + Duration::minutes(2))
+                .map_err(|e| AccountError::Invalid(e.to_string()))?;
+            crate::sync::save(
+                txn,
+                run.id.into(),
+                shared::wire::DocKind::Patrol,
+                &mut d,
+                None,
+                clock + Duration::minutes(2),
+            )?;
+            summary.patrol_runs += 1;
+            for (point, item, at) in failures {
+                let category = match item.family {
+                    ItemFamily::Environment if dice.chance(0.2) => Category::Landscaping,
+                    ItemFamily::Environment => Category::HygieneDefect,
+                    ItemFamily::SafetyLighting if dice.chance(0.5) => Category::SafetyHazard,
+                    ItemFamily::SafetyLighting => Category::SignageLighting,
+                    ItemFamily::Facility => Category::EquipmentFault,
+                };
+                let grade = match dice.between(0, 9) {
+                    0 | 1 => Grade::Immediate,
+                    2 => Grade::LongTerm,
+                    _ => Grade::Deadline,
+                };
+                let title = format!("{}不合格", item.label);
+                let id = raise(
+                    txn,
+                    inspector,
+                    &plan,
+                    &Finding {
+                        point: point.as_str(),
+                        category,
+                        grade,
+                        title: &title,
+                        patrol: Some(run.id),
+                        item: Some(item.code.clone()),
+                        at,
+                    },
+                )?;
+                follow(
+                    txn,
+                    &mut dice,
+                    summary.findings,
+                    id,
+                    category,
+                    grade,
+                    at,
+                    inspector,
+                )?;
+                summary.findings += 1;
+            }
+        }
+    }
+
+    // Residents' complaints through customer service, with their call-backs.
+    let complaints = [
+        (
+            "Z-RES",
+            "5号楼单元门",
+            Category::EquipmentFault,
+            "单元门门禁失灵",
+            true,
+        ),
+        (
+            "Z-RES",
+            "2号楼东侧绿地",
+            Category::Landscaping,
+            "草坪多日未修剪",
+            true,
+        ),
+        (
+            "Z-COM",
+            "商业街 3 号铺前",
+            Category::HygieneDefect,
+            "商铺门前油污",
+            true,
+        ),
+        (
+            "Z-PUB",
+            "地下车库 B2",
+            Category::SignageLighting,
+            "车库出口指示灯不亮",
+            false,
+        ),
+        (
+            "Z-RES",
+            "7号楼 3 层",
+            Category::OrderSecurity,
+            "楼道堆放杂物",
+            true,
+        ),
+        (
+            "Z-COM",
+            "商业街停车场",
+            Category::OrderSecurity,
+            "夜间车辆乱停",
+            true,
+        ),
+    ];
+    for (n, (zone, location, category, title, satisfied)) in complaints.into_iter().enumerate() {
+        let back = (days as i64 * (n as i64 + 1)) / (complaints.len() as i64 + 1);
+        let at = now - Duration::days(days as i64 - back) + Duration::hours(dice.between(1, 10));
+        if at >= horizon - Duration::days(3) {
+            continue;
+        }
+        let req = shared::app::ComplaintRequest {
+            zone: Some(zone.into()),
+            location: location.into(),
+            contact: format!("业主 139 0000 {:04}", 1000 + n * 37),
+            category,
+            urgency: Default::default(),
+            title: title.into(),
+            description: "业主来电反映".into(),
+            photos: Vec::new(),
+        };
+        let c = raise_complaint(txn, &cs, &plan, &req, at).map_err(change)?;
+        summary.complaints += 1;
+        let (department, who) = fixer(category);
+        let staff = as_user(txn, who)?;
+        let dispatched = at + Duration::minutes(dice.between(10, 50));
+        let body = EventBody::Assign {
+            department,
+            assignee: staff.user,
+            assignee_name: staff.user_name.clone(),
+            deadline: None,
+        };
+        append_event(txn, &cs, c.id, body, dispatched).map_err(change)?;
+        let fixed = dispatched + Duration::hours(dice.between(3, 40));
+        let body = EventBody::Rectify {
+            note: "已处理并告知业主".into(),
+            photos: Vec::new(),
+        };
+        append_event(txn, &staff, c.id, body, fixed).map_err(change)?;
+        let verified = fixed + Duration::hours(dice.between(2, 10));
+        let body = EventBody::Verify {
+            note: "现场确认".into(),
+        };
+        append_event(txn, &manager, c.id, body, verified).map_err(change)?;
+        let called = verified + Duration::hours(dice.between(2, 20));
+        let body = EventBody::Callback {
+            satisfied,
+            note: if satisfied {
+                "业主表示满意".into()
+            } else {
+                "业主反映夜间仍不亮".into()
+            },
+            deadline: (!satisfied).then(|| called + Duration::hours(48)),
+        };
+        append_event(txn, &cs, c.id, body, called).map_err(change)?;
+    }
+    Ok(summary)
 }

@@ -500,3 +500,105 @@ fn figures_of_a_month_built_through_devices_match_the_hand_count() {
         "{text}"
     );
 }
+
+/// `demo-seed` as a newcomer runs it: three weeks of patrols, findings in
+/// every state and grade, late and on-time fixes, a rejection, repeats,
+/// complaints with call-backs; every figure of the analysis has something
+/// behind it. `--empty` keeps the bare estate.
+#[test]
+fn the_demo_estate_has_weeks_of_history_behind_every_figure() {
+    let data = tempfile::tempdir().unwrap();
+    let seed = seed_with(SERVER, data.path());
+    let past = &seed["past"];
+    assert!(past["patrol_runs"].as_u64().unwrap() >= 40, "{past}");
+    assert!(past["findings"].as_u64().unwrap() >= 10, "{past}");
+    assert!(past["complaints"].as_u64().unwrap() >= 4, "{past}");
+    let server = ProcessServer::start(SERVER, data.path(), "127.0.0.1:0");
+    let token = login_token(&server.url, "manager1", &seed_password(&seed, "manager1"));
+    let local = |days: i64| {
+        (Utc::now() + chrono::Duration::hours(8) - chrono::Duration::days(days))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let period = format!("{}..{}", local(21), local(1));
+    let (status, report) = api_get(
+        &server.url,
+        &token,
+        &format!("/api/v1/analytics/kpis?period={period}"),
+    );
+    assert_eq!(status, 200, "{report}");
+    let k = &report["kpis"];
+    let (coverage, done, due) = figure(k, "coverage");
+    assert!(
+        due > 0 && done > 0 && done < due,
+        "rounds missed, points skipped: {done}/{due}"
+    );
+    assert!(coverage.unwrap() > 0.7, "most rounds walked: {done}/{due}");
+    let (_, passed, answered) = figure(k, "pass_rate");
+    assert!(answered > 1000 && passed < answered, "{passed}/{answered}");
+    assert!(figure(k, "findings_per_100_checks").1 > 0);
+    let (on_time, kept, due) = figure(k, "on_time_rectification");
+    assert!(
+        due > 0 && kept > 0 && kept < due,
+        "late and on-time fixes: {kept}/{due}"
+    );
+    assert!(on_time.unwrap() > 0.5);
+    let (_, clean, verified) = figure(k, "first_pass_acceptance");
+    assert!(clean < verified, "a rejection: {clean}/{verified}");
+    assert!(figure(k, "repeat_rate").1 > 0, "repeats");
+    assert!(figure(k, "fix_hours_median").0.is_some());
+    let (_, satisfied, called) = figure(k, "callback_satisfaction");
+    assert!(
+        called >= 4 && satisfied < called,
+        "call-backs: {satisfied}/{called}"
+    );
+    let activity = &report["activity"];
+    assert!(activity["rounds"].as_u64().unwrap() >= 40, "{activity}");
+    assert!(
+        activity["dwell"][0].as_u64().unwrap() > 0,
+        "a round walked in seconds per point: {activity}"
+    );
+    assert!(!report["pareto"].as_array().unwrap().is_empty());
+    assert!(!report["league"].as_array().unwrap().is_empty());
+    let spots: u64 = report["hot_spots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["count"].as_u64().unwrap())
+        .sum();
+    assert!(spots > 0, "hot spots");
+
+    // Findings in every state and grade, each from the patrol or the complaint line.
+    let issues = server_issues(&server.url, &token);
+    for status in shared::Status::ALL {
+        assert!(
+            issues.iter().any(|s| s.status == *status),
+            "no {status:?} issue in the demo"
+        );
+    }
+    for grade in shared::Grade::ALL {
+        assert!(issues.iter().any(|s| s.grade == *grade), "no {grade:?}");
+    }
+    assert!(issues.iter().any(|s| s.patrol.is_some()), "patrol findings");
+    assert!(issues.iter().any(|s| s.overdue), "something overdue");
+    let (status, runs) = api_get(&server.url, &token, "/api/v1/patrols?days=30");
+    assert_eq!(status, 200);
+    assert!(runs.as_array().unwrap().len() >= 40, "patrol records");
+    drop(server);
+
+    // `--empty`: the plan, the people and the schedules, nothing else.
+    let bare = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(SERVER)
+        .args(["demo-seed", "--empty", "--json", "--data-dir"])
+        .arg(bare.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let seed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(seed.get("past").is_none(), "{seed}");
+    let server = ProcessServer::start(SERVER, bare.path(), "127.0.0.1:0");
+    let token = login_token(&server.url, "manager1", &seed_password(&seed, "manager1"));
+    assert!(server_issues(&server.url, &token).is_empty());
+    let (_, runs) = api_get(&server.url, &token, "/api/v1/patrols?days=30");
+    assert_eq!(runs, serde_json::json!([]));
+}

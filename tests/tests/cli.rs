@@ -96,8 +96,9 @@ fn demo_seed_describes_the_site_and_refuses_to_run_twice() {
         (Some("reading"), Some(1.0), Some(1.4), Some("MPa"))
     );
 
-    // The demo has a past: a complaint whose 48 h promise survived its dispatch, a
-    // fix waiting for verification too long, and a root cause open until its actions are done.
+    // The demo has a past (weeks of it; `analytics.rs` checks the figures): a
+    // complaint whose 48 h promise survived its dispatch, a fix waiting for
+    // verification too long, and a root cause open until its actions are done.
     {
         use sync_server::store::Store;
         let store = sync_server::sqlite::SqliteStore::open(data.path()).unwrap();
@@ -111,7 +112,7 @@ fn demo_seed_describes_the_site_and_refuses_to_run_twice() {
             .unwrap();
         let complaint = issues
             .iter()
-            .find(|i| i.complaint_location.is_some())
+            .find(|i| i.title == "楼上夜间装修噪音")
             .unwrap();
         assert_eq!(complaint.assignee.as_deref(), Some("staff3"));
         assert_eq!(
@@ -120,10 +121,17 @@ fn demo_seed_describes_the_site_and_refuses_to_run_twice() {
         );
         assert!(complaint.responded_at.unwrap() <= complaint.respond_by.unwrap());
         assert!(issues.iter().any(|i| i.status == shared::Status::Rectified));
+        let again = issues
+            .iter()
+            .find(|i| i.title == "东区垃圾分类点又满溢")
+            .unwrap();
         let causes = txn.root_causes(site.id).unwrap();
-        assert_eq!(causes.len(), 1);
-        assert_eq!(causes[0].status, shared::repeat::RootCauseStatus::Acting);
-        let states: Vec<_> = causes[0].actions.iter().map(|a| a.status).collect();
+        let cause = causes
+            .iter()
+            .find(|c| c.issues.contains(&again.id))
+            .unwrap();
+        assert_eq!(cause.status, shared::repeat::RootCauseStatus::Acting);
+        let states: Vec<_> = cause.actions.iter().map(|a| a.status).collect();
         assert_eq!(
             states,
             [
@@ -132,8 +140,8 @@ fn demo_seed_describes_the_site_and_refuses_to_run_twice() {
             ]
         );
         let report = sync_server::jobs::scan(&mut *txn, chrono::Utc::now(), false).unwrap();
-        assert_eq!(
-            report.waiting, 1,
+        assert!(
+            report.waiting >= 1,
             "the fix waiting for verification: {report:?}"
         );
         let manager = txn.user_by_name("manager1").unwrap().unwrap();
