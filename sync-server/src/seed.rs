@@ -502,6 +502,11 @@ pub fn seed(txn: &mut dyn Txn, now: DateTime<Utc>) -> Result<SeedSummary, Accoun
 /// that turns daily in the rainy season. Only `demo-seed` adds them, so tests
 /// start from a site without schedules.
 pub fn demo_schedules(txn: &mut dyn Txn, now: DateTime<Utc>) -> Result<(), AccountError> {
+    schedules_of(txn, "DEMO", now)
+}
+
+/// The demo's schedules on site `code` (whose plan is the demo plan).
+pub fn schedules_of(txn: &mut dyn Txn, code: &str, now: DateTime<Utc>) -> Result<(), AccountError> {
     use crate::planning::{ScheduleSpec, put_schedule};
     let spec = |code: &str,
                 name: &str,
@@ -557,7 +562,7 @@ pub fn demo_schedules(txn: &mut dyn Txn, now: DateTime<Utc>) -> Result<(), Accou
             &["雨季:06-01..09-30:daily"],
         ),
     ] {
-        put_schedule(txn, "DEMO", &s, now)?;
+        put_schedule(txn, code, &s, now)?;
     }
     Ok(())
 }

@@ -862,6 +862,13 @@ impl Txn for SqliteTxn<'_> {
         Ok(())
     }
 
+    fn count_issues(&mut self) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM issues", [], |r| r.get(0))?;
+        Ok(n as u64)
+    }
+
     fn list_issues(&mut self, q: &IssueQuery) -> Result<Vec<IssueSummary>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT site, summary FROM issues

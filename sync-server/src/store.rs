@@ -159,6 +159,8 @@ pub trait Txn {
         category: Category,
     ) -> Result<Vec<IssueSummary>, StoreError>;
     fn list_issues(&mut self, query: &IssueQuery) -> Result<Vec<IssueSummary>, StoreError>;
+    /// Every tracker row of every site (a scan: the benchmarks' baseline).
+    fn count_issues(&mut self) -> Result<u64, StoreError>;
     fn put_patrol(&mut self, view: &PatrolRunView) -> Result<(), StoreError>;
     /// Open issues (recorded or assigned) of every site whose deadline is before `before`.
     fn due_issues(&mut self, before: DateTime<Utc>) -> Result<Vec<IssueSummary>, StoreError>;

@@ -1099,6 +1099,13 @@ fn at_phone_width_filters_fold_tables_scroll_and_every_control_is_in_reach() {
         ui.assert_no_codes("analysis at 390 px").await;
         ui.assert_accessible(&axe, "the analysis at 390 px").await;
         ui.shot("walk-phone-analytics").await;
+        ui.c.execute(
+            "document.getElementById('an-pareto').scrollIntoView({block: 'start'});",
+            vec![],
+        )
+        .await
+        .unwrap();
+        ui.shot("walk-phone-analytics-charts").await;
         ui.tap("#logout").await;
 
         // The admin's tables scroll inside themselves, with a hint, and 删除 is reachable.

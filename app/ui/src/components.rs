@@ -167,7 +167,12 @@ pub fn nav(p: &NavProps) -> Html {
     let tab = |page: Page, key: &'static str, id: &'static str| {
         let go = ctx.go.clone();
         let target = page.clone();
-        let active = std::mem::discriminant(&p.page) == std::mem::discriminant(&page);
+        // The issues behind a figure belong to 分析.
+        let shown = match &p.page {
+            Page::AnalyticsIssues { .. } => Page::Analytics,
+            other => other.clone(),
+        };
+        let active = std::mem::discriminant(&shown) == std::mem::discriminant(&page);
         html! {
             <button id={id} class={classes!("tab", active.then_some("active"))}
                 onclick={Callback::from(move |_| go.emit(target.clone()))}>{ ctx.t(key) }</button>
