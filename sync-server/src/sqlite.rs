@@ -876,6 +876,7 @@ impl Txn for SqliteTxn<'_> {
                AND (?4 IS NULL OR category = ?4) AND (?5 IS NULL OR assignee = ?5)
                AND (?6 IS NULL OR (status IN ('recorded', 'assigned') AND deadline IS NOT NULL AND deadline < ?6))
                AND (?7 IS NULL OR awaiting_callback = ?7)
+               AND (?8 IS NULL OR site = ?8)
              ORDER BY raised_at DESC",
         )?;
         let rows = stmt.query_map(
@@ -887,6 +888,11 @@ impl Txn for SqliteTxn<'_> {
                 q.assignee,
                 q.overdue_at.as_ref().map(time),
                 q.awaiting_callback,
+                // One site (the usual case) is read through its index; several are filtered below.
+                match q.sites.as_slice() {
+                    [one] => Some(one.as_uuid().as_bytes().to_vec()),
+                    _ => None,
+                },
             ],
             |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?)),
         )?;
