@@ -273,6 +273,32 @@ pub fn report(
     })
 }
 
+/// The figures alone of several sites for one period, one row per site (key:
+/// its code): what a group's league table compares. Reads only the period's
+/// patrol results (no trend, charts or previous period).
+pub fn sites_league(
+    txn: &mut dyn Txn,
+    plans: &[SitePlan],
+    period: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<Row>, ApiError> {
+    let mut rows = Vec::new();
+    for plan in plans {
+        let p = Period::parse(period, plan.site.deadlines.offset()).map_err(invalid)?;
+        let loaded = load(txn, plan, p.from)?;
+        let facts: Vec<CheckFact> = loaded.checks.iter().map(|c| c.fact.clone()).collect();
+        let cov = coverage(plan, &loaded, &p, now);
+        let (kpis, _) = kpi::compute(&loaded.issues, &facts, figure(&cov.total), &p, now);
+        rows.push(Row {
+            key: plan.site.code.to_string(),
+            name: plan.site.name.clone(),
+            kpis,
+            links: Default::default(),
+        });
+    }
+    Ok(rows)
+}
+
 /// Which issues to list: those behind figure `kpi` of `period` (see
 /// [`kpi::members`]), the `part` asked for, within one breakdown group and
 /// a chart's hour, weekday or checkpoint.

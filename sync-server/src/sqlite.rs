@@ -870,15 +870,21 @@ impl Txn for SqliteTxn<'_> {
     }
 
     fn list_issues(&mut self, q: &IssueQuery) -> Result<Vec<IssueSummary>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT site, summary FROM issues
-             WHERE (?1 IS NULL OR zone = ?1) AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR grade = ?3)
+        // One site (the usual case) is read through the site's index, which
+        // `?8 IS NULL OR site = ?8` would keep the planner from using; several
+        // are filtered below.
+        const FILTERS: &str = "(?1 IS NULL OR zone = ?1) AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR grade = ?3)
                AND (?4 IS NULL OR category = ?4) AND (?5 IS NULL OR assignee = ?5)
                AND (?6 IS NULL OR (status IN ('recorded', 'assigned') AND deadline IS NOT NULL AND deadline < ?6))
-               AND (?7 IS NULL OR awaiting_callback = ?7)
-               AND (?8 IS NULL OR site = ?8)
-             ORDER BY raised_at DESC",
-        )?;
+               AND (?7 IS NULL OR awaiting_callback = ?7)";
+        let mut stmt = match q.sites.as_slice() {
+            [_] => self.conn.prepare_cached(&format!(
+                "SELECT site, summary FROM issues WHERE site = ?8 AND {FILTERS} ORDER BY raised_at DESC"
+            ))?,
+            _ => self.conn.prepare_cached(&format!(
+                "SELECT site, summary FROM issues WHERE ?8 IS NULL AND {FILTERS} ORDER BY raised_at DESC"
+            ))?,
+        };
         let rows = stmt.query_map(
             params![
                 q.zone.map(|z| z.as_uuid().as_bytes().to_vec()),
@@ -888,7 +894,6 @@ impl Txn for SqliteTxn<'_> {
                 q.assignee,
                 q.overdue_at.as_ref().map(time),
                 q.awaiting_callback,
-                // One site (the usual case) is read through its index; several are filtered below.
                 match q.sites.as_slice() {
                     [one] => Some(one.as_uuid().as_bytes().to_vec()),
                     _ => None,

@@ -147,14 +147,24 @@ fn build(sites: usize, days: i64, end: DateTime<Utc>) -> History {
             for i in 0..ISSUES_PER_SITE_DAY {
                 let cp = &plan.checkpoints[(dice.next() % plan.checkpoints.len() as u64) as usize];
                 let raised = morning + Duration::minutes(25 * i as i64);
-                let grade = dice.pick(&[Grade::Immediate, Grade::Deadline, Grade::Deadline, Grade::LongTerm]);
+                let grade = dice.pick(&[
+                    Grade::Immediate,
+                    Grade::Deadline,
+                    Grade::Deadline,
+                    Grade::LongTerm,
+                ]);
                 let deadline = raised + Duration::hours(dice.pick(&[8, 48, 72, 240]));
                 let open = day >= days - 3 && dice.next() % 3 == 0;
                 let fixed = raised + Duration::hours((dice.next() % 96) as i64 + 1);
                 let status = if open {
                     dice.pick(&[Status::Recorded, Status::Assigned])
                 } else {
-                    dice.pick(&[Status::Verified, Status::Verified, Status::Verified, Status::Rectified])
+                    dice.pick(&[
+                        Status::Verified,
+                        Status::Verified,
+                        Status::Verified,
+                        Status::Rectified,
+                    ])
                 };
                 let done = !open;
                 let s = IssueSummary {
@@ -233,7 +243,10 @@ fn measure(h: &History, month: &str, now: DateTime<Utc>, repeat: usize) -> Figur
         let mut txn = h.store.read().expect("read");
         sync_server::analytics::report(&mut *txn, plan, month, None, now).expect("page")
     });
-    assert!(report.kpis.findings_per_100_checks.numerator > 0, "the month has findings");
+    assert!(
+        report.kpis.findings_per_100_checks.numerator > 0,
+        "the month has findings"
+    );
     let (breakdown, rows) = best(repeat, || {
         let mut txn = h.store.read().expect("read");
         sync_server::analytics::report(&mut *txn, plan, month, Some(shared::kpi::By::Zone), now)
@@ -243,17 +256,13 @@ fn measure(h: &History, month: &str, now: DateTime<Utc>, repeat: usize) -> Figur
     assert!(!rows.is_empty());
     let (league, sites) = best(repeat, || {
         let mut txn = h.store.read().expect("read");
-        h.plans
-            .iter()
-            .map(|p| {
-                sync_server::analytics::report(&mut *txn, p, month, None, now)
-                    .expect("site")
-                    .kpis
-                    .on_time_rectification
-            })
-            .collect::<Vec<_>>()
+        sync_server::analytics::sites_league(&mut *txn, &h.plans, month, now).expect("league")
     });
     assert_eq!(sites.len(), h.plans.len());
+    assert_eq!(
+        sites[0].kpis, report.kpis,
+        "the league's row of a site is its month page's figures"
+    );
     Figures {
         baseline,
         page,
@@ -268,7 +277,11 @@ fn ms(d: Elapsed) -> f64 {
 
 fn main() {
     let quick = std::env::var("BENCH_QUICK").is_ok() || !std::env::args().any(|a| a == "--bench");
-    let (small, large, days, repeat) = if quick { (1, 4, 56, 2) } else { (2, 20, 365, 3) };
+    let (small, large, days, repeat) = if quick {
+        (1, 4, 56, 2)
+    } else {
+        (2, 20, 365, 3)
+    };
     let offset = chrono::FixedOffset::east_opt(8 * 3600).expect("offset");
     let end = offset
         .with_ymd_and_hms(2026, 12, 1, 0, 0, 0)
