@@ -109,7 +109,7 @@ fn build(sites: usize, days: i64, end: DateTime<Utc>) -> History {
                         .iter()
                         .take(3)
                         .map(|item| {
-                            let pass = dice.next() % 50 != 0;
+                            let pass = !dice.next().is_multiple_of(50);
                             ItemResult {
                                 item: item.code.clone(),
                                 answer: if pass { Answer::Pass } else { Answer::Fail },
@@ -154,7 +154,7 @@ fn build(sites: usize, days: i64, end: DateTime<Utc>) -> History {
                     Grade::LongTerm,
                 ]);
                 let deadline = raised + Duration::hours(dice.pick(&[8, 48, 72, 240]));
-                let open = day >= days - 3 && dice.next() % 3 == 0;
+                let open = day >= days - 3 && dice.next().is_multiple_of(3);
                 let fixed = raised + Duration::hours((dice.next() % 96) as i64 + 1);
                 let status = if open {
                     dice.pick(&[Status::Recorded, Status::Assigned])
@@ -206,7 +206,7 @@ fn build(sites: usize, days: i64, end: DateTime<Utc>) -> History {
                     awaiting_callback: false,
                     patrol: (i % 3 != 0).then(|| run_ids[i % run_ids.len()]),
                     item: None,
-                    rejections: u32::from(dice.next() % 12 == 0),
+                    rejections: u32::from(dice.next().is_multiple_of(12)),
                 };
                 txn.put_issue(&s).expect("issue");
                 issues += 1;
