@@ -72,7 +72,11 @@ fn killed_mid_sync(kill_on: Dir, threshold: u64) {
         server.addr,
         Arc::new(move |dir, total, _| {
             if !a.load(Ordering::SeqCst) {
-                base.store(total, Ordering::SeqCst);
+                // What went to the server before arming; a reply's bytes
+                // (the estate's history at login) are not counted against it.
+                if dir == Dir::ToServer {
+                    base.store(total, Ordering::SeqCst);
+                }
                 return true;
             }
             let moved = total.saturating_sub(if dir == Dir::ToServer {
