@@ -109,6 +109,14 @@ fn to_js<T: Serialize>(v: &T) -> JsValue {
         .unwrap_or(JsValue::NULL)
 }
 
+/// A reply body as text. Every JSON reply is read with `serde_json::from_str`
+/// only: each reader (`from_slice`, `from_str`) is compiled once per reply
+/// type, so one reader instead of two keeps hundreds of kilobytes out of the wasm.
+fn utf8(buf: &JsValue) -> Res<String> {
+    String::from_utf8(js_sys::Uint8Array::new(buf).to_vec())
+        .map_err(|_| UiError::new("bad_reply", "the reply is not UTF-8 text"))
+}
+
 /// A value from the Tauri bridge, through JSON (see [`to_js`]).
 fn from_js<T: DeserializeOwned>(v: &JsValue) -> Option<T> {
     let text = js_sys::JSON::stringify(v).ok()?.as_string()?;
@@ -149,9 +157,9 @@ impl Backend {
         path: &str,
         body: Option<String>,
     ) -> Res<T> {
-        let text = self.http_raw(method, path, body).await?;
-        let bytes = js_sys::Uint8Array::new(&text).to_vec();
-        serde_json::from_slice(&bytes).map_err(|e| UiError::new("bad_reply", e.to_string()))
+        let buf = self.http_raw(method, path, body).await?;
+        let text = utf8(&buf)?;
+        serde_json::from_str(&text).map_err(|e| UiError::new("bad_reply", e.to_string()))
     }
 
     /// A request to the sync server; returns the body as an ArrayBuffer.
@@ -186,12 +194,14 @@ impl Backend {
             .await
             .map_err(UiError::js)?;
         if !resp.ok() {
-            let bytes = js_sys::Uint8Array::new(&buf).to_vec();
             if resp.status() == 401 {
                 store(TOKEN_KEY, None);
             }
             return Err(
-                serde_json::from_slice::<UiError>(&bytes).unwrap_or_else(|_| {
+                utf8(&buf)
+                    .ok()
+                    .and_then(|text| serde_json::from_str::<UiError>(&text).ok())
+                    .unwrap_or_else(|| {
                     UiError::new("http", format!("the server answered {}", resp.status()))
                 }),
             );
