@@ -6,6 +6,7 @@ use crate::ids::*;
 use crate::issue::PhotoRef;
 use crate::patrol::Answer;
 use crate::plan::{Site, UserInfo};
+use crate::text;
 use crate::wire::IssueSummary;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -188,8 +189,7 @@ impl ComplaintRequest {
         &self,
         plan: &crate::plan::SitePlan,
         now: DateTime<Utc>,
-    ) -> Result<(crate::issue::EventBody, String), String> {
-        use crate::text;
+    ) -> Result<(crate::issue::EventBody, String), text::Said> {
         let zone = match self
             .zone
             .as_deref()
@@ -200,15 +200,20 @@ impl ComplaintRequest {
                 plan.zones
                     .iter()
                     .find(|z| z.code.as_str() == code)
-                    .ok_or_else(|| format!("there is no zone `{code}`"))?
+                    .ok_or_else(|| {
+                        text::Said::new(
+                            format!("there is no zone `{code}`"),
+                            format!("没有区域“{code}”：请从列表中选择"),
+                        )
+                    })?
                     .id,
             ),
             None => None,
         };
         let location = text::required("location", &self.location, text::NAME_MAX)
-            .map_err(|e| e.to_string())?;
-        let contact =
-            text::required("contact", &self.contact, text::NAME_MAX).map_err(|e| e.to_string())?;
+            .map_err(|e| text::Said::from(&e))?;
+        let contact = text::required("contact", &self.contact, text::NAME_MAX)
+            .map_err(|e| text::Said::from(&e))?;
         let (respond_by, resolve_by) =
             plan.site
                 .complaint_sla
@@ -223,9 +228,9 @@ impl ComplaintRequest {
             category: self.category,
             grade: Grade::Immediate,
             title: text::required("title", &self.title, text::TITLE_MAX)
-                .map_err(|e| e.to_string())?,
+                .map_err(|e| text::Said::from(&e))?,
             description: text::bounded("description", &self.description, text::NOTE_MAX)
-                .map_err(|e| e.to_string())?,
+                .map_err(|e| text::Said::from(&e))?,
             photos: self.photos.clone(),
             deadline: Some(resolve_by),
             complaint: Some(crate::issue::Complaint {

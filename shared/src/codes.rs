@@ -16,6 +16,12 @@ pub struct CodeError {
     pub expected: String,
 }
 
+impl crate::text::Bilingual for CodeError {
+    fn zh(&self) -> String {
+        format!("“{}”不是可选的值，可选：{}", self.input, self.expected)
+    }
+}
+
 macro_rules! code_enum {
     ($(#[$doc:meta])* $name:ident, $what:literal { $($variant:ident => $code:literal, $zh:literal, $en:literal;)+ }) => {
         $(#[$doc])*

@@ -13,6 +13,12 @@ pub struct IdParseError {
     pub input: String,
 }
 
+impl crate::text::Bilingual for IdParseError {
+    fn zh(&self) -> String {
+        format!("“{}”不是有效的编号：请从列表中选择", self.input)
+    }
+}
+
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident, $what:literal) => {
         $(#[$doc])*

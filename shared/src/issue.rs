@@ -30,6 +30,12 @@ pub struct PhotoHash(String);
 #[error("`{0}` is not a SHA-256 photo hash (64 hex characters)")]
 pub struct PhotoHashError(String);
 
+impl crate::text::Bilingual for PhotoHashError {
+    fn zh(&self) -> String {
+        format!("“{}”不是照片的校验值（64 位十六进制）", self.0)
+    }
+}
+
 impl PhotoHash {
     pub fn parse(s: &str) -> Result<Self, PhotoHashError> {
         let s = s.trim().to_ascii_lowercase();

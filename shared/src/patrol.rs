@@ -41,6 +41,25 @@ pub enum AnswerError {
     NotFinite { item: String, value: f64 },
 }
 
+impl crate::text::Bilingual for AnswerError {
+    fn zh(&self) -> String {
+        match self {
+            AnswerError::Unparseable(a) => {
+                format!("“{a}”不是答案：请选合格、不合格、不适用，或填写读数")
+            }
+            AnswerError::NeedsReading { item, unit } => {
+                format!("检查项“{item}”要填写读数（{unit}），不是合格/不合格")
+            }
+            AnswerError::NeedsPassFail { item } => {
+                format!("检查项“{item}”请选合格、不合格或不适用，不填数字")
+            }
+            AnswerError::NotFinite { item, value } => {
+                format!("检查项“{item}”的读数 {value} 不是有效数字")
+            }
+        }
+    }
+}
+
 impl FromStr for Answer {
     type Err = AnswerError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

@@ -237,6 +237,28 @@ pub enum PlanError {
     BadLimits { item: String, min: f64, max: f64 },
 }
 
+impl crate::text::Bilingual for PlanError {
+    fn zh(&self) -> String {
+        match self {
+            PlanError::DuplicateCode { code, .. } => {
+                format!("编码“{code}”重复：每个编码只能用一次")
+            }
+            PlanError::DanglingCheckpoint { checkpoint, .. } => {
+                format!("点位“{checkpoint}”引用的区域或检查表不存在：请先建立它")
+            }
+            PlanError::UnknownCheckpointInRoute { route } => {
+                format!("路线“{route}”包含不存在的点位：请先导入该点位")
+            }
+            PlanError::RepeatedCheckpoint { route, checkpoint } => {
+                format!("路线“{route}”两次经过点位“{checkpoint}”：每个点位只走一次")
+            }
+            PlanError::BadLimits { item, min, max } => {
+                format!("检查项“{item}”的下限 {min} 高于上限 {max}：请调换或改正")
+            }
+        }
+    }
+}
+
 impl SitePlan {
     /// A site's plan before anything was set up: the standard departments only.
     pub fn empty(site: Site) -> SitePlan {

@@ -16,6 +16,7 @@
 
 use crate::codes::{Category, Status};
 use crate::ids::*;
+use crate::text::Said;
 use crate::wire::IssueSummary;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -359,7 +360,7 @@ impl RootCause {
         input: &RootCauseInput,
         by: &str,
         now: DateTime<Utc>,
-    ) -> Result<(), String> {
+    ) -> Result<(), Said> {
         input.check()?;
         let mut actions = Vec::with_capacity(input.actions.len());
         let mut next = self.actions.iter().map(|a| a.n).max().unwrap_or(0);
@@ -394,10 +395,17 @@ impl RootCause {
             .iter()
             .find(|a| a.status != ActionStatus::Open && !actions.iter().any(|x| x.n == a.n))
         {
-            return Err(format!(
-                "action {} is already {}; a finished action stays on the record",
-                dropped.n,
-                dropped.status.label_zh()
+            return Err(Said::new(
+                format!(
+                    "action {} is already {}; a finished action stays on the record",
+                    dropped.n,
+                    dropped.status.label_en()
+                ),
+                format!(
+                    "第 {} 条措施已是“{}”：完成的措施要保留在记录里",
+                    dropped.n,
+                    dropped.status.label_zh()
+                ),
             ));
         }
         for i in &input.issues {
@@ -434,12 +442,13 @@ impl RootCause {
         by: &str,
         manager: bool,
         now: DateTime<Utc>,
-    ) -> Result<(), String> {
-        let a = self
-            .actions
-            .iter_mut()
-            .find(|a| a.n == n)
-            .ok_or_else(|| format!("there is no action {n}"))?;
+    ) -> Result<(), Said> {
+        let a = self.actions.iter_mut().find(|a| a.n == n).ok_or_else(|| {
+            Said::new(
+                format!("there is no action {n}"),
+                format!("没有第 {n} 条措施：请刷新后再看"),
+            )
+        })?;
         match (a.status, status) {
             (ActionStatus::Open, ActionStatus::Done) if manager || a.owner == by => {
                 a.status = ActionStatus::Done;
@@ -447,9 +456,9 @@ impl RootCause {
                 a.done_at = Some(now);
             }
             (ActionStatus::Open, ActionStatus::Done) => {
-                return Err(format!(
-                    "only {} or a manager marks this action done",
-                    a.owner
+                return Err(Said::new(
+                    format!("only {} or a manager marks this action done", a.owner),
+                    format!("只有 {} 或经理能把这条措施标为完成", a.owner),
                 ));
             }
             (ActionStatus::Done, ActionStatus::Checked) if manager => {
@@ -458,13 +467,23 @@ impl RootCause {
                 a.checked_at = Some(now);
             }
             (ActionStatus::Done, ActionStatus::Checked) => {
-                return Err("only a manager checks a finished action".into());
+                return Err(Said::new(
+                    "only a manager checks a finished action",
+                    "完成的措施由经理确认",
+                ));
             }
             (from, to) => {
-                return Err(format!(
-                    "action {n} is {}; it cannot become {}",
-                    from.label_zh(),
-                    to.label_zh()
+                return Err(Said::new(
+                    format!(
+                        "action {n} is {}; it cannot become {}",
+                        from.label_en(),
+                        to.label_en()
+                    ),
+                    format!(
+                        "第 {n} 条措施已是“{}”，不能改为“{}”",
+                        from.label_zh(),
+                        to.label_zh()
+                    ),
                 ));
             }
         }
@@ -545,23 +564,32 @@ pub const MAX_ACTIONS: usize = 20;
 
 impl RootCauseInput {
     /// Checks the record makes sense before it is stored.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), Said> {
         if self.issues.is_empty() {
-            return Err("link at least one issue".into());
+            return Err(Said::new("link at least one issue", "至少关联一个问题"));
         }
         let whys: Vec<&String> = self.whys.iter().filter(|w| !w.trim().is_empty()).collect();
         if whys.is_empty() || whys.len() > 5 {
-            return Err("give one to five whys".into());
+            return Err(Said::new("give one to five whys", "请填写一到五个“为什么”"));
         }
         if self.actions.is_empty() || self.actions.len() > MAX_ACTIONS {
-            return Err(format!("give one to {MAX_ACTIONS} corrective actions"));
+            return Err(Said::new(
+                format!("give one to {MAX_ACTIONS} corrective actions"),
+                format!("请填写一到 {MAX_ACTIONS} 条纠正措施"),
+            ));
         }
         for (i, a) in self.actions.iter().enumerate() {
             if a.action.trim().is_empty() {
-                return Err(format!("action {}: say what is to be done", i + 1));
+                return Err(Said::new(
+                    format!("action {}: say what is to be done", i + 1),
+                    format!("第 {} 条措施：请写明要做什么", i + 1),
+                ));
             }
             if a.owner.trim().is_empty() {
-                return Err(format!("action {}: name who does it", i + 1));
+                return Err(Said::new(
+                    format!("action {}: name who does it", i + 1),
+                    format!("第 {} 条措施：请选负责人", i + 1),
+                ));
             }
         }
         Ok(())

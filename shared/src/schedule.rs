@@ -39,7 +39,12 @@ impl TimeOfDay {
 impl FromStr for TimeOfDay {
     type Err = ScheduleError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = || ScheduleError(format!("`{s}` is not a time of day like 22:00"));
+        let bad = || {
+            ScheduleError::new(
+                format!("`{s}` is not a time of day like 22:00"),
+                format!("“{s}”不是时刻：请写成 22:00 这样"),
+            )
+        };
         let (h, m) = s.trim().split_once(':').ok_or_else(bad)?;
         TimeOfDay::new(h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?).ok_or_else(bad)
     }
@@ -73,9 +78,12 @@ impl FromStr for Window {
     type Err = ScheduleError;
     /// `22:00-02:00`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (a, b) = s
-            .split_once(['-', '–'])
-            .ok_or_else(|| ScheduleError(format!("`{s}` is not a window like 08:00-12:00")))?;
+        let (a, b) = s.split_once(['-', '–']).ok_or_else(|| {
+            ScheduleError::new(
+                format!("`{s}` is not a window like 08:00-12:00"),
+                format!("“{s}”不是时段：请写成 08:00-12:00 这样"),
+            )
+        })?;
         Ok(Window {
             start: a.parse()?,
             end: b.parse()?,
@@ -122,16 +130,22 @@ impl FromStr for Repeat {
                 .map(|i| i as u8 + 1)
                 .or_else(|| p.parse::<u8>().ok().filter(|d| (1..=7).contains(d)))
                 .ok_or_else(|| {
-                    ScheduleError(format!(
-                        "`{s}` is not daily, weekly, monthly or a list of weekdays (mon,wed or 1,3)"
-                    ))
+                    ScheduleError::new(
+                        format!(
+                            "`{s}` is not daily, weekly, monthly or a list of weekdays (mon,wed or 1,3)"
+                        ),
+                        format!("“{s}”不是频率：请选每天、每周、每月，或勾选星期几"),
+                    )
                 })?;
             if !days.contains(&day) {
                 days.push(day);
             }
         }
         if days.is_empty() {
-            return Err(ScheduleError("no weekdays given".into()));
+            return Err(ScheduleError::new(
+                "no weekdays given",
+                "没有选星期几：至少勾选一天",
+            ));
         }
         days.sort();
         Ok(Repeat::Weekdays { days })
@@ -199,7 +213,12 @@ pub struct MonthDay(u8, u8);
 impl FromStr for MonthDay {
     type Err = ScheduleError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = || ScheduleError(format!("`{s}` is not a date like 06-01"));
+        let bad = || {
+            ScheduleError::new(
+                format!("`{s}` is not a date like 06-01"),
+                format!("“{s}”不是日期：请写成 06-01 这样"),
+            )
+        };
         let (m, d) = s.trim().split_once('-').ok_or_else(bad)?;
         let (m, d): (u8, u8) = (m.parse().map_err(|_| bad())?, d.parse().map_err(|_| bad())?);
         // Checked against a leap year, so 02-29 is allowed.
@@ -313,10 +332,28 @@ pub struct AdHocPatrol {
     pub launched_at: DateTime<Utc>,
 }
 
-/// A schedule or draw that cannot work.
+/// A schedule or draw that cannot work, said in English and Chinese.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct ScheduleError(pub String);
+#[error("{en}")]
+pub struct ScheduleError {
+    pub en: String,
+    pub zh: String,
+}
+
+impl ScheduleError {
+    fn new(en: impl Into<String>, zh: impl Into<String>) -> Self {
+        ScheduleError {
+            en: en.into(),
+            zh: zh.into(),
+        }
+    }
+}
+
+impl crate::text::Bilingual for ScheduleError {
+    fn zh(&self) -> String {
+        self.zh.clone()
+    }
+}
 
 /// SplitMix64: a small, fully specified generator, so a recorded seed replays
 /// the same draw on every build and platform, forever.
@@ -342,6 +379,24 @@ impl SplitMix64 {
     }
 }
 
+/// Whether `n` checkpoints can be drawn from `available` (the dashboard asks
+/// before it sends the draw; [`draw`] asks again).
+pub fn draw_count(n: usize, available: usize) -> Result<(), ScheduleError> {
+    if n > 0 && n <= available {
+        return Ok(());
+    }
+    Err(ScheduleError::new(
+        format!("cannot draw {n} of {available} checkpoints"),
+        if available == 0 {
+            "没有可抽的点位：请换一个范围，或先建立点位".to_string()
+        } else if n == 0 {
+            "抽查点位数不能为 0：至少抽 1 个".to_string()
+        } else {
+            format!("只有 {available} 个点位可抽，不能抽 {n} 个：请填写 1 到 {available} 之间的数")
+        },
+    ))
+}
+
 /// Draws `n` of `candidates` and one of `inspectors` with `seed`: the same
 /// inputs always give the same draw.
 pub fn draw(
@@ -350,14 +405,12 @@ pub fn draw(
     inspectors: &[UserId],
     n: usize,
 ) -> Result<(Vec<CheckpointId>, UserId), ScheduleError> {
-    if n == 0 || n > candidates.len() {
-        return Err(ScheduleError(format!(
-            "cannot draw {n} of {} checkpoints",
-            candidates.len()
-        )));
-    }
+    draw_count(n, candidates.len())?;
     if inspectors.is_empty() {
-        return Err(ScheduleError("the site has no active inspector".into()));
+        return Err(ScheduleError::new(
+            "the site has no active inspector",
+            "本项目没有在岗的巡查员：请先添加或启用巡查员",
+        ));
     }
     let mut rng = SplitMix64(seed);
     // Partial Fisher–Yates.

@@ -18,14 +18,74 @@ pub enum TextError {
     BadChar { what: &'static str, input: String },
 }
 
-impl TextError {
-    /// The same in Chinese (the column or field already says what was refused).
-    pub fn zh(&self) -> String {
+/// A refusal people read in either of the product's languages: `Display` says it
+/// in English, `zh` in Chinese. Errors that reach a form implement it, so the
+/// server can answer both and no English sentence lands on a Chinese screen.
+pub trait Bilingual: fmt::Display {
+    fn zh(&self) -> String;
+}
+
+/// A sentence in both languages, for refusals that are not one of the typed errors.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{en}")]
+pub struct Said {
+    pub en: String,
+    pub zh: String,
+}
+
+impl Said {
+    pub fn new(en: impl Into<String>, zh: impl Into<String>) -> Said {
+        Said {
+            en: en.into(),
+            zh: zh.into(),
+        }
+    }
+    /// A typed refusal as a sentence pair.
+    pub fn from(e: &impl Bilingual) -> Said {
+        Said::new(e.to_string(), e.zh())
+    }
+}
+
+impl Bilingual for Said {
+    fn zh(&self) -> String {
+        self.zh.clone()
+    }
+}
+
+/// What people call a validated field in Chinese.
+fn field_zh(what: &str) -> &'static str {
+    match what {
+        "title" => "标题",
+        "description" => "描述",
+        "note" | "comment" => "说明",
+        "location" => "位置",
+        "contact" => "联系人",
+        "site name" => "项目名称",
+        "site code" | "site" => "项目编码",
+        "user name" => "用户名",
+        "point code" | "point" => "点位码",
+        "item" => "检查项编码",
+        "schedule code" => "计划编码",
+        "schedule name" => "计划名称",
+        "patrol name" => "巡查名称",
+        "patrol code" | "spot check code" | "code" => "编码",
+        _ => "",
+    }
+}
+
+impl Bilingual for TextError {
+    /// The same in Chinese, naming the field where it has a Chinese name.
+    fn zh(&self) -> String {
         match self {
-            TextError::Empty { .. } => "不能为空".into(),
-            TextError::TooLong { len, max, .. } => format!("太长（{len} 个字符，最多 {max} 个）"),
-            TextError::BadChar { input, .. } => {
-                format!("“{input}”只能包含英文字母、数字、-、_ 和 .")
+            TextError::Empty { what } => format!("{}不能为空：请填写", field_zh(what)),
+            TextError::TooLong { what, len, max } => {
+                format!("{}太长（{len} 个字符，最多 {max} 个）", field_zh(what))
+            }
+            TextError::BadChar { what, input } => {
+                format!(
+                    "{}“{input}”只能包含英文字母、数字、-、_ 和 .",
+                    field_zh(what)
+                )
             }
         }
     }

@@ -125,6 +125,10 @@ pub struct LoginResponse {
 pub struct ApiError {
     pub code: String,
     pub message: String,
+    /// The same sentence in Chinese, where the server has one; clients fall back
+    /// to their own sentence for `code`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message_zh: String,
     /// The bad rows of a refused import (empty otherwise).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rows: Vec<LineError>,

@@ -14,6 +14,16 @@ pub struct WorkflowError {
     pub from: Status,
 }
 
+impl crate::text::Bilingual for WorkflowError {
+    fn zh(&self) -> String {
+        format!(
+            "问题当前为“{}”，不能{}：请刷新后再看",
+            self.from.label_zh(),
+            self.kind.label_zh()
+        )
+    }
+}
+
 impl Status {
     /// Whether the issue still needs work.
     pub const fn is_open(self) -> bool {

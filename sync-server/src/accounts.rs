@@ -28,10 +28,24 @@ pub enum AccountError {
     SiteExists(String),
     #[error("a user named `{0}` already exists")]
     UserExists(String),
-    #[error("{0}")]
-    Invalid(String),
+    #[error("{en}")]
+    Invalid { en: String, zh: String },
     #[error("{} bad row(s), nothing imported:\n{}", .0.len(), .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
     Rows(Vec<crate::plan_csv::LineError>),
+}
+
+impl AccountError {
+    /// A refused input, with its sentence in both languages.
+    pub fn invalid(en: impl Into<String>, zh: impl Into<String>) -> Self {
+        AccountError::Invalid {
+            en: en.into(),
+            zh: zh.into(),
+        }
+    }
+    /// A refusal from the domain, which says itself in both languages.
+    pub fn said(e: &impl shared::text::Bilingual) -> Self {
+        Self::invalid(e.to_string(), e.zh())
+    }
 }
 
 pub fn hash_password(password: &str) -> String {
@@ -105,17 +119,22 @@ pub fn store_plan(
         .iter()
         .map(user_info)
         .collect();
-    plan.validate()
-        .map_err(|e| AccountError::Invalid(e.to_string()))?;
+    plan.validate().map_err(|e| AccountError::said(&e))?;
+    let unsaved = |e: doc::DocError| {
+        AccountError::invalid(
+            e.to_string(),
+            "站点计划无法保存：服务器上的计划文档有误，请联系系统管理员",
+        )
+    };
     let actor = doc::actor(txn.server_actor()?);
     let (existing, _) = load_plan(txn, &plan.site)?;
     let mut d = match existing {
         Some(d) => {
             let mut d = d.with_actor(actor);
-            doc::write_plan(&mut d, &plan).map_err(|e| AccountError::Invalid(e.to_string()))?;
+            doc::write_plan(&mut d, &plan).map_err(unsaved)?;
             d
         }
-        None => doc::new_plan(actor, &plan).map_err(|e| AccountError::Invalid(e.to_string()))?,
+        None => doc::new_plan(actor, &plan).map_err(unsaved)?,
     };
     crate::sync::save(txn, plan.site.id.into(), DocKind::Plan, &mut d, None, now)?;
     Ok(())
@@ -152,11 +171,12 @@ pub fn add_site_with(
     now: DateTime<Utc>,
 ) -> Result<Site, AccountError> {
     if !(-14 * 60..=14 * 60).contains(&deadlines.utc_offset_minutes) {
-        return Err(AccountError::Invalid(
-            "the UTC offset must be within ±14 hours".into(),
+        return Err(AccountError::invalid(
+            "the UTC offset must be within ±14 hours",
+            "时区偏移须在 ±14 小时以内",
         ));
     }
-    let code = Code::parse("site code", code).map_err(|e| AccountError::Invalid(e.to_string()))?;
+    let code = Code::parse("site code", code).map_err(|e| AccountError::said(&e))?;
     if txn.site_by_code(code.as_str())?.is_some() {
         return Err(AccountError::SiteExists(code.to_string()));
     }
@@ -164,7 +184,7 @@ pub fn add_site_with(
         id: SiteId::new(),
         code,
         name: shared::text::required("site name", name, shared::text::NAME_MAX)
-            .map_err(|e| AccountError::Invalid(e.to_string()))?,
+            .map_err(|e| AccountError::said(&e))?,
         deadlines,
         keep_originals: false,
         repeat_window_days: 30,
@@ -242,7 +262,7 @@ pub fn import_csv(
     if let Some(rules) = sla {
         site.complaint_sla
             .set(&rules)
-            .map_err(AccountError::Invalid)?;
+            .map_err(|m| AccountError::invalid(m, ""))?;
         txn.update_site(&site)?;
         plan.site = site;
         report.sla_cells = rules.len();
@@ -261,7 +281,7 @@ pub fn apply_settings(
     let mut checked = site(txn, code)?;
     settings
         .apply(&mut checked)
-        .map_err(AccountError::Invalid)?;
+        .map_err(|m| AccountError::invalid(m, ""))?;
     update_site(txn, code, now, |s| *s = checked)
 }
 
@@ -282,7 +302,10 @@ pub fn order_route(
         .iter()
         .position(|r| r.code.as_str() == route_code.trim())
         .ok_or_else(|| {
-            AccountError::Invalid(format!("site {} has no route `{route_code}`", site.code))
+            AccountError::invalid(
+                format!("site {} has no route `{route_code}`", site.code),
+                format!("项目 {} 没有路线“{route_code}”：请从列表中选择", site.code),
+            )
         })?;
     let items: Vec<(shared::CheckpointId, Option<(f64, f64)>)> = plan.routes[route]
         .checkpoints
@@ -327,11 +350,11 @@ pub fn add_user(
     u: NewUser<'_>,
     now: DateTime<Utc>,
 ) -> Result<UserRecord, AccountError> {
-    let name =
-        Code::parse("user name", u.name).map_err(|e| AccountError::Invalid(e.to_string()))?;
+    let name = Code::parse("user name", u.name).map_err(|e| AccountError::said(&e))?;
     if u.password.chars().count() < 8 {
-        return Err(AccountError::Invalid(
-            "a password needs at least 8 characters".into(),
+        return Err(AccountError::invalid(
+            "a password needs at least 8 characters",
+            "密码至少 8 个字符",
         ));
     }
     if txn.user_by_name(name.as_str())?.is_some() {
@@ -341,8 +364,9 @@ pub fn add_user(
         .site_by_code(u.site)?
         .ok_or_else(|| AccountError::UnknownSite(u.site.into()))?;
     if u.role == Role::FieldStaff && u.department.is_none() {
-        return Err(AccountError::Invalid(
-            "field staff need a department".into(),
+        return Err(AccountError::invalid(
+            "field staff need a department",
+            "现场人员要选所属部门",
         ));
     }
     let rec = UserRecord {
@@ -389,8 +413,9 @@ pub fn enable_user(txn: &mut dyn Txn, name: &str, now: DateTime<Utc>) -> Result<
 /// Sets a new password and revokes every login made with the old one.
 pub fn set_password(txn: &mut dyn Txn, name: &str, password: &str) -> Result<(), AccountError> {
     if password.chars().count() < 8 {
-        return Err(AccountError::Invalid(
-            "a password needs at least 8 characters".into(),
+        return Err(AccountError::invalid(
+            "a password needs at least 8 characters",
+            "密码至少 8 个字符",
         ));
     }
     let mut u = txn

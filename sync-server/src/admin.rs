@@ -31,11 +31,12 @@ impl From<AccountError> for ApiError {
             AccountError::SiteExists(_) | AccountError::UserExists(_) => {
                 ApiError::new(StatusCode::CONFLICT, "exists", e.to_string())
             }
-            AccountError::Invalid(m) => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m)
+            AccountError::Invalid { en, zh } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", en).zh(zh)
             }
-            AccountError::Rows(_) => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_rows", e.to_string())
+            AccountError::Rows(ref rows) => {
+                let zh = format!("{} 行有错，均未导入", rows.len());
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_rows", e.to_string()).zh(zh)
             }
         }
     }
@@ -215,7 +216,10 @@ async fn disable_user(
             _ => return Err(AccountError::UnknownUser(name.clone())),
         }
         if sender.user_name == name.trim() {
-            return Err(AccountError::Invalid("you cannot disable yourself".into()));
+            return Err(AccountError::invalid(
+                "you cannot disable yourself",
+                "不能停用自己的账号",
+            ));
         }
         accounts::disable_user(txn, name.trim(), Utc::now()).map(|_| ())
     })
@@ -625,6 +629,7 @@ async fn import(
                 Json(shared::wire::ApiError {
                     code: "bad_rows".into(),
                     message: format!("{} bad row(s); nothing was imported", rows.len()),
+                    message_zh: format!("{} 行有错，均未导入：请按下表改正后重新导入", rows.len()),
                     rows,
                 }),
             )

@@ -767,7 +767,7 @@ fn change_error(e: crate::tracker::ChangeError) -> ApiError {
     match e {
         ChangeError::NotFound => ApiError::not_found("issue"),
         ChangeError::Refused(r) => ApiError::new(StatusCode::FORBIDDEN, r.code, r.reason),
-        ChangeError::Invalid(m) => ApiError::bad_request("not_here", m),
+        ChangeError::Invalid(m) => ApiError::bad_request("not_here", m.en).zh(m.zh),
         ChangeError::Store(s) => ApiError::from(s),
     }
 }
@@ -800,9 +800,7 @@ async fn post_complaint(
         let plan = crate::patrols::sender_plan(&mut *txn, &sender)?;
         let view = crate::tracker::raise_complaint(&mut *txn, &sender, &plan, &req, Utc::now())
             .map_err(|e| match e {
-                crate::tracker::ChangeError::Invalid(m) => {
-                    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m)
-                }
+                crate::tracker::ChangeError::Invalid(m) => ApiError::invalid(&m),
                 other => change_error(other),
             })?;
         let detail = detail_in(&mut *txn, &*blobs, &view, sender.role)?;

@@ -74,7 +74,7 @@ pub(crate) async fn put_contact(
     })?;
     may_see(&sender)?;
     let contact = shared::text::required("contact", &body.contact, shared::text::NAME_MAX)
-        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string()))?;
+        .map_err(|e| ApiError::invalid(&e))?;
     let store = state.store.clone();
     blocking(move || {
         let mut txn = store.begin()?;

@@ -21,6 +21,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// The sentence in Chinese; empty where the client's sentence for `code` says it.
+    pub message_zh: String,
 }
 
 impl ApiError {
@@ -29,7 +31,17 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            message_zh: String::new(),
         }
+    }
+    /// The same error with its Chinese sentence.
+    pub fn zh(mut self, message_zh: impl Into<String>) -> Self {
+        self.message_zh = message_zh.into();
+        self
+    }
+    /// A refused input, said in both languages.
+    pub fn invalid(e: &impl shared::text::Bilingual) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string()).zh(e.zh())
     }
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
@@ -69,6 +81,7 @@ impl IntoResponse for ApiError {
         let body = Body {
             code: self.code.to_string(),
             message: self.message,
+            message_zh: self.message_zh,
             rows: Vec::new(),
         };
         (self.status, axum::Json(body)).into_response()

@@ -22,6 +22,7 @@
 use shared::codes::{Frequency, ItemFamily, ZoneKind};
 use shared::ids::*;
 use shared::plan::*;
+use shared::text::Bilingual;
 use shared::text::Code;
 pub use shared::wire::{ImportReport, LineError};
 use std::collections::{BTreeMap, HashMap};

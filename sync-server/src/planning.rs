@@ -15,15 +15,20 @@ use shared::schedule::{
 use shared::text::Code;
 pub use shared::wire::{AdHocRequest, DrawRequest, Replay, ScheduleSpec};
 
-fn invalid(e: impl ToString) -> AccountError {
-    AccountError::Invalid(e.to_string())
+fn invalid(en: impl Into<String>, zh: impl Into<String>) -> AccountError {
+    AccountError::invalid(en, zh)
+}
+
+fn said(e: impl shared::text::Bilingual) -> AccountError {
+    AccountError::said(&e)
 }
 
 fn parse_season(s: &str) -> Result<Season, AccountError> {
     let bad = || {
-        invalid(format!(
-            "season `{s}` should look like 雨季:06-01..09-30:daily"
-        ))
+        invalid(
+            format!("season `{s}` should look like 雨季:06-01..09-30:daily"),
+            format!("季节“{s}”不完整：要有名称、起止日期和频率"),
+        )
     };
     let mut parts = s.splitn(3, ':');
     let (name, range, repeat) = (
@@ -34,21 +39,26 @@ fn parse_season(s: &str) -> Result<Season, AccountError> {
     let (from, until) = range.split_once("..").ok_or_else(bad)?;
     Ok(Season {
         name: name.trim().to_string(),
-        from: from.parse().map_err(invalid)?,
-        until: until.parse().map_err(invalid)?,
-        repeat: repeat.parse().map_err(invalid)?,
+        from: from.parse().map_err(said)?,
+        until: until.parse().map_err(said)?,
+        repeat: repeat.parse().map_err(said)?,
     })
 }
 
 fn resolve(plan: &SitePlan, spec: &ScheduleSpec) -> Result<Schedule, AccountError> {
-    let code = Code::parse("schedule code", &spec.code).map_err(invalid)?;
+    let code = Code::parse("schedule code", &spec.code).map_err(said)?;
     let name = shared::text::required("schedule name", &spec.name, shared::text::NAME_MAX)
-        .map_err(invalid)?;
+        .map_err(said)?;
     let target = match (&spec.route, spec.checkpoints.is_empty()) {
         (Some(r), true) => Target::Route {
             route: plan
                 .route_by_code(r.trim())
-                .ok_or_else(|| invalid(format!("there is no route `{r}`")))?
+                .ok_or_else(|| {
+                    invalid(
+                        format!("there is no route `{r}`"),
+                        format!("没有路线“{r}”：请从列表中选择"),
+                    )
+                })?
                 .id,
         },
         (None, false) => Target::Checkpoints {
@@ -58,27 +68,40 @@ fn resolve(plan: &SitePlan, spec: &ScheduleSpec) -> Result<Schedule, AccountErro
                 .map(|c| {
                     plan.checkpoint_by_code(c.trim())
                         .map(|cp| cp.id)
-                        .ok_or_else(|| invalid(format!("there is no checkpoint `{c}`")))
+                        .ok_or_else(|| {
+                            invalid(
+                                format!("there is no checkpoint `{c}`"),
+                                format!("没有点位“{c}”：请从列表中选择"),
+                            )
+                        })
                 })
                 .collect::<Result<_, _>>()?,
         },
-        _ => return Err(invalid("give a route or checkpoints, not both")),
+        _ => {
+            return Err(invalid(
+                "give a route or checkpoints, not both",
+                "请选一条路线，或选若干点位（二者选一）",
+            ));
+        }
     };
-    let repeat: Repeat = spec.repeat.parse().map_err(invalid)?;
+    let repeat: Repeat = spec.repeat.parse().map_err(said)?;
     let window: Option<Window> = spec
         .window
         .as_deref()
         .filter(|w| !w.trim().is_empty())
         .map(str::parse)
         .transpose()
-        .map_err(invalid)?;
+        .map_err(said)?;
     let assignee = match spec.assignee.as_deref().filter(|a| !a.trim().is_empty()) {
         Some(name) => {
             let u = plan
                 .user_by_name(name.trim())
                 .ok_or_else(|| AccountError::UnknownUser(name.to_string()))?;
             if u.role != Role::Inspector && u.role != Role::Manager {
-                return Err(invalid(format!("{name} does not walk patrols")));
+                return Err(invalid(
+                    format!("{name} does not walk patrols"),
+                    format!("{name} 不是巡查员：请选巡查员或品质经理"),
+                ));
             }
             Some(u.id)
         }
@@ -110,7 +133,10 @@ pub fn put_schedule(
     let (_, mut plan) = accounts::load_plan(txn, &site)?;
     let s = resolve(&plan, spec)?;
     if plan.spot_checks.iter().any(|c| c.code == s.code) {
-        return Err(invalid(format!("`{}` is a spot check's code", s.code)));
+        return Err(invalid(
+            format!("`{}` is a spot check's code", s.code),
+            format!("“{}”是抽查任务的编码：请换一个编码", s.code),
+        ));
     }
     plan.schedules.retain(|x| x.code != s.code);
     plan.schedules.push(s.clone());
@@ -129,7 +155,10 @@ pub fn remove_schedule(
     let before = plan.schedules.len();
     plan.schedules.retain(|x| x.code.as_str() != code.trim());
     if plan.schedules.len() == before {
-        return Err(invalid(format!("there is no schedule `{code}`")));
+        return Err(invalid(
+            format!("there is no schedule `{code}`"),
+            format!("没有计划“{code}”：可能已被删除，请刷新"),
+        ));
     }
     accounts::store_plan(txn, plan, now)
 }
@@ -145,7 +174,10 @@ pub fn draw_spot_check(
     now: DateTime<Utc>,
 ) -> Result<SpotCheck, AccountError> {
     if req.until <= req.from {
-        return Err(invalid("the window must end after it starts"));
+        return Err(invalid(
+            "the window must end after it starts",
+            "结束时间要晚于开始时间",
+        ));
     }
     let site = accounts::site(txn, site_code)?;
     let (_, mut plan) = accounts::load_plan(txn, &site)?;
@@ -154,7 +186,12 @@ pub fn draw_spot_check(
             plan.zones
                 .iter()
                 .find(|x| x.code.as_str() == z.trim())
-                .ok_or_else(|| invalid(format!("there is no zone `{z}`")))?
+                .ok_or_else(|| {
+                    invalid(
+                        format!("there is no zone `{z}`"),
+                        format!("没有区域“{z}”：请从列表中选择"),
+                    )
+                })?
                 .id,
         ),
         None => None,
@@ -175,7 +212,7 @@ pub fn draw_spot_check(
     // The server's randomness, recorded with the draw; never the requester's choice.
     let seed: u64 = rand::random();
     let (checkpoints, inspector) =
-        schedule::draw(seed, &candidates, &inspectors, req.n).map_err(invalid)?;
+        schedule::draw(seed, &candidates, &inspectors, req.n).map_err(said)?;
     let day = req
         .from
         .with_timezone(&plan.site.deadlines.offset())
@@ -187,7 +224,7 @@ pub fn draw_spot_check(
                 && plan.route_by_code(&code).is_none()
         })
         .expect("a free number");
-    let code = Code::parse("spot check code", &format!("SC-{day}-{number}")).map_err(invalid)?;
+    let code = Code::parse("spot check code", &format!("SC-{day}-{number}")).map_err(said)?;
     let items: Vec<(CheckpointId, Option<(f64, f64)>)> = checkpoints
         .iter()
         .map(|id| (*id, plan.checkpoint(*id).and_then(|c| c.plan_xy)))
@@ -227,16 +264,25 @@ pub fn launch_adhoc(
     now: DateTime<Utc>,
 ) -> Result<AdHocPatrol, AccountError> {
     if req.until <= req.from {
-        return Err(invalid("the window must end after it starts"));
+        return Err(invalid(
+            "the window must end after it starts",
+            "结束时间要晚于开始时间",
+        ));
     }
     if req.until <= now {
-        return Err(invalid("the window has already ended"));
+        return Err(invalid(
+            "the window has already ended",
+            "结束时间已经过去：请选一个将来的时间",
+        ));
     }
     if req.until - req.from > chrono::Duration::days(31) {
-        return Err(invalid("a one-off patrol lasts at most 31 days"));
+        return Err(invalid(
+            "a one-off patrol lasts at most 31 days",
+            "临时巡查最长 31 天：请缩短时段",
+        ));
     }
-    let name = shared::text::required("patrol name", &req.name, shared::text::NAME_MAX)
-        .map_err(invalid)?;
+    let name =
+        shared::text::required("patrol name", &req.name, shared::text::NAME_MAX).map_err(said)?;
     let site = accounts::site(txn, site_code)?;
     let (_, mut plan) = accounts::load_plan(txn, &site)?;
     let checkpoints: Vec<CheckpointId> = match (
@@ -248,7 +294,12 @@ pub fn launch_adhoc(
                 .zones
                 .iter()
                 .find(|x| x.code.as_str() == z)
-                .ok_or_else(|| invalid(format!("there is no zone `{z}`")))?;
+                .ok_or_else(|| {
+                    invalid(
+                        format!("there is no zone `{z}`"),
+                        format!("没有区域“{z}”：请从列表中选择"),
+                    )
+                })?;
             plan.checkpoints
                 .iter()
                 .filter(|c| c.zone == zone.id)
@@ -260,7 +311,12 @@ pub fn launch_adhoc(
             for c in &req.checkpoints {
                 let id = plan
                     .checkpoint_by_code(c.trim())
-                    .ok_or_else(|| invalid(format!("there is no checkpoint `{c}`")))?
+                    .ok_or_else(|| {
+                        invalid(
+                            format!("there is no checkpoint `{c}`"),
+                            format!("没有点位“{c}”：请从列表中选择"),
+                        )
+                    })?
                     .id;
                 if !out.contains(&id) {
                     out.push(id);
@@ -268,13 +324,21 @@ pub fn launch_adhoc(
             }
             out
         }
-        _ => return Err(invalid("give checkpoints or a zone, not both")),
+        _ => {
+            return Err(invalid(
+                "give checkpoints or a zone, not both",
+                "请选一个区域，或选若干点位（二者选一）",
+            ));
+        }
     };
     if checkpoints.is_empty() {
-        return Err(invalid("the zone has no checkpoints"));
+        return Err(invalid(
+            "the zone has no checkpoints",
+            "该区域没有点位：请换一个区域或直接选点位",
+        ));
     }
     if req.inspectors.is_empty() {
-        return Err(invalid("choose at least one inspector"));
+        return Err(invalid("choose at least one inspector", "至少选一名巡查员"));
     }
     let mut inspectors = Vec::new();
     for name in &req.inspectors {
@@ -283,7 +347,10 @@ pub fn launch_adhoc(
             .filter(|u| u.active)
             .ok_or_else(|| AccountError::UnknownUser(name.to_string()))?;
         if !matches!(u.role, Role::Inspector | Role::Manager) {
-            return Err(invalid(format!("{name} does not walk patrols")));
+            return Err(invalid(
+                format!("{name} does not walk patrols"),
+                format!("{name} 不是巡查员：请选巡查员或品质经理"),
+            ));
         }
         if !inspectors.contains(&u.id) {
             inspectors.push(u.id);
@@ -300,7 +367,7 @@ pub fn launch_adhoc(
                 && plan.route_by_code(&code).is_none()
         })
         .expect("a free number");
-    let code = Code::parse("patrol code", &format!("EM-{day}-{number}")).map_err(invalid)?;
+    let code = Code::parse("patrol code", &format!("EM-{day}-{number}")).map_err(said)?;
     let items: Vec<(CheckpointId, Option<(f64, f64)>)> = checkpoints
         .iter()
         .map(|id| (*id, plan.checkpoint(*id).and_then(|c| c.plan_xy)))
@@ -333,7 +400,12 @@ pub fn replay(txn: &mut dyn Txn, site_code: &str, code: &str) -> Result<Replay, 
         .spot_checks
         .iter()
         .find(|s| s.code.as_str() == code.trim())
-        .ok_or_else(|| invalid(format!("there is no spot check `{code}`")))?;
+        .ok_or_else(|| {
+            invalid(
+                format!("there is no spot check `{code}`"),
+                format!("没有抽查任务“{code}”：请刷新后再看"),
+            )
+        })?;
     Ok(Replay {
         replays: sc.replays(),
         checkpoint_codes: sc

@@ -8,13 +8,13 @@
 use crate::error::{ApiError, StoreError};
 use crate::store::{IssueQuery, Txn};
 use crate::validate::Sender;
-use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use shared::ids::SiteId;
 use shared::plan::{Site, SitePlan};
 use shared::repeat::{
     ActionStatus, NewTask, RootCause, RootCauseInput, RootCauseStatus, RootCauseTrigger, repeats,
 };
+use shared::text::Said;
 use shared::wire::{IssueSummary, Notification, NotificationKind};
 use std::collections::HashMap;
 
@@ -46,21 +46,26 @@ pub fn save(
     now: DateTime<Utc>,
 ) -> Result<RootCause, ApiError> {
     crate::admin::require(sender, shared::policy::Action::WriteRootCause)?;
-    let invalid = |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m);
-    input.check().map_err(invalid)?;
+    let invalid = |en: String, zh: String| ApiError::invalid(&Said::new(en, zh));
+    input.check().map_err(|e| ApiError::invalid(&e))?;
     for a in &input.actions {
         if plan.user_by_name(a.owner.trim()).is_none_or(|u| !u.active) {
-            return Err(invalid(format!(
-                "there is no active user `{}` on this site",
-                a.owner
-            )));
+            return Err(invalid(
+                format!("there is no active user `{}` on this site", a.owner),
+                format!("“{}”不是本项目在岗的人员：请从列表中选择负责人", a.owner),
+            ));
         }
     }
     let mut first = None;
     for id in &input.issues {
         match txn.issue_summary(*id)? {
             Some(s) if s.site == plan.site.id => first = first.or(Some(s)),
-            _ => return Err(invalid(format!("there is no issue {id} on this site"))),
+            _ => {
+                return Err(invalid(
+                    format!("there is no issue {id} on this site"),
+                    "关联的问题不在本项目：请从列表中选择".into(),
+                ));
+            }
         }
     }
     let first = first.expect("checked: at least one issue");
@@ -85,7 +90,7 @@ pub fn save(
     };
     record
         .analyse(&input, &sender.user_name, now)
-        .map_err(invalid)?;
+        .map_err(|e| ApiError::invalid(&e))?;
     txn.put_root_cause(&record)?;
     Ok(record)
 }
@@ -117,7 +122,7 @@ pub fn set_action(
     }
     record
         .set_action(n, status, &sender.user_name, manager, now)
-        .map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m))?;
+        .map_err(|e| ApiError::invalid(&e))?;
     txn.put_root_cause(&record)?;
     Ok(record)
 }

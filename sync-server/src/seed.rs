@@ -385,7 +385,7 @@ pub fn seed(txn: &mut dyn Txn, now: DateTime<Utc>) -> Result<SeedSummary, Accoun
     let existing = txn.sites()?;
     if !existing.is_empty() {
         let codes: Vec<String> = existing.iter().map(|s| s.code.to_string()).collect();
-        return Err(AccountError::Invalid(format!(
+        return Err(failed(format!(
             "this data directory already holds data (sites: {}); demo-seed only fills an empty one — choose a new --data-dir",
             codes.join(", ")
         )));
@@ -588,7 +588,7 @@ fn as_user(txn: &mut dyn Txn, name: &str) -> Result<crate::validate::Sender, Acc
 fn change(e: crate::tracker::ChangeError) -> AccountError {
     match e {
         crate::tracker::ChangeError::Store(s) => AccountError::Store(s),
-        other => AccountError::Invalid(other.to_string()),
+        other => failed(other.to_string()),
     }
 }
 
@@ -724,7 +724,7 @@ pub fn demo_history(txn: &mut dyn Txn, now: DateTime<Utc>) -> Result<(), Account
         .root_causes(site.id)?
         .into_iter()
         .find(|r| r.issues.contains(&again))
-        .ok_or_else(|| AccountError::Invalid("the repeat opened no root-cause task".into()))?;
+        .ok_or_else(|| failed("the repeat opened no root-cause task"))?;
     let input = shared::repeat::RootCauseInput {
         id: Some(task.id),
         issues: vec![bin, again],
@@ -750,8 +750,7 @@ pub fn demo_history(txn: &mut dyn Txn, now: DateTime<Utc>) -> Result<(), Account
         ],
     };
     let at = now - Duration::days(1);
-    crate::rootcause::save(txn, &manager, &plan, input, at)
-        .map_err(|e| AccountError::Invalid(e.message))?;
+    crate::rootcause::save(txn, &manager, &plan, input, at).map_err(|e| failed(e.message))?;
     crate::rootcause::set_action(
         txn,
         &cleaner,
@@ -760,7 +759,7 @@ pub fn demo_history(txn: &mut dyn Txn, now: DateTime<Utc>) -> Result<(), Account
         shared::repeat::ActionStatus::Done,
         now - Duration::hours(6),
     )
-    .map_err(|e| AccountError::Invalid(e.message))?;
+    .map_err(|e| failed(e.message))?;
     Ok(())
 }
 
@@ -811,7 +810,7 @@ fn raise(
     use shared::issue::{EventBody, IssueEvent};
     let cp = plan
         .checkpoint_by_code(f.point)
-        .ok_or_else(|| AccountError::Invalid(format!("no checkpoint {}", f.point)))?;
+        .ok_or_else(|| failed(format!("no checkpoint {}", f.point)))?;
     let raise = IssueEvent {
         id: EventId::new(),
         lamport: 1,
@@ -1074,7 +1073,7 @@ pub fn demo_past(
                     .collect(),
             };
             let mut d = shared::doc::new_patrol(shared::doc::actor(txn.server_actor()?), &run)
-                .map_err(|e| AccountError::Invalid(e.to_string()))?;
+                .map_err(|e| failed(e.to_string()))?;
             let mut clock = run.started_at;
             let mut failures = Vec::new();
             for cp in task.checkpoints.iter().filter_map(|c| plan.checkpoint(*c)) {
@@ -1142,12 +1141,11 @@ pub fn demo_past(
                     by: inspector.user,
                     checked_at: clock,
                 };
-                shared::doc::append_result(&mut d, &result)
-                    .map_err(|e| AccountError::Invalid(e.to_string()))?;
+                shared::doc::append_result(&mut d, &result).map_err(|e| failed(e.to_string()))?;
                 summary.checkpoint_results += 1;
             }
             shared::doc::finish_patrol(&mut d, clock + Duration::minutes(2))
-                .map_err(|e| AccountError::Invalid(e.to_string()))?;
+                .map_err(|e| failed(e.to_string()))?;
             crate::sync::save(
                 txn,
                 run.id.into(),
@@ -1297,4 +1295,9 @@ pub fn demo_past(
         append_event(txn, &cs, c.id, body, called).map_err(change)?;
     }
     Ok(summary)
+}
+
+/// A demo-data step that could not be built (English only: it is never a form's answer).
+fn failed(m: impl Into<String>) -> AccountError {
+    AccountError::invalid(m, "")
 }

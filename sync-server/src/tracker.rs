@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use shared::doc;
 use shared::ids::*;
 use shared::issue::{self, EventBody, FoldRefusal, IssueEvent, IssueView};
+use shared::text::Said;
 use shared::wire::DocKind;
 
 /// Why a dashboard change was not written.
@@ -21,9 +22,17 @@ pub enum ChangeError {
     #[error("{0}")]
     Refused(FoldRefusal),
     #[error("{0}")]
-    Invalid(String),
+    Invalid(Said),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// An event whose text or photo list is over the limits.
+fn too_long(en: String) -> ChangeError {
+    ChangeError::Invalid(Said::new(
+        en,
+        "内容超过长度限制，或照片太多：请缩短文字或减少照片",
+    ))
 }
 
 /// Enters a resident's complaint as `sender` (customer service or a manager),
@@ -43,9 +52,10 @@ pub fn raise_complaint(
         }));
     }
     if !req.photos.is_empty() {
-        return Err(ChangeError::Invalid(
-            "photos of a complaint are added on a device".into(),
-        ));
+        return Err(ChangeError::Invalid(Said::new(
+            "photos of a complaint are added on a device",
+            "投诉的照片请在设备上添加",
+        )));
     }
     let (body, contact) = req.raise_body(plan, now).map_err(ChangeError::Invalid)?;
     let id = IssueId::new();
@@ -60,7 +70,7 @@ pub fn raise_complaint(
         base: None,
         body,
     };
-    raise.check_limits().map_err(ChangeError::Invalid)?;
+    raise.check_limits().map_err(too_long)?;
     let mut d = doc::new_issue(doc::actor(txn.server_actor()?), id, plan.site.id, &raise)
         .map_err(|e| corrupt(e.to_string()))?;
     let view = issue::fold(id, [raise.clone()]).map_err(|e| corrupt(e.to_string()))?;
@@ -88,14 +98,16 @@ pub fn append_event(
     let corrupt = |e: String| ChangeError::Store(StoreError::Corrupt(e));
     match &body {
         EventBody::Raise { .. } => {
-            return Err(ChangeError::Invalid(
-                "issues are raised on a device, at the checkpoint".into(),
-            ));
+            return Err(ChangeError::Invalid(Said::new(
+                "issues are raised on a device, at the checkpoint",
+                "问题要在设备上、在点位现场记录",
+            )));
         }
         EventBody::Rectify { photos, .. } if !photos.is_empty() => {
-            return Err(ChangeError::Invalid(
-                "after-photos are added on the field staff's device".into(),
-            ));
+            return Err(ChangeError::Invalid(Said::new(
+                "after-photos are added on the field staff's device",
+                "整改后照片请在现场人员的设备上添加",
+            )));
         }
         _ => {}
     }
@@ -120,11 +132,17 @@ pub fn append_event(
         base: Some(view.base()),
         body,
     };
-    event.check_limits().map_err(ChangeError::Invalid)?;
+    event.check_limits().map_err(too_long)?;
     if events.len() >= shared::limits::EVENTS_PER_ISSUE {
-        return Err(ChangeError::Invalid(format!(
-            "an issue may hold at most {} events",
-            shared::limits::EVENTS_PER_ISSUE
+        return Err(ChangeError::Invalid(Said::new(
+            format!(
+                "an issue may hold at most {} events",
+                shared::limits::EVENTS_PER_ISSUE
+            ),
+            format!(
+                "一个问题最多记录 {} 步：请新建问题",
+                shared::limits::EVENTS_PER_ISSUE
+            ),
         )));
     }
     doc::append_event(&mut d, &event).map_err(|e| corrupt(e.to_string()))?;

@@ -336,6 +336,16 @@ pub fn device_dir() -> tempfile::TempDir {
     tempfile::tempdir().expect("tempdir")
 }
 
+/// The Chinese sentence of a refusal: present, and written in Chinese.
+pub fn message_zh(body: &serde_json::Value) -> &str {
+    let zh = body["message_zh"].as_str().unwrap_or_default();
+    assert!(
+        zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+        "no Chinese sentence: {body}"
+    );
+    zh
+}
+
 /// `GET url+path` with a bearer token; returns status and JSON body.
 pub fn api_get(url: &str, token: &str, path: &str) -> (u16, serde_json::Value) {
     let _ = rustls::crypto::ring::default_provider().install_default();

@@ -56,6 +56,38 @@ fn rectify(d: &mut Device, id: shared::IssueId) {
 }
 
 #[test]
+fn the_device_says_what_it_refuses_in_chinese_and_keeps_nothing() {
+    let seeded = Seeded::new();
+    let server = InProcessServer::start(seeded.store.clone());
+    let dir = device_dir();
+    let mut d = device(
+        dir.path(),
+        &server.url,
+        "inspector1",
+        &seeded.password("inspector1"),
+    );
+    let before = d.issues(&Default::default()).unwrap().len();
+    let input = |title: &str| RaiseInput {
+        checkpoint: "CP-P01".into(),
+        item: None,
+        category: Category::EquipmentFault,
+        grade: Grade::Deadline,
+        title: title.into(),
+        description: String::new(),
+        photos: Vec::new(),
+    };
+    let err = d.raise_issue(input("  "), Utc::now()).unwrap_err();
+    assert_eq!(err.code(), "bad_text", "{err}");
+    assert!(err.to_string().contains("title"), "{err}");
+    assert!(err.message_zh().contains("标题"), "{}", err.message_zh());
+    let err = d
+        .raise_issue(input(&"长".repeat(500)), Utc::now())
+        .unwrap_err();
+    assert!(err.message_zh().contains("标题"), "{}", err.message_zh());
+    assert_eq!(d.issues(&Default::default()).unwrap().len(), before);
+}
+
+#[test]
 fn an_offline_finding_reaches_the_tracker_exactly_once() {
     let seeded = Seeded::new();
     let mut server = InProcessServer::start(seeded.store.clone());

@@ -273,6 +273,10 @@ Z-NEW,新区域,,CP-W07,新点位,1,1,T-POOL,每天,
     let (status, body) = s.import(&s.admin, Some(checklists), Some(checkpoints));
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["code"], "bad_rows");
+    assert!(message_zh(&body).contains("9 行"), "{body}");
+    for row in body["rows"].as_array().unwrap() {
+        message_zh(row);
+    }
     let rows: Vec<(String, u64, String)> = body["rows"]
         .as_array()
         .unwrap()
@@ -883,6 +887,28 @@ fn a_spot_check_is_drawn_replayed_and_reaches_only_the_drawn_inspector_when_its_
         &json!({ "n": 3, "from": from, "until": until, "seed": 20261127u64 }),
     );
     assert_eq!(status, 400, "a chosen seed is refused: {drawn}");
+    // More points than the site has: refused in both languages, with the numbers.
+    let (status, refused) = api_post(
+        &s.server.url,
+        &manager,
+        "/api/v1/spot-checks",
+        &json!({ "n": 500, "from": from, "until": until }),
+    );
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (422, Some("invalid")),
+        "{refused}"
+    );
+    let zh = message_zh(&refused);
+    assert!(zh.contains("500") && zh.contains("可抽"), "{refused}");
+    let (status, refused) = api_post(
+        &s.server.url,
+        &manager,
+        "/api/v1/spot-checks",
+        &json!({ "n": 3, "from": until, "until": from }),
+    );
+    assert_eq!(status, 422, "{refused}");
+    assert_eq!(message_zh(&refused), "结束时间要晚于开始时间");
     let (status, drawn) = api_post(
         &s.server.url,
         &manager,
@@ -1003,6 +1029,7 @@ fn an_admin_adds_and_disables_users_of_the_site() {
         body["message"].as_str().unwrap().contains("department"),
         "{body}"
     );
+    assert!(message_zh(&body).contains("部门"), "{body}");
     let mut short = new.clone();
     short["name"] = json!("cs3");
     short["password"] = json!("short");

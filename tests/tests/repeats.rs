@@ -230,6 +230,7 @@ fn a_problem_that_comes_back_is_flagged_and_gets_a_root_cause_record() {
         let (status, body) = api_post(&url, &token, "/api/v1/root-causes", &bad);
         assert_eq!(status, 422, "{body}");
         assert!(body["message"].as_str().unwrap().contains(needle), "{body}");
+        message_zh(&body);
     }
     let inspector_token = inspector.session().unwrap().token;
     let (status, _) = api_post(&url, &inspector_token, "/api/v1/root-causes", &record);

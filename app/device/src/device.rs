@@ -126,7 +126,7 @@ impl Device {
         store::meta_get(self.store.conn(), "actor")?
             .as_deref()
             .and_then(unhex16)
-            .ok_or_else(|| DeviceError::Invalid("the device actor id is damaged".into()))
+            .ok_or_else(|| DeviceError::Damaged("the device actor id is damaged".into()))
     }
 
     pub fn actor_hex(&self) -> Result<String, DeviceError> {
@@ -175,7 +175,7 @@ impl Device {
             && prev.user.id != login.user.id
             && pending > 0
         {
-            return Err(DeviceError::Invalid(format!(
+            return Err(DeviceError::Unsynced(format!(
                 "{} changes by {} have not been synced yet; sync them before another user logs in",
                 pending, prev.user.name
             )));
@@ -278,10 +278,7 @@ impl Device {
     ) -> Result<PatrolRunView, DeviceError> {
         let session = self.session()?;
         if !matches!(session.user.role, Role::Inspector | Role::Manager) {
-            return Err(DeviceError::Invalid(format!(
-                "role {} does not walk patrols",
-                session.user.role.code()
-            )));
+            return Err(DeviceError::NotAPatroller(session.user.role.code()));
         }
         if let Some(open) = self.open_patrol()? {
             return Err(DeviceError::PatrolOpen(open.run.route_code.to_string()));
@@ -347,7 +344,7 @@ impl Device {
             .pinned(cp.id)
             .unwrap_or((cp.template, cp.template_version));
         let template = plan.template(template, version).ok_or_else(|| {
-            DeviceError::Invalid(format!("checkpoint {point_code} has no checklist"))
+            DeviceError::Damaged(format!("checkpoint {point_code} has no checklist"))
         })?;
         Ok((cp, template, due.len()))
     }
@@ -558,7 +555,7 @@ impl Device {
         }
         let (body, contact) = input
             .raise_body(&self.plan()?, now)
-            .map_err(DeviceError::Invalid)?;
+            .map_err(DeviceError::Refusal)?;
         self.create_issue(body, Some(&contact), now)
     }
 
@@ -686,7 +683,7 @@ impl Device {
         let actor = self.actor()?;
         self.store.tx(|tx| {
             let (kind, mut d) = store::load_doc(tx, id)?
-                .ok_or_else(|| DeviceError::Invalid(format!("no document {id}")))?;
+                .ok_or_else(|| DeviceError::Damaged(format!("no document {id}")))?;
             d.set_actor(doc::actor(actor));
             let before = d.get_heads();
             f(&mut d)?;

@@ -59,6 +59,16 @@ pub enum DeviceError {
     #[error("photo storage: {0}")]
     PhotoStore(#[from] std::io::Error),
     #[error("{0}")]
+    Unsynced(String),
+    #[error("role {0} does not walk patrols")]
+    NotAPatroller(&'static str),
+    #[error("at most {0} photos per record")]
+    TooManyPhotos(usize),
+    #[error("{0}")]
+    Damaged(String),
+    #[error("{0}")]
+    Refusal(#[from] shared::text::Said),
+    #[error("{0}")]
     Invalid(String),
 }
 
@@ -92,7 +102,24 @@ impl DeviceError {
             DeviceError::PhotoFile { .. } => "bad_photo",
             DeviceError::UnknownPhoto(_) => "unknown_photo",
             DeviceError::PhotoStore(_) => "storage",
-            DeviceError::Invalid(_) => "invalid",
+            DeviceError::Unsynced(_) => "unsynced",
+            DeviceError::NotAPatroller(_) => "role_forbidden",
+            DeviceError::TooManyPhotos(_) => "too_many_photos",
+            DeviceError::Damaged(_) => "damaged",
+            DeviceError::Refusal(_) | DeviceError::Invalid(_) => "invalid",
+        }
+    }
+
+    /// The sentence in Chinese where it says more than the UI's sentence for
+    /// [`DeviceError::code`] (empty otherwise).
+    pub fn message_zh(&self) -> String {
+        use shared::text::Bilingual;
+        match self {
+            DeviceError::Answer(e) => e.zh(),
+            DeviceError::Text(e) => e.zh(),
+            DeviceError::Refusal(e) => e.zh(),
+            DeviceError::TooManyPhotos(n) => format!("每条记录最多 {n} 张照片：请删掉几张"),
+            _ => String::new(),
         }
     }
 }

@@ -256,7 +256,7 @@ impl Device {
             .optional()?;
         let json = json.ok_or_else(|| DeviceError::UnknownPhoto(hash.to_string()))?;
         serde_json::from_str(&json)
-            .map_err(|e| DeviceError::Invalid(format!("photo record {hash} is damaged: {e}")))
+            .map_err(|e| DeviceError::Damaged(format!("photo record {hash} is damaged: {e}")))
     }
 
     /// Storage status of the photos on this device.
@@ -352,7 +352,7 @@ impl Device {
     /// hash, and kept under the storage budget.
     pub fn photo(&mut self, hash: &str, opts: &SyncOptions) -> Result<Vec<u8>, DeviceError> {
         let hash = PhotoHash::parse(hash)
-            .map_err(|e| DeviceError::Invalid(e.to_string()))?
+            .map_err(|_| DeviceError::UnknownPhoto(hash.to_string()))?
             .as_str()
             .to_string();
         let kind = self.kind_of(&hash)?;
@@ -562,7 +562,7 @@ impl Device {
     ) -> Result<u64, DeviceError> {
         let bytes = std::fs::read(self.blob_path(kind, hash))?;
         if photo::sha256_hex(&bytes) != hash {
-            return Err(DeviceError::Invalid(format!(
+            return Err(DeviceError::Damaged(format!(
                 "the local copy of photo {hash} is damaged; it cannot be uploaded"
             )));
         }
@@ -633,10 +633,9 @@ pub(crate) fn attach(
     role: PhotoRole,
 ) -> Result<(), DeviceError> {
     if photos.len() > shared::issue::MAX_PHOTOS_PER_EVENT {
-        return Err(DeviceError::Invalid(format!(
-            "at most {} photos per record",
-            shared::issue::MAX_PHOTOS_PER_EVENT
-        )));
+        return Err(DeviceError::TooManyPhotos(
+            shared::issue::MAX_PHOTOS_PER_EVENT,
+        ));
     }
     for p in photos {
         let n = tx.execute(

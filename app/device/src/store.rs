@@ -232,7 +232,7 @@ pub fn load_doc(
         return Ok(None);
     };
     let kind = DocKind::parse(&kind)
-        .ok_or_else(|| DeviceError::Invalid(format!("unknown document kind {kind}")))?;
+        .ok_or_else(|| DeviceError::Damaged(format!("unknown document kind {kind}")))?;
     let mut doc = AutoCommit::load(&snapshot).map_err(shared::doc::DocError::from)?;
     let mut stmt =
         conn.prepare_cached("SELECT bytes FROM doc_chunks WHERE doc_id = ?1 ORDER BY seq")?;
@@ -448,7 +448,7 @@ pub fn list_issues(
             satisfied,
             summary,
         ) = row?;
-        let bad = |what: &str| DeviceError::Invalid(format!("damaged issue row: {what}"));
+        let bad = |what: &str| DeviceError::Damaged(format!("damaged issue row: {what}"));
         if let Some(mut s) = summary.and_then(|j| serde_json::from_str::<IssueSummary>(&j).ok()) {
             s.overdue = matches!(
                 s.status,

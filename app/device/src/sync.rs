@@ -432,7 +432,7 @@ impl Device {
             // one, once nothing of the previous person's waits to sync.
             Err(SyncError::Server { code, .. }) if code == "actor_taken" => {
                 if self.pending_count()? > 0 {
-                    return Err(DeviceError::Invalid(
+                    return Err(DeviceError::Unsynced(
                         "another person's changes on this device have not synced yet; sync them under their login first".into(),
                     ));
                 }

@@ -21,6 +21,8 @@ use tauri::Manager;
 pub struct CmdError {
     code: &'static str,
     message: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    message_zh: String,
 }
 
 impl From<DeviceError> for CmdError {
@@ -28,6 +30,7 @@ impl From<DeviceError> for CmdError {
         CmdError {
             code: e.code(),
             message: e.to_string(),
+            message_zh: e.message_zh(),
         }
     }
 }
@@ -58,6 +61,7 @@ async fn with<T: Send + 'static>(
     .map_err(|e| CmdError {
         code: "internal",
         message: e.to_string(),
+        message_zh: String::new(),
     })?
 }
 
@@ -166,6 +170,7 @@ async fn add_photo(core: tauri::State<'_, Core>, photo: PhotoUpload) -> Res<Phot
         .map_err(|e| CmdError {
             code: "bad_photo",
             message: format!("{}: the file did not arrive whole: {e}", photo.name),
+            message_zh: format!("{}：文件没有完整传到，请重新选择", photo.name),
         })?;
     with(&core, move |d| d.add_photo(&bytes, &photo.name, now())).await
 }

@@ -23,6 +23,9 @@ use wasm_bindgen_futures::JsFuture;
 pub struct UiError {
     pub code: String,
     pub message: String,
+    /// The sentence in Chinese, where the backend has one.
+    #[serde(default)]
+    pub message_zh: String,
     /// The bad rows of a refused import.
     #[serde(default)]
     pub rows: Vec<shared::wire::LineError>,
@@ -33,8 +36,13 @@ impl UiError {
         UiError {
             code: code.into(),
             message: message.into(),
+            message_zh: String::new(),
             rows: Vec::new(),
         }
+    }
+    /// What the error means for the person, in their language.
+    pub fn text(&self, lang: crate::i18n::Lang) -> String {
+        crate::i18n::error_text(lang, &self.code, &self.message, &self.message_zh)
     }
     fn js(e: JsValue) -> UiError {
         if let Some(err) = from_js::<UiError>(&e) {
@@ -197,14 +205,12 @@ impl Backend {
             if resp.status() == 401 {
                 store(TOKEN_KEY, None);
             }
-            return Err(
-                utf8(&buf)
-                    .ok()
-                    .and_then(|text| serde_json::from_str::<UiError>(&text).ok())
-                    .unwrap_or_else(|| {
+            return Err(utf8(&buf)
+                .ok()
+                .and_then(|text| serde_json::from_str::<UiError>(&text).ok())
+                .unwrap_or_else(|| {
                     UiError::new("http", format!("the server answered {}", resp.status()))
-                }),
-            );
+                }));
         }
         Ok(buf)
     }

@@ -147,12 +147,26 @@ pub fn status_bar(p: &StatusBarProps) -> Html {
                     <strong>{ ctx.t("status.refused_title") }</strong>
                     <ul>
                         { for st.refused.iter().map(|r| html! {
-                            <li>{ format!("{}: {} ({})", r.what, r.message, r.code) }</li>
+                            <li>{ format!("{}: {}", refused_what(&ctx, &r.what), crate::i18n::error_text(ctx.lang, &r.code, &r.message, "")) }</li>
                         }) }
                     </ul>
                 </div>
             }
         </header>
+    }
+}
+
+/// What a refused change was (`document`, or `kind · title`), in the person's language.
+fn refused_what(ctx: &Ctx, what: &str) -> String {
+    if what == "document" {
+        return ctx.t("status.refused_document").to_string();
+    }
+    match what.split_once(" · ") {
+        Some((kind, title)) => match shared::policy::ChangeKind::from_code(kind) {
+            Some(k) => format!("{} · {title}", crate::label!(ctx.lang, k)),
+            None => what.to_string(),
+        },
+        None => what.to_string(),
     }
 }
 
@@ -228,7 +242,7 @@ pub fn photo(p: &PhotoProps) -> Html {
     let ctx = use_context::<Ctx>().expect("context");
     let src = use_state(|| None::<Result<String, String>>);
     {
-        let (src, backend) = (src.clone(), ctx.backend.clone());
+        let (src, backend, lang) = (src.clone(), ctx.backend.clone(), ctx.lang);
         use_effect_with(
             (p.hash.clone(), p.stamp, p.issue),
             move |(hash, stamp, issue)| {
@@ -238,7 +252,7 @@ pub fn photo(p: &PhotoProps) -> Html {
                         backend
                             .photo_src(&hash, stamp, issue)
                             .await
-                            .map_err(|e| e.message),
+                            .map_err(|e| e.text(lang)),
                     ));
                 });
             },
@@ -280,7 +294,7 @@ pub fn photo_picker(p: &PickerProps) -> Html {
                 (0..files.length()).filter_map(|i| files.get(i)).collect();
             input.set_value("");
             let (photos, on_change, busy) = (photos.clone(), on_change.clone(), busy.clone());
-            let backend = ctx.backend.clone();
+            let (backend, lang) = (ctx.backend.clone(), ctx.lang);
             busy.set(true);
             let busy2 = busy.clone();
             let notify = ctx.notify.clone();
@@ -293,7 +307,7 @@ pub fn photo_picker(p: &PickerProps) -> Html {
                     };
                     match result {
                         Ok(p) => added.push(p),
-                        Err(e) => notify.emit((true, e.message)),
+                        Err(e) => notify.emit((true, e.text(lang))),
                     }
                 }
                 busy2.set(false);

@@ -42,6 +42,7 @@ const CATALOGUE: &[(&str, &str, &str)] = &[
     ("status.sync", "同步", "Sync"),
     ("status.syncing", "同步中…", "Syncing…"),
     ("status.refused", "项被拒绝", "refused"),
+    ("status.refused_document", "整份记录", "The whole record"),
     (
         "status.refused_title",
         "服务器拒绝的更改",
@@ -630,11 +631,6 @@ const CATALOGUE: &[(&str, &str, &str)] = &[
     ("plan.print_label", "打印", "Print"),
     ("plan.actions", "操作", "Actions"),
     ("filters.title", "筛选", "Filters"),
-    (
-        "draw.n_range",
-        "抽查点位数请填写",
-        "Draw a number of checkpoints from",
-    ),
     ("photo.alt_before", "现场照片", "Photo of the problem"),
     ("photo.alt_after", "整改后照片", "Photo of the fix"),
     ("photo.close", "关闭", "Close"),
@@ -710,7 +706,10 @@ pub fn line_error(lang: Lang, e: &shared::wire::LineError) -> String {
 /// What an error means for the person, in their language, with what to do:
 /// known codes (from the server or the device) have their own sentence; other
 /// refusals name what was refused.
-pub fn error_text(lang: Lang, code: &str, message: &str) -> String {
+pub fn error_text(lang: Lang, code: &str, message: &str, message_zh: &str) -> String {
+    if lang == Lang::Zh && !message_zh.is_empty() {
+        return message_zh.to_string();
+    }
     let (zh, en): (&str, &str) = match code {
         "unauthorized" => (
             "用户名或密码不对，或登录已失效：请重新登录",
@@ -829,20 +828,48 @@ pub fn error_text(lang: Lang, code: &str, message: &str) -> String {
             "The contact does not match the complaint's",
         ),
         _ => {
-            let prefix = match lang {
-                Lang::Zh => "未能完成",
-                Lang::En => "Not done",
-            };
-            return if message.is_empty() {
-                prefix.to_string()
-            } else {
-                format!("{prefix}：{message}")
+            return match lang {
+                // A Chinese page shows no English: a known kind of refusal has
+                // its own sentence, anything else a general one.
+                Lang::Zh => zh_refusal(code).to_string(),
+                Lang::En if message.is_empty() => "Not done".to_string(),
+                Lang::En => format!("Not done: {message}"),
             };
         }
     };
     match lang {
         Lang::Zh => zh.to_string(),
         Lang::En => en.to_string(),
+    }
+}
+
+/// The Chinese sentence for a refusal whose English sentence carries the
+/// detail, when the backend sent no Chinese one.
+fn zh_refusal(code: &str) -> &'static str {
+    match code {
+        "invalid" => "填写的内容有误：请检查后重试",
+        "bad_rows" => "文件中有错误的行，均未导入：请改正后重新导入",
+        "not_here" => "这项操作不适用于当前对象：请刷新后再看",
+        "unsynced" => "还有记录没有同步：请联网同步后再操作",
+        "too_many_photos" => "照片太多：请删去几张后再提交",
+        "already_raised" => "这个问题已经登记过了",
+        "before_raise" => "记录的时间早于问题登记时间：请核对本机时间",
+        "bad_cursor" | "bad_filter" | "bad_query" | "bad_offset" | "bad_id" | "bad_hash"
+        | "bad_request" | "bad_body" | "malformed" | "bad_reply" | "http" => {
+            "请求无法处理：请刷新页面后重试；如仍不行，请联系管理员"
+        }
+        "client_outdated" => "应用版本过旧：请更新后再同步",
+        "contact_unmasked" => "联系人电话只能以脱敏形式提交",
+        "forbidden_site" => "这是其他项目的数据，您无权查看或修改",
+        "hash_mismatch" | "offset_mismatch" | "total_mismatch" => "照片上传不完整：会自动重新上传",
+        "photo_not_uploaded" => "照片还没有上传完成：请同步后再试",
+        "photo_too_large" => "照片太大：请缩小后再上传",
+        "photo_unknown" => "服务器上没有这张照片：请在拍摄它的设备上同步",
+        "not_a_photo" => "这个文件不是可识别的照片：请换一张 JPEG 或 PNG 照片",
+        "internal" => "服务器暂时无法完成：请稍后重试",
+        "app_only" => "巡查、拍照和离线工作请在平板或手机上的应用中进行",
+        "plan_read_only" => "站点计划只能在服务器上修改（仪表盘的站点设置）",
+        _ => "未能完成：请稍后重试；如仍不行，请联系管理员",
     }
 }
 
@@ -981,6 +1008,53 @@ mod tests {
         for (k, zh, en) in CATALOGUE {
             assert!(!zh.is_empty() && !en.is_empty(), "{k}");
         }
+    }
+
+    fn has_latin_letters(s: &str) -> bool {
+        s.chars().any(|c| c.is_ascii_alphabetic())
+    }
+
+    #[test]
+    fn chinese_pages_show_no_english_error() {
+        // The backend's own Chinese sentence wins.
+        assert_eq!(
+            error_text(
+                Lang::Zh,
+                "invalid",
+                "the title is empty",
+                "标题不能为空：请填写"
+            ),
+            "标题不能为空：请填写"
+        );
+        // Without one, the code's sentence, and for codes nobody knows a
+        // general one: never the English detail nor the code itself.
+        for code in [
+            "invalid",
+            "bad_rows",
+            "not_here",
+            "unsynced",
+            "too_many_photos",
+            "photo_too_large",
+            "internal",
+            "something_new",
+            "",
+        ] {
+            let zh = error_text(Lang::Zh, code, "the draw wants 500 of 40 checkpoints", "");
+            assert!(!zh.is_empty());
+            assert!(
+                !has_latin_letters(&zh) || zh.contains("JPEG"),
+                "{code}: {zh}"
+            );
+        }
+        // English pages keep the English detail.
+        assert_eq!(
+            error_text(Lang::En, "invalid", "the title is empty", "标题不能为空"),
+            "Not done: the title is empty"
+        );
+        assert_eq!(
+            error_text(Lang::En, "offline", "", ""),
+            "The server cannot be reached: check the network and try again"
+        );
     }
 
     #[test]

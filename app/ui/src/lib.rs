@@ -122,7 +122,7 @@ pub fn run<T: 'static>(
     wasm_bindgen_futures::spawn_local(async move {
         match fut.await {
             Ok(v) => done(v),
-            Err(e) => notify.emit((true, i18n::error_text(lang, &e.code, &e.message))),
+            Err(e) => notify.emit((true, e.text(lang))),
         }
     });
 }
@@ -142,7 +142,7 @@ pub fn run_form<T: 'static>(
                 error.set(None);
                 done(v)
             }
-            Err(e) => error.set(Some(i18n::error_text(lang, &e.code, &e.message))),
+            Err(e) => error.set(Some(e.text(lang))),
         }
     });
 }
@@ -253,9 +253,15 @@ pub fn app() -> Html {
         Callback::from(move |m: (bool, String)| banner.set(Some(m)))
     };
     let refresh = {
-        let (backend, status, notify) = (backend.clone(), status.clone(), notify.clone());
+        let (backend, status, notify, lang) = (
+            backend.clone(),
+            status.clone(),
+            notify.clone(),
+            lang.clone(),
+        );
         Callback::from(move |sync: bool| {
             let (backend, status, notify) = (backend.clone(), status.clone(), notify.clone());
+            let lang = *lang;
             wasm_bindgen_futures::spawn_local(async move {
                 let r = if sync {
                     backend.sync().await
@@ -264,7 +270,7 @@ pub fn app() -> Html {
                 };
                 match r {
                     Ok(s) => status.set(s),
-                    Err(e) => notify.emit((true, e.message)),
+                    Err(e) => notify.emit((true, e.text(lang))),
                 }
             });
         })

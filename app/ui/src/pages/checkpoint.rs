@@ -49,7 +49,7 @@ pub fn checkpoint(p: &CheckpointProps) -> Html {
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             let entered = crate::components::field("point-code").trim().to_string();
-            let (b, notify) = (ctx.backend.clone(), ctx.notify.clone());
+            let (b, notify, lang) = (ctx.backend.clone(), ctx.notify.clone(), ctx.lang);
             let (present, code_error, expected) =
                 (present.clone(), code_error.clone(), expected.clone());
             wasm_bindgen_futures::spawn_local(async move {
@@ -59,7 +59,7 @@ pub fn checkpoint(p: &CheckpointProps) -> Html {
                         present.set(Some((entered, t.items)));
                     }
                     Err(e) if e.code == "wrong_point_code" => code_error.set(true),
-                    Err(e) => notify.emit((true, e.message)),
+                    Err(e) => notify.emit((true, e.text(lang))),
                 }
             });
         })

@@ -101,8 +101,12 @@ pub fn coverage_page() -> Html {
                     .count()
             });
             let n: usize = field("draw-n").trim().parse().unwrap_or(0);
-            if n == 0 || n > candidates {
-                err.set(Some(format!("{} 1–{candidates}", ctx.t("draw.n_range"))));
+            if let Err(e) = shared::schedule::draw_count(n, candidates) {
+                use shared::text::Bilingual;
+                err.set(Some(match ctx.lang {
+                    crate::i18n::Lang::Zh => e.zh(),
+                    crate::i18n::Lang::En => e.to_string(),
+                }));
                 return;
             }
             let req = DrawRequest {

@@ -514,8 +514,8 @@ pub fn detail(p: &DetailProps) -> Html {
                 { for d.timeline.iter().map(|t| {
                     let outcome = match &t.outcome {
                         EventOutcome::Applied => html! {},
-                        EventOutcome::Refused { reason, .. } => html! { <div class="error">{ format!("{}: {reason}", ctx.t("detail.refused")) }</div> },
-                        EventOutcome::Conflict { reason, .. } => html! { <div class="warn">{ format!("{}: {reason}", ctx.t("detail.conflict")) }</div> },
+                        EventOutcome::Refused { code, reason } => html! { <div class="error">{ format!("{}: {}", ctx.t("detail.refused"), crate::i18n::error_text(ctx.lang, code, reason, "")) }</div> },
+                        EventOutcome::Conflict { code, reason } => html! { <div class="warn">{ format!("{}: {}", ctx.t("detail.conflict"), crate::i18n::error_text(ctx.lang, code, reason, "")) }</div> },
                     };
                     let note = t.body.get("note").or_else(|| t.body.get("text")).and_then(|v| v.as_str()).unwrap_or_default().to_string();
                     html! {

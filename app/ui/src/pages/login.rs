@@ -44,7 +44,7 @@ pub fn login(p: &LoginProps) -> Html {
             wasm_bindgen_futures::spawn_local(async move {
                 match backend.login(server.trim(), user.trim(), &password).await {
                     Ok(s) => on_login.emit(s),
-                    Err(e) => error.set(Some(crate::i18n::error_text(lang, &e.code, &e.message))),
+                    Err(e) => error.set(Some(e.text(lang))),
                 }
                 busy.set(false);
             });

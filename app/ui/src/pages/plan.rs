@@ -102,9 +102,7 @@ pub fn plan() -> Html {
                         }
                         outcome.set(Some(r));
                     }
-                    Err(e) => ctx
-                        .notify
-                        .emit((true, crate::i18n::error_text(ctx.lang, &e.code, &e.message))),
+                    Err(e) => ctx.notify.emit((true, e.text(ctx.lang))),
                 }
             });
         })
