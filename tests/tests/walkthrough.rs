@@ -748,6 +748,17 @@ CP-R17,6号楼大堂,Z-RES,,,T-CLEAN,R1
         other.c.goto(&format!("{url}#/issues/{bin}")).await.unwrap();
         other.find("#login").await;
         other.assert_accessible(&axe, "the login screen").await;
+        // The login form is there before the app's code: it speaks both languages,
+        // and says a wrong password in the chosen one.
+        other.tap("#lang").await;
+        other.wait_text("#login-submit", "Log in").await;
+        other.type_into("#user", "manager1").await;
+        other.type_into("#password", "not-the-password").await;
+        other.tap("#login-submit").await;
+        other.wait_text("#login-error", "Wrong user name or password").await;
+        other.tap("#lang").await;
+        other.wait_text("#login-error", "用户名或密码不对").await;
+        assert_eq!(other.find("h1").await.text().await.unwrap(), "登录");
         other.type_into("#user", "manager1").await;
         other.type_into("#password", &password).await;
         other.tap("#login-submit").await;

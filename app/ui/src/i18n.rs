@@ -1058,6 +1058,43 @@ mod tests {
     }
 
     #[test]
+    fn the_login_shell_says_what_the_app_says() {
+        // index.html's login form is labelled by boot.js before any wasm runs.
+        let boot = include_str!("../boot.js");
+        for key in [
+            "app.title",
+            "lang.switch",
+            "login.title",
+            "login.user",
+            "login.password",
+            "login.submit",
+            "loading",
+        ] {
+            let pair = format!(
+                "\"{key}\": [\"{}\", \"{}\"]",
+                tr(Lang::Zh, key),
+                tr(Lang::En, key)
+            );
+            assert!(boot.contains(&pair), "boot.js lacks {pair}");
+        }
+        for code in ["bad_credentials", "too_many_attempts", "offline"] {
+            for lang in [Lang::Zh, Lang::En] {
+                let said = format!("\"{}\"", error_text(lang, code, "", ""));
+                assert!(boot.contains(&said), "boot.js lacks {said}");
+            }
+        }
+        let index = include_str!("../index.html");
+        for id in [
+            "id=\"login\"",
+            "id=\"user\"",
+            "id=\"password\"",
+            "id=\"login-submit\"",
+        ] {
+            assert!(index.contains(id), "index.html lacks {id}");
+        }
+    }
+
+    #[test]
     fn times_show_in_the_site_zone() {
         let t = DateTime::from_timestamp(1_764_000_000, 0).unwrap();
         assert_eq!(long_time(t, 480), "2025-11-25 00:00:00");
