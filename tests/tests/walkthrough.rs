@@ -700,6 +700,51 @@ CP-R17,6号楼大堂,Z-RES,,,T-CLEAN,R1
         ui.find("#an-rows").await;
     });
 
+    // A week and a date range are picked with their own fields, and their
+    // tiles are the API's for that period.
+    let today = chrono::NaiveDate::parse_from_str(&local_day(0), "%Y-%m-%d").unwrap();
+    let iso = chrono::Datelike::iso_week(&today);
+    let week = format!("{}-W{:02}", iso.year(), iso.week());
+    let range = format!("{}-01..{}", &local_day(0)[..7], local_day(0));
+    for (span, period) in [("week", week.as_str()), ("range", range.as_str())] {
+        let (status, picked) = api_get(
+            &url,
+            &manager,
+            &format!("/api/v1/analytics/kpis?period={period}"),
+        );
+        assert_eq!(status, 200, "{picked}");
+        let picked: shared::kpi::Report = serde_json::from_value(picked).unwrap();
+        rt.block_on(async {
+            ui.choose("#an-span", span).await;
+            if span == "week" {
+                assert!(ui.find("#an-week").await.is_displayed().await.unwrap());
+                assert!(!ui.find("#an-period").await.is_displayed().await.unwrap());
+                ui.set_value("an-week", period).await;
+            } else {
+                let (from, to) = period.split_once("..").unwrap();
+                ui.set_value("an-from", from).await;
+                ui.set_value("an-to", to).await;
+            }
+            ui.choose("#an-by", "").await;
+            ui.tap("#an-apply").await;
+            ui.wait_hash(&format!("#/analytics?period={period}")).await;
+            for (name, _, _, _, figure) in shared::kpi::figures(&picked.kpis) {
+                ui.wait_text(
+                    &format!("#kpi-{name}"),
+                    &format!("{}/{}", figure.numerator, figure.denominator),
+                )
+                .await;
+            }
+        });
+    }
+    rt.block_on(async {
+        // The picker comes back as it was from the address.
+        ui.c.refresh().await.unwrap();
+        ui.find("#an-kpis").await;
+        assert_eq!(ui.value("#an-span").await, "range");
+        assert_eq!(ui.value("#an-to").await, local_day(0));
+    });
+
     // The recurrence after acceptance opened a root cause: written, saved, edited again.
     rt.block_on(async {
         ui.c.goto(&format!("{url}#/issues/{after_acceptance}"))
@@ -755,7 +800,9 @@ CP-R17,6号楼大堂,Z-RES,,,T-CLEAN,R1
         other.type_into("#user", "manager1").await;
         other.type_into("#password", "not-the-password").await;
         other.tap("#login-submit").await;
-        other.wait_text("#login-error", "Wrong user name or password").await;
+        other
+            .wait_text("#login-error", "Wrong user name or password")
+            .await;
         other.tap("#lang").await;
         other.wait_text("#login-error", "用户名或密码不对").await;
         assert_eq!(other.find("h1").await.text().await.unwrap(), "登录");

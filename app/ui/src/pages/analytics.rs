@@ -21,6 +21,100 @@ fn this_month(ctx: &Ctx) -> String {
     crate::i18n::local_date(crate::i18n::now(), ctx.offset())[..7].to_string()
 }
 
+/// The kinds of period the picker offers, each with its own field(s).
+#[derive(Clone, Copy, PartialEq)]
+enum Span {
+    Month,
+    Week,
+    Day,
+    Range,
+}
+
+impl Span {
+    const ALL: [Span; 4] = [Span::Month, Span::Week, Span::Day, Span::Range];
+    fn code(self) -> &'static str {
+        match self {
+            Span::Month => "month",
+            Span::Week => "week",
+            Span::Day => "day",
+            Span::Range => "range",
+        }
+    }
+    fn key(self) -> &'static str {
+        match self {
+            Span::Month => "analytics.span_month",
+            Span::Week => "analytics.span_week",
+            Span::Day => "analytics.span_day",
+            Span::Range => "analytics.span_range",
+        }
+    }
+    /// The kind of a period as the API writes it (2026-11, 2026-W45, 2026-11-03, a..b).
+    fn of(period: &str) -> Span {
+        if period.contains("..") {
+            Span::Range
+        } else if period.contains("-W") {
+            Span::Week
+        } else if period.len() == 10 {
+            Span::Day
+        } else {
+            Span::Month
+        }
+    }
+    fn from_code(code: &str) -> Span {
+        Span::ALL
+            .into_iter()
+            .find(|s| s.code() == code)
+            .unwrap_or(Span::Month)
+    }
+}
+
+/// The picker's starting values: the period shown in its own field(s), and
+/// today's month, week and day (and this month so far) in the others.
+fn picker_values(ctx: &Ctx, period: &str) -> Vec<(String, String)> {
+    use chrono::Datelike;
+    let today = crate::i18n::local_date(crate::i18n::now(), ctx.offset());
+    let week = chrono::NaiveDate::parse_from_str(&today, "%Y-%m-%d")
+        .map(|d| {
+            let w = d.iso_week();
+            format!("{}-W{:02}", w.year(), w.week())
+        })
+        .unwrap_or_default();
+    let mut values = vec![
+        ("an-period".to_string(), today[..7].to_string()),
+        ("an-week".to_string(), week),
+        ("an-day".to_string(), today.clone()),
+        ("an-from".to_string(), format!("{}-01", &today[..7])),
+        ("an-to".to_string(), today),
+    ];
+    let mut set = |id: &str, v: &str| {
+        if let Some(slot) = values.iter_mut().find(|(k, _)| k == id) {
+            slot.1 = v.to_string();
+        }
+    };
+    match Span::of(period) {
+        Span::Month => set("an-period", period),
+        Span::Week => set("an-week", period),
+        Span::Day => set("an-day", period),
+        Span::Range => {
+            if let Some((a, b)) = period.split_once("..") {
+                set("an-from", a);
+                set("an-to", b);
+            }
+        }
+    }
+    values
+}
+
+/// The period the picker's fields say.
+fn picked_period() -> String {
+    match Span::from_code(&field("an-span")) {
+        Span::Month => field("an-period"),
+        Span::Week => field("an-week"),
+        Span::Day => field("an-day"),
+        Span::Range => format!("{}..{}", field("an-from"), field("an-to")),
+    }
+}
+
 /// The change of a share in percentage points, of anything else in its unit.
 fn change(unit: Unit, now: &Figure, before: &Figure) -> Option<String> {
     let (a, b) = (now.value?, before.value?);
@@ -405,13 +499,12 @@ pub fn analytics() -> Html {
     let ctx = use_context::<Ctx>().expect("context");
     let query = use_state(|| from_address(&ctx));
     let report = use_state(|| None::<Report>);
-    crate::components::use_initial_values(
-        (*query).clone(),
-        vec![
-            ("an-period".into(), query.0.clone()),
-            ("an-by".into(), query.1.clone()),
-        ],
-    );
+    let span = use_state(|| Span::of(&query.0));
+    crate::components::use_initial_values((*query).clone(), picker_values(&ctx, &query.0));
+    let on_span = {
+        let span = span.clone();
+        Callback::from(move |_: Event| span.set(Span::from_code(&field("an-span"))))
+    };
     {
         let (ctx, report) = (ctx.clone(), report.clone());
         use_effect_with((*query).clone(), move |(period, by)| {
@@ -430,7 +523,7 @@ pub fn analytics() -> Html {
         let query = query.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            let (period, by) = (field("an-period"), field("an-by"));
+            let (period, by) = (picked_period(), field("an-by"));
             let mut address = format!("#/analytics?period={}", shared::app::url_escape(&period));
             if !by.is_empty() {
                 address.push_str(&format!("&by={}", shared::app::url_escape(&by)));
@@ -457,12 +550,24 @@ pub fn analytics() -> Html {
         <section id="analytics">
             <h1>{ ctx.t("analytics.title") }</h1>
             <form class="row" onsubmit={apply}>
-                <label>{ ctx.t("analytics.period") }<input type="month" id="an-period" required=true /></label>
+                <label>{ ctx.t("analytics.span") }
+                    <select id="an-span" onchange={on_span}>
+                        { for Span::ALL.iter().map(|s| html! {
+                            <option value={s.code()} selected={*s == Span::of(&query.0)}>{ ctx.t(s.key()) }</option>
+                        }) }
+                    </select>
+                </label>
+                // Every field stays in the page (hidden when not in use), so none is re-created.
+                <label hidden={*span != Span::Month}>{ ctx.t("analytics.period") }<input type="month" id="an-period" /></label>
+                <label hidden={*span != Span::Week}>{ ctx.t("analytics.span_week") }<input type="week" id="an-week" /></label>
+                <label hidden={*span != Span::Day}>{ ctx.t("analytics.span_day") }<input type="date" id="an-day" /></label>
+                <label hidden={*span != Span::Range}>{ ctx.t("coverage.from") }<input type="date" id="an-from" /></label>
+                <label hidden={*span != Span::Range}>{ ctx.t("coverage.to") }<input type="date" id="an-to" /></label>
                 <label>{ ctx.t("analytics.by") }
                     <select id="an-by">
-                        <option value="">{ ctx.t("analytics.by_none") }</option>
+                        <option value="" selected={query.1.is_empty()}>{ ctx.t("analytics.by_none") }</option>
                         { for By::ALL.iter().map(|b| html! {
-                            <option value={b.code()}>{ ctx.t(by_key(*b)) }</option>
+                            <option value={b.code()} selected={b.code() == query.1}>{ ctx.t(by_key(*b)) }</option>
                         }) }
                     </select>
                 </label>
