@@ -695,6 +695,19 @@ impl IssueSummary {
             || (self.status == Status::Recorded && self.respond_by.is_some())
     }
 
+    /// The latest of its raise, assignment, rectification and verification times.
+    pub fn last_at(&self) -> DateTime<Utc> {
+        [
+            self.responded_at,
+            self.assignment.map(|(_, t)| t),
+            self.rectified_at,
+            self.verified_at,
+        ]
+        .into_iter()
+        .flatten()
+        .fold(self.raised_at, DateTime::max)
+    }
+
     /// The tracker row for a folded issue.
     pub fn from_view(v: &crate::issue::IssueView, now: DateTime<Utc>) -> Self {
         IssueSummary {

@@ -42,9 +42,19 @@ struct Loaded {
     visits: Vec<shared::schedule::Check>,
 }
 
-fn load(txn: &mut dyn Txn, plan: &SitePlan, since: DateTime<Utc>) -> Result<Loaded, ApiError> {
+fn load(
+    txn: &mut dyn Txn,
+    plan: &SitePlan,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<Loaded, ApiError> {
+    // An issue raised since `since` repeats one raised up to the repeat window
+    // before; nothing raised after `until` counts in the periods read.
+    let window = Duration::days(plan.site.repeat_window_days.into());
     let mut issues = txn.list_issues(&IssueQuery {
         sites: vec![plan.site.id],
+        touched_since: Some(since - window),
+        raised_before: Some(until),
         ..Default::default()
     })?;
     let flags = shared::repeat::repeats(&issues, plan.site.repeat_window_days);
@@ -141,6 +151,8 @@ struct Window {
     previous: Period,
     weeks: Vec<(String, Period)>,
     since: DateTime<Utc>,
+    /// The latest instant any of them ends.
+    until: DateTime<Utc>,
 }
 
 fn window(plan: &SitePlan, period: &str, now: DateTime<Utc>) -> Result<Window, ApiError> {
@@ -154,11 +166,13 @@ fn window(plan: &SitePlan, period: &str, now: DateTime<Utc>) -> Result<Window, A
         .chain([previous.from])
         .min()
         .unwrap_or(previous.from);
+    let until = weeks.iter().map(|(_, w)| w.to).fold(p.to, DateTime::max);
     Ok(Window {
         period: p,
         previous,
         weeks,
         since,
+        until,
     })
 }
 
@@ -172,7 +186,7 @@ pub fn report(
 ) -> Result<Report, ApiError> {
     let w = window(plan, period, now)?;
     let (p, prev) = (w.period, w.previous);
-    let loaded = load(txn, plan, w.since)?;
+    let loaded = load(txn, plan, w.since, w.until)?;
     let issues = &loaded.issues;
     let facts: Vec<CheckFact> = loaded.checks.iter().map(|c| c.fact.clone()).collect();
     let cov = coverage(plan, &loaded, &p, now);
@@ -285,7 +299,7 @@ pub fn sites_league(
     let mut rows = Vec::new();
     for plan in plans {
         let p = Period::parse(period, plan.site.deadlines.offset()).map_err(invalid)?;
-        let loaded = load(txn, plan, p.from)?;
+        let loaded = load(txn, plan, p.from, p.to)?;
         let facts: Vec<CheckFact> = loaded.checks.iter().map(|c| c.fact.clone()).collect();
         let cov = coverage(plan, &loaded, &p, now);
         let (kpis, _) = kpi::compute(&loaded.issues, &facts, figure(&cov.total), &p, now);
@@ -344,7 +358,7 @@ pub fn drill(
         ));
     }
     let w = window(plan, &q.period, now)?;
-    let loaded = load(txn, plan, w.since)?;
+    let loaded = load(txn, plan, w.since, w.until)?;
     let Some((den, num)) = kpi::members(&q.kpi, &loaded.issues, &w.period, now) else {
         return Err(invalid(format!(
             "`{}` is not a figure made of issues; use one of {}",

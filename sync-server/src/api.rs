@@ -512,6 +512,8 @@ async fn list_issues(
             assignee: p.assignee.clone().filter(|s| !s.trim().is_empty()),
             overdue_at: p.overdue.filter(|o| *o).map(|_| Utc::now()),
             awaiting_callback: p.awaiting_callback,
+            touched_since: None,
+            raised_before: None,
             limit: p.limit.unwrap_or(0),
         };
         let complaints = match p.source.as_deref().map(str::trim) {

@@ -150,6 +150,12 @@ CREATE INDEX issues_by_checkpoint ON issues(site, checkpoint, category) WHERE ch
 ALTER TABLE notifications ADD COLUMN announced INTEGER NOT NULL DEFAULT 1;
 CREATE INDEX notifications_unannounced ON notifications(created_ms) WHERE announced = 0;
 "#,
+    r#"
+-- The latest of an issue's raise, assignment, rectification and verification
+-- times, so a period's figures read only the issues that can count in it
+-- (filled by the re-projection of `sync::PROJECTION` 5).
+ALTER TABLE issues ADD COLUMN last_at TEXT;
+"#,
 ];
 
 /// The SQLite implementation of [`Store`]: one writer connection, and a pool of
@@ -786,12 +792,13 @@ impl Txn for SqliteTxn<'_> {
         self.conn
             .prepare_cached(
                 "INSERT INTO issues (id, site, zone, status, grade, category, assignee, deadline, raised_at, summary,
-                    waiting, awaiting_callback, checkpoint)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                    waiting, awaiting_callback, checkpoint, last_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
                  ON CONFLICT(id) DO UPDATE SET zone = excluded.zone, status = excluded.status, grade = excluded.grade,
                     category = excluded.category, assignee = excluded.assignee, deadline = excluded.deadline,
                     summary = excluded.summary, waiting = excluded.waiting,
-                    awaiting_callback = excluded.awaiting_callback, checkpoint = excluded.checkpoint",
+                    awaiting_callback = excluded.awaiting_callback, checkpoint = excluded.checkpoint,
+                    last_at = excluded.last_at",
             )?
             .execute(params![
                 s.id.as_uuid().as_bytes(),
@@ -807,6 +814,7 @@ impl Txn for SqliteTxn<'_> {
                 s.is_waiting(),
                 s.awaiting_callback,
                 s.checkpoint,
+                time(&s.last_at()),
             ])?;
         Ok(())
     }
@@ -876,7 +884,10 @@ impl Txn for SqliteTxn<'_> {
         const FILTERS: &str = "(?1 IS NULL OR zone = ?1) AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR grade = ?3)
                AND (?4 IS NULL OR category = ?4) AND (?5 IS NULL OR assignee = ?5)
                AND (?6 IS NULL OR (status IN ('recorded', 'assigned') AND deadline IS NOT NULL AND deadline < ?6))
-               AND (?7 IS NULL OR awaiting_callback = ?7)";
+               AND (?7 IS NULL OR awaiting_callback = ?7)
+               AND (?9 IS NULL OR status NOT IN ('verified', 'cancelled') OR last_at IS NULL OR last_at >= ?9
+                    OR deadline >= ?9)
+               AND (?10 IS NULL OR raised_at < ?10)";
         let mut stmt = match q.sites.as_slice() {
             [_] => self.conn.prepare_cached(&format!(
                 "SELECT site, summary FROM issues WHERE site = ?8 AND {FILTERS} ORDER BY raised_at DESC"
@@ -898,6 +909,8 @@ impl Txn for SqliteTxn<'_> {
                     [one] => Some(one.as_uuid().as_bytes().to_vec()),
                     _ => None,
                 },
+                q.touched_since.as_ref().map(time),
+                q.raised_before.as_ref().map(time),
             ],
             |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?)),
         )?;

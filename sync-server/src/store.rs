@@ -76,6 +76,12 @@ pub struct IssueQuery {
     pub overdue_at: Option<DateTime<Utc>>,
     /// Verified complaints waiting for their call-back (or, false, the others).
     pub awaiting_callback: Option<bool>,
+    /// Only issues that can count in a period starting at this instant: open
+    /// ones, and closed ones raised, assigned, rectified, verified or due
+    /// since (a superset; [`shared::kpi`] picks by its own dates).
+    pub touched_since: Option<DateTime<Utc>>,
+    /// Only issues raised before this instant.
+    pub raised_before: Option<DateTime<Utc>>,
     pub limit: usize,
 }
 

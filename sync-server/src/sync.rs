@@ -69,7 +69,7 @@ pub fn project(
 
 /// The version of what [`project`] writes into the tracker's rows; a store
 /// whose rows are older is re-projected from its documents at start-up.
-pub const PROJECTION: &[u8] = b"4";
+pub const PROJECTION: &[u8] = b"5";
 
 /// Rebuilds every issue row from its document when the rows were written by
 /// an older version (see [`PROJECTION`]); returns how many were rebuilt.

@@ -602,3 +602,184 @@ fn the_demo_estate_has_weeks_of_history_behind_every_figure() {
     let (_, runs) = api_get(&server.url, &token, "/api/v1/patrols?days=30");
     assert_eq!(runs, serde_json::json!([]));
 }
+
+/// A year of tracker rows at the demo site: raised every day, at three points
+/// in two categories (so some repeat), fixed early, late or never, verified,
+/// rejected or cancelled, some of them complaints called back.
+fn a_year_of_rows(site: shared::SiteId, end: DateTime<Utc>) -> Vec<shared::wire::IssueSummary> {
+    use shared::Status;
+    let mut rows = Vec::new();
+    for n in 0..730u32 {
+        let raised = end - chrono::Duration::hours(12 * i64::from(n) + i64::from(n % 7));
+        let status = [
+            Status::Verified,
+            Status::Verified,
+            Status::Verified,
+            Status::Cancelled,
+            Status::Rectified,
+            Status::Assigned,
+            Status::Recorded,
+        ][(n % 7) as usize];
+        // Old open rows are rare in practice; keep only the recent ones open.
+        let status = if n > 60 && !matches!(status, Status::Verified | Status::Cancelled) {
+            Status::Verified
+        } else {
+            status
+        };
+        // Every 20 days a point of its own, fixed within hours: its repeats
+        // reach back past anything else touched in the period.
+        let rare = n % 40 == 0;
+        let status = if rare && n > 0 {
+            Status::Verified
+        } else {
+            status
+        };
+        let fixed =
+            raised + chrono::Duration::hours(if rare { 2 } else { i64::from(n % 5) * 20 + 2 });
+        let done = matches!(status, Status::Rectified | Status::Verified);
+        let complaint = n % 11 == 0;
+        rows.push(shared::wire::IssueSummary {
+            id: IssueId::from_uuid(uuid::Uuid::from_u128(u128::from(n) + 1)),
+            site,
+            zone: None,
+            status,
+            grade: [Grade::Immediate, Grade::Deadline, Grade::LongTerm][(n % 3) as usize],
+            category: if rare {
+                Category::Landscaping
+            } else if n % 2 == 0 {
+                Category::HygieneDefect
+            } else {
+                Category::EquipmentFault
+            },
+            title: format!("第 {n} 条"),
+            checkpoint: Some(if rare {
+                "CP-RARE".to_string()
+            } else {
+                format!("CP-{}", n % 3)
+            }),
+            department: Some(Department::Cleaning),
+            assignee: Some("staff1".into()),
+            deadline: Some(raised + chrono::Duration::hours(if rare { 4 } else { 48 })),
+            overdue: false,
+            raised_by: "inspector1".into(),
+            raised_at: raised,
+            conflicts: vec![],
+            refused: vec![],
+            complaint_location: complaint.then(|| "3 栋".to_string()),
+            satisfied: (complaint && status == Status::Verified).then_some(n % 2 == 0),
+            repeat: None,
+            respond_by: complaint.then(|| raised + chrono::Duration::hours(1)),
+            responded_at: Some(raised + chrono::Duration::hours(1)),
+            assignment: None,
+            rectified_at: done.then_some(fixed),
+            verified_at: (status == Status::Verified).then(|| fixed + chrono::Duration::hours(30)),
+            awaiting_callback: false,
+            patrol: None,
+            item: None,
+            rejections: n % 4,
+        });
+    }
+    rows
+}
+
+#[test]
+fn a_period_reads_only_the_issues_that_can_count_in_it_and_its_figures_are_those_of_all() {
+    use sync_server::store::Store;
+    let seeded = Seeded::new();
+    let now = Utc::now();
+    let mut txn = seeded.store.begin().unwrap();
+    let site = sync_server::accounts::site(&mut *txn, "DEMO").unwrap();
+    let (_, plan) = sync_server::accounts::load_plan(&mut *txn, &site).unwrap();
+    for s in a_year_of_rows(site.id, now) {
+        txn.put_issue(&s).unwrap();
+    }
+    txn.commit().unwrap();
+    let mut txn = seeded.store.begin().unwrap();
+    let query = |touched_since, raised_before| sync_server::store::IssueQuery {
+        sites: vec![site.id],
+        touched_since,
+        raised_before,
+        ..Default::default()
+    };
+    let flagged = |mut rows: Vec<shared::wire::IssueSummary>| {
+        let flags = shared::repeat::repeats(&rows, plan.site.repeat_window_days);
+        for s in &mut rows {
+            s.repeat = flags.get(&s.id).cloned();
+        }
+        rows
+    };
+    let all = flagged(txn.list_issues(&query(None, None)).unwrap());
+    let offset = plan.site.deadlines.offset();
+    let day = |days: i64| {
+        (now - chrono::Duration::days(days))
+            .with_timezone(&offset)
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let month = (now - chrono::Duration::days(100))
+        .with_timezone(&offset)
+        .format("%Y-%m")
+        .to_string();
+    // The day of a point's repeat 20 days after its last issue: the day before
+    // (the previous period) does not reach back to it, the repeat window does.
+    let rare_day = all
+        .iter()
+        .filter(|s| s.checkpoint.as_deref() == Some("CP-RARE") && s.repeat.is_some())
+        .map(|s| s.raised_at)
+        .find(|t| *t < now - chrono::Duration::days(150))
+        .expect("a rare repeat")
+        .with_timezone(&offset)
+        .format("%Y-%m-%d")
+        .to_string();
+    for period in [
+        month,
+        rare_day.clone(),
+        day(200),
+        format!("{}..{}", day(150), day(120)),
+        format!("{}..{}", day(20), day(0)),
+    ] {
+        let p = shared::kpi::Period::parse(&period, offset).unwrap();
+        let window = chrono::Duration::days(plan.site.repeat_window_days.into());
+        let read = txn
+            .list_issues(&query(Some(p.from - window), Some(p.to)))
+            .unwrap();
+        // What a period reads: its own rows, those of the repeat window before
+        // it, and any still open.
+        assert!(
+            read.len() * 3 < all.len(),
+            "{period}: read {} of {} rows",
+            read.len(),
+            all.len()
+        );
+        let report = sync_server::analytics::report(&mut *txn, &plan, &period, None, now).unwrap();
+        let (mut want, _) =
+            shared::kpi::compute(&all, &[], shared::kpi::Figure::default(), &p, now);
+        // Coverage and the answers come from patrol runs (none here).
+        want.coverage = report.kpis.coverage;
+        assert!(want.on_time_rectification.denominator > 0, "{period}");
+        assert!(want.repeat_rate.numerator > 0, "{period}");
+        let rare_repeats = all.iter().filter(|s| {
+            p.contains(s.raised_at)
+                && s.checkpoint.as_deref() == Some("CP-RARE")
+                && s.repeat.is_some()
+        });
+        assert!(period != rare_day || rare_repeats.clone().count() == 1);
+        assert!(
+            rare_repeats.count() > 0
+                || !all
+                    .iter()
+                    .any(|s| p.contains(s.raised_at) && s.checkpoint.as_deref() == Some("CP-RARE")),
+            "{period}"
+        );
+        assert_eq!(report.kpis, want, "{period}");
+        // The sites' league reads the period alone (no trend, no previous period).
+        let league = sync_server::analytics::sites_league(
+            &mut *txn,
+            std::slice::from_ref(&plan),
+            &period,
+            now,
+        )
+        .unwrap();
+        assert_eq!(league[0].kpis, want, "{period}: the league");
+    }
+}
