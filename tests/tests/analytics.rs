@@ -499,6 +499,35 @@ fn figures_of_a_month_built_through_devices_match_the_hand_count() {
         text.contains("整改及时率") && text.contains("33.3%  (1/3)"),
         "{text}"
     );
+
+    // The app shows a manager the same figures, read-only and online; other
+    // roles are refused, and offline it says so.
+    let opts = device::SyncOptions::default();
+    let in_app = p
+        .manager
+        .analytics("2025-11", Some(shared::kpi::By::Category), &opts)
+        .unwrap();
+    assert_eq!(serde_json::to_value(&in_app.kpis).unwrap(), report["kpis"]);
+    assert!(!in_app.rows.is_empty());
+    let behind = p
+        .manager
+        .analytics_issues("period=2025-11&kpi=raised", &opts)
+        .unwrap();
+    let (_, listed) = api_get(
+        &url,
+        &token,
+        "/api/v1/analytics/issues?period=2025-11&kpi=raised",
+    );
+    assert_eq!(serde_json::to_value(&behind).unwrap(), listed);
+    assert!(!behind.is_empty());
+    let err = p.staff.analytics("2025-11", None, &opts).unwrap_err();
+    assert_eq!(err.code(), "forbidden", "{err}");
+    let err = p.manager.analytics("2025-13", None, &opts).unwrap_err();
+    assert_eq!(err.code(), "invalid", "{err}");
+    let mut server = server;
+    server.stop();
+    let err = p.manager.analytics("2025-11", None, &opts).unwrap_err();
+    assert_eq!(err.code(), "offline", "{err}");
 }
 
 /// `demo-seed` as a newcomer runs it: three weeks of patrols, findings in

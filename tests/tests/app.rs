@@ -229,6 +229,33 @@ fn an_inspector_walks_a_route_offline_and_the_finding_reaches_the_server() {
         ui.find("#detail[data-status=rectified]").await;
         ui.tap("#sync").await;
         ui.wait_text("#pending", "0 待同步").await;
+    });
+    // A manager reads the analysis in the app: the server's figures, no downloads.
+    let month = (chrono::Utc::now() + chrono::Duration::hours(8))
+        .format("%Y-%m")
+        .to_string();
+    let (status, report) = api_get(
+        &server.url,
+        &token,
+        &format!("/api/v1/analytics/kpis?period={month}"),
+    );
+    assert_eq!(status, 200, "{report}");
+    let raised = &report["kpis"]["findings_per_100_checks"];
+    rt.block_on(async {
+        ui.tap("#logout").await;
+        ui.type_into("#server", &server.url).await;
+        ui.type_into("#user", "manager1").await;
+        ui.type_into("#password", &seeded.password("manager1"))
+            .await;
+        ui.tap("#login-submit").await;
+        ui.tap("#nav-analytics").await;
+        ui.wait_text(
+            "#kpi-findings_per_100_checks",
+            &format!("{}/{}", raised["numerator"], raised["denominator"]),
+        )
+        .await;
+        assert!(!ui.has(".exports").await, "the app does not offer files");
+        ui.shot("app-analytics").await;
         ui.c.close().await.ok();
     });
     let (_, detail) = api_get(&server.url, &token, &format!("/api/v1/issues/{}", found.id));

@@ -70,6 +70,9 @@ pub enum DeviceError {
     Refusal(#[from] shared::text::Said),
     #[error("{0}")]
     Invalid(String),
+    /// The server does not let this user see that (a role or another site).
+    #[error("{0}")]
+    Forbidden(String),
 }
 
 impl DeviceError {
@@ -107,6 +110,7 @@ impl DeviceError {
             DeviceError::TooManyPhotos(_) => "too_many_photos",
             DeviceError::Damaged(_) => "damaged",
             DeviceError::Refusal(_) | DeviceError::Invalid(_) => "invalid",
+            DeviceError::Forbidden(_) => "forbidden",
         }
     }
 

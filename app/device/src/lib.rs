@@ -6,6 +6,7 @@
 //! client later reconciles dirty documents with the server. The `inspect` CLI
 //! (see [`cli`]) and the Tauri shell are thin layers over [`Device`].
 
+pub mod analytics;
 pub mod app;
 pub mod cli;
 pub mod contacts;

@@ -258,6 +258,23 @@ impl Client {
             .map_err(|e| SyncError::Protocol(format!("undecodable notifications: {e}")))
     }
 
+    /// `GET /api/v1/analytics/{what}`: the site's analysis, as the server computes it.
+    pub fn analytics<T: serde::de::DeserializeOwned>(
+        &self,
+        token: &str,
+        what: &str,
+    ) -> Result<T, SyncError> {
+        let resp = self
+            .http
+            .get(format!("{}/api/v1/analytics/{what}", self.server))
+            .bearer_auth(token)
+            .send()
+            .map_err(|e| self.unreachable(&e))?;
+        let body = self.answer(resp)?;
+        serde_json::from_slice(&body)
+            .map_err(|e| SyncError::Protocol(format!("undecodable analysis: {e}")))
+    }
+
     /// `PUT /api/v1/issues/{id}/contact`: a complaint's full contact.
     pub fn put_contact(&self, token: &str, issue: IssueId, contact: &str) -> Result<(), SyncError> {
         let resp = self

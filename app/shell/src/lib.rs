@@ -146,6 +146,25 @@ async fn notifications(core: tauri::State<'_, Core>) -> Res<Vec<NotificationItem
     .await
 }
 
+/// The site's analysis (managers; read-only, online).
+#[tauri::command]
+async fn analytics(
+    core: tauri::State<'_, Core>,
+    period: String,
+    by: Option<shared::kpi::By>,
+) -> Res<shared::kpi::Report> {
+    with(&core, move |d| d.analytics(&period, by, &opts())).await
+}
+
+/// The issues behind one figure of the analysis.
+#[tauri::command]
+async fn analytics_issues(
+    core: tauri::State<'_, Core>,
+    query: String,
+) -> Res<Vec<shared::wire::IssueSummary>> {
+    with(&core, move |d| d.analytics_issues(&query, &opts())).await
+}
+
 #[tauri::command]
 async fn arrive(
     core: tauri::State<'_, Core>,
@@ -247,6 +266,8 @@ pub fn run() {
             patrol_start,
             arrive,
             notifications,
+            analytics,
+            analytics_issues,
             complaint,
             patrol_finish,
             check,

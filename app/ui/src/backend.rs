@@ -626,7 +626,12 @@ impl Backend {
     /// The issues behind a figure (`query`: see `shared::kpi::drill_query`).
     pub async fn analytics_issues(&self, query: &str) -> Res<Vec<IssueSummary>> {
         if self.is_app() {
-            return self.dashboard_only();
+            return self
+                .invoke(
+                    "analytics_issues",
+                    to_js(&serde_json::json!({ "query": query })),
+                )
+                .await;
         }
         self.http("GET", &format!("/api/v1/analytics/issues?{query}"), None)
             .await
@@ -659,9 +664,17 @@ impl Backend {
         .await
     }
 
+    /// The site's analysis: on the dashboard from the server that served it;
+    /// in the app read-only, asked of the server online.
     pub async fn analytics(&self, period: &str, by: &str) -> Res<shared::kpi::Report> {
         if self.is_app() {
-            return self.dashboard_only();
+            let by = Some(by).filter(|b| !b.is_empty());
+            return self
+                .invoke(
+                    "analytics",
+                    to_js(&serde_json::json!({ "period": period, "by": by })),
+                )
+                .await;
         }
         let by = if by.is_empty() {
             String::new()
@@ -670,7 +683,10 @@ impl Backend {
         };
         self.http(
             "GET",
-            &format!("/api/v1/analytics/kpis?period={period}{by}"),
+            &format!(
+                "/api/v1/analytics/kpis?period={}{by}",
+                shared::app::url_escape(period)
+            ),
             None,
         )
         .await

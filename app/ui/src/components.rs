@@ -213,7 +213,12 @@ pub fn nav(p: &NavProps) -> Html {
             if reviewer && !ctx.backend.is_app() {
                 { tab(Page::Patrols, "nav.patrols", "nav-patrols") }
                 { tab(Page::Coverage, "nav.coverage", "nav-coverage") }
+            }
+            // The analysis is the managers' in the app too (read-only, online).
+            if reviewer {
                 { tab(Page::Analytics, "nav.analytics", "nav-analytics") }
+            }
+            if reviewer && !ctx.backend.is_app() {
                 { tab(Page::RootCauses, "nav.rca", "nav-rca") }
                 { tab(Page::Plan, "nav.plan", "nav-plan") }
             }

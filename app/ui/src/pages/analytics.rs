@@ -544,6 +544,10 @@ pub fn analytics() -> Html {
     let label = move |zh_name: &'static str, en: &'static str| if zh { zh_name } else { en };
     let (period, by_code) = (*query).clone();
     let export = |table: &'static str| {
+        // Files are downloaded on the dashboard; the app only reads.
+        if ctx.backend.is_app() {
+            return html! {};
+        }
         html! { <Export period={period.clone()} by={by_code.clone()} {table} /> }
     };
     html! {
