@@ -21,21 +21,10 @@ use shared::plan::SitePlan;
 use shared::wire::IssueSummary;
 use std::time::{Duration as Elapsed, Instant};
 use sync_server::store::Store;
+use tests::best;
 
 const ISSUES_PER_SITE_DAY: usize = 28;
 const RUNS_PER_SITE_DAY: usize = 7;
-
-fn best<T>(runs: usize, mut f: impl FnMut() -> T) -> (Elapsed, T) {
-    let mut out = None;
-    let mut best = Elapsed::MAX;
-    for _ in 0..runs {
-        let t = Instant::now();
-        let r = f();
-        best = best.min(t.elapsed());
-        out = Some(r);
-    }
-    (best, out.expect("at least one run"))
-}
 
 /// A small deterministic generator.
 struct Dice(u64);

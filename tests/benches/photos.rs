@@ -18,18 +18,6 @@ use std::time::{Duration, Instant};
 use tests::pictures::*;
 use tests::*;
 
-fn best<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
-    let mut out = None;
-    let mut best = Duration::MAX;
-    for _ in 0..runs {
-        let t = Instant::now();
-        let r = f();
-        best = best.min(t.elapsed());
-        out = Some(r);
-    }
-    (best, out.expect("at least one run"))
-}
-
 fn main() {
     let quick = std::env::var("BENCH_QUICK").is_ok() || !std::env::args().any(|a| a == "--bench");
     let (count, runs) = if quick { (2, 1) } else { (8, 3) };

@@ -336,6 +336,20 @@ pub fn device_dir() -> tempfile::TempDir {
     tempfile::tempdir().expect("tempdir")
 }
 
+/// The fastest of `runs` calls of `f` (benchmarks report the best of a few
+/// runs, which the machine's noise disturbs least), with the last result.
+pub fn best<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
+    let mut out = None;
+    let mut best = Duration::MAX;
+    for _ in 0..runs {
+        let t = std::time::Instant::now();
+        let r = f();
+        best = best.min(t.elapsed());
+        out = Some(r);
+    }
+    (best, out.expect("at least one run"))
+}
+
 /// The Chinese sentence of a refusal: present, and written in Chinese.
 pub fn message_zh(body: &serde_json::Value) -> &str {
     let zh = body["message_zh"].as_str().unwrap_or_default();

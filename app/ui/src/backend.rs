@@ -108,6 +108,15 @@ fn store(key: &str, value: Option<&str>) {
     }
 }
 
+/// `&by=…` for an analysis request, or nothing for no breakdown.
+fn by_param(by: &str) -> String {
+    if by.is_empty() {
+        String::new()
+    } else {
+        format!("&by={}", shared::app::url_escape(by))
+    }
+}
+
 /// A value for the Tauri bridge, through JSON: one serde backend (serde_json)
 /// serves HTTP and Tauri alike, which keeps the wasm small.
 fn to_js<T: Serialize>(v: &T) -> JsValue {
@@ -648,11 +657,7 @@ impl Backend {
         if self.is_app() {
             return self.dashboard_only();
         }
-        let by = if by.is_empty() {
-            String::new()
-        } else {
-            format!("&by={by}")
-        };
+        let by = by_param(by);
         self.http_raw(
             "GET",
             &format!(
@@ -676,11 +681,7 @@ impl Backend {
                 )
                 .await;
         }
-        let by = if by.is_empty() {
-            String::new()
-        } else {
-            format!("&by={by}")
-        };
+        let by = by_param(by);
         self.http(
             "GET",
             &format!(
