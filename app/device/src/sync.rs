@@ -244,18 +244,29 @@ impl Client {
         token: &str,
         after_ms: i64,
     ) -> Result<Vec<shared::wire::Notification>, SyncError> {
+        self.get_json(
+            token,
+            format!("{}/api/v1/notifications?after={after_ms}", self.server),
+            "notifications",
+        )
+    }
+
+    /// `GET url` with the bearer token, its JSON answer read as `T` (`what` names it in errors).
+    fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        token: &str,
+        url: impl reqwest::IntoUrl,
+        what: &str,
+    ) -> Result<T, SyncError> {
         let resp = self
             .http
-            .get(format!(
-                "{}/api/v1/notifications?after={after_ms}",
-                self.server
-            ))
+            .get(url)
             .bearer_auth(token)
             .send()
             .map_err(|e| self.unreachable(&e))?;
         let body = self.answer(resp)?;
         serde_json::from_slice(&body)
-            .map_err(|e| SyncError::Protocol(format!("undecodable notifications: {e}")))
+            .map_err(|e| SyncError::Protocol(format!("undecodable {what}: {e}")))
     }
 
     /// `GET /api/v1/analytics/{what}`: the site's analysis, as the server computes it.
@@ -264,15 +275,11 @@ impl Client {
         token: &str,
         what: &str,
     ) -> Result<T, SyncError> {
-        let resp = self
-            .http
-            .get(format!("{}/api/v1/analytics/{what}", self.server))
-            .bearer_auth(token)
-            .send()
-            .map_err(|e| self.unreachable(&e))?;
-        let body = self.answer(resp)?;
-        serde_json::from_slice(&body)
-            .map_err(|e| SyncError::Protocol(format!("undecodable analysis: {e}")))
+        self.get_json(
+            token,
+            format!("{}/api/v1/analytics/{what}", self.server),
+            "analysis",
+        )
     }
 
     /// `PUT /api/v1/issues/{id}/contact`: a complaint's full contact.
@@ -298,15 +305,7 @@ impl Client {
         if let Some(after) = after {
             url.query_pairs_mut().append_pair("after", after);
         }
-        let resp = self
-            .http
-            .get(url)
-            .bearer_auth(token)
-            .send()
-            .map_err(|e| self.unreachable(&e))?;
-        let body = self.answer(resp)?;
-        serde_json::from_slice(&body)
-            .map_err(|e| SyncError::Protocol(format!("undecodable contacts: {e}")))
+        self.get_json(token, url, "contacts")
     }
 
     /// `GET /api/v1/photos/{hash}/upload`: how much of a photo the server holds.
