@@ -19,6 +19,10 @@ pub struct SessionInfo {
     pub site: Site,
     /// The sync server's URL (on the dashboard: the page's own origin).
     pub server: String,
+    /// Every site the person holds a role at, the home site first (on the
+    /// dashboard; a device works at its one site and lists none).
+    #[serde(default)]
+    pub sites: Vec<crate::wire::SiteRole>,
 }
 
 /// What the status bar shows.

@@ -86,6 +86,7 @@ code_enum!(
         Manager => "manager", "品质经理", "Manager";
         Admin => "admin", "系统管理员", "Administrator";
         CustomerService => "customer_service", "客服", "Customer service";
+        Group => "group", "集团品质", "Group quality";
     }
 );
 

@@ -129,6 +129,7 @@ impl fmt::Display for ChangeKind {
 use Role::*;
 
 /// Who may make which change. Admins set up sites; they do not handle issues.
+/// The group quality office (集团品质) reads its sites and changes nothing.
 /// Customer service (客服) enters residents' complaints and calls them back.
 pub const POLICY: &[(ChangeKind, &[Role])] = &[
     (ChangeKind::Raise, &[Inspector, Manager, CustomerService]),
@@ -170,7 +171,7 @@ pub fn may_raise(role: Role, complaint: bool) -> bool {
         Manager => true,
         Inspector => !complaint,
         CustomerService => complaint,
-        FieldStaff | Admin => false,
+        FieldStaff | Admin | Group => false,
     }
 }
 
@@ -280,18 +281,13 @@ pub const ACTIONS: &[(Action, &[Role])] = &[
     (Action::DrawSpotCheck, &[Manager]),
     (Action::LaunchPatrol, &[Manager]),
     (Action::ReplaySpotCheck, &[Manager, Admin]),
-    (Action::ReadCoverage, &[Manager, Admin]),
+    (Action::ReadCoverage, &[Manager, Admin, Group]),
     (Action::WalkPatrol, &[Inspector, Manager]),
-    (Action::ReadAllPatrols, &[Manager, Admin]),
+    (Action::ReadAllPatrols, &[Manager, Admin, Group]),
     (Action::WriteRootCause, &[Manager]),
-    (
-        Action::ReadSite,
-        &[Inspector, FieldStaff, Manager, Admin, CustomerService],
-    ),
-    (
-        Action::Photos,
-        &[Inspector, FieldStaff, Manager, Admin, CustomerService],
-    ),
+    // Every role reads its own site's records and photos.
+    (Action::ReadSite, Role::ALL),
+    (Action::Photos, Role::ALL),
     (Action::SyncPlan, &[]),
 ];
 

@@ -107,6 +107,26 @@ pub struct LoginRequest {
     /// The device's Automerge actor id, hex; the token is bound to it.
     pub actor: String,
     pub device_name: String,
+    /// The code of the site to work at, for a user with roles at several;
+    /// absent: their home site. A device syncs only this site.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
+}
+
+/// A site a user holds a role at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SiteRole {
+    pub code: String,
+    pub name: String,
+    pub role: Role,
+}
+
+/// `POST /api/v1/site`: work at another of the user's sites with the same login.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChooseSite {
+    pub site: String,
 }
 
 /// The answer to a successful login.
@@ -115,8 +135,13 @@ pub struct LoginRequest {
 pub struct LoginResponse {
     pub token: String,
     pub device: DeviceId,
+    /// The user as seen at `site` (their role there).
     pub user: UserInfo,
+    /// The site this login works at.
     pub site: Site,
+    /// Every site the user holds a role at, the home site first.
+    #[serde(default)]
+    pub sites: Vec<SiteRole>,
 }
 
 /// Every API error body.
@@ -309,9 +334,14 @@ pub struct ContactPage {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Me {
+    /// The user as seen at `site` (their role there).
     pub user: UserInfo,
+    /// The site this login works at.
     pub site: Site,
     pub device: DeviceId,
+    /// Every site the user holds a role at, the home site first.
+    #[serde(default)]
+    pub sites: Vec<SiteRole>,
 }
 
 /// One photo of an issue as the API shows it.

@@ -2,7 +2,7 @@
 //! tells devices who and what a site has.
 
 use crate::error::StoreError;
-use crate::store::{DeviceRecord, Txn, UserRecord};
+use crate::store::{DeviceRecord, Membership, Txn, UserRecord};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use automerge::AutoCommit;
@@ -30,6 +30,8 @@ pub enum AccountError {
     UserExists(String),
     #[error("{en}")]
     Invalid { en: String, zh: String },
+    #[error("you hold no role at site `{0}`")]
+    NotMember(String),
     #[error("{} bad row(s), nothing imported:\n{}", .0.len(), .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
     Rows(Vec<crate::plan_csv::LineError>),
 }
@@ -396,7 +398,7 @@ pub fn disable_user(
     u.active = false;
     txn.upsert_user(&u)?;
     let revoked = txn.revoke_user_devices(u.id)?;
-    refresh_plan_users(txn, u.site, now)?;
+    refresh_sites_of(txn, &u, now)?;
     Ok(revoked)
 }
 
@@ -407,7 +409,137 @@ pub fn enable_user(txn: &mut dyn Txn, name: &str, now: DateTime<Utc>) -> Result<
         .ok_or_else(|| AccountError::UnknownUser(name.into()))?;
     u.active = true;
     txn.upsert_user(&u)?;
-    refresh_plan_users(txn, u.site, now)
+    refresh_sites_of(txn, &u, now)
+}
+
+/// Refreshes the people of every plan the user appears in.
+fn refresh_sites_of(
+    txn: &mut dyn Txn,
+    u: &UserRecord,
+    now: DateTime<Utc>,
+) -> Result<(), AccountError> {
+    refresh_plan_users(txn, u.site, now)?;
+    for m in txn.memberships(u.id)? {
+        refresh_plan_users(txn, m.site, now)?;
+    }
+    Ok(())
+}
+
+/// Every site a user holds a role at, the home site first (then by code),
+/// each with the user as seen there.
+pub fn sites_of(
+    txn: &mut dyn Txn,
+    user: &UserRecord,
+) -> Result<Vec<(Site, UserRecord)>, StoreError> {
+    let home = txn
+        .site(user.site)?
+        .ok_or_else(|| StoreError::Corrupt(format!("user {} has no site", user.name)))?;
+    let mut out = vec![(home, user.clone())];
+    for m in txn.memberships(user.id)? {
+        if let Some(site) = txn.site(m.site)? {
+            out.push((site, user.at(&m)));
+        }
+    }
+    Ok(out)
+}
+
+/// The sites of [`sites_of`] as the API lists them.
+pub fn site_roles(sites: &[(Site, UserRecord)]) -> Vec<shared::wire::SiteRole> {
+    sites
+        .iter()
+        .map(|(site, at)| shared::wire::SiteRole {
+            code: site.code.to_string(),
+            name: site.name.clone(),
+            role: at.role,
+        })
+        .collect()
+}
+
+/// Makes a login work at the user's site with `code` (their home site or one
+/// they hold a role at); returns the site and the user as seen there. A
+/// device's token then reaches that site alone.
+pub fn choose_site(
+    txn: &mut dyn Txn,
+    device: DeviceId,
+    user: &UserRecord,
+    code: &str,
+) -> Result<(Site, UserRecord), AccountError> {
+    let code = code.trim();
+    let Some((site, at)) = sites_of(txn, user)?
+        .into_iter()
+        .find(|(s, _)| s.code.as_str() == code)
+    else {
+        return Err(AccountError::NotMember(code.chars().take(64).collect()));
+    };
+    txn.set_device_site(device, (site.id != user.site).then_some(site.id))?;
+    Ok((site, at))
+}
+
+/// Grants `user_name` a role at another site (or changes it there). Their
+/// home site's role is changed on the user, not here.
+pub fn grant_site(
+    txn: &mut dyn Txn,
+    user_name: &str,
+    site_code: &str,
+    role: Role,
+    department: Option<Department>,
+    now: DateTime<Utc>,
+) -> Result<Membership, AccountError> {
+    let u = txn
+        .user_by_name(user_name.trim())?
+        .ok_or_else(|| AccountError::UnknownUser(user_name.into()))?;
+    let site = site(txn, site_code)?;
+    if site.id == u.site {
+        return Err(AccountError::invalid(
+            format!(
+                "{} is the home site of {}; their role there is the user's own",
+                site.code, u.name
+            ),
+            format!(
+                "{} 是 {} 的所属项目，其角色在用户本身上修改",
+                site.code, u.name
+            ),
+        ));
+    }
+    if role == Role::FieldStaff && department.is_none() {
+        return Err(AccountError::invalid(
+            "field staff need a department",
+            "现场人员要选所属部门",
+        ));
+    }
+    let m = Membership {
+        user: u.id,
+        site: site.id,
+        role,
+        department,
+    };
+    txn.set_membership(&m)?;
+    refresh_plan_users(txn, site.id, now)?;
+    Ok(m)
+}
+
+/// Takes away a user's role at another site. Their logins working there are
+/// revoked (a device holding that site's records signs in again).
+pub fn revoke_site(
+    txn: &mut dyn Txn,
+    user_name: &str,
+    site_code: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AccountError> {
+    let u = txn
+        .user_by_name(user_name.trim())?
+        .ok_or_else(|| AccountError::UnknownUser(user_name.into()))?;
+    let site = site(txn, site_code)?;
+    if !txn.remove_membership(u.id, site.id)? {
+        return Err(AccountError::NotMember(site.code.to_string()));
+    }
+    for d in txn.devices_of_user(u.id)? {
+        if txn.device_site(d.id)? == Some(site.id) {
+            txn.revoke_device(d.id)?;
+            txn.set_device_site(d.id, None)?;
+        }
+    }
+    refresh_plan_users(txn, site.id, now)
 }
 
 /// Sets a new password and revokes every login made with the old one.
@@ -512,6 +644,8 @@ pub fn issue_token(
             d
         }
     };
+    // A login starts at the user's home site; `choose_site` moves it.
+    txn.set_device_site(device.id, None)?;
     let live: Vec<DeviceRecord> = txn
         .devices_of_user(user.id)?
         .into_iter()
@@ -550,7 +684,8 @@ pub fn expired(created_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
     now - created_at > chrono::Duration::days(shared::limits::TOKEN_DAYS)
 }
 
-/// The device and user behind a bearer token, if it is live and not expired.
+/// The device and user behind a bearer token, if it is live and not expired;
+/// the user as seen at the site the login works at ([`choose_site`]).
 pub fn authenticate(
     txn: &mut dyn Txn,
     token: &str,
@@ -568,7 +703,16 @@ pub fn authenticate(
     if !user.active {
         return Ok(None);
     }
-    Ok(Some((device, user)))
+    let at = match txn.device_site(device.id)? {
+        None => user,
+        Some(site) if site == user.site => user,
+        // A login working at another site holds only while the role there does.
+        Some(site) => match txn.memberships(user.id)?.iter().find(|m| m.site == site) {
+            Some(m) => user.at(m),
+            None => return Ok(None),
+        },
+    };
+    Ok(Some((device, at)))
 }
 
 #[cfg(test)]

@@ -34,6 +34,10 @@ impl From<AccountError> for ApiError {
             AccountError::Invalid { en, zh } => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", en).zh(zh)
             }
+            AccountError::NotMember(ref code) => {
+                let zh = format!("您在项目 {code} 没有角色");
+                ApiError::new(StatusCode::FORBIDDEN, "site_forbidden", e.to_string()).zh(zh)
+            }
             AccountError::Rows(ref rows) => {
                 let zh = format!("{} 行有错，均未导入", rows.len());
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_rows", e.to_string()).zh(zh)
@@ -77,6 +81,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/analytics/kpis", routing::get(analytics))
         .route("/api/v1/analytics/issues", routing::get(analytics_issues))
         .route("/api/v1/analytics/export", routing::get(analytics_export))
+        .route("/api/v1/analytics/sites", routing::get(analytics_sites))
 }
 
 /// The plan of the sender's site.
@@ -498,12 +503,12 @@ async fn analytics_export(
             format!("`{format}` is not a file format; use xlsx or csv"),
         ));
     }
-    if !crate::analytics::TABLES.contains(&q.table.as_str()) {
+    if q.table != "sites" && !crate::analytics::TABLES.contains(&q.table.as_str()) {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid",
             format!(
-                "`{}` is not a table; use one of {}",
+                "`{}` is not a table; use one of {}, sites",
                 q.table,
                 crate::analytics::TABLES.join(", ")
             ),
@@ -513,11 +518,18 @@ async fn analytics_export(
     blocking(move || {
         let mut txn = store.read()?;
         let plan = sender_plan(&mut *txn, &sender)?;
-        let report =
-            crate::analytics::report(&mut *txn, &plan, &q.period, q.by, chrono::Utc::now())?;
-        let table = crate::analytics::table(&report, &q.table).ok_or_else(|| {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", "unknown table")
-        })?;
+        let table = if q.table == "sites" {
+            let plans = readable_plans(&mut *txn, &sender)?;
+            let rows =
+                crate::analytics::sites_league(&mut *txn, &plans, &q.period, chrono::Utc::now())?;
+            crate::analytics::sites_table(&rows)
+        } else {
+            let report =
+                crate::analytics::report(&mut *txn, &plan, &q.period, q.by, chrono::Utc::now())?;
+            crate::analytics::table(&report, &q.table).ok_or_else(|| {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", "unknown table")
+            })?
+        };
         let (mime, body) = if format == "csv" {
             ("text/csv; charset=utf-8", crate::analytics::csv(&table))
         } else {
@@ -556,6 +568,55 @@ async fn analytics_export(
             body,
         )
             .into_response())
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct SitesQuery {
+    /// As for the report.
+    period: String,
+}
+
+/// The sender's sites whose analysis their role there may read, by code.
+fn readable_plans(
+    txn: &mut dyn crate::store::Txn,
+    sender: &Sender,
+) -> Result<Vec<shared::plan::SitePlan>, ApiError> {
+    let user = txn.user(sender.user)?.ok_or_else(ApiError::unauthorized)?;
+    let mut plans = Vec::new();
+    for (site, at) in accounts::sites_of(txn, &user)? {
+        if shared::policy::permits(at.role, Action::ReadCoverage) {
+            plans.push(accounts::load_plan(txn, &site)?.1);
+        }
+    }
+    plans.sort_by(|a, b| a.site.code.cmp(&b.site.code));
+    Ok(plans)
+}
+
+/// `GET /api/v1/analytics/sites?period=`: the league table of the sender's sites.
+#[utoipa::path(
+    get,
+    path = "/api/v1/analytics/sites",
+    tag = "analysis",
+    summary = "The same KPIs for the same period at every site whose analysis the caller may read (the group's league table), one row per site code.",
+    params(SitesQuery),
+    responses((status = 200, body = Vec<shared::kpi::Row>), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
+async fn analytics_sites(
+    State(state): State<AppState>,
+    Auth(sender): Auth,
+    q: Result<Query<SitesQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<shared::kpi::Row>>, ApiError> {
+    require(&sender, Action::ReadCoverage)?;
+    let Query(q) = q.map_err(|e| ApiError::bad_request("bad_request", e.body_text()))?;
+    let store = state.store.clone();
+    blocking(move || {
+        let mut txn = store.read()?;
+        let plans = readable_plans(&mut *txn, &sender)?;
+        crate::analytics::sites_league(&mut *txn, &plans, &q.period, chrono::Utc::now()).map(Json)
     })
     .await
 }

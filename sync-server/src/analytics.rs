@@ -566,7 +566,15 @@ pub fn text(r: &Report) -> String {
         act.dwell[3],
         act.dwell[4]
     );
-    for row in &r.rows {
+    out.push_str(&rows_text(&r.rows));
+    out
+}
+
+/// Each row's key and name, then its figures that count anything.
+pub fn rows_text(rows: &[Row]) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    for row in rows {
         let _ = writeln!(out, "{} {}", row.key, row.name);
         for (name, zh, _, unit, f) in figures(&row.kpis) {
             if f.denominator > 0 {
@@ -652,6 +660,11 @@ fn rows_table(id: &'static str, title: &'static str, rows: &[Row]) -> Table {
             })
             .collect(),
     }
+}
+
+/// The group's league table ([`sites_league`]) as a spreadsheet.
+pub fn sites_table(rows: &[Row]) -> Table {
+    rows_table("sites", "项目对比", rows)
 }
 
 fn hours_table(id: &'static str, title: &'static str, first: [&str; 2], rows: &[Hours]) -> Table {

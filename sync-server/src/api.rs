@@ -144,6 +144,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/api/v1/root-causes/{id}/actions/{n}", post(update_action))
         .route("/api/v1/me", get(me))
+        .route("/api/v1/site", post(choose_site))
         .route("/api/v1/plan", get(plan))
         .route("/api/v1/notifications", get(notifications))
         .route("/api/v1/patrols", get(list_patrols))
@@ -316,12 +317,18 @@ async fn login(
                     ));
                 }
             };
+        let sites = accounts::sites_of(&mut *txn, &user)?;
+        let (site, at) = match req.site.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+            Some(code) => accounts::choose_site(&mut *txn, device.id, &user, code)?,
+            None => (site, user),
+        };
         txn.commit()?;
         Ok(Json(LoginResponse {
             token,
             device: device.id,
-            user: accounts::user_info(&user),
+            user: accounts::user_info(&at),
             site,
+            sites: accounts::site_roles(&sites),
         }))
     })
     .await
@@ -599,14 +606,57 @@ async fn me(State(state): State<AppState>, Auth(sender): Auth) -> Result<Json<Me
     blocking(move || {
         let mut txn = store.read()?;
         let user = txn.user(sender.user)?.ok_or_else(ApiError::unauthorized)?;
-        let site = txn
-            .site(user.site)?
-            .ok_or_else(|| ApiError::from(StoreError::Corrupt("user of an unknown site".into())))?;
-        Ok(Json(Me {
-            user: accounts::user_info(&user),
-            site,
-            device: sender.device,
-        }))
+        let here = sender.sites.first().copied().unwrap_or(user.site);
+        me_at(&mut *txn, &user, here, sender.device).map(Json)
+    })
+    .await
+}
+
+/// The user as seen at site `here`, with every site they hold a role at.
+fn me_at(
+    txn: &mut dyn crate::store::Txn,
+    user: &crate::store::UserRecord,
+    here: shared::ids::SiteId,
+    device: shared::ids::DeviceId,
+) -> Result<Me, ApiError> {
+    let sites = accounts::sites_of(txn, user)?;
+    let (site, at) = sites
+        .iter()
+        .find(|(s, _)| s.id == here)
+        .cloned()
+        .ok_or_else(ApiError::unauthorized)?;
+    Ok(Me {
+        user: accounts::user_info(&at),
+        site,
+        device,
+        sites: accounts::site_roles(&sites),
+    })
+}
+
+/// `POST /api/v1/site`: this login works at another of the user's sites.
+#[utoipa::path(
+    post,
+    path = "/api/v1/site",
+    tag = "accounts",
+    summary = "Works at another of the user's sites with the same login (the dashboard's site switch).",
+    request_body = shared::wire::ChooseSite,
+    responses((status = 200, body = Me), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
+async fn choose_site(
+    State(state): State<AppState>,
+    Auth(sender): Auth,
+    body: Result<Json<shared::wire::ChooseSite>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Me>, ApiError> {
+    let Json(req) = body.map_err(|e| ApiError::bad_request("malformed", e.body_text()))?;
+    let store = state.store.clone();
+    blocking(move || {
+        let mut txn = store.begin()?;
+        let user = txn.user(sender.user)?.ok_or_else(ApiError::unauthorized)?;
+        let (site, _) = accounts::choose_site(&mut *txn, sender.device, &user, &req.site)?;
+        let me = me_at(&mut *txn, &user, site.id, sender.device)?;
+        txn.commit()?;
+        Ok(Json(me))
     })
     .await
 }

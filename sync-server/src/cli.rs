@@ -143,8 +143,10 @@ pub enum Command {
     Analytics {
         #[command(flatten)]
         dir: DataDir,
-        #[arg(long)]
-        site: String,
+        /// The site (its code); repeat it, or give `all`, for the league table
+        /// of several sites (the group view: the figures alone, one row per site).
+        #[arg(long, required = true)]
+        site: Vec<String>,
         /// 2026-11 (month), 2026-W45 (ISO week), 2026-11-03 (day) or 2026-11-01..2026-11-15.
         #[arg(long)]
         period: String,
@@ -286,6 +288,36 @@ pub enum UserCmd {
     },
     /// Disable a user and revoke their tokens.
     Disable {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        name: String,
+    },
+    /// Give a user a role at another site (a manager of several estates, the
+    /// group quality office); the home site's role stays on the user.
+    Grant {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        site: String,
+        #[arg(long)]
+        role: Role,
+        #[arg(long)]
+        department: Option<Department>,
+    },
+    /// Take a user's role at another site away (their logins there end).
+    Ungrant {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        site: String,
+    },
+    /// The sites a user holds a role at, home first.
+    Sites {
         #[command(flatten)]
         dir: DataDir,
         #[arg(long)]
@@ -497,6 +529,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     summary.past = Some(crate::seed::demo_past(txn, now, 21)?);
                     crate::seed::demo_history(txn, now)?;
                 }
+                let group = crate::seed::demo_group(txn, now, !empty)?;
+                summary.users.extend(group);
                 Ok(summary)
             })?;
             if json {
@@ -508,10 +542,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     summary.site_name,
                     dir.data_dir.display()
                 );
-                println!("users (name / role / password):");
+                println!("users (name / home site / role / password):");
                 for u in &summary.users {
-                    println!("  {:<11} {:<12} {}", u.name, u.role.code(), u.password);
+                    println!(
+                        "  {:<13} {:<5} {:<16} {}",
+                        u.name,
+                        u.site,
+                        u.role.code(),
+                        u.password
+                    );
                 }
+                println!(
+                    "group1 (集团品质) also reaches EAST, the group's second estate; the dashboard switches between them"
+                );
                 for r in &summary.routes {
                     println!(
                         "route {} {}: {} checkpoints",
@@ -733,6 +776,34 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(UserCmd::Disable { dir, name }) => {
             let revoked = with_txn(&dir, |txn| accounts::disable_user(txn, &name, now))?;
             println!("user {name} disabled; {revoked} device token(s) revoked");
+        }
+        Command::User(UserCmd::Grant {
+            dir,
+            name,
+            site,
+            role,
+            department,
+        }) => {
+            with_txn(&dir, |txn| {
+                accounts::grant_site(txn, &name, &site, role, department, now)
+            })?;
+            println!("user {name} is {} at site {site}", role.code());
+        }
+        Command::User(UserCmd::Ungrant { dir, name, site }) => {
+            with_txn(&dir, |txn| accounts::revoke_site(txn, &name, &site, now))?;
+            println!("user {name} holds no role at site {site} any more");
+        }
+        Command::User(UserCmd::Sites { dir, name }) => {
+            let sites = with_txn(&dir, |txn| {
+                let u = txn
+                    .user_by_name(name.trim())?
+                    .ok_or_else(|| accounts::AccountError::UnknownUser(name.clone()))?;
+                Ok(accounts::site_roles(&accounts::sites_of(txn, &u)?))
+            })?;
+            for (i, s) in sites.iter().enumerate() {
+                let home = if i == 0 { " (home)" } else { "" };
+                println!("{}\t{}\t{}{home}", s.code, s.role.code(), s.name);
+            }
         }
         Command::User(UserCmd::Password {
             dir,
@@ -1002,7 +1073,31 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let store = open(&dir)?;
             let mut txn = store.begin()?;
-            let site = accounts::site(&mut *txn, &site)?;
+            if site.len() > 1 || site.first().is_some_and(|s| s == "all") {
+                let sites = if site.iter().any(|s| s == "all") {
+                    txn.sites()?
+                } else {
+                    site.iter()
+                        .map(|code| accounts::site(&mut *txn, code))
+                        .collect::<Result<_, _>>()?
+                };
+                let mut plans = Vec::new();
+                for s in &sites {
+                    plans.push(accounts::load_plan(&mut *txn, s)?.1);
+                }
+                if by.is_some() {
+                    bail!("--by breaks down one site; the league table compares whole sites");
+                }
+                let rows = crate::analytics::sites_league(&mut *txn, &plans, &period, now)
+                    .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&rows)?);
+                } else {
+                    print!("{}", crate::analytics::rows_text(&rows));
+                }
+                return Ok(());
+            }
+            let site = accounts::site(&mut *txn, &site[0])?;
             let (_, plan) = accounts::load_plan(&mut *txn, &site)?;
             let report = crate::analytics::report(&mut *txn, &plan, &period, by, now)
                 .map_err(|e| anyhow::anyhow!("{}", e.message))?;

@@ -342,6 +342,9 @@ pub struct SeedUser {
     pub role: Role,
     pub password: String,
     pub department: Option<Department>,
+    /// The user's home site (code).
+    #[serde(default)]
+    pub site: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -391,53 +394,7 @@ pub fn seed(txn: &mut dyn Txn, now: DateTime<Utc>) -> Result<SeedSummary, Accoun
         )));
     }
     let site = accounts::add_site(txn, "DEMO", "示范花园小区（演示项目）", now)?;
-    let people = [
-        ("inspector1", "王巡查", Role::Inspector, None),
-        ("inspector2", "李品质", Role::Inspector, None),
-        (
-            "staff1",
-            "张维修",
-            Role::FieldStaff,
-            Some(Department::Engineering),
-        ),
-        (
-            "staff2",
-            "刘保洁",
-            Role::FieldStaff,
-            Some(Department::Cleaning),
-        ),
-        (
-            "staff3",
-            "赵秩序",
-            Role::FieldStaff,
-            Some(Department::Security),
-        ),
-        ("manager1", "陈经理", Role::Manager, None),
-        ("admin1", "系统管理员", Role::Admin, None),
-        ("cs1", "周客服", Role::CustomerService, None),
-    ];
-    let mut users = Vec::new();
-    for (name, display, role, department) in people {
-        let pw = password();
-        accounts::add_user(
-            txn,
-            NewUser {
-                name,
-                display_name: Some(display),
-                role,
-                site: "DEMO",
-                password: &pw,
-                department,
-            },
-            now,
-        )?;
-        users.push(SeedUser {
-            name: name.into(),
-            role,
-            password: pw,
-            department,
-        });
-    }
+    let users = add_team(txn, "DEMO", "", now)?;
     let plan = demo_plan(site.clone());
     accounts::store_plan(txn, plan.clone(), now)?;
     Ok(SeedSummary {
@@ -495,6 +452,111 @@ pub fn seed(txn: &mut dyn Txn, now: DateTime<Utc>) -> Result<SeedSummary, Accoun
             .collect(),
         past: None,
     })
+}
+
+/// A demo estate's team on site `code`, each name with `suffix`: two
+/// inspectors, three field staff (engineering, cleaning, security), a manager,
+/// an administrator and customer service; random passwords.
+fn add_team(
+    txn: &mut dyn Txn,
+    code: &str,
+    suffix: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<SeedUser>, AccountError> {
+    let people = [
+        ("inspector1", "王巡查", Role::Inspector, None),
+        ("inspector2", "李品质", Role::Inspector, None),
+        (
+            "staff1",
+            "张维修",
+            Role::FieldStaff,
+            Some(Department::Engineering),
+        ),
+        (
+            "staff2",
+            "刘保洁",
+            Role::FieldStaff,
+            Some(Department::Cleaning),
+        ),
+        (
+            "staff3",
+            "赵秩序",
+            Role::FieldStaff,
+            Some(Department::Security),
+        ),
+        ("manager1", "陈经理", Role::Manager, None),
+        ("admin1", "系统管理员", Role::Admin, None),
+        ("cs1", "周客服", Role::CustomerService, None),
+    ];
+    let mut users = Vec::new();
+    for (name, display, role, department) in people {
+        let pw = password();
+        let name = format!("{name}{suffix}");
+        let display = if suffix.is_empty() {
+            display.to_string()
+        } else {
+            format!("{display}（{code}）")
+        };
+        accounts::add_user(
+            txn,
+            NewUser {
+                name: &name,
+                display_name: Some(&display),
+                role,
+                site: code,
+                password: &pw,
+                department,
+            },
+            now,
+        )?;
+        users.push(SeedUser {
+            name,
+            role,
+            password: pw,
+            department,
+            site: code.into(),
+        });
+    }
+    Ok(users)
+}
+
+/// The demo group's second estate, `EAST` (the demo plan, its own team named
+/// `…_e`, the demo schedules), and the group quality office `group1`, whose
+/// role reaches both estates. The weeks before `now` on `EAST` when `past`.
+pub fn demo_group(
+    txn: &mut dyn Txn,
+    now: DateTime<Utc>,
+    past: bool,
+) -> Result<Vec<SeedUser>, AccountError> {
+    let site = accounts::add_site(txn, "EAST", "东湖苑（演示项目）", now)?;
+    let mut users = add_team(txn, "EAST", "_e", now)?;
+    accounts::store_plan(txn, demo_plan(site), now)?;
+    schedules_of(txn, "EAST", now)?;
+    let pw = password();
+    accounts::add_user(
+        txn,
+        NewUser {
+            name: "group1",
+            display_name: Some("集团品质部 孙总监"),
+            role: Role::Group,
+            site: "DEMO",
+            password: &pw,
+            department: None,
+        },
+        now,
+    )?;
+    accounts::grant_site(txn, "group1", "EAST", Role::Group, None, now)?;
+    users.push(SeedUser {
+        name: "group1".into(),
+        role: Role::Group,
+        password: pw,
+        department: None,
+        site: "DEMO".into(),
+    });
+    if past {
+        past_of(txn, "EAST", "_e", 0x00EA_5700_2026_1206, now, 21)?;
+    }
+    Ok(users)
 }
 
 /// The demo's schedules: daily rounds of the residential and commercial
@@ -915,6 +977,19 @@ pub fn demo_past(
     now: DateTime<Utc>,
     days: u32,
 ) -> Result<PastSummary, AccountError> {
+    past_of(txn, "DEMO", "", 0x00DE_3057_2026_1205, now, days)
+}
+
+/// [`demo_past`] on the estate `code` whose team is named with `suffix`
+/// ([`add_team`]), the dice started from `seed`.
+fn past_of(
+    txn: &mut dyn Txn,
+    code: &str,
+    suffix: &str,
+    seed: u64,
+    now: DateTime<Utc>,
+    days: u32,
+) -> Result<PastSummary, AccountError> {
     use crate::tracker::{append_event, raise_complaint};
     use chrono::{Duration, TimeZone};
     use shared::issue::EventBody;
@@ -924,14 +999,18 @@ pub fn demo_past(
     };
     use shared::{Category, Grade};
 
-    let site = accounts::site(txn, "DEMO")?;
+    let site = accounts::site(txn, code)?;
     let (_, plan) = accounts::load_plan(txn, &site)?;
     let offset = plan.site.deadlines.offset();
     let today = now.with_timezone(&offset).date_naive();
-    let inspectors = [as_user(txn, "inspector1")?, as_user(txn, "inspector2")?];
-    let manager = as_user(txn, "manager1")?;
-    let cs = as_user(txn, "cs1")?;
-    let mut dice = Dice(0x00DE_3057_2026_1205);
+    let who = |name: &str| format!("{name}{suffix}");
+    let inspectors = [
+        as_user(txn, &who("inspector1"))?,
+        as_user(txn, &who("inspector2"))?,
+    ];
+    let manager = as_user(txn, &who("manager1"))?;
+    let cs = as_user(txn, &who("cs1"))?;
+    let mut dice = Dice(seed);
     let mut summary = PastSummary {
         days,
         ..Default::default()
@@ -965,8 +1044,8 @@ pub fn demo_past(
         if assigned >= horizon || n % 20 == 3 {
             return Ok(()); // still waiting to be dispatched
         }
-        let (department, who) = fixer(category);
-        let staff = as_user(txn, who)?;
+        let (department, fixer_name) = fixer(category);
+        let staff = as_user(txn, &who(fixer_name))?;
         let body = EventBody::Assign {
             department,
             assignee: staff.user,
@@ -1261,8 +1340,8 @@ pub fn demo_past(
         };
         let c = raise_complaint(txn, &cs, &plan, &req, at).map_err(change)?;
         summary.complaints += 1;
-        let (department, who) = fixer(category);
-        let staff = as_user(txn, who)?;
+        let (department, fixer_name) = fixer(category);
+        let staff = as_user(txn, &who(fixer_name))?;
         let dispatched = at + Duration::minutes(dice.between(10, 50));
         let body = EventBody::Assign {
             department,

@@ -156,6 +156,22 @@ CREATE INDEX notifications_unannounced ON notifications(created_ms) WHERE announ
 -- (filled by the re-projection of `sync::PROJECTION` 5).
 ALTER TABLE issues ADD COLUMN last_at TEXT;
 "#,
+    r#"
+-- Roles users hold at sites other than their home site, and the site a login
+-- works at when it is not its user's home site.
+CREATE TABLE memberships (
+    user_id BLOB NOT NULL REFERENCES users(id),
+    site BLOB NOT NULL REFERENCES sites(id),
+    role TEXT NOT NULL,
+    department TEXT,
+    PRIMARY KEY (user_id, site)
+) WITHOUT ROWID;
+CREATE INDEX memberships_by_site ON memberships(site);
+CREATE TABLE device_sites (
+    device BLOB PRIMARY KEY REFERENCES devices(id),
+    site BLOB NOT NULL REFERENCES sites(id)
+) WITHOUT ROWID;
+"#,
 ];
 
 /// The SQLite implementation of [`Store`]: one writer connection, and a pool of
@@ -516,11 +532,92 @@ impl Txn for SqliteTxn<'_> {
     }
 
     fn users_of_site(&mut self, site: SiteId) -> Result<Vec<UserRecord>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {USER_COLS} FROM users WHERE site = ?1 ORDER BY name"
-        ))?;
+        // Members from other sites come out as seen here: this site, their role here.
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, site, name, display_name, role, department, password_hash, active
+               FROM users WHERE site = ?1
+             UNION ALL
+             SELECT u.id, m.site, u.name, u.display_name, m.role, m.department, u.password_hash, u.active
+               FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.site = ?1
+             ORDER BY 3",
+        )?;
         let rows = stmt.query_map([site.as_uuid().as_bytes()], user_row)?;
         rows.map(|r| user_from_row(r?)).collect()
+    }
+
+    fn memberships(&mut self, user: UserId) -> Result<Vec<Membership>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT m.site, m.role, m.department FROM memberships m JOIN sites s ON s.id = m.site
+              WHERE m.user_id = ?1 ORDER BY s.code",
+        )?;
+        let rows = stmt.query_map([user.as_uuid().as_bytes()], |r| {
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+            ))
+        })?;
+        rows.map(|r| {
+            let (site, role, department) = r?;
+            Ok(Membership {
+                user,
+                site: SiteId::from_uuid(uuid_of(site)?),
+                role: role
+                    .parse::<Role>()
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                department: department.and_then(|d| d.parse().ok()),
+            })
+        })
+        .collect()
+    }
+
+    fn set_membership(&mut self, m: &Membership) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO memberships (user_id, site, role, department) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(user_id, site) DO UPDATE SET role = excluded.role, department = excluded.department",
+            params![
+                m.user.as_uuid().as_bytes(),
+                m.site.as_uuid().as_bytes(),
+                m.role.code(),
+                m.department.map(|d| d.code())
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn remove_membership(&mut self, user: UserId, site: SiteId) -> Result<bool, StoreError> {
+        Ok(self.conn.execute(
+            "DELETE FROM memberships WHERE user_id = ?1 AND site = ?2",
+            params![user.as_uuid().as_bytes(), site.as_uuid().as_bytes()],
+        )? > 0)
+    }
+
+    fn device_site(&mut self, device: DeviceId) -> Result<Option<SiteId>, StoreError> {
+        let site: Option<Vec<u8>> = self
+            .conn
+            .prepare_cached("SELECT site FROM device_sites WHERE device = ?1")?
+            .query_row([device.as_uuid().as_bytes()], |r| r.get(0))
+            .optional()?;
+        site.map(|s| Ok(SiteId::from_uuid(uuid_of(s)?))).transpose()
+    }
+
+    fn set_device_site(
+        &mut self,
+        device: DeviceId,
+        site: Option<SiteId>,
+    ) -> Result<(), StoreError> {
+        match site {
+            Some(site) => self.conn.execute(
+                "INSERT INTO device_sites (device, site) VALUES (?1, ?2)
+                 ON CONFLICT(device) DO UPDATE SET site = excluded.site",
+                params![device.as_uuid().as_bytes(), site.as_uuid().as_bytes()],
+            )?,
+            None => self.conn.execute(
+                "DELETE FROM device_sites WHERE device = ?1",
+                [device.as_uuid().as_bytes()],
+            )?,
+        };
+        Ok(())
     }
 
     fn upsert_user(&mut self, u: &UserRecord) -> Result<(), StoreError> {

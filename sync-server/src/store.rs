@@ -24,6 +24,39 @@ pub struct UserRecord {
     pub active: bool,
 }
 
+impl UserRecord {
+    /// The same person as seen at another of their sites: that site, with the
+    /// role and department they hold there.
+    pub fn at(&self, m: &Membership) -> UserRecord {
+        UserRecord {
+            site: m.site,
+            role: m.role,
+            department: m.department,
+            ..self.clone()
+        }
+    }
+
+    /// The home site as a membership.
+    pub fn home(&self) -> Membership {
+        Membership {
+            user: self.id,
+            site: self.site,
+            role: self.role,
+            department: self.department,
+        }
+    }
+}
+
+/// A role a user holds at a site besides their home site (a manager of two
+/// estates; the group quality office over several).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    pub user: UserId,
+    pub site: SiteId,
+    pub role: Role,
+    pub department: Option<Department>,
+}
+
 /// A logged-in device: its token is bound to one user and one Automerge actor.
 #[derive(Debug, Clone)]
 pub struct DeviceRecord {
@@ -95,8 +128,21 @@ pub trait Txn {
     fn update_site(&mut self, site: &Site) -> Result<(), StoreError>;
     fn user(&mut self, id: UserId) -> Result<Option<UserRecord>, StoreError>;
     fn user_by_name(&mut self, name: &str) -> Result<Option<UserRecord>, StoreError>;
+    /// Everyone who holds a role at the site: its own users and the members
+    /// from other sites, each as seen there ([`UserRecord::at`]), by name.
     fn users_of_site(&mut self, site: SiteId) -> Result<Vec<UserRecord>, StoreError>;
     fn upsert_user(&mut self, user: &UserRecord) -> Result<(), StoreError>;
+    /// A user's roles at sites other than their home site, by site code.
+    fn memberships(&mut self, user: UserId) -> Result<Vec<Membership>, StoreError>;
+    /// Grants (or changes) a role at a site other than the user's home site.
+    fn set_membership(&mut self, membership: &Membership) -> Result<(), StoreError>;
+    /// Takes a membership away; false when there was none.
+    fn remove_membership(&mut self, user: UserId, site: SiteId) -> Result<bool, StoreError>;
+    /// The site a login works at when it is not its user's home site.
+    fn device_site(&mut self, device: DeviceId) -> Result<Option<SiteId>, StoreError>;
+    /// Sets the site a login works at (`None`: the user's home site).
+    fn set_device_site(&mut self, device: DeviceId, site: Option<SiteId>)
+    -> Result<(), StoreError>;
     fn insert_device(&mut self, device: &DeviceRecord) -> Result<(), StoreError>;
     fn device_by_token(
         &mut self,

@@ -71,6 +71,17 @@ impl Seeded {
         txn.commit().expect("commit");
     }
 
+    /// Adds the demo group's second estate `EAST` with its team (`…_e`) and
+    /// the group quality office `group1` (home `DEMO`, also at `EAST`); with
+    /// `past`, EAST's weeks of history. Their passwords join the summary's.
+    pub fn add_group(&mut self, past: bool) {
+        let mut txn = self.store.begin().expect("begin");
+        let users =
+            sync_server::seed::demo_group(&mut *txn, chrono::Utc::now(), past).expect("group");
+        txn.commit().expect("commit");
+        self.summary.users.extend(users);
+    }
+
     /// The photo store beside the database (`blobs/` in the same directory).
     pub fn blobs(&self) -> Arc<DirBlobStore> {
         Arc::new(DirBlobStore::open(&self.dir.path().join("blobs")).expect("blob dir"))

@@ -156,6 +156,7 @@ fn malformed_sync_requests_get_clear_errors_and_the_server_survives() {
             password: "wrong password".into(),
             actor: "00".repeat(16),
             device_name: "t".into(),
+            site: None,
         })
         .send()
         .unwrap();

@@ -46,11 +46,13 @@ fn user(side: Side, role: Role) -> &'static str {
         (Side::Own, Role::Manager) => "manager1",
         (Side::Own, Role::Admin) => "admin1",
         (Side::Own, Role::CustomerService) => "cs1",
+        (Side::Own, Role::Group) => "group1",
         (Side::Other, Role::Inspector) => "inspector_o",
         (Side::Other, Role::FieldStaff) => "staff_o",
         (Side::Other, Role::Manager) => "manager_o",
         (Side::Other, Role::Admin) => "admin_o",
         (Side::Other, Role::CustomerService) => "cs_o",
+        (Side::Other, Role::Group) => "group_o",
     }
 }
 
@@ -92,6 +94,20 @@ fn world() -> World {
             )
             .unwrap();
         }
+        // DEMO's group office (the seed has none), with OTHER's password.
+        sync_server::accounts::add_user(
+            &mut *txn,
+            sync_server::accounts::NewUser {
+                name: user(Side::Own, Role::Group),
+                display_name: None,
+                role: Role::Group,
+                site: "DEMO",
+                password: OTHER_PASSWORD,
+                department: None,
+            },
+            now,
+        )
+        .unwrap();
         // One of DEMO's checkpoints carries a name nothing else has.
         let demo = txn.site_by_code("DEMO").unwrap().unwrap();
         let (_, mut plan) = sync_server::accounts::load_plan(&mut *txn, &demo).unwrap();
@@ -105,8 +121,8 @@ fn world() -> World {
         for role in Role::ALL {
             let name = user(side, *role);
             let pw = match side {
-                Side::Own => seeded.password(name),
-                Side::Other => OTHER_PASSWORD.to_string(),
+                Side::Own if *role != Role::Group => seeded.password(name),
+                _ => OTHER_PASSWORD.to_string(),
             };
             peers.insert(name, RawPeer::login(&server.url, name, &pw));
         }

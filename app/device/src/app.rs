@@ -34,6 +34,7 @@ impl Device {
             user: session.user,
             site,
             server: session.server,
+            sites: Vec::new(),
         }))
     }
 

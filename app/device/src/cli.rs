@@ -56,6 +56,10 @@ pub enum Command {
         user: String,
         #[arg(long, env = "INSPECT_PASSWORD")]
         password: String,
+        /// The site to work at (its code), for a user with roles at several;
+        /// default: their home site. The device then syncs that site alone.
+        #[arg(long)]
+        site: Option<String>,
     },
     /// Forget the login token (data stays on the device).
     Logout,
@@ -446,8 +450,10 @@ fn run(cli: Cli) -> Result<(), DeviceError> {
             server,
             user,
             password,
+            site,
         } => {
-            let (login, report) = device.login(&server, &user, &password, &opts)?;
+            let (login, report) =
+                device.login_at(&server, &user, &password, site.as_deref(), &opts)?;
             println!(
                 "logged in as {} ({}) at site {} {}",
                 login.user.name,

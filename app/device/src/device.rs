@@ -180,6 +180,18 @@ impl Device {
                 pending, prev.user.name
             )));
         }
+        // A device holds one site's records: another site's would mix into its lists.
+        let held: Option<shared::plan::Site> = store::meta_get(self.store.conn(), "site_info")?
+            .and_then(|s| serde_json::from_str(&s).ok());
+        if let Some(held) = held
+            && held.id != login.site.id
+            && self.holds_documents()?
+        {
+            return Err(DeviceError::OtherSite {
+                held: held.code.to_string(),
+                asked: login.site.code.to_string(),
+            });
+        }
         self.store.tx(|tx| {
             store::meta_set(tx, "server", server.trim_end_matches('/'))?;
             store::meta_set(tx, "token", &login.token)?;
@@ -218,6 +230,14 @@ impl Device {
         };
         self.store.tx(|tx| Ok(store::meta_delete(tx, "token")?))?;
         Ok(revoked)
+    }
+
+    /// Whether any document is stored here.
+    fn holds_documents(&self) -> Result<bool, DeviceError> {
+        Ok(self
+            .store
+            .conn()
+            .query_row("SELECT EXISTS (SELECT 1 FROM docs)", [], |r| r.get(0))?)
     }
 
     /// Documents changed here and not yet acknowledged by the server.

@@ -60,6 +60,11 @@ pub enum DeviceError {
     PhotoStore(#[from] std::io::Error),
     #[error("{0}")]
     Unsynced(String),
+    /// A device works at one site: it holds another site's records.
+    #[error(
+        "this device holds the records of site {held}; it works at one site, so sign in at {held} (or use another device for {asked})"
+    )]
+    OtherSite { held: String, asked: String },
     #[error("role {0} does not walk patrols")]
     NotAPatroller(&'static str),
     #[error("at most {0} photos per record")]
@@ -106,6 +111,7 @@ impl DeviceError {
             DeviceError::UnknownPhoto(_) => "unknown_photo",
             DeviceError::PhotoStore(_) => "storage",
             DeviceError::Unsynced(_) => "unsynced",
+            DeviceError::OtherSite { .. } => "other_site",
             DeviceError::NotAPatroller(_) => "role_forbidden",
             DeviceError::TooManyPhotos(_) => "too_many_photos",
             DeviceError::Damaged(_) => "damaged",
@@ -123,6 +129,9 @@ impl DeviceError {
             DeviceError::Text(e) => e.zh(),
             DeviceError::Refusal(e) => e.zh(),
             DeviceError::TooManyPhotos(n) => format!("每条记录最多 {n} 张照片：请删掉几张"),
+            DeviceError::OtherSite { held, asked } => format!(
+                "本设备保存的是项目 {held} 的记录，一台设备只在一个项目工作：请登录 {held}（或用另一台设备登录 {asked}）"
+            ),
             _ => String::new(),
         }
     }

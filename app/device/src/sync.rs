@@ -435,12 +435,27 @@ impl Device {
         password: &str,
         opts: &SyncOptions,
     ) -> Result<(LoginResponse, SyncReport), DeviceError> {
+        self.login_at(server, user, password, None, opts)
+    }
+
+    /// Logs in to work at `site` (a site code; `None`: the user's home site).
+    /// The device then syncs that site alone; a device holding another site's
+    /// records is refused ([`DeviceError::OtherSite`]).
+    pub fn login_at(
+        &mut self,
+        server: &str,
+        user: &str,
+        password: &str,
+        site: Option<&str>,
+        opts: &SyncOptions,
+    ) -> Result<(LoginResponse, SyncReport), DeviceError> {
         let client = Client::new(server, opts)?;
         let request = |actor: String| LoginRequest {
             user: user.trim().to_string(),
             password: password.to_string(),
             actor,
             device_name: hostname(),
+            site: site.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
         };
         let resp = match client.login(&request(self.actor_hex()?)) {
             // The actor signs every change this device makes, and the server binds it to
@@ -457,7 +472,11 @@ impl Device {
             }
             other => other?,
         };
-        self.save_login(server, &resp)?;
+        if let Err(e) = self.save_login(server, &resp) {
+            // The token is not kept, so it should not stay live on the server either.
+            let _ = client.logout(&resp.token);
+            return Err(e);
+        }
         let report = self.sync(opts)?;
         Ok((resp, report))
     }

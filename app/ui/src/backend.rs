@@ -248,6 +248,7 @@ impl Backend {
                         user: me.user,
                         site: me.site,
                         server: origin.clone(),
+                        sites: me.sites,
                     })),
                     Err(e) if e.code == "unauthorized" => Ok(None),
                     Err(e) => Err(e),
@@ -300,6 +301,27 @@ impl Backend {
                     user: resp.user,
                     site: resp.site,
                     server: origin.clone(),
+                    sites: resp.sites,
+                })
+            }
+        }
+    }
+
+    /// Works at another of the person's sites with the same login (the
+    /// dashboard's site switch); a device works at the one site it signed in at.
+    pub async fn choose_site(&self, code: &str) -> Res<SessionInfo> {
+        match self {
+            Backend::Tauri => self.dashboard_only(),
+            Backend::Http { origin } => {
+                let body = serde_json::json!({ "site": code });
+                let me: shared::wire::Me = self
+                    .http("POST", "/api/v1/site", Some(body.to_string()))
+                    .await?;
+                Ok(SessionInfo {
+                    user: me.user,
+                    site: me.site,
+                    server: origin.clone(),
+                    sites: me.sites,
                 })
             }
         }
@@ -686,6 +708,22 @@ impl Backend {
             "GET",
             &format!(
                 "/api/v1/analytics/kpis?period={}{by}",
+                shared::app::url_escape(period)
+            ),
+            None,
+        )
+        .await
+    }
+
+    /// The league table of the person's sites for `period` (the group view).
+    pub async fn analytics_sites(&self, period: &str) -> Res<Vec<shared::kpi::Row>> {
+        if self.is_app() {
+            return self.dashboard_only();
+        }
+        self.http(
+            "GET",
+            &format!(
+                "/api/v1/analytics/sites?period={}",
                 shared::app::url_escape(period)
             ),
             None,

@@ -135,6 +135,24 @@ pub fn status_bar(p: &StatusBarProps) -> Html {
                 </button>
             }
             <span class="muted">{ format!("{} · {}", ctx.session.user.display_name, crate::label!(ctx.lang, ctx.session.user.role)) }</span>
+            if ctx.session.sites.len() > 1 {
+                <label class="site-switch">{ ctx.t("site.switch") }
+                    <select id="site-switch" onchange={{
+                        let switch = ctx.switch_site.clone();
+                        Callback::from(move |e: Event| {
+                            if let Some(el) = e.target_dyn_into::<web_sys::HtmlSelectElement>() {
+                                switch.emit(el.value());
+                            }
+                        })
+                    }}>
+                        { for ctx.session.sites.iter().map(|s| html! {
+                            <option value={s.code.clone()} selected={s.code == ctx.session.site.code.as_str()}>
+                                { format!("{} · {}", s.name, crate::label!(ctx.lang, s.role)) }
+                            </option>
+                        }) }
+                    </select>
+                </label>
+            }
             <button class="link" id="lang" onclick={p.on_lang.clone()}>{ ctx.t("lang.switch") }</button>
             <button class="link" id="logout" onclick={p.on_logout.clone()}>{ ctx.t("logout") }</button>
             if st.online == Some(false) {
@@ -197,7 +215,10 @@ pub fn nav(p: &NavProps) -> Html {
         shared::Role::Inspector => "nav.mine_raised",
         _ => "nav.issues",
     };
-    let reviewer = matches!(
+    // Those who read the site's patrols, coverage and analysis.
+    let reviewer =
+        shared::policy::permits(ctx.session.user.role, shared::policy::Action::ReadCoverage);
+    let manages = matches!(
         ctx.session.user.role,
         shared::Role::Manager | shared::Role::Admin
     );
@@ -218,7 +239,7 @@ pub fn nav(p: &NavProps) -> Html {
             if reviewer {
                 { tab(Page::Analytics, "nav.analytics", "nav-analytics") }
             }
-            if reviewer && !ctx.backend.is_app() {
+            if manages && !ctx.backend.is_app() {
                 { tab(Page::RootCauses, "nav.rca", "nav-rca") }
                 { tab(Page::Plan, "nav.plan", "nav-plan") }
             }

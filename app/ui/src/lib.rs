@@ -77,6 +77,8 @@ pub struct Ctx {
     pub refresh: Callback<bool>,
     /// Show a message in the banner (errors stay until dismissed).
     pub notify: Callback<(bool, String)>,
+    /// Work at another of the person's sites (its code), staying on the same screen.
+    pub switch_site: Callback<String>,
 }
 
 impl Ctx {
@@ -164,6 +166,8 @@ fn home_of(session: &SessionInfo) -> Page {
     match session.user.role {
         shared::Role::Inspector => Page::Tasks,
         shared::Role::Admin => Page::Plan,
+        // The group quality office compares its estates first.
+        shared::Role::Group => Page::Analytics,
         _ => Page::Issues,
     }
 }
@@ -336,7 +340,32 @@ pub fn app() -> Html {
             });
         })
     };
+    let switch_site = {
+        let (backend, session, banner, lang) = (
+            backend.clone(),
+            session.clone(),
+            banner.clone(),
+            lang.clone(),
+        );
+        Callback::from(move |code: String| {
+            let (backend, session, banner) = (backend.clone(), session.clone(), banner.clone());
+            let lang = *lang;
+            wasm_bindgen_futures::spawn_local(async move {
+                match backend.choose_site(&code).await {
+                    Ok(s) => {
+                        banner.set(Some((
+                            false,
+                            format!("{} {}", i18n::tr(lang, "site.switched"), s.site.name),
+                        )));
+                        session.set(Some(s));
+                    }
+                    Err(e) => banner.set(Some((true, e.text(lang)))),
+                }
+            });
+        })
+    };
     let current = (*page).clone().unwrap_or_else(|| home_of(&sess));
+    let site_key = sess.site.code.to_string();
     let ctx = Ctx {
         backend: (*backend).clone(),
         lang: *lang,
@@ -346,6 +375,7 @@ pub fn app() -> Html {
         go,
         refresh,
         notify,
+        switch_site,
     };
     let on_logout = {
         let (backend, session, banner, page) = (
@@ -408,7 +438,8 @@ pub fn app() -> Html {
                 <components::StatusBar on_lang={on_lang} on_logout={on_logout} />
                 <components::Nav page={current.clone()} />
             </div>
-            <main>
+            // Another site is another screen: everything on it is read afresh.
+            <main key={site_key}>
                 // Messages are announced (errors at once, the rest politely) and
                 // belong to the screen that caused them.
                 if let Some((is_error, text)) = (*banner).clone() {

@@ -519,6 +519,33 @@ pub fn analytics() -> Html {
             );
         });
     }
+    // The group view: the person's sites side by side, when they read the
+    // analysis of more than one (集团品质, a manager of several estates).
+    let group = !ctx.backend.is_app()
+        && ctx
+            .session
+            .sites
+            .iter()
+            .filter(|s| shared::policy::permits(s.role, shared::policy::Action::ReadCoverage))
+            .count()
+            > 1;
+    let sites = use_state(|| None::<Vec<shared::kpi::Row>>);
+    {
+        let (ctx, sites) = (ctx.clone(), sites.clone());
+        use_effect_with(query.0.clone(), move |period| {
+            if group {
+                let period = period.clone();
+                run(
+                    &ctx,
+                    {
+                        let b = ctx.backend.clone();
+                        async move { b.analytics_sites(&period).await }
+                    },
+                    move |rows| sites.set(Some(rows)),
+                );
+            }
+        });
+    }
     let apply = {
         let query = query.clone();
         Callback::from(move |e: SubmitEvent| {
@@ -577,6 +604,9 @@ pub fn analytics() -> Html {
                 </label>
                 <button type="submit" id="an-apply">{ ctx.t("coverage.show") }</button>
             </form>
+            if let Some(rows) = &*sites {
+                { sites_card(&ctx, rows, export("sites")) }
+            }
             if let Some(r) = &*report {
                 <div class="row"><span class="grow"></span>{ export("kpis") }</div>
                 <ul class="tiles" id="an-kpis">
@@ -677,6 +707,47 @@ pub fn analytics() -> Html {
                 }
             }
         </section>
+    }
+}
+
+/// The league table of the person's sites: each site's figures with their
+/// counts; a site's name opens that site's own analysis for the same period.
+fn sites_card(ctx: &Ctx, rows: &[shared::kpi::Row], export: Html) -> Html {
+    let zh = ctx.lang == crate::i18n::Lang::Zh;
+    let here = ctx.session.site.code.to_string();
+    html! {
+        <div class="card chart" id="an-sites">
+            <div class="row"><strong>{ ctx.t("analytics.sites") }</strong><span class="grow"></span>{ export }</div>
+            <table class="list" id="an-sites-table" tabindex="0" aria-label={ctx.t("analytics.sites")}>
+                <tr>
+                    <th>{ ctx.t("analytics.site") }</th>
+                    { for figures(&shared::kpi::Kpis::default()).into_iter().filter(|x| COLUMNS.contains(&x.0)).map(|(_, zh_name, en, _, _)| html! { <th>{ if zh { zh_name } else { en } }</th> }) }
+                </tr>
+                { for rows.iter().map(|row| {
+                    let current = row.key == here;
+                    let open = {
+                        let (switch, code) = (ctx.switch_site.clone(), row.key.clone());
+                        Callback::from(move |_| switch.emit(code.clone()))
+                    };
+                    html! {
+                        <tr id={format!("an-site-{}", row.key)} aria-current={current.then_some("true")}>
+                            <td>
+                                if current {
+                                    <strong>{ &row.name }</strong>
+                                } else {
+                                    <button class="link" id={format!("an-site-open-{}", row.key)}
+                                        title={ctx.t("analytics.open_site")} onclick={open}>{ &row.name }</button>
+                                }
+                            </td>
+                            { for figures(&row.kpis).into_iter().filter(|x| COLUMNS.contains(&x.0)).map(|(name, _, _, unit, f)| html! {
+                                <td class={format!("kpi-{name}")}>{ shown(unit, &f) }
+                                    <span class="muted">{ format!(" {}/{}", f.numerator, f.denominator) }</span></td>
+                            }) }
+                        </tr>
+                    }
+                }) }
+            </table>
+        </div>
     }
 }
 
