@@ -212,10 +212,12 @@ pub enum Action {
     Photos,
     /// Change the plan through a synced document: nobody; the plan changes only on the server.
     SyncPlan,
+    /// Export the site's ledger (台账) with its hashes.
+    ReadLedger,
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 15] = [
         Action::ChangePlan,
         Action::ExportPlan,
         Action::PrintLabels,
@@ -230,6 +232,7 @@ impl Action {
         Action::ReadSite,
         Action::Photos,
         Action::SyncPlan,
+        Action::ReadLedger,
     ];
 
     pub const fn code(self) -> &'static str {
@@ -248,6 +251,7 @@ impl Action {
             Action::ReadSite => "read_site",
             Action::Photos => "photos",
             Action::SyncPlan => "sync_plan",
+            Action::ReadLedger => "read_ledger",
         }
     }
 
@@ -268,6 +272,7 @@ impl Action {
             Action::ReadSite => "read the site's records",
             Action::Photos => "upload and view photos",
             Action::SyncPlan => "change the plan through a synced document",
+            Action::ReadLedger => "export the ledger",
         }
     }
 }
@@ -289,6 +294,7 @@ pub const ACTIONS: &[(Action, &[Role])] = &[
     (Action::ReadSite, Role::ALL),
     (Action::Photos, Role::ALL),
     (Action::SyncPlan, &[]),
+    (Action::ReadLedger, &[Manager, Admin, Group]),
 ];
 
 /// Whether `role` may take `action`.

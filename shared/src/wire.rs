@@ -113,6 +113,23 @@ pub struct LoginRequest {
     pub site: Option<String>,
 }
 
+/// The ledger's hash chain recomputed (`GET /api/v1/ledger/verify`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LedgerVerification {
+    /// The chain recomputes from its first entry to its last.
+    pub whole: bool,
+    /// Entries checked (when whole).
+    pub entries: u64,
+    /// The last entry's hash (when whole; empty for an empty ledger).
+    pub head: String,
+    /// The first entry that does not match (when broken).
+    pub broken_at: Option<u64>,
+    pub reason: Option<String>,
+    /// The same in Chinese.
+    pub reason_zh: Option<String>,
+}
+
 /// A site a user holds a role at.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -129,7 +129,8 @@ pub fn store_plan(
         )
     };
     let actor = doc::actor(txn.server_actor()?);
-    let (existing, _) = load_plan(txn, &plan.site)?;
+    let (mut existing, _) = load_plan(txn, &plan.site)?;
+    let before = existing.as_mut().map(|d| d.get_heads());
     let mut d = match existing {
         Some(d) => {
             let mut d = d.with_actor(actor);
@@ -138,8 +139,25 @@ pub fn store_plan(
         }
         None => doc::new_plan(actor, &plan).map_err(unsaved)?,
     };
+    let changed = before.as_deref() != Some(&d.get_heads()[..]);
     crate::sync::save(txn, plan.site.id.into(), DocKind::Plan, &mut d, None, now)?;
+    if changed {
+        let by = txn.acting();
+        crate::ledger::record_plan(txn, &plan, &by, now)?;
+    }
     Ok(())
+}
+
+/// Enters a change of `user` (as seen at `site`) in that site's ledger.
+fn ledger_user(
+    txn: &mut dyn Txn,
+    site: SiteId,
+    user: &UserRecord,
+    what: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let by = txn.acting();
+    crate::ledger::record_user(txn, site, user, what, &by, now)
 }
 
 fn refresh_plan_users(
@@ -382,6 +400,7 @@ pub fn add_user(
         active: true,
     };
     txn.upsert_user(&rec)?;
+    ledger_user(txn, site.id, &rec, "add_user", now)?;
     refresh_plan_users(txn, site.id, now)?;
     Ok(rec)
 }
@@ -397,6 +416,7 @@ pub fn disable_user(
         .ok_or_else(|| AccountError::UnknownUser(name.into()))?;
     u.active = false;
     txn.upsert_user(&u)?;
+    ledger_user(txn, u.site, &u, "disable", now)?;
     let revoked = txn.revoke_user_devices(u.id)?;
     refresh_sites_of(txn, &u, now)?;
     Ok(revoked)
@@ -409,6 +429,7 @@ pub fn enable_user(txn: &mut dyn Txn, name: &str, now: DateTime<Utc>) -> Result<
         .ok_or_else(|| AccountError::UnknownUser(name.into()))?;
     u.active = true;
     txn.upsert_user(&u)?;
+    ledger_user(txn, u.site, &u, "enable", now)?;
     refresh_sites_of(txn, &u, now)
 }
 
@@ -514,6 +535,7 @@ pub fn grant_site(
         department,
     };
     txn.set_membership(&m)?;
+    ledger_user(txn, site.id, &u.at(&m), "grant", now)?;
     refresh_plan_users(txn, site.id, now)?;
     Ok(m)
 }
@@ -530,9 +552,15 @@ pub fn revoke_site(
         .user_by_name(user_name.trim())?
         .ok_or_else(|| AccountError::UnknownUser(user_name.into()))?;
     let site = site(txn, site_code)?;
-    if !txn.remove_membership(u.id, site.id)? {
+    let Some(m) = txn
+        .memberships(u.id)?
+        .into_iter()
+        .find(|m| m.site == site.id)
+    else {
         return Err(AccountError::NotMember(site.code.to_string()));
-    }
+    };
+    txn.remove_membership(u.id, site.id)?;
+    ledger_user(txn, site.id, &u.at(&m), "ungrant", now)?;
     for d in txn.devices_of_user(u.id)? {
         if txn.device_site(d.id)? == Some(site.id) {
             txn.revoke_device(d.id)?;
@@ -555,6 +583,7 @@ pub fn set_password(txn: &mut dyn Txn, name: &str, password: &str) -> Result<(),
         .ok_or_else(|| AccountError::UnknownUser(name.into()))?;
     u.password_hash = hash_password(password);
     txn.upsert_user(&u)?;
+    ledger_user(txn, u.site, &u, "password", Utc::now())?;
     txn.revoke_user_devices(u.id)?;
     Ok(())
 }

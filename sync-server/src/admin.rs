@@ -82,6 +82,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/analytics/issues", routing::get(analytics_issues))
         .route("/api/v1/analytics/export", routing::get(analytics_export))
         .route("/api/v1/analytics/sites", routing::get(analytics_sites))
+        .route("/api/v1/ledger", routing::get(ledger_export))
+        .route("/api/v1/ledger/verify", routing::get(ledger_verify))
 }
 
 /// The plan of the sender's site.
@@ -105,6 +107,7 @@ async fn on_site<T: Send + 'static>(
     let store = state.store.clone();
     blocking(move || {
         let mut txn = store.begin()?;
+        txn.act_as(crate::ledger::Author::of(&sender));
         // The site row is the authority on which site this is, never a document.
         let site = crate::patrols::sender_site(&mut *txn, &sender)?;
         let out = f(&mut *txn, &sender, site.code.as_str())?;
@@ -495,14 +498,7 @@ async fn analytics_export(
 ) -> Result<Response, ApiError> {
     require(&sender, Action::ReadCoverage)?;
     let Query(q) = q.map_err(|e| ApiError::bad_request("bad_request", e.body_text()))?;
-    let format = q.format.clone().unwrap_or_else(|| "xlsx".into());
-    if !matches!(format.as_str(), "xlsx" | "csv") {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            format!("`{format}` is not a file format; use xlsx or csv"),
-        ));
-    }
+    let format = file_format(q.format.as_deref())?;
     if q.table != "sites" && !crate::analytics::TABLES.contains(&q.table.as_str()) {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -530,20 +526,6 @@ async fn analytics_export(
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", "unknown table")
             })?
         };
-        let (mime, body) = if format == "csv" {
-            ("text/csv; charset=utf-8", crate::analytics::csv(&table))
-        } else {
-            (
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                crate::analytics::xlsx(&table).map_err(|e| {
-                    ApiError::new(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        "internal",
-                        format!("the workbook cannot be written: {e}"),
-                    )
-                })?,
-            )
-        };
         // ASCII only in the header: site code, period and table id.
         let period: String = q
             .period
@@ -557,17 +539,7 @@ async fn analytics_export(
             })
             .collect();
         let name = format!("{}-{period}-{}.{format}", plan.site.code, q.table);
-        Ok((
-            [
-                (header::CONTENT_TYPE, mime.to_string()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{name}\""),
-                ),
-            ],
-            body,
-        )
-            .into_response())
+        file_response(&table, &name, format)
     })
     .await
 }
@@ -621,6 +593,140 @@ async fn analytics_sites(
     .await
 }
 
+/// `xlsx` (the default) or `csv`.
+fn file_format(format: Option<&str>) -> Result<&'static str, ApiError> {
+    match format.unwrap_or("xlsx") {
+        "xlsx" => Ok("xlsx"),
+        "csv" => Ok("csv"),
+        other => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            format!(
+                "`{}` is not a file format; use xlsx or csv",
+                other.chars().take(40).collect::<String>()
+            ),
+        )),
+    }
+}
+
+/// A table as a downloaded file named `name` (ASCII).
+fn file_response(
+    table: &crate::analytics::Table,
+    name: &str,
+    format: &str,
+) -> Result<Response, ApiError> {
+    let (mime, body) = if format == "csv" {
+        ("text/csv; charset=utf-8", crate::analytics::csv(table))
+    } else {
+        (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            crate::analytics::xlsx(table).map_err(|e| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    format!("the workbook cannot be written: {e}"),
+                )
+            })?,
+        )
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct LedgerQuery {
+    /// First local day (YYYY-MM-DD, the site's zone).
+    from: String,
+    /// Last local day, included.
+    to: String,
+    /// `xlsx` (default) or `csv`.
+    format: Option<String>,
+}
+
+/// `GET /api/v1/ledger?from=&to=&format=`: the site's ledger entries received
+/// in those days, with their hashes.
+#[utoipa::path(
+    get,
+    path = "/api/v1/ledger",
+    tag = "records",
+    summary = "The site's ledger (台账) entries received in a range of days, with their hash chain, as a file.",
+    params(LedgerQuery),
+    responses(
+        (status = 200, description = "The entries", content(
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (String = "text/csv")
+        )),
+        crate::openapi::Errors
+    ),
+    security(("bearer" = [])),
+)]
+async fn ledger_export(
+    State(state): State<AppState>,
+    Auth(sender): Auth,
+    q: Result<Query<LedgerQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    require(&sender, Action::ReadLedger)?;
+    let Query(q) = q.map_err(|e| ApiError::bad_request("bad_request", e.body_text()))?;
+    let format = file_format(q.format.as_deref())?;
+    let store = state.store.clone();
+    blocking(move || {
+        let mut txn = store.read()?;
+        let site = crate::patrols::sender_site(&mut *txn, &sender)?;
+        let (from, to) = crate::ledger::days(&q.from, &q.to, site.deadlines.offset())
+            .map_err(|e| ApiError::invalid(&e))?;
+        let entries = txn.ledger_between(site.id, from, to)?;
+        let name = format!(
+            "{}-ledger-{}-{}.{format}",
+            site.code,
+            safe(&q.from),
+            safe(&q.to)
+        );
+        file_response(&crate::ledger::table(&entries), &name, format)
+    })
+    .await
+}
+
+/// The characters of a date that may go into a file name.
+fn safe(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_ascii_digit() || *c == '-')
+        .take(10)
+        .collect()
+}
+
+/// `GET /api/v1/ledger/verify`: recomputes the site's hash chain.
+#[utoipa::path(
+    get,
+    path = "/api/v1/ledger/verify",
+    tag = "records",
+    summary = "Recomputes the site's ledger hash chain: whole (with its head), or the first entry that does not match.",
+    responses((status = 200, body = shared::wire::LedgerVerification), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
+async fn ledger_verify(
+    State(state): State<AppState>,
+    Auth(sender): Auth,
+) -> Result<Json<crate::ledger::Verification>, ApiError> {
+    require(&sender, Action::ReadLedger)?;
+    let store = state.store.clone();
+    blocking(move || {
+        let mut txn = store.read()?;
+        let site = crate::patrols::sender_site(&mut *txn, &sender)?;
+        Ok(Json(crate::ledger::verify(&mut *txn, site.id)?.into()))
+    })
+    .await
+}
+
 /// Refuses with 403 unless the permission table ([`shared::policy::ACTIONS`]) lets the sender's role take `action`.
 pub fn require(sender: &Sender, action: Action) -> Result<(), ApiError> {
     if shared::policy::permits(sender.role, action) {
@@ -670,6 +776,7 @@ async fn import(
     let store = state.store.clone();
     blocking(move || {
         let mut txn = store.begin()?;
+        txn.act_as(crate::ledger::Author::of(&sender));
         let plan = sender_plan(&mut *txn, &sender)?;
         match accounts::import_csv(
             &mut *txn,

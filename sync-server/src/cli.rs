@@ -84,6 +84,9 @@ pub enum Command {
     /// Manage device tokens.
     #[command(subcommand)]
     Token(TokenCmd),
+    /// The ledger (台账) of accepted changes: verify its hash chain, export it.
+    #[command(subcommand)]
+    Ledger(LedgerCmd),
     /// Patrol schedules: tasks with due windows that devices receive at sync.
     #[command(subcommand)]
     Schedule(ScheduleCmd),
@@ -428,6 +431,33 @@ pub enum TokenCmd {
         dir: DataDir,
         #[arg(long)]
         user: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LedgerCmd {
+    /// Recompute a site's hash chain; exit 1 naming the first entry that does not match.
+    Verify {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        site: String,
+    },
+    /// Write the entries received in a range of local days (both included), with their hashes.
+    Export {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        site: String,
+        /// YYYY-MM-DD
+        #[arg(long)]
+        from: String,
+        /// YYYY-MM-DD (included)
+        #[arg(long)]
+        to: String,
+        /// F.csv or F.xlsx
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -812,6 +842,53 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }) => {
             with_txn(&dir, |txn| accounts::set_password(txn, &name, &password))?;
             println!("password of {name} changed");
+        }
+        Command::Ledger(LedgerCmd::Verify { dir, site }) => {
+            let store = open(&dir)?;
+            let mut txn = store.read()?;
+            let site = accounts::site(&mut *txn, &site)?;
+            match crate::ledger::verify(&mut *txn, site.id)? {
+                crate::ledger::Verified::Whole { entries, head } => {
+                    println!(
+                        "ledger of {}: {entries} entries, the chain is whole; head {head}",
+                        site.code
+                    );
+                }
+                crate::ledger::Verified::Broken { n, reason } => {
+                    println!("ledger of {}: BROKEN at entry {n}: {reason}", site.code);
+                    bail!(
+                        "the ledger of {} does not verify (first bad entry: {n})",
+                        site.code
+                    );
+                }
+            }
+        }
+        Command::Ledger(LedgerCmd::Export {
+            dir,
+            site,
+            from,
+            to,
+            out,
+        }) => {
+            let store = open(&dir)?;
+            let mut txn = store.read()?;
+            let site = accounts::site(&mut *txn, &site)?;
+            let (a, b) = crate::ledger::days(&from, &to, site.deadlines.offset())
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let entries = txn.ledger_between(site.id, a, b)?;
+            let table = crate::ledger::table(&entries);
+            let bytes = match out.extension().and_then(|e| e.to_str()) {
+                Some("csv") => crate::analytics::csv(&table),
+                Some("xlsx") => crate::analytics::xlsx(&table)?,
+                _ => bail!("--out must end in .csv or .xlsx"),
+            };
+            std::fs::write(&out, &bytes)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!(
+                "{} ledger entries written to {}",
+                entries.len(),
+                out.display()
+            );
         }
         Command::Token(TokenCmd::Revoke { dir, user }) => {
             let n = with_txn(&dir, |txn| accounts::revoke_tokens(txn, &user))?;

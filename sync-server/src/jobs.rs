@@ -496,6 +496,7 @@ pub async fn run_once(
         let webhook = hook.is_some();
         tokio::task::spawn_blocking(move || {
             let mut txn = store.begin()?;
+            txn.act_as(crate::ledger::Author::server());
             let r = scan(&mut *txn, now, webhook)?;
             txn.commit()?;
             Ok::<_, StoreError>(r)

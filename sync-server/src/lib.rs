@@ -17,6 +17,7 @@ pub mod contacts;
 pub mod error;
 pub mod guard;
 pub mod jobs;
+pub mod ledger;
 pub mod net;
 pub mod openapi;
 pub mod patrols;

@@ -128,6 +128,8 @@ impl Modify for BearerToken {
         crate::admin::analytics_issues,
         crate::admin::analytics_export,
         crate::admin::analytics_sites,
+        crate::admin::ledger_export,
+        crate::admin::ledger_verify,
         crate::admin::import,
         crate::admin::export,
         crate::admin::order_route,

@@ -6,6 +6,7 @@
 //! effective or not by the reminder job.
 
 use crate::error::{ApiError, StoreError};
+use crate::ledger::Author;
 use crate::store::{IssueQuery, Txn};
 use crate::validate::Sender;
 use chrono::{DateTime, Utc};
@@ -91,7 +92,7 @@ pub fn save(
     record
         .analyse(&input, &sender.user_name, now)
         .map_err(|e| ApiError::invalid(&e))?;
-    txn.put_root_cause(&record)?;
+    put(txn, &record, "analyse", &Author::of(sender), now)?;
     Ok(record)
 }
 
@@ -123,7 +124,13 @@ pub fn set_action(
     record
         .set_action(n, status, &sender.user_name, manager, now)
         .map_err(|e| ApiError::invalid(&e))?;
-    txn.put_root_cause(&record)?;
+    put(
+        txn,
+        &record,
+        &format!("action_{n}"),
+        &Author::of(sender),
+        now,
+    )?;
     Ok(record)
 }
 
@@ -170,7 +177,7 @@ pub fn follow(
     if let Some(r) = records.iter().find(same) {
         let mut r = r.clone();
         if r.recur(issue.id, now) {
-            txn.put_root_cause(&r)?;
+            put(txn, &r, "recur", &Author::server(), now)?;
         }
         return Ok(());
     }
@@ -189,7 +196,19 @@ pub fn follow(
         site.deadlines.offset(),
         now,
     );
-    txn.put_root_cause(&task)
+    put(txn, &task, "open", &Author::server(), now)
+}
+
+/// Saves a record and enters it in the ledger.
+fn put(
+    txn: &mut dyn Txn,
+    r: &RootCause,
+    what: &str,
+    by: &Author,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    txn.put_root_cause(r)?;
+    crate::ledger::record_root_cause(txn, r, what, by, now)
 }
 
 /// The root-cause side of the reminder job at `now`: a record watched for the
@@ -211,7 +230,7 @@ pub fn scan(
         let today = now.with_timezone(&site.deadlines.offset()).date_naive();
         for mut r in txn.root_causes(site.id)? {
             if r.judge(site.repeat_window_days, now) {
-                txn.put_root_cause(&r)?;
+                put(txn, &r, "judge", &Author::server(), now)?;
                 done += 1;
                 continue;
             }

@@ -172,6 +172,26 @@ CREATE TABLE device_sites (
     site BLOB NOT NULL REFERENCES sites(id)
 ) WITHOUT ROWID;
 "#,
+    r#"
+-- The ledger (台账): every accepted change, a hash chain per site (see ledger.rs).
+CREATE TABLE ledger (
+    site BLOB NOT NULL,
+    n INTEGER NOT NULL,
+    at_ms INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    entry TEXT NOT NULL,
+    what TEXT NOT NULL,
+    author TEXT NOT NULL,
+    role TEXT NOT NULL,
+    device TEXT NOT NULL,
+    content TEXT NOT NULL,
+    prev TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    PRIMARY KEY (site, n)
+) WITHOUT ROWID;
+CREATE INDEX ledger_by_time ON ledger(site, at_ms);
+"#,
 ];
 
 /// The SQLite implementation of [`Store`]: one writer connection, and a pool of
@@ -284,13 +304,18 @@ impl Store for SqliteStore {
         Ok(Box::new(SqliteTxn {
             conn: Conn::Writer(conn),
             done: false,
+            acting: crate::ledger::Author::console(),
         }))
     }
 
     fn read(&self) -> Result<Box<dyn Txn + '_>, StoreError> {
         let conn = Conn::Reader(Some(self.reader()?), self);
         conn.prepare_cached("BEGIN")?.execute([])?;
-        Ok(Box::new(SqliteTxn { conn, done: false }))
+        Ok(Box::new(SqliteTxn {
+            conn,
+            done: false,
+            acting: crate::ledger::Author::console(),
+        }))
     }
 
     fn backup_to(&self, path: &Path) -> Result<(), StoreError> {
@@ -320,6 +345,8 @@ impl Store for SqliteStore {
 struct SqliteTxn<'a> {
     conn: Conn<'a>,
     done: bool,
+    /// Who the ledger names for the changes of this transaction.
+    acting: crate::ledger::Author,
 }
 
 impl Drop for SqliteTxn<'_> {
@@ -436,6 +463,38 @@ fn user_from_row(r: UserRow) -> Result<UserRecord, StoreError> {
         password_hash,
         active,
     })
+}
+
+const LEDGER_COLS: &str =
+    "site, n, at_ms, kind, subject, entry, what, author, role, device, content, prev, hash";
+
+/// A ledger row; a bad id or time is reported as the corruption it is.
+fn ledger_row(
+    r: &rusqlite::Row<'_>,
+) -> rusqlite::Result<Result<crate::ledger::LedgerEntry, StoreError>> {
+    use chrono::TimeZone;
+    let site: Vec<u8> = r.get(0)?;
+    let at_ms: i64 = r.get(2)?;
+    let (Ok(site), Some(at)) = (uuid_of(site), Utc.timestamp_millis_opt(at_ms).single()) else {
+        return Ok(Err(StoreError::Corrupt(
+            "a ledger row's site or time is unreadable".into(),
+        )));
+    };
+    Ok(Ok(crate::ledger::LedgerEntry {
+        site: SiteId::from_uuid(site),
+        n: r.get::<_, i64>(1)? as u64,
+        at,
+        kind: r.get(3)?,
+        subject: r.get(4)?,
+        entry: r.get(5)?,
+        what: r.get(6)?,
+        author: r.get(7)?,
+        role: r.get(8)?,
+        device: r.get(9)?,
+        content: r.get(10)?,
+        prev: r.get(11)?,
+        hash: r.get(12)?,
+    }))
 }
 
 const USER_COLS: &str = "id, site, name, display_name, role, department, password_hash, active";
@@ -1209,11 +1268,92 @@ impl Txn for SqliteTxn<'_> {
         entry: uuid::Uuid,
         doc: DocId,
         at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         self.conn
             .prepare_cached("INSERT INTO receipts (entry, doc, received_at_ms) VALUES (?1, ?2, ?3) ON CONFLICT(entry) DO NOTHING")?
-            .execute(params![entry.as_bytes(), doc.as_uuid().as_bytes(), at.timestamp_millis()])?;
+            .execute(params![entry.as_bytes(), doc.as_uuid().as_bytes(), at.timestamp_millis()])
+            .map(|n| n > 0)
+            .map_err(Into::into)
+    }
+
+    fn act_as(&mut self, by: crate::ledger::Author) {
+        self.acting = by;
+    }
+
+    fn acting(&self) -> crate::ledger::Author {
+        self.acting.clone()
+    }
+
+    fn ledger_head(&mut self, site: SiteId) -> Result<Option<(u64, String)>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT n, hash FROM ledger WHERE site = ?1 ORDER BY n DESC LIMIT 1")?
+            .query_row([site.as_uuid().as_bytes()], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get(1)?))
+            })
+            .optional()?)
+    }
+
+    fn append_ledger(&mut self, e: &crate::ledger::LedgerEntry) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO ledger (site, n, at_ms, kind, subject, entry, what, author, role, device, content, prev, hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            )?
+            .execute(params![
+                e.site.as_uuid().as_bytes(),
+                e.n as i64,
+                e.at.timestamp_millis(),
+                e.kind,
+                e.subject,
+                e.entry,
+                e.what,
+                e.author,
+                e.role,
+                e.device,
+                e.content,
+                e.prev,
+                e.hash
+            ])?;
         Ok(())
+    }
+
+    fn ledger_page(
+        &mut self,
+        site: SiteId,
+        after_n: u64,
+        limit: usize,
+    ) -> Result<Vec<crate::ledger::LedgerEntry>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {LEDGER_COLS} FROM ledger WHERE site = ?1 AND n > ?2 ORDER BY n LIMIT ?3"
+        ))?;
+        let rows = stmt.query_map(
+            params![site.as_uuid().as_bytes(), after_n as i64, limit as i64],
+            ledger_row,
+        )?;
+        rows.map(|r| r.map_err(StoreError::from).and_then(|e| e))
+            .collect()
+    }
+
+    fn ledger_between(
+        &mut self,
+        site: SiteId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<crate::ledger::LedgerEntry>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {LEDGER_COLS} FROM ledger WHERE site = ?1 AND at_ms >= ?2 AND at_ms < ?3 ORDER BY n"
+        ))?;
+        let rows = stmt.query_map(
+            params![
+                site.as_uuid().as_bytes(),
+                from.timestamp_millis(),
+                to.timestamp_millis()
+            ],
+            ledger_row,
+        )?;
+        rows.map(|r| r.map_err(StoreError::from).and_then(|e| e))
+            .collect()
     }
 
     fn put_contact(

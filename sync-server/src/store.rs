@@ -268,12 +268,35 @@ pub trait Txn {
         limit: usize,
     ) -> Result<Vec<PatrolRunView>, StoreError>;
     /// Records when an event or result first arrived; keeps the first time.
+    /// True when this is its first arrival.
     fn put_receipt(
         &mut self,
         entry: uuid::Uuid,
         doc: DocId,
         at: DateTime<Utc>,
-    ) -> Result<(), StoreError>;
+    ) -> Result<bool, StoreError>;
+    /// Names who makes this transaction's changes in the ledger (default: the
+    /// server's console).
+    fn act_as(&mut self, by: crate::ledger::Author);
+    fn acting(&self) -> crate::ledger::Author;
+    /// The number and hash of a site's last ledger entry.
+    fn ledger_head(&mut self, site: SiteId) -> Result<Option<(u64, String)>, StoreError>;
+    /// Appends an entry to its site's ledger (the caller chained it).
+    fn append_ledger(&mut self, entry: &crate::ledger::LedgerEntry) -> Result<(), StoreError>;
+    /// A site's ledger entries numbered after `after_n`, at most `limit`, in order.
+    fn ledger_page(
+        &mut self,
+        site: SiteId,
+        after_n: u64,
+        limit: usize,
+    ) -> Result<Vec<crate::ledger::LedgerEntry>, StoreError>;
+    /// A site's ledger entries received in `[from, to)`, in order.
+    fn ledger_between(
+        &mut self,
+        site: SiteId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<crate::ledger::LedgerEntry>, StoreError>;
     fn receipts_of(&mut self, doc: DocId) -> Result<Vec<Receipt>, StoreError>;
     /// Records that `doc` (of `site`) refers to photos stored under `hashes`.
     fn put_photo_refs(

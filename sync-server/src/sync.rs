@@ -339,9 +339,25 @@ pub fn round(
                 let before_doc = stored.as_ref().map(|_| &d);
                 match validate::check(sender, m.doc, m.kind, before_doc, &fork, &new_actors) {
                     Ok(accepted) => {
+                        let mut first = Vec::new();
                         for e in accepted.entries {
-                            txn.put_receipt(e, m.doc, now)?;
+                            if txn.put_receipt(e, m.doc, now)? {
+                                first.push(e);
+                            }
                         }
+                        crate::ledger::record_synced(
+                            txn,
+                            sender,
+                            crate::ledger::Synced {
+                                kind: m.kind,
+                                doc: m.doc,
+                                after: &fork,
+                                entries: &first,
+                                events: accepted.events.as_deref(),
+                                finished: accepted.finished,
+                            },
+                            now,
+                        )?;
                         events = accepted.events;
                         receipt_docs.push(m.doc);
                     }

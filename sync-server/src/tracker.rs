@@ -82,7 +82,10 @@ pub fn raise_complaint(
         Some(vec![raise.clone()]),
         now,
     )?;
-    txn.put_receipt(*raise.id.as_uuid(), id.into(), now)?;
+    if txn.put_receipt(*raise.id.as_uuid(), id.into(), now)? {
+        let by = crate::ledger::Author::of(sender);
+        crate::ledger::record_event(txn, plan.site.id, id.into(), &by, &raise, now)?;
+    }
     txn.put_contact(id, plan.site.id, &contact, now)?;
     Ok(view)
 }
@@ -150,6 +153,9 @@ pub fn append_event(
     all.push(event.clone());
     let view = issue::fold(id, all.clone()).map_err(|e| corrupt(e.to_string()))?;
     sync::save(txn, id.into(), DocKind::Issue, &mut d, Some(all), now)?;
-    txn.put_receipt(*event.id.as_uuid(), id.into(), now)?;
+    if txn.put_receipt(*event.id.as_uuid(), id.into(), now)? {
+        let by = crate::ledger::Author::of(sender);
+        crate::ledger::record_event(txn, stored.site, id.into(), &by, &event, now)?;
+    }
     Ok(view)
 }

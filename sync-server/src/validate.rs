@@ -81,6 +81,8 @@ pub struct Accepted {
     pub entries: Vec<uuid::Uuid>,
     /// For an issue, all its events after the change (read once, reused for the projection).
     pub events: Option<Vec<IssueEvent>>,
+    /// For a patrol, the change finished it.
+    pub finished: bool,
 }
 
 /// Checks the changes (made by `new_actors`) that turn `before` (None: a new document) into `after`.
@@ -264,6 +266,7 @@ fn check_issue(
     Ok(Accepted {
         entries,
         events: Some(events),
+        finished: false,
     })
 }
 
@@ -436,6 +439,7 @@ fn check_patrol(
         return Ok(Accepted {
             entries,
             events: None,
+            finished: old.finished_at.is_none() && view.finished_at.is_some(),
         });
     }
     for r in &view.results {
@@ -446,8 +450,12 @@ fn check_patrol(
             ));
         }
     }
+    // A new run: its header is an entry too.
     Ok(Accepted {
-        entries: view.results.iter().map(|r| *r.id.as_uuid()).collect(),
+        entries: std::iter::once(*view.run.id.as_uuid())
+            .chain(view.results.iter().map(|r| *r.id.as_uuid()))
+            .collect(),
         events: None,
+        finished: view.finished_at.is_some(),
     })
 }

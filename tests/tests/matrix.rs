@@ -865,6 +865,21 @@ fn try_action(
             );
             (s == 200, status_of(s, ""))
         }
+        Action::ReadLedger => {
+            let today = Utc::now().date_naive();
+            let resp = reqwest::blocking::Client::new()
+                .get(format!(
+                    "{url}/api/v1/ledger?from={}&to={today}&format=csv",
+                    today - Duration::days(7)
+                ))
+                .bearer_auth(&token)
+                .send()
+                .unwrap();
+            let s = resp.status().as_u16();
+            let body = resp.text().unwrap_or_default();
+            // DEMO's plan entries name it; OTHER's ledger names OTHER.
+            (s == 200 && body.contains(",DEMO,"), status_of(s, &body))
+        }
         Action::SyncPlan => {
             let demo = w.raiser.site();
             w.raiser.pull();

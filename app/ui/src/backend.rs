@@ -731,6 +731,28 @@ impl Backend {
         .await
     }
 
+    /// The site's ledger entries received on local days `from..=to` as a file
+    /// (`format`: `xlsx` or `csv`), as an ArrayBuffer.
+    pub async fn ledger_file(&self, from: &str, to: &str, format: &str) -> Res<JsValue> {
+        if self.is_app() {
+            return self.dashboard_only();
+        }
+        self.http_raw(
+            "GET",
+            &format!("/api/v1/ledger?from={from}&to={to}&format={format}"),
+            None,
+        )
+        .await
+    }
+
+    /// The site's ledger hash chain, recomputed by the server.
+    pub async fn ledger_verify(&self) -> Res<shared::wire::LedgerVerification> {
+        if self.is_app() {
+            return self.dashboard_only();
+        }
+        self.http("GET", "/api/v1/ledger/verify", None).await
+    }
+
     pub async fn draw(&self, req: &DrawRequest) -> Res<Replay> {
         if self.is_app() {
             return self.dashboard_only();

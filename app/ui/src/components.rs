@@ -239,6 +239,9 @@ pub fn nav(p: &NavProps) -> Html {
             if reviewer {
                 { tab(Page::Analytics, "nav.analytics", "nav-analytics") }
             }
+            if shared::policy::permits(ctx.session.user.role, shared::policy::Action::ReadLedger) && !ctx.backend.is_app() {
+                { tab(Page::Ledger, "nav.ledger", "nav-ledger") }
+            }
             if manages && !ctx.backend.is_app() {
                 { tab(Page::RootCauses, "nav.rca", "nav-rca") }
                 { tab(Page::Plan, "nav.plan", "nav-plan") }

@@ -51,6 +51,8 @@ pub enum Page {
     AnalyticsIssues {
         query: String,
     },
+    /// The ledger (台账): export by period, verify the hash chain (dashboard).
+    Ledger,
     /// Reminders and escalations.
     Notifications,
     /// The managers' queue of root-cause records (dashboard).
@@ -424,6 +426,7 @@ pub fn app() -> Html {
             html! { <pages::analytics::AnalyticsIssues query={query.clone()} /> }
         }
         Page::Notifications => html! { <pages::notifications::Notifications /> },
+        Page::Ledger => html! { <pages::ledger::LedgerPage /> },
         Page::RootCauses => html! { <pages::rootcause::RootCauseQueue /> },
         Page::NewComplaint => html! { <pages::complaints::NewComplaint /> },
         Page::Patrol { id } => html! { <pages::patrols::Patrol id={id} /> },

@@ -7,6 +7,7 @@ pub mod complaints;
 pub mod coverage;
 pub mod detail;
 pub mod issues;
+pub mod ledger;
 pub mod login;
 pub mod notifications;
 pub mod patrols;
