@@ -137,6 +137,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/issues", get(list_issues))
         .route("/api/v1/issues/{id}", get(get_issue))
         .route("/api/v1/issues/{id}/events", post(post_event))
+        .route("/api/v1/issues/{id}/notice.pdf", get(issue_notice))
         .route("/api/v1/complaints", post(post_complaint))
         .route(
             "/api/v1/root-causes",
@@ -588,6 +589,73 @@ async fn get_issue(
             std::slice::from_mut(&mut detail.summary),
         )?;
         Ok(Json(detail))
+    })
+    .await
+}
+
+/// Where the dashboard is, as the request reached it: the scheme a proxy
+/// names (`X-Forwarded-Proto`), else the page's own (`Origin`), else http;
+/// and the `Host`.
+pub fn public_base(headers: &HeaderMap) -> String {
+    let get = |h: &str| headers.get(h).and_then(|v| v.to_str().ok()).map(str::trim);
+    let host = get("host")
+        .filter(|h| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c))
+        })
+        .unwrap_or("localhost");
+    let scheme = match get("x-forwarded-proto") {
+        Some("https") => "https",
+        Some(_) => "http",
+        None if get("origin").is_some_and(|o| o.starts_with("https://")) => "https",
+        None => "http",
+    };
+    format!("{scheme}://{host}")
+}
+
+/// `GET /api/v1/issues/{id}/notice.pdf`: the issue's rectification notice (整改通知单).
+#[utoipa::path(
+    get,
+    path = "/api/v1/issues/{id}/notice.pdf",
+    tag = "records",
+    summary = "The issue's rectification notice (整改通知单), A4 PDF in Chinese, with its photos and a QR code opening it on the dashboard.",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The notice", content((Vec<u8> = "application/pdf"))),
+        crate::openapi::Errors
+    ),
+    security(("bearer" = [])),
+)]
+async fn issue_notice(
+    State(state): State<AppState>,
+    Auth(sender): Auth,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    crate::admin::require(&sender, shared::policy::Action::ReadSite)?;
+    let id: IssueId = id
+        .parse()
+        .map_err(|e: IdParseError| ApiError::bad_request("bad_id", e.to_string()))?;
+    let link = format!("{}/#/issues/{id}", public_base(&headers));
+    blocking(move || {
+        let mut txn = state.store.read()?;
+        let plan = crate::patrols::sender_plan(&mut *txn, &sender)?;
+        let notice = crate::forms::load_notice(&mut *txn, &*state.blobs, plan, id, link)?;
+        let font = crate::forms::font(state.fonts())?;
+        let pdf = crate::forms::notice_pdf(&notice, font)?;
+        let name = crate::forms::notice_number(&notice.view, &notice.plan);
+        Ok((
+            [
+                (header::CONTENT_TYPE, "application/pdf".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("inline; filename=\"{name}.pdf\""),
+                ),
+            ],
+            pdf,
+        )
+            .into_response())
     })
     .await
 }

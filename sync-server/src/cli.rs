@@ -84,6 +84,9 @@ pub enum Command {
     /// Manage device tokens.
     #[command(subcommand)]
     Token(TokenCmd),
+    /// Printable records: the rectification notice (整改通知单).
+    #[command(subcommand)]
+    Report(ReportCmd),
     /// The ledger (台账) of accepted changes: verify its hash chain, export it.
     #[command(subcommand)]
     Ledger(LedgerCmd),
@@ -431,6 +434,36 @@ pub enum TokenCmd {
         dir: DataDir,
         #[arg(long)]
         user: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReportCmd {
+    /// One issue's rectification notice (整改通知单), A4 PDF.
+    Notice {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        site: String,
+        /// The issue id.
+        #[arg(long)]
+        issue: String,
+        /// F.pdf
+        #[arg(long)]
+        out: PathBuf,
+        /// Where the dashboard is, for the QR code.
+        #[arg(
+            long,
+            env = "SYNC_SERVER_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        public_url: String,
+        /// The photo directory (default: DIR/blobs).
+        #[arg(long, env = "SYNC_SERVER_BLOB_DIR")]
+        blob_dir: Option<PathBuf>,
+        /// A font with Chinese glyphs (default: found as for photo captions).
+        #[arg(long, env = "PATROL_CAPTION_FONT")]
+        caption_font: Option<PathBuf>,
     },
 }
 
@@ -842,6 +875,40 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }) => {
             with_txn(&dir, |txn| accounts::set_password(txn, &name, &password))?;
             println!("password of {name} changed");
+        }
+        Command::Report(ReportCmd::Notice {
+            dir,
+            site,
+            issue,
+            out,
+            public_url,
+            blob_dir,
+            caption_font,
+        }) => {
+            let id: shared::ids::IssueId = issue
+                .trim()
+                .parse()
+                .map_err(|e| anyhow::anyhow!("`{issue}` is not an issue id: {e}"))?;
+            let store = open(&dir)?;
+            let blobs = crate::blobs::DirBlobStore::open(
+                &blob_dir.unwrap_or_else(|| dir.data_dir.join("blobs")),
+            )?;
+            let mut txn = store.read()?;
+            let site = accounts::site(&mut *txn, &site)?;
+            let (_, plan) = accounts::load_plan(&mut *txn, &site)?;
+            let link = format!("{}/#/issues/{id}", public_url.trim_end_matches('/'));
+            let notice = crate::forms::load_notice(&mut *txn, &blobs, plan, id, link)
+                .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            let fonts = photo::stamp::Fonts::discover(caption_font.as_deref());
+            let pdf = crate::forms::notice_pdf(&notice, crate::forms::font(&fonts)?)?;
+            std::fs::write(&out, &pdf)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!(
+                "notice {} ({} photos) written to {}",
+                crate::forms::notice_number(&notice.view, &notice.plan),
+                notice.photos.len(),
+                out.display()
+            );
         }
         Command::Ledger(LedgerCmd::Verify { dir, site }) => {
             let store = open(&dir)?;

@@ -15,6 +15,7 @@ pub mod chunks;
 pub mod cli;
 pub mod contacts;
 pub mod error;
+pub mod forms;
 pub mod guard;
 pub mod jobs;
 pub mod ledger;

@@ -101,6 +101,7 @@ impl Modify for BearerToken {
         crate::api::sync,
         crate::api::list_issues,
         crate::api::get_issue,
+        crate::api::issue_notice,
         crate::api::post_event,
         crate::api::post_complaint,
         crate::contacts::put_contact,

@@ -342,6 +342,25 @@ pub fn device(dir: &Path, url: &str, user: &str, password: &str) -> Device {
     d
 }
 
+/// An answer for every item of a seeded checkpoint that passes: pass, or a
+/// reading in the middle of its limits (not applicable without limits).
+pub fn passing_answers(
+    cp: &sync_server::seed::SeedCheckpoint,
+) -> Vec<(String, shared::patrol::Answer)> {
+    use shared::patrol::Answer;
+    cp.items
+        .iter()
+        .map(|i| {
+            let a = match (i.kind, i.min, i.max) {
+                ("reading", Some(a), Some(b)) => Answer::Reading((a + b) / 2.0),
+                ("reading", _, _) => Answer::Na,
+                _ => Answer::Pass,
+            };
+            (i.code.clone(), a)
+        })
+        .collect()
+}
+
 /// A temporary directory for one device.
 pub fn device_dir() -> tempfile::TempDir {
     tempfile::tempdir().expect("tempdir")

@@ -753,18 +753,7 @@ fn todays_tasks_show_the_open_patrols_progress_and_finished_rounds() {
     let route = &seeded.summary.routes[0];
     let cp = &route.checkpoints[0];
     d.patrol_start(&route.code, Utc::now()).unwrap();
-    let answers: Vec<(String, shared::patrol::Answer)> = cp
-        .items
-        .iter()
-        .map(|i| {
-            let a = match (i.kind, i.min, i.max) {
-                ("reading", Some(a), Some(b)) => shared::patrol::Answer::Reading((a + b) / 2.0),
-                ("reading", _, _) => shared::patrol::Answer::Na,
-                _ => shared::patrol::Answer::Pass,
-            };
-            (i.code.clone(), a)
-        })
-        .collect();
+    let answers = passing_answers(cp);
     d.patrol_check(&cp.code, &answers, Utc::now()).unwrap();
     let tasks = d.route_tasks(Utc::now()).unwrap();
     let t = tasks.iter().find(|t| t.code == route.code).unwrap();

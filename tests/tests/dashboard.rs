@@ -124,6 +124,10 @@ fn a_manager_filters_assigns_and_verifies_on_the_dashboard() {
         ui.tap("#assign-submit").await;
         ui.find("#detail[data-status=assigned]").await;
         ui.wait_text("#detail-assignee", "staff1").await;
+        // The rectification notice downloads without a word of complaint.
+        ui.wait_text("#notice-pdf", "整改通知单").await;
+        ui.tap("#notice-pdf").await;
+        ui.wait_text("#banner", "整改通知单已生成").await;
     });
 
     // The field worker's phone gets the order, fixes it with an after-photo, syncs.

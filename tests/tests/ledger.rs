@@ -85,18 +85,7 @@ fn every_accepted_change_enters_the_chain_once_and_a_changed_row_is_named() {
     let route = &seeded.summary.routes[0];
     let cp = &route.checkpoints[0];
     tablet.patrol_start(&route.code, Utc::now()).unwrap();
-    let answers: Vec<(String, shared::patrol::Answer)> = cp
-        .items
-        .iter()
-        .map(|i| {
-            let a = match (i.kind, i.min, i.max) {
-                ("reading", Some(a), Some(b)) => shared::patrol::Answer::Reading((a + b) / 2.0),
-                ("reading", _, _) => shared::patrol::Answer::Na,
-                _ => shared::patrol::Answer::Pass,
-            };
-            (i.code.clone(), a)
-        })
-        .collect();
+    let answers = passing_answers(cp);
     tablet.patrol_check(&cp.code, &answers, Utc::now()).unwrap();
     let issue = tablet
         .raise_issue(

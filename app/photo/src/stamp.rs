@@ -31,6 +31,8 @@ const LATIN_PATHS: &[&str] = &[
 pub struct CaptionFont {
     font: FontVec,
     pub path: PathBuf,
+    /// The face within a collection (`.ttc`).
+    pub index: u32,
     /// It has the Chinese glyphs.
     pub cjk: bool,
 }
@@ -43,6 +45,7 @@ impl CaptionFont {
         let mut f = CaptionFont {
             font,
             path: path.to_path_buf(),
+            index,
             cjk: false,
         };
         f.cjk = f.covers(CJK_PROBE);

@@ -731,6 +731,15 @@ impl Backend {
         .await
     }
 
+    /// An issue's rectification notice (整改通知单) as a PDF, as an ArrayBuffer.
+    pub async fn notice_pdf(&self, id: IssueId) -> Res<JsValue> {
+        if self.is_app() {
+            return self.dashboard_only();
+        }
+        self.http_raw("GET", &format!("/api/v1/issues/{id}/notice.pdf"), None)
+            .await
+    }
+
     /// The site's ledger entries received on local days `from..=to` as a file
     /// (`format`: `xlsx` or `csv`), as an ArrayBuffer.
     pub async fn ledger_file(&self, from: &str, to: &str, format: &str) -> Res<JsValue> {

@@ -381,6 +381,15 @@ pub fn use_initial_values<K: PartialEq + Clone + 'static>(key: K, values: Vec<(S
     });
 }
 
+/// The media type of a table file (`csv`, else `.xlsx`).
+pub fn table_mime(format: &str) -> &'static str {
+    if format == "csv" {
+        "text/csv"
+    } else {
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    }
+}
+
 /// Offers `content` (a string or an ArrayBuffer) as a file download named `name`.
 pub fn download(name: &str, content: &wasm_bindgen::JsValue, mime: &str) -> Result<(), String> {
     use wasm_bindgen::JsCast;

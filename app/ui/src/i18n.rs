@@ -56,6 +56,16 @@ const CATALOGUE: &[(&str, &str, &str)] = &[
     ("logout", "退出", "Log out"),
     ("site.switch", "项目", "Site"),
     ("nav.ledger", "台账", "Ledger"),
+    (
+        "detail.notice",
+        "整改通知单 (PDF)",
+        "Rectification notice (PDF)",
+    ),
+    (
+        "detail.notice_ready",
+        "整改通知单已生成并下载",
+        "The rectification notice was downloaded",
+    ),
     ("ledger.title", "台账（变更记录）", "Ledger of changes"),
     (
         "ledger.intro",

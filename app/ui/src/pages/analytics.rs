@@ -197,11 +197,7 @@ fn export(p: &ExportProps) -> Html {
                 &ctx,
                 async move { b.analytics_file(&period, &by, table, format).await },
                 move |buf| {
-                    let mime = if format == "csv" {
-                        "text/csv"
-                    } else {
-                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-                    };
+                    let mime = crate::components::table_mime(format);
                     let _ = crate::components::download(&name, &buf, mime);
                 },
             );

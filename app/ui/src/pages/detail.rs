@@ -450,9 +450,30 @@ pub fn detail(p: &DetailProps) -> Html {
         }
     };
 
+    // The rectification notice (整改通知单), printed or filed from the dashboard.
+    let notice = {
+        let (ctx, id) = (ctx.clone(), s.id);
+        Callback::from(move |_| {
+            let b = ctx.backend.clone();
+            let (notify, ready) = (ctx.notify.clone(), ctx.t("detail.notice_ready"));
+            run(&ctx, async move { b.notice_pdf(id).await }, move |buf| {
+                let _ = crate::components::download(
+                    &format!("notice-{id}.pdf"),
+                    &buf,
+                    "application/pdf",
+                );
+                notify.emit((false, ready.to_string()));
+            });
+        })
+    };
     html! {
         <section id="detail" data-status={s.status.code()}>
-            <h1>{ &s.title }</h1>
+            <div class="row">
+                <h1 class="grow">{ &s.title }</h1>
+                if !ctx.backend.is_app() {
+                    <button type="button" id="notice-pdf" onclick={notice}>{ ctx.t("detail.notice") }</button>
+                }
+            </div>
             <p class="row">
                 <span class={classes!("badge", s.status.code())} id="detail-status">{ label!(ctx.lang, s.status) }</span>
                 <span>{ label!(ctx.lang, s.category) }</span>

@@ -30,11 +30,7 @@ pub fn ledger_page() -> Html {
                 &ctx,
                 async move { b.ledger_file(&from, &to, format).await },
                 move |buf| {
-                    let mime = if format == "csv" {
-                        "text/csv"
-                    } else {
-                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-                    };
+                    let mime = crate::components::table_mime(format);
                     let _ = crate::components::download(&name, &buf, mime);
                 },
             );
