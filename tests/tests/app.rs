@@ -247,6 +247,12 @@ fn an_inspector_walks_a_route_offline_and_the_finding_reaches_the_server() {
         ui.type_into("#user", "manager1").await;
         ui.type_into("#password", &seeded.password("manager1"))
             .await;
+        // A site the manager holds no role at is refused, in Chinese…
+        ui.type_into("#site", "NOPE").await;
+        ui.tap("#login-submit").await;
+        ui.wait_text("#login-error", "您在项目 NOPE 没有角色").await;
+        // …the one this tablet works at is accepted (it holds DEMO's records).
+        ui.type_into("#site", "DEMO").await;
         ui.tap("#login-submit").await;
         ui.tap("#nav-analytics").await;
         ui.wait_text(

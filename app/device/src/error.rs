@@ -129,6 +129,9 @@ impl DeviceError {
             DeviceError::Text(e) => e.zh(),
             DeviceError::Refusal(e) => e.zh(),
             DeviceError::TooManyPhotos(n) => format!("每条记录最多 {n} 张照片：请删掉几张"),
+            DeviceError::Sync(crate::sync::SyncError::Server { message_zh, .. }) => {
+                message_zh.clone()
+            }
             DeviceError::OtherSite { held, asked } => format!(
                 "本设备保存的是项目 {held} 的记录，一台设备只在一个项目工作：请登录 {held}（或用另一台设备登录 {asked}）"
             ),

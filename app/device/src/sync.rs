@@ -35,6 +35,8 @@ pub enum SyncError {
         status: u16,
         code: String,
         message: String,
+        /// The server's sentence in Chinese, where it has one.
+        message_zh: String,
     },
     #[error("the server sent something this app cannot read: {0}")]
     Protocol(String),
@@ -171,11 +173,12 @@ impl Client {
 
     fn error_from(status: reqwest::StatusCode, body: &[u8]) -> SyncError {
         let parsed: Option<ApiError> = serde_json::from_slice(body).ok();
-        let (code, message) = match parsed {
-            Some(e) => (e.code, e.message),
+        let (code, message, message_zh) = match parsed {
+            Some(e) => (e.code, e.message, e.message_zh),
             None => (
                 "http".into(),
                 String::from_utf8_lossy(body).chars().take(200).collect(),
+                String::new(),
             ),
         };
         match status.as_u16() {
@@ -185,6 +188,7 @@ impl Client {
                 status: s,
                 code,
                 message,
+                message_zh,
             },
         }
     }

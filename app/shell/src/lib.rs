@@ -80,9 +80,10 @@ async fn login(
     server: String,
     user: String,
     password: String,
+    site: Option<String>,
 ) -> Res<SessionInfo> {
     with(&core, move |d| {
-        d.login(&server, &user, &password, &opts())?;
+        d.login_at(&server, &user, &password, site.as_deref(), &opts())?;
         d.session_info()?.ok_or(DeviceError::NotLoggedIn)
     })
     .await

@@ -257,7 +257,16 @@ impl Backend {
         }
     }
 
-    pub async fn login(&self, server: &str, user: &str, password: &str) -> Res<SessionInfo> {
+    /// Logs in. `site` (a site code, or empty for the home site) is where a
+    /// device works, for a user with roles at several; the dashboard switches
+    /// sites after logging in instead.
+    pub async fn login(
+        &self,
+        server: &str,
+        user: &str,
+        password: &str,
+        site: &str,
+    ) -> Res<SessionInfo> {
         match self {
             Backend::Tauri => {
                 #[derive(Serialize)]
@@ -265,6 +274,7 @@ impl Backend {
                     server: &'a str,
                     user: &'a str,
                     password: &'a str,
+                    site: Option<&'a str>,
                 }
                 self.invoke(
                     "login",
@@ -272,6 +282,7 @@ impl Backend {
                         server,
                         user,
                         password,
+                        site: Some(site.trim()).filter(|s| !s.is_empty()),
                     }),
                 )
                 .await

@@ -55,6 +55,12 @@ const CATALOGUE: &[(&str, &str, &str)] = &[
     ("login.submit", "登录", "Log in"),
     ("logout", "退出", "Log out"),
     ("site.switch", "项目", "Site"),
+    ("login.site", "项目编号（可选）", "Site code (optional)"),
+    (
+        "login.site_hint",
+        "在多个项目任职时填写本设备工作的项目；不填为所属项目",
+        "If you work at several sites, the one this device works at; empty: your home site",
+    ),
     ("nav.ledger", "台账", "Ledger"),
     (
         "detail.notice",

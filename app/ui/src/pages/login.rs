@@ -1,4 +1,5 @@
-//! Logging in: the server's address (in the app), user name and password.
+//! Logging in: the server's address (in the app), user name and password,
+//! and in the app the site to work at for a person with roles at several.
 
 use crate::backend::Backend;
 use crate::components::field;
@@ -40,9 +41,13 @@ pub fn login(p: &LoginProps) -> Html {
             let server = field("server");
             let user = field("user");
             let password = field("password");
+            let site = field("site");
             busy.set(true);
             wasm_bindgen_futures::spawn_local(async move {
-                match backend.login(server.trim(), user.trim(), &password).await {
+                match backend
+                    .login(server.trim(), user.trim(), &password, &site)
+                    .await
+                {
                     Ok(s) => on_login.emit(s),
                     Err(e) => error.set(Some(e.text(lang))),
                 }
@@ -62,6 +67,13 @@ pub fn login(p: &LoginProps) -> Html {
                 }
                 <label>{ t("login.user") }<input id="user" autocomplete="username" required=true /></label>
                 <label>{ t("login.password") }<input id="password" type="password" autocomplete="current-password" required=true /></label>
+                // A device works at one site: the home site, or another the person names.
+                if p.backend.is_app() {
+                    <label>{ t("login.site") }
+                        <input id="site" autocapitalize="characters" autocomplete="off" />
+                        <span class="muted hint">{ t("login.site_hint") }</span>
+                    </label>
+                }
                 if let Some(e) = (*error).clone() { <p class="error" id="login-error" role="alert">{ e }</p> }
                 <button type="submit" class="primary" id="login-submit" disabled={*busy}>{ t("login.submit") }</button>
             </form>
