@@ -130,7 +130,7 @@ pub fn append(
     by: &Author,
     change: Change<'_>,
     at: DateTime<Utc>,
-) -> Result<LedgerEntry, StoreError> {
+) -> Result<(), StoreError> {
     let (n, prev) = match txn.ledger_head(site)? {
         Some((n, hash)) => (n + 1, hash),
         None => (1, GENESIS.to_string()),
@@ -156,8 +156,7 @@ pub fn append(
         hash: String::new(),
     };
     e.hash = e.computed_hash();
-    txn.append_ledger(&e)?;
-    Ok(e)
+    txn.append_ledger(&e)
 }
 
 /// What a sync accepted into one document.
@@ -288,7 +287,6 @@ pub fn record_event(
         },
         at,
     )
-    .map(|_| ())
 }
 
 /// Records a change of a site's plan: its size and the SHA-256 of the plan's JSON.
@@ -321,7 +319,6 @@ pub fn record_plan(
         },
         at,
     )
-    .map(|_| ())
 }
 
 /// Records a change of an account (never a password or its hash).
@@ -353,7 +350,6 @@ pub fn record_user(
         },
         at,
     )
-    .map(|_| ())
 }
 
 /// Records a root-cause record as saved.
@@ -377,7 +373,6 @@ pub fn record_root_cause(
         },
         at,
     )
-    .map(|_| ())
 }
 
 fn json<T: serde::Serialize>(value: &T) -> String {
