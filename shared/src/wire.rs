@@ -113,6 +113,20 @@ pub struct LoginRequest {
     pub site: Option<String>,
 }
 
+/// A stored monthly quality report (`GET /api/v1/reports`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MonthlyReportInfo {
+    /// `YYYY-MM`.
+    pub period: String,
+    pub generated_at: DateTime<Utc>,
+    /// The ledger's head when it was made: entry number and hash (none while the ledger is empty).
+    pub ledger_entry: Option<u64>,
+    pub ledger_head: Option<String>,
+    pub pdf_bytes: u64,
+    pub xlsx_bytes: u64,
+}
+
 /// The ledger's hash chain recomputed (`GET /api/v1/ledger/verify`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

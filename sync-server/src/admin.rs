@@ -84,6 +84,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/analytics/sites", routing::get(analytics_sites))
         .route("/api/v1/ledger", routing::get(ledger_export))
         .route("/api/v1/ledger/verify", routing::get(ledger_verify))
+        .route("/api/v1/reports", routing::get(list_reports))
+        .route("/api/v1/reports/monthly", routing::get(monthly_report))
 }
 
 /// The plan of the sender's site.
@@ -692,6 +694,87 @@ async fn ledger_export(
             safe(&q.to)
         );
         file_response(&crate::ledger::table(&entries), &name, format)
+    })
+    .await
+}
+
+/// `GET /api/v1/reports`: the site's monthly reports the job has stored.
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports",
+    tag = "records",
+    summary = "The site's stored monthly quality reports (月度品质报告), newest month first, each with the ledger head it printed.",
+    responses((status = 200, body = Vec<shared::wire::MonthlyReportInfo>), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
+async fn list_reports(
+    State(state): State<AppState>,
+    Auth(sender): Auth,
+) -> Result<Json<Vec<shared::wire::MonthlyReportInfo>>, ApiError> {
+    require(&sender, Action::ReadCoverage)?;
+    let store = state.store.clone();
+    blocking(move || {
+        let mut txn = store.read()?;
+        let site = crate::patrols::sender_site(&mut *txn, &sender)?;
+        Ok(Json(txn.monthly_reports(site.id)?))
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct MonthlyQuery {
+    /// The month, `YYYY-MM`.
+    period: String,
+    /// `pdf` (default) or `xlsx`.
+    format: Option<String>,
+}
+
+/// `GET /api/v1/reports/monthly`: one month's quality report.
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/monthly",
+    tag = "records",
+    summary = "The monthly quality report (月度品质报告) of a month: the stored copy when the job has made it (header x-report-stored: true), else made now. A4 PDF, or the data as .xlsx.",
+    params(MonthlyQuery),
+    responses(
+        (status = 200, description = "The report", content((Vec<u8> = "application/pdf"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        crate::openapi::Errors
+    ),
+    security(("bearer" = [])),
+)]
+async fn monthly_report(
+    State(state): State<AppState>,
+    Auth(sender): Auth,
+    q: Result<Query<MonthlyQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    require(&sender, Action::ReadCoverage)?;
+    let Query(q) = q.map_err(|e| ApiError::bad_request("bad_request", e.body_text()))?;
+    let format = crate::sheet::Format::parse(q.format.as_deref())?;
+    blocking(move || {
+        let plan = {
+            let mut txn = state.store.read()?;
+            crate::patrols::sender_plan(&mut *txn, &sender)?
+        };
+        let code = plan.site.code.to_string();
+        let (bytes, stored) = crate::monthly::fetch(
+            &*state.store,
+            plan,
+            &q.period,
+            format,
+            state.fonts(),
+            chrono::Utc::now(),
+        )?;
+        let mut resp = crate::api::document(
+            bytes,
+            format,
+            &format!("{code}-monthly-report-{}", safe(&q.period)),
+        );
+        resp.headers_mut().insert(
+            "x-report-stored",
+            axum::http::HeaderValue::from_static(if stored { "true" } else { "false" }),
+        );
+        Ok(resp)
     })
     .await
 }

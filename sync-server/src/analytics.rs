@@ -846,31 +846,38 @@ pub fn csv(t: &Table) -> Vec<u8> {
 /// The table as an Excel workbook of one sheet, the header row bold and
 /// frozen, shares formatted as percentages.
 pub fn xlsx(t: &Table) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    xlsx_book(std::slice::from_ref(t))
+}
+
+/// The tables as one Excel workbook, a sheet each (named by its title).
+pub fn xlsx_book(tables: &[Table]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     use rust_xlsxwriter::{Format, Workbook};
     let mut book = Workbook::new();
-    let sheet = book.add_worksheet();
-    sheet.set_name(t.title)?;
     let bold = Format::new().set_bold();
     let percent = Format::new().set_num_format("0.0%");
-    for (c, h) in t.headers.iter().enumerate() {
-        sheet.write_string_with_format(0, c as u16, h, &bold)?;
-    }
-    sheet.set_freeze_panes(1, 0)?;
-    for (r, row) in t.rows.iter().enumerate() {
-        let r = r as u32 + 1;
-        for (c, cell) in row.iter().enumerate() {
-            let c = c as u16;
-            match cell {
-                Cell::Text(s) => {
-                    sheet.write_string(r, c, s)?;
+    for t in tables {
+        let sheet = book.add_worksheet();
+        sheet.set_name(t.title)?;
+        for (c, h) in t.headers.iter().enumerate() {
+            sheet.write_string_with_format(0, c as u16, h, &bold)?;
+        }
+        sheet.set_freeze_panes(1, 0)?;
+        for (r, row) in t.rows.iter().enumerate() {
+            let r = r as u32 + 1;
+            for (c, cell) in row.iter().enumerate() {
+                let c = c as u16;
+                match cell {
+                    Cell::Text(s) => {
+                        sheet.write_string(r, c, s)?;
+                    }
+                    Cell::Number(n) => {
+                        sheet.write_number(r, c, *n)?;
+                    }
+                    Cell::Share(v) => {
+                        sheet.write_number_with_format(r, c, *v, &percent)?;
+                    }
+                    Cell::Empty => {}
                 }
-                Cell::Number(n) => {
-                    sheet.write_number(r, c, *n)?;
-                }
-                Cell::Share(v) => {
-                    sheet.write_number_with_format(r, c, *v, &percent)?;
-                }
-                Cell::Empty => {}
             }
         }
     }

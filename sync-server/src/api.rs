@@ -149,6 +149,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/plan", get(plan))
         .route("/api/v1/notifications", get(notifications))
         .route("/api/v1/patrols", get(list_patrols))
+        .route("/api/v1/patrols/sheet", get(patrol_sheet))
         .route("/api/v1/patrols/{id}", get(get_patrol))
         .route("/api/v1/photos/{hash}", get(photos::get_photo))
         .route(
@@ -841,6 +842,74 @@ async fn get_patrol(
         Ok(Json(crate::patrols::detail(&mut *txn, &sender, id)?))
     })
     .await
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct SheetQuery {
+    /// The local day (YYYY-MM-DD, the site's zone).
+    date: String,
+    /// Only this route (its code).
+    route: Option<String>,
+    /// Only this inspector (user name).
+    inspector: Option<String>,
+    /// `pdf` (default) or `xlsx`.
+    format: Option<String>,
+}
+
+/// `GET /api/v1/patrols/sheet`: the patrol record sheet (巡查记录表) of a day.
+#[utoipa::path(
+    get,
+    path = "/api/v1/patrols/sheet",
+    tag = "records",
+    summary = "The patrol record sheet (巡查记录表) of one day, route or inspector: every result with its readings, times and presence evidence, the checkpoints skipped and the findings raised. A4 PDF or .xlsx. An inspector's sheet holds only their own runs.",
+    params(SheetQuery),
+    responses(
+        (status = 200, description = "The sheet", content((Vec<u8> = "application/pdf"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        crate::openapi::Errors
+    ),
+    security(("bearer" = [])),
+)]
+async fn patrol_sheet(
+    State(state): State<AppState>,
+    Auth(sender): Auth,
+    q: Result<Query<SheetQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(q) = q.map_err(bad_query)?;
+    crate::admin::require(&sender, shared::policy::Action::ReadSite)?;
+    let date = crate::sheet::parse_date(&q.date).map_err(|e| ApiError::invalid(&e))?;
+    let format = crate::sheet::Format::parse(q.format.as_deref())?;
+    blocking(move || {
+        let mut txn = state.store.read()?;
+        let plan = crate::patrols::sender_plan(&mut *txn, &sender)?;
+        let sheet = crate::sheet::load(
+            &mut *txn,
+            plan,
+            date,
+            q.route.as_deref(),
+            q.inspector.as_deref(),
+            &|run| crate::patrols::may_read(&sender, run),
+        )?;
+        drop(txn);
+        let bytes = crate::sheet::file(&sheet, format, state.fonts())?;
+        Ok(document(bytes, format, &crate::sheet::file_stem(&sheet)))
+    })
+    .await
+}
+
+/// A generated document as a download named `stem` plus its extension.
+pub(crate) fn document(bytes: Vec<u8>, format: crate::sheet::Format, stem: &str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, format.mime().to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{stem}.{}\"", format.ext()),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
 }
 
 /// `POST /api/v1/issues/{id}/events`: a workflow change made on the dashboard.

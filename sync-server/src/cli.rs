@@ -465,6 +465,45 @@ pub enum ReportCmd {
         #[arg(long, env = "PATROL_CAPTION_FONT")]
         caption_font: Option<PathBuf>,
     },
+    /// The monthly quality report (月度品质报告), A4 PDF or the data as .xlsx:
+    /// the stored copy when the server's job has made it, else made now.
+    Monthly {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        site: String,
+        /// The month, YYYY-MM.
+        #[arg(long)]
+        period: String,
+        /// F.pdf or F.xlsx
+        #[arg(long)]
+        out: PathBuf,
+        /// A font with Chinese glyphs (default: found as for photo captions).
+        #[arg(long, env = "PATROL_CAPTION_FONT")]
+        caption_font: Option<PathBuf>,
+    },
+    /// The patrol record sheet (巡查记录表) of one day, A4 PDF or .xlsx.
+    PatrolSheet {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        site: String,
+        /// The local day, YYYY-MM-DD.
+        #[arg(long)]
+        date: String,
+        /// Only this route (its code).
+        #[arg(long)]
+        route: Option<String>,
+        /// Only this inspector (user name).
+        #[arg(long)]
+        inspector: Option<String>,
+        /// F.pdf or F.xlsx
+        #[arg(long)]
+        out: PathBuf,
+        /// A font with Chinese glyphs (default: found as for photo captions).
+        #[arg(long, env = "PATROL_CAPTION_FONT")]
+        caption_font: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -558,7 +597,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             });
             let blobs: Arc<dyn crate::blobs::BlobStore> = Arc::new(blobs);
             let state = crate::api::AppState::new(store.clone(), blobs.clone())
-                .with_caption_font(caption_font)
+                .with_caption_font(caption_font.clone())
                 .with_ui_dir(ui_dir);
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -569,7 +608,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     timeout: std::time::Duration::from_secs(10),
                 });
                 let _guard = runtime.enter();
-                crate::jobs::spawn(store, hook, std::time::Duration::from_secs(job_every_secs));
+                crate::jobs::spawn(
+                    store,
+                    hook,
+                    caption_font,
+                    std::time::Duration::from_secs(job_every_secs),
+                );
             }
             {
                 let _guard = runtime.enter();
@@ -907,6 +951,78 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 "notice {} ({} photos) written to {}",
                 crate::forms::notice_number(&notice.view, &notice.plan),
                 notice.photos.len(),
+                out.display()
+            );
+        }
+        Command::Report(ReportCmd::Monthly {
+            dir,
+            site,
+            period,
+            out,
+            caption_font,
+        }) => {
+            let format = crate::sheet::Format::of_path(&out)
+                .ok_or_else(|| anyhow::anyhow!("--out must end in .pdf or .xlsx"))?;
+            crate::monthly::parse_month(&period)?;
+            let store = open(&dir)?;
+            let plan = {
+                let mut txn = store.read()?;
+                let site = accounts::site(&mut *txn, &site)?;
+                accounts::load_plan(&mut *txn, &site)?.1
+            };
+            let code = plan.site.code.to_string();
+            let fonts = photo::stamp::Fonts::discover(caption_font.as_deref());
+            let (bytes, stored) =
+                crate::monthly::fetch(&store, plan, &period, format, &fonts, chrono::Utc::now())
+                    .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            std::fs::write(&out, &bytes)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!(
+                "monthly report of {code} for {} ({}) written to {}",
+                period.trim(),
+                if stored {
+                    "the stored copy"
+                } else {
+                    "made now"
+                },
+                out.display()
+            );
+        }
+        Command::Report(ReportCmd::PatrolSheet {
+            dir,
+            site,
+            date,
+            route,
+            inspector,
+            out,
+            caption_font,
+        }) => {
+            let format = crate::sheet::Format::of_path(&out)
+                .ok_or_else(|| anyhow::anyhow!("--out must end in .pdf or .xlsx"))?;
+            let date = crate::sheet::parse_date(&date)?;
+            let store = open(&dir)?;
+            let mut txn = store.read()?;
+            let site = accounts::site(&mut *txn, &site)?;
+            let (_, plan) = accounts::load_plan(&mut *txn, &site)?;
+            let sheet = crate::sheet::load(
+                &mut *txn,
+                plan,
+                date,
+                route.as_deref(),
+                inspector.as_deref(),
+                &|_| true,
+            )
+            .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            let fonts = photo::stamp::Fonts::discover(caption_font.as_deref());
+            let bytes = crate::sheet::file(&sheet, format, &fonts)
+                .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            std::fs::write(&out, &bytes)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!(
+                "patrol sheet {} ({} runs, {} results) written to {}",
+                sheet.scope(),
+                sheet.runs.len(),
+                sheet.runs.iter().map(|r| r.results.len()).sum::<usize>(),
                 out.display()
             );
         }

@@ -22,9 +22,9 @@ use shared::plan::SitePlan;
 use shared::wire::DocKind;
 
 /// A4 in points.
-const PAGE_W: f32 = 595.28;
-const PAGE_H: f32 = 841.89;
-const MARGIN: f32 = 48.0;
+pub(crate) const PAGE_W: f32 = 595.28;
+pub(crate) const PAGE_H: f32 = 841.89;
+pub(crate) const MARGIN: f32 = 48.0;
 
 /// Why a form could not be drawn.
 #[derive(Debug, thiserror::Error)]
@@ -149,7 +149,7 @@ pub fn load_notice(
 }
 
 /// One thing drawn on a page (y grows downwards from the top edge).
-enum Op {
+pub(crate) enum Op {
     Text {
         x: f32,
         y: f32,
@@ -163,12 +163,13 @@ enum Op {
         y2: f32,
         width: f32,
     },
+    /// A filled rectangle (table shading, a chart's bar).
     Shade {
         x: f32,
         y: f32,
         w: f32,
         h: f32,
-        grey: u8,
+        color: (u8, u8, u8),
     },
     Photo {
         x: f32,
@@ -184,33 +185,47 @@ enum Op {
     },
 }
 
+/// The shading of labels and table headers.
+pub(crate) const GREY: (u8, u8, u8) = (235, 235, 235);
+
 /// Pages laid out from the top; a block that does not fit starts a new page.
-struct Layout {
+pub(crate) struct Layout {
     pages: Vec<Vec<Op>>,
-    y: f32,
+    pub(crate) y: f32,
 }
 
+/// One column of a [`Layout::table`]: its heading and width in points.
+pub(crate) struct Col<'a>(pub &'a str, pub f32);
+
 impl Layout {
-    fn new() -> Layout {
+    pub(crate) fn new() -> Layout {
         Layout {
             pages: vec![Vec::new()],
             y: MARGIN,
         }
     }
 
+    /// Starts a new page unless the current one is still empty.
+    pub(crate) fn new_page(&mut self) {
+        if !self.pages.last().is_some_and(Vec::is_empty) {
+            self.pages.push(Vec::new());
+        }
+        self.y = MARGIN;
+    }
+
     /// Makes room for `height` points, on a new page if need be.
-    fn room(&mut self, height: f32) {
+    pub(crate) fn room(&mut self, height: f32) {
         if self.y + height > PAGE_H - MARGIN && self.y > MARGIN {
             self.pages.push(Vec::new());
             self.y = MARGIN;
         }
     }
 
-    fn op(&mut self, op: Op) {
+    pub(crate) fn op(&mut self, op: Op) {
         self.pages.last_mut().expect("a page").push(op);
     }
 
-    fn text(&mut self, x: f32, y: f32, size: f32, text: impl Into<String>) {
+    pub(crate) fn text(&mut self, x: f32, y: f32, size: f32, text: impl Into<String>) {
         self.op(Op::Text {
             x,
             y,
@@ -219,7 +234,7 @@ impl Layout {
         });
     }
 
-    fn line(&mut self, x1: f32, y1: f32, x2: f32, y2: f32, width: f32) {
+    pub(crate) fn line(&mut self, x1: f32, y1: f32, x2: f32, y2: f32, width: f32) {
         self.op(Op::Line {
             x1,
             y1,
@@ -228,10 +243,93 @@ impl Layout {
             width,
         });
     }
+
+    /// A line of text at the left margin, then down by `size * 1.6`.
+    pub(crate) fn para(&mut self, size: f32, text: impl Into<String>) {
+        self.room(size * 1.6);
+        self.text(MARGIN, self.y + size, size, text);
+        self.y += size * 1.6;
+    }
+
+    /// A table from the left margin: a shaded heading row, then one row per
+    /// entry of `rows`, each cell a list of lines (shortened to fit its
+    /// column). The heading is repeated on every page the table runs onto.
+    pub(crate) fn table(&mut self, cols: &[Col<'_>], rows: &[Vec<Vec<String>>], size: f32) {
+        let line_h = size * 1.45;
+        let pad = 3.0;
+        let right = MARGIN + cols.iter().map(|c| c.1).sum::<f32>();
+        let heading = |l: &mut Layout| {
+            let h = line_h + 2.0 * pad;
+            l.op(Op::Shade {
+                x: MARGIN,
+                y: l.y,
+                w: right - MARGIN,
+                h,
+                color: GREY,
+            });
+            let mut x = MARGIN;
+            for c in cols {
+                l.text(
+                    x + pad,
+                    l.y + pad + size,
+                    size,
+                    fit(c.0, size, c.1 - 2.0 * pad),
+                );
+                x += c.1;
+            }
+            l.line(MARGIN, l.y, right, l.y, 0.5);
+            l.y += h;
+        };
+        let first_h = rows.first().map_or(0.0, |r| {
+            r.iter().map(Vec::len).max().unwrap_or(1) as f32 * line_h
+        });
+        self.room(2.0 * (line_h + 2.0 * pad) + first_h);
+        heading(self);
+        for row in rows {
+            let lines = row.iter().map(Vec::len).max().unwrap_or(1).max(1);
+            let h = lines as f32 * line_h + 2.0 * pad;
+            let before = self.pages.len();
+            self.room(h);
+            if self.pages.len() != before {
+                heading(self);
+            }
+            self.line(MARGIN, self.y, right, self.y, 0.3);
+            let mut x = MARGIN;
+            for (c, cell) in cols.iter().zip(row) {
+                for (k, t) in cell.iter().enumerate() {
+                    self.text(
+                        x + pad,
+                        self.y + pad + size + k as f32 * line_h,
+                        size,
+                        fit(t, size, c.1 - 2.0 * pad),
+                    );
+                }
+                x += c.1;
+            }
+            self.y += h;
+        }
+        self.line(MARGIN, self.y, right, self.y, 0.5);
+        self.y += 8.0;
+    }
+
+    /// Signature lines side by side, each `label：____` with a date line under it.
+    pub(crate) fn signatures(&mut self, labels: &[&str]) {
+        let col = (PAGE_W - 2.0 * MARGIN) / labels.len().max(1) as f32;
+        self.room(70.0);
+        self.y += 18.0;
+        for (i, who) in labels.iter().enumerate() {
+            let x = MARGIN + i as f32 * col;
+            self.text(x, self.y + 12.0, 10.5, format!("{who}："));
+            self.line(x + 78.0, self.y + 14.0, x + col - 16.0, self.y + 14.0, 0.6);
+            self.text(x, self.y + 38.0, 10.5, "日期：");
+            self.line(x + 78.0, self.y + 40.0, x + col - 16.0, self.y + 40.0, 0.6);
+        }
+        self.y += 52.0;
+    }
 }
 
 /// How wide `text` is at `size`: full-width characters one em, the rest about half.
-fn width(text: &str, size: f32) -> f32 {
+pub(crate) fn width(text: &str, size: f32) -> f32 {
     text.chars()
         .map(|c| if c.is_ascii() { 0.55 } else { 1.0 })
         .sum::<f32>()
@@ -239,7 +337,7 @@ fn width(text: &str, size: f32) -> f32 {
 }
 
 /// `text` broken into lines no wider than `max` at `size` (paragraphs kept).
-fn wrap(text: &str, size: f32, max: f32) -> Vec<String> {
+pub(crate) fn wrap(text: &str, size: f32, max: f32) -> Vec<String> {
     let mut lines = Vec::new();
     for para in text.lines() {
         let mut line = String::new();
@@ -368,7 +466,7 @@ pub fn notice_pdf(n: &Notice, font: Font) -> Result<Vec<u8>, FormError> {
                 y: l.y,
                 w: 78.0,
                 h: 22.0,
-                grey: 235,
+                color: GREY,
             });
             l.text(x + 4.0, l.y + 15.0, 9.5, *label);
             l.text(x + 84.0, l.y + 15.0, 9.5, fit(value, 9.5, col - 88.0));
@@ -431,26 +529,18 @@ pub fn notice_pdf(n: &Notice, font: Font) -> Result<Vec<u8>, FormError> {
         }
     }
 
-    // Signatures.
-    l.room(70.0);
-    l.y += 18.0;
-    for (i, who) in ["责任部门签收", "品质部确认"].iter().enumerate() {
-        let x = MARGIN + i as f32 * col;
-        l.text(x, l.y + 12.0, 10.5, format!("{who}："));
-        l.line(x + 78.0, l.y + 14.0, x + col - 16.0, l.y + 14.0, 0.6);
-        l.text(x, l.y + 38.0, 10.5, "日期：");
-        l.line(x + 78.0, l.y + 40.0, x + col - 16.0, l.y + 40.0, 0.6);
-    }
+    l.signatures(&["责任部门签收", "品质部确认"]);
     render(
         &l,
-        n,
+        &n.photos,
+        Some(&n.link),
         &font,
         &format!("{} · 整改通知单 {}", plan.site.name, notice_number(v, plan)),
     )
 }
 
 /// `text` shortened with an ellipsis to fit `max` points at `size`.
-fn fit(text: &str, size: f32, max: f32) -> String {
+pub(crate) fn fit(text: &str, size: f32, max: f32) -> String {
     if width(text, size) <= max {
         return text.to_string();
     }
@@ -522,8 +612,15 @@ fn photo_block(l: &mut Layout, n: &Notice, title: &str, which: &[usize]) {
     }
 }
 
-/// Draws the laid-out pages, each with `footer` and its page number.
-fn render(l: &Layout, n: &Notice, font: &Font, footer: &str) -> Result<Vec<u8>, FormError> {
+/// Draws the laid-out pages, each with `footer` and its page number; `photos`
+/// are those [`Op::Photo`] points into, `link` what [`Op::Qr`] encodes.
+pub(crate) fn render(
+    l: &Layout,
+    photos: &[PrintedPhoto],
+    link: Option<&str>,
+    font: &Font,
+    footer: &str,
+) -> Result<Vec<u8>, FormError> {
     let mut doc = Document::new();
     let count = l.pages.len();
     for (number, ops) in l.pages.iter().enumerate() {
@@ -568,14 +665,14 @@ fn render(l: &Layout, n: &Notice, font: &Font, footer: &str) -> Result<Vec<u8>, 
                         s.set_fill(Some(Fill::default()));
                     }
                 }
-                Op::Shade { x, y, w, h, grey } => {
+                Op::Shade { x, y, w, h, color } => {
                     if let Some(path) = Rect::from_xywh(*x, *y, *w, *h).and_then(|r| {
                         let mut pb = PathBuilder::new();
                         pb.push_rect(r);
                         pb.finish()
                     }) {
                         s.set_fill(Some(Fill {
-                            paint: rgb::Color::new(*grey, *grey, *grey).into(),
+                            paint: rgb::Color::new(color.0, color.1, color.2).into(),
                             ..Default::default()
                         }));
                         s.draw_path(&path);
@@ -583,7 +680,9 @@ fn render(l: &Layout, n: &Notice, font: &Font, footer: &str) -> Result<Vec<u8>, 
                     }
                 }
                 Op::Photo { x, y, w, h, photo } => {
-                    let p = &n.photos[*photo];
+                    let Some(p) = photos.get(*photo) else {
+                        continue;
+                    };
                     // A stored photo that is not a JPEG is left out rather than re-encoded.
                     if let (Ok(image), Some(size)) = (
                         Image::from_jpeg(p.jpeg.clone().into(), true),
@@ -594,7 +693,11 @@ fn render(l: &Layout, n: &Notice, font: &Font, footer: &str) -> Result<Vec<u8>, 
                         s.pop();
                     }
                 }
-                Op::Qr { x, y, size } => draw_qr(&mut s, &n.link, *x, *y, *size),
+                Op::Qr { x, y, size } => {
+                    if let Some(link) = link {
+                        draw_qr(&mut s, link, *x, *y, *size);
+                    }
+                }
             }
         }
         text(

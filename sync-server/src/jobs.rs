@@ -61,6 +61,8 @@ pub struct ScanReport {
     pub root_causes: usize,
     /// Webhook calls queued for the notifications made since the last scan.
     pub announced: usize,
+    /// Monthly reports made and stored (the month just ended, once per site).
+    pub reports: usize,
 }
 
 /// What one delivery pass did.
@@ -475,7 +477,12 @@ pub fn sign(secret: &[u8; 32], body: &[u8]) -> String {
 }
 
 fn signature_for(txn: &mut dyn Txn, body: &str) -> Result<String, StoreError> {
-    let site_code = serde_json::from_str::<WebhookEvent>(body)
+    // Every call names its site: an issue's notification, a stored report.
+    #[derive(Deserialize)]
+    struct OfSite {
+        site: String,
+    }
+    let site_code = serde_json::from_str::<OfSite>(body)
         .map(|e| e.site)
         .map_err(|e| StoreError::Corrupt(format!("a queued webhook: {e}")))?;
     let site = txn
@@ -484,14 +491,26 @@ fn signature_for(txn: &mut dyn Txn, body: &str) -> Result<String, StoreError> {
     Ok(sign(&txn.site_secret(site.id)?, body.as_bytes()))
 }
 
-/// One run of the job at `now`: scan, then deliver.
+/// One run of the job at `now`: scan, make the monthly reports due, then
+/// deliver; printing with the font found as for photo captions.
 pub async fn run_once(
     store: &Arc<dyn Store>,
     client: &reqwest::Client,
     hook: Option<&Webhook>,
     now: DateTime<Utc>,
 ) -> Result<(ScanReport, DeliveryReport), StoreError> {
-    let scanned = {
+    run_once_with(store, client, hook, None, now).await
+}
+
+/// [`run_once`] printing with `caption_font` when given.
+pub async fn run_once_with(
+    store: &Arc<dyn Store>,
+    client: &reqwest::Client,
+    hook: Option<&Webhook>,
+    caption_font: Option<&std::path::Path>,
+    now: DateTime<Utc>,
+) -> Result<(ScanReport, DeliveryReport), StoreError> {
+    let mut scanned = {
         let store = store.clone();
         let webhook = hook.is_some();
         tokio::task::spawn_blocking(move || {
@@ -503,6 +522,27 @@ pub async fn run_once(
         })
         .await
         .map_err(|e| StoreError::Corrupt(e.to_string()))??
+    };
+    // A report that cannot be made now (no font) is tried again next run;
+    // the reminders above are not held up by it.
+    scanned.reports = {
+        let store = store.clone();
+        let webhook = hook.is_some();
+        let font = caption_font.map(std::path::Path::to_path_buf);
+        tokio::task::spawn_blocking(move || {
+            crate::monthly::run(
+                &*store,
+                &|| crate::photos::discover_fonts(font.as_deref()),
+                now,
+                webhook,
+            )
+        })
+        .await
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e.message, "monthly reports not made");
+            0
+        })
     };
     let delivered = match hook {
         Some(h) => deliver(store, client, h, now).await?,
@@ -523,6 +563,7 @@ pub fn client() -> reqwest::Client {
 pub fn spawn(
     store: Arc<dyn Store>,
     hook: Option<Webhook>,
+    caption_font: Option<std::path::PathBuf>,
     every: std::time::Duration,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -531,11 +572,14 @@ pub fn spawn(
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            match run_once(&store, &client, hook.as_ref(), Utc::now()).await {
+            let now = Utc::now();
+            match run_once_with(&store, &client, hook.as_ref(), caption_font.as_deref(), now).await
+            {
                 Ok((s, d)) if s != ScanReport::default() || d != DeliveryReport::default() => {
                     tracing::info!(
                         reminders = s.reminders,
                         escalations = s.escalations,
+                        reports = s.reports,
                         delivered = d.delivered,
                         failed = d.failed,
                         "reminder job"

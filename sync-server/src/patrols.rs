@@ -33,7 +33,7 @@ pub fn sender_plan(txn: &mut dyn Txn, sender: &Sender) -> Result<SitePlan, ApiEr
 
 /// Whether `sender` may read `run`: managers and admins read all of their
 /// site's runs, an inspector their own.
-fn may_read(sender: &Sender, run: &PatrolRunView) -> bool {
+pub fn may_read(sender: &Sender, run: &PatrolRunView) -> bool {
     use shared::policy::{Action, permits};
     permits(sender.role, Action::ReadAllPatrols)
         || (permits(sender.role, Action::WalkPatrol) && run.run.inspector == sender.user)
@@ -90,6 +90,17 @@ pub fn detail(
         return Err(ApiError::not_found("patrol"));
     }
     let plan = sender_plan(txn, sender)?;
+    detail_of(txn, &plan, &view)
+}
+
+/// One run read from its document `view`, with each result's receipt time,
+/// the checkpoints it skipped and the issues raised on it (no access check).
+pub fn detail_of(
+    txn: &mut dyn Txn,
+    plan: &SitePlan,
+    view: &PatrolRunView,
+) -> Result<PatrolDetail, ApiError> {
+    let id = view.run.id;
     let receipts: HashMap<uuid::Uuid, i64> = txn
         .receipts_of(id.into())?
         .into_iter()
@@ -114,7 +125,7 @@ pub fn detail(
         view.results.iter().map(|r| r.checkpoint).collect();
     let skipped = view
         .run
-        .due_checkpoints(&plan)
+        .due_checkpoints(plan)
         .into_iter()
         .filter(|c| !checked.contains(c))
         .filter_map(|c| plan.checkpoint(c))
@@ -123,6 +134,8 @@ pub fn detail(
     let issues = txn
         .list_issues(&crate::store::IssueQuery {
             sites: vec![plan.site.id],
+            // Raised on the run, so touched since it started.
+            touched_since: Some(view.run.started_at),
             ..Default::default()
         })?
         .into_iter()
@@ -135,7 +148,7 @@ pub fn detail(
         })
         .collect();
     Ok(PatrolDetail {
-        summary: summary(&plan, &view),
+        summary: summary(plan, view),
         results,
         skipped,
         issues,

@@ -1155,6 +1155,7 @@ fn past_of(
                 .map_err(|e| failed(e.to_string()))?;
             let mut clock = run.started_at;
             let mut failures = Vec::new();
+            let mut results = Vec::new();
             for cp in task.checkpoints.iter().filter_map(|c| plan.checkpoint(*c)) {
                 clock += Duration::seconds(dice.between(60, 300));
                 if !hurried && dice.chance(0.05) {
@@ -1221,6 +1222,7 @@ fn past_of(
                     checked_at: clock,
                 };
                 shared::doc::append_result(&mut d, &result).map_err(|e| failed(e.to_string()))?;
+                results.push(result.id);
                 summary.checkpoint_results += 1;
             }
             shared::doc::finish_patrol(&mut d, clock + Duration::minutes(2))
@@ -1233,6 +1235,11 @@ fn past_of(
                 None,
                 clock + Duration::minutes(2),
             )?;
+            // The tablet syncs back in the office, a little after the round.
+            let synced = clock + Duration::minutes(5 + results.len() as i64);
+            for r in results {
+                txn.put_receipt(*r.as_uuid(), run.id.into(), synced)?;
+            }
             summary.patrol_runs += 1;
             for (point, item, at) in failures {
                 let category = match item.family {

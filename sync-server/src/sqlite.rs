@@ -192,6 +192,19 @@ CREATE TABLE ledger (
 ) WITHOUT ROWID;
 CREATE INDEX ledger_by_time ON ledger(site, at_ms);
 "#,
+    r#"
+-- Monthly quality reports as made by the job: one per site and month.
+CREATE TABLE monthly_reports (
+    site BLOB NOT NULL REFERENCES sites(id),
+    period TEXT NOT NULL,
+    generated_at_ms INTEGER NOT NULL,
+    ledger_entry INTEGER,
+    ledger_head TEXT,
+    pdf BLOB NOT NULL,
+    xlsx BLOB NOT NULL,
+    PRIMARY KEY (site, period)
+);
+"#,
 ];
 
 /// The SQLite implementation of [`Store`]: one writer connection, and a pool of
@@ -1282,6 +1295,69 @@ impl Txn for SqliteTxn<'_> {
 
     fn acting(&self) -> crate::ledger::Author {
         self.acting.clone()
+    }
+
+    fn put_monthly_report(
+        &mut self,
+        site: SiteId,
+        info: &shared::wire::MonthlyReportInfo,
+        pdf: &[u8],
+        xlsx: &[u8],
+    ) -> Result<bool, StoreError> {
+        let added = self.conn.execute(
+            "INSERT OR IGNORE INTO monthly_reports
+             (site, period, generated_at_ms, ledger_entry, ledger_head, pdf, xlsx)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                site.as_uuid().as_bytes(),
+                info.period,
+                info.generated_at.timestamp_millis(),
+                info.ledger_entry.map(|n| n as i64),
+                info.ledger_head,
+                pdf,
+                xlsx
+            ],
+        )?;
+        Ok(added == 1)
+    }
+
+    fn monthly_reports(
+        &mut self,
+        site: SiteId,
+    ) -> Result<Vec<shared::wire::MonthlyReportInfo>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT period, generated_at_ms, ledger_entry, ledger_head, length(pdf), length(xlsx)
+             FROM monthly_reports WHERE site = ?1 ORDER BY period DESC",
+        )?;
+        let rows = stmt.query_map([site.as_uuid().as_bytes()], |r| {
+            Ok(shared::wire::MonthlyReportInfo {
+                period: r.get(0)?,
+                generated_at: DateTime::from_timestamp_millis(r.get(1)?).unwrap_or_default(),
+                ledger_entry: r.get::<_, Option<i64>>(2)?.map(|n| n as u64),
+                ledger_head: r.get(3)?,
+                pdf_bytes: r.get::<_, i64>(4)? as u64,
+                xlsx_bytes: r.get::<_, i64>(5)? as u64,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn monthly_report_file(
+        &mut self,
+        site: SiteId,
+        period: &str,
+        xlsx: bool,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let sql = if xlsx {
+            "SELECT xlsx FROM monthly_reports WHERE site = ?1 AND period = ?2"
+        } else {
+            "SELECT pdf FROM monthly_reports WHERE site = ?1 AND period = ?2"
+        };
+        Ok(self
+            .conn
+            .prepare_cached(sql)?
+            .query_row(params![site.as_uuid().as_bytes(), period], |r| r.get(0))
+            .optional()?)
     }
 
     fn ledger_head(&mut self, site: SiteId) -> Result<Option<(u64, String)>, StoreError> {

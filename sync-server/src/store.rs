@@ -297,6 +297,27 @@ pub trait Txn {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<crate::ledger::LedgerEntry>, StoreError>;
+    /// Stores a site's monthly report once: false (and nothing changed) when
+    /// that month's is already stored.
+    fn put_monthly_report(
+        &mut self,
+        site: SiteId,
+        info: &shared::wire::MonthlyReportInfo,
+        pdf: &[u8],
+        xlsx: &[u8],
+    ) -> Result<bool, StoreError>;
+    /// A site's stored monthly reports, newest month first.
+    fn monthly_reports(
+        &mut self,
+        site: SiteId,
+    ) -> Result<Vec<shared::wire::MonthlyReportInfo>, StoreError>;
+    /// One stored report's PDF (or, `xlsx`, its workbook).
+    fn monthly_report_file(
+        &mut self,
+        site: SiteId,
+        period: &str,
+        xlsx: bool,
+    ) -> Result<Option<Vec<u8>>, StoreError>;
     fn receipts_of(&mut self, doc: DocId) -> Result<Vec<Receipt>, StoreError>;
     /// Records that `doc` (of `site`) refers to photos stored under `hashes`.
     fn put_photo_refs(

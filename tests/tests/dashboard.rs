@@ -459,6 +459,10 @@ fn an_admin_sets_up_the_plan_and_a_manager_reviews_presence_on_the_dashboard() {
         );
         ui.shot("root-cause").await;
         ui.tap("#nav-patrols").await;
+        // The day's record sheet of one route, as PDF and as a workbook.
+        ui.choose("#sheet-route", "R1").await;
+        ui.tap("#sheet-pdf").await;
+        ui.wait_text("#banner", "巡查记录表已生成").await;
         ui.tap(&format!("#patrol-{run}")).await;
         ui.wait_text(&format!("#result-{}", points[0].code), "停留 42 秒")
             .await;

@@ -340,6 +340,18 @@ fn a_manager_verifies_the_ledger_on_the_dashboard_and_sees_a_changed_row_named()
         }
     };
     let rt = tokio::runtime::Runtime::new().unwrap();
+    // The job files last month's report (it writes nothing to the ledger).
+    let store: std::sync::Arc<dyn Store> = seeded.store.clone();
+    let (s, _) = rt
+        .block_on(sync_server::jobs::run_once(
+            &store,
+            &sync_server::jobs::client(),
+            None,
+            Utc::now(),
+        ))
+        .unwrap();
+    assert_eq!(s.reports, 1);
+    let period = sync_server::monthly::previous_month(site.deadlines.offset(), Utc::now());
     let driver = ChromeDriver::start();
     let axe = axe_script();
     let profile = tempfile::tempdir().unwrap();
@@ -352,6 +364,10 @@ fn a_manager_verifies_the_ledger_on_the_dashboard_and_sees_a_changed_row_named()
             .await;
         ui.tap("#nav-ledger").await;
         ui.wait_hash("#/ledger").await;
+        // The filed report is listed with the chain head it printed, and downloads.
+        ui.wait_text(&format!("#report-{period}"), &period).await;
+        ui.tap(&format!("#report-{period}-pdf")).await;
+        ui.wait_text("#banner", "月度品质报告已生成").await;
         ui.tap("#ledger-verify").await;
         let said = ui.wait_text("#ledger-result", "哈希链完整").await;
         assert!(said.contains(&format!("{entries} 条记录")), "{said}");

@@ -26,6 +26,12 @@ async fn receiver(failures: usize) -> (String, Seen) {
         axum::routing::post(move |headers: HeaderMap, body: String| {
             let log = log.clone();
             async move {
+                let body: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+                // The month just ended has its report announced too (see
+                // forms.rs); these tests follow the issues' notifications.
+                if body["kind"] == "monthly_report" {
+                    return StatusCode::OK;
+                }
                 let mut log = log.lock().unwrap();
                 let header = |k: &str| {
                     headers
@@ -37,7 +43,7 @@ async fn receiver(failures: usize) -> (String, Seen) {
                 log.push((
                     header("x-patrol-delivery"),
                     header("x-patrol-attempt"),
-                    serde_json::from_str(&body).unwrap_or_default(),
+                    body,
                 ));
                 if log.len() <= failures {
                     StatusCode::INTERNAL_SERVER_ERROR

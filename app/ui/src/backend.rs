@@ -765,6 +765,52 @@ impl Backend {
         .await
     }
 
+    /// The patrol record sheet of local day `date` (`route`, `inspector`:
+    /// empty for all) as a file (`format`: `pdf` or `xlsx`), as an ArrayBuffer.
+    pub async fn patrol_sheet(
+        &self,
+        date: &str,
+        route: &str,
+        inspector: &str,
+        format: &str,
+    ) -> Res<JsValue> {
+        if self.is_app() {
+            return self.dashboard_only();
+        }
+        let mut path = format!("/api/v1/patrols/sheet?date={}&format={format}", enc(date));
+        if !route.is_empty() {
+            path += &format!("&route={}", enc(route));
+        }
+        if !inspector.is_empty() {
+            path += &format!("&inspector={}", enc(inspector));
+        }
+        self.http_raw("GET", &path, None).await
+    }
+
+    /// The site's stored monthly quality reports, newest first.
+    pub async fn reports(&self) -> Res<Vec<shared::wire::MonthlyReportInfo>> {
+        if self.is_app() {
+            return self.dashboard_only();
+        }
+        self.http("GET", "/api/v1/reports", None).await
+    }
+
+    /// Month `period`'s quality report (`format`: `pdf` or `xlsx`), as an ArrayBuffer.
+    pub async fn monthly_report(&self, period: &str, format: &str) -> Res<JsValue> {
+        if self.is_app() {
+            return self.dashboard_only();
+        }
+        self.http_raw(
+            "GET",
+            &format!(
+                "/api/v1/reports/monthly?period={}&format={format}",
+                enc(period)
+            ),
+            None,
+        )
+        .await
+    }
+
     /// The site's ledger hash chain, recomputed by the server.
     pub async fn ledger_verify(&self) -> Res<shared::wire::LedgerVerification> {
         if self.is_app() {
@@ -941,4 +987,9 @@ pub async fn read_file(file: &web_sys::File) -> Res<PhotoUpload> {
         name: file.name(),
         base64: base64::engine::general_purpose::STANDARD.encode(bytes),
     })
+}
+
+/// `s` as one query-string value.
+fn enc(s: &str) -> String {
+    String::from(js_sys::encode_uri_component(s))
 }

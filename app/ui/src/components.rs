@@ -381,10 +381,12 @@ pub fn use_initial_values<K: PartialEq + Clone + 'static>(key: K, values: Vec<(S
     });
 }
 
-/// The media type of a table file (`csv`, else `.xlsx`).
+/// The media type of a downloaded file (`csv`, `pdf`, else `.xlsx`).
 pub fn table_mime(format: &str) -> &'static str {
     if format == "csv" {
         "text/csv"
+    } else if format == "pdf" {
+        "application/pdf"
     } else {
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     }

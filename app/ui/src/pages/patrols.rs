@@ -33,6 +33,9 @@ pub fn patrols() -> Html {
     html! {
         <section>
             <h1>{ ctx.t("patrols.title") }</h1>
+            if !ctx.backend.is_app() {
+                <SheetCard />
+            }
             if list.is_empty() {
                 <p class="muted" id="no-patrols">{ ctx.t("patrols.none") }</p>
             }
@@ -68,6 +71,78 @@ pub fn patrols() -> Html {
                 }) }
             </ul>
         </section>
+    }
+}
+
+/// The patrol record sheet (巡查记录表) of a day, one route or one inspector,
+/// downloaded as PDF or Excel.
+#[function_component(SheetCard)]
+fn sheet_card() -> Html {
+    let ctx = use_context::<Ctx>().expect("context");
+    let today = crate::i18n::local_date(crate::i18n::now(), ctx.offset());
+    crate::components::use_initial_values((), vec![("sheet-date".into(), today)]);
+    let download = |format: &'static str, text: &'static str| {
+        let ctx = ctx.clone();
+        let onclick = Callback::from(move |_| {
+            use crate::components::field;
+            let (date, route, inspector) = (
+                field("sheet-date"),
+                field("sheet-route"),
+                field("sheet-inspector"),
+            );
+            let mut name = format!("{}-patrol-sheet-{date}", ctx.session.site.code);
+            for part in [&route, &inspector] {
+                if !part.is_empty() {
+                    name += &format!("-{part}");
+                }
+            }
+            name += &format!(".{format}");
+            let b = ctx.backend.clone();
+            let (notify, ready) = (ctx.notify.clone(), ctx.t("sheet.ready"));
+            run(
+                &ctx,
+                async move { b.patrol_sheet(&date, &route, &inspector, format).await },
+                move |buf| {
+                    let mime = crate::components::table_mime(format);
+                    let _ = crate::components::download(&name, &buf, mime);
+                    notify.emit((false, ready.to_string()));
+                },
+            );
+        });
+        html! { <button type="button" id={format!("sheet-{format}")} {onclick}>{ text }</button> }
+    };
+    let routes: Vec<_> = ctx.plan.iter().flat_map(|p| &p.routes).collect();
+    let inspectors: Vec<_> = ctx
+        .plan
+        .iter()
+        .flat_map(|p| &p.users)
+        .filter(|u| matches!(u.role, shared::Role::Inspector | shared::Role::Manager))
+        .collect();
+    html! {
+        <div class="card" id="patrol-sheet">
+            <strong>{ ctx.t("sheet.title") }</strong>
+            <div class="row">
+                <label>{ ctx.t("sheet.date") }<input type="date" id="sheet-date" /></label>
+                <label>{ ctx.t("sheet.route") }
+                    <select id="sheet-route">
+                        <option value="">{ ctx.t("sheet.all") }</option>
+                        { for routes.iter().map(|r| html! {
+                            <option value={r.code.to_string()}>{ format!("{} {}", r.code, r.name) }</option>
+                        }) }
+                    </select>
+                </label>
+                <label>{ ctx.t("sheet.inspector") }
+                    <select id="sheet-inspector">
+                        <option value="">{ ctx.t("sheet.all") }</option>
+                        { for inspectors.iter().map(|u| html! {
+                            <option value={u.name.to_string()}>{ ctx.person(u.name.as_str()) }</option>
+                        }) }
+                    </select>
+                </label>
+                { download("pdf", "PDF") }
+                { download("xlsx", "Excel") }
+            </div>
+        </div>
     }
 }
 
