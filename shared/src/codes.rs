@@ -132,6 +132,17 @@ code_enum!(
 );
 
 code_enum!(
+    /// A service dimension residents score in a satisfaction survey (CSI).
+    Dimension, "dimension" {
+        Security => "security", "安保", "Security";
+        Cleaning => "cleaning", "保洁", "Cleaning";
+        Landscaping => "landscaping", "绿化", "Landscaping";
+        Maintenance => "maintenance", "工程维修", "Maintenance";
+        CustomerService => "customer_service", "客服", "Customer service";
+    }
+);
+
+code_enum!(
     /// Urgency of the rectification (整改等级).
     Grade, "grade" {
         Immediate => "immediate", "立即整改", "Immediate";

@@ -1220,6 +1220,7 @@ mod tests {
             repeat_window_days: 30,
             complaint_sla: Default::default(),
             departments: Vec::new(),
+            csi_weights: Vec::new(),
         });
         plan.site.deadlines.utc_offset_minutes = 480;
         // Entered at 09:00 local: a neighbour dispute is due 48 h later, not at the end of the day.

@@ -652,6 +652,9 @@ pub struct Report {
     /// The departments' figures side by side (on-time rate, time to fix, backlog).
     #[serde(default)]
     pub league: Vec<Row>,
+    /// Residents' surveys: NPS and CSI by dimension and by month.
+    #[serde(default)]
+    pub satisfaction: crate::survey::Satisfaction,
 }
 
 impl By {

@@ -44,6 +44,7 @@ pub mod plan;
 pub mod policy;
 pub mod repeat;
 pub mod schedule;
+pub mod survey;
 pub mod text;
 pub mod walk;
 pub mod wire;

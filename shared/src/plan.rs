@@ -29,6 +29,10 @@ pub struct Site {
     /// assign form's first choice); categories not listed take the standard.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub departments: Vec<CategoryDepartment>,
+    /// Weights of the service dimensions in the site's CSI; dimensions not
+    /// listed weigh 1.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub csi_weights: Vec<crate::survey::DimensionWeight>,
 }
 
 /// One line of a site's category → department mapping.

@@ -214,10 +214,12 @@ pub enum Action {
     SyncPlan,
     /// Export the site's ledger (台账) with its hashes.
     ReadLedger,
+    /// Record a resident's satisfaction survey (NPS, CSI).
+    RecordSurvey,
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 16] = [
         Action::ChangePlan,
         Action::ExportPlan,
         Action::PrintLabels,
@@ -233,6 +235,7 @@ impl Action {
         Action::Photos,
         Action::SyncPlan,
         Action::ReadLedger,
+        Action::RecordSurvey,
     ];
 
     pub const fn code(self) -> &'static str {
@@ -252,6 +255,7 @@ impl Action {
             Action::Photos => "photos",
             Action::SyncPlan => "sync_plan",
             Action::ReadLedger => "read_ledger",
+            Action::RecordSurvey => "record_survey",
         }
     }
 
@@ -273,6 +277,7 @@ impl Action {
             Action::Photos => "upload and view photos",
             Action::SyncPlan => "change the plan through a synced document",
             Action::ReadLedger => "export the ledger",
+            Action::RecordSurvey => "record a satisfaction survey",
         }
     }
 }
@@ -295,6 +300,8 @@ pub const ACTIONS: &[(Action, &[Role])] = &[
     (Action::Photos, Role::ALL),
     (Action::SyncPlan, &[]),
     (Action::ReadLedger, &[Manager, Admin, Group]),
+    // Those who call residents back record what they say (and may open the follow-up).
+    (Action::RecordSurvey, &[CustomerService, Manager]),
 ];
 
 /// Whether `role` may take `action`.

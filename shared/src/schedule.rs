@@ -950,6 +950,7 @@ mod tests {
             repeat_window_days: 30,
             complaint_sla: Default::default(),
             departments: Vec::new(),
+            csi_weights: Vec::new(),
         });
         p.zones.push(Zone {
             id: zone,

@@ -481,6 +481,8 @@ pub struct SiteSettings {
     /// Category → department lines to set (the assign form's default).
     #[serde(default)]
     pub departments: Vec<crate::plan::CategoryDepartment>,
+    /// Weights of the CSI's service dimensions (0–10 each); the whole list replaces the site's.
+    pub csi_weights: Option<Vec<crate::survey::DimensionWeight>>,
 }
 
 impl SiteSettings {
@@ -505,6 +507,10 @@ impl SiteSettings {
         let mut next = site.clone();
         next.complaint_sla.set(&self.complaint_sla)?;
         next.set_departments(&self.departments);
+        if let Some(w) = &self.csi_weights {
+            crate::survey::check_weights(w)?;
+            next.csi_weights = w.clone();
+        }
         let d = &mut next.deadlines;
         d.remind_hours = self.remind_hours.unwrap_or(d.remind_hours);
         d.verify_hours = self.verify_hours.unwrap_or(d.verify_hours);

@@ -210,6 +210,7 @@ pub fn add_site_with(
         repeat_window_days: 30,
         complaint_sla: Default::default(),
         departments: Vec::new(),
+        csi_weights: Vec::new(),
     };
     txn.insert_site(&site)?;
     let (_, plan) = load_plan(txn, &site)?;

@@ -191,8 +191,11 @@ pub fn report(
     let facts: Vec<CheckFact> = loaded.checks.iter().map(|c| c.fact.clone()).collect();
     let cov = coverage(plan, &loaded, &p, now);
     let cov_prev = coverage(plan, &loaded, &prev, now);
-    let (kpis, backlog_by_age) = kpi::compute(issues, &facts, figure(&cov.total), &p, now);
-    let (previous, _) = kpi::compute(issues, &facts, figure(&cov_prev.total), &prev, now);
+    let (mut kpis, backlog_by_age) = kpi::compute(issues, &facts, figure(&cov.total), &p, now);
+    let (mut previous, _) = kpi::compute(issues, &facts, figure(&cov_prev.total), &prev, now);
+    (kpis.nps, kpis.csi) = crate::surveys::figures(txn, plan, &p)?;
+    (previous.nps, previous.csi) = crate::surveys::figures(txn, plan, &prev)?;
+    let satisfaction = crate::surveys::satisfaction(txn, plan, &p)?;
     let activity = kpi::activity(issues, &facts, &p);
     let rows = match by {
         None => Vec::new(),
@@ -284,6 +287,7 @@ pub fn report(
         weekday_hours,
         hot_spots,
         league,
+        satisfaction,
     })
 }
 
@@ -302,7 +306,8 @@ pub fn sites_league(
         let loaded = load(txn, plan, p.from, p.to)?;
         let facts: Vec<CheckFact> = loaded.checks.iter().map(|c| c.fact.clone()).collect();
         let cov = coverage(plan, &loaded, &p, now);
-        let (kpis, _) = kpi::compute(&loaded.issues, &facts, figure(&cov.total), &p, now);
+        let (mut kpis, _) = kpi::compute(&loaded.issues, &facts, figure(&cov.total), &p, now);
+        (kpis.nps, kpis.csi) = crate::surveys::figures(txn, plan, &p)?;
         rows.push(Row {
             key: plan.site.code.to_string(),
             name: plan.site.name.clone(),
@@ -612,7 +617,7 @@ pub struct Table {
 }
 
 /// The tables a report can be exported as (`table=` of the export).
-pub const TABLES: [&str; 8] = [
+pub const TABLES: [&str; 10] = [
     "kpis",
     "rows",
     "league",
@@ -621,6 +626,8 @@ pub const TABLES: [&str; 8] = [
     "zone_hours",
     "weekday_hours",
     "hot_spots",
+    "satisfaction",
+    "satisfaction_months",
 ];
 
 fn value_cell(unit: kpi::Unit, f: &Figure) -> Cell {
@@ -802,6 +809,64 @@ pub fn table(r: &Report, id: &str) -> Option<Table> {
                 .collect();
             hours_table("weekday_hours", "星期×时段", ["星期", "名称"], &named)
         }
+        "satisfaction" => Table {
+            id: "satisfaction",
+            title: "满意度",
+            headers: [
+                "维度",
+                "评分份数",
+                "平均分(1-5)",
+                "满意度指数",
+                "权重",
+                "低分(1-2分)",
+            ]
+            .map(String::from)
+            .to_vec(),
+            rows: r
+                .satisfaction
+                .dimensions
+                .iter()
+                .map(|d| {
+                    vec![
+                        Cell::Text(d.name.clone()),
+                        count(d.answers),
+                        d.mean.map(Cell::Number).unwrap_or(Cell::Empty),
+                        d.csi.map(Cell::Number).unwrap_or(Cell::Empty),
+                        Cell::Number(d.weight),
+                        count(d.low),
+                    ]
+                })
+                .collect(),
+        },
+        "satisfaction_months" => Table {
+            id: "satisfaction_months",
+            title: "满意度月度",
+            headers: [
+                "月份",
+                "净推荐值",
+                "推荐者",
+                "推荐意愿答卷",
+                "客户满意度指数",
+                "评分答卷",
+            ]
+            .map(String::from)
+            .to_vec(),
+            rows: r
+                .satisfaction
+                .months
+                .iter()
+                .map(|m| {
+                    vec![
+                        Cell::Text(m.month.clone()),
+                        m.nps.value.map(Cell::Number).unwrap_or(Cell::Empty),
+                        count(m.nps.numerator),
+                        count(m.nps.denominator),
+                        m.csi.value.map(Cell::Number).unwrap_or(Cell::Empty),
+                        count(m.csi.denominator),
+                    ]
+                })
+                .collect(),
+        },
         "hot_spots" => Table {
             id: "hot_spots",
             title: "点位热点",

@@ -139,6 +139,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/issues/{id}/events", post(post_event))
         .route("/api/v1/issues/{id}/notice.pdf", get(issue_notice))
         .route("/api/v1/complaints", post(post_complaint))
+        .route("/api/v1/surveys", post(post_survey).get(list_surveys))
         .route(
             "/api/v1/root-causes",
             get(list_root_causes).post(save_root_cause),
@@ -951,7 +952,7 @@ async fn post_event(
     .await
 }
 
-fn change_error(e: crate::tracker::ChangeError) -> ApiError {
+pub(crate) fn change_error(e: crate::tracker::ChangeError) -> ApiError {
     use crate::tracker::ChangeError;
     match e {
         ChangeError::NotFound => ApiError::not_found("issue"),
@@ -995,6 +996,81 @@ async fn post_complaint(
         let detail = detail_in(&mut *txn, &*blobs, &view, sender.role)?;
         txn.commit()?;
         Ok(Json(detail))
+    })
+    .await
+}
+
+/// `POST /api/v1/surveys`: a resident's satisfaction survey answer.
+#[utoipa::path(
+    post,
+    path = "/api/v1/surveys",
+    tag = "issues",
+    summary = "Record a resident's satisfaction survey (NPS 0–10, service dimensions 1–5). Sent again with the same id, the stored answer comes back unchanged. A detractor (0–6) or a dimension scored 1–2 opens a follow-up complaint (二次处理), named in `follow_up`.",
+    request_body = shared::survey::SurveyInput,
+    responses((status = 200, body = shared::survey::Survey), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
+async fn post_survey(
+    State(state): State<AppState>,
+    Auth(sender): Auth,
+    body: Result<Json<shared::survey::SurveyInput>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<shared::survey::Survey>, ApiError> {
+    crate::admin::require(&sender, shared::policy::Action::RecordSurvey)?;
+    let Json(input) = body.map_err(|e| {
+        ApiError::bad_request(
+            "malformed",
+            format!("the survey is not valid: {}", e.body_text()),
+        )
+        .zh("调查记录格式不正确")
+    })?;
+    let store = state.store.clone();
+    blocking(move || {
+        let mut txn = store.begin()?;
+        let plan = crate::patrols::sender_plan(&mut *txn, &sender)?;
+        let survey = crate::surveys::record(&mut *txn, &sender, &plan, input, Utc::now())?;
+        txn.commit()?;
+        let mut shown = crate::surveys::shown(vec![survey], sender.role);
+        Ok(Json(shown.remove(0)))
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct SurveyQuery {
+    /// As for the analysis: `2026-11`, `2026-W45`, `2026-11-03` or `2026-11-01..2026-11-15`.
+    period: String,
+}
+
+/// `GET /api/v1/surveys`: the site's survey answers taken in a period.
+#[utoipa::path(
+    get,
+    path = "/api/v1/surveys",
+    tag = "issues",
+    summary = "The site's satisfaction survey answers taken in a period, oldest first (contacts masked for roles that do not call residents back).",
+    params(SurveyQuery),
+    responses((status = 200, body = Vec<shared::survey::Survey>), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
+async fn list_surveys(
+    State(state): State<AppState>,
+    Auth(sender): Auth,
+    q: Result<Query<SurveyQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<shared::survey::Survey>>, ApiError> {
+    crate::admin::require(&sender, shared::policy::Action::ReadSite)?;
+    let Query(q) = q.map_err(bad_query)?;
+    let store = state.store.clone();
+    blocking(move || {
+        let mut txn = store.read()?;
+        let site = crate::patrols::sender_site(&mut *txn, &sender)?;
+        let p = shared::kpi::Period::parse(&q.period, site.deadlines.offset()).map_err(|e| {
+            ApiError::invalid(&shared::text::Said::new(
+                e.clone(),
+                format!("期间不正确：{e}"),
+            ))
+        })?;
+        let list = txn.surveys_between(site.id, p.from, p.to)?;
+        Ok(Json(crate::surveys::shown(list, sender.role)))
     })
     .await
 }

@@ -834,6 +834,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 root_cause_days,
                 complaint_sla: Vec::new(),
                 departments: Vec::new(),
+                csi_weights: None,
             };
             let site = with_txn(&dir, |txn| {
                 accounts::apply_settings(txn, &code, &settings, now)

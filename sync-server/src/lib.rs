@@ -32,6 +32,7 @@ pub mod seed;
 pub mod sheet;
 pub mod sqlite;
 pub mod store;
+pub mod surveys;
 pub mod sync;
 pub mod tracker;
 pub mod validate;

@@ -489,11 +489,71 @@ pub fn pdf(m: &Monthly, font: Font) -> Result<Vec<u8>, FormError> {
             shared::kpi::shown(Unit::Count, &k.csi),
         ),
     );
-    if k.nps.value.is_none() && k.csi.value.is_none() {
+    let sat = &r.satisfaction;
+    if sat.answers == 0 {
         l.para(
             8.5,
             "（本月无住户满意度调查数据，净推荐值与满意度指数空缺。）",
         );
+    } else {
+        l.para(
+            9.5,
+            format!(
+                "满意度调查 {} 份，其中 {} 份转二次处理。",
+                sat.answers, sat.follow_ups
+            ),
+        );
+        let rows: Vec<Vec<Vec<String>>> = sat
+            .dimensions
+            .iter()
+            .map(|d| {
+                vec![
+                    vec![d.name.clone()],
+                    vec![d.answers.to_string()],
+                    vec![
+                        d.mean
+                            .map(|m| format!("{m:.2}"))
+                            .unwrap_or_else(|| "—".into()),
+                    ],
+                    vec![
+                        d.csi
+                            .map(|c| format!("{c:.1}"))
+                            .unwrap_or_else(|| "—".into()),
+                    ],
+                    vec![d.low.to_string()],
+                ]
+            })
+            .collect();
+        l.table(
+            &[
+                Col("服务维度", 120.0),
+                Col("评分份数", 80.0),
+                Col("平均分", 80.0),
+                Col("满意度指数", 90.0),
+                Col("低分(1-2)", full - 370.0),
+            ],
+            &rows,
+            9.0,
+        );
+        let months: Vec<String> = sat
+            .months
+            .iter()
+            .map(|m| {
+                format!(
+                    "{} NPS {} / CSI {}",
+                    m.month,
+                    shared::kpi::shown(Unit::Count, &m.nps),
+                    m.csi
+                        .value
+                        .map(|c| format!("{c:.1}"))
+                        .unwrap_or_else(|| "—".into())
+                )
+            })
+            .collect();
+        for line in crate::forms::wrap(&format!("近六个月：{}", months.join("；")), 8.5, full)
+        {
+            l.para(8.5, line);
+        }
     }
     if !m.complaints.is_empty() {
         let rows: Vec<Vec<Vec<String>>> = m
@@ -638,7 +698,14 @@ pub fn tables(m: &Monthly) -> Vec<Table> {
         .collect(),
     };
     let mut out = vec![about];
-    for id in ["kpis", "trend", "pareto", "league"] {
+    for id in [
+        "kpis",
+        "trend",
+        "pareto",
+        "league",
+        "satisfaction",
+        "satisfaction_months",
+    ] {
         out.extend(analytics::table(r, id));
     }
     if let Some(mut routes) = analytics::table(r, "rows") {

@@ -107,6 +107,8 @@ impl Modify for BearerToken {
         crate::admin::monthly_report,
         crate::api::post_event,
         crate::api::post_complaint,
+        crate::api::post_survey,
+        crate::api::list_surveys,
         crate::contacts::put_contact,
         crate::contacts::list_contacts,
         crate::api::list_root_causes,

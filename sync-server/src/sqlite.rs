@@ -205,6 +205,16 @@ CREATE TABLE monthly_reports (
     PRIMARY KEY (site, period)
 );
 "#,
+    r#"
+-- Residents' satisfaction surveys (NPS, CSI), written once each.
+CREATE TABLE surveys (
+    id BLOB PRIMARY KEY,
+    site BLOB NOT NULL REFERENCES sites(id),
+    taken_at_ms INTEGER NOT NULL,
+    json TEXT NOT NULL
+);
+CREATE INDEX surveys_by_time ON surveys(site, taken_at_ms);
+"#,
 ];
 
 /// The SQLite implementation of [`Store`]: one writer connection, and a pool of
@@ -1295,6 +1305,49 @@ impl Txn for SqliteTxn<'_> {
 
     fn acting(&self) -> crate::ledger::Author {
         self.acting.clone()
+    }
+
+    fn put_survey(&mut self, v: &shared::survey::Survey) -> Result<bool, StoreError> {
+        let added = self.conn.execute(
+            "INSERT OR IGNORE INTO surveys (id, site, taken_at_ms, json) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                v.input.id.as_bytes(),
+                v.site.as_uuid().as_bytes(),
+                v.input.taken_at.timestamp_millis(),
+                serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()))?
+            ],
+        )?;
+        Ok(added == 1)
+    }
+
+    fn survey(&mut self, id: uuid::Uuid) -> Result<Option<shared::survey::Survey>, StoreError> {
+        let row: Option<String> = self
+            .conn
+            .prepare_cached("SELECT json FROM surveys WHERE id = ?1")?
+            .query_row([id.as_bytes()], |r| r.get(0))
+            .optional()?;
+        row.map(|j| json(&j)).transpose()
+    }
+
+    fn surveys_between(
+        &mut self,
+        site: SiteId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<shared::survey::Survey>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT json FROM surveys WHERE site = ?1 AND taken_at_ms >= ?2 AND taken_at_ms < ?3
+             ORDER BY taken_at_ms, id",
+        )?;
+        let rows = stmt.query_map(
+            params![
+                site.as_uuid().as_bytes(),
+                from.timestamp_millis(),
+                to.timestamp_millis()
+            ],
+            |r| r.get::<_, String>(0),
+        )?;
+        rows.map(|r| json(&r?)).collect()
     }
 
     fn put_monthly_report(

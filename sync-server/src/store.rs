@@ -297,6 +297,16 @@ pub trait Txn {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<crate::ledger::LedgerEntry>, StoreError>;
+    /// Stores a survey answer; false when one with its id is already stored.
+    fn put_survey(&mut self, survey: &shared::survey::Survey) -> Result<bool, StoreError>;
+    fn survey(&mut self, id: uuid::Uuid) -> Result<Option<shared::survey::Survey>, StoreError>;
+    /// A site's survey answers taken in `[from, to)`, oldest first.
+    fn surveys_between(
+        &mut self,
+        site: SiteId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<shared::survey::Survey>, StoreError>;
     /// Stores a site's monthly report once: false (and nothing changed) when
     /// that month's is already stored.
     fn put_monthly_report(

@@ -619,6 +619,23 @@ fn customer_service_enters_a_complaint_and_calls_the_resident_back() {
         ui.shot("complaint-closed").await;
         ui.tap("#nav-issues").await;
         ui.wait_text(&format!("#issue-{id}"), "满意").await;
+        // The same resident's survey: a low cleaning score opens a follow-up.
+        ui.tap("#nav-surveys").await;
+        ui.wait_hash("#/surveys").await;
+        ui.find("#no-surveys").await;
+        ui.choose("#s-source", "callback").await;
+        ui.type_into("#s-respondent", "5栋 1 单元 302").await;
+        ui.choose("#s-nps", "8").await;
+        ui.choose("#s-dim-cleaning", "2").await;
+        ui.choose("#s-dim-security", "5").await;
+        ui.type_into("#s-comment", "楼道保洁不及时").await;
+        ui.shot("survey").await;
+        ui.tap("#s-submit").await;
+        ui.wait_text("#banner", "低分已转二次处理").await;
+        let row = ui.wait_text("#survey-list", "5栋 1 单元 302").await;
+        assert!(row.contains("保洁 2"), "{row}");
+        ui.tap("#survey-list button.link").await;
+        ui.wait_text("#complaint", "5栋 1 单元 302").await;
         ui.c.close().await.ok();
     });
 }

@@ -880,6 +880,24 @@ fn try_action(
             // DEMO's plan entries name it; OTHER's ledger names OTHER.
             (s == 200 && body.contains(",DEMO,"), status_of(s, &body))
         }
+        Action::RecordSurvey => {
+            let id = uuid::Uuid::now_v7();
+            let (s, body) = w.post(
+                &token,
+                "/api/v1/surveys",
+                &json!({"id": id, "respondent": format!("M{n}"), "nps": 9,
+                        "taken_at": Utc::now() - Duration::minutes(1)}),
+            );
+            // Reached DEMO when DEMO's list holds it.
+            let month = (Utc::now() + Duration::hours(8))
+                .format("%Y-%m")
+                .to_string();
+            let (_, list) = w.get(&w.manager(), &format!("/api/v1/surveys?period={month}"));
+            (
+                list.to_string().contains(&id.to_string()),
+                status_of(s, &body.to_string()),
+            )
+        }
         Action::SyncPlan => {
             let demo = w.raiser.site();
             w.raiser.pull();

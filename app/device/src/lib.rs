@@ -15,6 +15,7 @@ pub mod error;
 pub mod notifications;
 pub mod photos;
 pub mod store;
+pub mod surveys;
 pub mod sync;
 
 pub use device::{Device, RaiseInput};

@@ -134,6 +134,18 @@ CREATE TABLE contacts (
 -- are refreshed from their documents when the device opens (PROJECTION).
 ALTER TABLE issues ADD COLUMN summary TEXT;
 "#,
+    r#"
+-- Residents' survey answers recorded here. sent: 0 not yet, 1 the server
+-- holds it (json is then the server's record, with its follow-up case),
+-- 2 the server refused it (kept with the reason).
+CREATE TABLE surveys (
+    id BLOB PRIMARY KEY,
+    taken_at_ms INTEGER NOT NULL,
+    json TEXT NOT NULL,
+    sent INTEGER NOT NULL DEFAULT 0,
+    refusal TEXT
+);
+"#,
 ];
 
 /// The version of what [`project_issue`] writes; a device whose rows are

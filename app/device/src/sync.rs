@@ -111,6 +111,10 @@ pub struct SyncReport {
     pub contacts: crate::contacts::ContactReport,
     /// Why the contact exchange failed (it is tried again at the next sync).
     pub contacts_error: Option<String>,
+    /// Survey answers recorded here and sent.
+    pub surveys: crate::surveys::SurveyReport,
+    /// Why sending them failed (they are sent at the next sync).
+    pub surveys_error: Option<String>,
 }
 
 const MAX_ROUNDS: u32 = 64;
@@ -296,6 +300,24 @@ impl Client {
             .send()
             .map_err(|e| self.unreachable(&e))?;
         self.answer(resp).map(|_| ())
+    }
+
+    /// `POST /api/v1/surveys`: a survey answer recorded here.
+    pub fn post_survey(
+        &self,
+        token: &str,
+        input: &shared::survey::SurveyInput,
+    ) -> Result<shared::survey::Survey, SyncError> {
+        let resp = self
+            .http
+            .post(format!("{}/api/v1/surveys", self.server))
+            .bearer_auth(token)
+            .json(input)
+            .send()
+            .map_err(|e| self.unreachable(&e))?;
+        let body = self.answer(resp)?;
+        serde_json::from_slice(&body)
+            .map_err(|e| SyncError::Protocol(format!("undecodable survey: {e}")))
     }
 
     /// `GET /api/v1/contacts?after=`: a page of the site's full contacts.
@@ -511,6 +533,11 @@ impl Device {
         match self.exchange_contacts(&client, &session.token) {
             Ok(c) => report.contacts = c,
             Err(e) => report.contacts_error = Some(e.to_string()),
+        }
+        // A survey that could not be sent stays queued for the next sync.
+        match self.send_surveys(&client, &session.token) {
+            Ok(s) => report.surveys = s,
+            Err(e) => report.surveys_error = Some(e.to_string()),
         }
         // Notifications are a convenience: failing to fetch them fails nothing.
         match self.fetch_notifications(&client, &session.token) {

@@ -135,6 +135,16 @@ async fn complaint(core: tauri::State<'_, Core>, req: ComplaintRequest) -> Res<I
 }
 
 #[tauri::command]
+async fn survey(core: tauri::State<'_, Core>, input: shared::survey::SurveyInput) -> Res<()> {
+    with(&core, move |d| d.record_survey(input, now()).map(|_| ())).await
+}
+
+#[tauri::command]
+async fn surveys(core: tauri::State<'_, Core>) -> Res<Vec<shared::survey::SurveyEntry>> {
+    with(&core, |d| d.survey_entries()).await
+}
+
+#[tauri::command]
 async fn notifications(core: tauri::State<'_, Core>) -> Res<Vec<NotificationItem>> {
     with(&core, |d| {
         let list = d.notifications()?;
@@ -270,6 +280,8 @@ pub fn run() {
             analytics,
             analytics_issues,
             complaint,
+            survey,
+            surveys,
             patrol_finish,
             check,
             add_photo,

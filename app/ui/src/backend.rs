@@ -489,6 +489,43 @@ impl Backend {
         }
     }
 
+    /// Records a resident's survey answer: on the dashboard at once (the
+    /// follow-up case it opened, if any); in the app on the device, sent at
+    /// the next sync (no follow-up known yet).
+    pub async fn record_survey(&self, input: &shared::survey::SurveyInput) -> Res<Option<IssueId>> {
+        match self {
+            Backend::Tauri => {
+                self.invoke::<()>("survey", to_js(&serde_json::json!({ "input": input })))
+                    .await?;
+                Ok(None)
+            }
+            Backend::Http { .. } => {
+                let body = serde_json::to_string(input).expect("survey serializes");
+                let s: shared::survey::Survey =
+                    self.http("POST", "/api/v1/surveys", Some(body)).await?;
+                Ok(s.follow_up)
+            }
+        }
+    }
+
+    /// Survey answers: on the dashboard the site's taken in `period`; in the
+    /// app those recorded on this device.
+    pub async fn surveys(&self, period: &str) -> Res<Vec<shared::survey::SurveyEntry>> {
+        match self {
+            Backend::Tauri => self.invoke("surveys", JsValue::NULL).await,
+            Backend::Http { .. } => {
+                let list: Vec<shared::survey::Survey> = self
+                    .http(
+                        "GET",
+                        &format!("/api/v1/surveys?period={}", enc(period)),
+                        None,
+                    )
+                    .await?;
+                Ok(list.into_iter().rev().map(Into::into).collect())
+            }
+        }
+    }
+
     pub async fn issues(&self, filter: &IssueFilter) -> Res<Vec<IssueSummary>> {
         match self {
             Backend::Tauri => {

@@ -231,6 +231,9 @@ pub fn nav(p: &NavProps) -> Html {
             if matches!(ctx.session.user.role, shared::Role::CustomerService | shared::Role::Manager) {
                 { tab(Page::Callbacks, "nav.callbacks", "nav-callbacks") }
             }
+            if shared::policy::permits(ctx.session.user.role, shared::policy::Action::RecordSurvey) {
+                { tab(Page::Surveys, "nav.surveys", "nav-surveys") }
+            }
             if reviewer && !ctx.backend.is_app() {
                 { tab(Page::Patrols, "nav.patrols", "nav-patrols") }
                 { tab(Page::Coverage, "nav.coverage", "nav-coverage") }

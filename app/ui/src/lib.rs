@@ -61,6 +61,8 @@ pub enum Page {
     Callbacks,
     /// Entering a resident's complaint.
     NewComplaint,
+    /// Residents' satisfaction surveys: record one, list the month's.
+    Surveys,
     Patrol {
         id: PatrolRunId,
     },
@@ -429,6 +431,7 @@ pub fn app() -> Html {
         Page::Ledger => html! { <pages::ledger::LedgerPage /> },
         Page::RootCauses => html! { <pages::rootcause::RootCauseQueue /> },
         Page::NewComplaint => html! { <pages::complaints::NewComplaint /> },
+        Page::Surveys => html! { <pages::surveys::Surveys /> },
         Page::Patrol { id } => html! { <pages::patrols::Patrol id={id} /> },
     };
     let dismiss = {

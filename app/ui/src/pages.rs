@@ -16,5 +16,6 @@ pub mod raise;
 pub mod rootcause;
 pub mod schedule_form;
 pub mod settings;
+pub mod surveys;
 pub mod tasks;
 pub mod walk;

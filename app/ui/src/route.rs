@@ -50,6 +50,7 @@ impl Page {
             Page::RootCauses => "#/root-causes".into(),
             Page::Callbacks => "#/callbacks".into(),
             Page::NewComplaint => "#/complaints/new".into(),
+            Page::Surveys => "#/surveys".into(),
         }
     }
 
@@ -106,6 +107,7 @@ impl Page {
             ["root-causes"] => Page::RootCauses,
             ["callbacks"] => Page::Callbacks,
             ["complaints", "new"] => Page::NewComplaint,
+            ["surveys"] => Page::Surveys,
             _ => return None,
         })
     }
@@ -183,6 +185,7 @@ mod tests {
             Page::RootCauses,
             Page::Callbacks,
             Page::NewComplaint,
+            Page::Surveys,
         ] {
             assert_eq!(Page::parse(&p.path()), Some(p.clone()), "{}", p.path());
         }

@@ -70,6 +70,7 @@ pub fn demo_site() -> Site {
         repeat_window_days: 30,
         complaint_sla: Default::default(),
         departments: Vec::new(),
+        csi_weights: Vec::new(),
     }
 }
 

@@ -681,6 +681,43 @@ pub fn analytics() -> Html {
                         }) }
                     </table>
                 </div>
+                <div class="card chart" id="an-satisfaction">
+                    <div class="row"><strong>{ ctx.t("analytics.satisfaction") }</strong>
+                        <span class="muted">{ format!("{} {}", r.satisfaction.answers, ctx.t("analytics.answers")) }</span>
+                        <span class="grow"></span>{ export("satisfaction") }</div>
+                    <table class="list" id="an-satisfaction-table" tabindex="0" aria-label={ctx.t("analytics.satisfaction")}>
+                        <tr>
+                            <th>{ ctx.t("analytics.dimension") }</th>
+                            <th>{ ctx.t("analytics.answers") }</th>
+                            <th>{ ctx.t("analytics.mean") }</th>
+                            <th>{ "CSI" }</th>
+                            <th>{ ctx.t("analytics.low_scores") }</th>
+                        </tr>
+                        { for r.satisfaction.dimensions.iter().map(|d| html! {
+                            <tr id={format!("an-dim-{}", d.dimension.code())}>
+                                <td>{ crate::label!(ctx.lang, d.dimension) }</td>
+                                <td>{ d.answers }</td>
+                                <td>{ d.mean.map(|m| format!("{m:.2}")).unwrap_or_else(|| "—".into()) }</td>
+                                <td>{ d.csi.map(|c| format!("{c:.1}")).unwrap_or_else(|| "—".into()) }</td>
+                                <td>{ d.low }</td>
+                            </tr>
+                        }) }
+                    </table>
+                    <table class="list" id="an-satisfaction-months" tabindex="0" aria-label={ctx.t("analytics.satisfaction_months")}>
+                        <tr>
+                            <th>{ ctx.t("analytics.month") }</th>
+                            <th>{ "NPS" }</th>
+                            <th>{ "CSI" }</th>
+                        </tr>
+                        { for r.satisfaction.months.iter().map(|m| html! {
+                            <tr id={format!("an-month-{}", m.month)}>
+                                <td>{ &m.month }</td>
+                                <td>{ m.nps.value.map(|v| format!("{v:.0}")).unwrap_or_else(|| "—".into()) }</td>
+                                <td>{ m.csi.value.map(|v| format!("{v:.1}")).unwrap_or_else(|| "—".into()) }</td>
+                            </tr>
+                        }) }
+                    </table>
+                </div>
                 if let (false, Some(by)) = (r.rows.is_empty(), r.by) {
                     <div class="card" id="an-breakdown">
                         <div class="row"><strong>{ ctx.t(by_key(by)) }</strong><span class="grow"></span>{ export("rows") }</div>

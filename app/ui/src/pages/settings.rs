@@ -36,6 +36,10 @@ pub fn site_settings(p: &SettingsProps) -> Html {
         ("set-rca".into(), d.root_cause_days.to_string()),
         ("set-repeat".into(), p.site.repeat_window_days.to_string()),
     ];
+    for dim in shared::codes::Dimension::ALL {
+        let w = shared::survey::weight(&p.site.csi_weights, *dim);
+        initial.push((format!("csi-w-{}", dim.code()), format!("{w:.0}")));
+    }
     for r in &table {
         initial.push((
             cell_id("respond", r.category, r.urgency),
@@ -96,6 +100,16 @@ pub fn site_settings(p: &SettingsProps) -> Html {
                 )));
                 return;
             }
+            let csi_weights = shared::codes::Dimension::ALL
+                .iter()
+                .map(|d| shared::survey::DimensionWeight {
+                    dimension: *d,
+                    weight: field(&format!("csi-w-{}", d.code()))
+                        .trim()
+                        .parse()
+                        .unwrap_or(1),
+                })
+                .collect();
             let settings = SiteSettings {
                 remind_hours: number("set-remind"),
                 verify_hours: number("set-verify"),
@@ -105,6 +119,7 @@ pub fn site_settings(p: &SettingsProps) -> Html {
                 keep_originals: None,
                 complaint_sla: rules,
                 departments,
+                csi_weights: Some(csi_weights),
             };
             let (b, notify, on_saved, saved) = (
                 ctx.backend.clone(),
@@ -190,6 +205,14 @@ pub fn site_settings(p: &SettingsProps) -> Html {
                         }) }
                     </tbody>
                 </table>
+            </div>
+            <h3>{ ctx.t("settings.csi_weights") }</h3>
+            <div class="filters" id="csi-weights">
+                { for shared::codes::Dimension::ALL.iter().map(|d| html! {
+                    <label>{ label!(ctx.lang, *d) }
+                        <input id={format!("csi-w-{}", d.code())} type="number" min="0" max="10" disabled={!admin} />
+                    </label>
+                }) }
             </div>
             { crate::form_error(&error, "settings-error") }
             if admin {
