@@ -808,7 +808,9 @@ pub struct ReportAnnounced {
 
 /// The job's step: for every site whose month has ended and has no stored
 /// report, makes it, stores it (once: the store's key decides) and, when a
-/// webhook is set, queues its announcement. Returns the reports stored.
+/// webhook is set, queues its announcement. A site whose report cannot be
+/// made is logged and tried again at the next run; the others go on.
+/// Returns the reports stored.
 pub fn run(
     store: &dyn Store,
     fonts: &dyn Fn() -> photo::stamp::Fonts,
@@ -820,47 +822,62 @@ pub fn run(
     let mut found_fonts = None;
     for site in sites {
         let period = previous_month(site.deadlines.offset(), now);
-        let due = {
-            let mut txn = store.read()?;
-            txn.monthly_report_file(site.id, &period, false)?.is_none()
-        };
-        if !due {
-            continue;
-        }
-        let m = {
-            let mut txn = store.read()?;
-            let (_, plan) = crate::accounts::load_plan(&mut *txn, &site)
-                .map_err(|e| ApiError::from(crate::error::StoreError::Corrupt(e.to_string())))?;
-            load(&mut *txn, plan, &period, now)?
-        };
-        let fonts = found_fonts.get_or_insert_with(fonts);
-        let (pdf, xlsx) = files(&m, fonts)?;
-        let info = m.info(&pdf, &xlsx);
-        let mut txn = store.begin()?;
-        if txn.put_monthly_report(site.id, &info, &pdf, &xlsx)? {
-            stored += 1;
-            tracing::info!(site = %site.code, period = %period, "monthly report stored");
-            if webhook {
-                let event = ReportAnnounced {
-                    id: crate::jobs::derived_id(&[
-                        b"monthly_report",
-                        site.id.as_uuid().as_bytes(),
-                        period.as_bytes(),
-                    ]),
-                    kind: "monthly_report".into(),
-                    site: site.code.to_string(),
-                    period: period.clone(),
-                    generated_at: info.generated_at,
-                    ledger_entry: info.ledger_entry,
-                    ledger_head: info.ledger_head.clone(),
-                    pdf: format!("/api/v1/reports/monthly?period={period}&format=pdf"),
-                    xlsx: format!("/api/v1/reports/monthly?period={period}&format=xlsx"),
-                };
-                let body = serde_json::to_string(&event).expect("event serializes");
-                txn.queue_webhook(event.id, &body, now)?;
+        match file_one(store, &site, &period, &mut found_fonts, fonts, now, webhook) {
+            Ok(true) => {
+                stored += 1;
+                tracing::info!(site = %site.code, period = %period, "monthly report stored");
+            }
+            Ok(false) => {}
+            Err(e) => {
+                tracing::error!(site = %site.code, period = %period, error = %e.message, "monthly report not made");
             }
         }
-        txn.commit()?;
     }
     Ok(stored)
+}
+
+/// Files `site`'s report of `period` unless it is stored; true when this call stored it.
+fn file_one(
+    store: &dyn Store,
+    site: &shared::plan::Site,
+    period: &str,
+    found_fonts: &mut Option<photo::stamp::Fonts>,
+    fonts: &dyn Fn() -> photo::stamp::Fonts,
+    now: DateTime<Utc>,
+    webhook: bool,
+) -> Result<bool, ApiError> {
+    if store.read()?.has_monthly_report(site.id, period)? {
+        return Ok(false);
+    }
+    let m = {
+        let mut txn = store.read()?;
+        let (_, plan) = crate::accounts::load_plan(&mut *txn, site)
+            .map_err(|e| ApiError::from(crate::error::StoreError::Corrupt(e.to_string())))?;
+        load(&mut *txn, plan, period, now)?
+    };
+    let (pdf, xlsx) = files(&m, found_fonts.get_or_insert_with(fonts))?;
+    let info = m.info(&pdf, &xlsx);
+    let mut txn = store.begin()?;
+    let filed = txn.put_monthly_report(site.id, &info, &pdf, &xlsx)?;
+    if filed && webhook {
+        let event = ReportAnnounced {
+            id: crate::jobs::derived_id(&[
+                b"monthly_report",
+                site.id.as_uuid().as_bytes(),
+                period.as_bytes(),
+            ]),
+            kind: "monthly_report".into(),
+            site: site.code.to_string(),
+            period: period.to_string(),
+            generated_at: info.generated_at,
+            ledger_entry: info.ledger_entry,
+            ledger_head: info.ledger_head.clone(),
+            pdf: format!("/api/v1/reports/monthly?period={period}&format=pdf"),
+            xlsx: format!("/api/v1/reports/monthly?period={period}&format=xlsx"),
+        };
+        let body = serde_json::to_string(&event).expect("event serializes");
+        txn.queue_webhook(event.id, &body, now)?;
+    }
+    txn.commit()?;
+    Ok(filed)
 }

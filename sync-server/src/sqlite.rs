@@ -1374,6 +1374,15 @@ impl Txn for SqliteTxn<'_> {
         Ok(added == 1)
     }
 
+    fn has_monthly_report(&mut self, site: SiteId, period: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT 1 FROM monthly_reports WHERE site = ?1 AND period = ?2")?
+            .query_row(params![site.as_uuid().as_bytes(), period], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
     fn monthly_reports(
         &mut self,
         site: SiteId,

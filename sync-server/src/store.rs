@@ -316,6 +316,8 @@ pub trait Txn {
         pdf: &[u8],
         xlsx: &[u8],
     ) -> Result<bool, StoreError>;
+    /// Whether a site's report of `period` is stored (without reading it).
+    fn has_monthly_report(&mut self, site: SiteId, period: &str) -> Result<bool, StoreError>;
     /// A site's stored monthly reports, newest month first.
     fn monthly_reports(
         &mut self,
