@@ -475,10 +475,7 @@ pub fn round(
         }
         let Some(d) = entry.doc.as_mut() else {
             // The device announced a document we do not have yet: answer with our (empty) heads.
-            if let Some(msg) = AutoCommit::new()
-                .sync()
-                .generate_sync_message(&mut entry.state)
-            {
+            if let Some(msg) = answer(&mut AutoCommit::new(), &mut entry.state) {
                 docs.push(DocMessage {
                     doc: *id,
                     kind: entry.kind,
@@ -498,7 +495,7 @@ pub fn round(
             entry.state.their_capabilities =
                 Some(vec![Capability::MessageV1, Capability::SyncReset]);
         }
-        let msg = d.sync().generate_sync_message(&mut entry.state);
+        let msg = answer(d, &mut entry.state);
         let heads = d.get_heads();
         let pending = !doc::settled(&entry.state, &heads);
         txn.put_sync_state(
@@ -537,6 +534,26 @@ pub fn round(
         refused,
         receipts,
     })
+}
+
+/// Automerge's next message for a device in `state`. What a device claims to
+/// have (its bloom filter) comes from the device: one whose parameters make
+/// the engine panic (a division by zero) starts the exchange over from a
+/// fresh state instead of failing the request.
+fn answer(
+    d: &mut AutoCommit,
+    state: &mut automerge::sync::State,
+) -> Option<automerge::sync::Message> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        d.sync().generate_sync_message(state)
+    })) {
+        Ok(msg) => msg,
+        Err(_) => {
+            tracing::warn!("a device's sync state made the document engine fail; starting over");
+            *state = automerge::sync::State::new();
+            d.sync().generate_sync_message(state)
+        }
+    }
 }
 
 fn refusal(doc: DocId, r: Refusal) -> DocRefusal {

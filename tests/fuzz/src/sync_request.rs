@@ -201,10 +201,18 @@ fn one(
     if has_doc && state.their_heads.as_ref().is_some_and(|h| !h.is_empty()) {
         state.their_capabilities = Some(vec![Capability::MessageV1, Capability::SyncReset]);
     }
-    let reply = if has_doc {
-        d.sync().generate_sync_message(&mut state)
-    } else {
-        AutoCommit::new().sync().generate_sync_message(&mut state)
+    // As the server does: a device's bloom filter that makes the engine panic
+    // starts the exchange over from a fresh state.
+    let mut fresh = AutoCommit::new();
+    let target = if has_doc { &mut d } else { &mut fresh };
+    let reply = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        target.sync().generate_sync_message(&mut state)
+    })) {
+        Ok(reply) => reply,
+        Err(_) => {
+            state = automerge::sync::State::new();
+            target.sync().generate_sync_message(&mut state)
+        }
     };
     if let Some(reply) = reply {
         answers.push(DocMessage {
