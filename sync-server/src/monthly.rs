@@ -229,14 +229,12 @@ fn kpi_rows(m: &Monthly) -> Vec<Vec<Vec<String>>> {
     let before = shared::kpi::figures(&m.report.previous);
     now.iter()
         .zip(before.iter())
-        .map(|((_, zh, _, unit, f), (_, _, _, _, p))| {
+        .map(|((name, zh, _, unit, f), (_, _, _, _, p))| {
             let counts = match unit {
                 Unit::Share | Unit::Per100 if f.denominator > 0 => {
                     format!("{} / {}", f.numerator, f.denominator)
                 }
-                _ if f.value.is_none() && (*zh == "净推荐值" || *zh == "客户满意度指数") => {
-                    "暂无调查数据".into()
-                }
+                _ if f.value.is_none() && matches!(*name, "nps" | "csi") => "暂无调查数据".into(),
                 _ => String::new(),
             };
             vec![
