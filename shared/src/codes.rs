@@ -143,6 +143,22 @@ code_enum!(
 );
 
 code_enum!(
+    /// A kind of facility in the equipment register (设施设备台账).
+    EquipmentKind, "equipment kind" {
+        Elevator => "elevator", "电梯", "Elevator";
+        Escalator => "escalator", "自动扶梯", "Escalator";
+        FirePump => "fire_pump", "消防水泵", "Fire pump";
+        FireAlarm => "fire_alarm", "火灾自动报警系统", "Fire alarm system";
+        Extinguisher => "extinguisher", "灭火器", "Fire extinguisher";
+        Generator => "generator", "发电机", "Generator";
+        WaterTank => "water_tank", "生活水箱", "Water tank";
+        PressureVessel => "pressure_vessel", "压力容器", "Pressure vessel";
+        LightningProtection => "lightning_protection", "防雷装置", "Lightning protection";
+        Other => "other", "其他设备", "Other equipment";
+    }
+);
+
+code_enum!(
     /// Urgency of the rectification (整改等级).
     Grade, "grade" {
         Immediate => "immediate", "立即整改", "Immediate";
@@ -190,6 +206,7 @@ code_enum!(
         VerificationOverdue => "verification_overdue", "验收超时", "Verification overdue";
         AwaitingCallback => "awaiting_callback", "待回访", "Waiting for the call-back";
         RootCause => "root_cause", "根因分析待办", "Root-cause analysis due";
+        EquipmentDue => "equipment_due", "设备保养/年检到期", "Equipment maintenance or inspection due";
     }
 );
 

@@ -32,6 +32,10 @@ pub struct DeadlinePolicy {
     /// for its analysis this many days after it opened.
     #[serde(default = "default_root_cause_days")]
     pub root_cause_days: u32,
+    /// Equipment's maintenance and inspection (年检) due dates are reminded
+    /// this many days ahead.
+    #[serde(default = "default_equipment_remind_days")]
+    pub equipment_remind_days: u32,
 }
 
 fn default_remind_hours() -> u32 {
@@ -46,6 +50,10 @@ fn default_root_cause_days() -> u32 {
     7
 }
 
+fn default_equipment_remind_days() -> u32 {
+    30
+}
+
 impl Default for DeadlinePolicy {
     fn default() -> Self {
         DeadlinePolicy {
@@ -56,6 +64,7 @@ impl Default for DeadlinePolicy {
             verify_hours: default_wait_hours(),
             callback_hours: default_wait_hours(),
             root_cause_days: default_root_cause_days(),
+            equipment_remind_days: default_equipment_remind_days(),
         }
     }
 }

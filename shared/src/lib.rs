@@ -35,6 +35,7 @@ string_schema! {
 pub mod app;
 pub mod codes;
 pub mod deadline;
+pub mod equipment;
 pub mod ids;
 pub mod issue;
 pub mod kpi;

@@ -216,10 +216,13 @@ pub enum Action {
     ReadLedger,
     /// Record a resident's satisfaction survey (NPS, CSI).
     RecordSurvey,
+    /// Add and change equipment, import the register, record maintenance and
+    /// upload inspection certificates.
+    ManageEquipment,
 }
 
 impl Action {
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 17] = [
         Action::ChangePlan,
         Action::ExportPlan,
         Action::PrintLabels,
@@ -236,6 +239,7 @@ impl Action {
         Action::SyncPlan,
         Action::ReadLedger,
         Action::RecordSurvey,
+        Action::ManageEquipment,
     ];
 
     pub const fn code(self) -> &'static str {
@@ -256,6 +260,7 @@ impl Action {
             Action::SyncPlan => "sync_plan",
             Action::ReadLedger => "read_ledger",
             Action::RecordSurvey => "record_survey",
+            Action::ManageEquipment => "manage_equipment",
         }
     }
 
@@ -278,6 +283,7 @@ impl Action {
             Action::SyncPlan => "change the plan through a synced document",
             Action::ReadLedger => "export the ledger",
             Action::RecordSurvey => "record a satisfaction survey",
+            Action::ManageEquipment => "manage the equipment register",
         }
     }
 }
@@ -302,6 +308,8 @@ pub const ACTIONS: &[(Action, &[Role])] = &[
     (Action::ReadLedger, &[Manager, Admin, Group]),
     // Those who call residents back record what they say (and may open the follow-up).
     (Action::RecordSurvey, &[CustomerService, Manager]),
+    // The quality office and the administrator keep the register; everyone reads it.
+    (Action::ManageEquipment, &[Manager, Admin]),
 ];
 
 /// Whether `role` may take `action`.

@@ -472,6 +472,8 @@ pub struct SiteSettings {
     pub callback_hours: Option<u32>,
     /// Days a root-cause task has for its analysis (1–90).
     pub root_cause_days: Option<u32>,
+    /// Days ahead of an equipment maintenance or inspection due date when the managers are reminded (1–180).
+    pub equipment_remind_days: Option<u32>,
     /// The same problem at the same checkpoint within this many days is a repeat (0–365).
     pub repeat_window_days: Option<u32>,
     pub keep_originals: Option<bool>,
@@ -504,6 +506,12 @@ impl SiteSettings {
             90,
         )?;
         within("the repeat window (days)", self.repeat_window_days, 0, 365)?;
+        within(
+            "the equipment reminder lead (days)",
+            self.equipment_remind_days,
+            1,
+            180,
+        )?;
         let mut next = site.clone();
         next.complaint_sla.set(&self.complaint_sla)?;
         next.set_departments(&self.departments);
@@ -516,6 +524,9 @@ impl SiteSettings {
         d.verify_hours = self.verify_hours.unwrap_or(d.verify_hours);
         d.callback_hours = self.callback_hours.unwrap_or(d.callback_hours);
         d.root_cause_days = self.root_cause_days.unwrap_or(d.root_cause_days);
+        d.equipment_remind_days = self
+            .equipment_remind_days
+            .unwrap_or(d.equipment_remind_days);
         next.repeat_window_days = self.repeat_window_days.unwrap_or(next.repeat_window_days);
         next.keep_originals = self.keep_originals.unwrap_or(next.keep_originals);
         *site = next;
@@ -638,6 +649,22 @@ pub struct Notification {
     pub assignee: Option<String>,
     /// Server clock.
     pub created_at: DateTime<Utc>,
+    /// Set when the notification is about a piece of equipment (then `issue`
+    /// is the nil id and `deadline` the due day's end).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equipment: Option<EquipmentRef>,
+}
+
+/// The equipment a reminder is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EquipmentRef {
+    /// Site code.
+    pub site: String,
+    /// Equipment code.
+    pub code: String,
+    pub duty: crate::equipment::Duty,
+    pub due: chrono::NaiveDate,
 }
 
 /// One patrol run in the manager's list.

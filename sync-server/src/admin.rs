@@ -38,9 +38,13 @@ impl From<AccountError> for ApiError {
                 let zh = format!("您在项目 {code} 没有角色");
                 ApiError::new(StatusCode::FORBIDDEN, "site_forbidden", e.to_string()).zh(zh)
             }
-            AccountError::Rows(ref rows) => {
-                let zh = format!("{} 行有错，均未导入", rows.len());
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_rows", e.to_string()).zh(zh)
+            AccountError::Rows(rows) => {
+                let en = format!("{} bad row(s); nothing was imported", rows.len());
+                let zh = format!("{} 行有错，均未导入：请按下表改正后重新导入", rows.len());
+                let mut refused =
+                    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_rows", en).zh(zh);
+                refused.rows = rows;
+                refused
             }
         }
     }
@@ -86,6 +90,301 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/ledger/verify", routing::get(ledger_verify))
         .route("/api/v1/reports", routing::get(list_reports))
         .route("/api/v1/reports/monthly", routing::get(monthly_report))
+        .route("/api/v1/equipment", routing::get(equipment_register))
+        .route(
+            "/api/v1/equipment/import",
+            routing::post(equipment_import)
+                .layer(axum::extract::DefaultBodyLimit::max(MAX_IMPORT_BODY)),
+        )
+        .route("/api/v1/equipment/{code}", routing::put(put_equipment))
+        .route(
+            "/api/v1/equipment/{code}/maintenance",
+            routing::post(equipment_maintained),
+        )
+        .route(
+            "/api/v1/equipment/{code}/certificate",
+            routing::post(equipment_certify)
+                .get(equipment_certificate)
+                .layer(axum::extract::DefaultBodyLimit::max(MAX_CERTIFICATE_BODY)),
+        )
+}
+
+/// Largest certificate upload body: the file, base64-encoded, and its fields.
+pub const MAX_CERTIFICATE_BODY: usize =
+    shared::equipment::MAX_CERTIFICATE_BYTES / 3 * 4 + 64 * 1024;
+
+/// How the register is wanted: JSON (default) or `csv`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct RegisterQuery {
+    /// `csv`: the register as `equipment.csv`, in the columns the import reads.
+    pub format: Option<String>,
+}
+
+/// `GET /api/v1/equipment`: the site's equipment register with each row's
+/// standing today and 设施合规率 by kind.
+#[utoipa::path(
+    get,
+    path = "/api/v1/equipment",
+    tag = "equipment",
+    summary = "The equipment register with standings and compliance (or, format=csv, the register as CSV).",
+    params(RegisterQuery),
+    responses((status = 200, body = shared::equipment::Register), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
+async fn equipment_register(
+    State(state): State<AppState>,
+    Auth(sender): Auth,
+    q: Result<Query<RegisterQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    require(&sender, Action::ReadSite)?;
+    let Query(q) = q.map_err(|e| ApiError::bad_request("bad_request", e.body_text()))?;
+    let csv = match q.format.as_deref() {
+        None | Some("" | "json") => false,
+        Some("csv") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "bad_format",
+                format!("format `{other}`: use json or csv"),
+            ));
+        }
+    };
+    blocking(move || {
+        let mut txn = state.store.read()?;
+        let site = crate::patrols::sender_site(&mut *txn, &sender)?;
+        if csv {
+            let list = txn.equipment_of(site.id)?;
+            return Ok((
+                [
+                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!(
+                            "attachment; filename=\"{}-{}\"",
+                            site.code,
+                            crate::equipment::EQUIPMENT_FILE
+                        ),
+                    ),
+                ],
+                crate::equipment::export(&list),
+            )
+                .into_response());
+        }
+        Ok(Json(crate::equipment::register(&mut *txn, &site, Utc::now())?).into_response())
+    })
+    .await
+}
+
+/// An equipment import: the text of `equipment.csv`.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct EquipmentCsv {
+    pub csv: String,
+}
+
+/// `POST /api/v1/equipment/import`: the register from CSV, all or nothing.
+#[utoipa::path(
+    post,
+    path = "/api/v1/equipment/import",
+    tag = "equipment",
+    summary = "Imports equipment from CSV text by code, all or nothing; nothing missing is deleted.",
+    request_body = EquipmentCsv,
+    responses((status = 200, body = shared::equipment::EquipmentImport), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
+async fn equipment_import(
+    State(state): State<AppState>,
+    Auth(sender): Auth,
+    body: Result<Json<EquipmentCsv>, JsonRejection>,
+) -> Result<Json<shared::equipment::EquipmentImport>, ApiError> {
+    require(&sender, Action::ManageEquipment)?;
+    let Json(req) = body.map_err(|e| ApiError::bad_request("bad_request", e.body_text()))?;
+    on_site(&state, sender, move |txn, _, site| {
+        let text = plan_csv::decode(crate::equipment::EQUIPMENT_FILE, req.csv.as_bytes())
+            .map_err(|e| AccountError::Rows(vec![e]))?;
+        crate::equipment::import(txn, site, &text, Utc::now())
+    })
+    .await
+    .map(Json)
+}
+
+/// `PUT /api/v1/equipment/{code}`: adds or changes one piece of equipment.
+#[utoipa::path(
+    put,
+    path = "/api/v1/equipment/{code}",
+    tag = "equipment",
+    summary = "Adds or changes a piece of equipment (its certificate changes only by uploading one).",
+    params(("code" = String, Path, description = "Equipment code")),
+    request_body = shared::equipment::Equipment,
+    responses((status = 200, body = shared::equipment::Equipment), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
+async fn put_equipment(
+    State(state): State<AppState>,
+    Auth(sender): Auth,
+    Path(code): Path<String>,
+    body: Result<Json<shared::equipment::Equipment>, JsonRejection>,
+) -> Result<Json<shared::equipment::Equipment>, ApiError> {
+    require(&sender, Action::ManageEquipment)?;
+    let Json(e) = body.map_err(|e| ApiError::bad_request("bad_request", e.body_text()))?;
+    if e.code.as_str() != code.trim() {
+        return Err(ApiError::bad_request(
+            "code_mismatch",
+            format!("the body is equipment `{}`, the path `{code}`", e.code),
+        ));
+    }
+    on_site(&state, sender, move |txn, _, site| {
+        crate::equipment::put(txn, site, e, Utc::now())
+    })
+    .await
+    .map(Json)
+}
+
+/// `POST /api/v1/equipment/{code}/maintenance`: a maintenance done.
+#[utoipa::path(
+    post,
+    path = "/api/v1/equipment/{code}/maintenance",
+    tag = "equipment",
+    summary = "Records a maintenance done on a day (not in the future).",
+    params(("code" = String, Path, description = "Equipment code")),
+    request_body = shared::equipment::MaintenanceDone,
+    responses((status = 200, body = shared::equipment::Equipment), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
+async fn equipment_maintained(
+    State(state): State<AppState>,
+    Auth(sender): Auth,
+    Path(code): Path<String>,
+    body: Result<Json<shared::equipment::MaintenanceDone>, JsonRejection>,
+) -> Result<Json<shared::equipment::Equipment>, ApiError> {
+    require(&sender, Action::ManageEquipment)?;
+    let Json(m) = body.map_err(|e| ApiError::bad_request("bad_request", e.body_text()))?;
+    on_site(&state, sender, move |txn, _, site| {
+        crate::equipment::maintained(txn, site, &code, m.date, Utc::now())
+    })
+    .await
+    .map(Json)
+}
+
+/// `POST /api/v1/equipment/{code}/certificate`: a new inspection certificate
+/// (PDF scan or JPEG photo) and the due date it makes valid.
+#[utoipa::path(
+    post,
+    path = "/api/v1/equipment/{code}/certificate",
+    tag = "equipment",
+    summary = "Uploads an inspection certificate (PDF or JPEG, base64) with the next due date.",
+    params(("code" = String, Path, description = "Equipment code")),
+    request_body = shared::equipment::CertificateUpload,
+    responses((status = 200, body = shared::equipment::Equipment), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
+async fn equipment_certify(
+    State(state): State<AppState>,
+    Auth(sender): Auth,
+    Path(code): Path<String>,
+    body: Result<Json<shared::equipment::CertificateUpload>, JsonRejection>,
+) -> Result<Json<shared::equipment::Equipment>, ApiError> {
+    require(&sender, Action::ManageEquipment)?;
+    // An upload over the size limit is told so (413), not called malformed.
+    let Json(u) = body.map_err(|e| ApiError::new(e.status(), "bad_request", e.body_text()))?;
+    // The equipment must exist before the file is kept.
+    let exists = {
+        let (store, sender, code) = (state.store.clone(), sender.clone(), code.clone());
+        blocking(move || {
+            let mut txn = store.read()?;
+            let site = crate::patrols::sender_site(&mut *txn, &sender)?;
+            Ok::<_, ApiError>(txn.equipment(site.id, code.trim())?.is_some())
+        })
+        .await?
+    };
+    if !exists {
+        return Err(ApiError::not_found("equipment"));
+    }
+    let blobs = state.blobs.clone();
+    let file = blocking(move || {
+        let bytes = crate::equipment::decode_upload(&u)?;
+        let (hash, mime) = crate::equipment::store_file(&*blobs, &bytes)?;
+        Ok::<_, ApiError>((hash, mime, bytes.len() as u64, u))
+    })
+    .await?;
+    on_site(&state, sender, move |txn, sender, site| {
+        let (hash, mime, len, u) = &file;
+        crate::equipment::certify(
+            txn,
+            site,
+            &code,
+            (hash, mime, *len),
+            &u.file_name,
+            u.inspection_due,
+            &sender.user_name,
+            Utc::now(),
+        )
+    })
+    .await
+    .map(Json)
+}
+
+/// `GET /api/v1/equipment/{code}/certificate`: the certificate file.
+#[utoipa::path(
+    get,
+    path = "/api/v1/equipment/{code}/certificate",
+    tag = "equipment",
+    summary = "The equipment's last inspection certificate (PDF or JPEG).",
+    params(("code" = String, Path, description = "Equipment code")),
+    responses((status = 200, description = "The file", content_type = "application/pdf"), crate::openapi::Errors),
+    security(("bearer" = [])),
+)]
+async fn equipment_certificate(
+    State(state): State<AppState>,
+    Auth(sender): Auth,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    require(&sender, Action::ReadSite)?;
+    blocking(move || {
+        let mut txn = state.store.read()?;
+        let site = crate::patrols::sender_site(&mut *txn, &sender)?;
+        let cert = txn
+            .equipment(site.id, code.trim())?
+            .and_then(|e| e.certificate)
+            .ok_or_else(|| ApiError::not_found("certificate"))?;
+        drop(txn);
+        let bytes = state
+            .blobs
+            .get(&cert.hash)
+            .map_err(|e| {
+                tracing::error!(error = %e, "cannot read a certificate");
+                ApiError::from(crate::error::StoreError::Corrupt("blob storage".into()))
+            })?
+            .ok_or_else(|| ApiError::not_found("certificate file"))?;
+        let ext = if cert.mime == "application/pdf" {
+            "pdf"
+        } else {
+            "jpg"
+        };
+        Ok((
+            [
+                (header::CONTENT_TYPE, cert.mime.clone()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!(
+                        "inline; filename=\"{}-certificate.{ext}\"",
+                        safe_code(&code)
+                    ),
+                ),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+                (header::CONTENT_SECURITY_POLICY, "sandbox".to_string()),
+            ],
+            bytes,
+        )
+            .into_response())
+    })
+    .await
+}
+
+/// An equipment code as it may go into a file name.
+fn safe_code(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .take(64)
+        .collect()
 }
 
 /// The plan of the sender's site.

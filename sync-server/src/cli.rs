@@ -90,6 +90,9 @@ pub enum Command {
     /// The ledger (台账) of accepted changes: verify its hash chain, export it.
     #[command(subcommand)]
     Ledger(LedgerCmd),
+    /// The equipment register (设施设备台账): import and export as CSV, list with standings.
+    #[command(subcommand)]
+    Equipment(EquipmentCmd),
     /// Patrol schedules: tasks with due windows that devices receive at sync.
     #[command(subcommand)]
     Schedule(ScheduleCmd),
@@ -228,6 +231,9 @@ pub enum SiteCmd {
         /// Days a root-cause task has for its analysis.
         #[arg(long)]
         root_cause_days: Option<u32>,
+        /// Days ahead of an equipment maintenance or inspection due date that the managers are reminded.
+        #[arg(long)]
+        equipment_remind_days: Option<u32>,
     },
     /// Import checklists and checkpoints from CSV (UTF-8; Chinese or English headers).
     /// Every row is checked first; one bad row and nothing is imported.
@@ -533,6 +539,42 @@ pub enum LedgerCmd {
     },
 }
 
+#[derive(Subcommand, Debug)]
+pub enum EquipmentCmd {
+    /// Add and update equipment from CSV by code (设备编号, 设备名称, 设备类型, 位置,
+    /// 巡查点, 保养周期(天), 上次保养, 年检到期, 备注, 报废). Every row is checked
+    /// first; one bad row and nothing is imported. Nothing missing is deleted.
+    Import {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        site: String,
+        /// equipment.csv (UTF-8 or GBK)
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// Write the register as CSV, in the columns the import reads.
+    Export {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        site: String,
+        /// F.csv
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Print the register with each row's standing and 设施合规率 by kind.
+    List {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        site: String,
+        /// The local day to judge on (YYYY-MM-DD; default: today).
+        #[arg(long)]
+        date: Option<chrono::NaiveDate>,
+    },
+}
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
@@ -635,6 +677,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 if !empty {
                     summary.past = Some(crate::seed::demo_past(txn, now, 21)?);
                     crate::seed::demo_history(txn, now)?;
+                    crate::seed::demo_equipment(txn, now)?;
                 }
                 let group = crate::seed::demo_group(txn, now, !empty)?;
                 summary.users.extend(group);
@@ -824,8 +867,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             verify_hours,
             callback_hours,
             root_cause_days,
+            equipment_remind_days,
         }) => {
             let settings = shared::wire::SiteSettings {
+                equipment_remind_days,
                 keep_originals,
                 repeat_window_days,
                 remind_hours,
@@ -842,7 +887,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let d = &site.deadlines;
             println!(
                 "site {}: devices {} camera originals; repeats within {} days; reminders {} h before deadlines; \
-                 verification awaited {} h, call-backs {} h; root-cause analysis within {} days",
+                 verification awaited {} h, call-backs {} h; root-cause analysis within {} days; \
+                 equipment reminded {} days ahead",
                 site.code,
                 if site.keep_originals {
                     "keep"
@@ -853,7 +899,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 d.remind_hours,
                 d.verify_hours,
                 d.callback_hours,
-                d.root_cause_days
+                d.root_cause_days,
+                d.equipment_remind_days
             );
         }
         Command::User(UserCmd::Add {
@@ -1073,6 +1120,95 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 entries.len(),
                 out.display()
             );
+        }
+        Command::Equipment(EquipmentCmd::Import { dir, site, file }) => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let text = crate::plan_csv::decode(crate::equipment::EQUIPMENT_FILE, &bytes)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let r = with_txn(&dir, |txn| crate::equipment::import(txn, &site, &text, now))?;
+            println!(
+                "equipment of {site}: {} added, {} updated, {} unchanged",
+                r.added, r.updated, r.unchanged
+            );
+        }
+        Command::Equipment(EquipmentCmd::Export { dir, site, out }) => {
+            let store = open(&dir)?;
+            let mut txn = store.read()?;
+            let site = accounts::site(&mut *txn, &site)?;
+            let list = txn.equipment_of(site.id)?;
+            std::fs::write(&out, crate::equipment::export(&list))
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!("{} equipment written to {}", list.len(), out.display());
+        }
+        Command::Equipment(EquipmentCmd::List { dir, site, date }) => {
+            let store = open(&dir)?;
+            let mut txn = store.read()?;
+            let site = accounts::site(&mut *txn, &site)?;
+            let at = match date {
+                // The day's noon in the site's time.
+                Some(d) => d
+                    .and_hms_opt(12, 0, 0)
+                    .and_then(|t| t.and_local_timezone(site.deadlines.offset()).single())
+                    .map(|t| t.with_timezone(&Utc))
+                    .unwrap_or(now),
+                None => now,
+            };
+            let r = crate::equipment::register(&mut *txn, &site, at)?;
+            println!(
+                "equipment of {} on {} ({} in the register):",
+                r.site,
+                r.today,
+                r.items.len()
+            );
+            for v in &r.items {
+                let e = &v.equipment;
+                println!(
+                    "{}\t{}\t{}\t保养 {}{}\t年检 {}{}\t{}{}",
+                    e.code,
+                    e.kind.label_zh(),
+                    e.name,
+                    v.maintenance.label_zh(),
+                    v.next_maintenance
+                        .map(|d| format!(" ({d})"))
+                        .unwrap_or_default(),
+                    v.inspection.label_zh(),
+                    e.inspection_due
+                        .map(|d| format!(" ({d})"))
+                        .unwrap_or_default(),
+                    if e.retired {
+                        "报废"
+                    } else if v.compliant {
+                        "合规"
+                    } else {
+                        "不合规"
+                    },
+                    e.certificate
+                        .as_ref()
+                        .map(|c| format!("\t证书 {}", c.file_name))
+                        .unwrap_or_default()
+                );
+            }
+            let pct = |f: &shared::kpi::Figure| {
+                f.value
+                    .map(|v| format!("{:.1}%", v * 100.0))
+                    .unwrap_or_else(|| "—".into())
+            };
+            println!(
+                "设施合规率 {} ({}/{})",
+                pct(&r.compliance.rate),
+                r.compliance.rate.numerator,
+                r.compliance.rate.denominator
+            );
+            for k in &r.compliance.kinds {
+                println!(
+                    "  {} {} ({}/{})",
+                    k.kind.label_zh(),
+                    pct(&k.rate),
+                    k.rate.numerator,
+                    k.rate.denominator
+                );
+            }
         }
         Command::Token(TokenCmd::Revoke { dir, user }) => {
             let n = with_txn(&dir, |txn| accounts::revoke_tokens(txn, &user))?;

@@ -23,6 +23,8 @@ pub struct ApiError {
     pub message: String,
     /// The sentence in Chinese; empty where the client's sentence for `code` says it.
     pub message_zh: String,
+    /// The bad rows of a refused import, each with its line and column.
+    pub rows: Vec<shared::wire::LineError>,
 }
 
 impl ApiError {
@@ -32,6 +34,7 @@ impl ApiError {
             code,
             message: message.into(),
             message_zh: String::new(),
+            rows: Vec::new(),
         }
     }
     /// The same error with its Chinese sentence.
@@ -82,7 +85,7 @@ impl IntoResponse for ApiError {
             code: self.code.to_string(),
             message: self.message,
             message_zh: self.message_zh,
-            rows: Vec::new(),
+            rows: self.rows,
         };
         (self.status, axum::Json(body)).into_response()
     }

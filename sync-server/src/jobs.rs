@@ -50,6 +50,23 @@ pub struct WebhookEvent {
     pub at: DateTime<Utc>,
 }
 
+/// What a webhook receives when equipment is due soon (or its maintenance
+/// is overdue): `kind` is `equipment_due`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EquipmentDueEvent {
+    pub id: uuid::Uuid,
+    pub kind: String,
+    pub site: String,
+    /// Equipment code.
+    pub equipment: String,
+    pub duty: shared::equipment::Duty,
+    pub due: chrono::NaiveDate,
+    pub title: String,
+    /// User names of the managers notified.
+    pub notified: Vec<String>,
+    pub at: DateTime<Utc>,
+}
+
 /// What one scan created.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ScanReport {
@@ -63,6 +80,10 @@ pub struct ScanReport {
     pub announced: usize,
     /// Monthly reports made and stored (the month just ended, once per site).
     pub reports: usize,
+    /// Equipment due dates reminded (ahead, or maintenance overdue).
+    pub equipment_reminders: usize,
+    /// Issues raised for overdue equipment inspections.
+    pub equipment_issues: usize,
 }
 
 /// What one delivery pass did.
@@ -216,6 +237,7 @@ fn notify(
             deadline: at,
             assignee: issue.assignee.clone(),
             created_at: now,
+            equipment: None,
         })?;
     }
     Ok(created)
@@ -260,6 +282,7 @@ pub fn notify_assignment(
         deadline: issue.deadline.unwrap_or(at),
         assignee: issue.assignee.clone(),
         created_at: now,
+        equipment: None,
     })?;
     Ok(())
 }
@@ -324,6 +347,12 @@ pub fn scan(
         }
     }
     report.root_causes += crate::rootcause::scan(txn, &sites, now)?;
+    for site in sites.values() {
+        let users = users_of(txn, site.id)?;
+        let done = crate::equipment::scan(txn, site, &users, now)?;
+        report.equipment_reminders += done.reminders;
+        report.equipment_issues += done.raised;
+    }
     report.announced = announce(txn, webhook, now)?;
     Ok(report)
 }
@@ -341,7 +370,24 @@ fn announce(txn: &mut dyn Txn, webhook: bool, now: DateTime<Utc>) -> Result<usiz
         let ids: Vec<uuid::Uuid> = batch.iter().map(|n| n.id).collect();
         if webhook {
             let mut calls: Vec<(uuid::Uuid, &Notification, Vec<String>)> = Vec::new();
+            let mut equipment: Vec<(uuid::Uuid, &Notification, Vec<String>)> = Vec::new();
             for n in &batch {
+                if let Some(about) = &n.equipment {
+                    // One call per equipment, duty and due date.
+                    let id = derived_id(&[
+                        b"equipment_due",
+                        about.site.as_bytes(),
+                        about.code.as_bytes(),
+                        about.duty.code().as_bytes(),
+                        about.due.to_string().as_bytes(),
+                    ]);
+                    let name = txn.user(n.recipient)?.map(|u| u.name).unwrap_or_default();
+                    match equipment.iter_mut().find(|c| c.0 == id) {
+                        Some(c) => c.2.push(name),
+                        None => equipment.push((id, n, vec![name])),
+                    }
+                    continue;
+                }
                 // A new order has one recipient and its own id (from the
                 // assigning event); the others group their recipients.
                 let id = match n.kind {
@@ -352,6 +398,26 @@ fn announce(txn: &mut dyn Txn, webhook: bool, now: DateTime<Utc>) -> Result<usiz
                 match calls.iter_mut().find(|c| c.0 == id) {
                     Some(c) => c.2.push(name),
                     None => calls.push((id, n, vec![name])),
+                }
+            }
+            for (id, n, notified) in equipment {
+                let Some(about) = n.equipment.clone() else {
+                    continue;
+                };
+                let event = EquipmentDueEvent {
+                    id,
+                    kind: "equipment_due".into(),
+                    site: about.site.clone(),
+                    equipment: about.code.clone(),
+                    duty: about.duty,
+                    due: about.due,
+                    title: n.title.clone(),
+                    notified,
+                    at: now,
+                };
+                let body = serde_json::to_string(&event).expect("event serializes");
+                if txn.queue_webhook(event.id, &body, now)? {
+                    queued += 1;
                 }
             }
             for (id, n, notified) in calls {

@@ -14,6 +14,7 @@ pub mod cache;
 pub mod chunks;
 pub mod cli;
 pub mod contacts;
+pub mod equipment;
 pub mod error;
 pub mod forms;
 pub mod guard;

@@ -40,6 +40,11 @@ pub struct Monthly {
     pub complaints: Vec<IssueSummary>,
     /// The ledger's head when the report was made: entry number and hash.
     pub ledger: Option<(u64, String)>,
+    /// 设施合规率 on the month's last day (or today, while the month runs),
+    /// judged from the register as it stood when the report was made.
+    pub equipment: shared::equipment::Compliance,
+    /// The register's rows on that day that are not compliant.
+    pub equipment_faults: Vec<shared::equipment::EquipmentView>,
     pub generated_at: DateTime<Utc>,
 }
 
@@ -118,6 +123,16 @@ pub fn load(
             .collect();
     complaints.sort_by_key(|s| (s.raised_at, s.id));
     let ledger = txn.ledger_head(plan.site.id)?;
+    let list = txn.equipment_of(plan.site.id)?;
+    let last_day = (report.period.to.min(now) - chrono::Duration::seconds(1))
+        .with_timezone(&plan.site.deadlines.offset())
+        .date_naive();
+    let equipment = shared::equipment::compliance(&list, last_day);
+    let equipment_faults = list
+        .iter()
+        .filter(|e| !e.retired && !e.compliant(last_day))
+        .map(|e| e.view(last_day, 0))
+        .collect();
     Ok(Monthly {
         plan,
         period,
@@ -126,6 +141,8 @@ pub fn load(
         repeats,
         complaints,
         ledger,
+        equipment,
+        equipment_faults,
         generated_at: now,
     })
 }
@@ -609,6 +626,7 @@ pub fn pdf(m: &Monthly, font: Font) -> Result<Vec<u8>, FormError> {
         &rows,
         9.0,
     );
+    equipment_section(&mut l, m);
     l.signatures(&["编制", "审核"]);
     crate::forms::render(
         &l,
@@ -617,6 +635,145 @@ pub fn pdf(m: &Monthly, font: Font) -> Result<Vec<u8>, FormError> {
         &font,
         &format!("{} · 月度品质报告 {}", plan.site.name, m.period),
     )
+}
+
+/// 九、设施设备合规: the rate, by kind, and the equipment not compliant.
+fn equipment_section(l: &mut Layout, m: &Monthly) {
+    let full = PAGE_W - 2.0 * MARGIN;
+    let c = &m.equipment;
+    heading(l, "九、设施设备合规", 60.0);
+    if c.rate.denominator == 0 {
+        l.para(9.5, "设施设备台账中没有在用设备。");
+        return;
+    }
+    l.para(
+        9.5,
+        format!(
+            "设施合规率（截至 {}）：{}（{} / {} 台在用设备的保养与年检均在有效期内）。",
+            c.day,
+            shared::kpi::shown(Unit::Share, &c.rate),
+            c.rate.numerator,
+            c.rate.denominator
+        ),
+    );
+    let rows: Vec<Vec<Vec<String>>> = c
+        .kinds
+        .iter()
+        .map(|k| {
+            vec![
+                vec![k.kind.label_zh().to_string()],
+                vec![k.rate.denominator.to_string()],
+                vec![k.rate.numerator.to_string()],
+                vec![shared::kpi::shown(Unit::Share, &k.rate)],
+            ]
+        })
+        .collect();
+    l.table(
+        &[
+            Col("设备类型", 170.0),
+            Col("在用", 90.0),
+            Col("合规", 90.0),
+            Col("合规率", full - 350.0),
+        ],
+        &rows,
+        9.0,
+    );
+    if m.equipment_faults.is_empty() {
+        return;
+    }
+    let rows: Vec<Vec<Vec<String>>> = m
+        .equipment_faults
+        .iter()
+        .take(LIST_ROWS)
+        .map(|v| {
+            let e = &v.equipment;
+            vec![
+                vec![e.code.to_string()],
+                vec![e.name.clone(), e.kind.label_zh().to_string()],
+                vec![v.maintenance.label_zh().to_string()],
+                vec![
+                    v.inspection.label_zh().to_string(),
+                    e.inspection_due.map(|d| d.to_string()).unwrap_or_default(),
+                ],
+            ]
+        })
+        .collect();
+    l.para(9.5, "不合规设备：");
+    l.table(
+        &[
+            Col("设备编号", 100.0),
+            Col("设备", 170.0),
+            Col("保养", 90.0),
+            Col("年检", full - 360.0),
+        ],
+        &rows,
+        8.5,
+    );
+}
+
+/// The equipment sheets of the workbook: compliance by kind, and the
+/// equipment not compliant.
+fn equipment_tables(m: &Monthly) -> [Table; 2] {
+    let share = |f: &shared::kpi::Figure| f.value.map(Cell::Share).unwrap_or(Cell::Empty);
+    let c = &m.equipment;
+    let mut rows: Vec<Vec<Cell>> = vec![vec![
+        Cell::Text("全部".into()),
+        Cell::Number(c.rate.denominator as f64),
+        Cell::Number(c.rate.numerator as f64),
+        share(&c.rate),
+    ]];
+    rows.extend(c.kinds.iter().map(|k| {
+        vec![
+            Cell::Text(k.kind.label_zh().into()),
+            Cell::Number(k.rate.denominator as f64),
+            Cell::Number(k.rate.numerator as f64),
+            share(&k.rate),
+        ]
+    }));
+    let date = |d: Option<NaiveDate>| d.map(|d| Cell::Text(d.to_string())).unwrap_or(Cell::Empty);
+    [
+        Table {
+            id: "equipment",
+            title: "设施合规率",
+            headers: ["设备类型", "在用", "合规", "合规率"]
+                .map(String::from)
+                .to_vec(),
+            rows,
+        },
+        Table {
+            id: "equipment_faults",
+            title: "不合规设备",
+            headers: [
+                "设备编号",
+                "设备名称",
+                "设备类型",
+                "位置",
+                "保养",
+                "下次保养",
+                "年检",
+                "年检到期",
+            ]
+            .map(String::from)
+            .to_vec(),
+            rows: m
+                .equipment_faults
+                .iter()
+                .map(|v| {
+                    let e = &v.equipment;
+                    vec![
+                        Cell::Text(e.code.to_string()),
+                        Cell::Text(e.name.clone()),
+                        Cell::Text(e.kind.label_zh().into()),
+                        Cell::Text(e.location.clone()),
+                        Cell::Text(v.maintenance.label_zh().into()),
+                        date(v.next_maintenance),
+                        Cell::Text(v.inspection.label_zh().into()),
+                        date(e.inspection_due),
+                    ]
+                })
+                .collect(),
+        },
+    ]
 }
 
 fn issue_table(
@@ -751,6 +908,7 @@ pub fn tables(m: &Monthly) -> Vec<Table> {
         })
         .collect();
     out.push(issue_table("complaints", "投诉", m, &complaints, "回访"));
+    out.extend(equipment_tables(m));
     out
 }
 

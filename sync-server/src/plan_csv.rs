@@ -35,13 +35,13 @@ pub const SLA_FILE: &str = "sla.csv";
 const MAX_ERRORS: usize = 200;
 
 /// A column: its key, Chinese header (written on export) and English header.
-struct Col {
-    zh: &'static str,
-    en: &'static str,
+pub(crate) struct Col {
+    pub(crate) zh: &'static str,
+    pub(crate) en: &'static str,
     required: bool,
 }
 
-const fn col(zh: &'static str, en: &'static str, required: bool) -> Col {
+pub(crate) const fn col(zh: &'static str, en: &'static str, required: bool) -> Col {
     Col { zh, en, required }
 }
 
@@ -81,14 +81,14 @@ const KIND_PASS_FAIL: (&str, &str) = ("pass_fail", "合格判定");
 const KIND_READING: (&str, &str) = ("reading", "读数");
 
 /// Collects errors, up to a limit.
-struct Errors {
-    file: &'static str,
-    list: Vec<LineError>,
+pub(crate) struct Errors {
+    pub(crate) file: &'static str,
+    pub(crate) list: Vec<LineError>,
 }
 
 impl Errors {
     /// Records a bad row, saying what is wrong in English and in Chinese.
-    fn push(
+    pub(crate) fn push(
         &mut self,
         line: u64,
         column: Option<&str>,
@@ -108,18 +108,18 @@ impl Errors {
 }
 
 /// A parsed file: the header of each known column found, and the rows.
-struct Table<'c> {
+pub(crate) struct Table<'c> {
     cols: &'c [Col],
     /// Column index in the file for each of `cols`.
     at: Vec<Option<usize>>,
     /// How the file spells each found header.
     names: Vec<String>,
-    rows: Vec<(u64, csv::StringRecord)>,
+    pub(crate) rows: Vec<(u64, csv::StringRecord)>,
 }
 
 impl Table<'_> {
     /// The trimmed cell of column `c` in `row` (empty when absent).
-    fn cell<'r>(&self, row: &'r csv::StringRecord, c: usize) -> &'r str {
+    pub(crate) fn cell<'r>(&self, row: &'r csv::StringRecord, c: usize) -> &'r str {
         let cell = self.at[c]
             .and_then(|i| row.get(i))
             .map(str::trim)
@@ -130,14 +130,18 @@ impl Table<'_> {
             _ => cell,
         }
     }
-    fn header(&self, c: usize) -> &str {
+    pub(crate) fn header(&self, c: usize) -> &str {
         self.at[c]
             .map(|i| self.names[i].as_str())
             .unwrap_or(self.cols[c].zh)
     }
 }
 
-fn read_table<'c>(text: &str, cols: &'c [Col], errors: &mut Errors) -> Option<Table<'c>> {
+pub(crate) fn read_table<'c>(
+    text: &str,
+    cols: &'c [Col],
+    errors: &mut Errors,
+) -> Option<Table<'c>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
@@ -261,7 +265,7 @@ pub fn decode(file: &'static str, bytes: &[u8]) -> Result<String, LineError> {
     })
 }
 
-fn parse_code(
+pub(crate) fn parse_code(
     errors: &mut Errors,
     line: u64,
     column: &str,
@@ -291,7 +295,7 @@ fn parse_number(errors: &mut Errors, line: u64, column: &str, s: &str) -> Option
     }
 }
 
-fn parse_label<T>(
+pub(crate) fn parse_label<T>(
     errors: &mut Errors,
     line: u64,
     column: &str,
@@ -920,7 +924,7 @@ pub fn export_sla(sla: &shared::deadline::ComplaintSla) -> String {
     finish(w)
 }
 
-fn writer() -> csv::Writer<Vec<u8>> {
+pub(crate) fn writer() -> csv::Writer<Vec<u8>> {
     let mut buf = Vec::new();
     // A byte-order mark, so spreadsheet programs read the Chinese text as UTF-8.
     buf.extend_from_slice("\u{feff}".as_bytes());
@@ -941,7 +945,10 @@ pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-fn write_row<'a>(w: &mut csv::Writer<Vec<u8>>, cells: impl IntoIterator<Item = &'a str>) {
+pub(crate) fn write_row<'a>(
+    w: &mut csv::Writer<Vec<u8>>,
+    cells: impl IntoIterator<Item = &'a str>,
+) {
     w.write_record(
         cells
             .into_iter()
@@ -953,7 +960,7 @@ fn write_row<'a>(w: &mut csv::Writer<Vec<u8>>, cells: impl IntoIterator<Item = &
     .expect("memory");
 }
 
-fn finish(w: csv::Writer<Vec<u8>>) -> String {
+pub(crate) fn finish(w: csv::Writer<Vec<u8>>) -> String {
     let bytes = w.into_inner().expect("writing to memory cannot fail");
     String::from_utf8(bytes).expect("CSV of UTF-8 text is UTF-8")
 }

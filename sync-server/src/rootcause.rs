@@ -283,6 +283,7 @@ pub fn scan(
                         deadline: at,
                         assignee: None,
                         created_at: now,
+                        equipment: None,
                     })?;
                 }
                 done += usize::from(created);

@@ -454,6 +454,45 @@ pub fn seed(txn: &mut dyn Txn, now: DateTime<Utc>) -> Result<SeedSummary, Accoun
     })
 }
 
+/// The demo estate's equipment register: most in order, one elevator's
+/// inspection due within the reminder lead, the fire pump's maintenance
+/// overdue and the fire alarm's inspection expired, with its issue raised.
+pub fn demo_equipment(txn: &mut dyn Txn, now: DateTime<Utc>) -> Result<(), AccountError> {
+    let site = accounts::site(txn, "DEMO")?;
+    let today = crate::equipment::today(&site, now);
+    let d = |days: i64| (today + chrono::Duration::days(days)).to_string();
+    let csv = format!(
+        "设备编号,设备名称,设备类型,位置,巡查点,保养周期(天),上次保养,年检到期,备注,报废\n\
+         EL-01,1号楼1号电梯,电梯,1号楼,CP-P01,15,{},{},,否\n\
+         EL-02,3号楼1号电梯,电梯,3号楼,CP-P02,15,{},{},,否\n\
+         FP-01,消防主泵,消防水泵,地下一层消防泵房,CP-P03,30,{},{},,否\n\
+         FA-01,火灾自动报警主机,火灾自动报警系统,消防控制室,CP-P03,90,{},{},,否\n\
+         EX-C13,商业区灭火器（20具）,灭火器,商业区,CP-C13,30,{},{},每月检查压力,否\n\
+         GEN-01,备用柴油发电机,发电机,高压配电房旁,CP-P05,30,{},,,否\n\
+         WT-01,生活水箱,生活水箱,生活水泵房,CP-P04,180,{},{},水质检测,否\n\
+         EL-00,2号楼旧电梯,电梯,2号楼,,15,,,已更换,是\n",
+        d(-5),
+        d(200),
+        d(-10),
+        d(12),
+        d(-40),
+        d(100),
+        d(-20),
+        d(-3),
+        d(-3),
+        d(300),
+        d(-15),
+        d(-100),
+        d(60),
+    );
+    crate::equipment::import(txn, "DEMO", &csv, now)?;
+    // What the job would do at its first run, done now, so the estate's
+    // history already holds the expired inspection's issue when devices log in.
+    let users = txn.users_of_site(site.id)?;
+    crate::equipment::scan(txn, &site, &users, now)?;
+    Ok(())
+}
+
 /// A demo estate's team on site `code`, each name with `suffix`: two
 /// inspectors, three field staff (engineering, cleaning, security), a manager,
 /// an administrator and customer service; random passwords.

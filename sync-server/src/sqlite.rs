@@ -215,6 +215,15 @@ CREATE TABLE surveys (
 );
 CREATE INDEX surveys_by_time ON surveys(site, taken_at_ms);
 "#,
+    r#"
+-- The equipment register (设施设备台账), one row per site and equipment code.
+CREATE TABLE equipment (
+    site BLOB NOT NULL REFERENCES sites(id),
+    code TEXT NOT NULL,
+    json TEXT NOT NULL,
+    PRIMARY KEY (site, code)
+);
+"#,
 ];
 
 /// The SQLite implementation of [`Store`]: one writer connection, and a pool of
@@ -1347,6 +1356,47 @@ impl Txn for SqliteTxn<'_> {
             ],
             |r| r.get::<_, String>(0),
         )?;
+        rows.map(|r| json(&r?)).collect()
+    }
+
+    fn put_equipment(
+        &mut self,
+        site: SiteId,
+        e: &shared::equipment::Equipment,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO equipment (site, code, json) VALUES (?1, ?2, ?3)
+             ON CONFLICT (site, code) DO UPDATE SET json = excluded.json",
+            params![
+                site.as_uuid().as_bytes(),
+                e.code.as_str(),
+                serde_json::to_string(e).map_err(|e| StoreError::Corrupt(e.to_string()))?
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn equipment(
+        &mut self,
+        site: SiteId,
+        code: &str,
+    ) -> Result<Option<shared::equipment::Equipment>, StoreError> {
+        let row: Option<String> = self
+            .conn
+            .prepare_cached("SELECT json FROM equipment WHERE site = ?1 AND code = ?2")?
+            .query_row(params![site.as_uuid().as_bytes(), code], |r| r.get(0))
+            .optional()?;
+        row.map(|j| json(&j)).transpose()
+    }
+
+    fn equipment_of(
+        &mut self,
+        site: SiteId,
+    ) -> Result<Vec<shared::equipment::Equipment>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT json FROM equipment WHERE site = ?1 ORDER BY code")?;
+        let rows = stmt.query_map([site.as_uuid().as_bytes()], |r| r.get::<_, String>(0))?;
         rows.map(|r| json(&r?)).collect()
     }
 

@@ -307,6 +307,22 @@ pub trait Txn {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<shared::survey::Survey>, StoreError>;
+    /// Adds or replaces a piece of equipment of `site` (by its code).
+    fn put_equipment(
+        &mut self,
+        site: SiteId,
+        equipment: &shared::equipment::Equipment,
+    ) -> Result<(), StoreError>;
+    fn equipment(
+        &mut self,
+        site: SiteId,
+        code: &str,
+    ) -> Result<Option<shared::equipment::Equipment>, StoreError>;
+    /// A site's whole equipment register, by code.
+    fn equipment_of(
+        &mut self,
+        site: SiteId,
+    ) -> Result<Vec<shared::equipment::Equipment>, StoreError>;
     /// Stores a site's monthly report once: false (and nothing changed) when
     /// that month's is already stored.
     fn put_monthly_report(

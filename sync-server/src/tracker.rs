@@ -44,7 +44,6 @@ pub fn raise_complaint(
     req: &shared::app::ComplaintRequest,
     now: DateTime<Utc>,
 ) -> Result<IssueView, ChangeError> {
-    let corrupt = |e: String| ChangeError::Store(StoreError::Corrupt(e));
     if !shared::policy::may_raise(sender.role, true) {
         return Err(ChangeError::Refused(FoldRefusal {
             code: "role_forbidden",
@@ -59,6 +58,31 @@ pub fn raise_complaint(
     }
     let (body, contact) = req.raise_body(plan, now).map_err(ChangeError::Invalid)?;
     let id = IssueId::new();
+    let view = create(
+        txn,
+        sender,
+        plan.site.id,
+        id,
+        body,
+        &crate::ledger::Author::of(sender),
+        now,
+    )?;
+    txn.put_contact(id, plan.site.id, &contact, now)?;
+    Ok(view)
+}
+
+/// Writes a new issue document `id` raised by `sender` with `body`, its
+/// receipt and its ledger entry (as `author`).
+fn create(
+    txn: &mut dyn Txn,
+    sender: &Sender,
+    site: SiteId,
+    id: IssueId,
+    body: EventBody,
+    author: &crate::ledger::Author,
+    now: DateTime<Utc>,
+) -> Result<IssueView, ChangeError> {
+    let corrupt = |e: String| ChangeError::Store(StoreError::Corrupt(e));
     let raise = IssueEvent {
         id: EventId::new(),
         lamport: 1,
@@ -71,7 +95,7 @@ pub fn raise_complaint(
         body,
     };
     raise.check_limits().map_err(too_long)?;
-    let mut d = doc::new_issue(doc::actor(txn.server_actor()?), id, plan.site.id, &raise)
+    let mut d = doc::new_issue(doc::actor(txn.server_actor()?), id, site, &raise)
         .map_err(|e| corrupt(e.to_string()))?;
     let view = issue::fold(id, [raise.clone()]).map_err(|e| corrupt(e.to_string()))?;
     sync::save(
@@ -83,11 +107,39 @@ pub fn raise_complaint(
         now,
     )?;
     if txn.put_receipt(*raise.id.as_uuid(), id.into(), now)? {
-        let by = crate::ledger::Author::of(sender);
-        crate::ledger::record_event(txn, plan.site.id, id.into(), &by, &raise, now)?;
+        crate::ledger::record_event(txn, site, id.into(), author, &raise, now)?;
     }
-    txn.put_contact(id, plan.site.id, &contact, now)?;
     Ok(view)
+}
+
+/// The name the server's own issues are raised under (an overdue
+/// inspection's, for one).
+pub const SERVER_NAME: &str = "system";
+
+/// Raises issue `id` with `body` on the server's own account (user and
+/// device: the nil id, name [`SERVER_NAME`], on behalf of the site's quality
+/// office, so as a manager). Returns none when an issue with that id exists:
+/// a job deriving the id from what it is about raises it once.
+pub fn raise_by_server(
+    txn: &mut dyn Txn,
+    plan: &shared::plan::SitePlan,
+    id: IssueId,
+    body: EventBody,
+    now: DateTime<Utc>,
+) -> Result<Option<IssueView>, ChangeError> {
+    if txn.issue_summary(id)?.is_some() || txn.doc(id.into())?.is_some() {
+        return Ok(None);
+    }
+    let sender = Sender {
+        device: DeviceId::from_uuid(uuid::Uuid::nil()),
+        user: UserId::from_uuid(uuid::Uuid::nil()),
+        user_name: SERVER_NAME.into(),
+        role: shared::Role::Manager,
+        actor: txn.server_actor()?,
+        sites: vec![plan.site.id],
+    };
+    let author = txn.acting();
+    create(txn, &sender, plan.site.id, id, body, &author, now).map(Some)
 }
 
 /// Appends `body` to issue `id` as `sender`, in `txn`. Returns the new state.

@@ -898,6 +898,19 @@ fn try_action(
                 status_of(s, &body.to_string()),
             )
         }
+        Action::ManageEquipment => {
+            let code = format!("M{n}");
+            let (s, body) = api_put(
+                &url,
+                &token,
+                &format!("/api/v1/equipment/{code}"),
+                &json!({"code": code, "name": "消防泵", "kind": "fire_pump", "maintenance_days": 30}),
+            );
+            // Reached DEMO when DEMO's register holds it.
+            let (_, register) = w.get(&w.manager(), "/api/v1/equipment");
+            let reached = register.to_string().contains(&format!("\"{code}\""));
+            (reached, status_of(s, &body.to_string()))
+        }
         Action::SyncPlan => {
             let demo = w.raiser.site();
             w.raiser.pull();

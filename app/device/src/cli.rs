@@ -511,6 +511,7 @@ fn run(cli: Cli) -> Result<(), DeviceError> {
                     K::VerificationOverdue => "VERIFICATION OVERDUE since",
                     K::AwaitingCallback => "waiting for the call-back since",
                     K::RootCause => "root-cause analysis due",
+                    K::EquipmentDue => "equipment due by the end of",
                 };
                 println!(
                     "{} {what} {}  {} {} [{}]{}",

@@ -622,17 +622,10 @@ impl Backend {
         }
         let body =
             serde_json::json!({ "checklists": checklists, "checkpoints": checkpoints, "sla": sla });
-        match self
-            .http::<ImportReport>("POST", "/api/v1/admin/import", Some(body.to_string()))
-            .await
-        {
-            Ok(r) => Ok(Ok(r)),
-            Err(e) if e.code == "bad_rows" => Ok(Err(ImportRefusal {
-                message: e.message,
-                rows: e.rows,
-            })),
-            Err(e) => Err(e),
-        }
+        refused_rows(
+            self.http::<ImportReport>("POST", "/api/v1/admin/import", Some(body.to_string()))
+                .await,
+        )
     }
 
     /// `checkpoints.csv` or `checklists.csv` as exported.
@@ -848,6 +841,108 @@ impl Backend {
         .await
     }
 
+    /// The site's equipment register with today's standings and compliance.
+    pub async fn equipment(&self) -> Res<shared::equipment::Register> {
+        if self.is_app() {
+            return self.dashboard_only();
+        }
+        self.http("GET", "/api/v1/equipment", None).await
+    }
+
+    /// The register as `equipment.csv`.
+    pub async fn equipment_csv(&self) -> Res<String> {
+        if self.is_app() {
+            return self.dashboard_only();
+        }
+        self.http_text("/api/v1/equipment?format=csv").await
+    }
+
+    /// Imports `equipment.csv`; bad rows come back in the error.
+    pub async fn import_equipment(
+        &self,
+        csv: String,
+    ) -> Res<Result<shared::equipment::EquipmentImport, ImportRefusal>> {
+        if self.is_app() {
+            return self.dashboard_only();
+        }
+        let body = serde_json::json!({ "csv": csv });
+        refused_rows(
+            self.http("POST", "/api/v1/equipment/import", Some(body.to_string()))
+                .await,
+        )
+    }
+
+    /// Adds or changes a piece of equipment.
+    pub async fn put_equipment(
+        &self,
+        e: &shared::equipment::Equipment,
+    ) -> Res<shared::equipment::Equipment> {
+        if self.is_app() {
+            return self.dashboard_only();
+        }
+        let body = serde_json::to_string(e).expect("equipment serializes");
+        self.http(
+            "PUT",
+            &format!("/api/v1/equipment/{}", enc(e.code.as_str())),
+            Some(body),
+        )
+        .await
+    }
+
+    /// Records a maintenance done on `date` (`YYYY-MM-DD`).
+    pub async fn equipment_maintained(
+        &self,
+        code: &str,
+        date: &str,
+    ) -> Res<shared::equipment::Equipment> {
+        if self.is_app() {
+            return self.dashboard_only();
+        }
+        let body = serde_json::json!({ "date": date });
+        self.http(
+            "POST",
+            &format!("/api/v1/equipment/{}/maintenance", enc(code)),
+            Some(body.to_string()),
+        )
+        .await
+    }
+
+    /// Uploads an inspection certificate valid through `due` (`YYYY-MM-DD`).
+    pub async fn certify_equipment(
+        &self,
+        code: &str,
+        file: PhotoUpload,
+        due: &str,
+    ) -> Res<shared::equipment::Equipment> {
+        if self.is_app() {
+            return self.dashboard_only();
+        }
+        let body = serde_json::json!({
+            "file_name": file.name,
+            "base64": file.base64,
+            "inspection_due": due,
+        });
+        self.http(
+            "POST",
+            &format!("/api/v1/equipment/{}/certificate", enc(code)),
+            Some(body.to_string()),
+        )
+        .await
+    }
+
+    /// The equipment's certificate file, as an ArrayBuffer.
+    pub async fn equipment_certificate(&self, code: &str) -> Res<JsValue> {
+        if self.is_app() {
+            return self.dashboard_only();
+        }
+        self.http_raw(
+            "GET",
+            &format!("/api/v1/equipment/{}/certificate", enc(code)),
+            None,
+        )
+        .await
+    }
+
     /// The site's ledger hash chain, recomputed by the server.
     pub async fn ledger_verify(&self) -> Res<shared::wire::LedgerVerification> {
         if self.is_app() {
@@ -1010,6 +1105,18 @@ impl Backend {
                 web_sys::Url::create_object_url_with_blob(&blob).map_err(UiError::js)
             }
         }
+    }
+}
+
+/// An import's answer: its report, or the bad rows of a refused file.
+fn refused_rows<T>(answer: Res<T>) -> Res<Result<T, ImportRefusal>> {
+    match answer {
+        Ok(r) => Ok(Ok(r)),
+        Err(e) if e.code == "bad_rows" => Ok(Err(ImportRefusal {
+            message: e.message,
+            rows: e.rows,
+        })),
+        Err(e) => Err(e),
     }
 }
 

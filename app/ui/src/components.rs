@@ -245,6 +245,10 @@ pub fn nav(p: &NavProps) -> Html {
             if shared::policy::permits(ctx.session.user.role, shared::policy::Action::ReadLedger) && !ctx.backend.is_app() {
                 { tab(Page::Ledger, "nav.ledger", "nav-ledger") }
             }
+            // The register is read by everyone who reviews the site.
+            if reviewer && !ctx.backend.is_app() {
+                { tab(Page::Equipment, "nav.equipment", "nav-equipment") }
+            }
             if manages && !ctx.backend.is_app() {
                 { tab(Page::RootCauses, "nav.rca", "nav-rca") }
                 { tab(Page::Plan, "nav.plan", "nav-plan") }

@@ -63,6 +63,8 @@ pub enum Page {
     NewComplaint,
     /// Residents' satisfaction surveys: record one, list the month's.
     Surveys,
+    /// The equipment register (设施设备台账).
+    Equipment,
     Patrol {
         id: PatrolRunId,
     },
@@ -432,6 +434,7 @@ pub fn app() -> Html {
         Page::RootCauses => html! { <pages::rootcause::RootCauseQueue /> },
         Page::NewComplaint => html! { <pages::complaints::NewComplaint /> },
         Page::Surveys => html! { <pages::surveys::Surveys /> },
+        Page::Equipment => html! { <pages::equipment::EquipmentPage /> },
         Page::Patrol { id } => html! { <pages::patrols::Patrol id={id} /> },
     };
     let dismiss = {

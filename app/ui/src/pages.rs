@@ -6,6 +6,7 @@ pub mod checkpoint;
 pub mod complaints;
 pub mod coverage;
 pub mod detail;
+pub mod equipment;
 pub mod issues;
 pub mod ledger;
 pub mod login;

@@ -51,6 +51,7 @@ impl Page {
             Page::Callbacks => "#/callbacks".into(),
             Page::NewComplaint => "#/complaints/new".into(),
             Page::Surveys => "#/surveys".into(),
+            Page::Equipment => "#/equipment".into(),
         }
     }
 
@@ -108,6 +109,7 @@ impl Page {
             ["callbacks"] => Page::Callbacks,
             ["complaints", "new"] => Page::NewComplaint,
             ["surveys"] => Page::Surveys,
+            ["equipment"] => Page::Equipment,
             _ => return None,
         })
     }
@@ -186,6 +188,7 @@ mod tests {
             Page::Callbacks,
             Page::NewComplaint,
             Page::Surveys,
+            Page::Equipment,
         ] {
             assert_eq!(Page::parse(&p.path()), Some(p.clone()), "{}", p.path());
         }

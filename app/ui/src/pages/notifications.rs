@@ -43,15 +43,21 @@ pub fn notifications() -> Html {
             <ul class="cards" id="notifications">
                 { for list.iter().map(|item| {
                     let n = &item.notification;
-                    let (go, id) = (ctx.go.clone(), n.issue);
+                    // A reminder about equipment opens the register; the others their issue.
+                    let target = if n.equipment.is_some() {
+                        Page::Equipment
+                    } else {
+                        Page::Issue { id: n.issue }
+                    };
+                    let go = ctx.go.clone();
                     let class = n.kind.code();
                     let what = label!(ctx.lang, n.kind);
                     html! {
                         <li class={classes!("card", "tap", class, (!item.seen).then_some("unseen"))}
                             id={format!("note-{}", n.id)}>
                             <div class="tap-area" role="button" tabindex="0"
-                            onkeydown={crate::components::on_activate({ let go = go.clone(); Callback::from(move |_| go.emit(Page::Issue { id })) })}
-                            onclick={Callback::from(move |_| go.emit(Page::Issue { id }))}>
+                            onkeydown={crate::components::on_activate({ let (go, target) = (go.clone(), target.clone()); Callback::from(move |_| go.emit(target.clone())) })}
+                            onclick={Callback::from(move |_| go.emit(target.clone()))}>
                             <div class="row">
                                 <strong class={classes!("kind", class)}>{ what }</strong>
                                 <span>{ &n.title }</span>

@@ -13,7 +13,7 @@ use yew::prelude::*;
 /// The text of the file picked in input `id`, if any: UTF-8, or GB18030
 /// (GBK, what Excel writes for "CSV (逗号分隔)" on a Chinese system) when it
 /// is not UTF-8.
-async fn picked_text(id: &str) -> Option<String> {
+pub(crate) async fn picked_text(id: &str) -> Option<String> {
     let input: web_sys::HtmlInputElement = web_sys::window()?
         .document()?
         .get_element_by_id(id)?

@@ -34,6 +34,7 @@ pub fn site_settings(p: &SettingsProps) -> Html {
         ("set-verify".into(), d.verify_hours.to_string()),
         ("set-callback".into(), d.callback_hours.to_string()),
         ("set-rca".into(), d.root_cause_days.to_string()),
+        ("set-equipment".into(), d.equipment_remind_days.to_string()),
         ("set-repeat".into(), p.site.repeat_window_days.to_string()),
     ];
     for dim in shared::codes::Dimension::ALL {
@@ -115,6 +116,7 @@ pub fn site_settings(p: &SettingsProps) -> Html {
                 verify_hours: number("set-verify"),
                 callback_hours: number("set-callback"),
                 root_cause_days: number("set-rca"),
+                equipment_remind_days: number("set-equipment"),
                 repeat_window_days: number("set-repeat"),
                 keep_originals: None,
                 complaint_sla: rules,
@@ -153,6 +155,7 @@ pub fn site_settings(p: &SettingsProps) -> Html {
                 { number("set-verify", "settings.verify_hours") }
                 { number("set-callback", "settings.callback_hours") }
                 { number("set-rca", "settings.root_cause_days") }
+                { number("set-equipment", "settings.equipment_remind_days") }
                 { number("set-repeat", "settings.repeat_days") }
             </div>
             <h3>{ ctx.t("settings.sla") }</h3>
