@@ -649,7 +649,8 @@ fn equipment_section(l: &mut Layout, m: &Monthly) {
     l.para(
         9.5,
         format!(
-            "设施合规率（截至 {}）：{}（{} / {} 台在用设备的保养与年检均在有效期内）。",
+            "设施合规率（设备台账，截至 {}）：{}（{} / {} 台在用设备的保养与年检均在有效期内）。\
+             一、关键指标中的“设施合规率”为巡查中设施类检查项的合格率。",
             c.day,
             shared::kpi::shown(Unit::Share, &c.rate),
             c.rate.numerator,

@@ -361,6 +361,15 @@ pub fn passing_answers(
         .collect()
 }
 
+/// Today in the demo sites' zone (UTC+8). Periods the server reads as
+/// local days (ledger, coverage, reports) are asked for by this date: from
+/// 16:00 UTC on, the UTC date is still yesterday there.
+pub fn site_today() -> chrono::NaiveDate {
+    chrono::Utc::now()
+        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("+8"))
+        .date_naive()
+}
+
 /// A temporary directory for one device.
 pub fn device_dir() -> tempfile::TempDir {
     tempfile::tempdir().expect("tempdir")

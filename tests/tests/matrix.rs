@@ -781,7 +781,7 @@ fn try_action(
             (s == 200 && demo_draw, status_of(s, &body.to_string()))
         }
         Action::ReadCoverage => {
-            let today = Utc::now().date_naive();
+            let today = tests::site_today();
             let (s, body) = w.get(
                 &token,
                 &format!(
@@ -866,7 +866,7 @@ fn try_action(
             (s == 200, status_of(s, ""))
         }
         Action::ReadLedger => {
-            let today = Utc::now().date_naive();
+            let today = tests::site_today();
             let resp = reqwest::blocking::Client::new()
                 .get(format!(
                     "{url}/api/v1/ledger?from={}&to={today}&format=csv",

@@ -240,8 +240,8 @@ fn answers_are_stored_once_low_scores_open_follow_ups_and_nps_csi_reach_the_anal
         &manager,
         &format!(
             "/api/v1/ledger?from={}&to={}&format=csv",
-            Utc::now().date_naive() - Duration::days(1),
-            Utc::now().date_naive() + Duration::days(1)
+            tests::site_today() - Duration::days(1),
+            tests::site_today() + Duration::days(1)
         ),
     );
     assert_eq!(ledger.matches(",survey,").count(), 3, "{ledger}");
