@@ -130,3 +130,66 @@ pub fn is_red(p: &Rgb<u8>) -> bool {
 pub fn is_blue(p: &Rgb<u8>) -> bool {
     p.0[2] > 150 && p.0[0] < 100
 }
+
+/// A scene with what evidence photos hold: smooth light, sharp-edged shapes
+/// (walls, door frames, signs) and fine stripes (tiles, railings) up to a
+/// period of 8 px, with a little sensor noise. Unlike [`photo_like`], a
+/// downscaled copy of it has a true answer to compare against.
+pub fn scene(w: u32, h: u32, seed: u64) -> RgbImage {
+    let mut state = seed | 1;
+    RgbImage::from_fn(w, h, |x, y| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let noise = (state % 7) as f64 - 3.0;
+        let (fx, fy) = (x as f64 / w as f64, y as f64 / h as f64);
+        let light = 60.0 + 120.0 * fx * (1.0 - fy);
+        let stripes = if fy > 0.6 {
+            40.0 * (std::f64::consts::TAU * x as f64 / (8.0 + 24.0 * fy)).sin()
+        } else {
+            0.0
+        };
+        let sign = (0.2..0.45).contains(&fx) && (0.15..0.35).contains(&fy);
+        let frame = (x / (w / 10).max(1)).is_multiple_of(3) && fy < 0.6;
+        let v = |base: f64| (base + stripes + noise).clamp(0.0, 255.0) as u8;
+        if sign {
+            Rgb([v(200.0), v(40.0), v(40.0)])
+        } else if frame {
+            Rgb([v(light * 0.5), v(light * 0.5), v(light * 0.6)])
+        } else {
+            Rgb([v(light), v(light * 0.9), v(light * 0.7)])
+        }
+    })
+}
+
+/// Mean structural similarity (SSIM) of two same-sized pictures' luma, over
+/// 8 × 8 windows: 1.0 for identical pictures, lower as structure is lost.
+pub fn ssim(a: &RgbImage, b: &RgbImage) -> f64 {
+    assert_eq!(a.dimensions(), b.dimensions(), "SSIM compares equal sizes");
+    let luma = |p: &Rgb<u8>| 0.299 * p.0[0] as f64 + 0.587 * p.0[1] as f64 + 0.114 * p.0[2] as f64;
+    let (c1, c2) = ((0.01f64 * 255.0).powi(2), (0.03f64 * 255.0).powi(2));
+    let (w, h) = a.dimensions();
+    let (mut total, mut windows) = (0.0, 0u64);
+    for wy in (0..h.saturating_sub(7)).step_by(8) {
+        for wx in (0..w.saturating_sub(7)).step_by(8) {
+            let (mut sa, mut sb, mut saa, mut sbb, mut sab) = (0.0, 0.0, 0.0, 0.0, 0.0);
+            for y in wy..wy + 8 {
+                for x in wx..wx + 8 {
+                    let (p, q) = (luma(a.get_pixel(x, y)), luma(b.get_pixel(x, y)));
+                    sa += p;
+                    sb += q;
+                    saa += p * p;
+                    sbb += q * q;
+                    sab += p * q;
+                }
+            }
+            let n = 64.0;
+            let (ma, mb) = (sa / n, sb / n);
+            let (va, vb, cov) = (saa / n - ma * ma, sbb / n - mb * mb, sab / n - ma * mb);
+            total += ((2.0 * ma * mb + c1) * (2.0 * cov + c2))
+                / ((ma * ma + mb * mb + c1) * (va + vb + c2));
+            windows += 1;
+        }
+    }
+    total / windows.max(1) as f64
+}

@@ -112,6 +112,67 @@ fn exif_rotated_input_comes_out_upright_with_its_capture_time() {
 }
 
 #[test]
+fn a_camera_sized_photo_is_decoded_at_half_scale_and_loses_no_quality() {
+    let local = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+    let limits = photo::Limits::default();
+    let source = scene(4000, 3000, 7);
+    let camera = jpeg(&source, 92, Some(exif_block(1, None)));
+    let p = photo::process(&camera, "IMG_0002.JPG", &limits, local).unwrap();
+    assert_eq!(photo::jpeg_scale_denominator(4000, 3000), 2);
+    assert_eq!(
+        (p.width, p.height),
+        (2000, 1500),
+        "half of the frame, as decoded"
+    );
+    let ours = photo::decode_stored(&p.full, &limits).unwrap();
+
+    // The pipeline as it was: decode the full 12 MP, resize to 2048 px.
+    let full = image::load_from_memory(&camera).unwrap().to_rgb8();
+    let before = photo::shrink(&full, photo::FULL_SIDE);
+    assert_eq!(before.dimensions(), (2048, 1536));
+    let before = photo::decode_stored(
+        &photo::encode_jpeg(&before, photo::FULL_QUALITY).unwrap(),
+        &limits,
+    )
+    .unwrap();
+
+    // Each against the scene itself, resized with a Lanczos filter to its size.
+    let truth =
+        |w, h| image::imageops::resize(&source, w, h, image::imageops::FilterType::Lanczos3);
+    let now = ssim(&ours, &truth(2000, 1500));
+    let then = ssim(&before, &truth(2048, 1536));
+    println!("SSIM against the scene: DCT-scaled {now:.4}, full decode + resize {then:.4}");
+    assert!(
+        now >= 0.95,
+        "the scaled copy is a faithful picture: SSIM {now:.4}"
+    );
+    assert!(
+        now >= then - 0.005,
+        "no worse than the full decode: {now:.4} against {then:.4}"
+    );
+    // The thumbnail comes from the same copy.
+    let thumb = photo::decode_stored(&p.thumb, &limits).unwrap();
+    assert_eq!(thumb.dimensions(), (320, 240));
+    let t = ssim(&thumb, &truth(320, 240));
+    assert!(t >= 0.9, "thumbnail SSIM {t:.4}");
+
+    // EXIF still turns it upright and gives its time on the scaled path.
+    let raw = jpeg(
+        &two_tone(4000, 3000),
+        90,
+        Some(exif_block(6, Some(("2026:11:20 09:15:00", "+08:00")))),
+    );
+    let p = photo::process(&raw, "IMG_0003.JPG", &limits, local).unwrap();
+    assert_eq!((p.width, p.height), (1500, 2000), "portrait once rotated");
+    let img = photo::decode_stored(&p.full, &limits).unwrap();
+    assert!(is_red(img.get_pixel(750, 200)) && is_blue(img.get_pixel(750, 1800)));
+    assert_eq!(
+        p.taken_at.unwrap().to_rfc3339(),
+        "2026-11-20T01:15:00+00:00"
+    );
+}
+
+#[test]
 fn bad_files_are_refused_with_clear_errors_and_nothing_is_stored() {
     let seeded = Seeded::new();
     let server = InProcessServer::serve(seeded.state(), loopback());

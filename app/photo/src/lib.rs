@@ -23,6 +23,11 @@ use std::path::{Path, PathBuf};
 
 /// Longest side of the upload copy.
 pub const FULL_SIDE: u32 = 2048;
+/// A JPEG is decoded at 1/2, 1/4 or 1/8 scale in the DCT, skipping the
+/// full-size decode, when that still gives a longest side of at least this
+/// (15/16 of [`FULL_SIDE`]): a 4000 × 3000 camera file becomes a 2000 × 1500
+/// upload copy straight from the decoder.
+pub const MIN_SCALED_SIDE: u32 = FULL_SIDE / 16 * 15;
 /// Longest side of the thumbnail.
 pub const THUMB_SIDE: u32 = 320;
 /// JPEG quality of the upload copy.
@@ -256,10 +261,24 @@ pub fn process(
             max_side: limits.max_side,
         });
     }
-    let mut decoder = reader.into_decoder().map_err(damaged)?;
-    let exif = decoder.exif_metadata().ok().flatten();
-    let meta = exif.as_deref().map(read_exif).unwrap_or_default();
-    let mut img = DynamicImage::from_decoder(decoder).map_err(damaged)?;
+    let scaled = if found == ImageFormat::Jpeg {
+        decode_jpeg_scaled(bytes, w, h, limits).map_err(|detail| PhotoError::Damaged {
+            name: name_s.clone(),
+            detail,
+        })?
+    } else {
+        None
+    };
+    let (img, meta) = match scaled {
+        Some((img, exif)) => (img, exif.as_deref().map(read_exif).unwrap_or_default()),
+        None => {
+            let mut decoder = reader.into_decoder().map_err(damaged)?;
+            let exif = decoder.exif_metadata().ok().flatten();
+            let meta = exif.as_deref().map(read_exif).unwrap_or_default();
+            (DynamicImage::from_decoder(decoder).map_err(damaged)?, meta)
+        }
+    };
+    let mut img = img;
     if let Some(o) = image::metadata::Orientation::from_exif(meta.orientation) {
         img.apply_orientation(o);
     }
@@ -283,6 +302,60 @@ pub fn process(
         taken_at: meta.taken_at(local),
         orientation: meta.orientation.max(1),
     })
+}
+
+/// The DCT scale denominator (1, 2, 4 or 8) for a `w` × `h` JPEG: the largest
+/// that keeps the longest side at least [`MIN_SCALED_SIDE`].
+pub fn jpeg_scale_denominator(w: u32, h: u32) -> u32 {
+    let long = w.max(h);
+    [8, 4, 2]
+        .into_iter()
+        .find(|d| long.div_ceil(*d) >= MIN_SCALED_SIDE)
+        .unwrap_or(1)
+}
+
+/// Decoded pixels and the raw EXIF block (from the TIFF header on), if any.
+type Decoded = (DynamicImage, Option<Vec<u8>>);
+
+/// Decodes a camera JPEG already checked whole and within bounds, at the
+/// smallest DCT scale that still gives an upload copy (see
+/// [`jpeg_scale_denominator`]), with its EXIF block. `Ok(None)` when no
+/// scaling applies or the pixels are not 8-bit grey or RGB (CMYK, 16-bit),
+/// which the general decoder then reads at full size.
+fn decode_jpeg_scaled(
+    bytes: &[u8],
+    w: u32,
+    h: u32,
+    limits: &Limits,
+) -> Result<Option<Decoded>, String> {
+    let d = jpeg_scale_denominator(w, h);
+    if d == 1 {
+        return Ok(None);
+    }
+    let mut dec = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+    dec.set_max_decoding_buffer_size(usize::try_from(limits.max_alloc).unwrap_or(usize::MAX));
+    dec.read_info().map_err(|e| e.to_string())?;
+    let format = dec.info().map(|i| i.pixel_format);
+    if !matches!(
+        format,
+        Some(jpeg_decoder::PixelFormat::RGB24 | jpeg_decoder::PixelFormat::L8)
+    ) {
+        return Ok(None);
+    }
+    // Asking for exactly 1/d of the frame makes the decoder choose 1/d.
+    let want = |side: u32| u16::try_from(side.div_ceil(d)).unwrap_or(u16::MAX);
+    let (sw, sh) = dec.scale(want(w), want(h)).map_err(|e| e.to_string())?;
+    let pixels = dec.decode().map_err(|e| e.to_string())?;
+    let exif = dec.exif_data().map(<[u8]>::to_vec);
+    let (sw, sh) = (u32::from(sw), u32::from(sh));
+    let img = match format {
+        Some(jpeg_decoder::PixelFormat::RGB24) => {
+            RgbImage::from_raw(sw, sh, pixels).map(DynamicImage::ImageRgb8)
+        }
+        _ => image::GrayImage::from_raw(sw, sh, pixels).map(DynamicImage::ImageLuma8),
+    }
+    .ok_or_else(|| format!("the decoder gave the wrong number of pixels for {sw} × {sh}"))?;
+    Ok(Some((img, exif)))
 }
 
 /// Whether a JPEG's segments run from its start marker to its end marker
@@ -521,6 +594,43 @@ mod tests {
 
         let small = process(&jpeg(300, 200), "b.JPEG", &Limits::default(), local()).unwrap();
         assert_eq!((small.width, small.height), (300, 200));
+    }
+
+    #[test]
+    fn camera_sizes_decode_at_the_smallest_scale_that_still_fills_the_upload_copy() {
+        for ((w, h), d) in [
+            ((4000, 3000), 2),
+            ((4032, 3024), 2),
+            ((3024, 4032), 2),
+            ((3840, 2160), 2),
+            ((3838, 2000), 1),
+            ((3000, 1000), 1),
+            ((2048, 1536), 1),
+            ((8000, 6000), 4),
+            ((8160, 6120), 4),
+            ((16000, 9000), 8),
+            ((1, 1), 1),
+        ] {
+            assert_eq!(jpeg_scale_denominator(w, h), d, "{w} × {h}");
+            assert!(w.max(h).div_ceil(d) >= MIN_SCALED_SIDE || d == 1);
+        }
+        // A scaled decode gives 1/2 of a 4000 px frame, kept as it comes.
+        let p = process(&jpeg(4000, 1200), "c.jpg", &Limits::default(), local()).unwrap();
+        assert_eq!((p.width, p.height), (2000, 600));
+        // Grey JPEGs take the same path.
+        let grey = image::GrayImage::from_fn(3900, 100, |x, _| image::Luma([(x % 256) as u8]));
+        let mut bytes = Vec::new();
+        JpegEncoder::new_with_quality(&mut bytes, 90)
+            .encode_image(&grey)
+            .unwrap();
+        let p = process(&bytes, "g.jpg", &Limits::default(), local()).unwrap();
+        assert_eq!((p.width, p.height), (1950, 50));
+        let img = decode_stored(&p.full, &Limits::default()).unwrap();
+        let px = img.get_pixel(1000, 25).0;
+        assert!(
+            px[0].abs_diff(px[1]) < 8 && px[1].abs_diff(px[2]) < 8,
+            "{px:?}"
+        );
     }
 
     #[test]

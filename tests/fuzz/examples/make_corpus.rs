@@ -276,6 +276,15 @@ fn photo_seeds(dir: &Path) {
         .write_image(gray.as_raw(), 9, 30, image::ExtendedColorType::L8)
         .expect("jpeg");
     seed("jpeg-gray", 0, gray_jpeg, true);
+    // Wide enough for the half-scale DCT decode: the scaled path, colour and grey.
+    let wide = RgbImage::from_fn(3900, 8, |x, y| image::Rgb([(x % 251) as u8, (y * 30) as u8, 64]));
+    seed("jpeg-wide-scaled", 0, jpeg(&wide, Some(exif())), true);
+    let wide_gray = image::GrayImage::from_fn(8, 3900, |x, y| image::Luma([(x * 7 + y % 200) as u8]));
+    let mut wide_gray_jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut wide_gray_jpeg, 50)
+        .write_image(wide_gray.as_raw(), 8, 3900, image::ExtendedColorType::L8)
+        .expect("jpeg");
+    seed("jpeg-gray-wide-scaled", 0, wide_gray_jpeg, true);
     seed("png-rgb", 1, png(rgb.as_raw(), 24, 16, image::ExtendedColorType::Rgb8), true);
     let rgba = RgbaImage::from_fn(7, 5, |x, y| image::Rgba([x as u8 * 30, y as u8 * 40, 7, 200]));
     seed("png-rgba", 1, png(rgba.as_raw(), 7, 5, image::ExtendedColorType::Rgba8), true);
