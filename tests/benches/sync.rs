@@ -6,15 +6,22 @@
 //! the device listing N issues in its own process. Each figure is printed beside
 //! raw Automerge doing the same sync work in one process, in the same run.
 //!
-//! `cargo bench -p tests --bench sync` runs N = 1,000 and 10,000;
-//! `BENCH_QUICK=1` runs N = 200 and 1,000.
+//! The peer: the reference JavaScript implementation, the automerge-repo sync
+//! server (Node filesystem storage, WebSocket network adapter; `peer/`, with
+//! its own package.json and lockfile) and automerge-repo clients, does the same
+//! work in the same run — push N new issue documents, 2 × 100 edits over them,
+//! a fresh client fetching N — and a table prints both side by side.
+//!
+//! `cargo bench -p tests --bench sync` runs N = 1,000 and 10,000 (the peer at
+//! N = 1,000); `BENCH_QUICK=1` runs N = 200 and 1,000 (the peer at 200).
 
 use automerge::AutoCommit;
 use automerge::sync::{State, SyncDoc};
 use chrono::Utc;
 use device::{Device, RaiseInput};
 use shared::issue::{EventBody, IssueEvent};
-use std::process::Command;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tests::*;
 
@@ -196,7 +203,157 @@ fn print(rows: &[Row]) {
     }
 }
 
-fn scenario(n: usize, rows: &mut Vec<Row>) {
+/// Wall time and server CPU time per document of one scenario.
+#[derive(Clone, Copy, Default)]
+struct Figure {
+    wall: Duration,
+    cpu_per_doc: Duration,
+}
+
+/// Ours or the peer's figures for one N.
+#[derive(Clone, Copy, Default)]
+struct Figures {
+    push: Figure,
+    fetch: Figure,
+    edit: Figure,
+}
+
+/// A child process killed when dropped, so a failing run leaves no server behind.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The peer's directory, its packages installed from the lockfile when missing.
+fn peer_dir() -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/peer");
+    if !dir.join("node_modules/.package-lock.json").exists() {
+        let ok = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--silent"])
+            .current_dir(&dir)
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        assert!(
+            ok,
+            "the peer benchmark needs Node and npm: `npm ci` failed in {}",
+            dir.display()
+        );
+    }
+    dir
+}
+
+/// The reference automerge-repo server and clients doing the scenarios' work
+/// (see `peer/client.mjs`); the server's CPU time is read between scenarios.
+fn peer(n: usize, edits: usize) -> Figures {
+    let dir = peer_dir();
+    let data = tempfile::tempdir().unwrap();
+    let mut server = Killed(
+        Command::new("node")
+            .arg(dir.join("server.mjs"))
+            .arg(data.path())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("node runs the peer server"),
+    );
+    let mut out = BufReader::new(server.0.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let port = line
+        .strip_prefix("listening ")
+        .unwrap_or_else(|| panic!("the peer server did not start: {line:?}"))
+        .trim()
+        .to_string();
+    let pid = server.0.id();
+    let mut client = Killed(
+        Command::new("node")
+            .arg(dir.join("client.mjs"))
+            .args([
+                format!("ws://127.0.0.1:{port}"),
+                n.to_string(),
+                edits.to_string(),
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("node runs the peer client"),
+    );
+    let mut stdin = client.0.stdin.take().unwrap();
+    let lines = BufReader::new(client.0.stdout.take().unwrap()).lines();
+    let mut figures = Figures::default();
+    let mut cpu0 = Duration::ZERO;
+    for line in lines {
+        let line = line.unwrap();
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["ready", _] => {
+                cpu0 = server_cpu(pid);
+                writeln!(stdin, "go").unwrap();
+            }
+            ["done", name, ms] => {
+                let cpu = server_cpu(pid) - cpu0;
+                let wall = Duration::from_secs_f64(ms.parse::<f64>().unwrap() / 1e3);
+                let (slot, docs) = match *name {
+                    "push" => (&mut figures.push, n),
+                    "fetch" => (&mut figures.fetch, n),
+                    "edit" => (&mut figures.edit, 2 * edits),
+                    other => panic!("unknown peer scenario {other}"),
+                };
+                *slot = Figure {
+                    wall,
+                    cpu_per_doc: cpu / docs as u32,
+                };
+            }
+            _ => panic!("unexpected line from the peer client: {line}"),
+        }
+    }
+    let status = client.0.wait().unwrap();
+    assert!(status.success(), "the peer client failed: {status}");
+    figures
+}
+
+fn print_peer(n: usize, edits: usize, ours: &Figures, peer: &Figures) {
+    let node = Command::new("node")
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    println!();
+    println!(
+        "peer: automerge-repo 2.5.6 sync server and clients on Node {node}, N = {n}, same run"
+    );
+    println!(
+        "{:<34} {:>10} {:>10} {:>8} | {:>12} {:>12} {:>9}  target",
+        "scenario", "ours ms", "peer ms", "wall×", "ours cpu/doc", "peer cpu/doc", "peer÷ours"
+    );
+    for (name, o, p) in [
+        (format!("push {n} new issues"), ours.push, peer.push),
+        (format!("2×{edits} edits over {n}"), ours.edit, peer.edit),
+        (format!("fresh client fetches {n}"), ours.fetch, peer.fetch),
+    ] {
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        println!(
+            "{:<34} {:>10.1} {:>10.1} {:>8.2} | {:>9.3} ms {:>9.3} ms {:>8.1}×  cpu ≥ 10× below, wall below",
+            name,
+            ms(o.wall),
+            ms(p.wall),
+            o.wall.as_secs_f64() / p.wall.as_secs_f64().max(1e-9),
+            ms(o.cpu_per_doc),
+            ms(p.cpu_per_doc),
+            p.cpu_per_doc.as_secs_f64() / o.cpu_per_doc.as_secs_f64().max(1e-6),
+        );
+    }
+    println!(
+        "wall× = ours ÷ peer; a server CPU time under the 10 ms clock tick counts as 0 (its ratio is then a floor)."
+    );
+}
+
+fn scenario(n: usize, rows: &mut Vec<Row>) -> Figures {
+    let mut ours = Figures::default();
     let data = tempfile::tempdir().unwrap();
     let seed = seed_with(SERVER, data.path());
     let server = ProcessServer::start(SERVER, data.path(), "127.0.0.1:0");
@@ -254,6 +411,10 @@ fn scenario(n: usize, rows: &mut Vec<Row>) {
     let r = a.sync(&opts).unwrap();
     let wall = t.elapsed();
     let cpu = server_cpu(pid) - cpu0;
+    ours.push = Figure {
+        wall,
+        cpu_per_doc: cpu / n as u32,
+    };
     rows.push(Row {
         name: format!("(i) push {n} new issues"),
         wall,
@@ -286,6 +447,10 @@ fn scenario(n: usize, rows: &mut Vec<Row>) {
     let wall = t.elapsed();
     let cpu = server_cpu(pid) - cpu0;
     assert_eq!(b.issues(&Default::default()).unwrap().len(), before + n);
+    ours.fetch = Figure {
+        wall,
+        cpu_per_doc: cpu / n as u32,
+    };
     rows.push(Row {
         name: format!("(iv) fresh device fetches {n} issues (+login)"),
         wall,
@@ -348,6 +513,10 @@ fn scenario(n: usize, rows: &mut Vec<Row>) {
     let r3 = a.sync(&opts).unwrap();
     let wall = t.elapsed();
     let cpu = server_cpu(pid) - cpu0;
+    ours.edit = Figure {
+        wall,
+        cpu_per_doc: cpu / (2 * edits) as u32,
+    };
     rows.push(Row {
         name: format!("(ii) 2×{edits} edits over {n}, reconnect"),
         wall,
@@ -385,6 +554,7 @@ fn scenario(n: usize, rows: &mut Vec<Row>) {
         probe["peak_rss_kb"].as_f64().unwrap_or(0.0) / 1024.0
     );
     drop(dc);
+    ours
 }
 
 fn main() {
@@ -392,8 +562,14 @@ fn main() {
     let quick = std::env::var("BENCH_QUICK").is_ok() || !std::env::args().any(|a| a == "--bench");
     let sizes: &[usize] = if quick { &[200, 1000] } else { &[1000, 10_000] };
     let mut rows = Vec::new();
+    // The peer at the smaller N: 1,000 in a full run, 200 in a quick one.
+    let peer_n = sizes[0];
+    let mut compared = None;
     for &n in sizes {
-        scenario(n, &mut rows);
+        let ours = scenario(n, &mut rows);
+        if n == peer_n {
+            compared = Some(ours);
+        }
     }
     println!();
     print(&rows);
@@ -401,4 +577,12 @@ fn main() {
         "\nwall = our whole path (device SQLite + HTTP + server SQLite); raw = Automerge sync of the same documents in one process; t×/B× = ours ÷ raw."
     );
     println!("HTTP headers (~200 B per round trip) are not in `bytes`; bodies are.");
+    let edits = 100.min(peer_n / 2);
+    let theirs = peer(peer_n, edits);
+    print_peer(
+        peer_n,
+        edits,
+        &compared.expect("ours at the peer's N"),
+        &theirs,
+    );
 }
