@@ -228,19 +228,20 @@ impl Drop for Killed {
     }
 }
 
-/// The peer's directory, its packages installed from the lockfile when missing.
+/// The peer's directory, its packages installed at the lockfile's versions when
+/// missing (as `scripts/setup` does).
 fn peer_dir() -> std::path::PathBuf {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/peer");
     if !dir.join("node_modules/.package-lock.json").exists() {
         let ok = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--silent"])
+            .args(["install", "--no-audit", "--no-fund", "--silent"])
             .current_dir(&dir)
             .status()
             .map(|s| s.success())
             .unwrap_or(false);
         assert!(
             ok,
-            "the peer benchmark needs Node and npm: `npm ci` failed in {}",
+            "the peer benchmark needs Node and npm: `npm install` failed in {}",
             dir.display()
         );
     }
