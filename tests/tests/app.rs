@@ -44,9 +44,7 @@ fn an_inspector_walks_a_route_offline_and_the_finding_reaches_the_server() {
         sync_server::planning::put_schedule(&mut *txn, "DEMO", &spec, chrono::Utc::now()).unwrap();
         txn.commit().unwrap();
     }
-    let today = chrono::Utc::now()
-        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
-        .date_naive();
+    let today = tests::site_today();
 
     let data = tempfile::tempdir().unwrap();
     let xdg = tempfile::tempdir().unwrap();

@@ -264,7 +264,7 @@ fn an_admin_sets_up_the_plan_and_a_manager_reviews_presence_on_the_dashboard() {
     };
     // Five minutes ago, or just after midnight: today, in the site's zone.
     let tz = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
-    let today = Utc::now().with_timezone(&tz).date_naive();
+    let today = tests::site_today();
     let midnight = today
         .and_hms_opt(0, 0, 1)
         .unwrap()

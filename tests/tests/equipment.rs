@@ -39,7 +39,7 @@ fn ok(out: &Output) -> String {
 
 /// The site's local day (Asia/Shanghai) `days` from today.
 fn day(days: i64) -> NaiveDate {
-    (Utc::now() + Duration::hours(8)).date_naive() + Duration::days(days)
+    tests::site_today() + Duration::days(days)
 }
 
 fn item(

@@ -788,10 +788,7 @@ fn scheduled_tasks_reach_devices_and_coverage_counts_checks_in_their_windows() {
         .collect();
     // Yesterday, so that both nights' windows have opened by now whatever the
     // hour the test runs: coverage counts only windows that have opened.
-    let day = Utc::now()
-        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
-        .date_naive()
-        - Duration::days(1);
+    let day = tests::site_today() - Duration::days(1);
     let night = local(day, 23, 0);
 
     // Offline from here: the device knows tonight's task from the plan alone.

@@ -269,7 +269,7 @@ pub fn process(
     } else {
         None
     };
-    let (img, meta) = match scaled {
+    let (mut img, meta) = match scaled {
         Some((img, exif)) => (img, exif.as_deref().map(read_exif).unwrap_or_default()),
         None => {
             let mut decoder = reader.into_decoder().map_err(damaged)?;
@@ -278,7 +278,6 @@ pub fn process(
             (DynamicImage::from_decoder(decoder).map_err(damaged)?, meta)
         }
     };
-    let mut img = img;
     if let Some(o) = image::metadata::Orientation::from_exif(meta.orientation) {
         img.apply_orientation(o);
     }
