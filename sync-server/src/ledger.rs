@@ -36,7 +36,8 @@ pub struct LedgerEntry {
     pub kind: String,
     /// What changed: a document id, a user name, a root-cause id.
     pub subject: String,
-    /// The event or result id within the subject (empty for whole records).
+    /// The event or result id within the subject, or the issue that joined a
+    /// root-cause record (empty for whole records).
     pub entry: String,
     /// The change in one word: an event kind (`assign`), `add_user`, `save`…
     pub what: String,
@@ -352,11 +353,14 @@ pub fn record_user(
     )
 }
 
-/// Records a root-cause record as saved.
+/// Records a root-cause record as saved. When an issue `joined` it, that
+/// is the entry, and the content's `issues` lists only that issue (a record
+/// gathers issues one by one; each entry says which one came).
 pub fn record_root_cause(
     txn: &mut dyn Txn,
     r: &shared::repeat::RootCause,
     what: &str,
+    joined: Option<shared::ids::IssueId>,
     by: &Author,
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
@@ -367,7 +371,7 @@ pub fn record_root_cause(
         Change {
             kind: "root_cause",
             subject: r.id.to_string(),
-            entry: String::new(),
+            entry: joined.map(|i| i.to_string()).unwrap_or_default(),
             what: what.into(),
             content: json(r),
         },

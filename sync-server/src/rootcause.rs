@@ -139,6 +139,10 @@ pub fn set_action(
 /// of the same checkpoint and category), and a recurrence while a closed
 /// record is watched makes that record 无效. Idempotent: an issue already on
 /// a record changes nothing.
+///
+/// Its cost does not grow with the site's history: it reads the issues of
+/// one checkpoint and category within the repeat window (one of them when a
+/// record is there to join), and joining appends one row.
 pub fn follow(
     txn: &mut dyn Txn,
     issue: &IssueSummary,
@@ -148,18 +152,20 @@ pub fn follow(
     if issue.checkpoint.is_none() && !unsatisfied {
         return Ok(());
     }
-    let records = txn.root_causes(issue.site)?;
-    if records.iter().any(|r| r.issues.contains(&issue.id)) {
+    if txn.on_root_cause(issue.id)? {
         return Ok(());
     }
     let Some(site) = txn.site(issue.site)? else {
         return Ok(());
     };
+    // The same checkpoint and category already has a record being worked or watched.
+    let head = match issue.checkpoint.as_deref() {
+        Some(cp) => txn.root_cause_head_at(issue.site, cp, issue.category)?,
+        None => None,
+    };
     let repeat = match issue.checkpoint.as_deref() {
-        Some(cp) => {
-            let around = txn.issues_at(issue.site, cp, issue.category)?;
-            shared::repeat::repeat_of(issue, &around, site.repeat_window_days)
-        }
+        // One earlier issue is enough to join a record; a new one lists them all.
+        Some(cp) => repeat_at(txn, issue, cp, site.repeat_window_days, head.is_some())?,
         None => None,
     };
     let trigger = match (&repeat, unsatisfied) {
@@ -167,17 +173,17 @@ pub fn follow(
         (None, true) => RootCauseTrigger::Unsatisfied,
         (None, false) => return Ok(()),
     };
-    // The same checkpoint and category already has a record being worked or watched.
-    let same = |r: &&RootCause| {
-        issue.checkpoint.is_some()
-            && r.checkpoint == issue.checkpoint
-            && r.category == Some(issue.category)
-            && r.status != RootCauseStatus::Effective
-    };
-    if let Some(r) = records.iter().find(same) {
-        let mut r = r.clone();
+    if let Some(mut r) = head {
         if r.recur(issue.id, now) {
-            put(txn, &r, "recur", &Author::server(), now)?;
+            txn.join_root_cause(&r, issue.id)?;
+            crate::ledger::record_root_cause(
+                txn,
+                &r,
+                "recur",
+                Some(issue.id),
+                &Author::server(),
+                now,
+            )?;
         }
         return Ok(());
     }
@@ -199,6 +205,42 @@ pub fn follow(
     put(txn, &task, "open", &Author::server(), now)
 }
 
+/// Earlier issues read first when any one of them will do: the latest.
+const ENOUGH: usize = 1;
+
+/// The repeat flag of `issue` at `checkpoint`, from the issues raised in the
+/// window before it: all of them, or when `any` only as many as it takes to
+/// find one (issues of the same round are not repeats, so a page of them
+/// reads the whole window).
+fn repeat_at(
+    txn: &mut dyn Txn,
+    issue: &IssueSummary,
+    checkpoint: &str,
+    window_days: u32,
+    any: bool,
+) -> Result<Option<shared::repeat::Repeat>, StoreError> {
+    let from = issue
+        .raised_at
+        .checked_sub_signed(chrono::Duration::days(window_days.into()))
+        .unwrap_or(DateTime::<Utc>::MIN_UTC);
+    let mut limit = if any { ENOUGH } else { usize::MAX };
+    loop {
+        let around = txn.issues_at(
+            issue.site,
+            checkpoint,
+            issue.category,
+            from..=issue.raised_at,
+            issue.id,
+            limit,
+        )?;
+        let repeat = shared::repeat::repeat_of(issue, &around, window_days);
+        if repeat.is_some() || around.len() < limit {
+            return Ok(repeat);
+        }
+        limit = usize::MAX;
+    }
+}
+
 /// Saves a record and enters it in the ledger.
 fn put(
     txn: &mut dyn Txn,
@@ -208,7 +250,7 @@ fn put(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     txn.put_root_cause(r)?;
-    crate::ledger::record_root_cause(txn, r, what, by, now)
+    crate::ledger::record_root_cause(txn, r, what, None, by, now)
 }
 
 /// The root-cause side of the reminder job at `now`: a record watched for the

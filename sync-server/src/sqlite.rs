@@ -224,7 +224,61 @@ CREATE TABLE equipment (
     PRIMARY KEY (site, code)
 );
 "#,
+    r#"
+-- A root-cause record's issues, one row each in the order they joined, so an
+-- issue joins a record without rewriting it (the record's JSON no longer
+-- lists them); and the record's checkpoint, category and whether it is
+-- judged effective, so a new issue finds the record it belongs to.
+CREATE TABLE root_cause_issues (
+    record BLOB NOT NULL,
+    n INTEGER NOT NULL,
+    issue BLOB NOT NULL,
+    PRIMARY KEY (record, n)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX root_cause_issues_by_issue ON root_cause_issues(issue, record);
+INSERT OR IGNORE INTO root_cause_issues (record, n, issue)
+    SELECT r.id, j.key, unhex(replace(j.value, '-', ''))
+    FROM root_causes r, json_each(r.json, '$.issues') j;
+ALTER TABLE root_causes ADD COLUMN checkpoint TEXT;
+ALTER TABLE root_causes ADD COLUMN category TEXT;
+ALTER TABLE root_causes ADD COLUMN effective INTEGER NOT NULL DEFAULT 0;
+UPDATE root_causes SET
+    checkpoint = json_extract(json, '$.checkpoint'),
+    category = json_extract(json, '$.category'),
+    effective = coalesce(json_extract(json, '$.status') = 'effective', 0);
+CREATE INDEX root_causes_at ON root_causes(site, checkpoint, category, updated_ms) WHERE effective = 0;
+-- Repeats are looked for within a window of raise times.
+DROP INDEX issues_by_checkpoint;
+CREATE INDEX issues_by_checkpoint ON issues(site, checkpoint, category, raised_at) WHERE checkpoint IS NOT NULL;
+"#,
 ];
+
+/// Statements kept prepared per connection. A sync round alone runs a few
+/// dozen different ones, and parsing SQL costs more than running it.
+const STATEMENTS: usize = 256;
+
+/// `execute` and `query_row` through the connection's statement cache.
+trait Cached {
+    fn run<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
+    fn one<T, P, F>(&self, sql: &str, params: P, f: F) -> rusqlite::Result<T>
+    where
+        P: rusqlite::Params,
+        F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>;
+}
+
+impl Cached for Connection {
+    fn run<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
+        self.prepare_cached(sql)?.execute(params)
+    }
+
+    fn one<T, P, F>(&self, sql: &str, params: P, f: F) -> rusqlite::Result<T>
+    where
+        P: rusqlite::Params,
+        F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    {
+        self.prepare_cached(sql)?.query_row(params, f)
+    }
+}
 
 /// The SQLite implementation of [`Store`]: one writer connection, and a pool of
 /// read-only connections that see a snapshot each (WAL), so reads never wait
@@ -281,6 +335,7 @@ impl SqliteStore {
             .map_err(|e| StoreError::Corrupt(format!("cannot create {}: {e}", dir.display())))?;
         let path = dir.join("server.sqlite3");
         let mut conn = Connection::open(&path)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENTS);
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -311,6 +366,7 @@ impl SqliteStore {
                 drop(r);
                 let opened = (|| {
                     let c = Connection::open(&self.path)?;
+                    c.set_prepared_statement_cache_capacity(STATEMENTS);
                     c.pragma_update(None, "query_only", "ON")?;
                     c.busy_timeout(std::time::Duration::from_secs(30))?;
                     Ok::<_, rusqlite::Error>(c)
@@ -407,11 +463,35 @@ fn device_record(row: DeviceRow, token_hash: [u8; 32]) -> Result<DeviceRecord, S
 }
 
 impl SqliteTxn<'_> {
+    /// Writes a root-cause record's row; its issues are rows of their own.
+    fn put_root_cause_row(&mut self, r: &RootCause) -> Result<(), StoreError> {
+        let mut row = r.clone();
+        row.issues.clear();
+        self.conn
+            .prepare_cached(
+                "INSERT INTO root_causes (id, site, updated_ms, json, checkpoint, category, effective)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT(id) DO UPDATE SET updated_ms = excluded.updated_ms, json = excluded.json,
+                     checkpoint = excluded.checkpoint, category = excluded.category,
+                     effective = excluded.effective",
+            )?
+            .execute(params![
+                r.id.as_bytes(),
+                r.site.as_uuid().as_bytes(),
+                r.updated_at.timestamp_millis(),
+                serde_json::to_string(&row).expect("root cause"),
+                r.checkpoint,
+                r.category.map(|c| c.code()),
+                r.status == shared::repeat::RootCauseStatus::Effective,
+            ])?;
+        Ok(())
+    }
+
     /// The random bytes kept under `key` in `meta`, made on first use.
     fn meta_random<const N: usize>(&mut self, key: &str) -> Result<[u8; N], StoreError> {
         let have: Option<Vec<u8>> = self
             .conn
-            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .one("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
             .optional()?;
         if let Some(bytes) = have {
             return bytes
@@ -419,7 +499,7 @@ impl SqliteTxn<'_> {
                 .map_err(|_| StoreError::Corrupt(format!("bad {key} in meta")));
         }
         let value: [u8; N] = rand::random();
-        self.conn.execute(
+        self.conn.run(
             "INSERT INTO meta (key, value) VALUES (?1, ?2)",
             params![key, value.as_slice()],
         )?;
@@ -556,7 +636,7 @@ impl Txn for SqliteTxn<'_> {
     fn site(&mut self, id: SiteId) -> Result<Option<Site>, StoreError> {
         let s: Option<String> = self
             .conn
-            .query_row(
+            .one(
                 "SELECT json FROM sites WHERE id = ?1",
                 [id.as_uuid().as_bytes()],
                 |r| r.get(0),
@@ -568,7 +648,7 @@ impl Txn for SqliteTxn<'_> {
     fn site_by_code(&mut self, code: &str) -> Result<Option<Site>, StoreError> {
         let s: Option<String> = self
             .conn
-            .query_row("SELECT json FROM sites WHERE code = ?1", [code], |r| {
+            .one("SELECT json FROM sites WHERE code = ?1", [code], |r| {
                 r.get(0)
             })
             .optional()?;
@@ -576,7 +656,7 @@ impl Txn for SqliteTxn<'_> {
     }
 
     fn insert_site(&mut self, site: &Site) -> Result<(), StoreError> {
-        self.conn.execute(
+        self.conn.run(
             "INSERT INTO sites (id, code, json) VALUES (?1, ?2, ?3)",
             params![
                 site.id.as_uuid().as_bytes(),
@@ -588,7 +668,7 @@ impl Txn for SqliteTxn<'_> {
     }
 
     fn update_site(&mut self, site: &Site) -> Result<(), StoreError> {
-        self.conn.execute(
+        self.conn.run(
             "UPDATE sites SET json = ?2 WHERE id = ?1",
             params![
                 site.id.as_uuid().as_bytes(),
@@ -601,7 +681,7 @@ impl Txn for SqliteTxn<'_> {
     fn user(&mut self, id: UserId) -> Result<Option<UserRecord>, StoreError> {
         let row = self
             .conn
-            .query_row(
+            .one(
                 &format!("SELECT {USER_COLS} FROM users WHERE id = ?1"),
                 [id.as_uuid().as_bytes()],
                 user_row,
@@ -613,7 +693,7 @@ impl Txn for SqliteTxn<'_> {
     fn user_by_name(&mut self, name: &str) -> Result<Option<UserRecord>, StoreError> {
         let row = self
             .conn
-            .query_row(
+            .one(
                 &format!("SELECT {USER_COLS} FROM users WHERE name = ?1"),
                 [name],
                 user_row,
@@ -663,7 +743,7 @@ impl Txn for SqliteTxn<'_> {
     }
 
     fn set_membership(&mut self, m: &Membership) -> Result<(), StoreError> {
-        self.conn.execute(
+        self.conn.run(
             "INSERT INTO memberships (user_id, site, role, department) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT(user_id, site) DO UPDATE SET role = excluded.role, department = excluded.department",
             params![
@@ -677,7 +757,7 @@ impl Txn for SqliteTxn<'_> {
     }
 
     fn remove_membership(&mut self, user: UserId, site: SiteId) -> Result<bool, StoreError> {
-        Ok(self.conn.execute(
+        Ok(self.conn.run(
             "DELETE FROM memberships WHERE user_id = ?1 AND site = ?2",
             params![user.as_uuid().as_bytes(), site.as_uuid().as_bytes()],
         )? > 0)
@@ -698,12 +778,12 @@ impl Txn for SqliteTxn<'_> {
         site: Option<SiteId>,
     ) -> Result<(), StoreError> {
         match site {
-            Some(site) => self.conn.execute(
+            Some(site) => self.conn.run(
                 "INSERT INTO device_sites (device, site) VALUES (?1, ?2)
                  ON CONFLICT(device) DO UPDATE SET site = excluded.site",
                 params![device.as_uuid().as_bytes(), site.as_uuid().as_bytes()],
             )?,
-            None => self.conn.execute(
+            None => self.conn.run(
                 "DELETE FROM device_sites WHERE device = ?1",
                 [device.as_uuid().as_bytes()],
             )?,
@@ -712,7 +792,7 @@ impl Txn for SqliteTxn<'_> {
     }
 
     fn upsert_user(&mut self, u: &UserRecord) -> Result<(), StoreError> {
-        self.conn.execute(
+        self.conn.run(
             "INSERT INTO users (id, site, name, display_name, role, department, password_hash, active)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
              ON CONFLICT(id) DO UPDATE SET display_name = excluded.display_name, role = excluded.role,
@@ -732,7 +812,7 @@ impl Txn for SqliteTxn<'_> {
     }
 
     fn insert_device(&mut self, d: &DeviceRecord) -> Result<(), StoreError> {
-        self.conn.execute(
+        self.conn.run(
             "INSERT INTO devices (id, user_id, actor, token_hash, name, created_at, revoked) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
                 d.id.as_uuid().as_bytes(),
@@ -753,7 +833,7 @@ impl Txn for SqliteTxn<'_> {
     ) -> Result<Option<DeviceRecord>, StoreError> {
         let row: Option<DeviceRow> = self
             .conn
-            .query_row(
+            .one(
                 "SELECT id, user_id, actor, name, created_at, revoked FROM devices WHERE token_hash = ?1",
                 [token_hash.as_slice()],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
@@ -777,7 +857,7 @@ impl Txn for SqliteTxn<'_> {
     }
 
     fn renew_device(&mut self, d: &DeviceRecord) -> Result<(), StoreError> {
-        let n = self.conn.execute(
+        let n = self.conn.run(
             "UPDATE devices SET token_hash = ?2, name = ?3, created_at = ?4, revoked = ?5 WHERE id = ?1",
             params![
                 d.id.as_uuid().as_bytes(),
@@ -794,14 +874,14 @@ impl Txn for SqliteTxn<'_> {
     }
 
     fn revoke_user_devices(&mut self, user: UserId) -> Result<usize, StoreError> {
-        Ok(self.conn.execute(
+        Ok(self.conn.run(
             "UPDATE devices SET revoked = 1 WHERE user_id = ?1 AND revoked = 0",
             [user.as_uuid().as_bytes()],
         )?)
     }
 
     fn revoke_device(&mut self, device: DeviceId) -> Result<bool, StoreError> {
-        Ok(self.conn.execute(
+        Ok(self.conn.run(
             "UPDATE devices SET revoked = 1 WHERE id = ?1 AND revoked = 0",
             [device.as_uuid().as_bytes()],
         )? > 0)
@@ -1021,12 +1101,27 @@ impl Txn for SqliteTxn<'_> {
         site: SiteId,
         checkpoint: &str,
         category: shared::Category,
+        raised: std::ops::RangeInclusive<DateTime<Utc>>,
+        but: IssueId,
+        limit: usize,
     ) -> Result<Vec<IssueSummary>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT summary FROM issues WHERE site = ?1 AND checkpoint = ?2 AND category = ?3",
+            "SELECT summary FROM issues
+             WHERE site = ?1 AND checkpoint = ?2 AND category = ?3
+               AND raised_at >= ?4 AND raised_at <= ?5 AND status != ?6 AND id != ?8
+             ORDER BY raised_at DESC LIMIT ?7",
         )?;
         let rows = stmt.query_map(
-            params![site.as_uuid().as_bytes(), checkpoint, category.code()],
+            params![
+                site.as_uuid().as_bytes(),
+                checkpoint,
+                category.code(),
+                time(raised.start()),
+                time(raised.end()),
+                shared::Status::Cancelled.code(),
+                i64::try_from(limit).unwrap_or(i64::MAX),
+                but.as_uuid().as_bytes(),
+            ],
             |r| r.get::<_, String>(0),
         )?;
         rows.map(|r| json(&r?)).collect()
@@ -1061,7 +1156,7 @@ impl Txn for SqliteTxn<'_> {
     fn count_issues(&mut self) -> Result<u64, StoreError> {
         let n: i64 = self
             .conn
-            .query_row("SELECT count(*) FROM issues", [], |r| r.get(0))?;
+            .one("SELECT count(*) FROM issues", [], |r| r.get(0))?;
         Ok(n as u64)
     }
 
@@ -1125,7 +1220,7 @@ impl Txn for SqliteTxn<'_> {
 
     fn put_patrol(&mut self, v: &PatrolRunView) -> Result<(), StoreError> {
         let fails: usize = v.results.iter().map(|r| r.failed_items().count()).sum();
-        self.conn.execute(
+        self.conn.run(
             "INSERT INTO patrol_runs (id, site, route, inspector, started_at, finished_at, results, fails, view)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
              ON CONFLICT(id) DO UPDATE SET finished_at = excluded.finished_at, results = excluded.results,
@@ -1156,7 +1251,7 @@ impl Txn for SqliteTxn<'_> {
     }
 
     fn insert_notification(&mut self, n: &Notification) -> Result<bool, StoreError> {
-        let added = self.conn.execute(
+        let added = self.conn.run(
             "INSERT OR IGNORE INTO notifications (id, recipient, created_ms, json, announced)
              VALUES (?1, ?2, ?3, ?4, 0)",
             params![
@@ -1192,7 +1287,7 @@ impl Txn for SqliteTxn<'_> {
         body: &str,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let added = self.conn.execute(
+        let added = self.conn.run(
             "INSERT OR IGNORE INTO webhook_deliveries (id, json, next_attempt_ms) VALUES (?1, ?2, ?3)",
             params![id.as_bytes(), body, at.timestamp_millis()],
         )?;
@@ -1237,7 +1332,7 @@ impl Txn for SqliteTxn<'_> {
             Ok(at) => (Some(at.timestamp_millis()), None, None),
             Err((e, next)) => (None, next.map(|t| t.timestamp_millis()), Some(e)),
         };
-        self.conn.execute(
+        self.conn.run(
             "UPDATE webhook_deliveries SET attempts = ?2, delivered_ms = ?3,
                 next_attempt_ms = COALESCE(?4, ?5), last_error = ?6 WHERE id = ?1",
             params![id.as_bytes(), attempts, delivered, next, i64::MAX, error],
@@ -1246,26 +1341,97 @@ impl Txn for SqliteTxn<'_> {
     }
 
     fn put_root_cause(&mut self, r: &RootCause) -> Result<(), StoreError> {
-        self.conn.execute(
-            "INSERT INTO root_causes (id, site, updated_ms, json) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT(id) DO UPDATE SET updated_ms = excluded.updated_ms, json = excluded.json",
-            params![
-                r.id.as_bytes(),
-                r.site.as_uuid().as_bytes(),
-                r.updated_at.timestamp_millis(),
-                serde_json::to_string(r).expect("root cause"),
-            ],
+        self.put_root_cause_row(r)?;
+        let mut next: i64 = self
+            .conn
+            .prepare_cached(
+                "SELECT coalesce(max(n) + 1, 0) FROM root_cause_issues WHERE record = ?1",
+            )?
+            .query_row([r.id.as_bytes()], |row| row.get(0))?;
+        let mut add = self.conn.prepare_cached(
+            "INSERT OR IGNORE INTO root_cause_issues (record, n, issue) VALUES (?1, ?2, ?3)",
         )?;
+        for issue in &r.issues {
+            next += add.execute(params![r.id.as_bytes(), next, issue.as_uuid().as_bytes()])? as i64;
+        }
         Ok(())
     }
 
+    fn join_root_cause(&mut self, r: &RootCause, issue: IssueId) -> Result<(), StoreError> {
+        self.put_root_cause_row(r)?;
+        self.conn
+            .prepare_cached(
+                "INSERT OR IGNORE INTO root_cause_issues (record, n, issue)
+                 SELECT ?1, coalesce(max(n) + 1, 0), ?2 FROM root_cause_issues WHERE record = ?1",
+            )?
+            .execute(params![r.id.as_bytes(), issue.as_uuid().as_bytes()])?;
+        Ok(())
+    }
+
+    fn on_root_cause(&mut self, issue: IssueId) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT 1 FROM root_cause_issues WHERE issue = ?1 LIMIT 1")?
+            .query_row([issue.as_uuid().as_bytes()], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    fn root_cause_head_at(
+        &mut self,
+        site: SiteId,
+        checkpoint: &str,
+        category: shared::Category,
+    ) -> Result<Option<RootCause>, StoreError> {
+        let row: Option<String> = self
+            .conn
+            .prepare_cached(
+                "SELECT json FROM root_causes
+                 WHERE site = ?1 AND checkpoint = ?2 AND category = ?3 AND effective = 0
+                 ORDER BY updated_ms DESC LIMIT 1",
+            )?
+            .query_row(
+                params![site.as_uuid().as_bytes(), checkpoint, category.code()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let mut r = json::<RootCause>(&row).map(RootCause::upgraded)?;
+        r.issues.clear();
+        Ok(Some(r))
+    }
+
     fn root_causes(&mut self, site: SiteId) -> Result<Vec<RootCause>, StoreError> {
+        let mut issues = std::collections::HashMap::<Vec<u8>, Vec<IssueId>>::new();
+        {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT m.record, m.issue FROM root_cause_issues m
+                 JOIN root_causes r ON r.id = m.record
+                 WHERE r.site = ?1 ORDER BY m.record, m.n",
+            )?;
+            let mut rows = stmt.query([site.as_uuid().as_bytes()])?;
+            while let Some(row) = rows.next()? {
+                let issue = uuid_of(row.get::<_, Vec<u8>>(1)?)?;
+                issues
+                    .entry(row.get(0)?)
+                    .or_default()
+                    .push(IssueId::from_uuid(issue));
+            }
+        }
         let mut stmt = self.conn.prepare_cached(
             "SELECT json FROM root_causes WHERE site = ?1 ORDER BY updated_ms DESC",
         )?;
         let rows = stmt.query_map([site.as_uuid().as_bytes()], |r| r.get::<_, String>(0))?;
-        rows.map(|r| json::<RootCause>(&r?).map(RootCause::upgraded))
-            .collect()
+        rows.map(|r| {
+            let mut record = json::<RootCause>(&r?).map(RootCause::upgraded)?;
+            record.issues = issues
+                .remove(record.id.as_bytes().as_slice())
+                .unwrap_or_default();
+            Ok(record)
+        })
+        .collect()
     }
 
     fn root_cause(&mut self, id: uuid::Uuid) -> Result<Option<RootCause>, StoreError> {
@@ -1274,8 +1440,18 @@ impl Txn for SqliteTxn<'_> {
             .prepare_cached("SELECT json FROM root_causes WHERE id = ?1")?
             .query_row([id.as_bytes()], |r| r.get(0))
             .optional()?;
-        row.map(|j| json::<RootCause>(&j).map(RootCause::upgraded))
-            .transpose()
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let mut record = json::<RootCause>(&row).map(RootCause::upgraded)?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT issue FROM root_cause_issues WHERE record = ?1 ORDER BY n")?;
+        let rows = stmt.query_map([id.as_bytes()], |r| r.get::<_, Vec<u8>>(0))?;
+        record.issues = rows
+            .map(|r| Ok(IssueId::from_uuid(uuid_of(r?)?)))
+            .collect::<Result<_, StoreError>>()?;
+        Ok(Some(record))
     }
 
     fn list_patrols(
@@ -1317,7 +1493,7 @@ impl Txn for SqliteTxn<'_> {
     }
 
     fn put_survey(&mut self, v: &shared::survey::Survey) -> Result<bool, StoreError> {
-        let added = self.conn.execute(
+        let added = self.conn.run(
             "INSERT OR IGNORE INTO surveys (id, site, taken_at_ms, json) VALUES (?1, ?2, ?3, ?4)",
             params![
                 v.input.id.as_bytes(),
@@ -1364,7 +1540,7 @@ impl Txn for SqliteTxn<'_> {
         site: SiteId,
         e: &shared::equipment::Equipment,
     ) -> Result<(), StoreError> {
-        self.conn.execute(
+        self.conn.run(
             "INSERT INTO equipment (site, code, json) VALUES (?1, ?2, ?3)
              ON CONFLICT (site, code) DO UPDATE SET json = excluded.json",
             params![
@@ -1407,7 +1583,7 @@ impl Txn for SqliteTxn<'_> {
         pdf: &[u8],
         xlsx: &[u8],
     ) -> Result<bool, StoreError> {
-        let added = self.conn.execute(
+        let added = self.conn.run(
             "INSERT OR IGNORE INTO monthly_reports
              (site, period, generated_at_ms, ledger_entry, ledger_head, pdf, xlsx)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -1688,4 +1864,104 @@ impl Txn for SqliteTxn<'_> {
 /// A stored Unix-millisecond time (out-of-range values read as the epoch).
 fn millis(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or(DateTime::UNIX_EPOCH)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::repeat::{NewTask, RootCauseStatus, RootCauseTrigger};
+
+    fn record(site: SiteId, issues: Vec<IssueId>, status: RootCauseStatus) -> RootCause {
+        let mut r = RootCause::task(
+            NewTask {
+                id: uuid::Uuid::now_v7(),
+                site,
+                issues,
+                checkpoint: Some("CP-01".into()),
+                category: shared::Category::HygieneDefect,
+                trigger: RootCauseTrigger::Repeat,
+            },
+            7,
+            chrono::FixedOffset::east_opt(8 * 3600).unwrap(),
+            Utc::now(),
+        );
+        r.status = status;
+        r
+    }
+
+    /// Records written while a record's JSON listed its issues keep them,
+    /// in order, once the store moves them into rows of their own.
+    #[test]
+    fn root_cause_issues_move_out_of_the_json_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let site = SiteId::from_uuid(uuid::Uuid::now_v7());
+        let issues: Vec<IssueId> = (0..5)
+            .map(|_| IssueId::from_uuid(uuid::Uuid::now_v7()))
+            .rev()
+            .collect();
+        let open = record(site, issues.clone(), RootCauseStatus::Acting);
+        let done = record(site, vec![issues[0]], RootCauseStatus::Effective);
+        {
+            let mut conn = Connection::open(dir.path().join("server.sqlite3")).unwrap();
+            let before = MIGRATIONS.len() - 1;
+            for sql in &MIGRATIONS[..before] {
+                let tx = conn.transaction().unwrap();
+                tx.execute_batch(sql).unwrap();
+                tx.commit().unwrap();
+            }
+            conn.pragma_update(None, "user_version", before as i64)
+                .unwrap();
+            for r in [&open, &done] {
+                conn.execute(
+                    "INSERT INTO root_causes (id, site, updated_ms, json) VALUES (?1, ?2, ?3, ?4)",
+                    params![
+                        r.id.as_bytes(),
+                        site.as_uuid().as_bytes(),
+                        r.updated_at.timestamp_millis(),
+                        serde_json::to_string(r).unwrap()
+                    ],
+                )
+                .unwrap();
+            }
+        }
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let mut txn = store.begin().unwrap();
+        assert_eq!(txn.root_cause(open.id).unwrap().unwrap(), open);
+        let all = txn.root_causes(site).unwrap();
+        assert_eq!(all.len(), 2);
+        assert!(all.contains(&open) && all.contains(&done));
+        assert!(txn.on_root_cause(issues[4]).unwrap());
+        assert!(
+            !txn.on_root_cause(IssueId::from_uuid(uuid::Uuid::now_v7()))
+                .unwrap()
+        );
+        // The effective record is not one to join.
+        let head = txn
+            .root_cause_head_at(site, "CP-01", shared::Category::HygieneDefect)
+            .unwrap()
+            .unwrap();
+        assert_eq!(head.id, open.id);
+        assert!(head.issues.is_empty());
+
+        // Joining appends; a full save keeps the order and adds what is new.
+        let late = IssueId::from_uuid(uuid::Uuid::now_v7());
+        txn.join_root_cause(&head, late).unwrap();
+        txn.join_root_cause(&head, late).unwrap();
+        let mut expected = issues.clone();
+        expected.push(late);
+        let mut saved = txn.root_cause(open.id).unwrap().unwrap();
+        assert_eq!(saved.issues, expected);
+        let later = IssueId::from_uuid(uuid::Uuid::now_v7());
+        saved.issues.push(later);
+        saved.status = RootCauseStatus::Effective;
+        txn.put_root_cause(&saved).unwrap();
+        expected.push(later);
+        assert_eq!(txn.root_cause(open.id).unwrap().unwrap().issues, expected);
+        assert!(
+            txn.root_cause_head_at(site, "CP-01", shared::Category::HygieneDefect)
+                .unwrap()
+                .is_none(),
+            "judged effective, the record is no longer joined"
+        );
+    }
 }

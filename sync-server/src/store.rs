@@ -203,12 +203,17 @@ pub trait Txn {
     // --- tracker projections
     fn put_issue(&mut self, summary: &IssueSummary) -> Result<(), StoreError>;
     fn issue_summary(&mut self, id: IssueId) -> Result<Option<IssueSummary>, StoreError>;
-    /// Every issue of `site` at `checkpoint` (point code) with `category`.
+    /// The issues of `site` at `checkpoint` (point code) with `category`,
+    /// raised within `raised` and not cancelled, but for issue `but`, newest
+    /// first, at most `limit`.
     fn issues_at(
         &mut self,
         site: SiteId,
         checkpoint: &str,
         category: Category,
+        raised: std::ops::RangeInclusive<DateTime<Utc>>,
+        but: IssueId,
+        limit: usize,
     ) -> Result<Vec<IssueSummary>, StoreError>;
     fn list_issues(&mut self, query: &IssueQuery) -> Result<Vec<IssueSummary>, StoreError>;
     /// Every tracker row of every site (a scan: the benchmarks' baseline).
@@ -254,6 +259,23 @@ pub trait Txn {
     ) -> Result<(), StoreError>;
     /// Adds or replaces a root-cause record (by id).
     fn put_root_cause(&mut self, r: &shared::repeat::RootCause) -> Result<(), StoreError>;
+    /// Adds `issue` to the end of record `r`'s issues and saves the rest of
+    /// `r` as it is (its `issues` are not read): joining does not rewrite the list.
+    fn join_root_cause(
+        &mut self,
+        r: &shared::repeat::RootCause,
+        issue: shared::ids::IssueId,
+    ) -> Result<(), StoreError>;
+    /// Whether `issue` is on a root-cause record.
+    fn on_root_cause(&mut self, issue: shared::ids::IssueId) -> Result<bool, StoreError>;
+    /// The latest record of `site` at `checkpoint` and `category` not yet
+    /// judged effective, with its `issues` left empty (see [`Txn::join_root_cause`]).
+    fn root_cause_head_at(
+        &mut self,
+        site: SiteId,
+        checkpoint: &str,
+        category: Category,
+    ) -> Result<Option<shared::repeat::RootCause>, StoreError>;
     /// A site's root-cause records, latest change first.
     fn root_causes(&mut self, site: SiteId) -> Result<Vec<shared::repeat::RootCause>, StoreError>;
     fn root_cause(

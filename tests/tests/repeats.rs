@@ -12,23 +12,40 @@ use shared::{Category, Department, Grade};
 use sync_server::store::Store;
 use tests::*;
 
+/// A finding at `cp` to be put right by a deadline.
+fn finding(cp: &str, category: Category, title: &str) -> RaiseInput {
+    RaiseInput {
+        checkpoint: cp.into(),
+        item: None,
+        category,
+        grade: Grade::Deadline,
+        title: title.into(),
+        description: String::new(),
+        photos: vec![],
+    }
+}
+
 fn raise(d: &mut Device, cp: &str, category: Category, title: &str) -> shared::IssueId {
     let id = d
-        .raise_issue(
-            RaiseInput {
-                checkpoint: cp.into(),
-                item: None,
-                category,
-                grade: Grade::Deadline,
-                title: title.into(),
-                description: String::new(),
-                photos: vec![],
-            },
-            Utc::now(),
-        )
+        .raise_issue(finding(cp, category, title), Utc::now())
         .unwrap();
     d.sync(&opts()).unwrap();
     id
+}
+
+/// The demo site served in process, `inspector1`'s device signed in, and a manager's token.
+fn site_with_inspector() -> (Seeded, InProcessServer, tempfile::TempDir, Device, String) {
+    let seeded = Seeded::new();
+    let server = InProcessServer::start(seeded.store.clone());
+    let di = device_dir();
+    let inspector = device(
+        di.path(),
+        &server.url,
+        "inspector1",
+        &seeded.password("inspector1"),
+    );
+    let token = login_token(&server.url, "manager1", &seeded.password("manager1"));
+    (seeded, server, di, inspector, token)
 }
 
 #[test]
@@ -321,17 +338,8 @@ fn a_problem_that_comes_back_is_flagged_and_gets_a_root_cause_record() {
 
 #[test]
 fn the_job_reminds_an_overdue_analysis_and_judges_a_closed_record_effective() {
-    let seeded = Seeded::new();
-    let server = InProcessServer::start(seeded.store.clone());
+    let (seeded, server, _di, mut inspector, token) = site_with_inspector();
     let url = server.url.clone();
-    let di = device_dir();
-    let mut inspector = device(
-        di.path(),
-        &url,
-        "inspector1",
-        &seeded.password("inspector1"),
-    );
-    let token = login_token(&url, "manager1", &seeded.password("manager1"));
     raise(
         &mut inspector,
         "CP-R05",
@@ -341,15 +349,7 @@ fn the_job_reminds_an_overdue_analysis_and_judges_a_closed_record_effective() {
     // Two items failed on the same walk are siblings, not a repeat.
     inspector.patrol_start("R1", Utc::now()).unwrap();
     let run = inspector.open_patrol().unwrap().unwrap().run.id;
-    let sibling = |title: &str| RaiseInput {
-        checkpoint: "CP-R06".into(),
-        item: None,
-        category: Category::HygieneDefect,
-        grade: Grade::Deadline,
-        title: title.into(),
-        description: String::new(),
-        photos: vec![],
-    };
+    let sibling = |title: &str| finding("CP-R06", Category::HygieneDefect, title);
     let a = inspector
         .raise_issue(sibling("地面有垃圾"), Utc::now())
         .unwrap();
@@ -426,4 +426,83 @@ fn the_job_reminds_an_overdue_analysis_and_judges_a_closed_record_effective() {
     assert_eq!(scan(closed + Duration::days(30)).root_causes, 1);
     let (_, list) = api_get(&url, &token, "/api/v1/root-causes");
     assert_eq!(list[0]["status"], "effective");
+}
+
+/// Issues join an open record one by one: each repeat is appended in the
+/// order it came, without rewriting the record, and the ledger says which
+/// issue joined. Two items failed on one walk join too when an earlier
+/// round's issue makes them repeats, even when the latest issue before the
+/// second is its own sibling.
+#[test]
+fn repeats_join_the_open_record_in_order_and_the_ledger_names_each() {
+    let (seeded, server, _di, mut inspector, token) = site_with_inspector();
+    let url = server.url.clone();
+    let first = raise(
+        &mut inspector,
+        "CP-R07",
+        Category::SafetyHazard,
+        "消防通道堵塞",
+    );
+    let second = raise(
+        &mut inspector,
+        "CP-R07",
+        Category::SafetyHazard,
+        "消防通道又堵",
+    );
+    inspector.patrol_start("R1", Utc::now()).unwrap();
+    let sibling = |title: &str| finding("CP-R07", Category::SafetyHazard, title);
+    let a = inspector
+        .raise_issue(sibling("通道堆放纸箱"), Utc::now())
+        .unwrap();
+    let b = inspector
+        .raise_issue(sibling("通道停放电动车"), Utc::now())
+        .unwrap();
+    inspector.patrol_finish(Utc::now()).unwrap();
+    inspector.sync(&opts()).unwrap();
+    // Another category at the same checkpoint is another matter.
+    let other = raise(
+        &mut inspector,
+        "CP-R07",
+        Category::HygieneDefect,
+        "地面污渍",
+    );
+
+    let (_, list) = api_get(&url, &token, "/api/v1/root-causes");
+    let records = list.as_array().unwrap();
+    assert_eq!(records.len(), 1, "{list}");
+    let ids: Vec<String> = [first, second, a, b]
+        .iter()
+        .map(|i| i.to_string())
+        .collect();
+    assert_eq!(records[0]["issues"], json!(ids), "{list}");
+    assert!(!list.to_string().contains(&other.to_string()));
+
+    let mut txn = seeded.store.begin().unwrap();
+    let site = txn.site_by_code("DEMO").unwrap().unwrap().id;
+    let entries: Vec<_> = txn
+        .ledger_page(site, 0, 100_000)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "root_cause")
+        .collect();
+    let said: Vec<(&str, &str)> = entries
+        .iter()
+        .map(|e| (e.what.as_str(), e.entry.as_str()))
+        .collect();
+    assert_eq!(
+        said,
+        [
+            ("open", ""),
+            ("recur", ids[2].as_str()),
+            ("recur", ids[3].as_str())
+        ]
+    );
+    let opened: serde_json::Value = serde_json::from_str(&entries[0].content).unwrap();
+    assert_eq!(opened["issues"], json!(ids[..2]));
+    let joined: serde_json::Value = serde_json::from_str(&entries[2].content).unwrap();
+    assert_eq!(joined["issues"], json!([ids[3]]));
+    assert!(matches!(
+        sync_server::ledger::verify(&mut *txn, site).unwrap(),
+        sync_server::ledger::Verified::Whole { .. }
+    ));
 }
