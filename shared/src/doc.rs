@@ -72,6 +72,58 @@ pub fn state_for_empty_peer() -> State {
     }
 }
 
+/// Whether `state` is that of a peer known to hold nothing of the document
+/// ([`state_for_empty_peer`], nothing said or sent since) that takes a whole
+/// document: [`whole_document`] then answers it without loading the document.
+pub fn peer_is_empty(state: &State) -> bool {
+    state.their_heads.as_ref().is_some_and(Vec::is_empty)
+        && state.their_need.as_ref().is_some_and(Vec::is_empty)
+        && state
+            .their_have
+            .as_ref()
+            .is_some_and(|h| h.iter().all(|h| h.last_sync.is_empty()))
+        && state.shared_heads.is_empty()
+        && state.last_sent_heads.is_empty()
+        && !state.have_responded
+        && !state.in_flight
+        && !state.read_only
+        && !state.peer_read_only
+        && !state.needs_reset
+        && state
+            .their_capabilities
+            .as_ref()
+            .is_some_and(|c| c.contains(&Capability::MessageV2))
+}
+
+/// The message for a peer that holds nothing ([`peer_is_empty`]): the whole
+/// document as stored (`saved`, any form `AutoCommit::load` reads) with its
+/// `heads`, and `state` moved on as Automerge's own message would move it —
+/// without parsing the document or compressing it again. One difference: the
+/// summary of our changes (`have`) is left out, which tells the peer only
+/// that it should not offer us changes yet; a peer that holds nothing has
+/// none, and its answer carries its heads as usual.
+pub fn whole_document(
+    state: &mut State,
+    heads: Vec<automerge::ChangeHash>,
+    saved: Vec<u8>,
+) -> automerge::sync::Message {
+    use automerge::sync::{Message, MessageFlags, MessageVersion};
+    debug_assert!(peer_is_empty(state));
+    let mut flags = MessageFlags::new();
+    flags.set(MessageFlags::SUPPORTS_SYNC_RESET);
+    state.have_responded = true;
+    state.last_sent_heads.clone_from(&heads);
+    state.in_flight = true;
+    Message {
+        heads,
+        need: Vec::new(),
+        have: Vec::new(),
+        changes: saved.into(),
+        flags: Some(flags),
+        version: MessageVersion::V2,
+    }
+}
+
 /// Makes `state` send changes one by one (message format v1), never the whole
 /// document: what a device sends to the server, which measures every change
 /// before applying it and takes no whole-document chunks from devices.
@@ -684,6 +736,62 @@ mod tests {
             .unwrap();
         assert_eq!(issue_events(&peer).unwrap().len(), 1);
         assert!(decode_state(b"garbage").is_none());
+    }
+
+    /// The whole-document answer made from stored bytes brings a peer that
+    /// holds nothing to the same document, heads and settled exchange as
+    /// Automerge's own first message, in as many rounds.
+    #[test]
+    fn a_stored_document_answers_an_empty_peer_like_automerge_does() {
+        let site = SiteId::new();
+        let mut d = new_issue(actor([1; 16]), IssueId::new(), site, &raise("t", "", site)).unwrap();
+        append_event(&mut d, &raise("second", "x", site)).unwrap();
+        let exchange = |ours: bool, d: &mut AutoCommit| {
+            let mut state = state_for_empty_peer();
+            assert!(peer_is_empty(&state));
+            let (mut peer, mut peer_state) = (AutoCommit::new(), automerge::sync::State::new());
+            let mut rounds = 0;
+            let mut first = true;
+            loop {
+                rounds += 1;
+                assert!(rounds < 10, "the exchange settles");
+                let msg = if ours && first {
+                    whole_document(&mut state, d.get_heads(), d.save_nocompress())
+                } else {
+                    match d.sync().generate_sync_message(&mut state) {
+                        Some(m) => m,
+                        None => break,
+                    }
+                };
+                first = false;
+                let msg = automerge::sync::Message::decode(&msg.encode()).unwrap();
+                peer.sync()
+                    .receive_sync_message(&mut peer_state, msg)
+                    .unwrap();
+                match peer.sync().generate_sync_message(&mut peer_state) {
+                    Some(reply) => d.sync().receive_sync_message(&mut state, reply).unwrap(),
+                    None => break,
+                }
+            }
+            assert!(!peer_is_empty(&state));
+            (
+                peer.get_heads(),
+                issue_events(&peer).unwrap(),
+                state.their_heads,
+                rounds,
+            )
+        };
+        let theirs = exchange(false, &mut d);
+        let ours = exchange(true, &mut d);
+        assert_eq!(ours.0, d.get_heads());
+        assert_eq!(ours, theirs);
+        // Anything said or sent since makes the peer no longer empty.
+        let mut state = state_for_empty_peer();
+        state.have_responded = true;
+        assert!(!peer_is_empty(&state));
+        let mut state = state_for_empty_peer();
+        state.their_capabilities = Some(vec![Capability::MessageV1]);
+        assert!(!peer_is_empty(&state));
     }
 
     #[test]

@@ -21,6 +21,12 @@ use std::collections::BTreeMap;
 /// Most documents answered in one response; the rest follow with `more`.
 pub const MAX_DOCS_PER_RESPONSE: usize = shared::limits::DOCS_PER_RESPONSE;
 
+/// Documents up to this size go to a device that holds nothing of them as
+/// stored (uncompressed: Automerge compresses only columns of 256 bytes or
+/// more, which an issue of a few events barely has); larger ones — the plan,
+/// long patrol runs — are worth Automerge's compressed form on the wire.
+const AS_STORED_BYTES: usize = 4096;
+
 fn heads_of(bytes: &[u8]) -> Vec<ChangeHash> {
     bytes
         .chunks_exact(32)
@@ -467,6 +473,28 @@ pub fn round(
             let stored = txn
                 .doc(*id)?
                 .ok_or_else(|| StoreError::Corrupt(format!("document {id} vanished")))?;
+            // A device that holds nothing of a small document gets it as stored.
+            if stored.bytes.len() <= AS_STORED_BYTES && doc::peer_is_empty(&entry.state) {
+                let msg =
+                    doc::whole_document(&mut entry.state, heads_of(&stored.heads), stored.bytes);
+                txn.put_sync_state(
+                    sender.device,
+                    *id,
+                    &StoredState {
+                        state: doc::encode_state(&entry.state),
+                        pending: true,
+                    },
+                )?;
+                if !receipt_docs.contains(id) {
+                    receipt_docs.push(*id);
+                }
+                docs.push(DocMessage {
+                    doc: *id,
+                    kind: entry.kind,
+                    msg: msg.encode(),
+                });
+                continue;
+            }
             entry.doc = Some(match cache.take(*id, stored.seq) {
                 Some(d) => d,
                 None => AutoCommit::load(&stored.bytes)
