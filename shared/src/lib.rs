@@ -53,6 +53,8 @@ pub mod workflow;
 
 #[cfg(feature = "doc")]
 pub mod doc;
+#[cfg(feature = "doc")]
+pub mod gzip;
 
 pub use codes::{Category, Department, Grade, Role, Status, ZoneKind};
 pub use ids::*;

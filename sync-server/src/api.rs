@@ -447,9 +447,30 @@ async fn sync(
         Ok(outcome?)
     })
     .await?;
-    let bytes = postcard::to_allocvec(&resp)
-        .map_err(|e| ApiError::from(StoreError::Corrupt(e.to_string())))?;
-    Ok(([(header::CONTENT_TYPE, POSTCARD)], bytes).into_response())
+    let gzip = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(shared::gzip::accepted);
+    blocking(move || {
+        let bytes = postcard::to_allocvec(&resp)
+            .map_err(|e| ApiError::from(StoreError::Corrupt(e.to_string())))?;
+        let vary = (header::VARY, "accept-encoding");
+        Ok(if gzip && bytes.len() >= shared::gzip::MIN_BYTES {
+            let packed = shared::gzip::compress(&bytes);
+            (
+                [
+                    (header::CONTENT_TYPE, POSTCARD),
+                    (header::CONTENT_ENCODING, "gzip"),
+                    vary,
+                ],
+                packed,
+            )
+                .into_response()
+        } else {
+            ([(header::CONTENT_TYPE, POSTCARD), vary], bytes).into_response()
+        })
+    })
+    .await
 }
 
 /// Query string of `GET /api/v1/issues`.

@@ -230,3 +230,74 @@ fn filters_narrow_the_tracker_list() {
     assert_eq!(count(&format!("?zone={zone}")), 1);
     assert_eq!(count("?assignee=staff1"), 0);
 }
+
+/// A device that asks gets its sync responses gzipped — the same response,
+/// fewer bytes — and one that does not, or refuses gzip, gets them as they are.
+#[test]
+fn sync_responses_are_gzipped_for_devices_that_ask_and_only_for_them() {
+    let mut ctx = setup();
+    let url = ctx.server.url.clone();
+    for i in 0..30 {
+        ctx.device
+            .raise_issue(
+                device::RaiseInput {
+                    checkpoint: "CP-R01".into(),
+                    item: None,
+                    category: shared::Category::HygieneDefect,
+                    grade: shared::Grade::Deadline,
+                    title: format!("地面污渍 {i}"),
+                    description: "大堂入口处地面有污渍，需要清理".into(),
+                    photos: vec![],
+                },
+                chrono::Utc::now(),
+            )
+            .unwrap();
+    }
+    ctx.device.sync(&opts()).unwrap();
+    let answer = |accept: Option<&str>| {
+        // A fresh login holds nothing, so every answer carries the site's documents whole.
+        let peer =
+            tests::hostile::RawPeer::login(&url, "inspector1", &ctx._seeded.password("inspector1"));
+        let mut req = reqwest::blocking::Client::new()
+            .post(format!("{url}/api/v1/sync"))
+            .bearer_auth(&peer.token)
+            .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+            .body(envelope(vec![]));
+        if let Some(a) = accept {
+            req = req.header(reqwest::header::ACCEPT_ENCODING, a);
+        }
+        let resp = req.send().expect("POST");
+        assert_eq!(resp.status().as_u16(), 200);
+        let encoding = resp
+            .headers()
+            .get(reqwest::header::CONTENT_ENCODING)
+            .map(|v| v.to_str().unwrap().to_string());
+        (encoding, resp.bytes().unwrap().to_vec())
+    };
+    let docs = |r: SyncResponse| {
+        let mut d: Vec<(shared::ids::DocId, Vec<u8>)> =
+            r.docs.into_iter().map(|m| (m.doc, m.msg)).collect();
+        d.sort();
+        d
+    };
+    let (plain_encoding, plain) = answer(None);
+    assert_eq!(plain_encoding, None);
+    let plain: SyncResponse = postcard::from_bytes(&plain).unwrap();
+    assert!(plain.docs.len() > 30, "the site's documents");
+
+    let (encoding, packed) = answer(Some("gzip"));
+    assert_eq!(encoding.as_deref(), Some("gzip"));
+    let unpacked = shared::gzip::decompress(&packed, 1 << 30).unwrap();
+    assert!(
+        packed.len() * 2 < unpacked.len(),
+        "{} → {}",
+        unpacked.len(),
+        packed.len()
+    );
+    let gzipped: SyncResponse = postcard::from_bytes(&unpacked).unwrap();
+    assert_eq!(docs(gzipped), docs(plain));
+
+    let (refused, body) = answer(Some("gzip;q=0, identity"));
+    assert_eq!(refused, None);
+    assert!(postcard::from_bytes::<SyncResponse>(&body).is_ok());
+}

@@ -119,6 +119,9 @@ pub struct SyncReport {
 
 const MAX_ROUNDS: u32 = 64;
 
+/// Most bytes one sync response may decompress to.
+const RESPONSE_BYTES: usize = 512 * 1024 * 1024;
+
 fn install_crypto() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
@@ -379,8 +382,14 @@ impl Client {
         self.answer(resp)
     }
 
-    /// One sync round, retried with the same bytes until `deadline`.
-    fn round(&self, token: &str, body: Vec<u8>, deadline: Instant) -> Result<Vec<u8>, SyncError> {
+    /// One sync round, retried with the same bytes until `deadline`: the
+    /// response body as it came over the wire, and whether it is gzip.
+    fn round(
+        &self,
+        token: &str,
+        body: Vec<u8>,
+        deadline: Instant,
+    ) -> Result<(Vec<u8>, bool), SyncError> {
         let mut backoff = Duration::from_millis(100);
         loop {
             let attempt = self
@@ -389,13 +398,18 @@ impl Client {
                 .bearer_auth(token)
                 .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
                 .header(reqwest::header::CONTENT_TYPE, POSTCARD)
+                .header(reqwest::header::ACCEPT_ENCODING, "gzip")
                 .body(body.clone())
                 .send();
             let err = match attempt {
                 Ok(resp) => {
                     let status = resp.status();
+                    let gzip = resp
+                        .headers()
+                        .get(reqwest::header::CONTENT_ENCODING)
+                        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"gzip"));
                     match resp.bytes() {
-                        Ok(bytes) if status.is_success() => return Ok(bytes.to_vec()),
+                        Ok(bytes) if status.is_success() => return Ok((bytes.to_vec(), gzip)),
                         Ok(bytes) if status.is_server_error() => Self::error_from(status, &bytes),
                         Ok(bytes) => return Err(Self::error_from(status, &bytes)),
                         Err(e) => self.unreachable(&e),
@@ -635,8 +649,13 @@ impl Device {
             let body = postcard::to_allocvec(&request).expect("request encodes");
             report.bytes_sent += body.len() as u64;
             report.rounds += 1;
-            let reply = client.round(&session.token, body, deadline)?;
+            let (reply, gzip) = client.round(&session.token, body, deadline)?;
             report.bytes_received += reply.len() as u64;
+            let reply = if gzip {
+                shared::gzip::decompress(&reply, RESPONSE_BYTES).map_err(SyncError::Protocol)?
+            } else {
+                reply
+            };
             let response: SyncResponse = postcard::from_bytes(&reply)
                 .map_err(|e| SyncError::Protocol(format!("undecodable sync response: {e}")))?;
             if response.protocol != PROTOCOL_VERSION {
