@@ -7,31 +7,54 @@
 
 use crate::error::{ApiError, StoreError};
 use crate::ledger::Author;
-use crate::store::{IssueQuery, Txn};
+use crate::store::Txn;
 use crate::validate::Sender;
 use chrono::{DateTime, Utc};
 use shared::ids::SiteId;
 use shared::plan::{Site, SitePlan};
 use shared::repeat::{
-    ActionStatus, NewTask, RootCause, RootCauseInput, RootCauseStatus, RootCauseTrigger, repeats,
+    ActionStatus, NewTask, RootCause, RootCauseInput, RootCauseStatus, RootCauseTrigger, repeat_of,
 };
 use shared::text::Said;
 use shared::wire::{IssueSummary, Notification, NotificationKind};
 use std::collections::HashMap;
 
-/// Sets the repeat flag of each issue in `list`, judged against every issue of the site.
+/// Sets the repeat flag of each issue in `list`, judged against the issues
+/// of the site at the same checkpoint and category raised from the repeat
+/// window before the earliest of them to the latest: what the flags can
+/// depend on, not the site's whole history.
 pub fn flag_repeats(
     txn: &mut dyn Txn,
     site: &Site,
     list: &mut [IssueSummary],
 ) -> Result<(), ApiError> {
-    let all = txn.list_issues(&IssueQuery {
-        sites: vec![site.id],
-        ..Default::default()
-    })?;
-    let flags = repeats(&all, site.repeat_window_days);
+    let window = chrono::Duration::days(site.repeat_window_days.into());
+    let mut spans: HashMap<(String, shared::Category), (DateTime<Utc>, DateTime<Utc>)> =
+        HashMap::new();
+    for s in list.iter().filter(|s| s.site == site.id) {
+        if let Some(cp) = &s.checkpoint {
+            let span = spans
+                .entry((cp.clone(), s.category))
+                .or_insert((s.raised_at, s.raised_at));
+            span.0 = span.0.min(s.raised_at);
+            span.1 = span.1.max(s.raised_at);
+        }
+    }
+    let mut around: HashMap<(String, shared::Category), Vec<IssueSummary>> = HashMap::new();
+    for ((cp, category), (first, last)) in spans {
+        let from = first
+            .checked_sub_signed(window)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
+        let found = txn.issues_at(site.id, &cp, category, from..=last, None, usize::MAX)?;
+        around.insert((cp, category), found);
+    }
     for s in list {
-        s.repeat = flags.get(&s.id).cloned();
+        s.repeat = match &s.checkpoint {
+            Some(cp) if s.site == site.id => around
+                .get(&(cp.clone(), s.category))
+                .and_then(|earlier| repeat_of(s, earlier, site.repeat_window_days)),
+            _ => None,
+        };
     }
     Ok(())
 }
@@ -230,10 +253,10 @@ fn repeat_at(
             checkpoint,
             issue.category,
             from..=issue.raised_at,
-            issue.id,
+            Some(issue.id),
             limit,
         )?;
-        let repeat = shared::repeat::repeat_of(issue, &around, window_days);
+        let repeat = repeat_of(issue, &around, window_days);
         if repeat.is_some() || around.len() < limit {
             return Ok(repeat);
         }

@@ -1102,13 +1102,13 @@ impl Txn for SqliteTxn<'_> {
         checkpoint: &str,
         category: shared::Category,
         raised: std::ops::RangeInclusive<DateTime<Utc>>,
-        but: IssueId,
+        but: Option<IssueId>,
         limit: usize,
     ) -> Result<Vec<IssueSummary>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT summary FROM issues
              WHERE site = ?1 AND checkpoint = ?2 AND category = ?3
-               AND raised_at >= ?4 AND raised_at <= ?5 AND status != ?6 AND id != ?8
+               AND raised_at >= ?4 AND raised_at <= ?5 AND status != ?6 AND (?8 IS NULL OR id != ?8)
              ORDER BY raised_at DESC LIMIT ?7",
         )?;
         let rows = stmt.query_map(
@@ -1120,7 +1120,7 @@ impl Txn for SqliteTxn<'_> {
                 time(raised.end()),
                 shared::Status::Cancelled.code(),
                 i64::try_from(limit).unwrap_or(i64::MAX),
-                but.as_uuid().as_bytes(),
+                but.map(|b| *b.as_uuid().as_bytes()),
             ],
             |r| r.get::<_, String>(0),
         )?;

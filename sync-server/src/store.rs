@@ -204,7 +204,7 @@ pub trait Txn {
     fn put_issue(&mut self, summary: &IssueSummary) -> Result<(), StoreError>;
     fn issue_summary(&mut self, id: IssueId) -> Result<Option<IssueSummary>, StoreError>;
     /// The issues of `site` at `checkpoint` (point code) with `category`,
-    /// raised within `raised` and not cancelled, but for issue `but`, newest
+    /// raised within `raised` and not cancelled (and not issue `but`), newest
     /// first, at most `limit`.
     fn issues_at(
         &mut self,
@@ -212,7 +212,7 @@ pub trait Txn {
         checkpoint: &str,
         category: Category,
         raised: std::ops::RangeInclusive<DateTime<Utc>>,
-        but: IssueId,
+        but: Option<IssueId>,
         limit: usize,
     ) -> Result<Vec<IssueSummary>, StoreError>;
     fn list_issues(&mut self, query: &IssueQuery) -> Result<Vec<IssueSummary>, StoreError>;

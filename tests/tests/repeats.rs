@@ -477,6 +477,31 @@ fn repeats_join_the_open_record_in_order_and_the_ledger_names_each() {
     assert_eq!(records[0]["issues"], json!(ids), "{list}");
     assert!(!list.to_string().contains(&other.to_string()));
 
+    // Flags are judged against the site's issues, not the page: the newest
+    // alone still names both earlier rounds' issues (and not its sibling).
+    let (_, page) = api_get(
+        &url,
+        &token,
+        "/api/v1/issues?category=safety_hazard&limit=1",
+    );
+    assert_eq!(page[0]["id"], ids[3], "{page}");
+    assert_eq!(page[0]["repeat"]["earlier"], json!(ids[..2]), "{page}");
+    let (_, detail) = api_get(&url, &token, &format!("/api/v1/issues/{}", ids[3]));
+    assert_eq!(detail["repeat"], page[0]["repeat"]);
+    let (_, all) = api_get(&url, &token, "/api/v1/issues");
+    let flag = |id: &str| {
+        all.as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == id)
+            .map(|s| s["repeat"]["earlier"].clone())
+            .unwrap()
+    };
+    assert_eq!(flag(&ids[0]), serde_json::Value::Null);
+    assert_eq!(flag(&ids[1]), json!([ids[0]]));
+    assert_eq!(flag(&ids[2]), json!(ids[..2]));
+    assert_eq!(flag(&other.to_string()), serde_json::Value::Null);
+
     let mut txn = seeded.store.begin().unwrap();
     let site = txn.site_by_code("DEMO").unwrap().unwrap().id;
     let entries: Vec<_> = txn
