@@ -1041,13 +1041,14 @@ impl Txn for SqliteTxn<'_> {
     ) -> Result<Vec<(DocId, DocKind)>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT s.doc, d.kind FROM sync_states s JOIN docs d ON d.id = s.doc
-             WHERE s.device = ?1 AND s.pending = 1 LIMIT ?2",
+             WHERE s.device = ?1 AND s.pending = 1",
         )?;
-        let rows = stmt.query_map(params![device.as_uuid().as_bytes(), limit as i64], |r| {
+        // Stepped only as far as needed; see ISSUES_AT for why there is no `LIMIT ?`.
+        let rows = stmt.query_map(params![device.as_uuid().as_bytes()], |r| {
             Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?))
         })?;
         let mut out = Vec::new();
-        for row in rows {
+        for row in rows.take(limit) {
             let (id, kind) = row?;
             if let Some(kind) = DocKind::parse(&kind) {
                 out.push((DocId::from_uuid(uuid_of(id)?), kind));
@@ -1105,12 +1106,7 @@ impl Txn for SqliteTxn<'_> {
         but: Option<IssueId>,
         limit: usize,
     ) -> Result<Vec<IssueSummary>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT summary FROM issues
-             WHERE site = ?1 AND checkpoint = ?2 AND category = ?3
-               AND raised_at >= ?4 AND raised_at <= ?5 AND status != ?6 AND (?8 IS NULL OR id != ?8)
-             ORDER BY raised_at DESC LIMIT ?7",
-        )?;
+        let mut stmt = self.conn.prepare_cached(ISSUES_AT)?;
         let rows = stmt.query_map(
             params![
                 site.as_uuid().as_bytes(),
@@ -1119,12 +1115,11 @@ impl Txn for SqliteTxn<'_> {
                 time(raised.start()),
                 time(raised.end()),
                 shared::Status::Cancelled.code(),
-                i64::try_from(limit).unwrap_or(i64::MAX),
                 but.map(|b| *b.as_uuid().as_bytes()),
             ],
             |r| r.get::<_, String>(0),
         )?;
-        rows.map(|r| json(&r?)).collect()
+        rows.take(limit).map(|r| json(&r?)).collect()
     }
 
     fn waiting_issues(&mut self) -> Result<Vec<IssueSummary>, StoreError> {
@@ -1866,6 +1861,16 @@ fn millis(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or(DateTime::UNIX_EPOCH)
 }
 
+/// One checkpoint and category's issues raised in a window, newest first
+/// (the order `issues_by_checkpoint` yields them in, so the caller stops
+/// stepping after as many as it wants). There is no bound `LIMIT ?`: SQLite
+/// plans with a bound limit's value, so every new binding would make it
+/// prepare the statement again inside `sqlite3_step`.
+const ISSUES_AT: &str = "SELECT summary FROM issues
+     WHERE site = ?1 AND checkpoint IS NOT NULL AND checkpoint = ?2 AND category = ?3
+       AND raised_at >= ?4 AND raised_at <= ?5 AND status != ?6 AND (?7 IS NULL OR id != ?7)
+     ORDER BY raised_at DESC";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1891,6 +1896,60 @@ mod tests {
 
     /// Records written while a record's JSON listed its issues keep them,
     /// in order, once the store moves them into rows of their own.
+    #[test]
+    fn the_repeat_window_query_is_planned_once_for_every_binding() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(SqliteStore::open(dir.path()).unwrap());
+        let conn = Connection::open(dir.path().join("server.sqlite3")).unwrap();
+        let mut stmt = conn.prepare(ISSUES_AT).unwrap();
+        let site = SiteId::from_uuid(uuid::Uuid::now_v7());
+        for (checkpoint, but) in [("B-1", None), ("B-2", Some([7u8; 16])), ("C-9", None)] {
+            let rows: Vec<String> = stmt
+                .query_map(
+                    params![
+                        site.as_uuid().as_bytes(),
+                        checkpoint,
+                        "facility",
+                        "2026-01-01",
+                        "2026-12-31",
+                        "cancelled",
+                        but
+                    ],
+                    |r| r.get(0),
+                )
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert!(rows.is_empty());
+        }
+        assert_eq!(
+            stmt.get_status(rusqlite::StatementStatus::RePrepare),
+            0,
+            "a new binding made SQLite plan the statement again"
+        );
+        // The index yields the rows newest first, so stopping early is the limit.
+        let plan: Vec<String> = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {ISSUES_AT}"))
+            .unwrap()
+            .query_map(
+                params![
+                    site.as_uuid().as_bytes(),
+                    "B-1",
+                    "f",
+                    "a",
+                    "b",
+                    "c",
+                    None::<Vec<u8>>
+                ],
+                |r| r.get(3),
+            )
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(plan[0].contains("issues_by_checkpoint"), "{plan:?}");
+        assert!(!plan.iter().any(|p| p.contains("TEMP B-TREE")), "{plan:?}");
+    }
+
     #[test]
     fn root_cause_issues_move_out_of_the_json_in_order() {
         let dir = tempfile::tempdir().unwrap();
