@@ -55,6 +55,8 @@ pub mod workflow;
 pub mod doc;
 #[cfg(feature = "doc")]
 pub mod gzip;
+#[cfg(feature = "doc")]
+pub mod sync;
 
 pub use codes::{Category, Department, Grade, Role, Status, ZoneKind};
 pub use ids::*;

@@ -104,21 +104,23 @@ impl FromRequestParts<AppState> for Auth {
             .map(|t| t.trim().to_string())
             .ok_or_else(ApiError::unauthorized)?;
         let store = state.store.clone();
-        blocking(move || {
-            let mut txn = store.read()?;
-            let (device, user) = accounts::authenticate(&mut *txn, &token, Utc::now())?
-                .ok_or_else(ApiError::unauthorized)?;
-            Ok(Auth(Sender {
-                device: device.id,
-                user: user.id,
-                user_name: user.name,
-                role: user.role,
-                actor: device.actor,
-                sites: vec![user.site],
-            }))
-        })
-        .await
+        blocking(move || Ok(Auth(sender_for(&*store, &token, Utc::now())?))).await
     }
+}
+
+/// The device and account behind a bearer token, as a sync round needs them.
+pub fn sender_for(store: &dyn Store, token: &str, now: DateTime<Utc>) -> Result<Sender, ApiError> {
+    let mut txn = store.read()?;
+    let (device, user) =
+        accounts::authenticate(&mut *txn, token, now)?.ok_or_else(ApiError::unauthorized)?;
+    Ok(Sender {
+        device: device.id,
+        user: user.id,
+        user_name: user.name,
+        role: user.role,
+        actor: device.actor,
+        sites: vec![user.site],
+    })
 }
 
 /// The router, without a listener (tests call it directly).
@@ -407,46 +409,11 @@ async fn sync(
             format!("the sync request body was refused: {}", e.body_text()),
         )
     })?;
-    let req: SyncRequest = postcard::from_bytes(&body).map_err(|e| {
-        ApiError::bad_request(
-            "malformed",
-            format!("the sync request does not decode: {e}"),
-        )
-    })?;
-    if req.protocol != PROTOCOL_VERSION {
-        return Err(ApiError::new(
-            StatusCode::UPGRADE_REQUIRED,
-            "client_outdated",
-            "update the app: its sync protocol is not supported",
-        ));
-    }
-    if req.docs.len() > shared::limits::DOCS_PER_REQUEST {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            format!(
-                "a sync request may carry at most {} documents ({} sent)",
-                shared::limits::DOCS_PER_REQUEST,
-                req.docs.len()
-            ),
-        ));
-    }
     let store = state.store.clone();
     let cache = state.cache.clone();
     let sender = auth.0;
-    let resp = blocking(move || {
-        let outcome = store.begin().and_then(|mut txn| {
-            let resp = crate::sync::round(&mut *txn, &cache, &sender, req, Utc::now())?;
-            txn.commit()?;
-            Ok(resp)
-        });
-        if outcome.is_err() {
-            // Versions cached during a round that did not commit must never be served.
-            cache.clear();
-        }
-        Ok(outcome?)
-    })
-    .await?;
+    let resp =
+        blocking(move || crate::sync::serve(&*store, &cache, &sender, &body, Utc::now())).await?;
     let gzip = headers
         .get(header::ACCEPT_ENCODING)
         .and_then(|v| v.to_str().ok())

@@ -6,11 +6,12 @@
 //! to the size of the store. Each document is loaded only when it takes part.
 
 use crate::cache::DocCache;
-use crate::error::StoreError;
+use crate::error::{ApiError, StoreError};
 use crate::store::{StoredState, Txn};
 use crate::validate::{self, Refusal, Sender};
 use automerge::sync::{Capability, Message, State, SyncDoc};
 use automerge::{AutoCommit, ChangeHash};
+use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use shared::doc;
 use shared::ids::*;
@@ -139,6 +140,52 @@ fn save_bytes(
     let seq = txn.put_doc(id, kind, site, bytes, &heads)?;
     project(txn, kind, d, events, now)?;
     Ok(seq)
+}
+
+/// One sync request's body as it arrived: decoded, checked, run as one
+/// round in one transaction, and committed. The HTTP handler and the
+/// simulation both come through here.
+pub fn serve(
+    store: &dyn crate::store::Store,
+    cache: &DocCache,
+    sender: &Sender,
+    body: &[u8],
+    now: DateTime<Utc>,
+) -> Result<SyncResponse, ApiError> {
+    let req: SyncRequest = postcard::from_bytes(body).map_err(|e| {
+        ApiError::bad_request(
+            "malformed",
+            format!("the sync request does not decode: {e}"),
+        )
+    })?;
+    if req.protocol != PROTOCOL_VERSION {
+        return Err(ApiError::new(
+            StatusCode::UPGRADE_REQUIRED,
+            "client_outdated",
+            "update the app: its sync protocol is not supported",
+        ));
+    }
+    if req.docs.len() > shared::limits::DOCS_PER_REQUEST {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!(
+                "a sync request may carry at most {} documents ({} sent)",
+                shared::limits::DOCS_PER_REQUEST,
+                req.docs.len()
+            ),
+        ));
+    }
+    let outcome = store.begin().and_then(|mut txn| {
+        let resp = round(&mut *txn, cache, sender, req, now)?;
+        txn.commit()?;
+        Ok(resp)
+    });
+    if outcome.is_err() {
+        // Versions cached during a round that did not commit must never be served.
+        cache.clear();
+    }
+    Ok(outcome?)
 }
 
 struct Entry {

@@ -5,6 +5,7 @@
 pub mod browser;
 pub mod hostile;
 pub mod pictures;
+pub mod sim;
 
 use device::{Device, SyncOptions};
 use shared::wire::IssueSummary;

@@ -4,7 +4,7 @@
 
 use crate::device::Device;
 use crate::error::DeviceError;
-use crate::sync::{Client, SyncError, SyncOptions};
+use crate::net::{Client, SyncError, SyncOptions};
 use shared::app::url_escape;
 use shared::kpi::{By, Report};
 use shared::wire::IssueSummary;

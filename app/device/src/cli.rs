@@ -2,8 +2,9 @@
 
 use crate::device::{Device, RaiseInput};
 use crate::error::DeviceError;
+use crate::net::SyncOptions;
 use crate::store::IssueFilter;
-use crate::sync::{SyncOptions, SyncReport};
+use crate::sync::SyncReport;
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
 use shared::codes::{Category, Department, Grade, Status};

@@ -7,7 +7,7 @@
 
 use crate::device::Device;
 use crate::error::DeviceError;
-use crate::sync::{Client, SyncError};
+use crate::net::{Client, SyncError};
 use rusqlite::{OptionalExtension, params};
 use shared::ids::IssueId;
 

@@ -218,11 +218,11 @@ impl Device {
     pub fn logout(&mut self) -> Result<bool, DeviceError> {
         let revoked = match self.session() {
             Ok(s) => {
-                let opts = crate::sync::SyncOptions {
+                let opts = crate::net::SyncOptions {
                     timeout: std::time::Duration::from_secs(5),
-                    ..crate::sync::SyncOptions::default()
+                    ..crate::net::SyncOptions::default()
                 };
-                crate::sync::Client::new(&s.server, &opts)
+                crate::net::Client::new(&s.server, &opts)
                     .and_then(|c| c.logout(&s.token))
                     .is_ok()
             }
@@ -708,7 +708,7 @@ impl Device {
             let before = d.get_heads();
             f(&mut d)?;
             store::append_doc(tx, id, &mut d, &before, true)?;
-            crate::sync::project(tx, kind, &d)?;
+            store::project(tx, kind, &d)?;
             Ok(())
         })
     }

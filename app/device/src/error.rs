@@ -46,7 +46,7 @@ pub enum DeviceError {
         source: std::io::Error,
     },
     #[error("{0}")]
-    Sync(#[from] crate::sync::SyncError),
+    Sync(#[from] crate::net::SyncError),
     #[error("{0}")]
     Photo(#[from] photo::PhotoError),
     #[error("cannot read the photo {path}: {source}")]
@@ -103,8 +103,8 @@ impl DeviceError {
             DeviceError::Doc(_) => "damaged",
             DeviceError::Store(_) => "storage",
             DeviceError::DataDir { .. } => "storage",
-            DeviceError::Sync(crate::sync::SyncError::Unreachable { .. }) => "offline",
-            DeviceError::Sync(crate::sync::SyncError::Unauthorized(_)) => "unauthorized",
+            DeviceError::Sync(crate::net::SyncError::Unreachable { .. }) => "offline",
+            DeviceError::Sync(crate::net::SyncError::Unauthorized(_)) => "unauthorized",
             DeviceError::Sync(_) => "sync",
             DeviceError::Photo(_) => "bad_photo",
             DeviceError::PhotoFile { .. } => "bad_photo",
@@ -129,7 +129,7 @@ impl DeviceError {
             DeviceError::Text(e) => e.zh(),
             DeviceError::Refusal(e) => e.zh(),
             DeviceError::TooManyPhotos(n) => format!("每条记录最多 {n} 张照片：请删掉几张"),
-            DeviceError::Sync(crate::sync::SyncError::Server { message_zh, .. }) => {
+            DeviceError::Sync(crate::net::SyncError::Server { message_zh, .. }) => {
                 message_zh.clone()
             }
             DeviceError::OtherSite { held, asked } => format!(

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod contacts;
 pub mod device;
 pub mod error;
+pub mod net;
 pub mod notifications;
 pub mod photos;
 pub mod store;
@@ -20,5 +21,6 @@ pub mod sync;
 
 pub use device::{Device, RaiseInput};
 pub use error::DeviceError;
+pub use net::{SyncError, SyncOptions};
 pub use photos::{PhotoStatus, UploadProgress, UploadReport};
-pub use sync::{SyncError, SyncOptions, SyncReport};
+pub use sync::SyncReport;

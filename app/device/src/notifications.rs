@@ -3,7 +3,7 @@
 
 use crate::device::Device;
 use crate::error::DeviceError;
-use crate::sync::{Client, SyncError};
+use crate::net::{Client, SyncError};
 use rusqlite::params;
 use shared::wire::Notification;
 

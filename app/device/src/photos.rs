@@ -19,8 +19,8 @@
 
 use crate::device::Device;
 use crate::error::DeviceError;
+use crate::net::{Client, SyncError, SyncOptions};
 use crate::store;
-use crate::sync::{Client, SyncError, SyncOptions};
 use chrono::{DateTime, FixedOffset, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 use shared::ids::*;

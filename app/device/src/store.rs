@@ -330,6 +330,39 @@ fn opt_time(t: Option<DateTime<Utc>>) -> Option<String> {
     t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true))
 }
 
+/// Refreshes the projection of a document after it changed.
+pub fn project(tx: &Transaction<'_>, kind: DocKind, d: &AutoCommit) -> Result<(), DeviceError> {
+    use shared::doc;
+    match kind {
+        DocKind::Issue => {
+            let h = doc::header(d)?;
+            let view = shared::issue::fold(h.id.into(), doc::issue_events(d)?)?;
+            project_issue(tx, &view)
+        }
+        DocKind::Patrol => project_patrol(tx, &doc::patrol(d)?),
+        DocKind::Plan => {
+            let plan = doc::plan(d)?;
+            meta_set(
+                tx,
+                "plan",
+                &serde_json::to_string(&plan).expect("plan serializes"),
+            )?;
+            Ok(())
+        }
+    }
+}
+
+/// A document and its saved sync state, as a sync session needs them.
+pub fn load_held(conn: &Connection, id: DocId) -> Result<Option<shared::sync::Held>, DeviceError> {
+    let Some((kind, doc)) = load_doc(conn, id)? else {
+        return Ok(None);
+    };
+    let state: Option<Vec<u8>> = conn
+        .prepare_cached("SELECT sync_state FROM docs WHERE id = ?1")?
+        .query_row([id.as_uuid().as_bytes()], |r| r.get(0))?;
+    Ok(Some(shared::sync::Held { kind, doc, state }))
+}
+
 /// Refreshes the list row of an issue from its folded view.
 pub fn project_issue(tx: &Transaction<'_>, view: &IssueView) -> Result<(), DeviceError> {
     let s = IssueSummary::from_view(view, Utc::now());

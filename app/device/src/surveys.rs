@@ -8,7 +8,7 @@
 
 use crate::device::Device;
 use crate::error::DeviceError;
-use crate::sync::{Client, SyncError};
+use crate::net::{Client, SyncError};
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 use serde::{Deserialize, Serialize};

@@ -1,0 +1,489 @@
+//! The device's half of the sync protocol as plain data in, data out.
+//!
+//! A [`Session`] decides what the next request says from the outbox and the
+//! documents' sync states, and turns a response into the writes the store
+//! must make. It holds no socket, no database, no clock and never sleeps: the
+//! driver loads what the session names, carries the request to the server by
+//! whatever means it has (HTTP on a device, a function call in the
+//! simulation), and commits the writes in one transaction. Retries, timeouts
+//! and projections belong to the driver.
+
+use crate::doc;
+use crate::ids::DocId;
+use crate::wire::*;
+use automerge::sync::{Message, State, SyncDoc};
+use automerge::{AutoCommit, ChangeHash};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Rounds one session may take before it gives up.
+pub const MAX_ROUNDS: u32 = 64;
+
+/// Most bytes one sync response may inflate to.
+pub const RESPONSE_BYTES: usize = 512 * 1024 * 1024;
+
+/// Why a session cannot go on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SessionError {
+    #[error("the server sent something this app cannot read: {0}")]
+    Protocol(String),
+    #[error("this app is too old for the server: server speaks sync protocol {0}")]
+    Outdated(u16),
+    #[error("sync did not converge after {0} rounds")]
+    DidNotConverge(u32),
+}
+
+/// What the device's store holds of a document the session speaks about.
+pub struct Held {
+    pub kind: DocKind,
+    pub doc: AutoCommit,
+    /// The sync state saved at the end of the last session; `None` when the
+    /// document was made here and never synced.
+    pub state: Option<Vec<u8>>,
+}
+
+/// What the store must do with one document after a response.
+pub struct DocWrite {
+    pub id: DocId,
+    pub kind: DocKind,
+    pub doc: AutoCommit,
+    pub change: Change,
+    /// The sync state to keep, encoded.
+    pub state: Vec<u8>,
+    /// Whether the server holds everything this document has (the outbox may drop it).
+    pub settled: bool,
+}
+
+/// How a document's content changed.
+pub enum Change {
+    /// Nothing new arrived; only the sync state moves on.
+    None,
+    /// The document is new here: store it whole and project it.
+    Insert,
+    /// New changes on top of `before`: append them and project.
+    Append { before: Vec<ChangeHash> },
+}
+
+impl Change {
+    pub fn is_some(&self) -> bool {
+        !matches!(self, Change::None)
+    }
+}
+
+/// Everything one response asks the store to do, in one transaction.
+pub struct Writes {
+    pub docs: Vec<DocWrite>,
+    /// Documents the server refused: kept, marked, out of the outbox.
+    pub refused: Vec<DocRefusal>,
+    /// Documents whose server message could not be applied here (set aside
+    /// for this session; they are tried again at the next).
+    pub skipped: Vec<DocRefusal>,
+    pub receipts: Vec<Receipt>,
+    /// The server's change counter to resume from.
+    pub cursor: u64,
+}
+
+/// One sync session's protocol state.
+pub struct Session {
+    /// Documents still taking part, and their kinds.
+    active: BTreeMap<DocId, DocKind>,
+    states: HashMap<DocId, State>,
+    cursor: u64,
+    batch: usize,
+    more: bool,
+    rounds: u32,
+    sent: BTreeSet<DocId>,
+    received: usize,
+}
+
+/// A sync state as the store keeps it, made ready for a new session.
+fn restored(held: Option<&Held>) -> State {
+    match held {
+        // Never synced: the server cannot have this document yet.
+        Some(Held { state: None, .. }) => doc::state_for_empty_peer(),
+        Some(Held {
+            state: Some(bytes), ..
+        }) => doc::decode_state(bytes)
+            .map(doc::restart_state)
+            .unwrap_or_default(),
+        None => State::new(),
+    }
+}
+
+impl Session {
+    /// A session over the outbox (documents changed here and not yet
+    /// acknowledged), resuming the server's change feed at `cursor`.
+    pub fn new(
+        outbox: impl IntoIterator<Item = (DocId, DocKind)>,
+        cursor: u64,
+        batch: usize,
+    ) -> Session {
+        Session {
+            active: outbox.into_iter().collect(),
+            states: HashMap::new(),
+            cursor,
+            batch: batch.max(1),
+            more: false,
+            rounds: 0,
+            sent: BTreeSet::new(),
+            received: 0,
+        }
+    }
+
+    /// The documents the next request may speak about: the driver loads
+    /// these from its store and passes them to [`Session::request`].
+    pub fn offering(&self) -> Vec<DocId> {
+        self.active.keys().take(self.batch).copied().collect()
+    }
+
+    /// The next request, or `None` when device and server have converged.
+    /// `held` holds what the store has of the documents [`Session::offering`]
+    /// named (a document missing from it is offered as empty).
+    pub fn request(
+        &mut self,
+        held: &mut BTreeMap<DocId, Held>,
+    ) -> Result<Option<SyncRequest>, SessionError> {
+        if self.rounds >= MAX_ROUNDS {
+            return Err(SessionError::DidNotConverge(self.rounds));
+        }
+        let mut messages = Vec::new();
+        let mut finished = Vec::new();
+        for (&id, &kind) in &self.active {
+            if messages.len() >= self.batch {
+                break;
+            }
+            let h = held.get_mut(&id);
+            let state = self
+                .states
+                .entry(id)
+                .or_insert_with(|| restored(h.as_deref()));
+            let mut empty = AutoCommit::new();
+            let d = match h {
+                Some(h) => &mut h.doc,
+                None => &mut empty,
+            };
+            // The server takes changes, never a whole document (it measures every
+            // change before applying it), so never offer the v2 whole-document form.
+            doc::send_changes_only(state);
+            match d.sync().generate_sync_message(state) {
+                Some(msg) => {
+                    self.sent.insert(id);
+                    messages.push(DocMessage {
+                        doc: id,
+                        kind,
+                        msg: msg.encode(),
+                    });
+                }
+                None => finished.push(id),
+            }
+        }
+        for id in finished {
+            self.active.remove(&id);
+        }
+        if messages.is_empty() && self.rounds > 0 && !self.more {
+            return Ok(None);
+        }
+        self.rounds += 1;
+        Ok(Some(SyncRequest {
+            protocol: PROTOCOL_VERSION,
+            cursor: self.cursor,
+            docs: messages,
+        }))
+    }
+
+    /// Reads a response body (`gzip`: as it came over the wire, compressed).
+    pub fn decode(&self, body: &[u8], gzip: bool) -> Result<SyncResponse, SessionError> {
+        let inflated;
+        let body = if gzip {
+            inflated =
+                crate::gzip::decompress(body, RESPONSE_BYTES).map_err(SessionError::Protocol)?;
+            &inflated[..]
+        } else {
+            body
+        };
+        let response: SyncResponse = postcard::from_bytes(body)
+            .map_err(|e| SessionError::Protocol(format!("undecodable sync response: {e}")))?;
+        if response.protocol != PROTOCOL_VERSION {
+            return Err(SessionError::Outdated(response.protocol));
+        }
+        Ok(response)
+    }
+
+    /// The documents a response speaks about: the driver loads these and
+    /// passes them to [`Session::apply`].
+    pub fn touching(response: &SyncResponse) -> Vec<DocId> {
+        response.docs.iter().map(|m| m.doc).collect()
+    }
+
+    /// Applies a response to the documents as the store holds them (`held`,
+    /// loaded for [`Session::touching`]); `actor` signs documents new here.
+    pub fn apply(
+        &mut self,
+        response: SyncResponse,
+        mut held: BTreeMap<DocId, Held>,
+        actor: &automerge::ActorId,
+    ) -> Result<Writes, SessionError> {
+        let mut writes = Writes {
+            docs: Vec::new(),
+            refused: Vec::new(),
+            skipped: Vec::new(),
+            receipts: response.receipts,
+            cursor: response.cursor,
+        };
+        for m in response.docs {
+            let stored = held.remove(&m.doc);
+            let state = self
+                .states
+                .entry(m.doc)
+                .or_insert_with(|| restored(stored.as_ref()));
+            let is_new = stored.is_none();
+            let (kind, mut d) = match stored {
+                Some(h) => (h.kind, h.doc),
+                None => (m.kind, AutoCommit::new().with_actor(actor.clone())),
+            };
+            // One document the server's message cannot be applied to is set aside
+            // for this session; it never fails the others.
+            let before = d.get_heads();
+            let applied = Message::decode(&m.msg)
+                .map_err(|e| format!("bad sync message: {e}"))
+                .and_then(|msg| {
+                    d.sync()
+                        .receive_sync_message(state, msg)
+                        .map_err(|e| format!("cannot apply the server's changes: {e}"))
+                });
+            if let Err(message) = applied {
+                self.states.remove(&m.doc);
+                self.active.remove(&m.doc);
+                writes.skipped.push(DocRefusal {
+                    doc: m.doc,
+                    code: "cannot_apply".into(),
+                    message,
+                    status: 0,
+                });
+                continue;
+            }
+            let heads = d.get_heads();
+            let change = if heads == before {
+                Change::None
+            } else if is_new {
+                let h = doc::header(&d).map_err(|e| SessionError::Protocol(e.to_string()))?;
+                if h.kind != m.kind || h.id != m.doc {
+                    return Err(SessionError::Protocol(format!(
+                        "document {} does not match its header",
+                        m.doc
+                    )));
+                }
+                Change::Insert
+            } else {
+                Change::Append { before }
+            };
+            if change.is_some() {
+                self.received += 1;
+            }
+            // A document new here that brought nothing is not stored.
+            if !is_new || change.is_some() {
+                writes.docs.push(DocWrite {
+                    id: m.doc,
+                    kind,
+                    settled: doc::settled(state, &heads),
+                    state: doc::encode_state(state),
+                    doc: d,
+                    change,
+                });
+            }
+            self.active.insert(m.doc, kind);
+        }
+        for r in &response.refused {
+            self.active.remove(&r.doc);
+        }
+        writes.refused = response.refused;
+        self.more = response.more;
+        self.cursor = response.cursor;
+        Ok(writes)
+    }
+
+    pub fn rounds(&self) -> u32 {
+        self.rounds
+    }
+
+    /// Documents this session sent something of.
+    pub fn sent(&self) -> usize {
+        self.sent.len()
+    }
+
+    /// Documents whose content changed here.
+    pub fn received(&self) -> usize {
+        self.received
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::*;
+
+    fn issue(actor: [u8; 16]) -> (DocId, AutoCommit) {
+        use crate::issue::{EventBody, IssueEvent};
+        let site = SiteId::new();
+        let id = IssueId::new();
+        let raise = IssueEvent {
+            id: EventId::new(),
+            lamport: 1,
+            by: UserId::new(),
+            by_name: "inspector1".into(),
+            role: crate::Role::Inspector,
+            device: DeviceId::new(),
+            at: chrono::DateTime::from_timestamp_millis(1_770_000_000_000).unwrap(),
+            base: None,
+            body: EventBody::Raise {
+                site,
+                zone: None,
+                checkpoint: None,
+                checkpoint_code: None,
+                item: None,
+                patrol: None,
+                category: crate::Category::Other,
+                grade: crate::Grade::LongTerm,
+                title: "走廊灯不亮".into(),
+                description: String::new(),
+                photos: vec![],
+                deadline: None,
+                complaint: None,
+            },
+        };
+        let d = doc::new_issue(doc::actor(actor), id, site, &raise).unwrap();
+        (id.into(), d)
+    }
+
+    /// A server in miniature: the same Automerge exchange, no policy.
+    fn answer(server: &mut BTreeMap<DocId, (AutoCommit, State)>, req: SyncRequest) -> SyncResponse {
+        let mut docs = Vec::new();
+        for m in req.docs {
+            let (d, s) = server
+                .entry(m.doc)
+                .or_insert_with(|| (AutoCommit::new(), State::new()));
+            d.sync()
+                .receive_sync_message(s, Message::decode(&m.msg).unwrap())
+                .unwrap();
+            if let Some(msg) = d.sync().generate_sync_message(s) {
+                docs.push(DocMessage {
+                    doc: m.doc,
+                    kind: m.kind,
+                    msg: msg.encode(),
+                });
+            }
+        }
+        SyncResponse {
+            protocol: PROTOCOL_VERSION,
+            cursor: 7,
+            more: false,
+            docs,
+            refused: Vec::new(),
+            receipts: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_session_sends_its_outbox_and_stops_when_the_server_holds_it() {
+        let (id, mut d) = issue([1; 16]);
+        let heads = d.get_heads();
+        let mut store = BTreeMap::from([(
+            id,
+            Held {
+                kind: DocKind::Issue,
+                doc: d,
+                state: None,
+            },
+        )]);
+        let mut server = BTreeMap::new();
+        let mut session = Session::new([(id, DocKind::Issue)], 0, 10);
+        let mut settled = false;
+        while let Some(req) = session.request(&mut store).unwrap() {
+            assert_eq!(session.offering(), vec![id]);
+            let resp = answer(&mut server, req);
+            // The driver's part: load what the response touches, write back what it says.
+            let touched: BTreeMap<DocId, Held> = Session::touching(&resp)
+                .into_iter()
+                .filter_map(|id| store.remove(&id).map(|h| (id, h)))
+                .collect();
+            let writes = session.apply(resp, touched, &doc::actor([1; 16])).unwrap();
+            assert_eq!(writes.cursor, 7);
+            for w in writes.docs {
+                assert!(!w.change.is_some(), "the server sent nothing new");
+                settled |= w.settled;
+                store.insert(
+                    w.id,
+                    Held {
+                        kind: w.kind,
+                        doc: w.doc,
+                        state: Some(w.state),
+                    },
+                );
+            }
+        }
+        assert!(settled, "the server's answer settles the document");
+        assert_eq!(server.get_mut(&id).unwrap().0.get_heads(), heads);
+        assert_eq!(session.sent(), 1);
+        assert!(session.rounds() <= 3, "{} rounds", session.rounds());
+    }
+
+    #[test]
+    fn a_response_that_cannot_be_read_is_a_protocol_error_and_a_bad_message_sets_one_document_aside()
+     {
+        let session = Session::new([], 0, 10);
+        assert!(matches!(
+            session.decode(b"\x01\x02", false),
+            Err(SessionError::Protocol(_))
+        ));
+        let newer = SyncResponse {
+            protocol: PROTOCOL_VERSION + 1,
+            cursor: 0,
+            more: false,
+            docs: vec![],
+            refused: vec![],
+            receipts: vec![],
+        };
+        assert_eq!(
+            session
+                .decode(&postcard::to_allocvec(&newer).unwrap(), false)
+                .err(),
+            Some(SessionError::Outdated(PROTOCOL_VERSION + 1))
+        );
+        let (good, d) = issue([2; 16]);
+        let mut server = BTreeMap::from([(good, (d, State::new()))]);
+        let bad = DocId::new();
+        let mut resp = answer(
+            &mut server,
+            SyncRequest {
+                protocol: PROTOCOL_VERSION,
+                cursor: 0,
+                docs: vec![DocMessage {
+                    doc: good,
+                    kind: DocKind::Issue,
+                    msg: empty_peer_message(),
+                }],
+            },
+        );
+        resp.docs.push(DocMessage {
+            doc: bad,
+            kind: DocKind::Issue,
+            msg: vec![0xff, 0x00],
+        });
+        let mut session = Session::new([], 0, 10);
+        let writes = session
+            .apply(resp, BTreeMap::new(), &doc::actor([3; 16]))
+            .unwrap();
+        assert_eq!(writes.skipped.len(), 1);
+        assert_eq!(writes.skipped[0].doc, bad);
+        assert_eq!(writes.docs.len(), 1);
+        assert!(matches!(writes.docs[0].change, Change::Insert));
+    }
+
+    /// The message of a peer that holds nothing of a document.
+    fn empty_peer_message() -> Vec<u8> {
+        AutoCommit::new()
+            .sync()
+            .generate_sync_message(&mut State::new())
+            .unwrap()
+            .encode()
+    }
+}
