@@ -732,7 +732,8 @@ impl World {
                         self.devices[i].name, r.refused_docs
                     ));
                 }
-                moved |= r.docs_received > 0 || r.pending > 0;
+                // Whatever moved, everyone syncs once more after it.
+                moved |= r.docs_sent > 0 || r.docs_received > 0 || r.pending > 0;
             }
             if !moved {
                 return Ok(());

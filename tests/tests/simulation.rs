@@ -89,3 +89,11 @@ fn a_schedule_that_breaks_an_invariant_fails_and_shrinks() {
     assert!(small.len() <= 2, "{small:?}");
     assert!(sim::run_with(1, &small, broken).is_err());
 }
+
+/// Found by seed 1568 of the long mode and shrunk to this: a change pushed by
+/// the last device to reconnect must still reach the others before the
+/// replicas are compared.
+#[test]
+fn a_raise_pushed_last_still_reaches_every_device() {
+    sim::run(1568, &[sim::Op::Raise { dev: 3 }]).unwrap();
+}
