@@ -28,7 +28,6 @@ pub fn flag_repeats(
     site: &Site,
     list: &mut [IssueSummary],
 ) -> Result<(), ApiError> {
-    let window = chrono::Duration::days(site.repeat_window_days.into());
     let mut spans: HashMap<(String, shared::Category), (DateTime<Utc>, DateTime<Utc>)> =
         HashMap::new();
     for s in list.iter().filter(|s| s.site == site.id) {
@@ -42,9 +41,7 @@ pub fn flag_repeats(
     }
     let mut around: HashMap<(String, shared::Category), Vec<IssueSummary>> = HashMap::new();
     for ((cp, category), (first, last)) in spans {
-        let from = first
-            .checked_sub_signed(window)
-            .unwrap_or(DateTime::<Utc>::MIN_UTC);
+        let from = window_start(first, site.repeat_window_days);
         let found = txn.issues_at(site.id, &cp, category, from..=last, None, usize::MAX)?;
         around.insert((cp, category), found);
     }
@@ -181,15 +178,15 @@ pub fn follow(
     let Some(site) = txn.site(issue.site)? else {
         return Ok(());
     };
-    // The same checkpoint and category already has a record being worked or watched.
-    let head = match issue.checkpoint.as_deref() {
-        Some(cp) => txn.root_cause_head_at(issue.site, cp, issue.category)?,
-        None => None,
-    };
-    let repeat = match issue.checkpoint.as_deref() {
-        // One earlier issue is enough to join a record; a new one lists them all.
-        Some(cp) => repeat_at(txn, issue, cp, site.repeat_window_days, head.is_some())?,
-        None => None,
+    let (head, repeat) = match issue.checkpoint.as_deref() {
+        Some(cp) => {
+            // The same checkpoint and category already has a record being worked or watched.
+            let head = txn.root_cause_head_at(issue.site, cp, issue.category)?;
+            // One earlier issue is enough to join a record; a new one lists them all.
+            let repeat = repeat_at(txn, issue, cp, site.repeat_window_days, head.is_some())?;
+            (head, repeat)
+        }
+        None => (None, None),
     };
     let trigger = match (&repeat, unsatisfied) {
         (Some(_), _) => RootCauseTrigger::Repeat,
@@ -228,6 +225,12 @@ pub fn follow(
     put(txn, &task, "open", &Author::server(), now)
 }
 
+/// The earliest raise a repeat window of `days` ending at `at` reaches back to.
+fn window_start(at: DateTime<Utc>, days: u32) -> DateTime<Utc> {
+    at.checked_sub_signed(chrono::Duration::days(days.into()))
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
 /// Earlier issues read first when any one of them will do: the latest.
 const ENOUGH: usize = 1;
 
@@ -242,10 +245,7 @@ fn repeat_at(
     window_days: u32,
     any: bool,
 ) -> Result<Option<shared::repeat::Repeat>, StoreError> {
-    let from = issue
-        .raised_at
-        .checked_sub_signed(chrono::Duration::days(window_days.into()))
-        .unwrap_or(DateTime::<Utc>::MIN_UTC);
+    let from = window_start(issue.raised_at, window_days);
     let mut limit = if any { ENOUGH } else { usize::MAX };
     loop {
         let around = txn.issues_at(

@@ -9,31 +9,19 @@ use crate::cache::DocCache;
 use crate::error::{ApiError, StoreError};
 use crate::store::{StoredState, Txn};
 use crate::validate::{self, Refusal, Sender};
-use automerge::sync::{Capability, Message, State, SyncDoc};
-use automerge::{AutoCommit, ChangeHash};
+use automerge::AutoCommit;
+use automerge::sync::{Message, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use shared::doc;
 use shared::ids::*;
 use shared::issue;
+use shared::sync::server::{self as core, Applied};
 use shared::wire::*;
 use std::collections::BTreeMap;
 
 /// Most documents answered in one response; the rest follow with `more`.
 pub const MAX_DOCS_PER_RESPONSE: usize = shared::limits::DOCS_PER_RESPONSE;
-
-/// Documents up to this size go to a device that holds nothing of them as
-/// stored (uncompressed: Automerge compresses only columns of 256 bytes or
-/// more, which an issue of a few events barely has); larger ones — the plan,
-/// long patrol runs — are worth Automerge's compressed form on the wire.
-const AS_STORED_BYTES: usize = 4096;
-
-fn heads_of(bytes: &[u8]) -> Vec<ChangeHash> {
-    bytes
-        .chunks_exact(32)
-        .map(|c| ChangeHash(c.try_into().expect("32 bytes")))
-        .collect()
-}
 
 /// Refreshes the tracker's projection of a document (`events`: an issue's events, if already read).
 pub fn project(
@@ -215,15 +203,8 @@ pub fn round(
 
     let load_state =
         |txn: &mut dyn Txn, id: DocId, fresh: fn() -> State| -> Result<State, StoreError> {
-            let mut state = match txn.sync_state(sender.device, id)? {
-                Some(s) => doc::decode_state(&s.state).unwrap_or_else(fresh),
-                None => fresh(),
-            };
-            // Strict request/response: nothing of ours is in flight when the device speaks,
-            // and a lost response must be sent again rather than assumed delivered.
-            state.in_flight = false;
-            state.sent_hashes.clear();
-            Ok(state)
+            let stored = txn.sync_state(sender.device, id)?;
+            Ok(core::restore(stored.as_ref().map(|s| &s.state[..]), fresh))
         };
 
     // 1. Apply what the device sent.
@@ -289,12 +270,9 @@ pub fn round(
         let mut state = load_state(txn, m.doc, State::new)?;
         // A plain acknowledgement of exactly what we hold: record it without loading the document.
         if let Some(s) = &stored
-            && msg.changes.is_empty()
-            && msg.need.is_empty()
-            && doc::heads_bytes(&msg.heads) == s.heads
-            && state.have_responded
+            && core::is_acknowledgement(&msg, &s.heads, &state)
         {
-            doc::acknowledge(&mut state, msg.heads, msg.have);
+            core::acknowledge(&mut state, msg);
             txn.put_sync_state(
                 sender.device,
                 m.doc,
@@ -317,7 +295,7 @@ pub fn round(
             );
             continue;
         }
-        let mut d = match &stored {
+        let d = match &stored {
             Some(s) => match cache.take(m.doc, s.seq) {
                 Some(d) => d,
                 None => AutoCommit::load(&s.bytes)
@@ -325,109 +303,70 @@ pub fn round(
             },
             None => AutoCommit::new(),
         };
-        let before = d.get_heads();
-        let mut events = None;
-        let mut bytes = None;
-        if msg.changes.is_empty() {
-            if let Err(e) = d.sync().receive_sync_message(&mut state, msg) {
+        let (mut d, mut state, before, saved, events) = match core::apply(d, state, msg) {
+            Err(r) => {
                 refused.push(refusal(
                     m.doc,
                     Refusal {
-                        code: "malformed",
-                        message: format!("the sync message cannot be applied: {e}"),
-                        status: 400,
+                        code: r.code,
+                        message: r.message,
+                        status: r.status,
                     },
                 ));
                 continue;
             }
-        } else {
-            let mut fork = d.fork();
-            let mut fork_state = state.clone();
-            // Applied to a copy; a change that makes Automerge itself panic (a
-            // counter pushed past i64::MAX overflows in builds with overflow
-            // checks) is refused like any other that cannot be applied.
-            let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                fork.sync().receive_sync_message(&mut fork_state, msg)
-            }));
-            let failed = match applied {
-                Ok(Ok(())) => None,
-                Ok(Err(e)) => Some(e.to_string()),
-                Err(_) => Some("the document engine could not apply them".to_string()),
-            };
-            if let Some(e) = failed {
-                refused.push(refusal(
-                    m.doc,
-                    Refusal {
-                        code: "malformed",
-                        message: format!("the changes cannot be applied: {e}"),
-                        status: 400,
-                    },
-                ));
-                continue;
-            }
-            // Only the new changes' authors are needed: metadata, not re-encoded changes.
-            let new_actors: Vec<automerge::ActorId> = fork
-                .get_changes_meta(&before)
-                .into_iter()
-                .map(|m| m.actor.into_owned())
-                .collect();
-            if !new_actors.is_empty() {
-                let saved = fork.save_nocompress();
-                let size = saved.len();
-                bytes = Some(saved);
-                if size > shared::limits::DOC_BYTES {
-                    refused.push(refusal(
-                        m.doc,
-                        Refusal {
-                            code: "too_large",
-                            message: format!(
-                                "a document may be at most {} bytes; this change would make it {size}",
-                                shared::limits::DOC_BYTES
-                            ),
-                            status: 413,
-                        },
-                    ));
-                    continue;
-                }
-                let before_doc = stored.as_ref().map(|_| &d);
-                match validate::check(sender, m.doc, m.kind, before_doc, &fork, &new_actors) {
-                    Ok(accepted) => {
-                        let mut first = Vec::new();
-                        for e in accepted.entries {
-                            if txn.put_receipt(e, m.doc, now)? {
-                                first.push(e);
+            Ok(Applied {
+                mut doc,
+                state,
+                before,
+                authors,
+                saved,
+            }) => {
+                let mut events = None;
+                if !authors.is_empty() {
+                    let before_doc = before.as_ref().filter(|_| stored.is_some());
+                    match validate::check(sender, m.doc, m.kind, before_doc, &doc, &authors) {
+                        Ok(accepted) => {
+                            let mut first = Vec::new();
+                            for e in accepted.entries {
+                                if txn.put_receipt(e, m.doc, now)? {
+                                    first.push(e);
+                                }
                             }
+                            crate::ledger::record_synced(
+                                txn,
+                                sender,
+                                crate::ledger::Synced {
+                                    kind: m.kind,
+                                    doc: m.doc,
+                                    after: &doc,
+                                    entries: &first,
+                                    events: accepted.events.as_deref(),
+                                    finished: accepted.finished,
+                                },
+                                now,
+                            )?;
+                            events = accepted.events;
+                            receipt_docs.push(m.doc);
                         }
-                        crate::ledger::record_synced(
-                            txn,
-                            sender,
-                            crate::ledger::Synced {
-                                kind: m.kind,
-                                doc: m.doc,
-                                after: &fork,
-                                entries: &first,
-                                events: accepted.events.as_deref(),
-                                finished: accepted.finished,
-                            },
-                            now,
-                        )?;
-                        events = accepted.events;
-                        receipt_docs.push(m.doc);
-                    }
-                    Err(r) => {
-                        refused.push(refusal(m.doc, r));
-                        continue;
+                        Err(r) => {
+                            refused.push(refusal(m.doc, r));
+                            continue;
+                        }
                     }
                 }
+                let heads = match before {
+                    Some(mut b) => b.get_heads(),
+                    None => doc.get_heads(),
+                };
+                (doc, state, heads, saved, events)
             }
-            d = fork;
-            state = fork_state;
-        }
+        };
         let changed = d.get_heads() != before;
         let mut seq = stored.as_ref().map(|s| s.seq);
-        let bytes_len = bytes.as_ref().map(Vec::len);
+        let saved_len = saved.as_ref().map(Vec::len);
         if changed {
-            seq = Some(match bytes {
+            seq = Some(match saved {
                 Some(bytes) => {
                     let site = doc::header(&d)
                         .map_err(|e| StoreError::Corrupt(e.to_string()))?
@@ -440,7 +379,7 @@ pub fn round(
         // Always answer a document the device spoke about, so it learns our heads.
         state.have_responded = false;
         let has_doc = stored.is_some() || changed;
-        let size = bytes_len.unwrap_or_else(|| stored.as_ref().map_or(0, |s| s.bytes.len()));
+        let size = saved_len.unwrap_or_else(|| stored.as_ref().map_or(0, |s| s.bytes.len()));
         entries.insert(
             m.doc,
             Entry {
@@ -501,9 +440,7 @@ pub fn round(
         }
         if let Some(heads) = &entry.stored_heads {
             // Already in step with the device: no need to load the document.
-            if entry.state.have_responded
-                && entry.state.their_heads.as_deref() == Some(heads_of(heads).as_slice())
-            {
+            if core::in_step(&entry.state, heads) {
                 if entry.touched {
                     continue;
                 }
@@ -521,9 +458,9 @@ pub fn round(
                 .doc(*id)?
                 .ok_or_else(|| StoreError::Corrupt(format!("document {id} vanished")))?;
             // A device that holds nothing of a small document gets it as stored.
-            if stored.bytes.len() <= AS_STORED_BYTES && doc::peer_is_empty(&entry.state) {
-                let msg =
-                    doc::whole_document(&mut entry.state, heads_of(&stored.heads), stored.bytes);
+            if let Some(msg) =
+                core::answer_as_stored(&mut entry.state, &stored.heads, &stored.bytes)
+            {
                 txn.put_sync_state(
                     sender.device,
                     *id,
@@ -550,7 +487,7 @@ pub fn round(
         }
         let Some(d) = entry.doc.as_mut() else {
             // The device announced a document we do not have yet: answer with our (empty) heads.
-            if let Some(msg) = answer(&mut AutoCommit::new(), &mut entry.state) {
+            if let Some(msg) = core::answer(&mut AutoCommit::new(), &mut entry.state) {
                 docs.push(DocMessage {
                     doc: *id,
                     kind: entry.kind,
@@ -559,18 +496,7 @@ pub fn round(
             }
             continue;
         };
-        // A device that already holds the document gets the missing changes one by one
-        // (message format v1) rather than a re-compressed copy of the whole document.
-        if entry
-            .state
-            .their_heads
-            .as_ref()
-            .is_some_and(|h| !h.is_empty())
-        {
-            entry.state.their_capabilities =
-                Some(vec![Capability::MessageV1, Capability::SyncReset]);
-        }
-        let msg = answer(d, &mut entry.state);
+        let msg = core::answer(d, &mut entry.state);
         let heads = d.get_heads();
         let pending = !doc::settled(&entry.state, &heads);
         txn.put_sync_state(
@@ -609,26 +535,6 @@ pub fn round(
         refused,
         receipts,
     })
-}
-
-/// Automerge's next message for a device in `state`. What a device claims to
-/// have (its bloom filter) comes from the device: one whose parameters make
-/// the engine panic (a division by zero) starts the exchange over from a
-/// fresh state instead of failing the request.
-fn answer(
-    d: &mut AutoCommit,
-    state: &mut automerge::sync::State,
-) -> Option<automerge::sync::Message> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        d.sync().generate_sync_message(state)
-    })) {
-        Ok(msg) => msg,
-        Err(_) => {
-            tracing::warn!("a device's sync state made the document engine fail; starting over");
-            *state = automerge::sync::State::new();
-            d.sync().generate_sync_message(state)
-        }
-    }
 }
 
 fn refusal(doc: DocId, r: Refusal) -> DocRefusal {

@@ -420,6 +420,24 @@ pub fn server_issues(url: &str, token: &str) -> Vec<IssueSummary> {
     serde_json::from_value(body).expect("issue list")
 }
 
+/// A finding raised at `checkpoint`, with no item, description or photos.
+pub fn finding(
+    checkpoint: &str,
+    category: shared::Category,
+    grade: shared::Grade,
+    title: &str,
+) -> device::RaiseInput {
+    device::RaiseInput {
+        checkpoint: checkpoint.into(),
+        item: None,
+        category,
+        grade,
+        title: title.into(),
+        description: String::new(),
+        photos: Vec::new(),
+    }
+}
+
 /// An issue list in a form comparable across replicas: sorted by id, without
 /// the time-dependent `overdue` flag.
 pub fn comparable(list: &[IssueSummary]) -> Vec<serde_json::Value> {

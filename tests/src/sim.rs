@@ -21,7 +21,7 @@ use automerge::sync::{Have, State, SyncDoc};
 use automerge::{AutoCommit, ChangeHash};
 use chrono::{DateTime, Duration, Utc};
 use device::sync::Transport;
-use device::{Device, RaiseInput, SyncError};
+use device::{Device, SyncError};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use shared::doc;
@@ -469,15 +469,12 @@ impl World {
                     .len();
                 h.device
                     .raise_issue(
-                        RaiseInput {
-                            checkpoint: ["CP-R01", "CP-R02", "CP-R03"][n % 3].into(),
-                            item: None,
-                            category: Category::HygieneDefect,
-                            grade: Grade::Immediate,
-                            title: format!("{} 第{n}个问题", h.name),
-                            description: String::new(),
-                            photos: Vec::new(),
-                        },
+                        crate::finding(
+                            ["CP-R01", "CP-R02", "CP-R03"][n % 3],
+                            Category::HygieneDefect,
+                            Grade::Immediate,
+                            &format!("{} 第{n}个问题", h.name),
+                        ),
                         now,
                     )
                     .map_err(|e| format!("{} could not raise: {e}", h.name))?;

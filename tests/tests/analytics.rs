@@ -6,7 +6,7 @@
 //! manager of another site sees none of them.
 
 use chrono::{DateTime, FixedOffset, TimeZone, Utc};
-use device::{Device, RaiseInput};
+use device::Device;
 use serde_json::Value;
 use shared::issue::EventBody;
 use shared::{Category, Department, Grade, IssueId};
@@ -34,18 +34,7 @@ impl People {
     fn raise(&mut self, cp: &str, category: Category, title: &str, at: DateTime<Utc>) -> IssueId {
         let id = self
             .inspector
-            .raise_issue(
-                RaiseInput {
-                    checkpoint: cp.into(),
-                    item: None,
-                    category,
-                    grade: Grade::Deadline,
-                    title: title.into(),
-                    description: String::new(),
-                    photos: vec![],
-                },
-                at,
-            )
+            .raise_issue(finding(cp, category, Grade::Deadline, title), at)
             .unwrap();
         self.inspector.sync(&opts()).unwrap();
         self.manager.sync(&opts()).unwrap();

@@ -2,7 +2,7 @@
 //! any order all converge with the server to the same projection.
 
 use chrono::{Duration, Utc};
-use device::{Device, RaiseInput};
+use device::Device;
 use proptest::prelude::*;
 use shared::issue::EventBody;
 use shared::{Category, Department, Grade};
@@ -10,15 +10,7 @@ use tests::*;
 
 fn raise(d: &mut Device, checkpoint: &str, title: &str) -> shared::IssueId {
     d.raise_issue(
-        RaiseInput {
-            checkpoint: checkpoint.into(),
-            item: None,
-            category: Category::HygieneDefect,
-            grade: Grade::Immediate,
-            title: title.into(),
-            description: String::new(),
-            photos: Vec::new(),
-        },
+        finding(checkpoint, Category::HygieneDefect, Grade::Immediate, title),
         Utc::now(),
     )
     .unwrap()

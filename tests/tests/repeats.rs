@@ -5,7 +5,7 @@
 //! is done, and a recurrence judges it 无效 while a quiet window judges it 有效.
 
 use chrono::{Duration, Utc};
-use device::{Device, RaiseInput};
+use device::Device;
 use serde_json::json;
 use shared::issue::EventBody;
 use shared::{Category, Department, Grade};
@@ -13,21 +13,9 @@ use sync_server::store::Store;
 use tests::*;
 
 /// A finding at `cp` to be put right by a deadline.
-fn finding(cp: &str, category: Category, title: &str) -> RaiseInput {
-    RaiseInput {
-        checkpoint: cp.into(),
-        item: None,
-        category,
-        grade: Grade::Deadline,
-        title: title.into(),
-        description: String::new(),
-        photos: vec![],
-    }
-}
-
 fn raise(d: &mut Device, cp: &str, category: Category, title: &str) -> shared::IssueId {
     let id = d
-        .raise_issue(finding(cp, category, title), Utc::now())
+        .raise_issue(finding(cp, category, Grade::Deadline, title), Utc::now())
         .unwrap();
     d.sync(&opts()).unwrap();
     id
@@ -349,7 +337,7 @@ fn the_job_reminds_an_overdue_analysis_and_judges_a_closed_record_effective() {
     // Two items failed on the same walk are siblings, not a repeat.
     inspector.patrol_start("R1", Utc::now()).unwrap();
     let run = inspector.open_patrol().unwrap().unwrap().run.id;
-    let sibling = |title: &str| finding("CP-R06", Category::HygieneDefect, title);
+    let sibling = |title: &str| finding("CP-R06", Category::HygieneDefect, Grade::Deadline, title);
     let a = inspector
         .raise_issue(sibling("地面有垃圾"), Utc::now())
         .unwrap();
@@ -450,7 +438,7 @@ fn repeats_join_the_open_record_in_order_and_the_ledger_names_each() {
         "消防通道又堵",
     );
     inspector.patrol_start("R1", Utc::now()).unwrap();
-    let sibling = |title: &str| finding("CP-R07", Category::SafetyHazard, title);
+    let sibling = |title: &str| finding("CP-R07", Category::SafetyHazard, Grade::Deadline, title);
     let a = inspector
         .raise_issue(sibling("通道堆放纸箱"), Utc::now())
         .unwrap();

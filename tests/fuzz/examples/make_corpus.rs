@@ -57,8 +57,13 @@ fn request(docs: Vec<DocMessage>) -> Vec<u8> {
 
 fn issue_doc(n: u64, actor: [u8; 16]) -> (DocId, AutoCommit) {
     let id = IssueId::from_bytes(id_bytes(0x1d, n));
-    let d = doc::new_issue(doc::actor(actor), id, site_id(), &raise(n, "消防通道堵塞", false))
-        .expect("issue");
+    let d = doc::new_issue(
+        doc::actor(actor),
+        id,
+        site_id(),
+        &raise(n, "消防通道堵塞", false),
+    )
+    .expect("issue");
     (id.into(), d)
 }
 
@@ -104,8 +109,13 @@ fn sync_seeds(dir: &Path) {
 
     // A complaint raised by an inspector: merged, but refused by the role policy.
     let cid = IssueId::from_bytes(id_bytes(0x1d, 3));
-    let mut c = doc::new_issue(doc::actor(ACTOR), cid, site_id(), &raise(3, "噪音投诉", true))
-        .expect("issue");
+    let mut c = doc::new_issue(
+        doc::actor(ACTOR),
+        cid,
+        site_id(),
+        &raise(3, "噪音投诉", true),
+    )
+    .expect("issue");
     let (pid, mut p) = patrol_doc();
     doc::finish_patrol(&mut p, at(3600)).expect("finish");
     check(
@@ -158,7 +168,11 @@ fn sync_seeds(dir: &Path) {
     let mut pd = doc::new_plan(doc::actor(ACTOR), &plan).expect("plan");
     check(
         "plan-from-device",
-        &request(vec![msg(site_id().into(), DocKind::Plan, first_message(&mut pd))]),
+        &request(vec![msg(
+            site_id().into(),
+            DocKind::Plan,
+            first_message(&mut pd),
+        )]),
         &[Outcome::Refused("plan_read_only")],
     );
 }
@@ -245,8 +259,13 @@ fn jpeg(img: &RgbImage, exif: Option<Vec<u8>>) -> Vec<u8> {
     if let Some(e) = exif {
         enc.set_exif_metadata(e).expect("exif");
     }
-    enc.write_image(img.as_raw(), img.width(), img.height(), image::ExtendedColorType::Rgb8)
-        .expect("jpeg");
+    enc.write_image(
+        img.as_raw(),
+        img.width(),
+        img.height(),
+        image::ExtendedColorType::Rgb8,
+    )
+    .expect("jpeg");
     out
 }
 
@@ -260,7 +279,9 @@ fn png(bytes: &[u8], w: u32, h: u32, color: image::ExtendedColorType) -> Vec<u8>
 
 fn photo_seeds(dir: &Path) {
     let t = "photo_pipeline";
-    let rgb = RgbImage::from_fn(24, 16, |x, y| image::Rgb([(x * 10) as u8, (y * 15) as u8, 128]));
+    let rgb = RgbImage::from_fn(24, 16, |x, y| {
+        image::Rgb([(x * 10) as u8, (y * 15) as u8, 128])
+    });
     let seed = |name: &str, first: u8, file: Vec<u8>, want_processed: bool| {
         let mut v = vec![first];
         v.extend(file);
@@ -277,19 +298,39 @@ fn photo_seeds(dir: &Path) {
         .expect("jpeg");
     seed("jpeg-gray", 0, gray_jpeg, true);
     // Wide enough for the half-scale DCT decode: the scaled path, colour and grey.
-    let wide = RgbImage::from_fn(3900, 8, |x, y| image::Rgb([(x % 251) as u8, (y * 30) as u8, 64]));
+    let wide = RgbImage::from_fn(3900, 8, |x, y| {
+        image::Rgb([(x % 251) as u8, (y * 30) as u8, 64])
+    });
     seed("jpeg-wide-scaled", 0, jpeg(&wide, Some(exif())), true);
-    let wide_gray = image::GrayImage::from_fn(8, 3900, |x, y| image::Luma([(x * 7 + y % 200) as u8]));
+    let wide_gray =
+        image::GrayImage::from_fn(8, 3900, |x, y| image::Luma([(x * 7 + y % 200) as u8]));
     let mut wide_gray_jpeg = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut wide_gray_jpeg, 50)
         .write_image(wide_gray.as_raw(), 8, 3900, image::ExtendedColorType::L8)
         .expect("jpeg");
     seed("jpeg-gray-wide-scaled", 0, wide_gray_jpeg, true);
-    seed("png-rgb", 1, png(rgb.as_raw(), 24, 16, image::ExtendedColorType::Rgb8), true);
-    let rgba = RgbaImage::from_fn(7, 5, |x, y| image::Rgba([x as u8 * 30, y as u8 * 40, 7, 200]));
-    seed("png-rgba", 1, png(rgba.as_raw(), 7, 5, image::ExtendedColorType::Rgba8), true);
+    seed(
+        "png-rgb",
+        1,
+        png(rgb.as_raw(), 24, 16, image::ExtendedColorType::Rgb8),
+        true,
+    );
+    let rgba = RgbaImage::from_fn(7, 5, |x, y| {
+        image::Rgba([x as u8 * 30, y as u8 * 40, 7, 200])
+    });
+    seed(
+        "png-rgba",
+        1,
+        png(rgba.as_raw(), 7, 5, image::ExtendedColorType::Rgba8),
+        true,
+    );
     let g16: Vec<u8> = (0..6 * 4 * 2).map(|i| i as u8).collect();
-    seed("png-gray16", 1, png(&g16, 6, 4, image::ExtendedColorType::L16), true);
+    seed(
+        "png-gray16",
+        1,
+        png(&g16, 6, 4, image::ExtendedColorType::L16),
+        true,
+    );
     // The name says PNG but the file is a JPEG: refused.
     seed("jpeg-named-png", 1, jpeg(&rgb, None), false);
 }
@@ -312,7 +353,10 @@ fn csv_seeds(dir: &Path) {
                  \0\
                  zone,zone_name,zone_kind,point,name,x,y,template,frequency,routes\n\
                  Z-NEW,新区域,public_facility,P-NEW-01,'=新点位,1.5,-2,T-NEW,daily,R1;R9\n";
-    assert!(csv_import::run(small.as_bytes()), "the small English-header seed imports");
+    assert!(
+        csv_import::run(small.as_bytes()),
+        "the small English-header seed imports"
+    );
     write(dir, t, "small-english", small.as_bytes());
     let bad = "检查表编码,检查表名称\nT-X,缺列\n\0点位编码\nP-1\n";
     assert!(!csv_import::run(bad.as_bytes()));

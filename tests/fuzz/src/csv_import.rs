@@ -28,7 +28,8 @@ pub fn run(data: &[u8]) -> bool {
     if plan_csv::import(&mut plan, Some(&checklists), checkpoints.as_deref()).is_err() {
         return false;
     }
-    plan.validate().expect("an imported plan passes its own checks");
+    plan.validate()
+        .expect("an imported plan passes its own checks");
     let a = plan_csv::export_checklists(&plan);
     let b = plan_csv::export_checkpoints(&plan);
     let mut again = plan.clone();

@@ -124,20 +124,66 @@ pub struct Recipe {
 
 #[derive(Debug, Arbitrary)]
 enum Op {
-    Put { obj: u8, key: Key, value: Val },
-    Insert { obj: u8, at: u8, value: Val },
-    PutObject { obj: u8, key: Key, ty: Ty },
-    InsertObject { obj: u8, at: u8, ty: Ty },
-    Delete { obj: u8, key: Key },
-    DeleteAt { obj: u8, at: u8 },
+    Put {
+        obj: u8,
+        key: Key,
+        value: Val,
+    },
+    Insert {
+        obj: u8,
+        at: u8,
+        value: Val,
+    },
+    PutObject {
+        obj: u8,
+        key: Key,
+        ty: Ty,
+    },
+    InsertObject {
+        obj: u8,
+        at: u8,
+        ty: Ty,
+    },
+    Delete {
+        obj: u8,
+        key: Key,
+    },
+    DeleteAt {
+        obj: u8,
+        at: u8,
+    },
     /// A chain of `depth` objects, each inside the last.
-    Nest { obj: u8, key: Key, depth: u8, ty: Ty },
-    Splice { obj: u8, at: u8, del: u8, text: String },
-    Increment { obj: u8, key: Key, by: i32 },
+    Nest {
+        obj: u8,
+        key: Key,
+        depth: u8,
+        ty: Ty,
+    },
+    Splice {
+        obj: u8,
+        at: u8,
+        del: u8,
+        text: String,
+    },
+    Increment {
+        obj: u8,
+        key: Key,
+        by: i32,
+    },
     /// A whole well-formed event appended to `events`.
-    Event { which: u8, n: u8, lamport: u8, text: String },
+    Event {
+        which: u8,
+        n: u8,
+        lamport: u8,
+        text: String,
+    },
     /// Another actor writes the same key of `obj` concurrently (a conflict).
-    Concurrent { obj: u8, key: Key, mine: Val, theirs: Val },
+    Concurrent {
+        obj: u8,
+        key: Key,
+        mine: Val,
+        theirs: Val,
+    },
     Commit,
 }
 
@@ -174,32 +220,163 @@ enum Val {
 
 /// Keys the schema readers look for.
 const KEYS: &[&str] = &[
-    "schema", "kind", "id", "site", "events", "run", "results", "finished_at", "site_info",
-    "zones", "checkpoints", "templates", "routes", "departments", "users", "schedules",
-    "spot_checks", "lamport", "by", "by_name", "role", "device", "at", "base", "body", "title",
-    "description", "photos", "deadline", "complaint", "category", "grade", "zone", "checkpoint",
-    "checkpoint_code", "item", "patrol", "status", "assignee", "assignee_name", "department",
-    "note", "text", "satisfied", "hash", "thumb", "original", "width", "height", "bytes",
-    "taken_at", "added_at", "items", "presence", "code", "name", "inspector", "inspector_name",
-    "route", "route_code", "started_at", "checklists", "template", "template_version", "version",
-    "answer", "value", "outcome", "checked_at", "method", "arrived_at", "location", "contact",
-    "frequency", "plan_xy", "label", "family", "min", "max", "unit", "active", "display_name",
-    "deadlines", "utc_offset_minutes", "deadline_days", "long_term_days", "keep_originals",
-    "repeat_window_days", "adhoc", "urgency", "respond_by", "complaint_sla", "rules",
-    "respond_minutes", "resolve_hours", "verify_hours", "callback_hours", "root_cause_days",
-    "inspectors", "launched_by", "launched_at",
+    "schema",
+    "kind",
+    "id",
+    "site",
+    "events",
+    "run",
+    "results",
+    "finished_at",
+    "site_info",
+    "zones",
+    "checkpoints",
+    "templates",
+    "routes",
+    "departments",
+    "users",
+    "schedules",
+    "spot_checks",
+    "lamport",
+    "by",
+    "by_name",
+    "role",
+    "device",
+    "at",
+    "base",
+    "body",
+    "title",
+    "description",
+    "photos",
+    "deadline",
+    "complaint",
+    "category",
+    "grade",
+    "zone",
+    "checkpoint",
+    "checkpoint_code",
+    "item",
+    "patrol",
+    "status",
+    "assignee",
+    "assignee_name",
+    "department",
+    "note",
+    "text",
+    "satisfied",
+    "hash",
+    "thumb",
+    "original",
+    "width",
+    "height",
+    "bytes",
+    "taken_at",
+    "added_at",
+    "items",
+    "presence",
+    "code",
+    "name",
+    "inspector",
+    "inspector_name",
+    "route",
+    "route_code",
+    "started_at",
+    "checklists",
+    "template",
+    "template_version",
+    "version",
+    "answer",
+    "value",
+    "outcome",
+    "checked_at",
+    "method",
+    "arrived_at",
+    "location",
+    "contact",
+    "frequency",
+    "plan_xy",
+    "label",
+    "family",
+    "min",
+    "max",
+    "unit",
+    "active",
+    "display_name",
+    "deadlines",
+    "utc_offset_minutes",
+    "deadline_days",
+    "long_term_days",
+    "keep_originals",
+    "repeat_window_days",
+    "adhoc",
+    "urgency",
+    "respond_by",
+    "complaint_sla",
+    "rules",
+    "respond_minutes",
+    "resolve_hours",
+    "verify_hours",
+    "callback_hours",
+    "root_cause_days",
+    "inspectors",
+    "launched_by",
+    "launched_at",
 ];
 
 /// Strings the schema readers accept somewhere.
 fn known_str(i: u8) -> String {
     const WORDS: &[&str] = &[
-        "issue", "patrol", "plan", "raise", "edit", "regrade", "assign", "move_deadline",
-        "rectify", "verify", "reject", "cancel", "reopen", "comment", "callback", "inspector",
-        "field_staff", "manager", "admin", "customer_service", "safety_hazard", "other",
-        "immediate", "deadline", "long_term", "recorded", "assigned", "rectified", "closed",
-        "engineering", "cleaning", "security", "code_entered", "none", "pass", "fail", "na",
-        "reading", "typed", "scanned", "pass_fail", "daily", "weekly", "inspector1", "DEMO", "urgent", "normal",
-        "2026-02-02T02:40:00Z", "2026-02-05T00:00:00.123Z", "1970-01-01T00:00:00Z", "",
+        "issue",
+        "patrol",
+        "plan",
+        "raise",
+        "edit",
+        "regrade",
+        "assign",
+        "move_deadline",
+        "rectify",
+        "verify",
+        "reject",
+        "cancel",
+        "reopen",
+        "comment",
+        "callback",
+        "inspector",
+        "field_staff",
+        "manager",
+        "admin",
+        "customer_service",
+        "safety_hazard",
+        "other",
+        "immediate",
+        "deadline",
+        "long_term",
+        "recorded",
+        "assigned",
+        "rectified",
+        "closed",
+        "engineering",
+        "cleaning",
+        "security",
+        "code_entered",
+        "none",
+        "pass",
+        "fail",
+        "na",
+        "reading",
+        "typed",
+        "scanned",
+        "pass_fail",
+        "daily",
+        "weekly",
+        "inspector1",
+        "DEMO",
+        "urgent",
+        "normal",
+        "2026-02-02T02:40:00Z",
+        "2026-02-05T00:00:00.123Z",
+        "1970-01-01T00:00:00Z",
+        "",
     ];
     match i as usize {
         n if n < WORDS.len() => WORDS[n].to_string(),
@@ -348,7 +525,11 @@ pub fn build(recipe: &Recipe) -> AutoCommit {
                     ObjType::Map | ObjType::Table => d.delete(&o, key(k)),
                     _ => {
                         let len = d.length(&o);
-                        if len == 0 { Ok(()) } else { d.delete(&o, index(k) % len) }
+                        if len == 0 {
+                            Ok(())
+                        } else {
+                            d.delete(&o, index(k) % len)
+                        }
                     }
                 };
             }
@@ -359,7 +540,12 @@ pub fn build(recipe: &Recipe) -> AutoCommit {
                     let _ = d.delete(&o, *at as usize % len);
                 }
             }
-            Op::Nest { obj, key: k, depth, ty: t } => {
+            Op::Nest {
+                obj,
+                key: k,
+                depth,
+                ty: t,
+            } => {
                 let (mut o, mut ot) = pick(&objs, *obj);
                 for level in 0..(*depth as usize % 24) {
                     let t = if level % 2 == 0 { ty(t) } else { ObjType::Map };
@@ -398,12 +584,21 @@ pub fn build(recipe: &Recipe) -> AutoCommit {
                 let _ = match t {
                     ObjType::List => {
                         let len = d.length(&o);
-                        if len == 0 { Ok(()) } else { d.increment(&o, index(k) % len, *by as i64) }
+                        if len == 0 {
+                            Ok(())
+                        } else {
+                            d.increment(&o, index(k) % len, *by as i64)
+                        }
                     }
                     _ => d.increment(&o, key(k), *by as i64),
                 };
             }
-            Op::Event { which, n, lamport, text } => {
+            Op::Event {
+                which,
+                n,
+                lamport,
+                text,
+            } => {
                 // A whole event costs as much as a dozen other ops.
                 events += 1;
                 if events > MAX_EVENTS {
@@ -433,7 +628,12 @@ pub fn build(recipe: &Recipe) -> AutoCommit {
                     }
                 }
             }
-            Op::Concurrent { obj, key: k, mine, theirs } => {
+            Op::Concurrent {
+                obj,
+                key: k,
+                mine,
+                theirs,
+            } => {
                 let (o, t) = pick(&objs, *obj);
                 if matches!(t, ObjType::Map | ObjType::Table) {
                     let mut other = d.fork().with_actor(doc::actor([8; 16]));

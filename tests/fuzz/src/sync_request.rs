@@ -1,7 +1,8 @@
 //! A sync request body, handled the way `sync_server::sync::round` handles it,
 //! without the store: decode, measure the changes (`chunks::inspect`, one
-//! budget per request), apply them to a fork, check them (`validate::check`),
-//! project the accepted document (header, fold) and answer.
+//! budget per request), apply them with the protocol core
+//! (`shared::sync::server`), check them (`validate::check`), project the
+//! accepted document (header, fold) and answer with the core.
 //!
 //! The store is replaced by a map of the documents this request already had
 //! accepted: where `round` refuses a document that appears twice in one
@@ -14,11 +15,12 @@
 //! document it accepted has a readable header, projects (folds) without error,
 //! and loads back from the bytes it saved.
 
-use automerge::sync::{Capability, Message, State, SyncDoc};
-use automerge::{ActorId, AutoCommit};
+use automerge::AutoCommit;
+use automerge::sync::{Message, State};
 use shared::doc;
 use shared::ids::DocId;
 use shared::issue;
+use shared::sync::server::{self, Applied};
 use shared::wire::{
     DocKind, DocMessage, IssueSummary, PROTOCOL_VERSION, SyncRequest, SyncResponse,
 };
@@ -99,70 +101,43 @@ fn one(
     {
         return Outcome::Refused("forbidden_site");
     }
-    let mut state = stored
-        .and_then(|s| doc::decode_state(&s.state))
-        .unwrap_or_else(State::new);
-    state.in_flight = false;
-    state.sent_hashes.clear();
+    let mut state = server::restore(stored.map(|s| &s.state[..]), State::new);
     if let Some(s) = stored
-        && msg.changes.is_empty()
-        && msg.need.is_empty()
-        && doc::heads_bytes(&msg.heads) == s.heads
-        && state.have_responded
+        && server::is_acknowledgement(&msg, &s.heads, &state)
     {
-        doc::acknowledge(&mut state, msg.heads, msg.have);
+        server::acknowledge(&mut state, msg);
         let encoded = doc::encode_state(&state);
         store.get_mut(&m.doc).expect("stored").state = encoded;
         return Outcome::NoChange;
     }
-    let before_doc = stored
+    let loaded = stored
         .map(|s| AutoCommit::load(&s.bytes).expect("a document the server saved loads again"));
-    let mut d = before_doc
-        .as_ref()
-        .map_or_else(AutoCommit::new, |b| b.clone());
-    let before = d.get_heads();
-    let mut events = None;
-    let mut saved = None;
-    if msg.changes.is_empty() {
-        if d.sync().receive_sync_message(&mut state, msg).is_err() {
-            return Outcome::Refused("malformed");
-        }
-    } else {
-        let mut fork = d.fork();
-        let mut fork_state = state.clone();
-        // As in `round`: a change the engine panics on is refused, not fatal.
-        let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            fork.sync().receive_sync_message(&mut fork_state, msg)
-        }));
-        if !matches!(applied, Ok(Ok(()))) {
-            return Outcome::Refused("malformed");
-        }
-        let new_actors: Vec<ActorId> = fork
-            .get_changes_meta(&before)
-            .into_iter()
-            .map(|c| c.actor.into_owned())
-            .collect();
-        if !new_actors.is_empty() {
-            let bytes = fork.save_nocompress();
-            if bytes.len() > shared::limits::DOC_BYTES {
-                return Outcome::Refused("too_large");
+    let existed = loaded.is_some();
+    let (mut d, mut state, before, saved, events) =
+        match server::apply(loaded.unwrap_or_default(), state, msg) {
+            Err(r) => return Outcome::Refused(r.code),
+            Ok(Applied {
+                mut doc,
+                state,
+                before,
+                authors,
+                saved,
+            }) => {
+                let mut events = None;
+                if !authors.is_empty() {
+                    let before_doc = before.as_ref().filter(|_| existed);
+                    match validate::check(sender, m.doc, m.kind, before_doc, &doc, &authors) {
+                        Ok(accepted) => events = accepted.events,
+                        Err(r) => return Outcome::Refused(r.code),
+                    }
+                }
+                let heads = match before {
+                    Some(mut b) => b.get_heads(),
+                    None => doc.get_heads(),
+                };
+                (doc, state, heads, saved, events)
             }
-            match validate::check(
-                sender,
-                m.doc,
-                m.kind,
-                before_doc.as_ref(),
-                &fork,
-                &new_actors,
-            ) {
-                Ok(accepted) => events = accepted.events,
-                Err(r) => return Outcome::Refused(r.code),
-            }
-            saved = Some(bytes);
-        }
-        d = fork;
-        state = fork_state;
-    }
+        };
     let changed = d.get_heads() != before;
     if changed {
         // What `sync::save_bytes` and `sync::project` do with an accepted document:
@@ -198,22 +173,9 @@ fn one(
     // The answer (`round`, step 3).
     state.have_responded = false;
     let has_doc = store.contains_key(&m.doc);
-    if has_doc && state.their_heads.as_ref().is_some_and(|h| !h.is_empty()) {
-        state.their_capabilities = Some(vec![Capability::MessageV1, Capability::SyncReset]);
-    }
-    // As the server does: a device's bloom filter that makes the engine panic
-    // starts the exchange over from a fresh state.
     let mut fresh = AutoCommit::new();
     let target = if has_doc { &mut d } else { &mut fresh };
-    let reply = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        target.sync().generate_sync_message(&mut state)
-    })) {
-        Ok(reply) => reply,
-        Err(_) => {
-            state = automerge::sync::State::new();
-            target.sync().generate_sync_message(&mut state)
-        }
-    };
+    let reply = server::answer(target, &mut state);
     if let Some(reply) = reply {
         answers.push(DocMessage {
             doc: m.doc,
