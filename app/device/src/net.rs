@@ -27,8 +27,8 @@ pub enum SyncError {
     Protocol(String),
     #[error("sync did not finish within {0:?}; run sync again to continue")]
     Timeout(Duration),
-    #[error("sync did not converge after {0} rounds")]
-    DidNotConverge(u32),
+    #[error("sync did not converge after {rounds} rounds (still exchanging: {docs})")]
+    DidNotConverge { rounds: u32, docs: String },
 }
 
 impl SyncError {
@@ -53,7 +53,14 @@ impl From<shared::sync::SessionError> for SyncError {
         match e {
             E::Protocol(m) => SyncError::Protocol(m),
             E::Outdated(v) => SyncError::Outdated(format!("server speaks sync protocol {v}")),
-            E::DidNotConverge(n) => SyncError::DidNotConverge(n),
+            E::DidNotConverge { rounds, docs } => SyncError::DidNotConverge {
+                rounds,
+                docs: docs
+                    .iter()
+                    .map(|d| d.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            },
         }
     }
 }

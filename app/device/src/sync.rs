@@ -17,7 +17,7 @@ use crate::store;
 use rusqlite::params;
 use shared::doc;
 use shared::ids::*;
-use shared::sync::{Change, Held, Session as Core, Writes};
+use shared::sync::{Change, Held, Next, Session as Core, Writes};
 use shared::wire::*;
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -201,8 +201,10 @@ impl Device {
         let mut core = Core::new(self.outbox()?, cursor, batch);
         loop {
             let mut held = self.held(core.offering())?;
-            let Some(request) = core.request(&mut held).map_err(SyncError::from)? else {
-                break;
+            let request = match core.request(&mut held).map_err(SyncError::from)? {
+                Next::Send(request) => request,
+                Next::Again => continue,
+                Next::Done => break,
             };
             drop(held);
             let body = postcard::to_allocvec(&request).expect("request encodes");

@@ -28,8 +28,15 @@ pub enum SessionError {
     Protocol(String),
     #[error("this app is too old for the server: server speaks sync protocol {0}")]
     Outdated(u16),
-    #[error("sync did not converge after {0} rounds")]
-    DidNotConverge(u32),
+    #[error("sync did not converge after {rounds} rounds (still exchanging: {})", names(.docs))]
+    DidNotConverge { rounds: u32, docs: Vec<DocId> },
+}
+
+fn names(docs: &[DocId]) -> String {
+    docs.iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// What the device's store holds of a document the session speaks about.
@@ -67,6 +74,18 @@ impl Change {
     pub fn is_some(&self) -> bool {
         !matches!(self, Change::None)
     }
+}
+
+/// What a session does next.
+#[derive(Debug)]
+pub enum Next {
+    /// Send this request.
+    Send(SyncRequest),
+    /// Load what [`Session::offering`] names now and ask again (the
+    /// documents offered were all settled, and others wait).
+    Again,
+    /// Device and server have converged.
+    Done,
 }
 
 /// Everything one response asks the store to do, in one transaction.
@@ -129,28 +148,27 @@ impl Session {
         }
     }
 
-    /// The documents the next request may speak about: the driver loads
-    /// these from its store and passes them to [`Session::request`].
+    /// The documents the next request may speak about (at most the batch):
+    /// the driver loads these from its store and passes them to
+    /// [`Session::request`].
     pub fn offering(&self) -> Vec<DocId> {
         self.active.keys().take(self.batch).copied().collect()
     }
 
-    /// The next request, or `None` when device and server have converged.
-    /// `held` holds what the store has of the documents [`Session::offering`]
-    /// named (a document missing from it is offered as empty).
-    pub fn request(
-        &mut self,
-        held: &mut BTreeMap<DocId, Held>,
-    ) -> Result<Option<SyncRequest>, SessionError> {
+    /// The next step. `held` holds what the store has of the documents
+    /// [`Session::offering`] named just before (one missing from it is
+    /// offered as empty); only those are spoken about.
+    pub fn request(&mut self, held: &mut BTreeMap<DocId, Held>) -> Result<Next, SessionError> {
         if self.rounds >= MAX_ROUNDS {
-            return Err(SessionError::DidNotConverge(self.rounds));
+            return Err(SessionError::DidNotConverge {
+                rounds: self.rounds,
+                docs: self.active.keys().take(5).copied().collect(),
+            });
         }
         let mut messages = Vec::new();
         let mut finished = Vec::new();
-        for (&id, &kind) in &self.active {
-            if messages.len() >= self.batch {
-                break;
-            }
+        for id in self.offering() {
+            let kind = self.active[&id];
             let h = held.get_mut(&id);
             let state = self
                 .states
@@ -176,14 +194,20 @@ impl Session {
                 None => finished.push(id),
             }
         }
-        for id in finished {
-            self.active.remove(&id);
+        for id in &finished {
+            self.active.remove(id);
         }
-        if messages.is_empty() && self.rounds > 0 && !self.more {
-            return Ok(None);
+        if messages.is_empty() {
+            if !finished.is_empty() && !self.active.is_empty() {
+                // Every offered document was settled; the next ones may not be.
+                return Ok(Next::Again);
+            }
+            if self.rounds > 0 && !self.more {
+                return Ok(Next::Done);
+            }
         }
         self.rounds += 1;
-        Ok(Some(SyncRequest {
+        Ok(Next::Send(SyncRequest {
             protocol: PROTOCOL_VERSION,
             cursor: self.cursor,
             docs: messages,
@@ -397,7 +421,7 @@ mod tests {
         let mut server = BTreeMap::new();
         let mut session = Session::new([(id, DocKind::Issue)], 0, 10);
         let mut settled = false;
-        while let Some(req) = session.request(&mut store).unwrap() {
+        while let Next::Send(req) = session.request(&mut store).unwrap() {
             assert_eq!(session.offering(), vec![id]);
             let resp = answer(&mut server, req);
             // The driver's part: load what the response touches, write back what it says.
@@ -424,6 +448,102 @@ mod tests {
         assert_eq!(server.get_mut(&id).unwrap().0.get_heads(), heads);
         assert_eq!(session.sent(), 1);
         assert!(session.rounds() <= 3, "{} rounds", session.rounds());
+    }
+
+    /// The driver's part of a round in these tests: load what the response
+    /// touches from `store`, apply, write back.
+    fn settle(
+        session: &mut Session,
+        store: &mut BTreeMap<DocId, Held>,
+        resp: SyncResponse,
+        actor: [u8; 16],
+    ) {
+        let touched: BTreeMap<DocId, Held> = Session::touching(&resp)
+            .into_iter()
+            .filter_map(|id| store.remove(&id).map(|h| (id, h)))
+            .collect();
+        let writes = session.apply(resp, touched, &doc::actor(actor)).unwrap();
+        for w in writes.docs {
+            store.insert(
+                w.id,
+                Held {
+                    kind: w.kind,
+                    doc: w.doc,
+                    state: Some(w.state),
+                },
+            );
+        }
+    }
+
+    #[test]
+    fn a_small_batch_speaks_only_of_what_it_offered_and_reaches_every_document() {
+        let mut store = BTreeMap::new();
+        let mut outbox = Vec::new();
+        for _ in 0..4 {
+            let (id, d) = issue([4; 16]);
+            outbox.push((id, DocKind::Issue));
+            store.insert(
+                id,
+                Held {
+                    kind: DocKind::Issue,
+                    doc: d,
+                    state: None,
+                },
+            );
+        }
+        let mut server = BTreeMap::new();
+        // The first session pushes everything; the second finds the first
+        // offered documents settled and must go on to the rest.
+        for pass in 0..2 {
+            let mut session = Session::new(outbox.clone(), 0, 1);
+            if pass == 1 {
+                // Two documents changed again since.
+                for (id, _) in &outbox[2..] {
+                    let h = store.get_mut(id).unwrap();
+                    h.doc.set_actor(doc::actor([4; 16]));
+                    let raise = doc::issue_events(&h.doc).unwrap().remove(0);
+                    let mut again = raise.clone();
+                    again.id = EventId::new();
+                    again.lamport = 2;
+                    again.body = crate::issue::EventBody::Comment {
+                        text: "再看".into(),
+                    };
+                    doc::append_event(&mut h.doc, &again).unwrap();
+                }
+            }
+            loop {
+                let offered = session.offering();
+                let mut held: BTreeMap<DocId, Held> = offered
+                    .iter()
+                    .filter_map(|id| store.remove(id).map(|h| (*id, h)))
+                    .collect();
+                let step = session.request(&mut held).unwrap();
+                store.extend(held);
+                let req = match step {
+                    Next::Send(req) => req,
+                    Next::Again => continue,
+                    Next::Done => break,
+                };
+                for m in &req.docs {
+                    assert!(offered.contains(&m.doc), "spoke of {} unoffered", m.doc);
+                    let msg = Message::decode(&m.msg).unwrap();
+                    assert!(
+                        !msg.heads.is_empty(),
+                        "claimed to hold nothing of a document it holds"
+                    );
+                }
+                let resp = answer(&mut server, req);
+                settle(&mut session, &mut store, resp, [4; 16]);
+            }
+        }
+        for (id, _) in &outbox {
+            let mut server_doc = server.get_mut(id).unwrap().0.clone();
+            assert_eq!(
+                server_doc.get_heads(),
+                store.get_mut(id).unwrap().doc.get_heads(),
+                "the server holds {id} as the device does"
+            );
+        }
     }
 
     #[test]

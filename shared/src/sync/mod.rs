@@ -11,5 +11,5 @@ pub mod device;
 pub mod server;
 
 pub use device::{
-    Change, DocWrite, Held, MAX_ROUNDS, RESPONSE_BYTES, Session, SessionError, Writes,
+    Change, DocWrite, Held, MAX_ROUNDS, Next, RESPONSE_BYTES, Session, SessionError, Writes,
 };

@@ -2,7 +2,8 @@
 //!
 //! `simulate [--seeds N] [--from S] [--steps K]` plays seeds S..S+N (the long
 //! mode: `--seeds 100000`); `simulate --replay SEED [--steps K]` plays one
-//! seed, and when it fails shrinks its schedule to a minimal failing one.
+//! seed, and when it fails shrinks its schedule to a minimal failing one;
+//! `simulate --show SEED` prints a seed's schedule.
 
 use tests::sim;
 
@@ -19,6 +20,12 @@ fn arg(args: &[String], name: &str) -> Option<u64> {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let steps = arg(&args, "--steps").unwrap_or(sim::STEPS as u64) as usize;
+    if let Some(seed) = arg(&args, "--show") {
+        for (i, op) in sim::plan(seed, steps).iter().enumerate() {
+            println!("  {i:>3}  {op:?}");
+        }
+        return;
+    }
     if let Some(seed) = arg(&args, "--replay") {
         let ops = sim::plan(seed, steps);
         match sim::run_seed(seed, steps) {
