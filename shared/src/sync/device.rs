@@ -105,6 +105,11 @@ pub struct Writes {
 pub struct Session {
     /// Documents still taking part, and their kinds.
     active: BTreeMap<DocId, DocKind>,
+    /// Those of them with something new to answer: the outbox at the start,
+    /// then what the last response spoke of. They are offered first, so a
+    /// response's documents are answered in the very next request and the
+    /// server need not send them again.
+    fresh: BTreeSet<DocId>,
     states: HashMap<DocId, State>,
     cursor: u64,
     batch: usize,
@@ -136,8 +141,10 @@ impl Session {
         cursor: u64,
         batch: usize,
     ) -> Session {
+        let active: BTreeMap<DocId, DocKind> = outbox.into_iter().collect();
         Session {
-            active: outbox.into_iter().collect(),
+            fresh: active.keys().copied().collect(),
+            active,
             states: HashMap::new(),
             cursor,
             batch: batch.max(1),
@@ -152,7 +159,13 @@ impl Session {
     /// the driver loads these from its store and passes them to
     /// [`Session::request`].
     pub fn offering(&self) -> Vec<DocId> {
-        self.active.keys().take(self.batch).copied().collect()
+        let rest = self.active.keys().filter(|id| !self.fresh.contains(id));
+        self.fresh
+            .iter()
+            .chain(rest)
+            .take(self.batch)
+            .copied()
+            .collect()
     }
 
     /// The next step. `held` holds what the store has of the documents
@@ -184,6 +197,7 @@ impl Session {
             doc::send_changes_only(state);
             match d.sync().generate_sync_message(state) {
                 Some(msg) => {
+                    self.fresh.remove(&id);
                     self.sent.insert(id);
                     messages.push(DocMessage {
                         doc: id,
@@ -196,6 +210,7 @@ impl Session {
         }
         for id in &finished {
             self.active.remove(id);
+            self.fresh.remove(id);
         }
         if messages.is_empty() {
             if !finished.is_empty() && !self.active.is_empty() {
@@ -277,6 +292,7 @@ impl Session {
             if let Err(message) = applied {
                 self.states.remove(&m.doc);
                 self.active.remove(&m.doc);
+                self.fresh.remove(&m.doc);
                 writes.skipped.push(DocRefusal {
                     doc: m.doc,
                     code: "cannot_apply".into(),
@@ -315,9 +331,11 @@ impl Session {
                 });
             }
             self.active.insert(m.doc, kind);
+            self.fresh.insert(m.doc);
         }
         for r in &response.refused {
             self.active.remove(&r.doc);
+            self.fresh.remove(&r.doc);
         }
         writes.refused = response.refused;
         self.more = response.more;
@@ -544,6 +562,77 @@ mod tests {
                 "the server holds {id} as the device does"
             );
         }
+    }
+
+    #[test]
+    fn what_a_response_brought_is_answered_first() {
+        // Two documents answered earlier, waiting to be found settled; their
+        // ids sort before the new ones.
+        let (older_a, _) = issue([5; 16]);
+        let (older_b, _) = issue([5; 16]);
+        let mut session = Session::new([], 0, 2);
+        session.rounds = 1;
+        session.active.insert(older_a, DocKind::Issue);
+        session.active.insert(older_b, DocKind::Issue);
+        let mut docs = Vec::new();
+        let mut new = Vec::new();
+        for _ in 0..2 {
+            let (id, mut d) = issue([6; 16]);
+            let msg = d
+                .sync()
+                .generate_sync_message(&mut doc::state_for_empty_peer())
+                .unwrap();
+            docs.push(DocMessage {
+                doc: id,
+                kind: DocKind::Issue,
+                msg: msg.encode(),
+            });
+            new.push(id);
+        }
+        let resp = SyncResponse {
+            protocol: PROTOCOL_VERSION,
+            cursor: 3,
+            more: true,
+            docs,
+            refused: Vec::new(),
+            receipts: Vec::new(),
+        };
+        let writes = session
+            .apply(resp, BTreeMap::new(), &doc::actor([7; 16]))
+            .unwrap();
+        assert_eq!(writes.docs.len(), 2);
+        assert!(
+            writes
+                .docs
+                .iter()
+                .all(|w| matches!(w.change, Change::Insert))
+        );
+        assert_eq!(
+            session.offering(),
+            new,
+            "the new documents are answered first"
+        );
+        let mut held: BTreeMap<DocId, Held> = writes
+            .docs
+            .into_iter()
+            .map(|w| {
+                (
+                    w.id,
+                    Held {
+                        kind: w.kind,
+                        doc: w.doc,
+                        state: Some(w.state),
+                    },
+                )
+            })
+            .collect();
+        let Next::Send(req) = session.request(&mut held).unwrap() else {
+            panic!("the new documents are acknowledged");
+        };
+        let answered: Vec<DocId> = req.docs.iter().map(|m| m.doc).collect();
+        assert_eq!(answered, new);
+        // Then the older ones are offered, found settled or not.
+        assert_eq!(session.offering(), vec![older_a, older_b]);
     }
 
     #[test]
