@@ -442,25 +442,10 @@ mod tests {
         while let Next::Send(req) = session.request(&mut store).unwrap() {
             assert_eq!(session.offering(), vec![id]);
             let resp = answer(&mut server, req);
-            // The driver's part: load what the response touches, write back what it says.
-            let touched: BTreeMap<DocId, Held> = Session::touching(&resp)
-                .into_iter()
-                .filter_map(|id| store.remove(&id).map(|h| (id, h)))
-                .collect();
-            let writes = session.apply(resp, touched, &doc::actor([1; 16])).unwrap();
-            assert_eq!(writes.cursor, 7);
-            for w in writes.docs {
-                assert!(!w.change.is_some(), "the server sent nothing new");
-                settled |= w.settled;
-                store.insert(
-                    w.id,
-                    Held {
-                        kind: w.kind,
-                        doc: w.doc,
-                        state: Some(w.state),
-                    },
-                );
-            }
+            let (cursor, changed, now_settled) = settle(&mut session, &mut store, resp, [1; 16]);
+            assert_eq!(cursor, 7);
+            assert!(!changed, "the server sent nothing new");
+            settled |= now_settled;
         }
         assert!(settled, "the server's answer settles the document");
         assert_eq!(server.get_mut(&id).unwrap().0.get_heads(), heads);
@@ -469,19 +454,23 @@ mod tests {
     }
 
     /// The driver's part of a round in these tests: load what the response
-    /// touches from `store`, apply, write back.
+    /// touches from `store`, apply, write back. Returns the cursor, whether
+    /// any document changed and whether any settled.
     fn settle(
         session: &mut Session,
         store: &mut BTreeMap<DocId, Held>,
         resp: SyncResponse,
         actor: [u8; 16],
-    ) {
+    ) -> (u64, bool, bool) {
         let touched: BTreeMap<DocId, Held> = Session::touching(&resp)
             .into_iter()
             .filter_map(|id| store.remove(&id).map(|h| (id, h)))
             .collect();
         let writes = session.apply(resp, touched, &doc::actor(actor)).unwrap();
+        let (mut changed, mut settled) = (false, false);
         for w in writes.docs {
+            changed |= w.change.is_some();
+            settled |= w.settled;
             store.insert(
                 w.id,
                 Held {
@@ -491,6 +480,7 @@ mod tests {
                 },
             );
         }
+        (writes.cursor, changed, settled)
     }
 
     #[test]
