@@ -302,8 +302,46 @@ struct Link<'a> {
     broken: Option<Broken>,
 }
 
+/// With `SIM_TRACE` set, every message of every round is printed.
+fn trace(label: &str, docs: &[DocMessage]) {
+    if std::env::var_os("SIM_TRACE").is_none() {
+        return;
+    }
+    for m in docs {
+        match automerge::sync::Message::decode(&m.msg) {
+            Ok(msg) => eprintln!(
+                "  {label} {} {:?}: heads {:?} need {} have {:?} changes {} {:?}",
+                m.doc,
+                m.kind,
+                msg.heads
+                    .iter()
+                    .map(|h| h.to_string()[..8].to_string())
+                    .collect::<Vec<_>>(),
+                msg.need.len(),
+                msg.have
+                    .iter()
+                    .map(|h| h
+                        .last_sync
+                        .iter()
+                        .map(|x| x.to_string()[..8].to_string())
+                        .collect::<Vec<_>>())
+                    .collect::<Vec<_>>(),
+                msg.changes.len(),
+                msg.version,
+            ),
+            Err(e) => eprintln!("  {label} {}: undecodable ({e})", m.doc),
+        }
+    }
+}
+
 impl Transport for Link<'_> {
     fn round(&mut self, token: &str, body: Vec<u8>) -> Result<(Vec<u8>, bool), SyncError> {
+        if std::env::var_os("SIM_TRACE").is_some()
+            && let Ok(req) = postcard::from_bytes::<SyncRequest>(&body)
+        {
+            eprintln!("round ({:?}), cursor {}", self.fault, req.cursor);
+            trace("→", &req.docs);
+        }
         let fault = std::mem::replace(&mut self.fault, Fault::None);
         let now = self.now;
         let serve = |server: &Server, body: &[u8]| server.serve(token, body, now);
@@ -340,6 +378,14 @@ impl Transport for Link<'_> {
         };
         self.sent.push(body);
         let mut answer = answer.map_err(api_error)?;
+        if std::env::var_os("SIM_TRACE").is_some()
+            && let Ok(resp) = postcard::from_bytes::<SyncResponse>(&answer)
+        {
+            trace("←", &resp.docs);
+            for r in &resp.refused {
+                eprintln!("  ← refused {}: {} {}", r.doc, r.code, r.message);
+            }
+        }
         if self.broken == Some(Broken::ForgetIncoming) {
             let mut resp: SyncResponse = postcard::from_bytes(&answer).expect("own encoding");
             resp.docs.retain(|m| m.kind != DocKind::Issue);
@@ -458,6 +504,9 @@ impl World {
 
     fn step(&mut self, op: Op) -> Result<(), String> {
         self.tick();
+        if std::env::var_os("SIM_TRACE").is_some() {
+            eprintln!("step {op:?}");
+        }
         match op {
             Op::Raise { dev } => {
                 let now = self.now;

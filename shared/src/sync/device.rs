@@ -111,6 +111,14 @@ pub struct Session {
     /// server need not send them again.
     fresh: BTreeSet<DocId>,
     states: HashMap<DocId, State>,
+    /// Documents holding changes from the server that wait for a change they
+    /// depend on. The store keeps only applied changes, so these are kept
+    /// here for the session: Automerge then names the missing change in the
+    /// next request's `need`. Reloaded from the store instead, the device
+    /// would ask only for the head it lacks, and a server whose Bloom filter
+    /// check wrongly took the dependency as held would send the same
+    /// unappliable change round after round.
+    parked: HashMap<DocId, AutoCommit>,
     cursor: u64,
     batch: usize,
     more: bool,
@@ -146,6 +154,7 @@ impl Session {
             fresh: active.keys().copied().collect(),
             active,
             states: HashMap::new(),
+            parked: HashMap::new(),
             cursor,
             batch: batch.max(1),
             more: false,
@@ -188,9 +197,10 @@ impl Session {
                 .entry(id)
                 .or_insert_with(|| restored(h.as_deref()));
             let mut empty = AutoCommit::new();
-            let d = match h {
-                Some(h) => &mut h.doc,
-                None => &mut empty,
+            let d = match (self.parked.get_mut(&id), h) {
+                (Some(p), _) => p,
+                (None, Some(h)) => &mut h.doc,
+                (None, None) => &mut empty,
             };
             // The server takes changes, never a whole document (it measures every
             // change before applying it), so never offer the v2 whole-document form.
@@ -279,6 +289,9 @@ impl Session {
                 Some(h) => (h.kind, h.doc),
                 None => (m.kind, AutoCommit::new().with_actor(actor.clone())),
             };
+            if let Some(p) = self.parked.remove(&m.doc) {
+                d = p;
+            }
             // One document the server's message cannot be applied to is set aside
             // for this session; it never fails the others.
             let before = d.get_heads();
@@ -291,6 +304,7 @@ impl Session {
                 });
             if let Err(message) = applied {
                 self.states.remove(&m.doc);
+                self.parked.remove(&m.doc);
                 self.active.remove(&m.doc);
                 self.fresh.remove(&m.doc);
                 writes.skipped.push(DocRefusal {
@@ -300,6 +314,9 @@ impl Session {
                     status: 0,
                 });
                 continue;
+            }
+            if !d.get_missing_deps(&[]).is_empty() {
+                self.parked.insert(m.doc, d.clone());
             }
             let heads = d.get_heads();
             let change = if heads == before {
@@ -464,21 +481,36 @@ mod tests {
     ) -> (u64, bool, bool) {
         let touched: BTreeMap<DocId, Held> = Session::touching(&resp)
             .into_iter()
-            .filter_map(|id| store.remove(&id).map(|h| (id, h)))
+            .filter_map(|id| {
+                store.get(&id).map(|h| {
+                    let held = Held {
+                        kind: h.kind,
+                        doc: h.doc.clone(),
+                        state: h.state.clone(),
+                    };
+                    (id, held)
+                })
+            })
             .collect();
         let writes = session.apply(resp, touched, &doc::actor(actor)).unwrap();
         let (mut changed, mut settled) = (false, false);
         for w in writes.docs {
             changed |= w.change.is_some();
             settled |= w.settled;
-            store.insert(
-                w.id,
-                Held {
-                    kind: w.kind,
-                    doc: w.doc,
-                    state: Some(w.state),
-                },
-            );
+            // As the device's store: a document is written only when it changed.
+            match store.get_mut(&w.id) {
+                Some(h) if !w.change.is_some() => h.state = Some(w.state),
+                _ => {
+                    store.insert(
+                        w.id,
+                        Held {
+                            kind: w.kind,
+                            doc: w.doc,
+                            state: Some(w.state),
+                        },
+                    );
+                }
+            }
         }
         (writes.cursor, changed, settled)
     }
@@ -623,6 +655,66 @@ mod tests {
         assert_eq!(answered, new);
         // Then the older ones are offered, found settled or not.
         assert_eq!(session.offering(), vec![older_a, older_b]);
+    }
+
+    /// Found by the simulation (seed 3608): the server's Bloom filter check
+    /// may wrongly take a change as held by the device and send only the one
+    /// after it. The device must then ask for the missing one, not only for
+    /// the head it lacks, or the same change comes back every round.
+    #[test]
+    fn a_change_whose_dependency_is_missing_makes_the_device_ask_for_the_dependency() {
+        use automerge::transaction::Transactable;
+        let (id, mut device_doc) = issue([1; 16]);
+        let mut server_doc = device_doc.fork().with_actor(doc::actor([2; 16]));
+        server_doc.put(automerge::ROOT, "note", "一").unwrap();
+        server_doc.commit();
+        let first = server_doc.get_heads();
+        server_doc.put(automerge::ROOT, "note", "二").unwrap();
+        server_doc.commit();
+        let second = server_doc
+            .get_last_local_change()
+            .unwrap()
+            .raw_bytes()
+            .to_vec();
+        let only_the_second = Message {
+            heads: server_doc.get_heads(),
+            need: Vec::new(),
+            have: Vec::new(),
+            changes: vec![second].into(),
+            flags: None,
+            version: automerge::sync::MessageVersion::V1,
+        };
+        let resp = SyncResponse {
+            protocol: PROTOCOL_VERSION,
+            cursor: 1,
+            more: false,
+            docs: vec![DocMessage {
+                doc: id,
+                kind: DocKind::Issue,
+                msg: only_the_second.encode(),
+            }],
+            refused: Vec::new(),
+            receipts: Vec::new(),
+        };
+        let before = device_doc.get_heads();
+        let mut store = BTreeMap::from([(
+            id,
+            Held {
+                kind: DocKind::Issue,
+                doc: device_doc,
+                state: Some(doc::encode_state(&State::new())),
+            },
+        )]);
+        let mut session = Session::new([], 0, 10);
+        session.rounds = 1;
+        let (_, changed, _) = settle(&mut session, &mut store, resp, [1; 16]);
+        assert!(!changed, "the change cannot apply yet");
+        assert_eq!(store.get_mut(&id).unwrap().doc.get_heads(), before);
+        let Next::Send(req) = session.request(&mut store).unwrap() else {
+            panic!("the device answers");
+        };
+        let msg = Message::decode(&req.docs[0].msg).unwrap();
+        assert_eq!(msg.need, first, "the device asks for the change it lacks");
     }
 
     #[test]
