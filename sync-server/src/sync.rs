@@ -8,7 +8,7 @@
 use crate::cache::DocCache;
 use crate::error::{ApiError, StoreError};
 use crate::store::{StoredState, Txn};
-use crate::validate::{self, Refusal, Sender};
+use crate::validate::{self, Refused, Sender};
 use automerge::AutoCommit;
 use automerge::sync::{Message, State};
 use axum::http::StatusCode;
@@ -176,6 +176,53 @@ pub fn serve(
     Ok(outcome?)
 }
 
+/// A device's message applied to a document and checked against its sender.
+pub struct Received {
+    pub doc: AutoCommit,
+    pub state: State,
+    /// The document's heads before the message.
+    pub heads_before: Vec<automerge::ChangeHash>,
+    /// The document saved, when the message brought new changes.
+    pub saved: Option<Vec<u8>>,
+    /// What the new changes brought; `None` when the message carried none new.
+    pub accepted: Option<validate::Accepted>,
+}
+
+/// Applies a device's message to `doc` (`existed`: the server stored it
+/// before) with the protocol core and checks the new changes against the
+/// sender: either refusal leaves the stored document as it was.
+pub fn receive(
+    sender: &Sender,
+    id: DocId,
+    kind: DocKind,
+    existed: bool,
+    doc: AutoCommit,
+    state: State,
+    msg: Message,
+) -> Result<Received, Refused> {
+    let Applied {
+        doc,
+        state,
+        before,
+        heads_before,
+        authors,
+        saved,
+    } = core::apply(doc, state, msg)?;
+    let accepted = if authors.is_empty() {
+        None
+    } else {
+        let before = before.as_ref().filter(|_| existed);
+        Some(validate::check(sender, id, kind, before, &doc, &authors)?)
+    };
+    Ok(Received {
+        doc,
+        state,
+        heads_before,
+        saved,
+        accepted,
+    })
+}
+
 struct Entry {
     kind: DocKind,
     /// The store's change number of the version in `doc`.
@@ -212,11 +259,7 @@ pub fn round(
         if entries.contains_key(&m.doc) {
             refused.push(refusal(
                 m.doc,
-                Refusal {
-                    code: "malformed",
-                    message: "the document appears twice in one request".into(),
-                    status: 400,
-                },
+                Refused::malformed("the document appears twice in one request"),
             ));
             continue;
         }
@@ -225,30 +268,17 @@ pub fn round(
             Err(e) => {
                 refused.push(refusal(
                     m.doc,
-                    Refusal {
-                        code: "malformed",
-                        message: format!("the sync message does not decode: {e}"),
-                        status: 400,
-                    },
+                    Refused::malformed(format!("the sync message does not decode: {e}")),
                 ));
                 continue;
             }
         };
         if let Err(e) = crate::chunks::inspect(msg.changes.iter(), &mut budget) {
-            let (status, message) = match e {
-                crate::chunks::ChunkError::Malformed(m) => (400, m),
-                crate::chunks::ChunkError::TooLarge(m) => (413, m),
-            };
             refused.push(refusal(
                 m.doc,
-                Refusal {
-                    code: if status == 400 {
-                        "malformed"
-                    } else {
-                        "too_large"
-                    },
-                    message,
-                    status,
+                match e {
+                    crate::chunks::ChunkError::Malformed(m) => Refused::malformed(m),
+                    crate::chunks::ChunkError::TooLarge(m) => Refused::too_large(m),
                 },
             ));
             continue;
@@ -259,11 +289,10 @@ pub fn round(
         {
             refused.push(refusal(
                 m.doc,
-                Refusal {
-                    code: "forbidden_site",
-                    message: "this document belongs to a site you do not work on".into(),
-                    status: 403,
-                },
+                Refused::forbidden(
+                    "forbidden_site",
+                    "this document belongs to a site you do not work on",
+                ),
             ));
             continue;
         }
@@ -303,66 +332,44 @@ pub fn round(
             },
             None => AutoCommit::new(),
         };
-        let (mut d, mut state, before, saved, events) = match core::apply(d, state, msg) {
+        let Received {
+            doc: mut d,
+            mut state,
+            heads_before,
+            saved,
+            accepted,
+        } = match receive(sender, m.doc, m.kind, stored.is_some(), d, state, msg) {
+            Ok(r) => r,
             Err(r) => {
-                refused.push(refusal(
-                    m.doc,
-                    Refusal {
-                        code: r.code,
-                        message: r.message,
-                        status: r.status,
-                    },
-                ));
+                refused.push(refusal(m.doc, r));
                 continue;
             }
-            Ok(Applied {
-                mut doc,
-                state,
-                before,
-                authors,
-                saved,
-            }) => {
-                let mut events = None;
-                if !authors.is_empty() {
-                    let before_doc = before.as_ref().filter(|_| stored.is_some());
-                    match validate::check(sender, m.doc, m.kind, before_doc, &doc, &authors) {
-                        Ok(accepted) => {
-                            let mut first = Vec::new();
-                            for e in accepted.entries {
-                                if txn.put_receipt(e, m.doc, now)? {
-                                    first.push(e);
-                                }
-                            }
-                            crate::ledger::record_synced(
-                                txn,
-                                sender,
-                                crate::ledger::Synced {
-                                    kind: m.kind,
-                                    doc: m.doc,
-                                    after: &doc,
-                                    entries: &first,
-                                    events: accepted.events.as_deref(),
-                                    finished: accepted.finished,
-                                },
-                                now,
-                            )?;
-                            events = accepted.events;
-                            receipt_docs.push(m.doc);
-                        }
-                        Err(r) => {
-                            refused.push(refusal(m.doc, r));
-                            continue;
-                        }
-                    }
-                }
-                let heads = match before {
-                    Some(mut b) => b.get_heads(),
-                    None => doc.get_heads(),
-                };
-                (doc, state, heads, saved, events)
-            }
         };
-        let changed = d.get_heads() != before;
+        let mut events = None;
+        if let Some(accepted) = accepted {
+            let mut first = Vec::new();
+            for e in accepted.entries {
+                if txn.put_receipt(e, m.doc, now)? {
+                    first.push(e);
+                }
+            }
+            crate::ledger::record_synced(
+                txn,
+                sender,
+                crate::ledger::Synced {
+                    kind: m.kind,
+                    doc: m.doc,
+                    after: &d,
+                    entries: &first,
+                    events: accepted.events.as_deref(),
+                    finished: accepted.finished,
+                },
+                now,
+            )?;
+            events = accepted.events;
+            receipt_docs.push(m.doc);
+        }
+        let changed = d.get_heads() != heads_before;
         let mut seq = stored.as_ref().map(|s| s.seq);
         let saved_len = saved.as_ref().map(Vec::len);
         if changed {
@@ -537,7 +544,7 @@ pub fn round(
     })
 }
 
-fn refusal(doc: DocId, r: Refusal) -> DocRefusal {
+fn refusal(doc: DocId, r: Refused) -> DocRefusal {
     tracing::warn!(%doc, code = r.code, message = %r.message, "document refused");
     DocRefusal {
         doc,

@@ -13,7 +13,7 @@
 
 use automerge::AutoCommit;
 use shared::codes::Role;
-use shared::doc::{self, DocError};
+use shared::doc;
 use shared::ids::*;
 use shared::issue::{EventBody, IssueEvent};
 use shared::limits;
@@ -33,46 +33,9 @@ pub struct Sender {
     pub sites: Vec<SiteId>,
 }
 
-/// Why a document was refused outright.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    pub code: &'static str,
-    pub message: String,
-    pub status: u16,
-}
-
-impl Refusal {
-    fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
-        Refusal {
-            code,
-            message: message.into(),
-            status: 403,
-        }
-    }
-    fn too_large(message: impl Into<String>) -> Self {
-        Refusal {
-            code: "too_large",
-            message: message.into(),
-            status: 413,
-        }
-    }
-    fn malformed(message: impl Into<String>) -> Self {
-        Refusal {
-            code: "malformed",
-            message: message.into(),
-            status: 400,
-        }
-    }
-}
-
-impl From<DocError> for Refusal {
-    fn from(e: DocError) -> Self {
-        match e {
-            DocError::Replaced(_) => Refusal::forbidden("history_rewritten", e.to_string()),
-            _ => Refusal::malformed(format!("the document does not follow the schema: {e}")),
-        }
-    }
-}
+/// Why a document was refused outright (the protocol core's type: one
+/// refusal for the device whichever check made it).
+pub use shared::sync::server::Refused;
 
 /// What a valid change brought.
 #[derive(Debug, Default)]
@@ -93,10 +56,10 @@ pub fn check(
     before: Option<&AutoCommit>,
     after: &AutoCommit,
     new_actors: &[automerge::ActorId],
-) -> Result<Accepted, Refusal> {
+) -> Result<Accepted, Refused> {
     let actor = doc::actor(sender.actor);
     if let Some(other) = new_actors.iter().find(|a| **a != actor) {
-        return Err(Refusal::forbidden(
+        return Err(Refused::forbidden(
             "forged_actor",
             format!(
                 "a change was made by actor {other} but this device's login is bound to actor {actor}"
@@ -106,20 +69,20 @@ pub fn check(
     let header = doc::header(after)?;
     doc::check_shape(before, after, kind)?;
     if header.id != id || header.kind != kind {
-        return Err(Refusal::malformed(
+        return Err(Refused::malformed(
             "the document's header does not match its id or kind",
         ));
     }
     if let Some(b) = before
         && doc::header(b)? != header
     {
-        return Err(Refusal::forbidden(
+        return Err(Refused::forbidden(
             "header_changed",
             "a document's id, kind or site cannot change",
         ));
     }
     if !sender.sites.contains(&header.site) {
-        return Err(Refusal::forbidden(
+        return Err(Refused::forbidden(
             "forbidden_site",
             "this document belongs to a site you do not work on",
         ));
@@ -132,23 +95,23 @@ pub fn check(
             doc::plan(after)?;
             Ok(Accepted::default())
         }
-        DocKind::Plan => Err(Refusal::forbidden(
+        DocKind::Plan => Err(Refused::forbidden(
             "plan_read_only",
             "the site plan changes only on the server (站点设置 on the dashboard, or the admin commands)",
         )),
     }
 }
 
-fn by_id(values: Vec<serde_json::Value>) -> Result<HashMap<String, serde_json::Value>, Refusal> {
+fn by_id(values: Vec<serde_json::Value>) -> Result<HashMap<String, serde_json::Value>, Refused> {
     let mut out = HashMap::with_capacity(values.len());
     for v in values {
         let id = v
             .get("id")
             .and_then(|i| i.as_str())
-            .ok_or_else(|| Refusal::malformed("an entry has no id"))?
+            .ok_or_else(|| Refused::malformed("an entry has no id"))?
             .to_string();
         if out.insert(id.clone(), v).is_some() {
-            return Err(Refusal::malformed(format!("entry {id} appears twice")));
+            return Err(Refused::malformed(format!("entry {id} appears twice")));
         }
     }
     Ok(out)
@@ -158,7 +121,7 @@ fn by_id(values: Vec<serde_json::Value>) -> Result<HashMap<String, serde_json::V
 fn appended(
     before: Vec<serde_json::Value>,
     after: Vec<serde_json::Value>,
-) -> Result<Vec<serde_json::Value>, Refusal> {
+) -> Result<Vec<serde_json::Value>, Refused> {
     let old = by_id(before)?;
     let mut seen = 0;
     let mut new = Vec::new();
@@ -170,12 +133,12 @@ fn appended(
             .unwrap_or_default()
             .to_string();
         if !ids.insert(id.clone()) {
-            return Err(Refusal::malformed(format!("entry {id} appears twice")));
+            return Err(Refused::malformed(format!("entry {id} appears twice")));
         }
         match old.get(&id) {
             Some(o) if *o == v => seen += 1,
             Some(_) => {
-                return Err(Refusal::forbidden(
+                return Err(Refused::forbidden(
                     "history_rewritten",
                     format!("entry {id} was changed after it was written; entries are append-only"),
                 ));
@@ -184,7 +147,7 @@ fn appended(
         }
     }
     if seen != old.len() {
-        return Err(Refusal::forbidden(
+        return Err(Refused::forbidden(
             "history_rewritten",
             "an existing entry was removed; entries are append-only",
         ));
@@ -198,14 +161,14 @@ fn check_issue(
     site: SiteId,
     before: Option<&AutoCommit>,
     after: &AutoCommit,
-) -> Result<Accepted, Refusal> {
+) -> Result<Accepted, Refused> {
     let old = match before {
         Some(b) => doc::issue_event_values(b)?,
         None => Vec::new(),
     };
     let values = doc::issue_event_values(after)?;
     if values.len() > limits::EVENTS_PER_ISSUE {
-        return Err(Refusal::too_large(format!(
+        return Err(Refused::too_large(format!(
             "an issue may hold at most {} events",
             limits::EVENTS_PER_ISSUE
         )));
@@ -219,10 +182,10 @@ fn check_issue(
     let mut fresh = Vec::with_capacity(new_ids.len());
     for v in values {
         let e: IssueEvent = serde_json::from_value(v)
-            .map_err(|e| Refusal::malformed(format!("an event does not decode: {e}")))?;
+            .map_err(|e| Refused::malformed(format!("an event does not decode: {e}")))?;
         if new_ids.contains(&e.id.to_string()) {
             check_author(sender, &e)?;
-            e.check_limits().map_err(Refusal::too_large)?;
+            e.check_limits().map_err(Refused::too_large)?;
             entries.push(*e.id.as_uuid());
             fresh.push(events.len());
         }
@@ -240,7 +203,7 @@ fn check_issue(
         if let Some(c) = complaint
             && !c.is_masked()
         {
-            return Err(Refusal {
+            return Err(Refused {
                 code: "contact_unmasked",
                 message: "an issue document carries the complainant's contact only masked \
                           (138****5678); send the full contact to PUT /api/v1/issues/{id}/contact"
@@ -250,7 +213,7 @@ fn check_issue(
         }
         let complaint = complaint.is_some();
         if !policy::may_raise(raise.role, complaint) {
-            return Err(Refusal::forbidden(
+            return Err(Refused::forbidden(
                 "role_forbidden",
                 format!(
                     "role {} may not raise this kind of issue",
@@ -261,7 +224,7 @@ fn check_issue(
         // An existing issue already folds and stays foldable (its events are append-only);
         // a new one must fold before it may be stored.
         shared::issue::fold(id.into(), events.iter().cloned())
-            .map_err(|e| Refusal::malformed(e.to_string()))?;
+            .map_err(|e| Refused::malformed(e.to_string()))?;
     }
     Ok(Accepted {
         entries,
@@ -270,9 +233,9 @@ fn check_issue(
     })
 }
 
-fn check_author(sender: &Sender, e: &IssueEvent) -> Result<(), Refusal> {
+fn check_author(sender: &Sender, e: &IssueEvent) -> Result<(), Refused> {
     if e.by != sender.user || e.role != sender.role || e.by_name != sender.user_name {
-        return Err(Refusal::forbidden(
+        return Err(Refused::forbidden(
             "forged_user",
             format!(
                 "event {} claims to be by {} ({}) but this device is logged in as {} ({})",
@@ -285,7 +248,7 @@ fn check_author(sender: &Sender, e: &IssueEvent) -> Result<(), Refusal> {
         ));
     }
     if e.device != sender.device {
-        return Err(Refusal::forbidden(
+        return Err(Refused::forbidden(
             "forged_device",
             format!("event {} claims another device", e.id),
         ));
@@ -305,8 +268,8 @@ fn check_new_events(
     new_doc: bool,
     events: &[IssueEvent],
     fresh: &[usize],
-) -> Result<(), Refusal> {
-    let order = |message: String| Refusal::forbidden("bad_event_order", message);
+) -> Result<(), Refused> {
+    let order = |message: String| Refused::forbidden("bad_event_order", message);
     if new_doc {
         match events.first() {
             Some(IssueEvent {
@@ -315,7 +278,7 @@ fn check_new_events(
                 ..
             }) => {}
             _ => {
-                return Err(Refusal::malformed(
+                return Err(Refused::malformed(
                     "a new issue must start with its raise event (Lamport number 1)",
                 ));
             }
@@ -332,7 +295,7 @@ fn check_new_events(
                 )));
             }
             if *s != site {
-                return Err(Refusal::forbidden(
+                return Err(Refused::forbidden(
                     "forbidden_site",
                     "the raise names another site than its document",
                 ));
@@ -363,9 +326,9 @@ fn check_patrol(
     site: SiteId,
     before: Option<&AutoCommit>,
     after: &AutoCommit,
-) -> Result<Accepted, Refusal> {
+) -> Result<Accepted, Refused> {
     if !policy::permits(sender.role, policy::Action::WalkPatrol) {
-        return Err(Refusal::forbidden(
+        return Err(Refused::forbidden(
             "role_forbidden",
             format!("role {} does not walk patrols", sender.role.code()),
         ));
@@ -373,42 +336,42 @@ fn check_patrol(
     let view = doc::patrol(after)?;
     let run: &PatrolRun = &view.run;
     if run.inspector != sender.user {
-        return Err(Refusal::forbidden(
+        return Err(Refused::forbidden(
             "forged_user",
             "only the patrol's own inspector may record its results",
         ));
     }
     if run.site != site {
-        return Err(Refusal::forbidden(
+        return Err(Refused::forbidden(
             "forbidden_site",
             "the patrol names another site than its document",
         ));
     }
     if before.is_none() && (run.device != sender.device || run.inspector_name != sender.user_name) {
-        return Err(Refusal::forbidden(
+        return Err(Refused::forbidden(
             "forged_device",
             "a new patrol must name this device and its signed-in inspector",
         ));
     }
     if view.results.len() > limits::RESULTS_PER_PATROL {
-        return Err(Refusal::too_large(format!(
+        return Err(Refused::too_large(format!(
             "a patrol may hold at most {} results",
             limits::RESULTS_PER_PATROL
         )));
     }
     for r in &view.results {
-        r.check_limits().map_err(Refusal::too_large)?;
+        r.check_limits().map_err(Refused::too_large)?;
     }
     if let Some(b) = before {
         let old = doc::patrol(b)?;
         if old.run != view.run {
-            return Err(Refusal::forbidden(
+            return Err(Refused::forbidden(
                 "history_rewritten",
                 "a patrol's header cannot change",
             ));
         }
         if old.finished_at.is_some() && old.finished_at != view.finished_at {
-            return Err(Refusal::forbidden(
+            return Err(Refused::forbidden(
                 "history_rewritten",
                 "a finished patrol's finishing time cannot change",
             ));
@@ -427,9 +390,9 @@ fn check_patrol(
         let mut entries = Vec::new();
         for v in added {
             let r: CheckpointResult =
-                serde_json::from_value(v).map_err(|e| Refusal::malformed(e.to_string()))?;
+                serde_json::from_value(v).map_err(|e| Refused::malformed(e.to_string()))?;
             if r.by != sender.user {
-                return Err(Refusal::forbidden(
+                return Err(Refused::forbidden(
                     "forged_user",
                     "a result claims another inspector",
                 ));
@@ -444,7 +407,7 @@ fn check_patrol(
     }
     for r in &view.results {
         if r.by != sender.user {
-            return Err(Refusal::forbidden(
+            return Err(Refused::forbidden(
                 "forged_user",
                 "a result claims another inspector",
             ));

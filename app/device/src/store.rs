@@ -233,14 +233,18 @@ pub fn load_doc(
     conn: &Connection,
     id: DocId,
 ) -> Result<Option<(DocKind, AutoCommit)>, DeviceError> {
-    let row: Option<(String, Vec<u8>)> = conn
-        .query_row(
-            "SELECT kind, snapshot FROM docs WHERE id = ?1",
-            [id.as_uuid().as_bytes()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+    Ok(load_held(conn, id)?.map(|h| (h.kind, h.doc)))
+}
+
+/// A document and its saved sync state, as a sync session needs them.
+pub fn load_held(conn: &Connection, id: DocId) -> Result<Option<shared::sync::Held>, DeviceError> {
+    let row: Option<(String, Vec<u8>, Option<Vec<u8>>)> = conn
+        .prepare_cached("SELECT kind, snapshot, sync_state FROM docs WHERE id = ?1")?
+        .query_row([id.as_uuid().as_bytes()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
         .optional()?;
-    let Some((kind, snapshot)) = row else {
+    let Some((kind, snapshot, state)) = row else {
         return Ok(None);
     };
     let kind = DocKind::parse(&kind)
@@ -254,7 +258,7 @@ pub fn load_doc(
             .map_err(shared::doc::DocError::from)?;
     }
     doc.update_diff_cursor();
-    Ok(Some((kind, doc)))
+    Ok(Some(shared::sync::Held { kind, doc, state }))
 }
 
 /// Stores a document this device did not have before.
@@ -350,17 +354,6 @@ pub fn project(tx: &Transaction<'_>, kind: DocKind, d: &AutoCommit) -> Result<()
             Ok(())
         }
     }
-}
-
-/// A document and its saved sync state, as a sync session needs them.
-pub fn load_held(conn: &Connection, id: DocId) -> Result<Option<shared::sync::Held>, DeviceError> {
-    let Some((kind, doc)) = load_doc(conn, id)? else {
-        return Ok(None);
-    };
-    let state: Option<Vec<u8>> = conn
-        .prepare_cached("SELECT sync_state FROM docs WHERE id = ?1")?
-        .query_row([id.as_uuid().as_bytes()], |r| r.get(0))?;
-    Ok(Some(shared::sync::Held { kind, doc, state }))
 }
 
 /// Refreshes the list row of an issue from its folded view.

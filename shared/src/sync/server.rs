@@ -17,7 +17,9 @@ use automerge::{ActorId, AutoCommit, ChangeHash};
 /// long patrol runs — are worth Automerge's compressed form on the wire.
 pub const AS_STORED_BYTES: usize = 4096;
 
-/// Why a message is refused for its document.
+/// Why a message is refused for its document: by the protocol core (it
+/// cannot be applied, or makes the document too large) or by the server's
+/// policy checks, which share this type.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refused {
     pub code: &'static str,
@@ -26,11 +28,34 @@ pub struct Refused {
 }
 
 impl Refused {
-    fn malformed(message: String) -> Refused {
+    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Refused {
+        Refused {
+            code,
+            message: message.into(),
+            status: 403,
+        }
+    }
+    pub fn too_large(message: impl Into<String>) -> Refused {
+        Refused {
+            code: "too_large",
+            message: message.into(),
+            status: 413,
+        }
+    }
+    pub fn malformed(message: impl Into<String>) -> Refused {
         Refused {
             code: "malformed",
-            message,
+            message: message.into(),
             status: 400,
+        }
+    }
+}
+
+impl From<doc::DocError> for Refused {
+    fn from(e: doc::DocError) -> Self {
+        match e {
+            doc::DocError::Replaced(_) => Refused::forbidden("history_rewritten", e.to_string()),
+            _ => Refused::malformed(format!("the document does not follow the schema: {e}")),
         }
     }
 }
@@ -83,6 +108,8 @@ pub struct Applied {
     /// is the document as it was. `None`: the message carried none (heads,
     /// needs, a Bloom filter) and `doc` is the document as it was.
     pub before: Option<AutoCommit>,
+    /// The document's heads before the message.
+    pub heads_before: Vec<ChangeHash>,
     /// The authors of the changes new to the server (empty: it had them all).
     pub authors: Vec<ActorId>,
     /// `doc`, saved uncompressed, when there were new changes.
@@ -95,6 +122,7 @@ pub struct Applied {
 /// changes that would make the document larger than
 /// [`limits::DOC_BYTES`] are refused, and the document stays as it was.
 pub fn apply(mut doc: AutoCommit, mut state: State, msg: Message) -> Result<Applied, Refused> {
+    let heads_before = doc.get_heads();
     if msg.changes.is_empty() {
         doc.sync()
             .receive_sync_message(&mut state, msg)
@@ -103,11 +131,11 @@ pub fn apply(mut doc: AutoCommit, mut state: State, msg: Message) -> Result<Appl
             doc,
             state,
             before: None,
+            heads_before,
             authors: Vec::new(),
             saved: None,
         });
     }
-    let before_heads = doc.get_heads();
     let mut after = doc.fork();
     let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         after.sync().receive_sync_message(&mut state, msg)
@@ -121,13 +149,13 @@ pub fn apply(mut doc: AutoCommit, mut state: State, msg: Message) -> Result<Appl
         }
         Err(_) => {
             return Err(Refused::malformed(
-                "the changes cannot be applied: the document engine could not apply them".into(),
+                "the changes cannot be applied: the document engine could not apply them",
             ));
         }
     }
     // Only the new changes' authors are needed: metadata, not re-encoded changes.
     let authors: Vec<ActorId> = after
-        .get_changes_meta(&before_heads)
+        .get_changes_meta(&heads_before)
         .into_iter()
         .map(|m| m.actor.into_owned())
         .collect();
@@ -136,15 +164,11 @@ pub fn apply(mut doc: AutoCommit, mut state: State, msg: Message) -> Result<Appl
     } else {
         let saved = after.save_nocompress();
         if saved.len() > limits::DOC_BYTES {
-            return Err(Refused {
-                code: "too_large",
-                message: format!(
-                    "a document may be at most {} bytes; this change would make it {}",
-                    limits::DOC_BYTES,
-                    saved.len()
-                ),
-                status: 413,
-            });
+            return Err(Refused::too_large(format!(
+                "a document may be at most {} bytes; this change would make it {}",
+                limits::DOC_BYTES,
+                saved.len()
+            )));
         }
         Some(saved)
     };
@@ -152,6 +176,7 @@ pub fn apply(mut doc: AutoCommit, mut state: State, msg: Message) -> Result<Appl
         doc: after,
         state,
         before: Some(doc),
+        heads_before,
         authors,
         saved,
     })

@@ -1,8 +1,8 @@
 //! A sync request body, handled the way `sync_server::sync::round` handles it,
 //! without the store: decode, measure the changes (`chunks::inspect`, one
-//! budget per request), apply them with the protocol core
-//! (`shared::sync::server`), check them (`validate::check`), project the
-//! accepted document (header, fold) and answer with the core.
+//! budget per request), apply and check them (`sync::receive`: the protocol
+//! core, then `validate::check`), project the accepted document (header,
+//! fold) and answer with the core.
 //!
 //! The store is replaced by a map of the documents this request already had
 //! accepted: where `round` refuses a document that appears twice in one
@@ -20,13 +20,14 @@ use automerge::sync::{Message, State};
 use shared::doc;
 use shared::ids::DocId;
 use shared::issue;
-use shared::sync::server::{self, Applied};
+use shared::sync::server;
 use shared::wire::{
     DocKind, DocMessage, IssueSummary, PROTOCOL_VERSION, SyncRequest, SyncResponse,
 };
 use std::collections::BTreeMap;
 use sync_server::chunks::{self, Budget};
-use sync_server::validate::{self, Sender};
+use sync_server::sync::{self, Received};
+use sync_server::validate::Sender;
 
 /// What happened to one document message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,32 +114,26 @@ fn one(
     let loaded = stored
         .map(|s| AutoCommit::load(&s.bytes).expect("a document the server saved loads again"));
     let existed = loaded.is_some();
-    let (mut d, mut state, before, saved, events) =
-        match server::apply(loaded.unwrap_or_default(), state, msg) {
-            Err(r) => return Outcome::Refused(r.code),
-            Ok(Applied {
-                mut doc,
-                state,
-                before,
-                authors,
-                saved,
-            }) => {
-                let mut events = None;
-                if !authors.is_empty() {
-                    let before_doc = before.as_ref().filter(|_| existed);
-                    match validate::check(sender, m.doc, m.kind, before_doc, &doc, &authors) {
-                        Ok(accepted) => events = accepted.events,
-                        Err(r) => return Outcome::Refused(r.code),
-                    }
-                }
-                let heads = match before {
-                    Some(mut b) => b.get_heads(),
-                    None => doc.get_heads(),
-                };
-                (doc, state, heads, saved, events)
-            }
-        };
-    let changed = d.get_heads() != before;
+    let Received {
+        doc: mut d,
+        mut state,
+        heads_before,
+        saved,
+        accepted,
+    } = match sync::receive(
+        sender,
+        m.doc,
+        m.kind,
+        existed,
+        loaded.unwrap_or_default(),
+        state,
+        msg,
+    ) {
+        Ok(r) => r,
+        Err(r) => return Outcome::Refused(r.code),
+    };
+    let events = accepted.and_then(|a| a.events);
+    let changed = d.get_heads() != heads_before;
     if changed {
         // What `sync::save_bytes` and `sync::project` do with an accepted document:
         // an error here is a 500 for every later round of this device.
