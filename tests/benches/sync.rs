@@ -28,7 +28,8 @@ use tests::*;
 const SERVER: &str = env!("CARGO_BIN_EXE_e2e-sync-server");
 const PROBE: &str = env!("CARGO_BIN_EXE_e2e-probe");
 
-fn server_cpu(pid: u32) -> Duration {
+/// CPU time (user + system) of a process so far, at the kernel's 10 ms tick.
+fn cpu_of(pid: u32) -> Duration {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let after_name = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
     let fields: Vec<&str> = after_name.split_whitespace().collect();
@@ -38,31 +39,64 @@ fn server_cpu(pid: u32) -> Duration {
     Duration::from_millis(ticks * 10)
 }
 
+/// Which document of a (from, to) pair plays the server.
+#[derive(Clone, Copy)]
+enum Server {
+    From,
+    To,
+}
+
+/// Raw Automerge doing one scenario's sync work in one process.
+#[derive(Clone, Copy)]
+struct Raw {
+    time: Duration,
+    bytes: u64,
+    rounds: u32,
+    /// The time spent on the server's side of it: decoding the messages it
+    /// receives, applying them, making and encoding its own.
+    server: Duration,
+}
+
 /// The same sync work done by raw Automerge in memory: pairs (from, to) exchange
-/// messages until neither has anything to send. Returns time, bytes and rounds.
-fn raw_sync(pairs: &mut [(AutoCommit, AutoCommit)]) -> (Duration, u64, u32) {
+/// messages until neither has anything to send.
+fn raw_sync(pairs: &mut [(AutoCommit, AutoCommit)], server: Server) -> Raw {
     let t = Instant::now();
     let mut bytes = 0u64;
     let mut max_rounds = 0u32;
+    let mut server_time = Duration::ZERO;
     for (a, b) in pairs.iter_mut() {
         let (mut sa, mut sb) = (State::new(), State::new());
         let mut rounds = 0;
         loop {
             let mut moved = false;
+            let sending = Instant::now();
             if let Some(m) = a.sync().generate_sync_message(&mut sa) {
                 let enc = m.encode();
+                let sent = sending.elapsed();
                 bytes += enc.len() as u64;
+                let receiving = Instant::now();
                 b.sync()
                     .receive_sync_message(&mut sb, automerge::sync::Message::decode(&enc).unwrap())
                     .unwrap();
+                server_time += match server {
+                    Server::From => sent,
+                    Server::To => receiving.elapsed(),
+                };
                 moved = true;
             }
+            let sending = Instant::now();
             if let Some(m) = b.sync().generate_sync_message(&mut sb) {
                 let enc = m.encode();
+                let sent = sending.elapsed();
                 bytes += enc.len() as u64;
+                let receiving = Instant::now();
                 a.sync()
                     .receive_sync_message(&mut sa, automerge::sync::Message::decode(&enc).unwrap())
                     .unwrap();
+                server_time += match server {
+                    Server::From => receiving.elapsed(),
+                    Server::To => sent,
+                };
                 moved = true;
             }
             if !moved {
@@ -72,24 +106,29 @@ fn raw_sync(pairs: &mut [(AutoCommit, AutoCommit)]) -> (Duration, u64, u32) {
         }
         max_rounds = max_rounds.max(rounds);
     }
-    (t.elapsed(), bytes, max_rounds)
+    Raw {
+        time: t.elapsed(),
+        bytes,
+        rounds: max_rounds,
+        server: server_time,
+    }
 }
 
 /// [`raw_sync`] on fresh copies three times; the fastest run (this machine is noisy,
 /// and the best raw run makes the ratio conservative). The pairs end synced.
-fn raw_best(pairs: &mut [(AutoCommit, AutoCommit)]) -> (Duration, u64, u32) {
-    let mut best: Option<(Duration, u64, u32)> = None;
+fn raw_best(pairs: &mut [(AutoCommit, AutoCommit)], server: Server) -> Raw {
+    let mut best: Option<Raw> = None;
     for _ in 0..2 {
         let mut copy: Vec<(AutoCommit, AutoCommit)> =
             pairs.iter().map(|(a, b)| (a.clone(), b.clone())).collect();
-        let r = raw_sync(&mut copy);
-        if best.is_none_or(|b| r.0 < b.0) {
+        let r = raw_sync(&mut copy, server);
+        if best.is_none_or(|b| r.time < b.time) {
             best = Some(r);
         }
     }
-    let r = raw_sync(pairs);
+    let r = raw_sync(pairs, server);
     match best {
-        Some(b) if b.0 < r.0 => b,
+        Some(b) if b.time < r.time => b,
         _ => r,
     }
 }
@@ -152,52 +191,79 @@ fn comment(doc: &mut AutoCommit) {
 struct Row {
     name: String,
     wall: Duration,
+    /// CPU time of the device (this process) during the scenario.
+    device_cpu: Option<Duration>,
     server_cpu_per_doc: Option<Duration>,
     rounds: u32,
     bytes: u64,
-    raw: Option<(Duration, u64, u32)>,
+    raw: Option<Raw>,
+    /// Documents the server's CPU time is divided by.
+    docs: u32,
     target: &'static str,
 }
 
 fn print(rows: &[Row]) {
     println!(
-        "{:<44} {:>10} {:>14} {:>7} {:>11} | {:>10} {:>11} {:>7} | {:>6} {:>6}  target",
+        "{:<44} {:>10} {:>10} {:>14} {:>7} {:>11} | {:>10} {:>11} {:>7} {:>11} | {:>6} {:>6} {:>6}  target",
         "scenario",
         "wall ms",
+        "dev cpu ms",
         "srv cpu/doc",
         "rounds",
         "bytes",
         "raw ms",
         "raw bytes",
         "raw rt",
+        "raw srv/doc",
         "t×",
-        "B×"
+        "B×",
+        "srv×"
     );
     for r in rows {
-        let (raw_ms, raw_b, raw_rt, tx, bx) = match r.raw {
-            Some((t, b, rt)) => (
-                format!("{:.1}", t.as_secs_f64() * 1e3),
-                b.to_string(),
-                rt.to_string(),
-                format!("{:.2}", r.wall.as_secs_f64() / t.as_secs_f64().max(1e-9)),
-                format!("{:.2}", r.bytes as f64 / (b as f64).max(1.0)),
+        let ms = |d: Duration| format!("{:.3} ms", d.as_secs_f64() * 1e3);
+        let ratio = |a: f64, b: f64| format!("{:.2}", a / b.max(1e-9));
+        let (raw_ms, raw_b, raw_rt, raw_srv, tx, bx, sx) = match r.raw {
+            Some(raw) => {
+                let raw_srv = raw.server / r.docs.max(1);
+                (
+                    format!("{:.1}", raw.time.as_secs_f64() * 1e3),
+                    raw.bytes.to_string(),
+                    raw.rounds.to_string(),
+                    ms(raw_srv),
+                    ratio(r.wall.as_secs_f64(), raw.time.as_secs_f64()),
+                    ratio(r.bytes as f64, raw.bytes as f64),
+                    r.server_cpu_per_doc
+                        .map(|c| ratio(c.as_secs_f64(), raw_srv.as_secs_f64()))
+                        .unwrap_or_else(|| "-".into()),
+                )
+            }
+            None => (
+                "-".into(),
+                "-".into(),
+                "-".into(),
+                "-".into(),
+                "-".into(),
+                "-".into(),
+                "-".into(),
             ),
-            None => ("-".into(), "-".into(), "-".into(), "-".into(), "-".into()),
         };
         println!(
-            "{:<44} {:>10.1} {:>14} {:>7} {:>11} | {:>10} {:>11} {:>7} | {:>6} {:>6}  {}",
+            "{:<44} {:>10.1} {:>10} {:>14} {:>7} {:>11} | {:>10} {:>11} {:>7} {:>11} | {:>6} {:>6} {:>6}  {}",
             r.name,
             r.wall.as_secs_f64() * 1e3,
-            r.server_cpu_per_doc
-                .map(|d| format!("{:.3} ms", d.as_secs_f64() * 1e3))
+            r.device_cpu
+                .map(|d| format!("{:.0}", d.as_secs_f64() * 1e3))
                 .unwrap_or_else(|| "-".into()),
+            r.server_cpu_per_doc.map(ms).unwrap_or_else(|| "-".into()),
             r.rounds,
             r.bytes,
             raw_ms,
             raw_b,
             raw_rt,
+            raw_srv,
             tx,
             bx,
+            sx,
             r.target
         );
     }
@@ -292,11 +358,11 @@ fn peer(n: usize, edits: usize) -> Figures {
         let words: Vec<&str> = line.split_whitespace().collect();
         match words.as_slice() {
             ["ready", _] => {
-                cpu0 = server_cpu(pid);
+                cpu0 = cpu_of(pid);
                 writeln!(stdin, "go").unwrap();
             }
             ["done", name, ms] => {
-                let cpu = server_cpu(pid) - cpu0;
+                let cpu = cpu_of(pid) - cpu0;
                 let wall = Duration::from_secs_f64(ms.parse::<f64>().unwrap() / 1e3);
                 let (slot, docs) = match *name {
                     "push" => (&mut figures.push, n),
@@ -406,12 +472,13 @@ fn scenario(n: usize, rows: &mut Vec<Row>) -> Figures {
     let mut raw: Vec<(AutoCommit, AutoCommit)> = (0..n)
         .map(|i| (issue_doc(&format!("问题 {i}")), AutoCommit::new()))
         .collect();
-    let raw_push = raw_best(&mut raw);
-    let cpu0 = server_cpu(pid);
+    let raw_push = raw_best(&mut raw, Server::To);
+    let (cpu0, dev0) = (cpu_of(pid), cpu_of(std::process::id()));
     let t = Instant::now();
     let r = a.sync(&opts).unwrap();
     let wall = t.elapsed();
-    let cpu = server_cpu(pid) - cpu0;
+    let cpu = cpu_of(pid) - cpu0;
+    let dev = cpu_of(std::process::id()) - dev0;
     ours.push = Figure {
         wall,
         cpu_per_doc: cpu / n as u32,
@@ -419,10 +486,12 @@ fn scenario(n: usize, rows: &mut Vec<Row>) -> Figures {
     rows.push(Row {
         name: format!("(i) push {n} new issues"),
         wall,
+        device_cpu: Some(dev),
         server_cpu_per_doc: Some(cpu / n as u32),
         rounds: r.rounds,
         bytes: r.bytes_sent + r.bytes_received,
         raw: Some(raw_push),
+        docs: n as u32,
         target: "cpu ≤ 0.5 ms/doc; ≤1.5× t, ≤1.3× B",
     });
 
@@ -433,9 +502,9 @@ fn scenario(n: usize, rows: &mut Vec<Row>) -> Figures {
             .iter_mut()
             .map(|(_, full)| (full.clone(), AutoCommit::new()))
             .collect();
-        raw_sync(&mut pairs)
+        raw_sync(&mut pairs, Server::From)
     };
-    let cpu0 = server_cpu(pid);
+    let (cpu0, dev0) = (cpu_of(pid), cpu_of(std::process::id()));
     let t = Instant::now();
     let (_, r) = b
         .login(
@@ -446,7 +515,8 @@ fn scenario(n: usize, rows: &mut Vec<Row>) -> Figures {
         )
         .unwrap();
     let wall = t.elapsed();
-    let cpu = server_cpu(pid) - cpu0;
+    let cpu = cpu_of(pid) - cpu0;
+    let dev = cpu_of(std::process::id()) - dev0;
     assert_eq!(b.issues(&Default::default()).unwrap().len(), before + n);
     ours.fetch = Figure {
         wall,
@@ -455,10 +525,12 @@ fn scenario(n: usize, rows: &mut Vec<Row>) -> Figures {
     rows.push(Row {
         name: format!("(iv) fresh device fetches {n} issues (+login)"),
         wall,
+        device_cpu: Some(dev),
         server_cpu_per_doc: Some(cpu / n as u32),
         rounds: r.rounds,
         bytes: r.bytes_sent + r.bytes_received,
         raw: Some(raw_fetch),
+        docs: n as u32,
         target: "cpu ≤ 0.1 ms/doc",
     });
 
@@ -498,22 +570,28 @@ fn scenario(n: usize, rows: &mut Vec<Row>) -> Figures {
                 (device_copy, server_copy)
             })
             .collect();
-        let (t1, b1, r1) = raw_best(&mut up);
+        let up_raw = raw_best(&mut up, Server::To);
         let mut down: Vec<(AutoCommit, AutoCommit)> = up
             .into_iter()
             .zip(raw.iter_mut())
             .map(|((_, server_copy), (_, full))| (server_copy, full.clone()))
             .collect();
-        let (t2, b2, r2) = raw_best(&mut down);
-        (t1 + t2, b1 + b2, r1 + r2)
+        let down_raw = raw_best(&mut down, Server::From);
+        Raw {
+            time: up_raw.time + down_raw.time,
+            bytes: up_raw.bytes + down_raw.bytes,
+            rounds: up_raw.rounds + down_raw.rounds,
+            server: up_raw.server + down_raw.server,
+        }
     };
-    let cpu0 = server_cpu(pid);
+    let (cpu0, dev0) = (cpu_of(pid), cpu_of(std::process::id()));
     let t = Instant::now();
     let r1 = a.sync(&opts).unwrap();
     let r2 = b.sync(&opts).unwrap();
     let r3 = a.sync(&opts).unwrap();
     let wall = t.elapsed();
-    let cpu = server_cpu(pid) - cpu0;
+    let cpu = cpu_of(pid) - cpu0;
+    let dev = cpu_of(std::process::id()) - dev0;
     ours.edit = Figure {
         wall,
         cpu_per_doc: cpu / (2 * edits) as u32,
@@ -521,6 +599,7 @@ fn scenario(n: usize, rows: &mut Vec<Row>) -> Figures {
     rows.push(Row {
         name: format!("(ii) 2×{edits} edits over {n}, reconnect"),
         wall,
+        device_cpu: Some(dev),
         server_cpu_per_doc: Some(cpu / (2 * edits) as u32),
         rounds: r1.rounds + r2.rounds + r3.rounds,
         bytes: [&r1, &r2, &r3]
@@ -528,6 +607,7 @@ fn scenario(n: usize, rows: &mut Vec<Row>) -> Figures {
             .map(|r| r.bytes_sent + r.bytes_received)
             .sum(),
         raw: Some(raw_edit),
+        docs: (2 * edits) as u32,
         target: "cpu ≤ 0.2 ms/changed doc",
     });
 
@@ -538,10 +618,12 @@ fn scenario(n: usize, rows: &mut Vec<Row>) -> Figures {
     rows.push(Row {
         name: format!("(iii) reconnect, nothing changed, {n} issues"),
         wall: t.elapsed(),
+        device_cpu: None,
         server_cpu_per_doc: None,
         rounds: r.rounds,
         bytes: r.bytes_sent + r.bytes_received,
         raw: None,
+        docs: 0,
         target: "1 round trip, < 1 KB",
     });
 
@@ -576,6 +658,12 @@ fn main() {
     print(&rows);
     println!(
         "\nwall = our whole path (device SQLite + HTTP + server SQLite); raw = Automerge sync of the same documents in one process; t×/B× = ours ÷ raw."
+    );
+    println!(
+        "dev cpu = the device's CPU time (this process: store, HTTP client, its half of the protocol) during the scenario; the server's is srv cpu/doc × documents."
+    );
+    println!(
+        "raw srv/doc = the time raw Automerge spends on the server's side of that exchange (decode, apply, answer, encode) per document; srv× = our server's CPU per document ÷ it."
     );
     println!("HTTP headers (~200 B per round trip) are not in `bytes`; bodies are.");
     let edits = 100.min(peer_n / 2);

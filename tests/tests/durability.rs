@@ -204,3 +204,87 @@ fn device_killed_mid_write_loses_nothing_it_confirmed() {
         "the server has exactly what the device has"
     );
 }
+
+/// The server's round trip, during which another process records a comment
+/// on the issue being synced (a second connection to the same store).
+struct Interfering {
+    http: device::sync::Http,
+    dir: std::path::PathBuf,
+    issue: shared::IssueId,
+    commented: bool,
+}
+
+impl device::sync::Transport for Interfering {
+    fn round(&mut self, token: &str, body: Vec<u8>) -> Result<(Vec<u8>, bool), device::SyncError> {
+        let reply = self.http.round(token, body)?;
+        if !self.commented {
+            self.commented = true;
+            let mut other = Device::open(&self.dir).expect("a second connection opens");
+            other
+                .issue_event(
+                    self.issue,
+                    shared::issue::EventBody::Comment {
+                        text: "另一进程的备注".into(),
+                    },
+                    true,
+                    Utc::now(),
+                )
+                .expect("the other process records a comment");
+        }
+        Ok(reply)
+    }
+}
+
+#[test]
+fn a_change_written_by_another_process_mid_sync_still_reaches_the_server() {
+    let seeded = Seeded::new();
+    let server = InProcessServer::start(seeded.store.clone());
+    let dir = device_dir();
+    let mut d = device(
+        dir.path(),
+        &server.url,
+        "inspector1",
+        &seeded.password("inspector1"),
+    );
+    let issue = d
+        .raise_issue(
+            finding(
+                "CP-R01",
+                shared::Category::HygieneDefect,
+                shared::Grade::Deadline,
+                "大堂地面污渍",
+            ),
+            Utc::now(),
+        )
+        .expect("raise");
+    let mut transport = Interfering {
+        http: device::sync::Http::new(&server.url, &opts()).expect("client"),
+        dir: dir.path().to_path_buf(),
+        issue,
+        commented: false,
+    };
+    // The first response acknowledges the raise; by then the store holds a
+    // comment the session's copy of the document does not have.
+    d.sync_documents_over(&mut transport, opts().batch)
+        .expect("the session ends");
+    assert!(transport.commented);
+    d.sync(&opts()).expect("a later sync");
+
+    let mut txn = sync_server::store::Store::begin(&*seeded.store).expect("begin");
+    let stored = txn
+        .doc(issue.into())
+        .expect("read")
+        .expect("the issue reached the server");
+    let doc = automerge::AutoCommit::load(&stored.bytes).expect("loads");
+    let comments = shared::doc::issue_events(&doc)
+        .expect("events")
+        .into_iter()
+        .filter(|e| matches!(e.body, shared::issue::EventBody::Comment { .. }))
+        .count();
+    assert_eq!(comments, 1, "the comment made mid-sync reached the server");
+    assert_eq!(
+        d.pending_count().expect("pending"),
+        0,
+        "nothing is left to send"
+    );
+}

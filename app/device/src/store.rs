@@ -236,6 +236,12 @@ pub fn load_doc(
     Ok(load_held(conn, id)?.map(|h| (h.kind, h.doc)))
 }
 
+/// SQLite's count of commits made to the store by other connections: it
+/// moves when another process (or connection) changed the store since.
+pub fn data_version(conn: &Connection) -> Result<i64, DeviceError> {
+    Ok(conn.query_row("PRAGMA data_version", [], |r| r.get(0))?)
+}
+
 /// A document and its saved sync state, as a sync session needs them.
 pub fn load_held(conn: &Connection, id: DocId) -> Result<Option<shared::sync::Held>, DeviceError> {
     let row: Option<(String, Vec<u8>, Option<Vec<u8>>)> = conn

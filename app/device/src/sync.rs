@@ -199,26 +199,54 @@ impl Device {
             .and_then(|c| c.parse().ok())
             .unwrap_or(0);
         let mut core = Core::new(self.outbox()?, cursor, batch);
+        // The documents of the last round as stored, kept parsed for the next:
+        // it answers what the last response brought first, so a document is
+        // loaded once per session rather than once per request and response.
+        // At most one round's documents are held, and none once another
+        // connection (another process on this store) has committed.
+        let mut parsed: BTreeMap<DocId, Held> = BTreeMap::new();
+        let mut parsed_at = None;
         loop {
-            let mut held = self.held(core.offering())?;
+            let version = store::data_version(self.store.conn())?;
+            if parsed_at != Some(version) {
+                parsed.clear();
+            }
+            let mut held = self.held(core.offering(), &mut parsed)?;
+            parsed.clear();
             let request = match core.request(&mut held).map_err(SyncError::from)? {
                 Next::Send(request) => request,
                 Next::Again => continue,
                 Next::Done => break,
             };
-            drop(held);
             let body = postcard::to_allocvec(&request).expect("request encodes");
             report.bytes_sent += body.len() as u64;
             let (reply, gzip) = transport.round(&session.token, body)?;
             report.bytes_received += reply.len() as u64;
             let response = core.decode(&reply, gzip).map_err(SyncError::from)?;
-            let held = self.held(Core::touching(&response))?;
-            let writes = core
-                .apply(response, held, &actor)
+            if store::data_version(self.store.conn())? != version {
+                held.clear();
+            }
+            let touched = self.held(Core::touching(&response), &mut held)?;
+            drop(held);
+            let mut writes = core
+                .apply(response, touched, &actor)
                 .map_err(SyncError::from)?;
             report.refused_docs.extend(writes.skipped.iter().cloned());
             report.refused_docs.extend(writes.refused.iter().cloned());
-            self.store_writes(writes)?;
+            self.store_writes(&mut writes)?;
+            parsed = writes
+                .docs
+                .into_iter()
+                .map(|w| {
+                    let held = Held {
+                        kind: w.kind,
+                        doc: w.doc,
+                        state: Some(w.state),
+                    };
+                    (w.id, held)
+                })
+                .collect();
+            parsed_at = Some(store::data_version(self.store.conn())?);
         }
         report.rounds = core.rounds();
         report.docs_sent = core.sent();
@@ -255,11 +283,20 @@ impl Device {
         Ok(out)
     }
 
-    /// What the store holds of these documents.
-    fn held(&self, ids: Vec<DocId>) -> Result<BTreeMap<DocId, Held>, DeviceError> {
+    /// What the store holds of these documents: taken from `parsed` (the
+    /// same documents, already loaded and as stored) or loaded.
+    fn held(
+        &self,
+        ids: Vec<DocId>,
+        parsed: &mut BTreeMap<DocId, Held>,
+    ) -> Result<BTreeMap<DocId, Held>, DeviceError> {
         let mut out = BTreeMap::new();
         for id in ids {
-            if let Some(h) = store::load_held(self.store.conn(), id)? {
+            let held = match parsed.remove(&id) {
+                Some(h) => Some(h),
+                None => store::load_held(self.store.conn(), id)?,
+            };
+            if let Some(h) = held {
                 out.insert(id, h);
             }
         }
@@ -267,9 +304,9 @@ impl Device {
     }
 
     /// Stores everything one response brought, in one transaction.
-    fn store_writes(&mut self, writes: Writes) -> Result<(), DeviceError> {
+    fn store_writes(&mut self, writes: &mut Writes) -> Result<(), DeviceError> {
         self.store.tx(|tx| {
-            for mut w in writes.docs {
+            for w in writes.docs.iter_mut() {
                 match &w.change {
                     Change::None => {}
                     Change::Insert => store::insert_doc(tx, w.id, w.kind, &mut w.doc, false)?,

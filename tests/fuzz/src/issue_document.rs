@@ -606,7 +606,7 @@ pub fn build(recipe: &Recipe) -> AutoCommit {
                 }
                 let n = *n as u64;
                 let e = if *which == 255 {
-                    crate::raise(n, text, n % 2 == 0)
+                    crate::raise(n, text, n.is_multiple_of(2))
                 } else {
                     crate::later_event(n, *lamport as u64, *which, text)
                 };

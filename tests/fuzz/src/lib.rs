@@ -137,7 +137,7 @@ pub fn later_event(n: u64, lamport: u64, which: u8, text: &str) -> IssueEvent {
             department: Department::Engineering,
             assignee,
             assignee_name: "staff1".into(),
-            deadline: (n % 2 == 0).then_some(deadline),
+            deadline: n.is_multiple_of(2).then_some(deadline),
         },
         4 => EventBody::MoveDeadline { deadline },
         5 => EventBody::Rectify {
@@ -161,7 +161,7 @@ pub fn later_event(n: u64, lamport: u64, which: u8, text: &str) -> IssueEvent {
             deadline: None,
         },
         10 => EventBody::Callback {
-            satisfied: n % 2 == 0,
+            satisfied: n.is_multiple_of(2),
             note: text.into(),
             deadline: Some(deadline),
         },
