@@ -97,7 +97,7 @@ pub fn save(
             .ok_or_else(|| ApiError::not_found("root-cause record"))?,
         None => RootCause::task(
             NewTask {
-                id: uuid::Uuid::now_v7(),
+                id: shared::ids::fresh(),
                 site: plan.site.id,
                 issues: Vec::new(),
                 checkpoint: first.checkpoint.clone(),
@@ -211,7 +211,7 @@ pub fn follow(
     issues.push(issue.id);
     let task = RootCause::task(
         NewTask {
-            id: uuid::Uuid::now_v7(),
+            id: shared::ids::fresh(),
             site: issue.site,
             issues,
             checkpoint: issue.checkpoint.clone(),

@@ -487,8 +487,12 @@ impl SqliteTxn<'_> {
         Ok(())
     }
 
-    /// The random bytes kept under `key` in `meta`, made on first use.
-    fn meta_random<const N: usize>(&mut self, key: &str) -> Result<[u8; N], StoreError> {
+    /// The bytes kept under `key` in `meta`, made by `make` on first use.
+    fn meta_once<const N: usize>(
+        &mut self,
+        key: &str,
+        make: impl FnOnce() -> [u8; N],
+    ) -> Result<[u8; N], StoreError> {
         let have: Option<Vec<u8>> = self
             .conn
             .one("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
@@ -498,7 +502,7 @@ impl SqliteTxn<'_> {
                 .try_into()
                 .map_err(|_| StoreError::Corrupt(format!("bad {key} in meta")));
         }
-        let value: [u8; N] = rand::random();
+        let value = make();
         self.conn.run(
             "INSERT INTO meta (key, value) VALUES (?1, ?2)",
             params![key, value.as_slice()],
@@ -906,11 +910,13 @@ impl Txn for SqliteTxn<'_> {
     }
 
     fn server_actor(&mut self) -> Result<[u8; 16], StoreError> {
-        self.meta_random("actor")
+        // An actor names the server's changes; it is no secret, and it comes
+        // from the id source so a simulation replays with the same one.
+        self.meta_once("actor", || shared::ids::fresh().into_bytes())
     }
 
     fn site_secret(&mut self, site: SiteId) -> Result<[u8; 32], StoreError> {
-        self.meta_random(&format!("webhook_secret:{site}"))
+        self.meta_once(&format!("webhook_secret:{site}"), rand::random)
     }
 
     fn doc(&mut self, id: DocId) -> Result<Option<StoredDoc>, StoreError> {

@@ -14,8 +14,12 @@
 //! passes the role policy, the ledger verifies, and no hostile round changed
 //! the tracker. A failing schedule is made smaller by [`shrink`].
 //!
-//! The schedule is a pure function of the seed; ids and Automerge actors are
-//! still drawn at random, so a replay runs the same steps with other ids.
+//! A run is a pure function of its seed and schedule: the clock starts at a
+//! fixed instant and moves with the steps, and every id and actor the device
+//! and server code makes comes from a sequence fixed by the seed
+//! (`shared::ids::seeded`), so a replay makes the same changes with the same
+//! hashes — Bloom filter false positives included — and ends with the same
+//! server state ([`Outcome::fingerprint`]), in this process or another.
 
 use automerge::sync::{Have, State, SyncDoc};
 use automerge::{AutoCommit, ChangeHash};
@@ -184,6 +188,10 @@ pub struct Outcome {
     pub faults: usize,
     pub restarts: usize,
     pub attacks: usize,
+    /// A hash of everything the server holds at the end (each document's
+    /// change number and heads, each issue row): the same for every replay
+    /// of a seed.
+    pub fingerprint: u64,
 }
 
 /// A seeded server database made once per process and copied for every run
@@ -195,11 +203,21 @@ fn template() -> &'static (tempfile::TempDir, sync_server::seed::SeedSummary) {
         let dir = scratch();
         let store = SqliteStore::open(dir.path()).expect("open store");
         let mut txn = store.begin().expect("begin");
-        let summary = sync_server::seed::seed(&mut *txn, Utc::now()).expect("seed");
+        let summary =
+            shared::ids::seeded(0, || sync_server::seed::seed(&mut *txn, epoch())).expect("seed");
         txn.commit().expect("commit");
         drop(store);
         (dir, summary)
     })
+}
+
+/// The simulated clock's start: every run starts at the same instant, so a
+/// seed replays with the same times (and, through `shared::ids::seeded`,
+/// the same ids and actors).
+fn epoch() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-06-01T08:00:00+08:00")
+        .expect("a valid instant")
+        .with_timezone(&Utc)
 }
 
 /// A temporary directory, in memory where the machine has one (the runs
@@ -246,6 +264,20 @@ impl Server {
         let sender = self.sender(token, now)?;
         let resp = sync_server::sync::serve(&*self.store, &self.cache, &sender, body, now)?;
         Ok(postcard::to_allocvec(&resp).expect("response encodes"))
+    }
+
+    /// A hash of every document's change number and heads and every issue row.
+    fn fingerprint(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let (docs, issues) = self.tracker();
+        let mut txn = self.store.begin().expect("begin");
+        let mut h = std::hash::DefaultHasher::new();
+        for (id, seq) in docs {
+            (id, seq).hash(&mut h);
+            txn.doc(id).expect("doc").map(|d| d.heads).hash(&mut h);
+        }
+        serde_json::to_string(&issues).expect("rows").hash(&mut h);
+        h.finish()
     }
 
     /// What hostile rounds must never change: every document's change number
@@ -432,7 +464,7 @@ impl World {
         let dir = scratch();
         copy_dir(template.path(), dir.path());
         let store = Arc::new(SqliteStore::open(dir.path()).expect("open store"));
-        let now = Utc::now();
+        let now = epoch() + Duration::hours(1);
         let mut users = BTreeMap::new();
         let mut devices = Vec::new();
         for name in HONEST {
@@ -452,7 +484,8 @@ impl World {
                 _dir: ddir,
             });
         }
-        let (hostile_login, hostile_user) = login(&store, HOSTILE, rand::random(), now);
+        let (hostile_login, hostile_user) =
+            login(&store, HOSTILE, shared::ids::fresh().into_bytes(), now);
         let hostile = sync_server::api::sender_for(&*store, &hostile_login.token, now)
             .expect("hostile sender");
         debug_assert_eq!(hostile.user, hostile_user.id);
@@ -921,6 +954,10 @@ pub fn run(seed: u64, ops: &[Op]) -> Result<Outcome, Failure> {
 
 /// [`run`], with a bug planted.
 pub fn run_with(seed: u64, ops: &[Op], broken: Option<Broken>) -> Result<Outcome, Failure> {
+    shared::ids::seeded(seed, || play(seed, ops, broken))
+}
+
+fn play(seed: u64, ops: &[Op], broken: Option<Broken>) -> Result<Outcome, Failure> {
     let mut world = World::new(seed, broken);
     for (i, op) in ops.iter().enumerate() {
         world.step(*op).map_err(|message| Failure {
@@ -934,6 +971,7 @@ pub fn run_with(seed: u64, ops: &[Op], broken: Option<Broken>) -> Result<Outcome
     };
     world.heal().map_err(last)?;
     world.check().map_err(last)?;
+    world.outcome.fingerprint = world.server.fingerprint();
     Ok(world.outcome)
 }
 

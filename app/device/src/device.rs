@@ -71,7 +71,7 @@ impl Device {
         let mut store = Store::open(&dir)?;
         store.tx(|tx| {
             if store::meta_get(tx, "actor")?.is_none() {
-                let bytes: [u8; 16] = rand::random();
+                let bytes: [u8; 16] = shared::ids::fresh().into_bytes();
                 store::meta_set(tx, "actor", &hex(&bytes))?;
             }
             Ok(())
@@ -137,7 +137,7 @@ impl Device {
     /// Changes already made keep the actor they were made with.
     pub fn new_actor(&mut self) -> Result<(), DeviceError> {
         self.store.tx(|tx| {
-            let bytes: [u8; 16] = rand::random();
+            let bytes: [u8; 16] = shared::ids::fresh().into_bytes();
             store::meta_set(tx, "actor", &hex(&bytes))?;
             Ok(())
         })
