@@ -297,6 +297,20 @@ pub fn issue_event_values(doc: &AutoCommit) -> Result<Vec<serde_json::Value>, Do
     }
 }
 
+/// The raw JSON of every event with the id of its map in the document, in
+/// list order: the server tells by the id which events a change brought.
+pub fn issue_event_entries(
+    doc: &AutoCommit,
+) -> Result<Vec<(Option<automerge::ObjId>, serde_json::Value)>, DocError> {
+    let events = list_obj(doc, "events")?;
+    json::read_list_items(doc, &events)
+}
+
+/// The id of an issue document's event list.
+pub fn issue_events_obj(doc: &AutoCommit) -> Result<automerge::ObjId, DocError> {
+    list_obj(doc, "events")
+}
+
 // ---------------------------------------------------------------- patrol runs
 
 /// A new patrol run document.

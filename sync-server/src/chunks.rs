@@ -98,11 +98,11 @@ impl<'a> Reader<'a> {
 }
 
 /// Checks every change of a message against the limits and the request's
-/// remaining budget; returns how many changes it carries.
+/// remaining budget; returns them decoded.
 pub fn inspect<'a>(
     changes: impl ExactSizeIterator<Item = &'a [u8]>,
     budget: &mut Budget,
-) -> Result<usize, ChunkError> {
+) -> Result<Vec<automerge::ExpandedChange>, ChunkError> {
     let n = changes.len();
     if n > limits::CHANGES_PER_DOC {
         return Err(ChunkError::TooLarge(format!(
@@ -110,6 +110,7 @@ pub fn inspect<'a>(
             limits::CHANGES_PER_DOC
         )));
     }
+    let mut decoded = Vec::with_capacity(n);
     for raw in changes {
         let change = plain_change(raw)?;
         if change.len() > budget.bytes {
@@ -125,17 +126,17 @@ pub fn inspect<'a>(
             ));
         }
         budget.ops -= ops;
-        no_counters(raw)?;
+        decoded.push(no_counters(raw)?);
     }
-    Ok(n)
+    Ok(decoded)
 }
 
 /// Refuses a change that makes or increments a counter. No document's schema
 /// has counters, and Automerge overflows (a panic where overflow is checked,
 /// a wrapped value elsewhere) applying or reading a counter pushed past
 /// `i64::MAX`. The change is within the limits by now, so Automerge may parse
-/// it (without applying it) to list its operations.
-fn no_counters(raw: &[u8]) -> Result<(), ChunkError> {
+/// it (without applying it) to list its operations; it returns them.
+fn no_counters(raw: &[u8]) -> Result<automerge::ExpandedChange, ChunkError> {
     use automerge::ScalarValue;
     use automerge::legacy::OpType;
     // Automerge checks a change's columns when it reads one, but some values
@@ -161,7 +162,7 @@ fn no_counters(raw: &[u8]) -> Result<(), ChunkError> {
             "counters are not part of any document: the change is refused".into(),
         ));
     }
-    Ok(())
+    Ok(decoded)
 }
 
 /// The change's uncompressed bytes after the chunk header (inflated through a bounded reader).
@@ -379,7 +380,10 @@ mod tests {
         for ops in [1, 50, 3000] {
             let bytes = change_bytes(ops);
             let mut budget = Budget::default();
-            assert_eq!(inspect([bytes.as_slice()].into_iter(), &mut budget), Ok(1));
+            assert_eq!(
+                inspect([bytes.as_slice()].into_iter(), &mut budget).map(|c| c.len()),
+                Ok(1)
+            );
             let used = limits::OPS_PER_REQUEST - budget.ops;
             assert!(
                 (ops..=ops + 2).contains(&used),

@@ -188,31 +188,34 @@ pub struct Received {
     pub accepted: Option<validate::Accepted>,
 }
 
-/// Applies a device's message to `doc` (`existed`: the server stored it
-/// before) with the protocol core and checks the new changes against the
-/// sender: either refusal leaves the stored document as it was.
+/// Applies a device's message to `stored` (`None`: the server has no such
+/// document yet) with the protocol core and checks the new changes against
+/// the sender: either refusal leaves the stored document as it was.
+/// `decoded`: the message's changes as [`crate::chunks::inspect`] read them.
 pub fn receive(
     sender: &Sender,
     id: DocId,
     kind: DocKind,
-    existed: bool,
-    doc: AutoCommit,
+    stored: Option<AutoCommit>,
     state: State,
     msg: Message,
+    decoded: Vec<automerge::ExpandedChange>,
 ) -> Result<Received, Refused> {
+    let existed = stored.is_some();
     let Applied {
-        doc,
+        mut doc,
         state,
         before,
         heads_before,
-        authors,
+        new,
         saved,
-    } = core::apply(doc, state, msg)?;
-    let accepted = if authors.is_empty() {
+    } = core::apply(stored.unwrap_or_default(), state, msg)?;
+    let accepted = if new.is_empty() {
         None
     } else {
+        let changes = new_changes(&mut doc, &new, decoded)?;
         let before = before.as_ref().filter(|_| existed);
-        Some(validate::check(sender, id, kind, before, &doc, &authors)?)
+        Some(validate::check(sender, id, kind, before, &doc, &changes)?)
     };
     Ok(Received {
         doc,
@@ -221,6 +224,29 @@ pub fn receive(
         saved,
         accepted,
     })
+}
+
+/// The changes new to the server, decoded: those the message brought come
+/// from `decoded`; one that waited in the document for a dependency and was
+/// applied now (it came in an earlier message) is read from the document.
+fn new_changes(
+    doc: &mut AutoCommit,
+    new: &[(automerge::ChangeHash, automerge::ActorId)],
+    decoded: Vec<automerge::ExpandedChange>,
+) -> Result<Vec<automerge::ExpandedChange>, Refused> {
+    let mut by_hash: BTreeMap<automerge::ChangeHash, automerge::ExpandedChange> = decoded
+        .into_iter()
+        .filter_map(|c| Some((c.hash?, c)))
+        .collect();
+    new.iter()
+        .map(|(hash, _)| match by_hash.remove(hash) {
+            Some(c) => Ok(c),
+            None => doc
+                .get_change_by_hash(hash)
+                .map(|c| c.decode())
+                .ok_or_else(|| Refused::malformed("a change the document applied cannot be read")),
+        })
+        .collect()
 }
 
 struct Entry {
@@ -273,16 +299,19 @@ pub fn round(
                 continue;
             }
         };
-        if let Err(e) = crate::chunks::inspect(msg.changes.iter(), &mut budget) {
-            refused.push(refusal(
-                m.doc,
-                match e {
-                    crate::chunks::ChunkError::Malformed(m) => Refused::malformed(m),
-                    crate::chunks::ChunkError::TooLarge(m) => Refused::too_large(m),
-                },
-            ));
-            continue;
-        }
+        let decoded = match crate::chunks::inspect(msg.changes.iter(), &mut budget) {
+            Ok(decoded) => decoded,
+            Err(e) => {
+                refused.push(refusal(
+                    m.doc,
+                    match e {
+                        crate::chunks::ChunkError::Malformed(m) => Refused::malformed(m),
+                        crate::chunks::ChunkError::TooLarge(m) => Refused::too_large(m),
+                    },
+                ));
+                continue;
+            }
+        };
         let stored = txn.doc(m.doc)?;
         if let Some(s) = &stored
             && (s.kind != m.kind || !sender.sites.contains(&s.site))
@@ -325,12 +354,12 @@ pub fn round(
             continue;
         }
         let d = match &stored {
-            Some(s) => match cache.take(m.doc, s.seq) {
+            Some(s) => Some(match cache.take(m.doc, s.seq) {
                 Some(d) => d,
                 None => AutoCommit::load(&s.bytes)
                     .map_err(|e| StoreError::Corrupt(format!("document {}: {e}", m.doc)))?,
-            },
-            None => AutoCommit::new(),
+            }),
+            None => None,
         };
         let Received {
             doc: mut d,
@@ -338,7 +367,7 @@ pub fn round(
             heads_before,
             saved,
             accepted,
-        } = match receive(sender, m.doc, m.kind, stored.is_some(), d, state, msg) {
+        } = match receive(sender, m.doc, m.kind, d, state, msg, decoded) {
             Ok(r) => r,
             Err(r) => {
                 refused.push(refusal(m.doc, r));

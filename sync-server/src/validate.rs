@@ -12,6 +12,8 @@
 //! marks it refused so it never reaches the tracker.
 
 use automerge::AutoCommit;
+use automerge::ExpandedChange;
+use automerge::legacy::{ObjectId, OpId, OpType};
 use shared::codes::Role;
 use shared::doc;
 use shared::ids::*;
@@ -20,7 +22,7 @@ use shared::limits;
 use shared::patrol::{CheckpointResult, PatrolRun};
 use shared::policy;
 use shared::wire::DocKind;
-use std::collections::HashMap;
+use std::collections::HashSet;
 
 /// Who sent a sync request.
 #[derive(Debug, Clone)]
@@ -48,17 +50,17 @@ pub struct Accepted {
     pub finished: bool,
 }
 
-/// Checks the changes (made by `new_actors`) that turn `before` (None: a new document) into `after`.
+/// Checks the changes `new` (decoded) that turn `before` (None: a new document) into `after`.
 pub fn check(
     sender: &Sender,
     id: DocId,
     kind: DocKind,
     before: Option<&AutoCommit>,
     after: &AutoCommit,
-    new_actors: &[automerge::ActorId],
+    new: &[ExpandedChange],
 ) -> Result<Accepted, Refused> {
     let actor = doc::actor(sender.actor);
-    if let Some(other) = new_actors.iter().find(|a| **a != actor) {
+    if let Some(other) = new.iter().map(|c| &c.actor_id).find(|a| **a != actor) {
         return Err(Refused::forbidden(
             "forged_actor",
             format!(
@@ -88,7 +90,7 @@ pub fn check(
         ));
     }
     match kind {
-        DocKind::Issue => check_issue(sender, id, header.site, before, after),
+        DocKind::Issue => check_issue(sender, id, header.site, before, after, new),
         DocKind::Patrol => check_patrol(sender, header.site, before, after),
         // Nobody: `policy::permits(_, Action::SyncPlan)` is false for every role.
         DocKind::Plan if policy::permits(sender.role, policy::Action::SyncPlan) => {
@@ -102,8 +104,10 @@ pub fn check(
     }
 }
 
-fn by_id(values: Vec<serde_json::Value>) -> Result<HashMap<String, serde_json::Value>, Refused> {
-    let mut out = HashMap::with_capacity(values.len());
+fn by_id(
+    values: Vec<serde_json::Value>,
+) -> Result<std::collections::HashMap<String, serde_json::Value>, Refused> {
+    let mut out = std::collections::HashMap::with_capacity(values.len());
     for v in values {
         let id = v
             .get("id")
@@ -125,7 +129,7 @@ fn appended(
     let old = by_id(before)?;
     let mut seen = 0;
     let mut new = Vec::new();
-    let mut ids = std::collections::HashSet::new();
+    let mut ids = HashSet::new();
     for v in after {
         let id = v
             .get("id")
@@ -155,35 +159,104 @@ fn appended(
     Ok(new)
 }
 
+/// The event maps the changes `new` inserted into an existing issue's event
+/// list, read from their operations. The changes may do nothing else: every
+/// operation inserts a new map into the list or works inside an object the
+/// same changes made, and overwrites only what they wrote themselves. An edit
+/// or removal of an earlier event, or anything at the document's root, is
+/// history rewritten — whatever the values read back as.
+fn appended_events(after: &AutoCommit, new: &[ExpandedChange]) -> Result<HashSet<OpId>, Refused> {
+    let list = match doc::issue_events_obj(after)? {
+        automerge::ObjId::Id(counter, actor, _) => OpId(counter, actor),
+        automerge::ObjId::Root => return Err(Refused::malformed("an issue has no event list")),
+    };
+    let ids = |c: &ExpandedChange| {
+        let (start, actor) = (c.start_op.get(), c.actor_id.clone());
+        (0..c.operations.len() as u64).map(move |i| OpId(start + i, actor.clone()))
+    };
+    let mut ours = HashSet::new();
+    let mut made = HashSet::new();
+    for c in new {
+        for (id, op) in ids(c).zip(&c.operations) {
+            if matches!(op.action, OpType::Make(_)) {
+                made.insert(id.clone());
+            }
+            ours.insert(id);
+        }
+    }
+    let rewritten = |message: &str| Refused::forbidden("history_rewritten", message.to_string());
+    let mut events = HashSet::new();
+    for c in new {
+        for (id, op) in ids(c).zip(&c.operations) {
+            if op.pred.iter().any(|p| !ours.contains(p)) {
+                return Err(rewritten(
+                    "an earlier entry was changed or removed; entries are append-only",
+                ));
+            }
+            match &op.obj {
+                ObjectId::Root => {
+                    return Err(rewritten(
+                        "an issue's header and event list cannot change once it is stored",
+                    ));
+                }
+                ObjectId::Id(obj) if *obj == list => {
+                    if !op.insert || op.action != OpType::Make(automerge::ObjType::Map) {
+                        return Err(rewritten(
+                            "only new events may be added to an issue's event list",
+                        ));
+                    }
+                    events.insert(id);
+                }
+                ObjectId::Id(obj) if made.contains(obj) => {}
+                ObjectId::Id(_) => {
+                    return Err(rewritten(
+                        "an earlier entry was changed after it was written; entries are append-only",
+                    ));
+                }
+            }
+        }
+    }
+    Ok(events)
+}
+
 fn check_issue(
     sender: &Sender,
     id: DocId,
     site: SiteId,
     before: Option<&AutoCommit>,
     after: &AutoCommit,
+    new: &[ExpandedChange],
 ) -> Result<Accepted, Refused> {
-    let old = match before {
-        Some(b) => doc::issue_event_values(b)?,
-        None => Vec::new(),
+    // A new issue's events are all new; an existing one's are those the changes inserted.
+    let brought = match before {
+        Some(_) => Some(appended_events(after, new)?),
+        None => None,
     };
-    let values = doc::issue_event_values(after)?;
-    if values.len() > limits::EVENTS_PER_ISSUE {
+    let items = doc::issue_event_entries(after)?;
+    if items.len() > limits::EVENTS_PER_ISSUE {
         return Err(Refused::too_large(format!(
             "an issue may hold at most {} events",
             limits::EVENTS_PER_ISSUE
         )));
     }
-    let new_ids: std::collections::HashSet<String> = appended(old, values.clone())?
-        .iter()
-        .filter_map(|v| v.get("id").and_then(|i| i.as_str()).map(str::to_string))
-        .collect();
-    let mut events = Vec::with_capacity(values.len());
-    let mut entries = Vec::with_capacity(new_ids.len());
-    let mut fresh = Vec::with_capacity(new_ids.len());
-    for v in values {
+    let mut ids = HashSet::with_capacity(items.len());
+    let mut events = Vec::with_capacity(items.len());
+    let mut entries = Vec::new();
+    let mut fresh = Vec::new();
+    for (obj, v) in items {
+        let is_new = match (&brought, obj) {
+            (None, _) => true,
+            (Some(b), Some(automerge::ObjId::Id(counter, actor, _))) => {
+                b.contains(&OpId(counter, actor))
+            }
+            (Some(_), _) => false,
+        };
         let e: IssueEvent = serde_json::from_value(v)
             .map_err(|e| Refused::malformed(format!("an event does not decode: {e}")))?;
-        if new_ids.contains(&e.id.to_string()) {
+        if !ids.insert(e.id) {
+            return Err(Refused::malformed(format!("entry {} appears twice", e.id)));
+        }
+        if is_new {
             check_author(sender, &e)?;
             e.check_limits().map_err(Refused::too_large)?;
             entries.push(*e.id.as_uuid());

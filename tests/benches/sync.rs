@@ -14,6 +14,11 @@
 //!
 //! `cargo bench -p tests --bench sync` runs N = 1,000 and 10,000 (the peer at
 //! N = 1,000); `BENCH_QUICK=1` runs N = 200 and 1,000 (the peer at 200).
+//!
+//! Profiling one scenario: `BENCH_PERF_CTL=FIFO` names a perf control fifo
+//! (`perf record --control fifo:FIFO -D -1 -- cargo bench …`); the bench
+//! writes `enable` to it before the edits scenario's syncs and `disable`
+//! after them, so the profile holds only those.
 
 use automerge::AutoCommit;
 use automerge::sync::{State, SyncDoc};
@@ -37,6 +42,18 @@ fn cpu_of(pid: u32) -> Duration {
     let ticks: u64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
         + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
     Duration::from_millis(ticks * 10)
+}
+
+/// Switches a waiting `perf record --control fifo:…` on or off, when
+/// `BENCH_PERF_CTL` names its fifo.
+fn perf_control(command: &str) {
+    if let Ok(path) = std::env::var("BENCH_PERF_CTL") {
+        let mut fifo = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap_or_else(|e| panic!("perf control fifo {path}: {e}"));
+        writeln!(fifo, "{command}").unwrap();
+    }
 }
 
 /// Which document of a (from, to) pair plays the server.
@@ -585,11 +602,13 @@ fn scenario(n: usize, rows: &mut Vec<Row>) -> Figures {
         }
     };
     let (cpu0, dev0) = (cpu_of(pid), cpu_of(std::process::id()));
+    perf_control("enable");
     let t = Instant::now();
     let r1 = a.sync(&opts).unwrap();
     let r2 = b.sync(&opts).unwrap();
     let r3 = a.sync(&opts).unwrap();
     let wall = t.elapsed();
+    perf_control("disable");
     let cpu = cpu_of(pid) - cpu0;
     let dev = cpu_of(std::process::id()) - dev0;
     ours.edit = Figure {

@@ -381,6 +381,86 @@ fn a_lamport_number_far_ahead_is_refused_and_cannot_freeze_an_issue() {
     assert_eq!(w.tracker(issue)["status"], "assigned");
 }
 
+/// The first event map of an issue document and the map of its body.
+fn raise_objects(d: &AutoCommit) -> (automerge::ObjId, automerge::ObjId) {
+    let list = shared::doc::issue_events_obj(d).unwrap();
+    let (_, raise) = d.get(&list, 0).unwrap().expect("the raise event");
+    let (_, body) = d.get(&raise, "body").unwrap().expect("its body");
+    (raise, body)
+}
+
+#[test]
+fn an_earlier_event_cannot_be_edited_or_removed_even_when_it_reads_the_same() {
+    let w = world();
+    let (_dir, _d, issue) = w.finding();
+    let doc_id = issue_doc(issue);
+    let before = w.fingerprint(issue);
+    type Tamper = fn(&mut AutoCommit);
+    let tampers: [(&str, Tamper); 6] = [
+        ("another title", |d| {
+            let (_, body) = raise_objects(d);
+            d.put(&body, "title", "无问题").unwrap();
+        }),
+        ("the raise removed and written again as it was", |d| {
+            let values = shared::doc::issue_event_values(d).unwrap();
+            let list = shared::doc::issue_events_obj(d).unwrap();
+            d.delete(&list, 0).unwrap();
+            shared::doc::json::insert(d, &list, 0, &values[0]).unwrap();
+            assert_eq!(shared::doc::issue_event_values(d).unwrap(), values);
+        }),
+        ("the author renamed", |d| {
+            let (raise, _) = raise_objects(d);
+            d.put(&raise, "by_name", "manager1").unwrap();
+        }),
+        ("a photo list slipped into the raise's body", |d| {
+            let (_, body) = raise_objects(d);
+            let photos = d.put_object(&body, "photos", ObjType::List).unwrap();
+            let p = d.insert_object(&photos, 0, ObjType::Map).unwrap();
+            d.put(&p, "hash", "0".repeat(64)).unwrap();
+        }),
+        ("the raise removed", |d| {
+            let list = shared::doc::issue_events_obj(d).unwrap();
+            d.delete(&list, 0).unwrap();
+        }),
+        ("a scalar in the event list", |d| {
+            let list = shared::doc::issue_events_obj(d).unwrap();
+            let n = d.length(&list);
+            d.insert(&list, n, "事件").unwrap();
+        }),
+    ];
+    for (what, tamper) in tampers {
+        let mut p = w.peer("inspector1");
+        // A proper comment in the same change must not carry the tampering through.
+        let comment = p.event(
+            p.next_lamport(doc_id),
+            EventBody::Comment {
+                text: "复查".into(),
+            },
+        );
+        shared::doc::append_event(p.doc_mut(doc_id), &comment).unwrap();
+        tamper(p.doc_mut(doc_id));
+        let resp = p.push(doc_id);
+        assert_eq!(
+            refusal_code(&resp),
+            "history_rewritten",
+            "{what}: {:?}",
+            resp.refused
+        );
+        assert_eq!(w.fingerprint(issue), before, "{what}");
+        assert!(alive(w.url()));
+    }
+    // The same comment alone is taken.
+    let mut p = w.peer("inspector1");
+    let comment = p.event(
+        p.next_lamport(doc_id),
+        EventBody::Comment {
+            text: "复查".into(),
+        },
+    );
+    assert_eq!(p.append_and_push(doc_id, &comment), "ok");
+    assert_eq!(w.tracker(issue)["timeline"].as_array().unwrap().len(), 2);
+}
+
 #[test]
 fn a_replaced_event_list_is_refused_so_later_changes_stay_visible() {
     let w = world();

@@ -223,7 +223,10 @@ impl Device {
             let (reply, gzip) = transport.round(&session.token, body)?;
             report.bytes_received += reply.len() as u64;
             let response = core.decode(&reply, gzip).map_err(SyncError::from)?;
-            if store::data_version(self.store.conn())? != version {
+            // Our own commits leave `data_version` as it is: read once here,
+            // it also dates the documents this round's writes leave parsed.
+            let after = store::data_version(self.store.conn())?;
+            if after != version {
                 held.clear();
             }
             let touched = self.held(Core::touching(&response), &mut held)?;
@@ -246,7 +249,7 @@ impl Device {
                     (w.id, held)
                 })
                 .collect();
-            parsed_at = Some(store::data_version(self.store.conn())?);
+            parsed_at = Some(after);
         }
         report.rounds = core.rounds();
         report.docs_sent = core.sent();

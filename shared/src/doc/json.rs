@@ -145,6 +145,24 @@ fn read_at(doc: &AutoCommit, obj: &ObjId, depth: usize) -> Result<Json, DocError
     })
 }
 
+/// Reads every item of the list `obj` as JSON, each with the id of its
+/// object (`None` for a scalar item), in list order.
+pub fn read_list_items(
+    doc: &AutoCommit,
+    obj: &ObjId,
+) -> Result<Vec<(Option<ObjId>, Json)>, DocError> {
+    let mut out = Vec::with_capacity(doc.length(obj));
+    for item in doc.list_range(obj, ..) {
+        let id = matches!(item.value, ValueRef::Object(_)).then(|| item.id());
+        let v = match &id {
+            Some(id) => read_at(doc, id, 2)?,
+            None => entry(doc, &item.value, || item.id(), 2)?,
+        };
+        out.push((id, v));
+    }
+    Ok(out)
+}
+
 /// Reads a root key, `None` when absent.
 pub fn read_root_key(doc: &AutoCommit, key: &str) -> Result<Option<Json>, DocError> {
     match doc.map_range(ROOT, ..).find(|item| item.key == key) {

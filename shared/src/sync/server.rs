@@ -110,8 +110,8 @@ pub struct Applied {
     pub before: Option<AutoCommit>,
     /// The document's heads before the message.
     pub heads_before: Vec<ChangeHash>,
-    /// The authors of the changes new to the server (empty: it had them all).
-    pub authors: Vec<ActorId>,
+    /// The hash and author of each change new to the server (empty: it had them all).
+    pub new: Vec<(ChangeHash, ActorId)>,
     /// `doc`, saved uncompressed, when there were new changes.
     pub saved: Option<Vec<u8>>,
 }
@@ -132,7 +132,7 @@ pub fn apply(mut doc: AutoCommit, mut state: State, msg: Message) -> Result<Appl
             state,
             before: None,
             heads_before,
-            authors: Vec::new(),
+            new: Vec::new(),
             saved: None,
         });
     }
@@ -153,13 +153,13 @@ pub fn apply(mut doc: AutoCommit, mut state: State, msg: Message) -> Result<Appl
             ));
         }
     }
-    // Only the new changes' authors are needed: metadata, not re-encoded changes.
-    let authors: Vec<ActorId> = after
+    // Only the new changes' hashes and authors are needed: metadata, not re-encoded changes.
+    let new: Vec<(ChangeHash, ActorId)> = after
         .get_changes_meta(&heads_before)
         .into_iter()
-        .map(|m| m.actor.into_owned())
+        .map(|m| (m.hash, m.actor.into_owned()))
         .collect();
-    let saved = if authors.is_empty() {
+    let saved = if new.is_empty() {
         None
     } else {
         let saved = after.save_nocompress();
@@ -177,7 +177,7 @@ pub fn apply(mut doc: AutoCommit, mut state: State, msg: Message) -> Result<Appl
         state,
         before: Some(doc),
         heads_before,
-        authors,
+        new,
         saved,
     })
 }
@@ -233,7 +233,7 @@ mod tests {
         let Applied {
             doc: mut after,
             before: Some(mut before),
-            authors,
+            new,
             saved,
             ..
         } = applied
@@ -242,6 +242,7 @@ mod tests {
         };
         assert!(before.get_heads().is_empty(), "the original is untouched");
         assert_eq!(after.get_heads(), device.get_heads());
+        let authors: Vec<_> = new.into_iter().map(|(_, a)| a).collect();
         assert_eq!(authors, vec![doc::actor([9; 16])]);
         assert_eq!(
             AutoCommit::load(&saved.unwrap()).unwrap().get_heads(),

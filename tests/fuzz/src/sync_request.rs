@@ -90,12 +90,15 @@ fn one(
     let Ok(msg) = Message::decode(&m.msg) else {
         return Outcome::Refused("malformed");
     };
-    if let Err(e) = chunks::inspect(msg.changes.iter(), budget) {
-        return Outcome::Refused(match e {
-            chunks::ChunkError::Malformed(_) => "malformed",
-            chunks::ChunkError::TooLarge(_) => "too_large",
-        });
-    }
+    let decoded = match chunks::inspect(msg.changes.iter(), budget) {
+        Ok(decoded) => decoded,
+        Err(e) => {
+            return Outcome::Refused(match e {
+                chunks::ChunkError::Malformed(_) => "malformed",
+                chunks::ChunkError::TooLarge(_) => "too_large",
+            });
+        }
+    };
     let stored = store.get(&m.doc);
     if let Some(s) = stored
         && (s.kind != m.kind || !sender.sites.contains(&s.site))
@@ -113,7 +116,6 @@ fn one(
     }
     let loaded = stored
         .map(|s| AutoCommit::load(&s.bytes).expect("a document the server saved loads again"));
-    let existed = loaded.is_some();
     let Received {
         doc: mut d,
         mut state,
@@ -124,10 +126,10 @@ fn one(
         sender,
         m.doc,
         m.kind,
-        existed,
-        loaded.unwrap_or_default(),
+        loaded,
         state,
         msg,
+        decoded,
     ) {
         Ok(r) => r,
         Err(r) => return Outcome::Refused(r.code),
