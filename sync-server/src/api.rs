@@ -35,6 +35,7 @@ pub struct AppState {
     fonts: Arc<std::sync::OnceLock<photo::stamp::Fonts>>,
     /// The built web dashboard (`index.html` + wasm), served at `/`.
     pub ui_dir: Option<std::path::PathBuf>,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {
@@ -47,6 +48,7 @@ impl AppState {
             caption_font: None,
             fonts: Arc::new(std::sync::OnceLock::new()),
             ui_dir: None,
+            metrics: Arc::new(crate::metrics::Metrics::default()),
         }
     }
 
@@ -163,6 +165,13 @@ pub fn app(state: AppState) -> Router {
         )
         .merge(crate::admin::routes())
         .merge(crate::contacts::routes())
+        .route("/healthz", get(crate::metrics::healthz))
+        .route("/readyz", get(crate::metrics::readyz))
+        .route("/metrics", get(crate::metrics::serve_metrics))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.metrics.clone(),
+            crate::metrics::track,
+        ))
         .route(
             "/api/{*rest}",
             axum::routing::any(|| async { ApiError::not_found("endpoint") }),
@@ -412,8 +421,14 @@ async fn sync(
     let store = state.store.clone();
     let cache = state.cache.clone();
     let sender = auth.0;
+    let received = body.len() as u64;
     let resp =
         blocking(move || crate::sync::serve(&*store, &cache, &sender, &body, Utc::now())).await?;
+    let metrics = state.metrics.clone();
+    metrics.sync_rounds.inc();
+    metrics.sync_bytes_received.inc_by(received);
+    metrics.sync_docs_sent.observe(resp.docs.len() as f64);
+    metrics.sync_refused_docs.inc_by(resp.refused.len() as u64);
     let gzip = headers
         .get(header::ACCEPT_ENCODING)
         .and_then(|v| v.to_str().ok())
@@ -421,6 +436,7 @@ async fn sync(
     blocking(move || {
         let bytes = postcard::to_allocvec(&resp)
             .map_err(|e| ApiError::from(StoreError::Corrupt(e.to_string())))?;
+        metrics.sync_bytes_sent.inc_by(bytes.len() as u64);
         let vary = (header::VARY, "accept-encoding");
         Ok(if gzip && bytes.len() >= shared::gzip::MIN_BYTES {
             let packed = shared::gzip::compress(&bytes);

@@ -31,6 +31,13 @@ pub struct DataDir {
     pub data_dir: PathBuf,
 }
 
+/// How the server writes its log.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Serve devices and the API.
@@ -61,6 +68,10 @@ pub enum Command {
         /// Seconds between runs of the reminder job; 0 turns it off.
         #[arg(long, default_value_t = 60)]
         job_every_secs: u64,
+        /// Log lines as plain text for people, or one JSON object per line
+        /// for a log collector.
+        #[arg(long, env = "SYNC_SERVER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+        log_format: LogFormat,
     },
     /// Fill an empty data directory with the demo site `DEMO`: its plan,
     /// people and schedules, and the past three weeks of patrols, findings,
@@ -615,14 +626,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             ui_dir,
             webhook_url,
             job_every_secs,
+            log_format,
         } => {
-            tracing_subscriber::fmt()
+            let logs = tracing_subscriber::fmt()
                 .with_env_filter(
                     tracing_subscriber::EnvFilter::try_from_env("SYNC_SERVER_LOG")
                         .unwrap_or_else(|_| "warn".into()),
                 )
-                .with_writer(std::io::stderr)
-                .init();
+                .with_writer(std::io::stderr);
+            match log_format {
+                LogFormat::Text => logs.init(),
+                LogFormat::Json => logs.json().flatten_event(true).init(),
+            }
             let store: Arc<dyn Store> = Arc::new(open(&dir)?);
             let rebuilt = crate::sync::refresh_projections(&*store)
                 .context("cannot rebuild the tracker's rows from the documents")?;
@@ -655,11 +670,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     hook,
                     caption_font,
                     std::time::Duration::from_secs(job_every_secs),
+                    state.metrics.clone(),
                 );
             }
             {
                 let _guard = runtime.enter();
-                crate::jobs::spawn_partial_expiry(blobs);
+                crate::jobs::spawn_partial_expiry(blobs, state.metrics.clone());
             }
             runtime.block_on(crate::api::serve(
                 state,

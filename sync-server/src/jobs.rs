@@ -631,6 +631,7 @@ pub fn spawn(
     hook: Option<Webhook>,
     caption_font: Option<std::path::PathBuf>,
     every: std::time::Duration,
+    metrics: Arc<crate::metrics::Metrics>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let client = client();
@@ -639,8 +640,10 @@ pub fn spawn(
         loop {
             tick.tick().await;
             let now = Utc::now();
-            match run_once_with(&store, &client, hook.as_ref(), caption_font.as_deref(), now).await
-            {
+            let outcome =
+                run_once_with(&store, &client, hook.as_ref(), caption_font.as_deref(), now).await;
+            metrics.job_ran("reminders", outcome.is_ok());
+            match outcome {
                 Ok((s, d)) if s != ScanReport::default() || d != DeliveryReport::default() => {
                     tracing::info!(
                         reminders = s.reminders,
@@ -662,6 +665,7 @@ pub fn spawn(
 /// [`shared::limits::PARTIAL_UPLOAD_HOURS`], at start and every hour.
 pub fn spawn_partial_expiry(
     blobs: Arc<dyn crate::blobs::BlobStore>,
+    metrics: Arc<crate::metrics::Metrics>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
@@ -677,6 +681,7 @@ pub fn spawn_partial_expiry(
                 blobs.expire_partials(before)
             })
             .await;
+            metrics.job_ran("photo_upload_expiry", matches!(done, Ok(Ok(_))));
             match done {
                 Ok(Ok(n)) if n > 0 => tracing::info!(removed = n, "stale photo uploads"),
                 Ok(Err(e)) => tracing::error!(error = %e, "cannot expire photo uploads"),

@@ -20,6 +20,7 @@ pub mod forms;
 pub mod guard;
 pub mod jobs;
 pub mod ledger;
+pub mod metrics;
 pub mod monthly;
 pub mod net;
 pub mod openapi;

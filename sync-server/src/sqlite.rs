@@ -406,6 +406,22 @@ impl Store for SqliteStore {
         }))
     }
 
+    /// Opens the database file afresh and reads from it: connections already
+    /// open keep working on a file whose volume went away or was moved, a new
+    /// one does not.
+    fn ping(&self) -> Result<(), StoreError> {
+        use rusqlite::OpenFlags;
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(std::time::Duration::from_secs(1))?;
+        conn.query_row("SELECT COUNT(*) FROM sqlite_schema", [], |r| {
+            r.get::<_, i64>(0)
+        })?;
+        Ok(())
+    }
+
     fn backup_to(&self, path: &Path) -> Result<(), StoreError> {
         if path.exists() {
             return Err(StoreError::Conflict(format!(
@@ -1321,6 +1337,24 @@ impl Txn for SqliteTxn<'_> {
             })
         })
         .collect()
+    }
+
+    fn queue_depths(&mut self) -> Result<crate::store::QueueDepths, StoreError> {
+        let webhooks: i64 = self
+            .conn
+            .prepare_cached(
+                "SELECT COUNT(*) FROM webhook_deliveries
+                 WHERE delivered_ms IS NULL AND next_attempt_ms < ?1",
+            )?
+            .query_row([i64::MAX], |r| r.get(0))?;
+        let unacknowledged: i64 = self
+            .conn
+            .prepare_cached("SELECT COUNT(*) FROM sync_states WHERE pending = 1")?
+            .query_row([], |r| r.get(0))?;
+        Ok(crate::store::QueueDepths {
+            webhooks: webhooks as u64,
+            unacknowledged: unacknowledged as u64,
+        })
     }
 
     fn webhook_attempted(

@@ -88,6 +88,15 @@ pub struct StoredState {
     pub pending: bool,
 }
 
+/// Work waiting in the store's queues.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueDepths {
+    /// Webhook calls not delivered and not given up.
+    pub webhooks: u64,
+    /// (device, document) pairs the server sent and the device has not acknowledged.
+    pub unacknowledged: u64,
+}
+
 /// A queued webhook call.
 #[derive(Debug, Clone)]
 pub struct WebhookDelivery {
@@ -249,6 +258,8 @@ pub trait Txn {
         now: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<WebhookDelivery>, StoreError>;
+    /// How much work waits in the shared queues (for the metrics).
+    fn queue_depths(&mut self) -> Result<QueueDepths, StoreError>;
     /// Records an attempt: delivered at a time, or failed with a reason and the
     /// next attempt's time (none: given up).
     fn webhook_attempted(
@@ -414,4 +425,9 @@ pub trait Store: Send + Sync + 'static {
     }
     /// A consistent copy of the whole database, taken while it is in use.
     fn backup_to(&self, path: &std::path::Path) -> Result<(), StoreError>;
+    /// Whether the store answers now, without waiting behind a writer (the
+    /// readiness check): a read on a consistent snapshot by default.
+    fn ping(&self) -> Result<(), StoreError> {
+        self.read()?.max_seq().map(|_| ())
+    }
 }

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use sync_server::api::AppState;
 use sync_server::blobs::DirBlobStore;
 use sync_server::seed::SeedSummary;
@@ -188,14 +188,38 @@ pub struct ProcessServer {
 impl ProcessServer {
     /// Starts `bin serve --data-dir DIR --listen LISTEN` and waits for its `listening on` line.
     pub fn start(bin: &str, data_dir: &Path, listen: &str) -> ProcessServer {
+        Self::start_with(bin, data_dir, listen, &[], None)
+    }
+
+    /// [`ProcessServer::start`] with more arguments; with `log`, the server's
+    /// standard error is collected there line by line instead of shown.
+    pub fn start_with(
+        bin: &str,
+        data_dir: &Path,
+        listen: &str,
+        extra: &[&str],
+        log: Option<Arc<std::sync::Mutex<Vec<String>>>>,
+    ) -> ProcessServer {
         let mut child = Command::new(bin)
             .args(["serve", "--data-dir"])
             .arg(data_dir)
             .args(["--listen", listen])
+            .args(extra)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(if log.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::inherit()
+            })
             .spawn()
             .expect("start sync-server");
+        if let (Some(log), Some(stderr)) = (log, child.stderr.take()) {
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    log.lock().unwrap().push(line);
+                }
+            });
+        }
         let stdout = child.stdout.take().expect("stdout");
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -218,6 +242,29 @@ impl ProcessServer {
             .parse()
             .expect("address");
         ProcessServer { child, url, addr }
+    }
+
+    /// Asks the server to stop (SIGTERM) and waits up to `within` for it to
+    /// exit; its exit status, or `None` if it is still running.
+    pub fn terminate(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        self.wait_exit(within)
+    }
+
+    /// Waits up to `within` for the process to exit by itself.
+    pub fn wait_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// SIGKILL, no chance to clean up.
