@@ -31,6 +31,40 @@ pub struct DataDir {
     pub data_dir: PathBuf,
 }
 
+/// Where photos are kept: a directory (the default) or an S3-compatible bucket.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Photos {
+    /// Directory of photo files (default: `blobs` in the data directory).
+    #[arg(long, env = "SYNC_SERVER_BLOB_DIR", conflicts_with = "blob_url")]
+    pub blob_dir: Option<PathBuf>,
+    /// Keep photos in S3-compatible object storage instead: `s3://bucket/prefix`.
+    /// Endpoint, region and keys come from `AWS_ENDPOINT_URL`, `AWS_REGION`,
+    /// `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` (`AWS_ALLOW_HTTP=true`
+    /// for a plain-HTTP endpoint).
+    #[arg(long, env = "SYNC_SERVER_BLOB_URL")]
+    pub blob_url: Option<String>,
+}
+
+impl Photos {
+    /// Opens the photo store these arguments name; a bucket is listed once, so
+    /// a wrong address or key is told now.
+    pub fn open(&self, dir: &DataDir) -> anyhow::Result<Arc<dyn crate::blobs::BlobStore>> {
+        if let Some(url) = &self.blob_url {
+            let s3 = crate::s3blobs::S3BlobStore::open(url).map_err(|e| anyhow::anyhow!(e))?;
+            s3.check()
+                .with_context(|| format!("cannot reach the photo bucket {url}"))?;
+            return Ok(Arc::new(s3));
+        }
+        let blob_dir = self
+            .blob_dir
+            .clone()
+            .unwrap_or_else(|| dir.data_dir.join("blobs"));
+        let blobs = crate::blobs::DirBlobStore::open(&blob_dir)
+            .with_context(|| format!("cannot open the photo directory {}", blob_dir.display()))?;
+        Ok(Arc::new(blobs))
+    }
+}
+
 /// How the server writes its log.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LogFormat {
@@ -53,9 +87,8 @@ pub enum Command {
         /// PEM private key.
         #[arg(long, requires = "tls_cert")]
         tls_key: Option<PathBuf>,
-        /// Directory of photo files (default: `blobs` in the data directory).
-        #[arg(long, env = "SYNC_SERVER_BLOB_DIR")]
-        blob_dir: Option<PathBuf>,
+        #[command(flatten)]
+        photos: Photos,
         /// Font file (`path[:face]`) for photo captions; otherwise fontconfig finds a CJK font.
         #[arg(long, env = "PATROL_CAPTION_FONT")]
         caption_font: Option<PathBuf>,
@@ -475,9 +508,8 @@ pub enum ReportCmd {
             default_value = "http://127.0.0.1:8080"
         )]
         public_url: String,
-        /// The photo directory (default: DIR/blobs).
-        #[arg(long, env = "SYNC_SERVER_BLOB_DIR")]
-        blob_dir: Option<PathBuf>,
+        #[command(flatten)]
+        photos: Photos,
         /// A font with Chinese glyphs (default: found as for photo captions).
         #[arg(long, env = "PATROL_CAPTION_FONT")]
         caption_font: Option<PathBuf>,
@@ -621,7 +653,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             listen,
             tls_cert,
             tls_key,
-            blob_dir,
+            photos,
             caption_font,
             ui_dir,
             webhook_url,
@@ -644,15 +676,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if rebuilt > 0 {
                 eprintln!("rebuilt the tracker rows of {rebuilt} issue(s) from their documents");
             }
-            let blob_dir = blob_dir.unwrap_or_else(|| dir.data_dir.join("blobs"));
-            let blobs = crate::blobs::DirBlobStore::open(&blob_dir).with_context(|| {
-                format!("cannot open the photo directory {}", blob_dir.display())
-            })?;
+            let blobs = photos.open(&dir)?;
             let ui_dir = ui_dir.or_else(|| {
                 let default = PathBuf::from("app/ui/dist");
                 default.is_dir().then_some(default)
             });
-            let blobs: Arc<dyn crate::blobs::BlobStore> = Arc::new(blobs);
             let state = crate::api::AppState::new(store.clone(), blobs.clone())
                 .with_caption_font(caption_font.clone())
                 .with_ui_dir(ui_dir);
@@ -990,7 +1018,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             issue,
             out,
             public_url,
-            blob_dir,
+            photos,
             caption_font,
         }) => {
             let id: shared::ids::IssueId = issue
@@ -998,14 +1026,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .parse()
                 .map_err(|e| anyhow::anyhow!("`{issue}` is not an issue id: {e}"))?;
             let store = open(&dir)?;
-            let blobs = crate::blobs::DirBlobStore::open(
-                &blob_dir.unwrap_or_else(|| dir.data_dir.join("blobs")),
-            )?;
+            let blobs = photos.open(&dir)?;
             let mut txn = store.read()?;
             let site = accounts::site(&mut *txn, &site)?;
             let (_, plan) = accounts::load_plan(&mut *txn, &site)?;
             let link = format!("{}/#/issues/{id}", public_url.trim_end_matches('/'));
-            let notice = crate::forms::load_notice(&mut *txn, &blobs, plan, id, link)
+            let notice = crate::forms::load_notice(&mut *txn, &*blobs, plan, id, link)
                 .map_err(|e| anyhow::anyhow!("{}", e.message))?;
             let fonts = photo::stamp::Fonts::discover(caption_font.as_deref());
             let pdf = crate::forms::notice_pdf(&notice, crate::forms::font(&fonts)?)?;

@@ -633,6 +633,11 @@ pub fn spawn(
     every: std::time::Duration,
     metrics: Arc<crate::metrics::Metrics>,
 ) -> tokio::task::JoinHandle<()> {
+    // Replicas on one store run the job in turn: only the holder of its
+    // lease, which it renews every run and which runs out three periods after
+    // the last, so another replica takes over when the holder dies.
+    let me = format!("{:032x}", rand::random::<u128>());
+    let hold = Duration::from_std(every * 3).unwrap_or(Duration::hours(1));
     tokio::spawn(async move {
         let client = client();
         let mut tick = tokio::time::interval(every);
@@ -640,6 +645,30 @@ pub fn spawn(
         loop {
             tick.tick().await;
             let now = Utc::now();
+            let leased = {
+                let (store, me) = (store.clone(), me.clone());
+                tokio::task::spawn_blocking(move || {
+                    let mut txn = store.begin()?;
+                    let got = txn.take_lease("reminders", &me, now, now + hold)?;
+                    txn.commit()?;
+                    Ok::<_, StoreError>(got)
+                })
+                .await
+                .map_err(|e| StoreError::Corrupt(e.to_string()))
+                .and_then(|r| r)
+            };
+            match leased {
+                Ok(true) => {}
+                Ok(false) => {
+                    metrics.job_standby("reminders");
+                    continue;
+                }
+                Err(e) => {
+                    metrics.job_ran("reminders", false);
+                    tracing::error!(error = %e, "cannot take the reminder job's lease");
+                    continue;
+                }
+            }
             let outcome =
                 run_once_with(&store, &client, hook.as_ref(), caption_font.as_deref(), now).await;
             metrics.job_ran("reminders", outcome.is_ok());

@@ -30,6 +30,7 @@ pub mod plan_csv;
 pub mod planning;
 pub mod qr;
 pub mod rootcause;
+pub mod s3blobs;
 pub mod seed;
 pub mod sheet;
 pub mod sqlite;

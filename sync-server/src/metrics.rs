@@ -147,6 +147,16 @@ impl Metrics {
             .inc();
     }
 
+    /// A tick of a scheduled job that another replica holds the lease of.
+    pub fn job_standby(&self, job: &str) {
+        self.job_runs
+            .get_or_create(&JobLabels {
+                job: job.into(),
+                outcome: "standby".into(),
+            })
+            .inc();
+    }
+
     /// The text exposition, with the queue depths read from `store` now.
     pub fn render(&self, store: &dyn Store) -> Result<String, crate::error::StoreError> {
         let depths = {

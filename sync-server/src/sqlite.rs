@@ -251,6 +251,14 @@ CREATE INDEX root_causes_at ON root_causes(site, checkpoint, category, updated_m
 DROP INDEX issues_by_checkpoint;
 CREATE INDEX issues_by_checkpoint ON issues(site, checkpoint, category, raised_at) WHERE checkpoint IS NOT NULL;
 "#,
+    r#"
+-- Which server process runs a scheduled job, until when.
+CREATE TABLE job_leases (
+    job TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    until_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+"#,
 ];
 
 /// Statements kept prepared per connection. A sync round alone runs a few
@@ -1339,6 +1347,27 @@ impl Txn for SqliteTxn<'_> {
         .collect()
     }
 
+    fn take_lease(
+        &mut self,
+        job: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let taken = self.conn.run(
+            "INSERT INTO job_leases (job, holder, until_ms) VALUES (?1, ?2, ?3)
+             ON CONFLICT (job) DO UPDATE SET holder = excluded.holder, until_ms = excluded.until_ms
+             WHERE job_leases.holder = excluded.holder OR job_leases.until_ms <= ?4",
+            params![
+                job,
+                holder,
+                until.timestamp_millis(),
+                now.timestamp_millis()
+            ],
+        )?;
+        Ok(taken == 1)
+    }
+
     fn queue_depths(&mut self) -> Result<crate::store::QueueDepths, StoreError> {
         let webhooks: i64 = self
             .conn
@@ -1991,6 +2020,73 @@ mod tests {
     }
 
     #[test]
+    fn a_job_lease_has_one_holder_until_it_runs_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let t0 = Utc::now();
+        let s = chrono::Duration::seconds;
+        let take = |who: &str, at: DateTime<Utc>| {
+            let mut txn = store.begin().unwrap();
+            let got = txn.take_lease("reminders", who, at, at + s(30)).unwrap();
+            txn.commit().unwrap();
+            got
+        };
+        assert!(take("a", t0));
+        assert!(!take("b", t0 + s(1)), "a holds it");
+        assert!(take("a", t0 + s(10)), "the holder renews");
+        assert!(!take("b", t0 + s(35)), "renewed until t0 + 40 s");
+        assert!(take("b", t0 + s(40)), "run out: another takes it");
+        assert!(!take("a", t0 + s(41)));
+        let mut txn = store.begin().unwrap();
+        assert!(
+            txn.take_lease("backup", "a", t0, t0 + s(30)).unwrap(),
+            "per job"
+        );
+    }
+
+    /// Holders on their own connections (as replicas in their own processes)
+    /// racing for a free lease: exactly one gets it each time.
+    #[test]
+    fn racing_holders_get_a_free_lease_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let stores: Vec<SqliteStore> = (0..4)
+            .map(|_| SqliteStore::open(dir.path()).unwrap())
+            .collect();
+        let t0 = Utc::now();
+        for round in 0..20i64 {
+            // Each round starts after the last round's lease ran out.
+            let at = t0 + chrono::Duration::minutes(round);
+            let won = std::thread::scope(|scope| {
+                let handles: Vec<_> = stores
+                    .iter()
+                    .enumerate()
+                    .map(|(i, store)| {
+                        scope.spawn(move || {
+                            let mut txn = store.begin().unwrap();
+                            let got = txn
+                                .take_lease(
+                                    "reminders",
+                                    &format!("replica-{i}"),
+                                    at,
+                                    at + chrono::Duration::seconds(30),
+                                )
+                                .unwrap();
+                            txn.commit().unwrap();
+                            got
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap())
+                    .filter(|got| *got)
+                    .count()
+            });
+            assert_eq!(won, 1, "round {round}");
+        }
+    }
+
+    #[test]
     fn root_cause_issues_move_out_of_the_json_in_order() {
         let dir = tempfile::tempdir().unwrap();
         let site = SiteId::from_uuid(uuid::Uuid::now_v7());
@@ -2002,7 +2098,11 @@ mod tests {
         let done = record(site, vec![issues[0]], RootCauseStatus::Effective);
         {
             let mut conn = Connection::open(dir.path().join("server.sqlite3")).unwrap();
-            let before = MIGRATIONS.len() - 1;
+            // The database as it was before the migration that moved them.
+            let before = MIGRATIONS
+                .iter()
+                .position(|m| m.contains("CREATE TABLE root_cause_issues"))
+                .unwrap();
             for sql in &MIGRATIONS[..before] {
                 let tx = conn.transaction().unwrap();
                 tx.execute_batch(sql).unwrap();

@@ -176,6 +176,17 @@ pub trait Txn {
     // --- documents
     fn doc(&mut self, id: DocId) -> Result<Option<StoredDoc>, StoreError>;
     /// Stores a document's new bytes and gives it the next change number.
+    ///
+    /// **The cursor contract** (devices and [`Txn::changed_since`] rely on
+    /// it): a change number is never given to two committed changes, and a
+    /// reader that has seen every change numbered up to N sees, when it asks
+    /// again, every change committed since with its number — none is numbered
+    /// at or below N once a reader may have passed N. SQLite keeps it with its
+    /// one writer: numbers are taken under the write lock, so in commit order.
+    /// A backend with concurrent writers must do the same (numbers taken under
+    /// a lock held to commit) or hide numbers above any transaction still in
+    /// flight. Rolled-back changes are never seen. `tests/tests/stores.rs`
+    /// checks this with concurrent writers and readers.
     fn put_doc(
         &mut self,
         id: DocId,
@@ -258,6 +269,18 @@ pub trait Txn {
         now: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<WebhookDelivery>, StoreError>;
+    /// Takes or renews the lease on a scheduled job for `holder` until
+    /// `until`: true when no other holder's lease is still running at `now`.
+    /// Replicas sharing a store run a job only while they hold its lease, so
+    /// it runs in one at a time, and in another once the holder stops
+    /// renewing (it died or stopped).
+    fn take_lease(
+        &mut self,
+        job: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
     /// How much work waits in the shared queues (for the metrics).
     fn queue_depths(&mut self) -> Result<QueueDepths, StoreError>;
     /// Records an attempt: delivered at a time, or failed with a reason and the

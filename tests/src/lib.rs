@@ -5,7 +5,9 @@
 pub mod browser;
 pub mod hostile;
 pub mod pictures;
+pub mod s3;
 pub mod sim;
+pub mod webhooks;
 
 use device::{Device, SyncOptions};
 use shared::wire::IssueSummary;
@@ -91,6 +93,11 @@ impl Seeded {
     /// Server state over this store and its photo directory.
     pub fn state(&self) -> AppState {
         AppState::new(self.store.clone(), self.blobs())
+    }
+
+    /// Server state over this store and another photo store.
+    pub fn state_with(&self, blobs: Arc<dyn sync_server::blobs::BlobStore>) -> AppState {
+        AppState::new(self.store.clone(), blobs)
     }
 }
 
@@ -200,11 +207,25 @@ impl ProcessServer {
         extra: &[&str],
         log: Option<Arc<std::sync::Mutex<Vec<String>>>>,
     ) -> ProcessServer {
+        Self::start_env(bin, data_dir, listen, extra, &[], log)
+    }
+
+    /// [`ProcessServer::start_with`] with more environment variables (an
+    /// object storage endpoint and its keys, say).
+    pub fn start_env(
+        bin: &str,
+        data_dir: &Path,
+        listen: &str,
+        extra: &[&str],
+        env: &[(String, String)],
+        log: Option<Arc<std::sync::Mutex<Vec<String>>>>,
+    ) -> ProcessServer {
         let mut child = Command::new(bin)
             .args(["serve", "--data-dir"])
             .arg(data_dir)
             .args(["--listen", listen])
             .args(extra)
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::piped())
             .stderr(if log.is_some() {
                 Stdio::piped()
@@ -615,4 +636,64 @@ pub fn api_bytes(url: &str, token: &str, path: &str) -> (u16, String, Vec<u8>) {
         kind,
         resp.bytes().map(|b| b.to_vec()).unwrap_or_default(),
     )
+}
+
+/// The value of one series in a Prometheus text exposition (name and labels
+/// exactly as the exposition writes them).
+pub fn metric_sample(text: &str, series: &str) -> Option<f64> {
+    text.lines().find_map(|l| {
+        l.strip_prefix(series)?
+            .strip_prefix(' ')?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
+    })
+}
+
+/// `inspector` raises an equipment fault at `checkpoint`; `manager` assigns it
+/// to staff1 (engineering) with `deadline`; both sync.
+pub fn raise_and_assign(
+    inspector: &mut Device,
+    manager: &mut Device,
+    checkpoint: &str,
+    deadline: chrono::DateTime<chrono::Utc>,
+) -> shared::IssueId {
+    let id = inspector
+        .raise_issue(
+            device::RaiseInput {
+                checkpoint: checkpoint.into(),
+                item: None,
+                category: shared::Category::EquipmentFault,
+                grade: shared::Grade::Deadline,
+                title: format!("{checkpoint} 设备损坏"),
+                description: "巡查发现".into(),
+                photos: vec![],
+            },
+            chrono::Utc::now(),
+        )
+        .unwrap();
+    inspector.sync(&opts()).unwrap();
+    manager.sync(&opts()).unwrap();
+    let staff = manager
+        .plan()
+        .unwrap()
+        .user_by_name("staff1")
+        .unwrap()
+        .clone();
+    manager
+        .issue_event(
+            id,
+            shared::issue::EventBody::Assign {
+                department: shared::Department::Engineering,
+                assignee: staff.id,
+                assignee_name: staff.name.to_string(),
+                deadline: Some(deadline),
+            },
+            true,
+            chrono::Utc::now(),
+        )
+        .unwrap();
+    manager.sync(&opts()).unwrap();
+    id
 }

@@ -21,18 +21,6 @@ fn get_text(url: &str) -> (u16, String) {
     (status, resp.text().expect("text body"))
 }
 
-/// The value of one series (name and labels exactly as the exposition writes them).
-fn sample(text: &str, series: &str) -> Option<f64> {
-    text.lines().find_map(|l| {
-        l.strip_prefix(series)?
-            .strip_prefix(' ')?
-            .split_whitespace()
-            .next()?
-            .parse()
-            .ok()
-    })
-}
-
 fn raise(d: &mut device::Device, title: &str) -> shared::IssueId {
     d.raise_issue(
         RaiseInput {
@@ -59,7 +47,11 @@ fn health_readiness_and_metrics_follow_real_traffic() {
     assert_eq!(get_text(&format!("{url}/readyz")), (200, "ready\n".into()));
     let (status, fresh) = get_text(&format!("{url}/metrics"));
     assert_eq!(status, 200);
-    assert_eq!(sample(&fresh, "sync_rounds_total"), Some(0.0), "{fresh}");
+    assert_eq!(
+        metric_sample(&fresh, "sync_rounds_total"),
+        Some(0.0),
+        "{fresh}"
+    );
     assert!(fresh.trim_end().ends_with("# EOF"), "OpenMetrics text");
 
     // A device signs in (its first sync brings the estate) and pushes a finding.
@@ -77,30 +69,30 @@ fn health_readiness_and_metrics_follow_real_traffic() {
     assert_eq!(status, 200);
 
     let (_, text) = get_text(&format!("{url}/metrics"));
-    let rounds = sample(&text, "sync_rounds_total").expect("rounds");
+    let rounds = metric_sample(&text, "sync_rounds_total").expect("rounds");
     assert!(
         rounds > f64::from(report.rounds),
         "login's rounds and the push's: {rounds}"
     );
-    let sync_requests = sample(
+    let sync_requests = metric_sample(
         &text,
         r#"http_request_duration_seconds_count{method="POST",route="/api/v1/sync",status="200"}"#,
     )
     .expect("the sync route's latency");
     assert_eq!(sync_requests, rounds, "every round timed under its route");
     assert!(
-        sample(&text, "sync_received_bytes_total").unwrap() >= report.bytes_sent as f64,
+        metric_sample(&text, "sync_received_bytes_total").unwrap() >= report.bytes_sent as f64,
         "{text}"
     );
-    assert!(sample(&text, "sync_sent_bytes_total").unwrap() > 0.0);
+    assert!(metric_sample(&text, "sync_sent_bytes_total").unwrap() > 0.0);
     assert_eq!(
-        sample(&text, "sync_documents_per_round_count"),
+        metric_sample(&text, "sync_documents_per_round_count"),
         Some(rounds),
         "one observation per round"
     );
     // An issue page counts under its route pattern: ids never make series of their own.
     assert_eq!(
-        sample(
+        metric_sample(
             &text,
             r#"http_request_duration_seconds_count{method="GET",route="/api/v1/issues/{id}",status="200"}"#
         ),
@@ -109,13 +101,13 @@ fn health_readiness_and_metrics_follow_real_traffic() {
     );
     assert!(!text.contains(&id.to_string()));
     // Queue depths come from the store.
-    assert_eq!(sample(&text, "webhook_backlog"), Some(0.0));
-    assert!(sample(&text, "sync_unacknowledged_documents").is_some());
+    assert_eq!(metric_sample(&text, "webhook_backlog"), Some(0.0));
+    assert!(metric_sample(&text, "sync_unacknowledged_documents").is_some());
     // The reminder job runs at start: wait (bounded) for its first run to be counted.
     let mut job_runs = None;
     for _ in 0..250 {
         let (_, text) = get_text(&format!("{url}/metrics"));
-        job_runs = sample(&text, r#"job_runs_total{job="reminders",outcome="ok"}"#);
+        job_runs = metric_sample(&text, r#"job_runs_total{job="reminders",outcome="ok"}"#);
         if job_runs.is_some() {
             break;
         }

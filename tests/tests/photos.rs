@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use sync_server::blobs::BlobStore;
 use sync_server::store::Store;
 use tests::pictures::*;
+use tests::s3::S3Server;
 use tests::*;
 
 fn loopback() -> SocketAddr {
@@ -244,8 +245,26 @@ fn bad_files_are_refused_with_clear_errors_and_nothing_is_stored() {
 /// verified by hash, and is served stamped with its evidence caption.
 #[test]
 fn an_offline_photo_shows_up_upright_and_stamped_on_the_servers_issue() {
+    offline_photo_upright_and_stamped(None);
+}
+
+#[test]
+fn an_offline_photo_shows_up_upright_and_stamped_with_photos_in_s3_storage() {
+    offline_photo_upright_and_stamped(Some(&S3Server::start()));
+}
+
+/// The photo store of a test: the photo directory beside the database, or a
+/// bucket on a real S3-compatible server.
+fn photo_store(seeded: &Seeded, s3: Option<&S3Server>) -> Arc<dyn BlobStore> {
+    match s3 {
+        Some(s3) => Arc::new(s3.store("estate")),
+        None => seeded.blobs(),
+    }
+}
+
+fn offline_photo_upright_and_stamped(s3: Option<&S3Server>) {
     let seeded = Seeded::new();
-    let state = seeded.state();
+    let state = seeded.state_with(photo_store(&seeded, s3));
     let mut server = InProcessServer::serve(state.clone(), loopback());
     let addr = server.addr;
     let (di, dm, ds) = (device_dir(), device_dir(), device_dir());
@@ -394,9 +413,18 @@ fn an_offline_photo_shows_up_upright_and_stamped_on_the_servers_issue() {
 
 #[test]
 fn an_upload_cut_at_random_offsets_resumes_and_completes_with_the_right_hash() {
+    upload_cut_at_random_offsets(None);
+}
+
+#[test]
+fn an_upload_cut_at_random_offsets_resumes_and_completes_in_s3_storage() {
+    upload_cut_at_random_offsets(Some(&S3Server::start()));
+}
+
+fn upload_cut_at_random_offsets(s3: Option<&S3Server>) {
     let seeded = Seeded::new();
-    let blobs = seeded.blobs();
-    let server = InProcessServer::serve(seeded.state(), loopback());
+    let blobs = photo_store(&seeded, s3);
+    let server = InProcessServer::serve(seeded.state_with(blobs.clone()), loopback());
     // Cut connections to the server at random byte offsets once armed.
     let cuts: Arc<Mutex<Vec<u64>>> = Arc::new(Mutex::new(Vec::new()));
     let cut_count = Arc::new(AtomicUsize::new(0));
@@ -916,4 +944,81 @@ fn a_site_that_keeps_originals_keeps_them_on_the_device_only() {
     assert_eq!(report.photos.uploaded, 2, "upload copy and thumbnail only");
     assert!(blobs.get(shot.original.as_str()).unwrap().is_none());
     assert!(kept.exists(), "never evicted");
+}
+
+/// Two server processes (replicas) on one database and one bucket: an upload
+/// cut on the first continues through the second where it stopped, and either
+/// serves the photo. Nothing about the upload lived in the first's memory.
+#[test]
+fn an_upload_cut_on_one_replica_resumes_on_another_through_the_bucket() {
+    const SERVER: &str = env!("CARGO_BIN_EXE_e2e-sync-server");
+    let s3 = S3Server::start();
+    let data = tempfile::tempdir().unwrap();
+    let seed = seed_with(SERVER, data.path());
+    let url = s3.url("estate");
+    let args = ["--blob-url", url.as_str(), "--job-every-secs", "0"];
+    let env = s3.env();
+    let a = ProcessServer::start_env(SERVER, data.path(), "127.0.0.1:0", &args, &env, None);
+    let b = ProcessServer::start_env(SERVER, data.path(), "127.0.0.1:0", &args, &env, None);
+    let password = seed_password(&seed, "inspector1");
+
+    // The connection to the first replica is cut once the upload is well under way.
+    let armed_at = Arc::new(Mutex::new(None::<u64>));
+    let hook: Hook = {
+        let armed_at = armed_at.clone();
+        Arc::new(move |dir, total, _| {
+            let at = *armed_at.lock().unwrap();
+            !(dir == Dir::ToServer && at.is_some_and(|at| total >= at))
+        })
+    };
+    let proxy = Proxy::start(a.addr, hook);
+    let dir = device_dir();
+    let mut d = device(dir.path(), &proxy.url, "inspector1", &password);
+    let shot = snap(&mut d, 2400, 1800, 11);
+    assert!(shot.bytes > 400_000, "several chunks: {} B", shot.bytes);
+    raise_with(&mut d, "CP-R01", vec![shot.clone()]);
+    d.sync_documents(&opts()).unwrap();
+    let chunked = device::SyncOptions {
+        photo_chunk: 64 * 1024,
+        ..opts()
+    };
+    *armed_at.lock().unwrap() = Some(proxy.to_server.load(Ordering::SeqCst) + 250_000);
+    let _ = d.sync(&chunked);
+    assert!(d.photo_status().unwrap().pending > 0, "the cut stopped it");
+    let parts = s3
+        .keys()
+        .into_iter()
+        .filter(|k| k.starts_with(&format!("estate/partial/{}/", shot.hash.as_str())))
+        .count();
+    assert!(
+        parts >= 2,
+        "the first replica left parts in the bucket: {parts}"
+    );
+
+    // The device's next sync lands on the other replica.
+    let (_, report) = d.login(&b.url, "inspector1", &password, &chunked).unwrap();
+    assert_eq!(d.photo_status().unwrap().pending, 0, "{:?}", report.photos);
+    assert!(
+        report.photos.bytes_sent < shot.bytes,
+        "resumed, not restarted: {} B sent for {} B",
+        report.photos.bytes_sent,
+        shot.bytes
+    );
+    let token = login_token(&a.url, "manager1", &seed_password(&seed, "manager1"));
+    for replica in [&a, &b] {
+        let resp = get_photo(&replica.url, &token, shot.hash.as_str(), "");
+        assert_eq!(resp.status(), 200);
+        let body = resp.bytes().unwrap();
+        assert_eq!(photo::sha256_hex(&body), shot.hash.as_str());
+    }
+    let keys = s3.keys();
+    assert!(
+        !keys.iter().any(|k| k.contains("/partial/")),
+        "no parts are left: {keys:?}"
+    );
+    assert!(keys.contains(&format!(
+        "estate/photos/{}/{}",
+        &shot.hash.as_str()[..2],
+        shot.hash.as_str()
+    )));
 }

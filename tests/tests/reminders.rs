@@ -3,106 +3,17 @@
 //! reaches devices at their next sync and a webhook receiver on loopback,
 //! retried with backoff until it answers. Driven with an injected clock.
 
-use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Duration, Utc};
-use device::{Device, RaiseInput};
+use device::RaiseInput;
 use shared::issue::EventBody;
 use shared::wire::NotificationKind;
 use shared::{Category, Department, Grade};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use sync_server::jobs::{self, Webhook};
 use sync_server::store::Store;
 use tests::*;
 
-/// What the receiver saw: delivery id, attempt number, body.
-type Seen = Arc<Mutex<Vec<(String, String, serde_json::Value)>>>;
-
-/// A webhook receiver on 127.0.0.1:0 that fails the first `failures` calls.
-async fn receiver(failures: usize) -> (String, Seen) {
-    let seen: Seen = Arc::default();
-    let log = seen.clone();
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move |headers: HeaderMap, body: String| {
-            let log = log.clone();
-            async move {
-                let body: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
-                // The month just ended has its report announced too (see
-                // forms.rs); these tests follow the issues' notifications.
-                if body["kind"] == "monthly_report" {
-                    return StatusCode::OK;
-                }
-                let mut log = log.lock().unwrap();
-                let header = |k: &str| {
-                    headers
-                        .get(k)
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("")
-                        .to_string()
-                };
-                log.push((
-                    header("x-patrol-delivery"),
-                    header("x-patrol-attempt"),
-                    body,
-                ));
-                if log.len() <= failures {
-                    StatusCode::INTERNAL_SERVER_ERROR
-                } else {
-                    StatusCode::OK
-                }
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.ok() });
-    (url, seen)
-}
-
-fn raise_and_assign(
-    inspector: &mut Device,
-    manager: &mut Device,
-    checkpoint: &str,
-    deadline: DateTime<Utc>,
-) -> shared::IssueId {
-    let id = inspector
-        .raise_issue(
-            RaiseInput {
-                checkpoint: checkpoint.into(),
-                item: None,
-                category: Category::EquipmentFault,
-                grade: Grade::Deadline,
-                title: format!("{checkpoint} 设备损坏"),
-                description: "巡查发现".into(),
-                photos: vec![],
-            },
-            Utc::now(),
-        )
-        .unwrap();
-    inspector.sync(&opts()).unwrap();
-    manager.sync(&opts()).unwrap();
-    let staff = manager
-        .plan()
-        .unwrap()
-        .user_by_name("staff1")
-        .unwrap()
-        .clone();
-    manager
-        .issue_event(
-            id,
-            EventBody::Assign {
-                department: Department::Engineering,
-                assignee: staff.id,
-                assignee_name: staff.name.to_string(),
-                deadline: Some(deadline),
-            },
-            true,
-            Utc::now(),
-        )
-        .unwrap();
-    manager.sync(&opts()).unwrap();
-    id
-}
+use tests::webhooks::receiver;
 
 #[test]
 fn reminders_and_escalations_reach_devices_and_a_retried_webhook() {
