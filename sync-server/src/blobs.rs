@@ -186,17 +186,25 @@ impl DirBlobStore {
 
     /// Finished photos, for tests and tools.
     pub fn count(&self) -> io::Result<usize> {
-        let mut n = 0;
+        Ok(self.finished()?.len())
+    }
+
+    /// The names (hashes) of the finished photos, sorted.
+    pub fn finished(&self) -> io::Result<Vec<String>> {
+        let mut names = Vec::new();
         for entry in fs::read_dir(&self.root)? {
             let entry = entry?;
             if entry.file_name() != "partial" && entry.file_type()?.is_dir() {
-                n += fs::read_dir(entry.path())?
-                    .filter_map(Result::ok)
-                    .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
-                    .count();
+                for file in fs::read_dir(entry.path())? {
+                    let name = file?.file_name().to_string_lossy().into_owned();
+                    if !name.starts_with('.') {
+                        names.push(name);
+                    }
+                }
             }
         }
-        Ok(n)
+        names.sort();
+        Ok(names)
     }
 }
 

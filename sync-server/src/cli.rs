@@ -210,6 +210,22 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Move an embedded installation's photos into S3-compatible storage:
+    /// every finished photo is copied into an empty bucket, read back and
+    /// checked by hash; then start the server with `--blob-url`. The photo
+    /// directory is left as it was.
+    Migrate {
+        /// The data directory whose photos move.
+        #[arg(long)]
+        from: PathBuf,
+        /// Its photo directory (default: FROM/blobs).
+        #[arg(long)]
+        blob_dir: Option<PathBuf>,
+        /// The bucket: `s3://bucket/prefix` (endpoint and keys from the
+        /// environment, as for `serve --blob-url`).
+        #[arg(long)]
+        blobs_to: String,
+    },
     /// Write a consistent copy of the database while the server runs, and copy
     /// the photos beside it (into `FILE.photos/`); everything is fsynced.
     Backup {
@@ -1545,6 +1561,33 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 print!("{}", crate::analytics::text(&report));
             }
+        }
+        Command::Migrate {
+            from,
+            blob_dir,
+            blobs_to,
+        } => {
+            let blob_dir = blob_dir.unwrap_or_else(|| from.join("blobs"));
+            if !blob_dir.is_dir() {
+                bail!("there is no photo directory at {}", blob_dir.display());
+            }
+            let source = crate::blobs::DirBlobStore::open(&blob_dir)?;
+            let target =
+                crate::s3blobs::S3BlobStore::open(&blobs_to).map_err(|e| anyhow::anyhow!(e))?;
+            target
+                .check()
+                .with_context(|| format!("cannot reach the photo bucket {blobs_to}"))?;
+            let moved = crate::s3blobs::move_photos(&source, &target, &mut |done, all| {
+                if done % 1000 == 0 {
+                    eprintln!("{done} of {all} photos copied");
+                }
+            })
+            .map_err(|e| anyhow::anyhow!(e))?;
+            println!(
+                "{} photo(s), {} bytes, copied to {blobs_to}, read back and verified; \
+                 serve with --blob-url {blobs_to}",
+                moved.photos, moved.bytes
+            );
         }
         Command::Backup { dir, to, blob_dir } => {
             if !dir.data_dir.join("server.sqlite3").exists() {

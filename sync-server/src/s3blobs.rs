@@ -112,6 +112,32 @@ impl S3BlobStore {
         })
     }
 
+    /// The names (hashes) of the finished photos, sorted.
+    pub fn finished(&self) -> Result<Vec<String>, BlobError> {
+        let base = self.key("photos");
+        let mut names: Vec<String> = self
+            .run(self.list(&base))?
+            .into_iter()
+            .filter_map(|m| m.location.filename().map(str::to_string))
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    /// Stores a whole photo under its name; the bytes must hash to it.
+    pub fn put_photo(&self, hash: &str, bytes: Vec<u8>) -> Result<(), BlobError> {
+        let actual = photo::sha256_hex(&bytes);
+        if actual != hash {
+            return Err(BlobError::HashMismatch { actual });
+        }
+        self.run(async {
+            self.store
+                .put(&self.final_key(hash), PutPayload::from(bytes))
+                .await
+                .map(|_| ())
+        })
+    }
+
     fn run<T>(
         &self,
         f: impl std::future::Future<Output = object_store::Result<T>>,
@@ -380,4 +406,68 @@ impl BlobStore for S3BlobStore {
             Ok(n)
         })
     }
+}
+
+/// What [`move_photos`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Moved {
+    pub photos: usize,
+    pub bytes: u64,
+}
+
+/// Copies every finished photo of a photo directory into an empty bucket,
+/// then reads each one back and checks its SHA-256 against its name, and the
+/// bucket's list of photos against the directory's. Refuses a bucket (under
+/// its prefix) that already holds photos, and a file in the directory whose
+/// bytes do not hash to its name. Uploads in progress are left behind: devices
+/// send them again.
+pub fn move_photos(
+    from: &crate::blobs::DirBlobStore,
+    to: &S3BlobStore,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Moved, String> {
+    let there = to.finished().map_err(|e| e.to_string())?;
+    if !there.is_empty() {
+        return Err(format!(
+            "the bucket already holds {} photo(s) under this prefix; give an empty one",
+            there.len()
+        ));
+    }
+    let names = from.finished().map_err(|e| e.to_string())?;
+    let mut bytes = 0;
+    for (i, name) in names.iter().enumerate() {
+        let data = from
+            .get(name)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("photo {name} vanished from the directory"))?;
+        bytes += data.len() as u64;
+        to.put_photo(name, data).map_err(|e| match e {
+            BlobError::HashMismatch { actual } => format!(
+                "the file {name} in the photo directory hashes to {actual}: it is damaged; nothing was removed"
+            ),
+            e => format!("photo {name}: {e}"),
+        })?;
+        progress(i + 1, names.len());
+    }
+    for name in &names {
+        let back = to
+            .get(name)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("photo {name} is missing from the bucket after the copy"))?;
+        if photo::sha256_hex(&back) != *name {
+            return Err(format!("photo {name} reads back different from the bucket"));
+        }
+    }
+    let there = to.finished().map_err(|e| e.to_string())?;
+    if there != names {
+        return Err(format!(
+            "the bucket lists {} photo(s), the directory {}",
+            there.len(),
+            names.len()
+        ));
+    }
+    Ok(Moved {
+        photos: names.len(),
+        bytes,
+    })
 }

@@ -231,7 +231,7 @@ pub fn receive(
 /// applied now (it came in an earlier message) is read from the document.
 fn new_changes(
     doc: &mut AutoCommit,
-    new: &[(automerge::ChangeHash, automerge::ActorId)],
+    new: &[automerge::ChangeHash],
     decoded: Vec<automerge::ExpandedChange>,
 ) -> Result<Vec<automerge::ExpandedChange>, Refused> {
     let mut by_hash: BTreeMap<automerge::ChangeHash, automerge::ExpandedChange> = decoded
@@ -239,7 +239,7 @@ fn new_changes(
         .filter_map(|c| Some((c.hash?, c)))
         .collect();
     new.iter()
-        .map(|(hash, _)| match by_hash.remove(hash) {
+        .map(|hash| match by_hash.remove(hash) {
             Some(c) => Ok(c),
             None => doc
                 .get_change_by_hash(hash)

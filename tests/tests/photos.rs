@@ -1022,3 +1022,83 @@ fn an_upload_cut_on_one_replica_resumes_on_another_through_the_bucket() {
         shot.hash.as_str()
     )));
 }
+
+/// An embedded installation moves its photos into a bucket with
+/// `sync-server migrate`, then serves them from there; a bucket that already
+/// holds photos, or a damaged file, is refused with the reason.
+#[test]
+fn photos_move_from_the_directory_into_a_bucket_and_are_served_from_there() {
+    const SERVER: &str = env!("CARGO_BIN_EXE_e2e-sync-server");
+    let s3 = S3Server::start();
+    let data = tempfile::tempdir().unwrap();
+    let seed = seed_with(SERVER, data.path());
+    let shot = {
+        let server = ProcessServer::start(SERVER, data.path(), "127.0.0.1:0");
+        let dir = device_dir();
+        let mut d = device(
+            dir.path(),
+            &server.url,
+            "inspector1",
+            &seed_password(&seed, "inspector1"),
+        );
+        let shot = snap(&mut d, 1200, 900, 21);
+        raise_with(&mut d, "CP-R01", vec![shot.clone()]);
+        d.sync(&opts()).unwrap();
+        assert_eq!(d.photo_status().unwrap().pending, 0);
+        shot
+    };
+    let migrate = |from: &std::path::Path, to: &str| {
+        std::process::Command::new(SERVER)
+            .args(["migrate", "--from"])
+            .arg(from)
+            .args(["--blobs-to", to])
+            .envs(s3.env())
+            .output()
+            .expect("run migrate")
+    };
+    let url = s3.url("estate");
+    let out = migrate(data.path(), &url);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(said.starts_with("2 photo(s)"), "the photo and its thumbnail: {said}");
+    assert_eq!(
+        files_under(&data.path().join("blobs")),
+        2,
+        "the directory is left as it was"
+    );
+
+    let server = ProcessServer::start_env(
+        SERVER,
+        data.path(),
+        "127.0.0.1:0",
+        &["--blob-url", url.as_str()],
+        &s3.env(),
+        None,
+    );
+    std::fs::remove_dir_all(data.path().join("blobs")).unwrap();
+    let token = login_token(&server.url, "manager1", &seed_password(&seed, "manager1"));
+    for hash in [shot.hash.as_str(), shot.thumb.as_str()] {
+        let resp = get_photo(&server.url, &token, hash, "");
+        assert_eq!(resp.status(), 200, "{hash}");
+        assert_eq!(photo::sha256_hex(&resp.bytes().unwrap()), hash);
+    }
+
+    std::fs::create_dir_all(data.path().join("blobs")).unwrap();
+    let again = migrate(data.path(), &url);
+    assert!(!again.status.success());
+    let why = String::from_utf8_lossy(&again.stderr);
+    assert!(why.contains("already holds 2 photo(s)"), "{why}");
+
+    let damaged = tempfile::tempdir().unwrap();
+    let name = photo::sha256_hex(b"the real bytes");
+    std::fs::create_dir_all(damaged.path().join("blobs").join(&name[..2])).unwrap();
+    std::fs::write(
+        damaged.path().join("blobs").join(&name[..2]).join(&name),
+        b"other bytes",
+    )
+    .unwrap();
+    let out = migrate(damaged.path(), &s3.url("elsewhere"));
+    assert!(!out.status.success());
+    let why = String::from_utf8_lossy(&out.stderr);
+    assert!(why.contains(&format!("the file {name}")) && why.contains("damaged"), "{why}");
+}

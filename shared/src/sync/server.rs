@@ -9,7 +9,7 @@
 use crate::doc;
 use crate::limits;
 use automerge::sync::{Capability, Message, State, SyncDoc};
-use automerge::{ActorId, AutoCommit, ChangeHash};
+use automerge::{AutoCommit, ChangeHash};
 
 /// Documents up to this size go to a device that holds nothing of them as
 /// stored (uncompressed: Automerge compresses only columns of 256 bytes or
@@ -110,8 +110,8 @@ pub struct Applied {
     pub before: Option<AutoCommit>,
     /// The document's heads before the message.
     pub heads_before: Vec<ChangeHash>,
-    /// The hash and author of each change new to the server (empty: it had them all).
-    pub new: Vec<(ChangeHash, ActorId)>,
+    /// The hash of each change new to the server (empty: it had them all).
+    pub new: Vec<ChangeHash>,
     /// `doc`, saved uncompressed, when there were new changes.
     pub saved: Option<Vec<u8>>,
 }
@@ -153,11 +153,11 @@ pub fn apply(mut doc: AutoCommit, mut state: State, msg: Message) -> Result<Appl
             ));
         }
     }
-    // Only the new changes' hashes and authors are needed: metadata, not re-encoded changes.
-    let new: Vec<(ChangeHash, ActorId)> = after
+    // Only the new changes' hashes are needed: metadata, not re-encoded changes.
+    let new: Vec<ChangeHash> = after
         .get_changes_meta(&heads_before)
         .into_iter()
-        .map(|m| (m.hash, m.actor.into_owned()))
+        .map(|m| m.hash)
         .collect();
     let saved = if new.is_empty() {
         None
@@ -224,7 +224,7 @@ mod tests {
     }
 
     #[test]
-    fn changes_apply_to_a_copy_and_name_their_authors() {
+    fn changes_apply_to_a_copy_and_name_the_new_ones() {
         let mut device = AutoCommit::new().with_actor(doc::actor([9; 16]));
         device.put(automerge::ROOT, "k", "v").unwrap();
         let mut dstate = doc::state_for_empty_peer();
@@ -242,8 +242,7 @@ mod tests {
         };
         assert!(before.get_heads().is_empty(), "the original is untouched");
         assert_eq!(after.get_heads(), device.get_heads());
-        let authors: Vec<_> = new.into_iter().map(|(_, a)| a).collect();
-        assert_eq!(authors, vec![doc::actor([9; 16])]);
+        assert_eq!(new, device.get_heads(), "the one change the device made");
         assert_eq!(
             AutoCommit::load(&saved.unwrap()).unwrap().get_heads(),
             device.get_heads()
