@@ -1059,8 +1059,15 @@ fn photos_move_from_the_directory_into_a_bucket_and_are_served_from_there() {
     let url = s3.url("estate");
     let out = migrate(data.path(), &url);
     let said = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(said.starts_with("2 photo(s)"), "the photo and its thumbnail: {said}");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.starts_with("2 photo(s)"),
+        "the photo and its thumbnail: {said}"
+    );
     assert_eq!(
         files_under(&data.path().join("blobs")),
         2,
@@ -1100,5 +1107,8 @@ fn photos_move_from_the_directory_into_a_bucket_and_are_served_from_there() {
     let out = migrate(damaged.path(), &s3.url("elsewhere"));
     assert!(!out.status.success());
     let why = String::from_utf8_lossy(&out.stderr);
-    assert!(why.contains(&format!("the file {name}")) && why.contains("damaged"), "{why}");
+    assert!(
+        why.contains(&format!("the file {name}")) && why.contains("damaged"),
+        "{why}"
+    );
 }
