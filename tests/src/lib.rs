@@ -117,6 +117,14 @@ pub fn password(summary: &SeedSummary, user: &str) -> String {
         .clone()
 }
 
+/// Installs ring as the process's TLS provider, which every HTTP client the
+/// tests make needs (reqwest is built without a provider of its own). Done
+/// wherever a test starts a server, so no test's first request depends on
+/// another test having installed it.
+pub fn tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// The sync server running inside the test process, on its own runtime thread.
 pub struct InProcessServer {
     pub url: String,
@@ -143,6 +151,7 @@ impl InProcessServer {
 
     /// Serves prepared state on a loopback address (port 0 picks one).
     pub fn serve(state: AppState, addr: SocketAddr) -> InProcessServer {
+        tls_provider();
         let listener = TcpListener::bind(addr).expect("bind loopback");
         let addr = listener.local_addr().expect("local addr");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -220,6 +229,7 @@ impl ProcessServer {
         env: &[(String, String)],
         log: Option<Arc<std::sync::Mutex<Vec<String>>>>,
     ) -> ProcessServer {
+        tls_provider();
         let mut child = Command::new(bin)
             .args(["serve", "--data-dir"])
             .arg(data_dir)

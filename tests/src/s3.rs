@@ -33,7 +33,7 @@ fn moto_server() -> PathBuf {
 impl S3Server {
     /// Starts the server and makes an empty bucket `patrol-photos`.
     pub fn start() -> S3Server {
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        crate::tls_provider();
         let mut child = Command::new(moto_server())
             .args(["-H", "127.0.0.1", "-p", "0"])
             .stdin(Stdio::null())

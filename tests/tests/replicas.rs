@@ -42,7 +42,6 @@ fn calls_by_delivery(seen: &Seen) -> HashMap<String, usize> {
 
 #[test]
 fn the_reminder_job_runs_in_one_replica_at_a_time_and_moves_when_it_dies() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (hook, seen) = rt.block_on(receiver(0));
     let data = tempfile::tempdir().unwrap();
