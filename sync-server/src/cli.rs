@@ -46,14 +46,10 @@ pub struct Photos {
 }
 
 impl Photos {
-    /// Opens the photo store these arguments name; a bucket is listed once, so
-    /// a wrong address or key is told now.
+    /// Opens the photo store these arguments name.
     pub fn open(&self, dir: &DataDir) -> anyhow::Result<Arc<dyn crate::blobs::BlobStore>> {
         if let Some(url) = &self.blob_url {
-            let s3 = crate::s3blobs::S3BlobStore::open(url).map_err(|e| anyhow::anyhow!(e))?;
-            s3.check()
-                .with_context(|| format!("cannot reach the photo bucket {url}"))?;
-            return Ok(Arc::new(s3));
+            return Ok(Arc::new(open_bucket(url)?));
         }
         let blob_dir = self
             .blob_dir
@@ -63,6 +59,15 @@ impl Photos {
             .with_context(|| format!("cannot open the photo directory {}", blob_dir.display()))?;
         Ok(Arc::new(blobs))
     }
+}
+
+/// Opens `s3://bucket/prefix` and lists it once, so a wrong address or key
+/// is told now rather than at the first photo.
+fn open_bucket(url: &str) -> anyhow::Result<crate::s3blobs::S3BlobStore> {
+    let s3 = crate::s3blobs::S3BlobStore::open(url).map_err(|e| anyhow::anyhow!(e))?;
+    s3.check()
+        .with_context(|| format!("cannot reach the photo bucket {url}"))?;
+    Ok(s3)
 }
 
 /// How the server writes its log.
@@ -1572,11 +1577,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 bail!("there is no photo directory at {}", blob_dir.display());
             }
             let source = crate::blobs::DirBlobStore::open(&blob_dir)?;
-            let target =
-                crate::s3blobs::S3BlobStore::open(&blobs_to).map_err(|e| anyhow::anyhow!(e))?;
-            target
-                .check()
-                .with_context(|| format!("cannot reach the photo bucket {blobs_to}"))?;
+            let target = open_bucket(&blobs_to)?;
             let moved = crate::s3blobs::move_photos(&source, &target, &mut |done, all| {
                 if done % 1000 == 0 {
                     eprintln!("{done} of {all} photos copied");

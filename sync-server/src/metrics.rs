@@ -139,20 +139,19 @@ impl Default for Metrics {
 impl Metrics {
     /// A run of a scheduled job.
     pub fn job_ran(&self, job: &str, ok: bool) {
-        self.job_runs
-            .get_or_create(&JobLabels {
-                job: job.into(),
-                outcome: if ok { "ok" } else { "failed" }.into(),
-            })
-            .inc();
+        self.job_tick(job, if ok { "ok" } else { "failed" });
     }
 
     /// A tick of a scheduled job that another replica holds the lease of.
     pub fn job_standby(&self, job: &str) {
+        self.job_tick(job, "standby");
+    }
+
+    fn job_tick(&self, job: &str, outcome: &str) {
         self.job_runs
             .get_or_create(&JobLabels {
                 job: job.into(),
-                outcome: "standby".into(),
+                outcome: outcome.into(),
             })
             .inc();
     }

@@ -187,7 +187,7 @@ impl S3BlobStore {
             .into_iter()
             .filter_map(|m| part_of(&base, m))
             .collect();
-        parts.sort_by_key(|p| (p.total, p.offset));
+        parts.sort_by_key(|p| p.offset);
         let declared = parts.first().map(|p| p.total);
         if parts.iter().any(|p| Some(p.total) != declared) {
             // Two first chunks that declared different totals: the upload
