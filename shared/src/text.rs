@@ -16,6 +16,8 @@ pub enum TextError {
     },
     #[error("{what} `{input}` may only contain letters, digits, `-`, `_` and `.`")]
     BadChar { what: &'static str, input: String },
+    #[error("{what} contains a NUL character, which no text may hold")]
+    Nul { what: &'static str },
 }
 
 /// A refusal people read in either of the product's languages: `Display` says it
@@ -81,6 +83,7 @@ impl Bilingual for TextError {
             TextError::TooLong { what, len, max } => {
                 format!("{}太长（{len} 个字符，最多 {max} 个）", field_zh(what))
             }
+            TextError::Nul { what } => format!("{}含有空字符（NUL），不能保存", field_zh(what)),
             TextError::BadChar { what, input } => {
                 format!(
                     "{}“{input}”只能包含英文字母、数字、-、_ 和 .",
@@ -167,6 +170,9 @@ pub fn bounded(what: &'static str, input: &str, max: usize) -> Result<String, Te
     let len = s.chars().count();
     if len > max {
         return Err(TextError::TooLong { what, len, max });
+    }
+    if s.contains('\0') {
+        return Err(TextError::Nul { what });
     }
     Ok(s.to_string())
 }

@@ -162,6 +162,17 @@ fn no_counters(raw: &[u8]) -> Result<automerge::ExpandedChange, ChunkError> {
             "counters are not part of any document: the change is refused".into(),
         ));
     }
+    // No text of any document holds a NUL character (nor can PostgreSQL's
+    // text columns): a change writing one, as a value or a key, is refused.
+    let nul = decoded.operations.iter().any(|op| {
+        matches!(&op.action, OpType::Put(ScalarValue::Str(s)) if s.contains('\0'))
+            || matches!(&op.key, automerge::legacy::Key::Map(k) if k.contains('\0'))
+    });
+    if nul {
+        return Err(ChunkError::Malformed(
+            "a change writes a NUL character, which no text may hold: the change is refused".into(),
+        ));
+    }
     Ok(decoded)
 }
 

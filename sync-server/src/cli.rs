@@ -29,6 +29,11 @@ pub struct DataDir {
     /// Directory of the embedded SQLite database.
     #[arg(long, env = "SYNC_SERVER_DATA_DIR", default_value = "server-data")]
     pub data_dir: PathBuf,
+    /// Keep the database in PostgreSQL instead (`postgres://user:password@host/db`),
+    /// shared by every replica; the data directory then holds only photos
+    /// (unless `--blob-url` puts those elsewhere too).
+    #[arg(long, env = "SYNC_SERVER_DATABASE_URL")]
+    pub database_url: Option<String>,
 }
 
 /// Where photos are kept: a directory (the default) or an S3-compatible bucket.
@@ -219,17 +224,22 @@ pub enum Command {
     /// every finished photo is copied into an empty bucket, read back and
     /// checked by hash; then start the server with `--blob-url`. The photo
     /// directory is left as it was.
+    #[command(group(clap::ArgGroup::new("target").required(true).multiple(true).args(["to", "blobs_to"])))]
     Migrate {
-        /// The data directory whose photos move.
+        /// The data directory whose database and photos move.
         #[arg(long)]
         from: PathBuf,
+        /// Copy the database into this empty PostgreSQL database
+        /// (`postgres://user:password@host/db`).
+        #[arg(long)]
+        to: Option<String>,
         /// Its photo directory (default: FROM/blobs).
         #[arg(long)]
         blob_dir: Option<PathBuf>,
-        /// The bucket: `s3://bucket/prefix` (endpoint and keys from the
-        /// environment, as for `serve --blob-url`).
+        /// Copy the photos into this bucket: `s3://bucket/prefix` (endpoint and
+        /// keys from the environment, as for `serve --blob-url`).
         #[arg(long)]
-        blobs_to: String,
+        blobs_to: Option<String>,
     },
     /// Write a consistent copy of the database while the server runs, and copy
     /// the photos beside it (into `FILE.photos/`); everything is fsynced.
@@ -650,9 +660,17 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn open(dir: &DataDir) -> anyhow::Result<SqliteStore> {
-    SqliteStore::open(&dir.data_dir)
-        .with_context(|| format!("cannot open the database in {}", dir.data_dir.display()))
+/// Opens the database the arguments name: PostgreSQL with a database URL,
+/// else the embedded SQLite file in the data directory.
+pub fn open(dir: &DataDir) -> anyhow::Result<Arc<dyn Store>> {
+    if let Some(url) = &dir.database_url {
+        let store = crate::pg::PgStore::open(url)
+            .with_context(|| format!("cannot open the database {}", crate::pg::redacted(url)))?;
+        return Ok(Arc::new(store));
+    }
+    let store = SqliteStore::open(&dir.data_dir)
+        .with_context(|| format!("cannot open the database in {}", dir.data_dir.display()))?;
+    Ok(Arc::new(store))
 }
 
 fn with_txn<T>(
@@ -691,7 +709,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 LogFormat::Text => logs.init(),
                 LogFormat::Json => logs.json().flatten_event(true).init(),
             }
-            let store: Arc<dyn Store> = Arc::new(open(&dir)?);
+            let store: Arc<dyn Store> = open(&dir)?;
             let rebuilt = crate::sync::refresh_projections(&*store)
                 .context("cannot rebuild the tracker's rows from the documents")?;
             if rebuilt > 0 {
@@ -1084,7 +1102,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let code = plan.site.code.to_string();
             let fonts = photo::stamp::Fonts::discover(caption_font.as_deref());
             let (bytes, stored) =
-                crate::monthly::fetch(&store, plan, &period, format, &fonts, chrono::Utc::now())
+                crate::monthly::fetch(&*store, plan, &period, format, &fonts, chrono::Utc::now())
                     .map_err(|e| anyhow::anyhow!("{}", e.message))?;
             std::fs::write(&out, &bytes)
                 .with_context(|| format!("cannot write {}", out.display()))?;
@@ -1569,9 +1587,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Migrate {
             from,
+            to,
             blob_dir,
             blobs_to,
         } => {
+            if let Some(to) = &to {
+                let counts = crate::pg::import_sqlite(&from, to).with_context(|| {
+                    format!("cannot copy the database into {}", crate::pg::redacted(to))
+                })?;
+                let rows: u64 = counts.iter().map(|(_, n)| n).sum();
+                println!(
+                    "{rows} row(s) in {} table(s) copied to {}, counted and checked; \
+                     serve with --database-url",
+                    counts.len(),
+                    crate::pg::redacted(to)
+                );
+            }
+            let Some(blobs_to) = blobs_to else {
+                return Ok(());
+            };
             let blob_dir = blob_dir.unwrap_or_else(|| from.join("blobs"));
             if !blob_dir.is_dir() {
                 bail!("there is no photo directory at {}", blob_dir.display());
@@ -1591,7 +1625,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
         }
         Command::Backup { dir, to, blob_dir } => {
-            if !dir.data_dir.join("server.sqlite3").exists() {
+            if dir.database_url.is_none() && !dir.data_dir.join("server.sqlite3").exists() {
                 bail!("there is no database in {}", dir.data_dir.display());
             }
             open(&dir)?.backup_to(&to)?;

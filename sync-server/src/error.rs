@@ -9,6 +9,8 @@ use shared::wire::ApiError as Body;
 pub enum StoreError {
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("database: {0}")]
+    Postgres(#[from] postgres::Error),
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
     #[error("{0}")]

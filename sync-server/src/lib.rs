@@ -25,6 +25,7 @@ pub mod monthly;
 pub mod net;
 pub mod openapi;
 pub mod patrols;
+pub mod pg;
 pub mod photos;
 pub mod plan_csv;
 pub mod planning;

@@ -469,7 +469,10 @@ impl Drop for SqliteTxn<'_> {
     }
 }
 
-fn device_record(row: DeviceRow, token_hash: [u8; 32]) -> Result<DeviceRecord, StoreError> {
+pub(crate) fn device_record(
+    row: DeviceRow,
+    token_hash: [u8; 32],
+) -> Result<DeviceRecord, StoreError> {
     let (id, user, actor, name, created_at, revoked) = row;
     Ok(DeviceRecord {
         id: DeviceId::from_uuid(uuid_of(id)?),
@@ -562,23 +565,23 @@ impl SqliteTxn<'_> {
     }
 }
 
-fn uuid_of(bytes: Vec<u8>) -> Result<uuid::Uuid, StoreError> {
+pub(crate) fn uuid_of(bytes: Vec<u8>) -> Result<uuid::Uuid, StoreError> {
     uuid::Uuid::from_slice(&bytes).map_err(|_| StoreError::Corrupt("bad uuid".into()))
 }
 
-fn time(t: &DateTime<Utc>) -> String {
+pub(crate) fn time(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
 }
 
-fn json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, StoreError> {
+pub(crate) fn json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, StoreError> {
     serde_json::from_str(s).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 /// id, user, actor, name, created_at, revoked
-type DeviceRow = (Vec<u8>, Vec<u8>, Vec<u8>, String, String, bool);
+pub(crate) type DeviceRow = (Vec<u8>, Vec<u8>, Vec<u8>, String, String, bool);
 /// kind, site, bytes, heads, seq
 type DocRow = (String, Vec<u8>, Vec<u8>, Vec<u8>, i64);
-type UserRow = (
+pub(crate) type UserRow = (
     Vec<u8>,
     Vec<u8>,
     String,
@@ -589,7 +592,7 @@ type UserRow = (
     bool,
 );
 
-fn user_from_row(r: UserRow) -> Result<UserRecord, StoreError> {
+pub(crate) fn user_from_row(r: UserRow) -> Result<UserRecord, StoreError> {
     let (id, site, name, display_name, role, department, password_hash, active) = r;
     Ok(UserRecord {
         id: UserId::from_uuid(uuid_of(id)?),
@@ -1926,7 +1929,7 @@ impl Txn for SqliteTxn<'_> {
 }
 
 /// A stored Unix-millisecond time (out-of-range values read as the epoch).
-fn millis(ms: i64) -> DateTime<Utc> {
+pub(crate) fn millis(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or(DateTime::UNIX_EPOCH)
 }
 
@@ -2042,48 +2045,6 @@ mod tests {
             txn.take_lease("backup", "a", t0, t0 + s(30)).unwrap(),
             "per job"
         );
-    }
-
-    /// Holders on their own connections (as replicas in their own processes)
-    /// racing for a free lease: exactly one gets it each time.
-    #[test]
-    fn racing_holders_get_a_free_lease_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let stores: Vec<SqliteStore> = (0..4)
-            .map(|_| SqliteStore::open(dir.path()).unwrap())
-            .collect();
-        let t0 = Utc::now();
-        for round in 0..20i64 {
-            // Each round starts after the last round's lease ran out.
-            let at = t0 + chrono::Duration::minutes(round);
-            let won = std::thread::scope(|scope| {
-                let handles: Vec<_> = stores
-                    .iter()
-                    .enumerate()
-                    .map(|(i, store)| {
-                        scope.spawn(move || {
-                            let mut txn = store.begin().unwrap();
-                            let got = txn
-                                .take_lease(
-                                    "reminders",
-                                    &format!("replica-{i}"),
-                                    at,
-                                    at + chrono::Duration::seconds(30),
-                                )
-                                .unwrap();
-                            txn.commit().unwrap();
-                            got
-                        })
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().unwrap())
-                    .filter(|got| *got)
-                    .count()
-            });
-            assert_eq!(won, 1, "round {round}");
-        }
     }
 
     #[test]

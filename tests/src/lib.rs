@@ -4,6 +4,7 @@
 
 pub mod browser;
 pub mod hostile;
+pub mod pg;
 pub mod pictures;
 pub mod s3;
 pub mod sim;
@@ -24,17 +25,39 @@ use sync_server::seed::SeedSummary;
 use sync_server::sqlite::SqliteStore;
 use sync_server::store::Store;
 
-/// A seeded server database in a temporary directory.
+/// A seeded server database: the embedded SQLite file in a temporary
+/// directory, or a database in a throwaway PostgreSQL cluster (photos then
+/// still in the temporary directory).
 pub struct Seeded {
     pub dir: tempfile::TempDir,
-    pub store: Arc<SqliteStore>,
+    pub store: Arc<dyn Store>,
     pub summary: SeedSummary,
+    /// The PostgreSQL cluster holding `store`, if any; dropped last.
+    pub cluster: Option<pg::PgCluster>,
 }
 
 impl Seeded {
+    /// The demo data in the embedded SQLite store.
     pub fn new() -> Seeded {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Arc::new(SqliteStore::open(dir.path()).expect("open store"));
+        Self::seed_into(dir, store, None)
+    }
+
+    /// The demo data in PostgreSQL, in a cluster of its own.
+    pub fn postgres() -> Seeded {
+        let cluster = pg::PgCluster::start();
+        let store = Arc::new(
+            sync_server::pg::PgStore::open(&cluster.database()).expect("open PostgreSQL store"),
+        );
+        Self::seed_into(tempfile::tempdir().expect("tempdir"), store, Some(cluster))
+    }
+
+    fn seed_into(
+        dir: tempfile::TempDir,
+        store: Arc<dyn Store>,
+        cluster: Option<pg::PgCluster>,
+    ) -> Seeded {
         let mut txn = store.begin().expect("begin");
         let summary = sync_server::seed::seed(&mut *txn, chrono::Utc::now()).expect("seed");
         txn.commit().expect("commit");
@@ -42,6 +65,7 @@ impl Seeded {
             dir,
             store,
             summary,
+            cluster,
         }
     }
 
@@ -105,6 +129,26 @@ impl Default for Seeded {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// Runs each named test function, which takes a [`Seeded`], twice: on the
+/// embedded SQLite store (`name::sqlite`) and on PostgreSQL (`name::postgres`).
+#[macro_export]
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[test]
+                fn sqlite() {
+                    super::$name($crate::Seeded::new())
+                }
+                #[test]
+                fn postgres() {
+                    super::$name($crate::Seeded::postgres())
+                }
+            }
+        )*
+    };
 }
 
 pub fn password(summary: &SeedSummary, user: &str) -> String {
@@ -339,6 +383,12 @@ pub struct Proxy {
 
 impl Proxy {
     pub fn start(target: SocketAddr, hook: Hook) -> Proxy {
+        Self::balance(vec![target], hook)
+    }
+
+    /// A load balancer: each new connection goes to the next of `targets`
+    /// in turn, passing over those that refuse it (a killed replica).
+    pub fn balance(targets: Vec<SocketAddr>, hook: Hook) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
         let addr = listener.local_addr().expect("addr");
         listener.set_nonblocking(true).expect("nonblocking");
@@ -347,13 +397,17 @@ impl Proxy {
         let to_client = Arc::new(AtomicU64::new(0));
         let (s, ts, tc) = (stop.clone(), to_server.clone(), to_client.clone());
         std::thread::spawn(move || {
+            let mut next = 0usize;
             while !s.load(Ordering::SeqCst) {
                 match listener.accept() {
                     Ok((client, _)) => {
                         let _ = client.set_nonblocking(false);
-                        let Ok(server) =
-                            TcpStream::connect_timeout(&target, Duration::from_secs(2))
-                        else {
+                        let server = (0..targets.len()).find_map(|_| {
+                            let target = targets[next % targets.len()];
+                            next += 1;
+                            TcpStream::connect_timeout(&target, Duration::from_secs(2)).ok()
+                        });
+                        let Some(server) = server else {
                             continue;
                         };
                         pipe(
@@ -540,9 +594,15 @@ pub fn sibling_bin(name: &str) -> PathBuf {
 
 /// Runs `bin demo-seed --json` on `dir` and returns its summary.
 pub fn seed_with(bin: &str, dir: &Path) -> serde_json::Value {
+    seed_env(bin, dir, &[])
+}
+
+/// [`seed_with`] with more environment variables (a database URL, say).
+pub fn seed_env(bin: &str, dir: &Path, env: &[(String, String)]) -> serde_json::Value {
     let out = Command::new(bin)
         .args(["demo-seed", "--json", "--data-dir"])
         .arg(dir)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .output()
         .expect("run demo-seed");
     assert!(

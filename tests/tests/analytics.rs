@@ -702,7 +702,6 @@ fn a_year_of_rows(site: shared::SiteId, end: DateTime<Utc>) -> Vec<shared::wire:
 
 #[test]
 fn a_period_reads_only_the_issues_that_can_count_in_it_and_its_figures_are_those_of_all() {
-    use sync_server::store::Store;
     let seeded = Seeded::new();
     // A fixed instant: which days hold a counted deadline follows from the
     // time of day the rows are laid out from (laid out from about 02:00 at the

@@ -32,7 +32,6 @@ fn an_inspector_walks_a_route_offline_and_the_finding_reaches_the_server() {
     let total = route.checkpoints.len();
     // An all-day schedule on the route: the task list shows today's window.
     {
-        use sync_server::store::Store;
         let mut txn = seeded.store.begin().unwrap();
         let spec = sync_server::planning::ScheduleSpec {
             code: "DAY".into(),

@@ -19,8 +19,7 @@ struct World {
     server: InProcessServer,
 }
 
-fn world() -> World {
-    let seeded = Seeded::new();
+fn world(seeded: Seeded) -> World {
     let server = InProcessServer::serve(seeded.state(), "127.0.0.1:0".parse().unwrap());
     World { seeded, server }
 }
@@ -92,9 +91,8 @@ fn issue_doc(id: shared::IssueId) -> shared::DocId {
     id.into()
 }
 
-#[test]
-fn deeply_nested_maps_are_refused_and_the_server_stays_up() {
-    let w = world();
+fn deeply_nested_maps_are_refused_and_the_server_stays_up(seeded: Seeded) {
+    let w = world(seeded);
     // Field staff, who may not even raise an issue, sends a new issue whose raise
     // event holds maps nested 500 deep (about 1.3 KB).
     let mut staff = w.peer("staff1");
@@ -165,11 +163,10 @@ fn deeply_nested_maps_are_refused_and_the_server_stays_up() {
     assert_eq!(honest.append_and_push(doc_id, &ok), "ok");
 }
 
-#[test]
-fn a_counter_pushed_past_its_limit_is_refused_before_anything_reads_it() {
+fn a_counter_pushed_past_its_limit_is_refused_before_anything_reads_it(seeded: Seeded) {
     // Reading a list whose counter was incremented past i64::MAX overflows
     // inside Automerge; no schema has counters, so any change with one is refused.
-    let w = world();
+    let w = world(seeded);
     let (_dir, _device, issue) = w.finding();
     let before = w.fingerprint(issue);
     let doc_id = issue_doc(issue);
@@ -198,11 +195,44 @@ fn a_counter_pushed_past_its_limit_is_refused_before_anything_reads_it() {
     assert_eq!(honest.append_and_push(doc_id, &ok), "ok");
 }
 
-#[test]
-fn changes_naming_impossible_actors_are_refused_and_the_server_stays_up() {
+/// No text holds a NUL character (PostgreSQL's text columns cannot): a
+/// change writing one, in a value or a key, is refused whole on either store.
+fn a_nul_character_in_any_text_is_refused(seeded: Seeded) {
+    let w = world(seeded);
+    let (_dir, _device, issue) = w.finding();
+    let before = w.fingerprint(issue);
+    let doc_id = issue_doc(issue);
+    let mut p = w.peer("inspector2");
+    let lamport = p.next_lamport(doc_id);
+    let bad = p.event(
+        lamport,
+        EventBody::Comment {
+            text: "好\0坏".into(),
+        },
+    );
+    assert_eq!(p.append_and_push(doc_id, &bad), "malformed");
+    let mut p = w.peer("inspector2");
+    let d = p.doc_mut(doc_id);
+    d.put(ROOT, "note\0", "x").unwrap();
+    let resp = p.push(doc_id);
+    assert_eq!(refusal_code(&resp), "malformed", "{:?}", resp.refused);
+    assert!(
+        resp.refused[0].message.contains("NUL"),
+        "{}",
+        resp.refused[0].message
+    );
+    assert!(alive(w.url()), "the server survived");
+    assert_eq!(w.fingerprint(issue), before, "the tracker did not change");
+    let mut honest = w.peer("inspector2");
+    let lamport = honest.next_lamport(doc_id);
+    let ok = honest.event(lamport, EventBody::Comment { text: "好".into() });
+    assert_eq!(honest.append_and_push(doc_id, &ok), "ok");
+}
+
+fn changes_naming_impossible_actors_are_refused_and_the_server_stays_up(seeded: Seeded) {
     // Two requests the fuzzer found: an operation naming an actor its change
     // does not list, and an actor index past u32. Automerge panics reading them.
-    let w = world();
+    let w = world(seeded);
     let (_dir, _device, issue) = w.finding();
     let before = w.fingerprint(issue);
     let p = w.peer("inspector2");
@@ -229,9 +259,8 @@ fn changes_naming_impossible_actors_are_refused_and_the_server_stays_up() {
     assert_eq!(w.fingerprint(issue), before, "the tracker did not change");
 }
 
-#[test]
-fn another_user_cannot_take_over_a_devices_actor() {
-    let w = world();
+fn another_user_cannot_take_over_a_devices_actor(seeded: Seeded) {
+    let w = world(seeded);
     let (dir, mut victim, issue) = w.finding();
     let actor = victim.actor().unwrap();
     let first_device = victim.session().unwrap().device;
@@ -288,9 +317,8 @@ fn another_user_cannot_take_over_a_devices_actor() {
     assert_eq!(last["by"], "inspector2", "{last}");
 }
 
-#[test]
-fn a_second_raise_cannot_rewrite_an_issue() {
-    let w = world();
+fn a_second_raise_cannot_rewrite_an_issue(seeded: Seeded) {
+    let w = world(seeded);
     let (_dir, _d, issue) = w.finding();
     let before = w.fingerprint(issue);
     let doc_id = issue_doc(issue);
@@ -326,9 +354,8 @@ fn a_second_raise_cannot_rewrite_an_issue() {
     assert!(alive(w.url()));
 }
 
-#[test]
-fn a_lamport_number_far_ahead_is_refused_and_cannot_freeze_an_issue() {
-    let w = world();
+fn a_lamport_number_far_ahead_is_refused_and_cannot_freeze_an_issue(seeded: Seeded) {
+    let w = world(seeded);
     let (_dir, _d, issue) = w.finding();
     let manager = w.token("manager1");
     let plan = w.peer("staff1").login.user.clone();
@@ -389,9 +416,8 @@ fn raise_objects(d: &AutoCommit) -> (automerge::ObjId, automerge::ObjId) {
     (raise, body)
 }
 
-#[test]
-fn an_earlier_event_cannot_be_edited_or_removed_even_when_it_reads_the_same() {
-    let w = world();
+fn an_earlier_event_cannot_be_edited_or_removed_even_when_it_reads_the_same(seeded: Seeded) {
+    let w = world(seeded);
     let (_dir, _d, issue) = w.finding();
     let doc_id = issue_doc(issue);
     let before = w.fingerprint(issue);
@@ -461,9 +487,8 @@ fn an_earlier_event_cannot_be_edited_or_removed_even_when_it_reads_the_same() {
     assert_eq!(w.tracker(issue)["timeline"].as_array().unwrap().len(), 2);
 }
 
-#[test]
-fn a_replaced_event_list_is_refused_so_later_changes_stay_visible() {
-    let w = world();
+fn a_replaced_event_list_is_refused_so_later_changes_stay_visible(seeded: Seeded) {
+    let w = world(seeded);
     let (_dir, _d, issue) = w.finding();
     let doc_id = issue_doc(issue);
     let before = w.fingerprint(issue);
@@ -492,9 +517,8 @@ fn a_replaced_event_list_is_refused_so_later_changes_stay_visible() {
     assert_eq!(w.tracker(issue)["timeline"].as_array().unwrap().len(), 2);
 }
 
-#[test]
-fn an_admin_of_one_site_cannot_reach_another() {
-    let w = world();
+fn an_admin_of_one_site_cannot_reach_another(seeded: Seeded) {
+    let w = world(seeded);
     w.seeded.add_other_site("admin_other", Role::Admin);
     let mut other = RawPeer::login(w.url(), "admin_other", "other-password");
     other.pull();
@@ -564,11 +588,8 @@ fn an_admin_of_one_site_cannot_reach_another() {
     assert_eq!(status, 403);
 }
 
-use sync_server::store::Store;
-
-#[test]
-fn raise_and_patrol_must_name_their_documents_site() {
-    let w = world();
+fn raise_and_patrol_must_name_their_documents_site(seeded: Seeded) {
+    let w = world(seeded);
     w.seeded.add_other_site("inspector_other", Role::Inspector);
     let other_site = RawPeer::login(w.url(), "inspector_other", "other-password").site();
     let mut p = w.peer("inspector1");
@@ -655,9 +676,8 @@ fn message_with(chunk: Vec<u8>) -> Vec<u8> {
     .encode()
 }
 
-#[test]
-fn oversized_and_unknown_content_is_refused_before_it_costs_anything() {
-    let w = world();
+fn oversized_and_unknown_content_is_refused_before_it_costs_anything(seeded: Seeded) {
+    let w = world(seeded);
     let (_dir, _d, issue) = w.finding();
     let doc_id = issue_doc(issue);
     let before = w.fingerprint(issue);
@@ -781,9 +801,8 @@ fn oversized_and_unknown_content_is_refused_before_it_costs_anything() {
     assert_eq!(w.fingerprint(issue), before, "the tracker did not change");
 }
 
-#[test]
-fn a_client_that_never_finishes_its_headers_is_cut_off() {
-    let w = world();
+fn a_client_that_never_finishes_its_headers_is_cut_off(seeded: Seeded) {
+    let w = world(seeded);
     let mut s = std::net::TcpStream::connect(w.server.addr).unwrap();
     s.write_all(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n")
         .unwrap();
@@ -804,9 +823,8 @@ fn a_client_that_never_finishes_its_headers_is_cut_off() {
     assert!(alive(w.url()));
 }
 
-#[test]
-fn reads_do_not_wait_for_a_write_in_progress() {
-    let w = world();
+fn reads_do_not_wait_for_a_write_in_progress(seeded: Seeded) {
+    let w = world(seeded);
     let token = w.token("manager1");
     // Hold the writer (as a long sync round would) while a signed-in user reads.
     let txn = w.seeded.store.begin().unwrap();
@@ -822,9 +840,8 @@ fn reads_do_not_wait_for_a_write_in_progress() {
     drop(txn);
 }
 
-#[test]
-fn a_flood_of_bad_logins_is_throttled_and_signed_in_users_carry_on() {
-    let w = world();
+fn a_flood_of_bad_logins_is_throttled_and_signed_in_users_carry_on(seeded: Seeded) {
+    let w = world(seeded);
     let token = w.token("manager1");
     let url = w.url().to_string();
     let flood: Vec<_> = (0..100)
@@ -856,9 +873,8 @@ fn a_flood_of_bad_logins_is_throttled_and_signed_in_users_carry_on() {
     assert_eq!(status, 200);
 }
 
-#[test]
-fn one_device_cannot_spoil_anothers_upload() {
-    let w = world();
+fn one_device_cannot_spoil_anothers_upload(seeded: Seeded) {
+    let w = world(seeded);
     let dir = device_dir();
     let mut d = device(dir.path(), w.url(), "inspector1", &w.pw("inspector1"));
     let jpeg = tests::pictures::jpeg(&tests::pictures::photo_like(800, 600, 3), 90, None);
@@ -937,9 +953,8 @@ fn one_device_cannot_spoil_anothers_upload() {
     assert_eq!(got.as_ref(), bytes.as_slice());
 }
 
-#[test]
-fn logins_end_expire_and_stay_few() {
-    let w = world();
+fn logins_end_expire_and_stay_few(seeded: Seeded) {
+    let w = world(seeded);
     let me = |t: &str| api_get(w.url(), t, "/api/v1/me").0;
     // Logout revokes the token on the server.
     let t = w.token("manager1");
@@ -1025,9 +1040,8 @@ fn logins_end_expire_and_stay_few() {
     assert_eq!(r.headers()["x-frame-options"], "DENY");
 }
 
-#[test]
-fn no_document_any_device_receives_carries_a_full_phone_number() {
-    let w = world();
+fn no_document_any_device_receives_carries_a_full_phone_number(seeded: Seeded) {
+    let w = world(seeded);
     // Entered on the dashboard, and offline on a customer-service tablet.
     let (status, body) = api_post(
         w.url(),
@@ -1190,9 +1204,8 @@ fn no_document_any_device_receives_carries_a_full_phone_number() {
     assert!(alive(w.url()));
 }
 
-#[test]
-fn contacts_are_sent_only_by_those_who_call_back_and_never_replaced() {
-    let w = world();
+fn contacts_are_sent_only_by_those_who_call_back_and_never_replaced(seeded: Seeded) {
+    let w = world(seeded);
     w.seeded.add_other_site("cs_other", Role::CustomerService);
     let (status, body) = api_post(
         w.url(),
@@ -1273,9 +1286,8 @@ fn contacts_are_sent_only_by_those_who_call_back_and_never_replaced() {
     assert!(alive(w.url()));
 }
 
-#[test]
-fn exported_cells_cannot_run_as_spreadsheet_formulas() {
-    let w = world();
+fn exported_cells_cannot_run_as_spreadsheet_formulas(seeded: Seeded) {
+    let w = world(seeded);
     let admin = w.token("admin1");
     let (status, csv) = {
         let (s, _, body) = api_text(w.url(), &admin, "/api/v1/admin/export/checkpoints.csv");
@@ -1323,3 +1335,26 @@ fn exported_cells_cannot_run_as_spreadsheet_formulas() {
     );
     let _ = Department::Engineering;
 }
+
+tests::on_both_stores!(
+    a_nul_character_in_any_text_is_refused,
+    a_counter_pushed_past_its_limit_is_refused_before_anything_reads_it,
+    changes_naming_impossible_actors_are_refused_and_the_server_stays_up,
+    deeply_nested_maps_are_refused_and_the_server_stays_up,
+    another_user_cannot_take_over_a_devices_actor,
+    a_second_raise_cannot_rewrite_an_issue,
+    a_lamport_number_far_ahead_is_refused_and_cannot_freeze_an_issue,
+    an_earlier_event_cannot_be_edited_or_removed_even_when_it_reads_the_same,
+    a_replaced_event_list_is_refused_so_later_changes_stay_visible,
+    an_admin_of_one_site_cannot_reach_another,
+    raise_and_patrol_must_name_their_documents_site,
+    oversized_and_unknown_content_is_refused_before_it_costs_anything,
+    a_client_that_never_finishes_its_headers_is_cut_off,
+    reads_do_not_wait_for_a_write_in_progress,
+    a_flood_of_bad_logins_is_throttled_and_signed_in_users_carry_on,
+    one_device_cannot_spoil_anothers_upload,
+    logins_end_expire_and_stay_few,
+    no_document_any_device_receives_carries_a_full_phone_number,
+    contacts_are_sent_only_by_those_who_call_back_and_never_replaced,
+    exported_cells_cannot_run_as_spreadsheet_formulas,
+);

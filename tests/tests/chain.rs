@@ -6,7 +6,6 @@ use device::{Device, RaiseInput};
 use shared::issue::{EventBody, EventOutcome};
 use shared::{Category, Department, Grade, Status};
 use std::sync::Arc;
-use sync_server::store::Store;
 use tests::*;
 
 fn raise(d: &mut Device, checkpoint: &str, title: &str) -> shared::IssueId {
@@ -55,9 +54,7 @@ fn rectify(d: &mut Device, id: shared::IssueId) {
     .expect("rectify");
 }
 
-#[test]
-fn the_device_says_what_it_refuses_in_chinese_and_keeps_nothing() {
-    let seeded = Seeded::new();
+fn the_device_says_what_it_refuses_in_chinese_and_keeps_nothing(seeded: Seeded) {
     let server = InProcessServer::start(seeded.store.clone());
     let dir = device_dir();
     let mut d = device(
@@ -87,9 +84,7 @@ fn the_device_says_what_it_refuses_in_chinese_and_keeps_nothing() {
     assert_eq!(d.issues(&Default::default()).unwrap().len(), before);
 }
 
-#[test]
-fn an_offline_finding_reaches_the_tracker_exactly_once() {
-    let seeded = Seeded::new();
+fn an_offline_finding_reaches_the_tracker_exactly_once(seeded: Seeded) {
     let mut server = InProcessServer::start(seeded.store.clone());
     let dir = device_dir();
     let mut inspector = device(
@@ -173,8 +168,7 @@ struct Team {
 }
 
 impl Team {
-    fn new() -> Team {
-        let seeded = Seeded::new();
+    fn new(seeded: Seeded) -> Team {
         let server = InProcessServer::start(seeded.store.clone());
         let dirs = [device_dir(), device_dir(), device_dir()];
         let login = |i: usize, user: &str| {
@@ -220,9 +214,8 @@ fn opts_short() -> device::SyncOptions {
     }
 }
 
-#[test]
-fn the_closed_loop_runs_across_three_devices() {
-    let team = Team::new();
+fn the_closed_loop_runs_across_three_devices(seeded: Seeded) {
+    let team = Team::new(seeded);
     let (server, mut inspector, mut staff, mut manager) =
         (team.server, team.inspector, team.staff, team.manager);
     let id = assigned_issue(
@@ -267,9 +260,7 @@ fn the_closed_loop_runs_across_three_devices() {
     }
 }
 
-#[test]
-fn concurrent_status_changes_keep_both_events_and_show_the_conflict() {
-    let seeded = Seeded::new();
+fn concurrent_status_changes_keep_both_events_and_show_the_conflict(seeded: Seeded) {
     let server = InProcessServer::start(seeded.store.clone());
     // A second manager, to make two concurrent assignments.
     {
@@ -386,9 +377,8 @@ fn concurrent_status_changes_keep_both_events_and_show_the_conflict() {
     );
 }
 
-#[test]
-fn forbidden_changes_stay_in_history_but_never_reach_the_tracker() {
-    let team = Team::new();
+fn forbidden_changes_stay_in_history_but_never_reach_the_tracker(seeded: Seeded) {
+    let team = Team::new(seeded);
     let (server, mut inspector, mut staff, mut manager) =
         (team.server, team.inspector, team.staff, team.manager);
     let id = assigned_issue(
@@ -489,9 +479,7 @@ fn forbidden_changes_stay_in_history_but_never_reach_the_tracker() {
     }
 }
 
-#[test]
-fn a_forged_actor_or_user_is_refused_outright_and_nothing_else_is_lost() {
-    let seeded = Seeded::new();
+fn a_forged_actor_or_user_is_refused_outright_and_nothing_else_is_lost(seeded: Seeded) {
     let server = InProcessServer::start(seeded.store.clone());
     let (ds, dm) = (device_dir(), device_dir());
     let mut manager = device(
@@ -583,9 +571,7 @@ fn comment_event(view: &shared::issue::IssueView, text: &str) -> shared::issue::
     }
 }
 
-#[test]
-fn a_device_never_receives_another_sites_documents() {
-    let seeded = Seeded::new();
+fn a_device_never_receives_another_sites_documents(seeded: Seeded) {
     seeded.add_other_site("other_inspector", shared::Role::Inspector);
     let server = InProcessServer::start(seeded.store.clone() as Arc<dyn sync_server::store::Store>);
     let (da, db) = (device_dir(), device_dir());
@@ -680,9 +666,7 @@ fn raw_push_kind(
         .unwrap_or_else(|| "ok".into())
 }
 
-#[test]
-fn only_inspectors_and_managers_record_patrols_and_only_their_own() {
-    let seeded = Seeded::new();
+fn only_inspectors_and_managers_record_patrols_and_only_their_own(seeded: Seeded) {
     let server = InProcessServer::start(seeded.store.clone());
     let (ds, di) = (device_dir(), device_dir());
     let mut staff = device(ds.path(), &server.url, "staff1", &seeded.password("staff1"));
@@ -739,9 +723,7 @@ fn only_inspectors_and_managers_record_patrols_and_only_their_own() {
     );
 }
 
-#[test]
-fn todays_tasks_show_the_open_patrols_progress_and_finished_rounds() {
-    let seeded = Seeded::new();
+fn todays_tasks_show_the_open_patrols_progress_and_finished_rounds(seeded: Seeded) {
     let server = InProcessServer::start(seeded.store.clone());
     let dir = device_dir();
     let mut d = device(
@@ -773,3 +755,15 @@ fn todays_tasks_show_the_open_patrols_progress_and_finished_rounds() {
         0
     );
 }
+
+tests::on_both_stores!(
+    the_device_says_what_it_refuses_in_chinese_and_keeps_nothing,
+    an_offline_finding_reaches_the_tracker_exactly_once,
+    concurrent_status_changes_keep_both_events_and_show_the_conflict,
+    a_forged_actor_or_user_is_refused_outright_and_nothing_else_is_lost,
+    a_device_never_receives_another_sites_documents,
+    only_inspectors_and_managers_record_patrols_and_only_their_own,
+    todays_tasks_show_the_open_patrols_progress_and_finished_rounds,
+    the_closed_loop_runs_across_three_devices,
+    forbidden_changes_stay_in_history_but_never_reach_the_tracker,
+);

@@ -8,7 +8,7 @@ use chrono::{Duration, Utc};
 use device::store::IssueFilter;
 use serde_json::{Value, json};
 use shared::kpi::Row;
-use sync_server::store::{IssueQuery, Store};
+use sync_server::store::IssueQuery;
 use tests::browser::*;
 use tests::*;
 

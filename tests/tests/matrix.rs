@@ -17,7 +17,6 @@ use shared::policy::{ACTIONS, Action, ChangeKind, POLICY, allowed_on, may_raise,
 use shared::wire::DocKind;
 use shared::{Category, Department, Grade, IssueId, Role};
 use std::collections::BTreeMap;
-use sync_server::store::Store;
 use tests::hostile::*;
 use tests::*;
 
@@ -67,8 +66,7 @@ struct World {
 /// `DEMO` (seeded, one checkpoint named [`DEMO_MARK`]) and `OTHER`, whose plan
 /// has the same codes but its own checkpoint names (`乙-N`), so an answer
 /// shows which site it came from.
-fn world() -> World {
-    let seeded = Seeded::new();
+fn world(seeded: Seeded) -> World {
     let now = Utc::now();
     {
         let mut txn = seeded.store.begin().unwrap();
@@ -458,9 +456,8 @@ fn try_change(
     (reached, detail)
 }
 
-#[test]
-fn every_issue_change_is_decided_by_the_policy_table_on_rest_and_sync() {
-    let mut w = world();
+fn every_issue_change_is_decided_by_the_policy_table_on_rest_and_sync(seeded: Seeded) {
+    let mut w = world(seeded);
     let mut ledger = Ledger::default();
     let kinds: Vec<ChangeKind> = POLICY
         .iter()
@@ -499,9 +496,8 @@ fn every_issue_change_is_decided_by_the_policy_table_on_rest_and_sync() {
     assert!(alive(&w.url()));
 }
 
-#[test]
-fn raising_follows_the_table_for_findings_and_complaints() {
-    let mut w = world();
+fn raising_follows_the_table_for_findings_and_complaints(seeded: Seeded) {
+    let mut w = world(seeded);
     let demo_site = w.raiser.site();
     let mut ledger = Ledger::default();
     for complaint in [false, true] {
@@ -961,9 +957,8 @@ fn root_causes(w: &World) -> usize {
     list.as_array().unwrap().len()
 }
 
-#[test]
-fn every_other_action_is_decided_by_the_action_table() {
-    let mut w = world();
+fn every_other_action_is_decided_by_the_action_table(seeded: Seeded) {
+    let mut w = world(seeded);
     let t = targets(&mut w);
     assert!(demo_names(&w).iter().any(|n| n == DEMO_MARK));
     let mut ledger = Ledger::default();
@@ -1002,3 +997,9 @@ fn the_action_table_names_every_action_once() {
     }
     assert_eq!(ACTIONS.len(), Action::ALL.len());
 }
+
+tests::on_both_stores!(
+    every_issue_change_is_decided_by_the_policy_table_on_rest_and_sync,
+    raising_follows_the_table_for_findings_and_complaints,
+    every_other_action_is_decided_by_the_action_table,
+);

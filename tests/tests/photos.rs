@@ -10,7 +10,6 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use sync_server::blobs::BlobStore;
-use sync_server::store::Store;
 use tests::pictures::*;
 use tests::s3::S3Server;
 use tests::*;
@@ -245,12 +244,12 @@ fn bad_files_are_refused_with_clear_errors_and_nothing_is_stored() {
 /// verified by hash, and is served stamped with its evidence caption.
 #[test]
 fn an_offline_photo_shows_up_upright_and_stamped_on_the_servers_issue() {
-    offline_photo_upright_and_stamped(None);
+    offline_photo_upright_and_stamped(Seeded::new(), None);
 }
 
 #[test]
-fn an_offline_photo_shows_up_upright_and_stamped_with_photos_in_s3_storage() {
-    offline_photo_upright_and_stamped(Some(&S3Server::start()));
+fn an_offline_photo_shows_up_upright_and_stamped_on_postgresql_and_s3_storage() {
+    offline_photo_upright_and_stamped(Seeded::postgres(), Some(&S3Server::start()));
 }
 
 /// The photo store of a test: the photo directory beside the database, or a
@@ -262,8 +261,7 @@ fn photo_store(seeded: &Seeded, s3: Option<&S3Server>) -> Arc<dyn BlobStore> {
     }
 }
 
-fn offline_photo_upright_and_stamped(s3: Option<&S3Server>) {
-    let seeded = Seeded::new();
+fn offline_photo_upright_and_stamped(seeded: Seeded, s3: Option<&S3Server>) {
     let state = seeded.state_with(photo_store(&seeded, s3));
     let mut server = InProcessServer::serve(state.clone(), loopback());
     let addr = server.addr;
@@ -413,16 +411,15 @@ fn offline_photo_upright_and_stamped(s3: Option<&S3Server>) {
 
 #[test]
 fn an_upload_cut_at_random_offsets_resumes_and_completes_with_the_right_hash() {
-    upload_cut_at_random_offsets(None);
+    upload_cut_at_random_offsets(Seeded::new(), None);
 }
 
 #[test]
-fn an_upload_cut_at_random_offsets_resumes_and_completes_in_s3_storage() {
-    upload_cut_at_random_offsets(Some(&S3Server::start()));
+fn an_upload_cut_at_random_offsets_resumes_and_completes_on_postgresql_and_s3_storage() {
+    upload_cut_at_random_offsets(Seeded::postgres(), Some(&S3Server::start()));
 }
 
-fn upload_cut_at_random_offsets(s3: Option<&S3Server>) {
-    let seeded = Seeded::new();
+fn upload_cut_at_random_offsets(seeded: Seeded, s3: Option<&S3Server>) {
     let blobs = photo_store(&seeded, s3);
     let server = InProcessServer::serve(seeded.state_with(blobs.clone()), loopback());
     // Cut connections to the server at random byte offsets once armed.
@@ -597,9 +594,7 @@ fn failing_photos_delay_neither_documents_nor_other_photos() {
     assert_eq!(detail["photos"][0]["thumb_uploaded"], true);
 }
 
-#[test]
-fn photos_are_served_only_to_their_sites_users_and_bad_uploads_are_refused() {
-    let seeded = Seeded::new();
+fn photos_are_served_only_to_their_sites_users_and_bad_uploads_are_refused(seeded: Seeded) {
     seeded.add_other_site("other_manager", shared::Role::Manager);
     let blobs = seeded.blobs();
     let server = InProcessServer::serve(seeded.state(), loopback());
@@ -1112,3 +1107,5 @@ fn photos_move_from_the_directory_into_a_bucket_and_are_served_from_there() {
         "{why}"
     );
 }
+
+tests::on_both_stores!(photos_are_served_only_to_their_sites_users_and_bad_uploads_are_refused);

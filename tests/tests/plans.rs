@@ -8,7 +8,6 @@ use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 use shared::patrol::{Answer, Presence};
 use shared::wire::PatrolDetail;
-use sync_server::store::Store;
 use tests::*;
 
 const CHECKLISTS: &str = "\u{feff}检查表编码,检查表名称,检查项编码,检查项,类别,方式,下限,上限,单位

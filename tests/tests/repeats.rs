@@ -9,7 +9,6 @@ use device::Device;
 use serde_json::json;
 use shared::issue::EventBody;
 use shared::{Category, Department, Grade};
-use sync_server::store::Store;
 use tests::*;
 
 /// A finding at `cp` to be put right by a deadline.

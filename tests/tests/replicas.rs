@@ -119,3 +119,122 @@ fn the_reminder_job_runs_in_one_replica_at_a_time_and_moves_when_it_dies() {
         .collect();
     assert!(twice.is_empty(), "deliveries made twice: {twice:?}");
 }
+
+/// Three replicas on one PostgreSQL database behind a load balancer, fifty
+/// devices syncing through it, and one replica killed with SIGKILL while
+/// they sync: every device's findings reach the tracker exactly once, and
+/// the other two go on serving.
+#[test]
+fn three_replicas_on_postgresql_lose_nothing_when_one_is_killed_mid_sync() {
+    use device::RaiseInput;
+    use shared::{Category, Grade, Role};
+    use std::sync::Arc;
+    let cluster = tests::pg::PgCluster::start();
+    let db = cluster.database();
+    let env = vec![("SYNC_SERVER_DATABASE_URL".to_string(), db.clone())];
+    let data = tempfile::tempdir().unwrap();
+    let seed = seed_env(SERVER, data.path(), &env);
+    // Five field users with ten devices each (the most one user may have).
+    let users: Vec<String> = (1..=5).map(|i| format!("field{i}")).collect();
+    {
+        let store = sync_server::pg::PgStore::open(&db).unwrap();
+        let mut txn = sync_server::store::Store::begin(&store).unwrap();
+        for name in &users {
+            sync_server::accounts::add_user(
+                &mut *txn,
+                sync_server::accounts::NewUser {
+                    name,
+                    display_name: None,
+                    role: Role::Inspector,
+                    site: "DEMO",
+                    password: "field-password",
+                    department: None,
+                },
+                Utc::now(),
+            )
+            .unwrap();
+        }
+        txn.commit().unwrap();
+    }
+    let args = ["--job-every-secs", "1"];
+    let mut replicas: Vec<ProcessServer> = (0..3)
+        .map(|_| ProcessServer::start_env(SERVER, data.path(), "127.0.0.1:0", &args, &env, None))
+        .collect();
+    let balancer = Proxy::balance(
+        replicas.iter().map(|r| r.addr).collect(),
+        Arc::new(|_, _, _| true),
+    );
+    let manager = login_token(&balancer.url, "manager1", &seed_password(&seed, "manager1"));
+    let before = server_issues(&balancer.url, &manager).len();
+
+    let raise = |d: &mut device::Device, n: usize, round: usize| {
+        d.raise_issue(
+            RaiseInput {
+                checkpoint: "CP-R01".into(),
+                item: None,
+                category: Category::HygieneDefect,
+                grade: Grade::Deadline,
+                title: format!("设备{n}第{round}次发现"),
+                description: String::new(),
+                photos: Vec::new(),
+            },
+            Utc::now(),
+        )
+        .unwrap()
+    };
+    // Syncs until nothing waits, through whichever replica answers; bounded.
+    let settle = |d: &mut device::Device| {
+        for _ in 0..20 {
+            if d.sync(&opts()).is_ok() && d.pending_count().unwrap() == 0 {
+                return;
+            }
+        }
+        panic!("a device could not sync within 20 attempts");
+    };
+    let dirs: Vec<tempfile::TempDir> = (0..50).map(|_| device_dir()).collect();
+    let mut devices: Vec<device::Device> = dirs
+        .iter()
+        .enumerate()
+        .map(|(i, dir)| device(dir.path(), &balancer.url, &users[i % 5], "field-password"))
+        .collect();
+    let raised = std::sync::Mutex::new(Vec::new());
+    // Round one, everyone up; round two, one replica dies once all fifty have
+    // raised their second finding and begun to sync.
+    for round in 0..2 {
+        let started = std::sync::Barrier::new(devices.len() + 1);
+        std::thread::scope(|scope| {
+            for (n, d) in devices.iter_mut().enumerate() {
+                let (raised, started) = (&raised, &started);
+                scope.spawn(move || {
+                    let id = raise(d, n, round);
+                    raised.lock().unwrap().push(id);
+                    started.wait();
+                    settle(d);
+                });
+            }
+            started.wait();
+            if round == 1 {
+                replicas[0].kill();
+            }
+        });
+    }
+    let raised = raised.into_inner().unwrap();
+    assert_eq!(raised.len(), 100);
+    let list = server_issues(&balancer.url, &manager);
+    assert_eq!(list.len(), before + 100, "every finding once, none twice");
+    for id in &raised {
+        assert_eq!(
+            list.iter().filter(|s| s.id == *id).count(),
+            1,
+            "{id} in the tracker once"
+        );
+    }
+    // The survivors agree, each asked directly.
+    for r in &replicas[1..] {
+        let token = login_token(&r.url, "manager1", &seed_password(&seed, "manager1"));
+        assert_eq!(
+            comparable(&server_issues(&r.url, &token)),
+            comparable(&list)
+        );
+    }
+}

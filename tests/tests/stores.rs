@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use shared::ids::{DocId, SiteId};
 use shared::wire::DocKind;
+use sync_server::pg::PgStore;
 use sync_server::sqlite::SqliteStore;
 use sync_server::store::Store;
 
@@ -125,4 +126,159 @@ fn cursor_never_skips_nor_repeats(handles: Vec<Arc<dyn Store>>) {
 fn a_cursor_never_skips_nor_repeats_a_change_under_concurrent_writers_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     cursor_never_skips_nor_repeats(sqlite_handles(dir.path(), 6));
+}
+
+/// `n` handles on one fresh PostgreSQL database, as `n` replicas hold it.
+fn pg_handles(cluster: &tests::pg::PgCluster, n: usize) -> Vec<Arc<dyn Store>> {
+    let url = cluster.database();
+    (0..n)
+        .map(|_| Arc::new(PgStore::open(&url).unwrap()) as Arc<dyn Store>)
+        .collect()
+}
+
+#[test]
+fn a_cursor_never_skips_nor_repeats_a_change_under_concurrent_writers_on_postgres() {
+    let cluster = tests::pg::PgCluster::start();
+    cursor_never_skips_nor_repeats(pg_handles(&cluster, 6));
+}
+
+/// Holders on their own handles (replicas) racing for a free lease: exactly
+/// one gets it each time; the holder renews; another takes it once it ran out.
+fn one_lease_holder(stores: Vec<Arc<dyn Store>>) {
+    let t0 = chrono::Utc::now();
+    for round in 0..20i64 {
+        let at = t0 + chrono::Duration::minutes(round);
+        let won: Vec<usize> = std::thread::scope(|scope| {
+            let handles: Vec<_> = stores
+                .iter()
+                .enumerate()
+                .map(|(i, store)| {
+                    scope.spawn(move || {
+                        let mut txn = store.begin().unwrap();
+                        let got = txn
+                            .take_lease(
+                                "reminders",
+                                &format!("replica-{i}"),
+                                at,
+                                at + chrono::Duration::seconds(30),
+                            )
+                            .unwrap();
+                        txn.commit().unwrap();
+                        got.then_some(i)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .filter_map(|h| h.join().unwrap())
+                .collect()
+        });
+        assert_eq!(won.len(), 1, "round {round}: {won:?}");
+        let holder = format!("replica-{}", won[0]);
+        let other = format!("replica-{}", (won[0] + 1) % stores.len());
+        let mut txn = stores[0].begin().unwrap();
+        let later = at + chrono::Duration::seconds(10);
+        assert!(
+            !txn.take_lease(
+                "reminders",
+                &other,
+                later,
+                later + chrono::Duration::seconds(30)
+            )
+            .unwrap()
+        );
+        assert!(
+            txn.take_lease(
+                "reminders",
+                &holder,
+                later,
+                later + chrono::Duration::seconds(30)
+            )
+            .unwrap()
+        );
+        txn.commit().unwrap();
+    }
+}
+
+#[test]
+fn one_replica_holds_a_lease_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    one_lease_holder(sqlite_handles(dir.path(), 4));
+}
+
+#[test]
+fn one_replica_holds_a_lease_on_postgres() {
+    let cluster = tests::pg::PgCluster::start();
+    one_lease_holder(pg_handles(&cluster, 4));
+}
+
+/// A read transaction cannot write; a write transaction's changes are seen
+/// by the next only once committed; one dropped is rolled back.
+fn reads_and_rollbacks(store: Arc<dyn Store>) {
+    let site = SiteId::from_uuid(uuid::Uuid::now_v7());
+    let doc = DocId::from_uuid(uuid::Uuid::now_v7());
+    {
+        let mut read = store.read().unwrap();
+        assert!(
+            read.put_doc(doc, DocKind::Issue, site, b"x", &[]).is_err(),
+            "a read transaction refuses a write"
+        );
+    }
+    let mut txn = store.begin().unwrap();
+    txn.put_doc(doc, DocKind::Issue, site, b"first", &[])
+        .unwrap();
+    drop(txn);
+    assert!(
+        store.read().unwrap().doc(doc).unwrap().is_none(),
+        "rolled back"
+    );
+    let mut txn = store.begin().unwrap();
+    let seq = txn
+        .put_doc(doc, DocKind::Issue, site, b"second", &[1; 32])
+        .unwrap();
+    txn.put_meta("k", b"v").unwrap();
+    txn.commit().unwrap();
+    let mut read = store.read().unwrap();
+    let got = read.doc(doc).unwrap().unwrap();
+    assert_eq!(
+        (got.bytes.as_slice(), got.seq, got.site),
+        (&b"second"[..], seq, site)
+    );
+    assert_eq!(read.meta("k").unwrap().as_deref(), Some(&b"v"[..]));
+    assert_eq!(read.max_seq().unwrap(), seq);
+}
+
+#[test]
+fn reads_and_rollbacks_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    reads_and_rollbacks(sqlite_handles(dir.path(), 1).remove(0));
+}
+
+#[test]
+fn reads_and_rollbacks_on_postgres() {
+    let cluster = tests::pg::PgCluster::start();
+    reads_and_rollbacks(pg_handles(&cluster, 1).remove(0));
+}
+
+/// PostgreSQL aborts a transaction at its first failed statement, and a
+/// `COMMIT` after it would quietly roll back: the store says so instead, and
+/// nothing of the transaction is kept.
+#[test]
+fn a_transaction_with_a_failed_statement_does_not_claim_to_commit_on_postgres() {
+    let cluster = tests::pg::PgCluster::start();
+    let store = pg_handles(&cluster, 1).remove(0);
+    let mut txn = store.begin().unwrap();
+    sync_server::accounts::add_site(&mut *txn, "PG1", "一号项目", chrono::Utc::now()).unwrap();
+    let site = txn.site_by_code("PG1").unwrap().unwrap();
+    txn.commit().unwrap();
+    let mut txn = store.begin().unwrap();
+    txn.put_meta("before", b"1").unwrap();
+    assert!(txn.insert_site(&site).is_err(), "the same site twice");
+    assert!(txn.commit().is_err());
+    assert!(store.read().unwrap().meta("before").unwrap().is_none());
+    // The connection went back to the pool and works.
+    let mut txn = store.begin().unwrap();
+    txn.put_meta("after", b"2").unwrap();
+    txn.commit().unwrap();
+    assert!(store.read().unwrap().meta("after").unwrap().is_some());
 }

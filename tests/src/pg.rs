@@ -1,0 +1,190 @@
+//! A throwaway PostgreSQL cluster for one test: `initdb` into a temporary
+//! directory, a server listening only on a Unix socket in that directory (no
+//! TCP port at all), stopped and removed on drop.
+//!
+//! The server binaries are Debian's `postgresql-15` (`scripts/setup`
+//! installs it), found under `/usr/lib/postgresql/*/bin` or at `PG_BIN`.
+//! Run as root, the cluster's commands run as the `postgres` user, since
+//! PostgreSQL refuses to run as root.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+pub struct PgCluster {
+    dir: tempfile::TempDir,
+    bin: PathBuf,
+    next: AtomicU32,
+    running: bool,
+}
+
+/// The directory of `initdb`, `pg_ctl` and `postgres`.
+fn bin_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("PG_BIN") {
+        return PathBuf::from(dir);
+    }
+    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path().join("bin"))
+        .filter(|b| b.join("initdb").exists())
+        .collect();
+    found.sort();
+    found.pop().expect(
+        "no PostgreSQL server binaries under /usr/lib/postgresql (scripts/setup installs postgresql-15) \
+         and PG_BIN is not set",
+    )
+}
+
+/// Whether this process runs as root: `/proc/self/status`'s effective uid.
+fn as_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(2).map(|u| u == "0"))
+        })
+        .unwrap_or(false)
+}
+
+impl PgCluster {
+    /// A new cluster, running and ready (`pg_ctl start -w` returns once the
+    /// server accepts connections).
+    pub fn start() -> PgCluster {
+        let dir = tempfile::Builder::new()
+            .prefix("pg")
+            .tempdir()
+            .expect("tempdir");
+        let mut cluster = PgCluster {
+            dir,
+            bin: bin_dir(),
+            next: AtomicU32::new(0),
+            running: false,
+        };
+        if as_root() {
+            let status = Command::new("chown")
+                .arg("postgres:postgres")
+                .arg(cluster.dir.path())
+                .status()
+                .expect("chown");
+            assert!(
+                status.success(),
+                "cannot hand the cluster directory to postgres"
+            );
+        }
+        let data = cluster.data();
+        cluster.run(
+            "initdb",
+            &[
+                "-D".as_ref(),
+                data.as_os_str(),
+                "-A".as_ref(),
+                "trust".as_ref(),
+                "-U".as_ref(),
+                "postgres".as_ref(),
+                "-E".as_ref(),
+                "UTF8".as_ref(),
+                "--locale=C".as_ref(),
+                "-N".as_ref(),
+            ],
+        );
+        let options = format!(
+            "-k {} -c listen_addresses='' -c fsync=off -c max_connections=300 -c shared_buffers=32MB",
+            cluster.dir.path().display()
+        );
+        let log = cluster.dir.path().join("server.log");
+        cluster.run(
+            "pg_ctl",
+            &[
+                "-D".as_ref(),
+                data.as_os_str(),
+                "-l".as_ref(),
+                log.as_os_str(),
+                "-w".as_ref(),
+                "-t".as_ref(),
+                "120".as_ref(),
+                "-o".as_ref(),
+                options.as_ref(),
+                "start".as_ref(),
+            ],
+        );
+        cluster.running = true;
+        cluster
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// `program` of the cluster's binaries, as `postgres` when run as root.
+    fn command(&self, program: &str) -> Command {
+        let exe = self.bin.join(program);
+        if as_root() {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&exe);
+            c
+        } else {
+            Command::new(&exe)
+        }
+    }
+
+    fn run(&self, program: &str, args: &[&std::ffi::OsStr]) {
+        let out = self
+            .command(program)
+            .args(args)
+            .current_dir(self.dir.path())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
+        assert!(
+            out.status.success(),
+            "{program} failed: {}{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+            std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+        );
+    }
+
+    /// The socket directory, as a connection's `host`.
+    pub fn socket_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The URL of database `name` in this cluster.
+    pub fn url(&self, name: &str) -> String {
+        format!(
+            "postgresql://postgres@localhost/{name}?host={}",
+            self.socket_dir().display()
+        )
+    }
+
+    /// A new empty database; its URL.
+    pub fn database(&self) -> String {
+        let name = format!("db{}", self.next.fetch_add(1, Ordering::SeqCst));
+        let mut admin =
+            postgres::Client::connect(&self.url("postgres"), postgres::NoTls).expect("connect");
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .expect("create database");
+        self.url(&name)
+    }
+
+    /// The `pg_dump`/`pg_restore` programs of this cluster's version.
+    pub fn bin(&self, program: &str) -> PathBuf {
+        self.bin.join(program)
+    }
+}
+
+impl Drop for PgCluster {
+    fn drop(&mut self) {
+        if self.running {
+            let _ = self
+                .command("pg_ctl")
+                .arg("-D")
+                .arg(self.data())
+                .args(["-m", "immediate", "-w", "stop"])
+                .output();
+        }
+    }
+}
