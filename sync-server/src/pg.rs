@@ -406,21 +406,52 @@ impl PgStore {
 
     /// Opens a transaction on a pooled connection with `begin` (SQL).
     fn start(&self, begin: &str) -> Result<Box<dyn Txn + '_>, StoreError> {
-        let mut conn = self.take()?;
-        conn.failed = false;
-        if let Err(e) = conn.client.batch_execute(begin) {
-            // The connection may be gone (a restarted database): close it.
-            drop(conn);
-            self.pool.lock().unwrap_or_else(|p| p.into_inner()).open -= 1;
-            self.free.notify_one();
-            return Err(e.into());
+        let mut attempt = 0;
+        loop {
+            let mut conn = self.take()?;
+            conn.failed = false;
+            match conn.client.batch_execute(begin) {
+                Ok(()) => {
+                    return Ok(Box::new(PgTxn {
+                        conn: Some(conn),
+                        store: self,
+                        done: false,
+                        acting: crate::ledger::Author::console(),
+                    }));
+                }
+                Err(e) => {
+                    self.discard(conn);
+                    // The database went away (restarted, failed over): the
+                    // idle connections are as dead as this one. Close them and
+                    // try once more on a new connection.
+                    if attempt == 0 {
+                        attempt += 1;
+                        self.discard_idle();
+                        continue;
+                    }
+                    return Err(e.into());
+                }
+            }
         }
-        Ok(Box::new(PgTxn {
-            conn: Some(conn),
-            store: self,
-            done: false,
-            acting: crate::ledger::Author::console(),
-        }))
+    }
+
+    /// Closes a connection that is not to be reused.
+    fn discard(&self, conn: PgConn) {
+        drop(conn);
+        let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
+        pool.open = pool.open.saturating_sub(1);
+        self.free.notify_one();
+    }
+
+    fn discard_idle(&self) {
+        let idle = {
+            let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
+            let idle = std::mem::take(&mut pool.idle);
+            pool.open = pool.open.saturating_sub(idle.len());
+            idle
+        };
+        drop(idle);
+        self.free.notify_all();
     }
 }
 
@@ -497,10 +528,7 @@ impl Drop for PgTxn<'_> {
         if let Some(mut conn) = self.conn.take() {
             if !self.done && conn.client.batch_execute("ROLLBACK").is_err() {
                 // Unknown state: let the connection go rather than reuse it.
-                drop(conn);
-                let mut pool = self.store.pool.lock().unwrap_or_else(|p| p.into_inner());
-                pool.open = pool.open.saturating_sub(1);
-                self.store.free.notify_one();
+                self.store.discard(conn);
                 return;
             }
             self.store.give_back(conn);
@@ -1304,7 +1332,7 @@ impl Txn for PgTxn<'_> {
         };
         self.c().run(
             "UPDATE webhook_deliveries SET attempts = $2, delivered_ms = $3,
-                next_attempt_ms = COALESCE($4, $5), last_error = $6 WHERE id = $1",
+                next_attempt_ms = COALESCE($4::bigint, $5::bigint), last_error = $6 WHERE id = $1",
             &[
                 &id(&delivery),
                 &i64::from(attempts),
@@ -1766,7 +1794,7 @@ impl Txn for PgTxn<'_> {
             .unwrap_or((i64::MIN, Vec::new()));
         let rows = self.c().rows(
             "SELECT issue, contact, received_ms FROM complaint_contacts
-             WHERE site = ANY($1) AND (received_ms, issue) > ($2, $3)
+             WHERE site = ANY($1) AND (received_ms, issue) > ($2::bigint, $3::bytea)
              ORDER BY received_ms, issue LIMIT $4",
             &[&ids(sites), &after_ms, &after_issue, &limit(max)],
         )?;

@@ -33,17 +33,6 @@ use tests::*;
 const SERVER: &str = env!("CARGO_BIN_EXE_e2e-sync-server");
 const PROBE: &str = env!("CARGO_BIN_EXE_e2e-probe");
 
-/// CPU time (user + system) of a process so far, at the kernel's 10 ms tick.
-fn cpu_of(pid: u32) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let after_name = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    // utime and stime are fields 14 and 15 of the whole line; 12 and 13 after the name.
-    let ticks: u64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
-        + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
-    Duration::from_millis(ticks * 10)
-}
-
 /// Switches a waiting `perf record --control fifo:…` on or off, when
 /// `BENCH_PERF_CTL` names its fifo.
 fn perf_control(command: &str) {

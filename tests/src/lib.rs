@@ -32,6 +32,8 @@ pub struct Seeded {
     pub dir: tempfile::TempDir,
     pub store: Arc<dyn Store>,
     pub summary: SeedSummary,
+    /// The database URL when `store` is PostgreSQL.
+    pub database_url: Option<String>,
     /// The PostgreSQL cluster holding `store`, if any; dropped last.
     pub cluster: Option<pg::PgCluster>,
 }
@@ -47,10 +49,21 @@ impl Seeded {
     /// The demo data in PostgreSQL, in a cluster of its own.
     pub fn postgres() -> Seeded {
         let cluster = pg::PgCluster::start();
-        let store = Arc::new(
-            sync_server::pg::PgStore::open(&cluster.database()).expect("open PostgreSQL store"),
-        );
-        Self::seed_into(tempfile::tempdir().expect("tempdir"), store, Some(cluster))
+        let url = cluster.database();
+        let store = Arc::new(sync_server::pg::PgStore::open(&url).expect("open PostgreSQL store"));
+        let mut seeded =
+            Self::seed_into(tempfile::tempdir().expect("tempdir"), store, Some(cluster));
+        seeded.database_url = Some(url);
+        seeded
+    }
+
+    /// The environment a `sync-server` command needs to reach this store
+    /// (besides `--data-dir`).
+    pub fn cli_env(&self) -> Vec<(String, String)> {
+        self.database_url
+            .iter()
+            .map(|u| ("SYNC_SERVER_DATABASE_URL".to_string(), u.clone()))
+            .collect()
     }
 
     fn seed_into(
@@ -65,6 +78,7 @@ impl Seeded {
             dir,
             store,
             summary,
+            database_url: None,
             cluster,
         }
     }
@@ -376,6 +390,8 @@ pub type Hook = Arc<dyn Fn(Dir, u64, &[u8]) -> bool + Send + Sync>;
 pub struct Proxy {
     pub addr: SocketAddr,
     pub url: String,
+    /// Where new connections go (in turn, for a balancer).
+    targets: Arc<std::sync::Mutex<Vec<SocketAddr>>>,
     stop: Arc<AtomicBool>,
     pub to_server: Arc<AtomicU64>,
     pub to_client: Arc<AtomicU64>,
@@ -389,6 +405,7 @@ impl Proxy {
     /// A load balancer: each new connection goes to the next of `targets`
     /// in turn, passing over those that refuse it (a killed replica).
     pub fn balance(targets: Vec<SocketAddr>, hook: Hook) -> Proxy {
+        let targets = Arc::new(std::sync::Mutex::new(targets));
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
         let addr = listener.local_addr().expect("addr");
         listener.set_nonblocking(true).expect("nonblocking");
@@ -396,12 +413,14 @@ impl Proxy {
         let to_server = Arc::new(AtomicU64::new(0));
         let to_client = Arc::new(AtomicU64::new(0));
         let (s, ts, tc) = (stop.clone(), to_server.clone(), to_client.clone());
+        let all = targets.clone();
         std::thread::spawn(move || {
             let mut next = 0usize;
             while !s.load(Ordering::SeqCst) {
                 match listener.accept() {
                     Ok((client, _)) => {
                         let _ = client.set_nonblocking(false);
+                        let targets = all.lock().unwrap().clone();
                         let server = (0..targets.len()).find_map(|_| {
                             let target = targets[next % targets.len()];
                             next += 1;
@@ -429,10 +448,19 @@ impl Proxy {
         Proxy {
             addr,
             url: format!("http://{addr}"),
+            targets,
             stop,
             to_server,
             to_client,
         }
+    }
+}
+
+impl Proxy {
+    /// Sends new connections for target `i` to `addr` from now on (a
+    /// replica restarted on a new port).
+    pub fn set_target(&self, i: usize, addr: SocketAddr) {
+        self.targets.lock().unwrap()[i] = addr;
     }
 }
 
@@ -458,6 +486,26 @@ fn pipe(mut from: TcpStream, mut to: TcpStream, dir: Dir, counter: Arc<AtomicU64
         let _ = from.shutdown(std::net::Shutdown::Both);
         let _ = to.shutdown(std::net::Shutdown::Both);
     });
+}
+
+/// CPU time (user + system) of a process so far, at the kernel's 10 ms tick;
+/// with `children`, also that of its children it has waited for.
+pub fn cpu_of_with(pid: u32, children: bool) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after_name = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // utime, stime, cutime and cstime are fields 14 to 17 of the whole line; 12 to 15 after the name.
+    let field = |i: usize| -> u64 { fields.get(i).and_then(|v| v.parse().ok()).unwrap_or(0) };
+    let mut ticks = field(11) + field(12);
+    if children {
+        ticks += field(13) + field(14);
+    }
+    Duration::from_millis(ticks * 10)
+}
+
+/// CPU time (user + system) of a process so far, at the kernel's 10 ms tick.
+pub fn cpu_of(pid: u32) -> Duration {
+    cpu_of_with(pid, false)
 }
 
 /// Sync options for tests: bounded, seconds not minutes.

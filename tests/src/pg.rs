@@ -114,6 +114,27 @@ impl PgCluster {
         cluster
     }
 
+    /// Restarts the server (a fast shutdown: every connection is ended, as a
+    /// database restarted by its operator or failed over), and waits until
+    /// it accepts connections again.
+    pub fn restart(&self) {
+        let data = self.data();
+        let log = self.dir.path().join("server.log");
+        self.run(
+            "pg_ctl",
+            &[
+                "-D".as_ref(),
+                data.as_os_str(),
+                "-l".as_ref(),
+                log.as_os_str(),
+                "-w".as_ref(),
+                "-m".as_ref(),
+                "fast".as_ref(),
+                "restart".as_ref(),
+            ],
+        );
+    }
+
     fn data(&self) -> PathBuf {
         self.dir.path().join("data")
     }
@@ -168,6 +189,34 @@ impl PgCluster {
             .batch_execute(&format!("CREATE DATABASE {name}"))
             .expect("create database");
         self.url(&name)
+    }
+
+    /// CPU time the cluster has used so far: the postmaster, the backends it
+    /// ended and those still serving.
+    pub fn cpu(&self) -> std::time::Duration {
+        let pid: u32 = std::fs::read_to_string(self.data().join("postmaster.pid"))
+            .ok()
+            .and_then(|s| s.lines().next().and_then(|l| l.trim().parse().ok()))
+            .expect("the postmaster's pid");
+        let mut total = crate::cpu_of_with(pid, true);
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Some(child) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+            let parent = stat
+                .rsplit_once(')')
+                .and_then(|(_, r)| r.split_whitespace().nth(1))
+                .and_then(|p| p.parse::<u32>().ok());
+            if parent == Some(pid) {
+                total += crate::cpu_of(child);
+            }
+        }
+        total
     }
 
     /// The `pg_dump`/`pg_restore` programs of this cluster's version.

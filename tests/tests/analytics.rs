@@ -78,9 +78,7 @@ fn figure(v: &Value, name: &str) -> (Option<f64>, u64, u64) {
     )
 }
 
-#[test]
-fn figures_of_a_month_built_through_devices_match_the_hand_count() {
-    let seeded = Seeded::new();
+fn figures_of_a_month_built_through_devices_match_the_hand_count(seeded: Seeded) {
     seeded.add_other_site("manager9", shared::Role::Manager);
     let server = InProcessServer::start(seeded.store.clone());
     let url = server.url.clone();
@@ -468,6 +466,7 @@ fn figures_of_a_month_built_through_devices_match_the_hand_count() {
         .args(["analytics", "--data-dir"])
         .arg(seeded.dir.path())
         .args(["--site", "DEMO", "--period", "2025-11", "--json"])
+        .envs(seeded.cli_env())
         .output()
         .unwrap();
     assert!(
@@ -481,6 +480,7 @@ fn figures_of_a_month_built_through_devices_match_the_hand_count() {
         .args(["analytics", "--data-dir"])
         .arg(seeded.dir.path())
         .args(["--site", "DEMO", "--period", "2025-11", "--by", "grade"])
+        .envs(seeded.cli_env())
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&text.stdout);
@@ -700,9 +700,9 @@ fn a_year_of_rows(site: shared::SiteId, end: DateTime<Utc>) -> Vec<shared::wire:
     rows
 }
 
-#[test]
-fn a_period_reads_only_the_issues_that_can_count_in_it_and_its_figures_are_those_of_all() {
-    let seeded = Seeded::new();
+fn a_period_reads_only_the_issues_that_can_count_in_it_and_its_figures_are_those_of_all(
+    seeded: Seeded,
+) {
     // A fixed instant: which days hold a counted deadline follows from the
     // time of day the rows are laid out from (laid out from about 02:00 at the
     // site, the one-day period below has none), so a wall-clock `now` made the
@@ -804,3 +804,8 @@ fn a_period_reads_only_the_issues_that_can_count_in_it_and_its_figures_are_those
         assert_eq!(league[0].kpis, want, "{period}: the league");
     }
 }
+
+tests::on_both_stores!(
+    figures_of_a_month_built_through_devices_match_the_hand_count,
+    a_period_reads_only_the_issues_that_can_count_in_it_and_its_figures_are_those_of_all,
+);

@@ -23,9 +23,7 @@ fn event(url: &str, token: &str, id: &str, body: Value) -> (u16, Value) {
     api_post(url, token, &format!("/api/v1/issues/{id}/events"), &body)
 }
 
-#[test]
-fn a_complaint_is_followed_to_a_satisfied_call_back() {
-    let seeded = Seeded::new();
+fn a_complaint_is_followed_to_a_satisfied_call_back(seeded: Seeded) {
     let server = InProcessServer::start(seeded.store.clone());
     let url = server.url.clone();
     let cs = login_token(&url, "cs1", &seeded.password("cs1"));
@@ -290,9 +288,9 @@ fn a_complaint_is_followed_to_a_satisfied_call_back() {
     assert_eq!(report.contacts.sent, 1, "{report:?}");
 }
 
-#[test]
-fn service_levels_are_a_site_table_by_kind_and_urgency_set_on_screen_by_csv_or_command() {
-    let seeded = Seeded::new();
+fn service_levels_are_a_site_table_by_kind_and_urgency_set_on_screen_by_csv_or_command(
+    seeded: Seeded,
+) {
     let server = InProcessServer::start(seeded.store.clone());
     let url = server.url.clone();
     let admin = login_token(&url, "admin1", &seeded.password("admin1"));
@@ -415,6 +413,7 @@ fn service_levels_are_a_site_table_by_kind_and_urgency_set_on_screen_by_csv_or_c
             .args(args)
             .arg("--data-dir")
             .arg(seeded.dir.path())
+            .envs(seeded.cli_env())
             .output()
             .unwrap();
         assert!(
@@ -462,3 +461,8 @@ fn service_levels_are_a_site_table_by_kind_and_urgency_set_on_screen_by_csv_or_c
         "{exported}"
     );
 }
+
+tests::on_both_stores!(
+    a_complaint_is_followed_to_a_satisfied_call_back,
+    service_levels_are_a_site_table_by_kind_and_urgency_set_on_screen_by_csv_or_command,
+);

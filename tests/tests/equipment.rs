@@ -314,9 +314,7 @@ fn the_command_line_imports_all_or_nothing_lists_and_exports_what_it_read() {
     assert!(raised.title.contains("年检已过期"), "{}", raised.title);
 }
 
-#[test]
-fn the_api_keeps_the_register_by_role_and_site_and_checks_every_certificate() {
-    let seeded = Seeded::new();
+fn the_api_keeps_the_register_by_role_and_site_and_checks_every_certificate(seeded: Seeded) {
     seeded.add_other_site("manager_o", shared::Role::Manager);
     let server = InProcessServer::serve(seeded.state(), "127.0.0.1:0".parse().unwrap());
     let url = server.url.clone();
@@ -597,9 +595,7 @@ async fn receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
     (url, seen)
 }
 
-#[test]
-fn the_job_reminds_ahead_and_raises_one_issue_for_an_expired_inspection() {
-    let seeded = Seeded::new();
+fn the_job_reminds_ahead_and_raises_one_issue_for_an_expired_inspection(seeded: Seeded) {
     let server = InProcessServer::serve(seeded.state(), "127.0.0.1:0".parse().unwrap());
     let url = server.url.clone();
     let manager = login_token(&url, "manager1", &seeded.password("manager1"));
@@ -726,9 +722,7 @@ fn the_job_reminds_ahead_and_raises_one_issue_for_an_expired_inspection() {
     assert_eq!(kind_rate(&register(&url, &manager), "fire_alarm"), (1, 1));
 }
 
-#[test]
-fn the_monthly_report_prints_compliance_by_kind_as_the_api_counts_it() {
-    let seeded = Seeded::new();
+fn the_monthly_report_prints_compliance_by_kind_as_the_api_counts_it(seeded: Seeded) {
     let server = InProcessServer::serve(seeded.state(), "127.0.0.1:0".parse().unwrap());
     let url = server.url.clone();
     let manager = login_token(&url, "manager1", &seeded.password("manager1"));
@@ -893,3 +887,9 @@ fn a_manager_keeps_the_register_on_the_dashboard() {
     );
     assert_eq!(row(&r, "EL-01")["equipment"]["checkpoint"], "CP-P01");
 }
+
+tests::on_both_stores!(
+    the_api_keeps_the_register_by_role_and_site_and_checks_every_certificate,
+    the_job_reminds_ahead_and_raises_one_issue_for_an_expired_inspection,
+    the_monthly_report_prints_compliance_by_kind_as_the_api_counts_it,
+);

@@ -15,9 +15,7 @@ use tests::*;
 
 use tests::webhooks::receiver;
 
-#[test]
-fn reminders_and_escalations_reach_devices_and_a_retried_webhook() {
-    let seeded = Seeded::new();
+fn reminders_and_escalations_reach_devices_and_a_retried_webhook(seeded: Seeded) {
     let server = InProcessServer::start(seeded.store.clone());
     let (di, dm, ds) = (device_dir(), device_dir(), device_dir());
     let mut inspector = device(
@@ -176,9 +174,7 @@ fn reminders_and_escalations_reach_devices_and_a_retried_webhook() {
     );
 }
 
-#[test]
-fn an_unreachable_webhook_is_retried_with_backoff_then_given_up() {
-    let seeded = Seeded::new();
+fn an_unreachable_webhook_is_retried_with_backoff_then_given_up(seeded: Seeded) {
     let server = InProcessServer::start(seeded.store.clone());
     let (di, dm) = (device_dir(), device_dir());
     let mut inspector = device(
@@ -262,9 +258,7 @@ fn bell(url: &str, token: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-#[test]
-fn nobody_waits_unseen_orders_verifications_dispatches_and_call_backs() {
-    let seeded = Seeded::new();
+fn nobody_waits_unseen_orders_verifications_dispatches_and_call_backs(seeded: Seeded) {
     let server = InProcessServer::start(seeded.store.clone());
     let url = server.url.clone();
     let (di, dm, ds) = (device_dir(), device_dir(), device_dir());
@@ -535,3 +529,9 @@ impl Whole for DateTime<Utc> {
         self.with_nanosecond(0).unwrap()
     }
 }
+
+tests::on_both_stores!(
+    reminders_and_escalations_reach_devices_and_a_retried_webhook,
+    an_unreachable_webhook_is_retried_with_backoff_then_given_up,
+    nobody_waits_unseen_orders_verifications_dispatches_and_call_backs,
+);

@@ -35,9 +35,7 @@ fn site_with_inspector() -> (Seeded, InProcessServer, tempfile::TempDir, Device,
     (seeded, server, di, inspector, token)
 }
 
-#[test]
-fn a_problem_that_comes_back_is_flagged_and_gets_a_root_cause_record() {
-    let seeded = Seeded::new();
+fn a_problem_that_comes_back_is_flagged_and_gets_a_root_cause_record(seeded: Seeded) {
     let server = InProcessServer::start(seeded.store.clone());
     let url = server.url.clone();
     let (di, dm, ds) = (device_dir(), device_dir(), device_dir());
@@ -283,6 +281,7 @@ fn a_problem_that_comes_back_is_flagged_and_gets_a_root_cause_record() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_e2e-sync-server"))
         .args(["repeats", "--site", "DEMO", "--data-dir"])
         .arg(seeded.dir.path())
+        .envs(seeded.cli_env())
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
@@ -518,3 +517,5 @@ fn repeats_join_the_open_record_in_order_and_the_ledger_names_each() {
         sync_server::ledger::Verified::Whole { .. }
     ));
 }
+
+tests::on_both_stores!(a_problem_that_comes_back_is_flagged_and_gets_a_root_cause_record,);

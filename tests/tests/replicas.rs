@@ -120,18 +120,22 @@ fn the_reminder_job_runs_in_one_replica_at_a_time_and_moves_when_it_dies() {
     assert!(twice.is_empty(), "deliveries made twice: {twice:?}");
 }
 
-/// Three replicas on one PostgreSQL database behind a load balancer, fifty
-/// devices syncing through it, and one replica killed with SIGKILL while
-/// they sync: every device's findings reach the tracker exactly once, and
-/// the other two go on serving.
+/// Three replicas on one PostgreSQL database and one photo bucket behind a
+/// load balancer, fifty devices syncing through it (every fifth with a
+/// photo), one replica killed with SIGKILL while they sync and then started
+/// again: every finding and photo reaches the tracker exactly once, and every
+/// device ends holding its site's whole tracker.
 #[test]
 fn three_replicas_on_postgresql_lose_nothing_when_one_is_killed_mid_sync() {
     use device::RaiseInput;
     use shared::{Category, Grade, Role};
     use std::sync::Arc;
     let cluster = tests::pg::PgCluster::start();
+    let s3 = tests::s3::S3Server::start();
     let db = cluster.database();
-    let env = vec![("SYNC_SERVER_DATABASE_URL".to_string(), db.clone())];
+    let mut env = s3.env();
+    env.push(("SYNC_SERVER_DATABASE_URL".to_string(), db.clone()));
+    env.push(("SYNC_SERVER_BLOB_URL".to_string(), s3.url("estate")));
     let data = tempfile::tempdir().unwrap();
     let seed = seed_env(SERVER, data.path(), &env);
     // Five field users with ten devices each (the most one user may have).
@@ -157,9 +161,8 @@ fn three_replicas_on_postgresql_lose_nothing_when_one_is_killed_mid_sync() {
         txn.commit().unwrap();
     }
     let args = ["--job-every-secs", "1"];
-    let mut replicas: Vec<ProcessServer> = (0..3)
-        .map(|_| ProcessServer::start_env(SERVER, data.path(), "127.0.0.1:0", &args, &env, None))
-        .collect();
+    let start = || ProcessServer::start_env(SERVER, data.path(), "127.0.0.1:0", &args, &env, None);
+    let mut replicas: Vec<ProcessServer> = (0..3).map(|_| start()).collect();
     let balancer = Proxy::balance(
         replicas.iter().map(|r| r.addr).collect(),
         Arc::new(|_, _, _| true),
@@ -168,6 +171,13 @@ fn three_replicas_on_postgresql_lose_nothing_when_one_is_killed_mid_sync() {
     let before = server_issues(&balancer.url, &manager).len();
 
     let raise = |d: &mut device::Device, n: usize, round: usize| {
+        let photos = if n.is_multiple_of(5) && round == 1 {
+            let jpeg =
+                tests::pictures::jpeg(&tests::pictures::photo_like(640, 480, n as u64), 85, None);
+            vec![d.add_photo(&jpeg, "IMG.jpg", Utc::now()).unwrap()]
+        } else {
+            Vec::new()
+        };
         d.raise_issue(
             RaiseInput {
                 checkpoint: "CP-R01".into(),
@@ -176,16 +186,20 @@ fn three_replicas_on_postgresql_lose_nothing_when_one_is_killed_mid_sync() {
                 grade: Grade::Deadline,
                 title: format!("设备{n}第{round}次发现"),
                 description: String::new(),
-                photos: Vec::new(),
+                photos,
             },
             Utc::now(),
         )
         .unwrap()
     };
-    // Syncs until nothing waits, through whichever replica answers; bounded.
+    // Syncs until nothing (finding or photo) waits, through whichever
+    // replica answers; bounded.
     let settle = |d: &mut device::Device| {
         for _ in 0..20 {
-            if d.sync(&opts()).is_ok() && d.pending_count().unwrap() == 0 {
+            if d.sync(&opts()).is_ok()
+                && d.pending_count().unwrap() == 0
+                && d.photo_status().unwrap().pending == 0
+            {
                 return;
             }
         }
@@ -199,8 +213,13 @@ fn three_replicas_on_postgresql_lose_nothing_when_one_is_killed_mid_sync() {
         .collect();
     let raised = std::sync::Mutex::new(Vec::new());
     // Round one, everyone up; round two, one replica dies once all fifty have
-    // raised their second finding and begun to sync.
-    for round in 0..2 {
+    // raised their second finding and begun to sync; round three, after it
+    // is started again.
+    for round in 0..3 {
+        if round == 2 {
+            replicas[0] = start();
+            balancer.set_target(0, replicas[0].addr);
+        }
         let started = std::sync::Barrier::new(devices.len() + 1);
         std::thread::scope(|scope| {
             for (n, d) in devices.iter_mut().enumerate() {
@@ -219,9 +238,9 @@ fn three_replicas_on_postgresql_lose_nothing_when_one_is_killed_mid_sync() {
         });
     }
     let raised = raised.into_inner().unwrap();
-    assert_eq!(raised.len(), 100);
+    assert_eq!(raised.len(), 150);
     let list = server_issues(&balancer.url, &manager);
-    assert_eq!(list.len(), before + 100, "every finding once, none twice");
+    assert_eq!(list.len(), before + 150, "every finding once, none twice");
     for id in &raised {
         assert_eq!(
             list.iter().filter(|s| s.id == *id).count(),
@@ -229,12 +248,37 @@ fn three_replicas_on_postgresql_lose_nothing_when_one_is_killed_mid_sync() {
             "{id} in the tracker once"
         );
     }
-    // The survivors agree, each asked directly.
-    for r in &replicas[1..] {
+    // Each replica, the restarted one too, lists the same tracker.
+    for r in &replicas {
         let token = login_token(&r.url, "manager1", &seed_password(&seed, "manager1"));
         assert_eq!(
             comparable(&server_issues(&r.url, &token)),
             comparable(&list)
         );
+    }
+    // Every photo is in the bucket once, whole (named by its hash, and only
+    // kept once its hash was checked), and no upload was left in parts.
+    let keys = s3.keys();
+    let photos = keys.iter().filter(|k| k.contains("/photos/")).count();
+    assert!(
+        photos >= 10,
+        "ten photos (and their thumbnails) in the bucket: {keys:?}"
+    );
+    assert!(
+        !keys.iter().any(|k| k.contains("/partial/")),
+        "no parts left: {keys:?}"
+    );
+    // Every device converges on its site's whole tracker.
+    for d in &mut devices {
+        d.sync(&opts()).unwrap();
+        let held: std::collections::BTreeSet<_> = d
+            .issues(&Default::default())
+            .unwrap()
+            .into_iter()
+            .map(|s| s.id)
+            .collect();
+        for id in &raised {
+            assert!(held.contains(id), "a device is missing {id}");
+        }
     }
 }

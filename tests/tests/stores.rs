@@ -282,3 +282,26 @@ fn a_transaction_with_a_failed_statement_does_not_claim_to_commit_on_postgres() 
     txn.commit().unwrap();
     assert!(store.read().unwrap().meta("after").unwrap().is_some());
 }
+
+/// The database restarted under a store with a pool of open connections:
+/// the next transactions go through on new connections, none fails, and
+/// what was committed before is there.
+#[test]
+fn a_restarted_database_costs_no_failed_transaction_on_postgres() {
+    let cluster = tests::pg::PgCluster::start();
+    let store = pg_handles(&cluster, 1).remove(0);
+    // Several connections in the pool, all idle.
+    let txns: Vec<_> = (0..4).map(|_| store.read().unwrap()).collect();
+    drop(txns);
+    let mut txn = store.begin().unwrap();
+    txn.put_meta("before", b"1").unwrap();
+    txn.commit().unwrap();
+    cluster.restart();
+    for i in 0..6 {
+        let mut txn = store.begin().unwrap();
+        txn.put_meta(&format!("after{i}"), b"2").unwrap();
+        txn.commit().unwrap();
+        assert!(store.read().unwrap().meta("before").unwrap().is_some());
+    }
+    store.ping().unwrap();
+}

@@ -28,9 +28,9 @@ fn issue_count(url: &str, token: &str) -> usize {
     server_issues(url, token).len()
 }
 
-#[test]
-fn answers_are_stored_once_low_scores_open_follow_ups_and_nps_csi_reach_the_analysis() {
-    let seeded = Seeded::new();
+fn answers_are_stored_once_low_scores_open_follow_ups_and_nps_csi_reach_the_analysis(
+    seeded: Seeded,
+) {
     let server = InProcessServer::serve(seeded.state(), "127.0.0.1:0".parse().unwrap());
     let url = server.url.clone();
     let cs = login_token(&url, "cs1", &seeded.password("cs1"));
@@ -247,9 +247,9 @@ fn answers_are_stored_once_low_scores_open_follow_ups_and_nps_csi_reach_the_anal
     assert_eq!(ledger.matches(",survey,").count(), 3, "{ledger}");
 }
 
-#[test]
-fn a_device_records_surveys_offline_and_a_reply_cut_on_its_way_back_stores_nothing_twice() {
-    let seeded = Seeded::new();
+fn a_device_records_surveys_offline_and_a_reply_cut_on_its_way_back_stores_nothing_twice(
+    seeded: Seeded,
+) {
     let server = InProcessServer::serve(seeded.state(), "127.0.0.1:0".parse().unwrap());
     let online = Arc::new(AtomicBool::new(true));
     let cuts = Arc::new(AtomicUsize::new(0));
@@ -350,3 +350,8 @@ fn a_device_records_surveys_offline_and_a_reply_cut_on_its_way_back_stores_nothi
         "5-1-201"
     );
 }
+
+tests::on_both_stores!(
+    answers_are_stored_once_low_scores_open_follow_ups_and_nps_csi_reach_the_analysis,
+    a_device_records_surveys_offline_and_a_reply_cut_on_its_way_back_stores_nothing_twice,
+);
