@@ -9,12 +9,24 @@ use shared::wire::ApiError as Body;
 pub enum StoreError {
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("database: {0}")]
+    #[error("database: {}", postgres_detail(.0))]
     Postgres(#[from] postgres::Error),
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
     #[error("{0}")]
     Conflict(String),
+}
+
+/// A PostgreSQL error with the server's own sentence (its `Display` alone
+/// says only "db error").
+fn postgres_detail(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({}): {}", db.severity(), db.code().code(), db.message()),
+        None => match std::error::Error::source(e) {
+            Some(cause) => format!("{e}: {cause}"),
+            None => e.to_string(),
+        },
+    }
 }
 
 /// An error answered to an HTTP client as `{code, message}`.
