@@ -609,10 +609,6 @@ fn device_of(r: &Row) -> Result<DeviceRecord, StoreError> {
     )
 }
 
-fn summaries(rows: Vec<Row>) -> Result<Vec<IssueSummary>, StoreError> {
-    rows.iter().map(|r| json(r.get::<_, &str>(0))).collect()
-}
-
 fn jsons<T: serde::de::DeserializeOwned>(rows: Vec<Row>) -> Result<Vec<T>, StoreError> {
     rows.iter().map(|r| json(r.get::<_, &str>(0))).collect()
 }
@@ -1125,7 +1121,7 @@ impl Txn for PgTxn<'_> {
                 &limit(max),
             ],
         )?;
-        summaries(rows)
+        jsons::<IssueSummary>(rows)
     }
 
     fn list_issues(&mut self, q: &IssueQuery) -> Result<Vec<IssueSummary>, StoreError> {
@@ -1156,7 +1152,7 @@ impl Txn for PgTxn<'_> {
             ],
         )?;
         let now = Utc::now();
-        let mut out = summaries(rows)?;
+        let mut out = jsons::<IssueSummary>(rows)?;
         for s in &mut out {
             s.overdue = matches!(
                 s.status,
@@ -1200,11 +1196,11 @@ impl Txn for PgTxn<'_> {
              ORDER BY deadline",
             &[&time(&before)],
         )?;
-        summaries(rows)
+        jsons::<IssueSummary>(rows)
     }
 
     fn waiting_issues(&mut self) -> Result<Vec<IssueSummary>, StoreError> {
-        summaries(
+        jsons::<IssueSummary>(
             self.c()
                 .rows("SELECT summary FROM issues WHERE waiting", &[])?,
         )

@@ -94,22 +94,7 @@ impl PgCluster {
             "-k {} -c listen_addresses='' -c fsync=off -c max_connections=300 -c shared_buffers=32MB",
             cluster.dir.path().display()
         );
-        let log = cluster.dir.path().join("server.log");
-        cluster.run(
-            "pg_ctl",
-            &[
-                "-D".as_ref(),
-                data.as_os_str(),
-                "-l".as_ref(),
-                log.as_os_str(),
-                "-w".as_ref(),
-                "-t".as_ref(),
-                "120".as_ref(),
-                "-o".as_ref(),
-                options.as_ref(),
-                "start".as_ref(),
-            ],
-        );
+        cluster.pg_ctl(&["-t", "120", "-o", &options, "start"]);
         cluster.running = true;
         cluster
     }
@@ -118,21 +103,22 @@ impl PgCluster {
     /// database restarted by its operator or failed over), and waits until
     /// it accepts connections again.
     pub fn restart(&self) {
+        self.pg_ctl(&["-m", "fast", "restart"]);
+    }
+
+    /// `pg_ctl -D DATA -l LOG -w ARGS…`: waits until the action is done.
+    fn pg_ctl(&self, args: &[&str]) {
         let data = self.data();
         let log = self.dir.path().join("server.log");
-        self.run(
-            "pg_ctl",
-            &[
-                "-D".as_ref(),
-                data.as_os_str(),
-                "-l".as_ref(),
-                log.as_os_str(),
-                "-w".as_ref(),
-                "-m".as_ref(),
-                "fast".as_ref(),
-                "restart".as_ref(),
-            ],
-        );
+        let mut all: Vec<&std::ffi::OsStr> = vec![
+            "-D".as_ref(),
+            data.as_os_str(),
+            "-l".as_ref(),
+            log.as_os_str(),
+            "-w".as_ref(),
+        ];
+        all.extend(args.iter().map(|a| std::ffi::OsStr::new(*a)));
+        self.run("pg_ctl", &all);
     }
 
     fn data(&self) -> PathBuf {
