@@ -178,6 +178,11 @@ fn root_keys(kind: DocKind) -> (&'static [&'static str], &'static [&'static str]
     }
 }
 
+/// Whether `key` belongs at the root of a document of `kind`.
+pub fn is_root_key(kind: DocKind, key: &str) -> bool {
+    HEADER_KEYS.contains(&key) || root_keys(kind).0.contains(&key)
+}
+
 /// Checks a document's root against the schema before its content is read:
 /// only the schema's keys, each with one value (no concurrent writes to the
 /// same root key), and the entry lists the same objects as `before` had.

@@ -168,6 +168,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(crate::metrics::healthz))
         .route("/readyz", get(crate::metrics::readyz))
         .route("/metrics", get(crate::metrics::serve_metrics))
+        .route_layer(axum::middleware::from_fn(crate::nul::refuse_nul))
         .route_layer(axum::middleware::from_fn_with_state(
             state.metrics.clone(),
             crate::metrics::track,

@@ -84,6 +84,17 @@ impl ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
+        // Text PostgreSQL cannot hold (a NUL) that reached a statement past
+        // [`crate::nul`]'s checks is still the client's input, not a failure.
+        if let StoreError::Postgres(pg) = &e
+            && pg.code() == Some(&postgres::error::SqlState::CHARACTER_NOT_IN_REPERTOIRE)
+        {
+            tracing::warn!(error = %e, "text refused by the database");
+            return ApiError::bad_request(
+                "nul_character",
+                "the request holds a character no text may contain (U+0000)",
+            );
+        }
         tracing::error!(error = %e, "storage failure");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -23,6 +23,7 @@ pub mod ledger;
 pub mod metrics;
 pub mod monthly;
 pub mod net;
+pub mod nul;
 pub mod openapi;
 pub mod patrols;
 pub mod pg;

@@ -311,9 +311,110 @@ impl PgConn {
     }
 }
 
+/// How connections are made: in the clear, or over TLS that is always verified.
+#[derive(Clone)]
+enum Tls {
+    Clear,
+    Verified(tokio_postgres_rustls::MakeRustlsConnect),
+}
+
+/// `url` read in libpq's terms. `sslmode=require`, `verify-ca` or
+/// `verify-full` connect over TLS and verify the server's certificate chain
+/// and name against the system's root certificates and, if given,
+/// `sslrootcert` (a PEM file: a private CA's); this is stricter than libpq's
+/// `require`, which verifies nothing. No `sslmode`, `disable`, `allow` or
+/// `prefer` connect in the clear (a local socket, or a private network).
+fn settings(url: &str) -> Result<(postgres::Config, Tls), StoreError> {
+    let bad = |m: String| StoreError::Conflict(format!("the database URL is not usable: {m}"));
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let (mut mode, mut root) = (None, None);
+    let mut kept = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let decoded = || {
+            url::form_urlencoded::parse(format!("v={value}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        };
+        match key {
+            "sslmode" => mode = Some(decoded()),
+            "sslrootcert" => root = Some(decoded()),
+            _ => kept.push(pair),
+        }
+    }
+    let tls = match mode.as_deref() {
+        None | Some("disable" | "allow" | "prefer") => Tls::Clear,
+        Some("require" | "verify-ca" | "verify-full") => Tls::Verified(connector(root.as_deref())?),
+        Some(other) => {
+            return Err(bad(format!(
+                "sslmode={other}: use disable, prefer, require, verify-ca or verify-full"
+            )));
+        }
+    };
+    let plain = if kept.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    };
+    let mut config: postgres::Config = plain.parse().map_err(|e| bad(format!("{e}")))?;
+    config.ssl_mode(match tls {
+        Tls::Clear => postgres::config::SslMode::Disable,
+        Tls::Verified(_) => postgres::config::SslMode::Require,
+    });
+    Ok((config, tls))
+}
+
+/// TLS with the system's root certificates and those in `root` (PEM).
+fn connector(root: Option<&str>) -> Result<tokio_postgres_rustls::MakeRustlsConnect, StoreError> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_native_certs::load_native_certs().certs {
+        // A system certificate rustls cannot read is one fewer root, not a failure.
+        let _ = roots.add(cert);
+    }
+    if let Some(path) = root {
+        let unusable =
+            |e: String| StoreError::Conflict(format!("sslrootcert {path} is not usable: {e}"));
+        let pem = std::fs::read(path).map_err(|e| unusable(e.to_string()))?;
+        let mut added = 0;
+        for cert in CertificateDer::pem_slice_iter(&pem) {
+            let cert = cert.map_err(|e| unusable(e.to_string()))?;
+            roots.add(cert).map_err(|e| unusable(e.to_string()))?;
+            added += 1;
+        }
+        if added == 0 {
+            return Err(unusable("it holds no PEM certificate".into()));
+        }
+    }
+    if roots.is_empty() {
+        return Err(StoreError::Conflict(
+            "TLS to the database needs a root certificate: the system has none; give sslrootcert=PATH in the URL".into(),
+        ));
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| StoreError::Conflict(format!("TLS: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
+}
+
+impl Tls {
+    fn connect(&self, config: &postgres::Config) -> Result<Client, postgres::Error> {
+        match self {
+            Tls::Clear => config.connect(NoTls),
+            Tls::Verified(tls) => config.connect(tls.clone()),
+        }
+    }
+}
+
 /// The PostgreSQL implementation of [`Store`], with a pool of connections.
 pub struct PgStore {
     config: postgres::Config,
+    tls: Tls,
     url: String,
     pool: Mutex<Pool>,
     free: Condvar,
@@ -330,11 +431,10 @@ impl PgStore {
     /// `postgres://user@/db?host=/run/postgresql` for a local socket) and
     /// brings the schema up to date.
     pub fn open(url: &str) -> Result<PgStore, StoreError> {
-        let config: postgres::Config = url
-            .parse()
-            .map_err(|e| StoreError::Conflict(format!("the database URL is not usable: {e}")))?;
+        let (config, tls) = settings(url)?;
         let store = PgStore {
             config,
+            tls,
             url: url.to_string(),
             pool: Mutex::new(Pool::default()),
             free: Condvar::new(),
@@ -365,7 +465,7 @@ impl PgStore {
 
     fn connect(&self) -> Result<PgConn, StoreError> {
         Ok(PgConn {
-            client: self.config.connect(NoTls)?,
+            client: self.tls.connect(&self.config)?,
             prepared: HashMap::new(),
             failed: false,
         })
@@ -483,7 +583,7 @@ impl Store for PgStore {
     fn ping(&self) -> Result<(), StoreError> {
         let mut config = self.config.clone();
         config.connect_timeout(std::time::Duration::from_secs(2));
-        let mut client = config.connect(NoTls)?;
+        let mut client = self.tls.connect(&config)?;
         client.query_one("SELECT count(*) FROM schema_version", &[])?;
         Ok(())
     }

@@ -190,7 +190,8 @@ pub struct Received {
 
 /// Applies a device's message to `stored` (`None`: the server has no such
 /// document yet) with the protocol core and checks the new changes against
-/// the sender: either refusal leaves the stored document as it was.
+/// the sender. `stored` is consumed: on either refusal it is dropped (it may
+/// hold the refused changes) and the store keeps the version it had.
 /// `decoded`: the message's changes as [`crate::chunks::inspect`] read them.
 pub fn receive(
     sender: &Sender,
@@ -202,6 +203,9 @@ pub fn receive(
     decoded: Vec<automerge::ExpandedChange>,
 ) -> Result<Received, Refused> {
     let existed = stored.is_some();
+    // An existing issue is checked from the new changes' operations alone
+    // (see `validate::check`): no copy of the document as it was is needed.
+    let keep_before = existed && kind != DocKind::Issue;
     let Applied {
         mut doc,
         state,
@@ -209,13 +213,17 @@ pub fn receive(
         heads_before,
         new,
         saved,
-    } = core::apply(stored.unwrap_or_default(), state, msg)?;
+    } = core::apply(stored.unwrap_or_default(), state, msg, keep_before)?;
     let accepted = if new.is_empty() {
         None
     } else {
         let changes = new_changes(&mut doc, &new, decoded)?;
-        let before = before.as_ref().filter(|_| existed);
-        Some(validate::check(sender, id, kind, before, &doc, &changes)?)
+        let prior = match (existed, &before) {
+            (false, _) => validate::Prior::New,
+            (true, Some(b)) => validate::Prior::Was(b),
+            (true, None) => validate::Prior::Issue,
+        };
+        Some(validate::check(sender, id, kind, prior, &doc, &changes)?)
     };
     Ok(Received {
         doc,

@@ -50,15 +50,30 @@ pub struct Accepted {
     pub finished: bool,
 }
 
-/// Checks the changes `new` (decoded) that turn `before` (None: a new document) into `after`.
+/// What the server held of a document before the changes.
+#[derive(Clone, Copy)]
+pub enum Prior<'a> {
+    /// Nothing: the changes make a new document.
+    New,
+    /// An existing issue, checked from the new changes' operations alone.
+    Issue,
+    /// An existing document as it was, for the checks that compare.
+    Was(&'a AutoCommit),
+}
+
+/// Checks the changes `new` (decoded) that turn the `prior` document into `after`.
 pub fn check(
     sender: &Sender,
     id: DocId,
     kind: DocKind,
-    before: Option<&AutoCommit>,
+    prior: Prior<'_>,
     after: &AutoCommit,
     new: &[ExpandedChange],
 ) -> Result<Accepted, Refused> {
+    let before = match prior {
+        Prior::Was(b) => Some(b),
+        Prior::New | Prior::Issue => None,
+    };
     let actor = doc::actor(sender.actor);
     if let Some(other) = new.iter().map(|c| &c.actor_id).find(|a| **a != actor) {
         return Err(Refused::forbidden(
@@ -69,7 +84,17 @@ pub fn check(
         ));
     }
     let header = doc::header(after)?;
-    doc::check_shape(before, after, kind)?;
+    match (prior, kind) {
+        // Its root is out of the changes' reach (`appended_events` refuses
+        // any operation there), so neither its shape nor its header can change.
+        (Prior::Issue, DocKind::Issue) => {}
+        (Prior::Issue, _) => {
+            return Err(Refused::malformed(
+                "only an issue is checked without its stored version",
+            ));
+        }
+        _ => doc::check_shape(before, after, kind)?,
+    }
     if header.id != id || header.kind != kind {
         return Err(Refused::malformed(
             "the document's header does not match its id or kind",
@@ -90,7 +115,7 @@ pub fn check(
         ));
     }
     match kind {
-        DocKind::Issue => check_issue(sender, id, header.site, before, after, new),
+        DocKind::Issue => check_issue(sender, id, header.site, prior, after, new),
         DocKind::Patrol => check_patrol(sender, header.site, before, after),
         // Nobody: `policy::permits(_, Action::SyncPlan)` is false for every role.
         DocKind::Plan if policy::permits(sender.role, policy::Action::SyncPlan) => {
@@ -195,9 +220,19 @@ fn appended_events(after: &AutoCommit, new: &[ExpandedChange]) -> Result<HashSet
             }
             match &op.obj {
                 ObjectId::Root => {
-                    return Err(rewritten(
-                        "an issue's header and event list cannot change once it is stored",
-                    ));
+                    return Err(match &op.key {
+                        automerge::legacy::Key::Map(key)
+                            if !doc::is_root_key(DocKind::Issue, key) =>
+                        {
+                            Refused::malformed(format!(
+                                "document root key `{}` is not part of the schema",
+                                key.chars().take(64).collect::<String>()
+                            ))
+                        }
+                        _ => rewritten(
+                            "an issue's header and event list cannot change once it is stored",
+                        ),
+                    });
                 }
                 ObjectId::Id(obj) if *obj == list => {
                     if !op.insert || op.action != OpType::Make(automerge::ObjType::Map) {
@@ -223,14 +258,15 @@ fn check_issue(
     sender: &Sender,
     id: DocId,
     site: SiteId,
-    before: Option<&AutoCommit>,
+    prior: Prior<'_>,
     after: &AutoCommit,
     new: &[ExpandedChange],
 ) -> Result<Accepted, Refused> {
     // A new issue's events are all new; an existing one's are those the changes inserted.
-    let brought = match before {
-        Some(_) => Some(appended_events(after, new)?),
-        None => None,
+    let created = matches!(prior, Prior::New);
+    let brought = match created {
+        false => Some(appended_events(after, new)?),
+        true => None,
     };
     let items = doc::issue_event_entries(after)?;
     if items.len() > limits::EVENTS_PER_ISSUE {
@@ -264,8 +300,8 @@ fn check_issue(
         }
         events.push(e);
     }
-    check_new_events(site, before.is_none(), &events, &fresh)?;
-    if before.is_none() {
+    check_new_events(site, created, &events, &fresh)?;
+    if created {
         let raise = &events[0];
         let complaint = match &raise.body {
             EventBody::Raise {

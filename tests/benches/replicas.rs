@@ -10,7 +10,11 @@
 //! a finding and sync, `ROUNDS` times over. Figures: sync rounds per second,
 //! the round latency's p50 and p99, and CPU time per pushed document of the
 //! server processes and of the database (PostgreSQL's own processes; SQLite
-//! runs inside the server).
+//! runs inside the server). With two processes, each one's share of the
+//! rounds and of the CPU shows whether they share the load. Then the same
+//! devices sync `ROUNDS` times more at a steady pace well below capacity
+//! (each on its own schedule, as a fleet does over a day), for the round
+//! time a device sees when the server is not saturated.
 //!
 //! `cargo bench -p tests --bench replicas`: 200 devices over 20 estates and
 //! 10,000 issues. Under `cargo test` (CI) a quick mode: 20 devices over
@@ -32,6 +36,8 @@ const ROUNDS: usize = 3;
 struct Size {
     estates: usize,
     issues: usize,
+    /// Rounds a second over the whole fleet in the paced phase.
+    paced_rate: f64,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -54,6 +60,12 @@ struct Figures {
     rounds_per_s: f64,
     p50: Duration,
     p99: Duration,
+    /// Round latency at a steady offered load well below capacity.
+    paced_p50: Duration,
+    paced_p99: Duration,
+    /// Each server process's share of the rounds and of the servers' CPU.
+    round_shares: Vec<f64>,
+    cpu_shares: Vec<f64>,
     server_cpu_per_doc: Duration,
     db_cpu_per_doc: Option<Duration>,
     devices_cpu_per_doc: Duration,
@@ -199,6 +211,8 @@ fn run(setup: Setup, size: &Size) -> Figures {
     let before = count_issues(&env, data.path());
     let cpu_servers = || -> Duration { servers.iter().map(|s| cpu_of(s.pid())).sum() };
     let (server0, db0) = (cpu_servers(), cluster.as_ref().map(|c| c.cpu()));
+    let server_cpu0: Vec<Duration> = servers.iter().map(|s| cpu_of(s.pid())).collect();
+    let rounds0: Vec<f64> = servers.iter().map(rounds_of).collect();
     let devices0 = cpu_of(std::process::id());
     let latencies = Mutex::new(Vec::new());
     let start = Barrier::new(devices.len());
@@ -228,25 +242,87 @@ fn run(setup: Setup, size: &Size) -> Figures {
         .as_ref()
         .zip(db0)
         .map(|(c, before)| c.cpu() - before);
+    let per_server_cpu: Vec<Duration> = servers
+        .iter()
+        .zip(&server_cpu0)
+        .map(|(s, c0)| cpu_of(s.pid()) - *c0)
+        .collect();
+    let per_server_rounds: Vec<f64> = servers
+        .iter()
+        .zip(&rounds0)
+        .map(|(s, r0)| rounds_of(s) - r0)
+        .collect();
+
+    // Then at a steady pace: each device raises and syncs on its own
+    // schedule, `paced_rate` rounds a second over the fleet.
+    let paced = Mutex::new(Vec::new());
+    let period = Duration::from_secs_f64(devices.len() as f64 / size.paced_rate);
+    let t0 = Instant::now() + Duration::from_millis(100);
+    let fleet = devices.len();
+    std::thread::scope(|scope| {
+        for (i, d) in devices.iter().enumerate() {
+            let paced = &paced;
+            scope.spawn(move || {
+                let mut d = d.lock().unwrap();
+                let offset = period.mul_f64(i as f64 / fleet as f64);
+                for r in 0..ROUNDS {
+                    let due = t0 + offset + period * r as u32;
+                    // Pacing, not synchronisation: a late start only shows in the figures.
+                    std::thread::sleep(due.saturating_duration_since(Instant::now()));
+                    d.raise_issue(finding(format!("设备 {i} 定时 {r}")), Utc::now())
+                        .unwrap();
+                    let t = Instant::now();
+                    d.sync(&sync_opts()).unwrap();
+                    paced.lock().unwrap().push(t.elapsed());
+                }
+                assert_eq!(d.pending_count().unwrap(), 0);
+            });
+        }
+    });
 
     assert_eq!(
         count_issues(&env, data.path()),
-        before + u64::from(pushed),
+        before + 2 * u64::from(pushed),
         "every finding reached the tracker once"
     );
 
-    let mut lat = latencies.into_inner().unwrap();
-    lat.sort();
-    let pct = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)];
+    let shares = |xs: &[f64]| -> Vec<f64> {
+        let total: f64 = xs.iter().sum();
+        xs.iter()
+            .map(|x| x / total.max(f64::MIN_POSITIVE))
+            .collect()
+    };
+    let cpu: Vec<f64> = per_server_cpu.iter().map(Duration::as_secs_f64).collect();
+    let paced = percentiles(paced.into_inner().unwrap());
+    let lat = percentiles(latencies.into_inner().unwrap());
     Figures {
-        rounds_per_s: lat.len() as f64 / wall.as_secs_f64(),
-        p50: pct(0.50),
-        p99: pct(0.99),
+        rounds_per_s: (devices.len() * ROUNDS) as f64 / wall.as_secs_f64(),
+        p50: lat.0,
+        p99: lat.1,
+        paced_p50: paced.0,
+        paced_p99: paced.1,
+        round_shares: shares(&per_server_rounds),
+        cpu_shares: shares(&cpu),
         server_cpu_per_doc: server_cpu / pushed,
         db_cpu_per_doc: db_cpu.map(|c| c / pushed),
         devices_cpu_per_doc: devices_cpu / pushed,
         fill,
     }
+}
+
+/// p50 and p99 of some round times.
+fn percentiles(mut lat: Vec<Duration>) -> (Duration, Duration) {
+    lat.sort();
+    let pct = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)];
+    (pct(0.50), pct(0.99))
+}
+
+/// Sync rounds a server process has answered, from its own metrics.
+fn rounds_of(server: &ProcessServer) -> f64 {
+    let text = reqwest::blocking::get(format!("{}/metrics", server.url))
+        .and_then(|r| r.text())
+        .expect("metrics");
+    metric_sample(&text, "sync_rounds_total").unwrap_or(0.0)
 }
 
 fn ms(d: Duration) -> String {
@@ -260,11 +336,13 @@ fn main() {
         Size {
             estates: 2,
             issues: 400,
+            paced_rate: 10.0,
         }
     } else {
         Size {
             estates: 20,
             issues: 10_000,
+            paced_rate: 20.0,
         }
     };
     let devices = size.estates * DEVICES_PER_ESTATE;
@@ -280,12 +358,14 @@ fn main() {
     let figures: Vec<(Setup, Figures)> = setups.iter().map(|&s| (s, run(s, &size))).collect();
     let base = &figures[0].1;
     println!(
-        "\n{:<28} {:>9} {:>6} {:>10} {:>10} {:>14} {:>12} {:>15} {:>8}",
+        "\n{:<28} {:>9} {:>6} {:>10} {:>10} {:>10} {:>10} {:>14} {:>12} {:>15} {:>8}",
         "set-up",
         "rounds/s",
         "×(a)",
         "p50",
         "p99",
+        "paced p50",
+        "paced p99",
         "server cpu/doc",
         "db cpu/doc",
         "devices cpu/doc",
@@ -293,12 +373,14 @@ fn main() {
     );
     for (setup, f) in &figures {
         println!(
-            "{:<28} {:>9.1} {:>6.2} {:>10} {:>10} {:>14} {:>12} {:>15} {:>8}",
+            "{:<28} {:>9.1} {:>6.2} {:>10} {:>10} {:>10} {:>10} {:>14} {:>12} {:>15} {:>8}",
             setup.name(),
             f.rounds_per_s,
             f.rounds_per_s / base.rounds_per_s,
             ms(f.p50),
             ms(f.p99),
+            ms(f.paced_p50),
+            ms(f.paced_p99),
             ms(f.server_cpu_per_doc),
             f.db_cpu_per_doc
                 .map(ms)
@@ -307,8 +389,26 @@ fn main() {
             format!("{:.1} s", f.fill.as_secs_f64()),
         );
     }
+    let pcts = |xs: &[f64]| -> String {
+        xs.iter()
+            .map(|x| format!("{:.0}%", x * 100.0))
+            .collect::<Vec<_>>()
+            .join(" / ")
+    };
+    for (setup, f) in figures.iter().filter(|(_, f)| f.round_shares.len() > 1) {
+        println!(
+            "\n{}: each process's share of the rounds {}, of the servers' CPU {}",
+            setup.name(),
+            pcts(&f.round_shares),
+            pcts(&f.cpu_shares)
+        );
+    }
     println!(
-        "\nrounds/s = sync rounds completed per second of wall time with every device syncing at once; ×(a) against the SQLite set-up in this run."
+        "\nrounds/s, p50, p99 = with every device syncing at once, back to back; ×(a) against the SQLite set-up in this run."
+    );
+    println!(
+        "paced = the same devices each on its own schedule, {} rounds/s over the fleet (the round's time from the device's sync call to its end).",
+        size.paced_rate
     );
     println!(
         "cpu/doc = CPU time during the concurrent phase ÷ findings pushed in it (each round also fetches the estate's other new findings); devices = this process, where all the devices run. This machine has {} cores.",

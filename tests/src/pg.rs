@@ -223,3 +223,119 @@ impl Drop for PgCluster {
         }
     }
 }
+
+/// A TLS front for a cluster: what an operator's TLS-terminating proxy (or a
+/// managed database's endpoint) is to the server. It listens on
+/// 127.0.0.1:0, answers PostgreSQL's `SSLRequest`, completes the TLS
+/// handshake with a certificate for `names` signed by its own test CA, and
+/// carries the decrypted protocol to the cluster's Unix socket.
+pub struct TlsFront {
+    pub addr: std::net::SocketAddr,
+    /// The PEM file of the CA that signed the front's certificate.
+    pub ca: PathBuf,
+    handshakes: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    _dir: tempfile::TempDir,
+    _runtime: tokio::runtime::Runtime,
+}
+
+/// PostgreSQL's `SSLRequest`: length 8, code 80877103.
+const SSL_REQUEST: [u8; 8] = [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];
+
+impl TlsFront {
+    /// TLS handshakes completed so far.
+    pub fn handshakes(&self) -> usize {
+        self.handshakes.load(Ordering::SeqCst)
+    }
+
+    /// `database`'s URL (from [`PgCluster::database`]) through this front
+    /// at `host`, with `params` (`sslmode=…&sslrootcert=…`) added.
+    pub fn url(&self, database: &str, host: &str, params: &str) -> String {
+        let name = database
+            .split_once("localhost/")
+            .and_then(|(_, rest)| rest.split('?').next())
+            .expect("a cluster database URL");
+        format!(
+            "postgresql://postgres@{host}:{}/{name}?{params}",
+            self.addr.port()
+        )
+    }
+}
+
+impl PgCluster {
+    /// A TLS front for this cluster whose certificate names `names`.
+    pub fn tls_front(&self, names: &[&str]) -> TlsFront {
+        use std::sync::Arc;
+        use std::sync::atomic::AtomicUsize;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let addr = listener.local_addr().expect("addr");
+        let ca_key = rcgen::KeyPair::generate().expect("CA key");
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("CA");
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca_params.distinguished_name.push(
+            rcgen::DnType::CommonName,
+            format!("test database CA {addr}"),
+        );
+        let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).expect("CA certificate");
+        let key = rcgen::KeyPair::generate().expect("key");
+        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        let cert = rcgen::CertificateParams::new(names)
+            .expect("names")
+            .signed_by(&key, &ca)
+            .expect("certificate");
+        let ca_path = dir.path().join("ca.pem");
+        std::fs::write(&ca_path, ca.pem()).expect("write CA");
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("protocols")
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![cert.der().clone()],
+                rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+            )
+            .expect("server config");
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let socket = self.socket_dir().join(".s.PGSQL.5432");
+        let handshakes = Arc::new(AtomicUsize::new(0));
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let counted = handshakes.clone();
+        runtime.spawn(async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+            while let Ok((mut tcp, _)) = listener.accept().await {
+                let (acceptor, socket, counted) =
+                    (acceptor.clone(), socket.clone(), counted.clone());
+                tokio::spawn(async move {
+                    let mut first = [0u8; 8];
+                    if tcp.read_exact(&mut first).await.is_err() || first != SSL_REQUEST {
+                        return; // Only TLS is served here.
+                    }
+                    if tcp.write_all(b"S").await.is_err() {
+                        return;
+                    }
+                    let Ok(mut tls) = acceptor.accept(tcp).await else {
+                        return; // The client refused the certificate.
+                    };
+                    counted.fetch_add(1, Ordering::SeqCst);
+                    let Ok(mut db) = tokio::net::UnixStream::connect(&socket).await else {
+                        return;
+                    };
+                    let _ = tokio::io::copy_bidirectional(&mut tls, &mut db).await;
+                });
+            }
+        });
+        TlsFront {
+            addr,
+            ca: ca_path,
+            handshakes,
+            _dir: dir,
+            _runtime: runtime,
+        }
+    }
+}

@@ -15,6 +15,8 @@ use sync_server::pg::PgStore;
 use sync_server::sqlite::SqliteStore;
 use sync_server::store::Store;
 
+const SERVER: &str = env!("CARGO_BIN_EXE_e2e-sync-server");
+
 /// `n` handles on one fresh SQLite database (each its own connections).
 fn sqlite_handles(dir: &std::path::Path, n: usize) -> Vec<Arc<dyn Store>> {
     (0..n)
@@ -308,4 +310,82 @@ fn a_restarted_database_costs_no_failed_transaction_on_postgres() {
         assert!(store.read().unwrap().meta("before").unwrap().is_some());
     }
     store.ping().unwrap();
+}
+
+/// `PgStore::open`'s error as text (the store itself has no `Debug`).
+fn refusal(url: &str) -> String {
+    match PgStore::open(url) {
+        Ok(_) => panic!("{url} was accepted"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn postgres_over_tls_verifies_the_certificate_and_the_name() {
+    let cluster = tests::pg::PgCluster::start();
+    let db = cluster.database();
+    let front = cluster.tls_front(&["127.0.0.1"]);
+    let ca = front.ca.display().to_string();
+    let verified = front.url(
+        &db,
+        "127.0.0.1",
+        &format!("sslmode=verify-full&sslrootcert={ca}"),
+    );
+    let store = PgStore::open(&verified).expect("open over TLS");
+    store.ping().expect("ping over TLS");
+    let mut txn = store.begin().unwrap();
+    txn.put_meta("over", b"tls").unwrap();
+    txn.commit().unwrap();
+    assert_eq!(
+        store.read().unwrap().meta("over").unwrap().as_deref(),
+        Some(&b"tls"[..])
+    );
+    // The pool's connection and the ping's each went through the front.
+    let through = front.handshakes();
+    assert!(through >= 2, "{through} handshakes");
+    drop(store);
+
+    // The system's roots do not know the test CA.
+    let err = refusal(&front.url(&db, "127.0.0.1", "sslmode=require"));
+    assert!(err.contains("UnknownIssuer"), "{err}");
+    // Another CA's certificate is no proof either.
+    let other = cluster.tls_front(&["127.0.0.1"]);
+    let err = refusal(&front.url(
+        &db,
+        "127.0.0.1",
+        &format!("sslmode=verify-ca&sslrootcert={}", other.ca.display()),
+    ));
+    assert!(err.contains("UnknownIssuer"), "{err}");
+    // A good chain for another name: the connection's host is checked.
+    let named = cluster.tls_front(&["db.example"]);
+    let err = refusal(&named.url(
+        &db,
+        "127.0.0.1",
+        &format!("sslmode=require&sslrootcert={}", named.ca.display()),
+    ));
+    assert!(err.contains("not valid for name \"127.0.0.1\""), "{err}");
+    assert_eq!(named.handshakes(), 0, "no refused handshake completed");
+    // Unusable settings are refused before any connection.
+    let err = refusal(&front.url(&db, "127.0.0.1", "sslmode=sometimes"));
+    assert!(err.contains("sslmode=sometimes"), "{err}");
+    let err = refusal(&front.url(
+        &db,
+        "127.0.0.1",
+        "sslmode=require&sslrootcert=/nonexistent/ca.pem",
+    ));
+    assert!(err.contains("/nonexistent/ca.pem"), "{err}");
+    assert_eq!(
+        front.handshakes(),
+        through,
+        "no refused handshake completed"
+    );
+
+    // The server process takes the same URL: ready means its store answers over TLS.
+    let data = tempfile::tempdir().unwrap();
+    let env = [("SYNC_SERVER_DATABASE_URL".to_string(), verified)];
+    let server =
+        tests::ProcessServer::start_env(SERVER, data.path(), "127.0.0.1:0", &[], &env, None);
+    let ready = reqwest::blocking::get(format!("{}/readyz", server.url)).unwrap();
+    assert_eq!(ready.status().as_u16(), 200);
+    assert!(front.handshakes() > through);
 }

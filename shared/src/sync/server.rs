@@ -104,9 +104,10 @@ pub struct Applied {
     /// The document with the message applied.
     pub doc: AutoCommit,
     pub state: State,
-    /// When the message carried changes, they were applied to a copy: this
-    /// is the document as it was. `None`: the message carried none (heads,
-    /// needs, a Bloom filter) and `doc` is the document as it was.
+    /// When the message carried changes and the copy was asked for, they
+    /// were applied to a copy: this is the document as it was. `None`: the
+    /// message carried none (heads, needs, a Bloom filter) and `doc` is the
+    /// document as it was, or no copy was asked for.
     pub before: Option<AutoCommit>,
     /// The document's heads before the message.
     pub heads_before: Vec<ChangeHash>,
@@ -120,8 +121,19 @@ pub struct Applied {
 /// has none). A message Automerge cannot apply — or that makes it panic, as a
 /// counter pushed past `i64::MAX` does in builds with overflow checks — and
 /// changes that would make the document larger than
-/// [`limits::DOC_BYTES`] are refused, and the document stays as it was.
-pub fn apply(mut doc: AutoCommit, mut state: State, msg: Message) -> Result<Applied, Refused> {
+/// [`limits::DOC_BYTES`] are refused.
+///
+/// `keep_before`: apply the changes to a copy and return the document as it
+/// was in [`Applied::before`], for checks that compare the two. Without it
+/// the changes are applied in place (no copy to make), and a refused message
+/// leaves `doc` half-applied: the caller must then drop it and keep the
+/// stored version.
+pub fn apply(
+    mut doc: AutoCommit,
+    mut state: State,
+    msg: Message,
+    keep_before: bool,
+) -> Result<Applied, Refused> {
     let heads_before = doc.get_heads();
     if msg.changes.is_empty() {
         doc.sync()
@@ -136,7 +148,11 @@ pub fn apply(mut doc: AutoCommit, mut state: State, msg: Message) -> Result<Appl
             saved: None,
         });
     }
-    let mut after = doc.fork();
+    let (mut after, before) = if keep_before {
+        (doc.fork(), Some(doc))
+    } else {
+        (doc, None)
+    };
     let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         after.sync().receive_sync_message(&mut state, msg)
     }));
@@ -175,7 +191,7 @@ pub fn apply(mut doc: AutoCommit, mut state: State, msg: Message) -> Result<Appl
     Ok(Applied {
         doc: after,
         state,
-        before: Some(doc),
+        before,
         heads_before,
         new,
         saved,
@@ -229,7 +245,13 @@ mod tests {
         device.put(automerge::ROOT, "k", "v").unwrap();
         let mut dstate = doc::state_for_empty_peer();
         let msg = device_message(&mut device, &mut dstate);
-        let applied = apply(AutoCommit::new(), restore(None, State::new), msg).unwrap();
+        let applied = apply(
+            AutoCommit::new(),
+            restore(None, State::new),
+            msg.clone(),
+            true,
+        )
+        .unwrap();
         let Applied {
             doc: mut after,
             before: Some(mut before),
@@ -247,10 +269,15 @@ mod tests {
             AutoCommit::load(&saved.unwrap()).unwrap().get_heads(),
             device.get_heads()
         );
+        // Without a copy asked for: applied in place, nothing kept of before.
+        let mut applied = apply(AutoCommit::new(), restore(None, State::new), msg, false).unwrap();
+        assert!(applied.before.is_none());
+        assert_eq!(applied.doc.get_heads(), device.get_heads());
+        assert_eq!(applied.new, device.get_heads());
     }
 
     #[test]
-    fn a_document_grown_past_the_limit_is_refused_and_stays_as_it_was() {
+    fn a_document_grown_past_the_limit_is_refused() {
         let mut device = AutoCommit::new().with_actor(doc::actor([8; 16]));
         let noise: String = (0..limits::DOC_BYTES + 1024)
             .map(|i| char::from(b'a' + (i * 7919 % 26) as u8))
@@ -258,7 +285,9 @@ mod tests {
         device.put(automerge::ROOT, "k", noise).unwrap();
         let mut dstate = doc::state_for_empty_peer();
         let msg = device_message(&mut device, &mut dstate);
-        let refused = apply(AutoCommit::new(), State::new(), msg).err().unwrap();
+        let refused = apply(AutoCommit::new(), State::new(), msg, false)
+            .err()
+            .unwrap();
         assert_eq!((refused.code, refused.status), ("too_large", 413));
     }
 
