@@ -16,9 +16,16 @@ use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-/// The largest JSON body any route accepts (the imports'); a route's own
-/// smaller limit still applies when its handler reads the body.
-const MAX_JSON_BODY: usize = crate::admin::MAX_IMPORT_BODY;
+/// The largest JSON body any route accepts (a certificate's scan, or an
+/// import); a route's own smaller limit still applies when its handler reads
+/// the body. Never below any route's own: a body that route takes must pass.
+pub const MAX_JSON_BODY: usize = {
+    let (a, b) = (
+        crate::admin::MAX_IMPORT_BODY,
+        crate::admin::MAX_CERTIFICATE_BODY,
+    );
+    if a > b { a } else { b }
+};
 
 fn refused(where_: &str) -> ApiError {
     ApiError::bad_request(

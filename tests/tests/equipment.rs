@@ -570,6 +570,22 @@ fn the_api_keeps_the_register_by_role_and_site_and_checks_every_certificate(seed
     assert!(ours.iter().any(|l| l.contains("admin1")), "{ledger}");
     let (_, v) = api_get(&url, &manager, "/api/v1/ledger/verify");
     assert_eq!(v["whole"], true, "{v}");
+
+    // A scan near the size limit (its JSON body past every other route's
+    // limit) is taken whole and comes back byte for byte.
+    let mut large = b"%PDF-1.4\n%".to_vec();
+    large.resize(shared::equipment::MAX_CERTIFICATE_BYTES - 4096, b'x');
+    large.extend_from_slice(&scan_pdf()[9..]);
+    let (s, b) = api_post(
+        &url,
+        &manager,
+        "/api/v1/equipment/FA-01/certificate",
+        &upload(&large, "扫描件.pdf", day(364)),
+    );
+    assert_eq!(s, 200, "{b}");
+    let (s, _, bytes) = api_bytes(&url, &manager, "/api/v1/equipment/FA-01/certificate");
+    assert_eq!(s, 200);
+    assert!(bytes == large, "the large scan came back whole");
 }
 
 /// A webhook receiver on 127.0.0.1:0 keeping the equipment calls.
