@@ -721,19 +721,13 @@ pub fn authenticate(
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<(DeviceRecord, UserRecord)>, StoreError> {
-    let Some(device) = txn.device_by_token(&token_hash(token))? else {
+    let Some((device, user, site)) = txn.login_by_token(&token_hash(token))? else {
         return Ok(None);
     };
-    if device.revoked || expired(device.created_at, now) {
+    if device.revoked || expired(device.created_at, now) || !user.active {
         return Ok(None);
     }
-    let Some(user) = txn.user(device.user)? else {
-        return Ok(None);
-    };
-    if !user.active {
-        return Ok(None);
-    }
-    let at = match txn.device_site(device.id)? {
+    let at = match site {
         None => user,
         Some(site) if site == user.site => user,
         // A login working at another site holds only while the role there does.

@@ -1183,7 +1183,7 @@ fn detail_in(
     role: shared::Role,
 ) -> Result<IssueDetail, ApiError> {
     let receipts: std::collections::HashMap<uuid::Uuid, i64> = txn
-        .receipts_of(view.id.into())?
+        .receipts_of(&[view.id.into()])?
         .into_iter()
         .map(|r| (r.entry, r.received_at_ms))
         .collect();

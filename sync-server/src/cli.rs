@@ -34,6 +34,15 @@ pub struct DataDir {
     /// (unless `--blob-url` puts those elsewhere too).
     #[arg(long, env = "SYNC_SERVER_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// Connections to PostgreSQL this process keeps at most (replicas ×
+    /// this must stay under the database's `max_connections`).
+    #[arg(
+        long,
+        env = "SYNC_SERVER_DATABASE_CONNECTIONS",
+        default_value_t = crate::pg::CONNECTIONS,
+        value_parser = clap::value_parser!(u16).range(1..=1000)
+    )]
+    pub database_connections: u16,
 }
 
 /// Where photos are kept: a directory (the default) or an S3-compatible bucket.
@@ -664,7 +673,7 @@ pub fn main() -> ExitCode {
 /// else the embedded SQLite file in the data directory.
 pub fn open(dir: &DataDir) -> anyhow::Result<Arc<dyn Store>> {
     if let Some(url) = &dir.database_url {
-        let store = crate::pg::PgStore::open(url)
+        let store = crate::pg::PgStore::open_with(url, usize::from(dir.database_connections))
             .with_context(|| format!("cannot open the database {}", crate::pg::redacted(url)))?;
         return Ok(Arc::new(store));
     }

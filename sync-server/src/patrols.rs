@@ -102,7 +102,7 @@ pub fn detail_of(
 ) -> Result<PatrolDetail, ApiError> {
     let id = view.run.id;
     let receipts: HashMap<uuid::Uuid, i64> = txn
-        .receipts_of(id.into())?
+        .receipts_of(&[id.into()])?
         .into_iter()
         .map(|r| (r.entry, r.received_at_ms))
         .collect();

@@ -259,8 +259,9 @@ const WRITER_LOCK: i64 = 0x7061_7472_6f6c_0001;
 /// migrate once.
 const MIGRATE_LOCK: i64 = 0x7061_7472_6f6c_0002;
 
-/// Connections a store keeps at most; a transaction past this waits for one.
-const CONNECTIONS: usize = 16;
+/// Connections a store keeps at most unless told otherwise
+/// (`--database-connections`); a transaction past them waits for one.
+pub const CONNECTIONS: u16 = 16;
 
 /// A connection and the statements prepared on it. A sync round runs a few
 /// dozen different statements; preparing each once per connection saves a
@@ -332,14 +333,14 @@ fn settings(url: &str) -> Result<(postgres::Config, Tls), StoreError> {
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         let decoded = || {
-            url::form_urlencoded::parse(format!("v={value}").as_bytes())
-                .next()
-                .map(|(_, v)| v.into_owned())
-                .unwrap_or_default()
+            percent_encoding::percent_decode_str(value)
+                .decode_utf8()
+                .map(|v| v.into_owned())
+                .map_err(|_| bad(format!("{key} is not UTF-8 once decoded")))
         };
         match key {
-            "sslmode" => mode = Some(decoded()),
-            "sslrootcert" => root = Some(decoded()),
+            "sslmode" => mode = Some(decoded()?),
+            "sslrootcert" => root = Some(decoded()?),
             _ => kept.push(pair),
         }
     }
@@ -418,6 +419,8 @@ pub struct PgStore {
     url: String,
     pool: Mutex<Pool>,
     free: Condvar,
+    /// Connections kept at most.
+    max: usize,
 }
 
 #[derive(Default)]
@@ -431,6 +434,11 @@ impl PgStore {
     /// `postgres://user@/db?host=/run/postgresql` for a local socket) and
     /// brings the schema up to date.
     pub fn open(url: &str) -> Result<PgStore, StoreError> {
+        Self::open_with(url, usize::from(CONNECTIONS))
+    }
+
+    /// [`PgStore::open`] keeping at most `connections` connections (at least one).
+    pub fn open_with(url: &str, connections: usize) -> Result<PgStore, StoreError> {
         let (config, tls) = settings(url)?;
         let store = PgStore {
             config,
@@ -438,8 +446,9 @@ impl PgStore {
             url: url.to_string(),
             pool: Mutex::new(Pool::default()),
             free: Condvar::new(),
+            max: connections.max(1),
         };
-        let mut conn = store.connect()?;
+        let mut conn = store.take()?;
         conn.client
             .batch_execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")?;
         let mut tx = conn.client.transaction()?;
@@ -472,14 +481,14 @@ impl PgStore {
     }
 
     /// A connection from the pool, or a new one while fewer than
-    /// [`CONNECTIONS`] are open; else waits for one to come back.
+    /// its most are open; else waits for one to come back.
     fn take(&self) -> Result<PgConn, StoreError> {
         let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
         loop {
             if let Some(c) = pool.idle.pop() {
                 return Ok(c);
             }
-            if pool.open < CONNECTIONS {
+            if pool.open < self.max {
                 pool.open += 1;
                 drop(pool);
                 let opened = self.connect();
@@ -640,6 +649,10 @@ fn id(u: &uuid::Uuid) -> &[u8] {
     u.as_bytes().as_slice()
 }
 
+fn doc_ids(docs: &[DocId]) -> Vec<&[u8]> {
+    docs.iter().map(|d| id(d.as_uuid())).collect()
+}
+
 fn ids(sites: &[SiteId]) -> Vec<Vec<u8>> {
     sites
         .iter()
@@ -661,15 +674,20 @@ const LEDGER_COLS: &str =
     "site, n, at_ms, kind, subject, entry, what, author, role, device, content, prev, hash";
 
 fn user_of(r: &Row) -> Result<UserRecord, StoreError> {
+    user_at(r, 0)
+}
+
+/// A user's columns ([`USER_COLS`]) from the `k`th of a row on.
+fn user_at(r: &Row, k: usize) -> Result<UserRecord, StoreError> {
     user_from_row((
-        r.get(0),
-        r.get(1),
-        r.get(2),
-        r.get(3),
-        r.get(4),
-        r.get(5),
-        r.get(6),
-        r.get(7),
+        r.get(k),
+        r.get(k + 1),
+        r.get(k + 2),
+        r.get(k + 3),
+        r.get(k + 4),
+        r.get(k + 5),
+        r.get(k + 6),
+        r.get(k + 7),
     ))
 }
 
@@ -964,6 +982,29 @@ impl Txn for PgTxn<'_> {
         row.as_ref().map(device_of).transpose()
     }
 
+    /// One statement: each request's authentication is a round trip to the
+    /// database, not three.
+    fn login_by_token(
+        &mut self,
+        token_hash: &[u8; 32],
+    ) -> Result<Option<(DeviceRecord, UserRecord, Option<SiteId>)>, StoreError> {
+        let row = self.c().opt(
+            "SELECT d.id, d.user_id, d.actor, d.name, d.created_at, d.revoked, d.token_hash,
+                    u.id, u.site, u.name, u.display_name, u.role, u.department, u.password_hash, u.active,
+                    s.site
+               FROM devices d JOIN users u ON u.id = d.user_id
+               LEFT JOIN device_sites s ON s.device = d.id
+              WHERE d.token_hash = $1",
+            &[&token_hash.as_slice()],
+        )?;
+        let Some(r) = row else { return Ok(None) };
+        let site = r
+            .get::<_, Option<Vec<u8>>>(15)
+            .map(|s| uuid_of(s).map(SiteId::from_uuid))
+            .transpose()?;
+        Ok(Some((device_of(&r)?, user_at(&r, 7)?, site)))
+    }
+
     fn devices_of_actor(&mut self, actor: &[u8; 16]) -> Result<Vec<DeviceRecord>, StoreError> {
         self.devices_where("actor = $1", actor.as_slice())
     }
@@ -1028,20 +1069,31 @@ impl Txn for PgTxn<'_> {
     }
 
     fn doc(&mut self, doc: DocId) -> Result<Option<StoredDoc>, StoreError> {
-        let Some(r) = self.c().opt(
-            "SELECT kind, site, bytes, heads, seq FROM docs WHERE id = $1",
-            &[&id(doc.as_uuid())],
-        )?
-        else {
-            return Ok(None);
-        };
-        Ok(Some(StoredDoc {
-            kind: doc_kind(r.get(0))?,
-            site: SiteId::from_uuid(uuid_of(r.get(1))?),
-            bytes: r.get(2),
-            heads: r.get(3),
-            seq: r.get::<_, i64>(4) as u64,
-        }))
+        Ok(self.docs(&[doc])?.remove(&doc))
+    }
+
+    fn docs(&mut self, docs: &[DocId]) -> Result<HashMap<DocId, StoredDoc>, StoreError> {
+        if docs.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows = self.c().rows(
+            "SELECT id, kind, site, bytes, heads, seq FROM docs WHERE id = ANY($1)",
+            &[&doc_ids(docs)],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    DocId::from_uuid(uuid_of(r.get(0))?),
+                    StoredDoc {
+                        kind: doc_kind(r.get(1))?,
+                        site: SiteId::from_uuid(uuid_of(r.get(2))?),
+                        bytes: r.get(3),
+                        heads: r.get(4),
+                        seq: r.get::<_, i64>(5) as u64,
+                    },
+                ))
+            })
+            .collect()
     }
 
     fn put_doc(
@@ -1102,38 +1154,48 @@ impl Txn for PgTxn<'_> {
         Ok(seq as u64)
     }
 
-    fn sync_state(
+    fn sync_states(
         &mut self,
         device: DeviceId,
-        doc: DocId,
-    ) -> Result<Option<StoredState>, StoreError> {
-        Ok(self
-            .c()
-            .opt(
-                "SELECT state, pending FROM sync_states WHERE device = $1 AND doc = $2",
-                &[&id(device.as_uuid()), &id(doc.as_uuid())],
-            )?
-            .map(|r| StoredState {
-                state: r.get(0),
-                pending: r.get(1),
-            }))
+        docs: &[DocId],
+    ) -> Result<HashMap<DocId, StoredState>, StoreError> {
+        if docs.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows = self.c().rows(
+            "SELECT doc, state, pending FROM sync_states WHERE device = $1 AND doc = ANY($2)",
+            &[&id(device.as_uuid()), &doc_ids(docs)],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    DocId::from_uuid(uuid_of(r.get(0))?),
+                    StoredState {
+                        state: r.get(1),
+                        pending: r.get(2),
+                    },
+                ))
+            })
+            .collect()
     }
 
-    fn put_sync_state(
+    /// One statement for the lot (`UNNEST` of the columns' arrays).
+    fn put_sync_states(
         &mut self,
         device: DeviceId,
-        doc: DocId,
-        state: &StoredState,
+        states: &[(DocId, StoredState)],
     ) -> Result<(), StoreError> {
+        if states.is_empty() {
+            return Ok(());
+        }
+        let docs: Vec<DocId> = states.iter().map(|(d, _)| *d).collect();
+        let bytes: Vec<&[u8]> = states.iter().map(|(_, s)| s.state.as_slice()).collect();
+        let pending: Vec<bool> = states.iter().map(|(_, s)| s.pending).collect();
         self.c().run(
-            "INSERT INTO sync_states (device, doc, state, pending) VALUES ($1, $2, $3, $4)
+            "INSERT INTO sync_states (device, doc, state, pending)
+             SELECT $1, t.doc, t.state, t.pending FROM UNNEST($2::bytea[], $3::bytea[], $4::bool[]) AS t(doc, state, pending)
              ON CONFLICT (device, doc) DO UPDATE SET state = excluded.state, pending = excluded.pending",
-            &[
-                &id(device.as_uuid()),
-                &id(doc.as_uuid()),
-                &state.state,
-                &state.pending,
-            ],
+            &[&id(device.as_uuid()), &doc_ids(&docs), &bytes, &pending],
         )?;
         Ok(())
     }
@@ -1803,10 +1865,13 @@ impl Txn for PgTxn<'_> {
             .map(|r| r.get(0)))
     }
 
-    fn receipts_of(&mut self, doc: DocId) -> Result<Vec<Receipt>, StoreError> {
+    fn receipts_of(&mut self, docs: &[DocId]) -> Result<Vec<Receipt>, StoreError> {
+        if docs.is_empty() {
+            return Ok(Vec::new());
+        }
         let rows = self.c().rows(
-            "SELECT entry, received_at_ms FROM receipts WHERE doc = $1",
-            &[&id(doc.as_uuid())],
+            "SELECT entry, received_at_ms FROM receipts WHERE doc = ANY($1)",
+            &[&doc_ids(docs)],
         )?;
         rows.iter()
             .map(|r| {
@@ -2037,4 +2102,35 @@ pub fn import_sqlite(dir: &Path, url: &str) -> Result<Vec<(&'static str, u64)>, 
     tx.commit()?;
     store.give_back(conn);
     Ok(counts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The URL's own settings are read as libpq reads them (percent-decoded,
+    /// a `+` kept), and taken out of what the driver parses.
+    #[test]
+    fn sslmode_and_sslrootcert_are_read_as_a_uri_and_taken_out() {
+        let dir = tempfile::tempdir().unwrap();
+        // Any readable bundle of certificates: the system's own.
+        let path = dir.path().join("ca+1 bundle.pem");
+        std::fs::copy("/etc/ssl/certs/ca-certificates.crt", &path).unwrap();
+        let encoded = path.display().to_string().replace(' ', "%20");
+        let url = format!(
+            "postgres://u@db.example/x?sslmode=verify-full&sslrootcert={encoded}&application_name=a"
+        );
+        let (config, tls) = settings(&url).expect("the CA file is found under its real name");
+        assert!(matches!(tls, Tls::Verified(_)));
+        assert_eq!(config.get_application_name(), Some("a"));
+
+        let Err(e) = settings(&format!(
+            "postgres://u@h/x?sslmode=require&sslrootcert={encoded}%FF"
+        )) else {
+            panic!("a value that is not UTF-8 is refused");
+        };
+        assert!(e.to_string().contains("sslrootcert"), "{e}");
+        let (_, tls) = settings("postgres://u@h/x?sslmode=prefer").unwrap();
+        assert!(matches!(tls, Tls::Clear));
+    }
 }

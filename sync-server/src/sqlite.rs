@@ -10,6 +10,7 @@ use shared::patrol::PatrolRunView;
 use shared::plan::Site;
 use shared::repeat::RootCause;
 use shared::wire::{DocKind, IssueSummary, Notification, Receipt};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
@@ -967,6 +968,16 @@ impl Txn for SqliteTxn<'_> {
         }))
     }
 
+    fn docs(&mut self, ids: &[DocId]) -> Result<HashMap<DocId, StoredDoc>, StoreError> {
+        let mut out = HashMap::new();
+        for id in ids {
+            if let Some(d) = self.doc(*id)? {
+                out.insert(*id, d);
+            }
+        }
+        Ok(out)
+    }
+
     fn put_doc(
         &mut self,
         id: DocId,
@@ -1030,40 +1041,52 @@ impl Txn for SqliteTxn<'_> {
         Ok(seq as u64)
     }
 
-    fn sync_state(
+    fn sync_states(
         &mut self,
         device: DeviceId,
-        doc: DocId,
-    ) -> Result<Option<StoredState>, StoreError> {
-        Ok(self
-            .conn
-            .prepare_cached(
-                "SELECT state, pending FROM sync_states WHERE device = ?1 AND doc = ?2",
-            )?
-            .query_row(
-                [device.as_uuid().as_bytes(), doc.as_uuid().as_bytes()],
-                |r| {
-                    Ok(StoredState {
-                        state: r.get(0)?,
-                        pending: r.get(1)?,
-                    })
-                },
-            )
-            .optional()?)
+        docs: &[DocId],
+    ) -> Result<HashMap<DocId, StoredState>, StoreError> {
+        // In-process: a cached statement per document costs no more than one query.
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT state, pending FROM sync_states WHERE device = ?1 AND doc = ?2",
+        )?;
+        let mut out = HashMap::new();
+        for doc in docs {
+            let found = stmt
+                .query_row(
+                    [device.as_uuid().as_bytes(), doc.as_uuid().as_bytes()],
+                    |r| {
+                        Ok(StoredState {
+                            state: r.get(0)?,
+                            pending: r.get(1)?,
+                        })
+                    },
+                )
+                .optional()?;
+            if let Some(state) = found {
+                out.insert(*doc, state);
+            }
+        }
+        Ok(out)
     }
 
-    fn put_sync_state(
+    fn put_sync_states(
         &mut self,
         device: DeviceId,
-        doc: DocId,
-        state: &StoredState,
+        states: &[(DocId, StoredState)],
     ) -> Result<(), StoreError> {
-        self.conn
-            .prepare_cached(
-                "INSERT INTO sync_states (device, doc, state, pending) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT(device, doc) DO UPDATE SET state = excluded.state, pending = excluded.pending",
-            )?
-            .execute(params![device.as_uuid().as_bytes(), doc.as_uuid().as_bytes(), state.state, state.pending])?;
+        let mut stmt = self.conn.prepare_cached(
+            "INSERT INTO sync_states (device, doc, state, pending) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(device, doc) DO UPDATE SET state = excluded.state, pending = excluded.pending",
+        )?;
+        for (doc, state) in states {
+            stmt.execute(params![
+                device.as_uuid().as_bytes(),
+                doc.as_uuid().as_bytes(),
+                state.state,
+                state.pending
+            ])?;
+        }
         Ok(())
     }
 
@@ -1868,21 +1891,24 @@ impl Txn for SqliteTxn<'_> {
         Ok(out)
     }
 
-    fn receipts_of(&mut self, doc: DocId) -> Result<Vec<Receipt>, StoreError> {
+    fn receipts_of(&mut self, docs: &[DocId]) -> Result<Vec<Receipt>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached("SELECT entry, received_at_ms FROM receipts WHERE doc = ?1")?;
-        let rows = stmt.query_map([doc.as_uuid().as_bytes()], |r| {
-            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?))
-        })?;
-        rows.map(|r| {
-            let (entry, ms) = r?;
-            Ok(Receipt {
-                entry: uuid_of(entry)?,
-                received_at_ms: ms,
-            })
-        })
-        .collect()
+        let mut out = Vec::new();
+        for doc in docs {
+            let rows = stmt.query_map([doc.as_uuid().as_bytes()], |r| {
+                Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?))
+            })?;
+            for r in rows {
+                let (entry, ms) = r?;
+                out.push(Receipt {
+                    entry: uuid_of(entry)?,
+                    received_at_ms: ms,
+                });
+            }
+        }
+        Ok(out)
     }
 
     fn put_photo_refs(

@@ -10,6 +10,7 @@ use shared::ids::*;
 use shared::patrol::PatrolRunView;
 use shared::plan::Site;
 use shared::wire::{DocKind, IssueSummary, Notification, Receipt};
+use std::collections::HashMap;
 
 /// A user account with its credentials.
 #[derive(Debug, Clone)]
@@ -157,6 +158,23 @@ pub trait Txn {
         &mut self,
         token_hash: &[u8; 32],
     ) -> Result<Option<DeviceRecord>, StoreError>;
+    /// The login behind a token with its user and the site it works at when
+    /// not the user's home site ([`Txn::device_site`]): what every request's
+    /// authentication reads, in one go.
+    #[allow(clippy::type_complexity)]
+    fn login_by_token(
+        &mut self,
+        token_hash: &[u8; 32],
+    ) -> Result<Option<(DeviceRecord, UserRecord, Option<SiteId>)>, StoreError> {
+        let Some(device) = self.device_by_token(token_hash)? else {
+            return Ok(None);
+        };
+        let Some(user) = self.user(device.user)? else {
+            return Ok(None);
+        };
+        let site = self.device_site(device.id)?;
+        Ok(Some((device, user, site)))
+    }
     /// Every login (live or not) that used this Automerge actor, oldest first.
     fn devices_of_actor(&mut self, actor: &[u8; 16]) -> Result<Vec<DeviceRecord>, StoreError>;
     /// Every login of a user, oldest first.
@@ -175,6 +193,9 @@ pub trait Txn {
 
     // --- documents
     fn doc(&mut self, id: DocId) -> Result<Option<StoredDoc>, StoreError>;
+    /// Those of `ids` the store holds, read at once (a sync round reads its
+    /// documents in one request to the database, not one each).
+    fn docs(&mut self, ids: &[DocId]) -> Result<HashMap<DocId, StoredDoc>, StoreError>;
     /// Stores a document's new bytes and gives it the next change number.
     ///
     /// **The cursor contract** (devices and [`Txn::changed_since`] rely on
@@ -203,16 +224,18 @@ pub trait Txn {
         limit: usize,
     ) -> Result<Vec<(DocId, DocKind, u64)>, StoreError>;
     fn max_seq(&mut self) -> Result<u64, StoreError>;
-    fn sync_state(
+    /// The device's sync states of those of `docs` it has one for.
+    fn sync_states(
         &mut self,
         device: DeviceId,
-        doc: DocId,
-    ) -> Result<Option<StoredState>, StoreError>;
-    fn put_sync_state(
+        docs: &[DocId],
+    ) -> Result<HashMap<DocId, StoredState>, StoreError>;
+    /// Stores the device's sync states of several documents at once (each
+    /// document at most once).
+    fn put_sync_states(
         &mut self,
         device: DeviceId,
-        doc: DocId,
-        state: &StoredState,
+        states: &[(DocId, StoredState)],
     ) -> Result<(), StoreError>;
     fn pending_docs(
         &mut self,
@@ -402,7 +425,8 @@ pub trait Txn {
         period: &str,
         xlsx: bool,
     ) -> Result<Option<Vec<u8>>, StoreError>;
-    fn receipts_of(&mut self, doc: DocId) -> Result<Vec<Receipt>, StoreError>;
+    /// The receipts of the entries `docs` brought, in no set order.
+    fn receipts_of(&mut self, docs: &[DocId]) -> Result<Vec<Receipt>, StoreError>;
     /// Records that `doc` (of `site`) refers to photos stored under `hashes`.
     fn put_photo_refs(
         &mut self,

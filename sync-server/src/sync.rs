@@ -7,7 +7,7 @@
 
 use crate::cache::DocCache;
 use crate::error::{ApiError, StoreError};
-use crate::store::{StoredState, Txn};
+use crate::store::{StoredDoc, StoredState, Txn};
 use crate::validate::{self, Refused, Sender};
 use automerge::AutoCommit;
 use automerge::sync::{Message, State};
@@ -262,14 +262,39 @@ struct Entry {
     /// The store's change number of the version in `doc`.
     seq: Option<u64>,
     doc: Option<AutoCommit>,
-    stored_heads: Option<Vec<u8>>,
+    /// The document as stored, when it was read but not loaded.
+    stored: Option<StoredDoc>,
     state: State,
     touched: bool,
     /// Saved size of the version in `doc`, for the cache's memory bound.
     size: usize,
 }
 
+/// The round's sync-state writes, made in one batch (the last for a document wins).
+#[derive(Default)]
+struct Writes(BTreeMap<DocId, StoredState>);
+
+impl Writes {
+    fn put(&mut self, doc: DocId, state: &State, pending: bool) {
+        self.0.insert(
+            doc,
+            StoredState {
+                state: doc::encode_state(state),
+                pending,
+            },
+        );
+    }
+
+    fn flush(&mut self, txn: &mut dyn Txn, device: DeviceId) -> Result<(), StoreError> {
+        let batch: Vec<(DocId, StoredState)> = std::mem::take(&mut self.0).into_iter().collect();
+        txn.put_sync_states(device, &batch)
+    }
+}
+
 /// Handles one sync request from an authenticated device.
+///
+/// The store is asked in batches, not per document: what the request names,
+/// then what waits for the device, then the states the round leaves.
 pub fn round(
     txn: &mut dyn Txn,
     cache: &DocCache,
@@ -281,16 +306,16 @@ pub fn round(
     let mut refused = Vec::new();
     let mut receipt_docs = Vec::new();
     let mut budget = crate::chunks::Budget::default();
+    let mut writes = Writes::default();
 
-    let load_state =
-        |txn: &mut dyn Txn, id: DocId, fresh: fn() -> State| -> Result<State, StoreError> {
-            let stored = txn.sync_state(sender.device, id)?;
-            Ok(core::restore(stored.as_ref().map(|s| &s.state[..]), fresh))
-        };
+    let named: Vec<DocId> = req.docs.iter().map(|m| m.doc).collect();
+    let mut stored_docs = txn.docs(&named)?;
+    let mut states = txn.sync_states(sender.device, &named)?;
+    let mut seen = std::collections::HashSet::new();
 
     // 1. Apply what the device sent.
     for m in req.docs {
-        if entries.contains_key(&m.doc) {
+        if !seen.insert(m.doc) {
             refused.push(refusal(
                 m.doc,
                 Refused::malformed("the document appears twice in one request"),
@@ -320,7 +345,7 @@ pub fn round(
                 continue;
             }
         };
-        let stored = txn.doc(m.doc)?;
+        let mut stored = stored_docs.remove(&m.doc);
         if let Some(s) = &stored
             && (s.kind != m.kind || !sender.sites.contains(&s.site))
         {
@@ -333,30 +358,25 @@ pub fn round(
             ));
             continue;
         }
-        let mut state = load_state(txn, m.doc, State::new)?;
+        let mut state = restore(states.remove(&m.doc), State::new);
         // A plain acknowledgement of exactly what we hold: record it without loading the document.
-        if let Some(s) = &stored
-            && core::is_acknowledgement(&msg, &s.heads, &state)
+        if stored
+            .as_ref()
+            .is_some_and(|s| core::is_acknowledgement(&msg, &s.heads, &state))
+            && let Some(s) = stored.take()
         {
             core::acknowledge(&mut state, msg);
-            txn.put_sync_state(
-                sender.device,
-                m.doc,
-                &StoredState {
-                    state: doc::encode_state(&state),
-                    pending: false,
-                },
-            )?;
+            writes.put(m.doc, &state, false);
             entries.insert(
                 m.doc,
                 Entry {
                     kind: m.kind,
                     seq: Some(s.seq),
-                    stored_heads: Some(s.heads.clone()),
+                    size: s.bytes.len(),
+                    stored: Some(s),
                     doc: None,
                     state,
                     touched: true,
-                    size: s.bytes.len(),
                 },
             );
             continue;
@@ -429,7 +449,7 @@ pub fn round(
             Entry {
                 kind: m.kind,
                 seq,
-                stored_heads: None,
+                stored: None,
                 doc: if has_doc { Some(d) } else { None },
                 state,
                 touched: true,
@@ -437,6 +457,8 @@ pub fn round(
             },
         );
     }
+    // Acknowledgements first: what still waits for the device is read next.
+    writes.flush(txn, sender.device)?;
 
     // 2. Documents the device still has to acknowledge, and those changed since its cursor.
     let mut candidates: Vec<(DocId, DocKind)> =
@@ -449,23 +471,27 @@ pub fn round(
         cursor = changed.last().map(|c| c.2).unwrap_or(req.cursor);
     }
     candidates.extend(changed.into_iter().map(|(id, kind, _)| (id, kind)));
+    candidates.retain(|(id, _)| !entries.contains_key(id));
+    let ids: Vec<DocId> = candidates.iter().map(|(id, _)| *id).collect();
+    let mut stored_docs = txn.docs(&ids)?;
+    let mut states = txn.sync_states(sender.device, &ids)?;
     for (id, kind) in candidates {
-        if entries.contains_key(&id) {
+        // Named twice (pending and changed): the first took it.
+        let Some(stored) = stored_docs.remove(&id) else {
             continue;
-        }
-        let Some(stored) = txn.doc(id)? else { continue };
+        };
         if !sender.sites.contains(&stored.site) {
             continue;
         }
         // A device that never had this document gets it whole in the first message.
-        let state = load_state(txn, id, doc::state_for_empty_peer)?;
+        let state = restore(states.remove(&id), doc::state_for_empty_peer);
         entries.insert(
             id,
             Entry {
                 kind,
                 seq: Some(stored.seq),
                 size: stored.bytes.len(),
-                stored_heads: Some(stored.heads),
+                stored: Some(stored),
                 doc: None,
                 state,
                 touched: false,
@@ -482,37 +508,19 @@ pub fn round(
             cursor = req.cursor;
             break;
         }
-        if let Some(heads) = &entry.stored_heads {
+        if let Some(stored) = entry.stored.take() {
             // Already in step with the device: no need to load the document.
-            if core::in_step(&entry.state, heads) {
-                if entry.touched {
-                    continue;
+            if core::in_step(&entry.state, &stored.heads) {
+                if !entry.touched {
+                    writes.put(*id, &entry.state, false);
                 }
-                txn.put_sync_state(
-                    sender.device,
-                    *id,
-                    &StoredState {
-                        state: doc::encode_state(&entry.state),
-                        pending: false,
-                    },
-                )?;
                 continue;
             }
-            let stored = txn
-                .doc(*id)?
-                .ok_or_else(|| StoreError::Corrupt(format!("document {id} vanished")))?;
             // A device that holds nothing of a small document gets it as stored.
             if let Some(msg) =
                 core::answer_as_stored(&mut entry.state, &stored.heads, &stored.bytes)
             {
-                txn.put_sync_state(
-                    sender.device,
-                    *id,
-                    &StoredState {
-                        state: doc::encode_state(&entry.state),
-                        pending: true,
-                    },
-                )?;
+                writes.put(*id, &entry.state, true);
                 if !receipt_docs.contains(id) {
                     receipt_docs.push(*id);
                 }
@@ -543,14 +551,7 @@ pub fn round(
         let msg = core::answer(d, &mut entry.state);
         let heads = d.get_heads();
         let pending = !doc::settled(&entry.state, &heads);
-        txn.put_sync_state(
-            sender.device,
-            *id,
-            &StoredState {
-                state: doc::encode_state(&entry.state),
-                pending,
-            },
-        )?;
+        writes.put(*id, &entry.state, pending);
         if let Some(msg) = msg {
             if !msg.changes.is_empty() && !receipt_docs.contains(id) {
                 receipt_docs.push(*id);
@@ -562,15 +563,13 @@ pub fn round(
             });
         }
     }
+    writes.flush(txn, sender.device)?;
     for (id, entry) in entries {
         if let (Some(seq), Some(d)) = (entry.seq, entry.doc) {
             cache.put(id, seq, d, crate::cache::weight_of(entry.size));
         }
     }
-    let mut receipts = Vec::new();
-    for id in receipt_docs {
-        receipts.extend(txn.receipts_of(id)?);
-    }
+    let receipts = txn.receipts_of(&receipt_docs)?;
     Ok(SyncResponse {
         protocol: PROTOCOL_VERSION,
         cursor,
@@ -579,6 +578,11 @@ pub fn round(
         refused,
         receipts,
     })
+}
+
+/// A stored sync state, or a fresh one.
+fn restore(stored: Option<StoredState>, fresh: fn() -> State) -> State {
+    core::restore(stored.as_ref().map(|s| &s.state[..]), fresh)
 }
 
 fn refusal(doc: DocId, r: Refused) -> DocRefusal {

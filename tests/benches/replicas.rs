@@ -99,6 +99,14 @@ fn open(env: &[(String, String)], dir: &std::path::Path) -> Arc<dyn Store> {
     }
 }
 
+/// Raises a finding, then syncs, timing the sync alone into `times`.
+fn raise_and_sync(d: &mut Device, title: String, times: &Mutex<Vec<Duration>>) {
+    d.raise_issue(finding(title), Utc::now()).unwrap();
+    let t = Instant::now();
+    d.sync(&sync_opts()).unwrap();
+    times.lock().unwrap().push(t.elapsed());
+}
+
 fn count_issues(env: &[(String, String)], dir: &std::path::Path) -> u64 {
     open(env, dir).read().unwrap().count_issues().unwrap()
 }
@@ -224,11 +232,7 @@ fn run(setup: Setup, size: &Size) -> Figures {
                 let mut d = d.lock().unwrap();
                 start.wait();
                 for r in 0..ROUNDS {
-                    d.raise_issue(finding(format!("设备 {i} 第 {r} 轮")), Utc::now())
-                        .unwrap();
-                    let t = Instant::now();
-                    d.sync(&sync_opts()).unwrap();
-                    latencies.lock().unwrap().push(t.elapsed());
+                    raise_and_sync(&mut d, format!("设备 {i} 第 {r} 轮"), latencies);
                 }
                 assert_eq!(d.pending_count().unwrap(), 0);
             });
@@ -269,11 +273,7 @@ fn run(setup: Setup, size: &Size) -> Figures {
                     let due = t0 + offset + period * r as u32;
                     // Pacing, not synchronisation: a late start only shows in the figures.
                     std::thread::sleep(due.saturating_duration_since(Instant::now()));
-                    d.raise_issue(finding(format!("设备 {i} 定时 {r}")), Utc::now())
-                        .unwrap();
-                    let t = Instant::now();
-                    d.sync(&sync_opts()).unwrap();
-                    paced.lock().unwrap().push(t.elapsed());
+                    raise_and_sync(&mut d, format!("设备 {i} 定时 {r}"), paced);
                 }
                 assert_eq!(d.pending_count().unwrap(), 0);
             });

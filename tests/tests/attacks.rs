@@ -443,6 +443,57 @@ fn a_second_raise_cannot_rewrite_an_issue(seeded: Seeded) {
     assert!(alive(w.url()));
 }
 
+/// A document named twice in one request is refused the second time even
+/// when its first message was refused (undecodable): the second must not be
+/// taken for a new document, nor the first's refusal be a way around a check.
+fn a_document_named_twice_in_one_request_is_refused_both_times(seeded: Seeded) {
+    let w = world(seeded);
+    let (_dir, _d, issue) = w.finding();
+    let doc_id = issue_doc(issue);
+    let before = w.fingerprint(issue);
+    let mut p = w.peer("manager1");
+    let lamport = p.next_lamport(doc_id);
+    let comment = p.event(
+        lamport,
+        EventBody::Comment {
+            text: "请尽快处理".into(),
+        },
+    );
+    let d = p.doc_mut(doc_id);
+    shared::doc::append_event(d, &comment).unwrap();
+    let change = d.get_last_local_change().expect("the comment's change");
+    let good = message_with(change.raw_bytes().to_vec());
+    let message = |msg: Vec<u8>| DocMessage {
+        doc: doc_id,
+        kind: DocKind::Issue,
+        msg,
+    };
+    let resp = p.round(vec![message(vec![0x42, 0, 0]), message(good.clone())]);
+    let refused: Vec<(shared::DocId, &str, &str)> = resp
+        .refused
+        .iter()
+        .map(|r| (r.doc, r.code.as_str(), r.message.as_str()))
+        .collect();
+    assert_eq!(refused.len(), 2, "{refused:?}");
+    assert!(
+        refused
+            .iter()
+            .all(|(d, code, _)| *d == doc_id && *code == "malformed")
+    );
+    assert!(refused[1].2.contains("twice"), "{refused:?}");
+    assert_eq!(
+        w.fingerprint(issue),
+        before,
+        "nothing of the second message was taken"
+    );
+    assert!(alive(w.url()));
+
+    // Alone, the same message is a comment like any other.
+    let resp = p.round(vec![message(good)]);
+    assert!(resp.refused.is_empty(), "{:?}", resp.refused);
+    assert_ne!(w.fingerprint(issue), before);
+}
+
 fn a_lamport_number_far_ahead_is_refused_and_cannot_freeze_an_issue(seeded: Seeded) {
     let w = world(seeded);
     let (_dir, _d, issue) = w.finding();
@@ -1435,6 +1486,7 @@ tests::on_both_stores!(
     deeply_nested_maps_are_refused_and_the_server_stays_up,
     another_user_cannot_take_over_a_devices_actor,
     a_second_raise_cannot_rewrite_an_issue,
+    a_document_named_twice_in_one_request_is_refused_both_times,
     a_lamport_number_far_ahead_is_refused_and_cannot_freeze_an_issue,
     an_earlier_event_cannot_be_edited_or_removed_even_when_it_reads_the_same,
     a_replaced_event_list_is_refused_so_later_changes_stay_visible,

@@ -144,6 +144,71 @@ fn a_cursor_never_skips_nor_repeats_a_change_under_concurrent_writers_on_postgre
     cursor_never_skips_nor_repeats(pg_handles(&cluster, 6));
 }
 
+/// Connections the store holds open to its database right now (its pool's,
+/// idle or busy), counted by the database.
+fn backends(url: &str) -> i64 {
+    let mut admin = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    admin
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity
+              WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            &[],
+        )
+        .unwrap()
+        .get(0)
+}
+
+/// A replica keeps no more connections than it is given
+/// (`--database-connections`): eight threads share two, and with room for
+/// eight, eight holding a transaction at once each have their own.
+#[test]
+fn a_store_keeps_no_more_connections_than_it_is_given_on_postgres() {
+    let cluster = tests::pg::PgCluster::start();
+    let url = cluster.database();
+    let store = PgStore::open_with(&url, 2).unwrap();
+    std::thread::scope(|s| {
+        for t in 0..8 {
+            let store = &store;
+            s.spawn(move || {
+                for i in 0..25 {
+                    let mut txn = store.begin().unwrap();
+                    txn.put_meta(&format!("k{t}"), &[i]).unwrap();
+                    txn.commit().unwrap();
+                    assert_eq!(
+                        store.read().unwrap().meta(&format!("k{t}")).unwrap(),
+                        Some(vec![i])
+                    );
+                }
+            });
+        }
+    });
+    let open = backends(&url);
+    assert!((1..=2).contains(&open), "{open} connections open");
+    drop(store);
+
+    let store = PgStore::open_with(&url, 8).unwrap();
+    let all_in = std::sync::Barrier::new(9);
+    let done = std::sync::Barrier::new(9);
+    std::thread::scope(|s| {
+        for _ in 0..8 {
+            let (store, all_in, done) = (&store, &all_in, &done);
+            s.spawn(move || {
+                let mut txn = store.read().unwrap();
+                txn.meta("k0").unwrap();
+                all_in.wait();
+                done.wait();
+            });
+        }
+        all_in.wait();
+        assert_eq!(
+            backends(&url),
+            8,
+            "eight transactions at once, eight connections"
+        );
+        done.wait();
+    });
+}
+
 /// Holders on their own handles (replicas) racing for a free lease: exactly
 /// one gets it each time; the holder renews; another takes it once it ran out.
 fn one_lease_holder(stores: Vec<Arc<dyn Store>>) {
@@ -260,6 +325,201 @@ fn reads_and_rollbacks_on_sqlite() {
 fn reads_and_rollbacks_on_postgres() {
     let cluster = tests::pg::PgCluster::start();
     reads_and_rollbacks(pg_handles(&cluster, 1).remove(0));
+}
+
+/// The batched reads and writes a sync round makes: documents, a device's
+/// sync states and receipts of several documents at once, each found once,
+/// the unknown left out, a second write replacing the first.
+fn batches(store: Arc<dyn Store>) {
+    let site = SiteId::from_uuid(uuid::Uuid::now_v7());
+    let device = shared::ids::DeviceId::from_uuid(uuid::Uuid::now_v7());
+    let other = shared::ids::DeviceId::from_uuid(uuid::Uuid::now_v7());
+    let [a, b, unknown] = [(); 3].map(|_| DocId::from_uuid(uuid::Uuid::now_v7()));
+    let state = |byte: u8, pending: bool| sync_server::store::StoredState {
+        state: vec![byte; 3],
+        pending,
+    };
+    let (ea, eb1, eb2) = (
+        uuid::Uuid::now_v7(),
+        uuid::Uuid::now_v7(),
+        uuid::Uuid::now_v7(),
+    );
+    let mut txn = store.begin().unwrap();
+    let seq_a = txn
+        .put_doc(a, DocKind::Issue, site, b"a", &[1; 32])
+        .unwrap();
+    let seq_b = txn
+        .put_doc(b, DocKind::Patrol, site, b"b", &[2; 32])
+        .unwrap();
+    txn.put_sync_states(device, &[(a, state(1, true)), (b, state(2, false))])
+        .unwrap();
+    txn.put_sync_states(other, &[(a, state(9, false))]).unwrap();
+    txn.put_sync_states(device, &[]).unwrap();
+    let now = chrono::Utc::now();
+    for (e, d) in [(ea, a), (eb1, b), (eb2, b)] {
+        assert!(txn.put_receipt(e, d, now).unwrap());
+    }
+    txn.commit().unwrap();
+
+    let mut read = store.read().unwrap();
+    let docs = read.docs(&[a, unknown, b]).unwrap();
+    assert_eq!(docs.len(), 2, "the unknown document is left out");
+    assert_eq!(
+        (&docs[&a].bytes[..], docs[&a].seq, docs[&a].kind),
+        (&b"a"[..], seq_a, DocKind::Issue)
+    );
+    assert_eq!(
+        (&docs[&b].bytes[..], docs[&b].seq, &docs[&b].heads[..]),
+        (&b"b"[..], seq_b, &[2u8; 32][..])
+    );
+    assert!(read.docs(&[]).unwrap().is_empty());
+    let states = read.sync_states(device, &[a, b, unknown]).unwrap();
+    assert_eq!(states.len(), 2);
+    assert_eq!(
+        (&states[&a].state[..], states[&a].pending),
+        (&[1u8; 3][..], true)
+    );
+    assert_eq!(
+        (&states[&b].state[..], states[&b].pending),
+        (&[2u8; 3][..], false)
+    );
+    let theirs = read.sync_states(other, &[a, b]).unwrap();
+    assert_eq!(theirs.len(), 1, "another device's states are its own");
+    assert_eq!(&theirs[&a].state[..], &[9u8; 3][..]);
+    let mut receipts: Vec<uuid::Uuid> = read
+        .receipts_of(&[a, b, unknown])
+        .unwrap()
+        .into_iter()
+        .map(|r| r.entry)
+        .collect();
+    receipts.sort();
+    let mut want = vec![ea, eb1, eb2];
+    want.sort();
+    assert_eq!(receipts, want);
+    assert!(read.receipts_of(&[]).unwrap().is_empty());
+    drop(read);
+
+    let mut txn = store.begin().unwrap();
+    txn.put_sync_states(device, &[(b, state(3, true)), (unknown, state(4, false))])
+        .unwrap();
+    txn.commit().unwrap();
+    let states = store
+        .read()
+        .unwrap()
+        .sync_states(device, &[a, b, unknown])
+        .unwrap();
+    assert_eq!(states.len(), 3);
+    assert_eq!(
+        (&states[&b].state[..], states[&b].pending),
+        (&[3u8; 3][..], true)
+    );
+    assert_eq!(&states[&a].state[..], &[1u8; 3][..], "untouched");
+}
+
+#[test]
+fn batches_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    batches(sqlite_handles(dir.path(), 1).remove(0));
+}
+
+#[test]
+fn batches_on_postgres() {
+    let cluster = tests::pg::PgCluster::start();
+    batches(pg_handles(&cluster, 1).remove(0));
+}
+
+/// A request's authentication reads the login, its user and the site it
+/// works at in one call; a revoked or unknown token finds nobody.
+fn logins(store: Arc<dyn Store>) {
+    use sync_server::accounts;
+    let now = chrono::Utc::now();
+    let mut txn = store.begin().unwrap();
+    let home = accounts::add_site(&mut *txn, "HOME", "本项目", now).unwrap();
+    let away = accounts::add_site(&mut *txn, "AWAY", "外项目", now).unwrap();
+    let user = accounts::add_user(
+        &mut *txn,
+        accounts::NewUser {
+            name: "login1",
+            display_name: None,
+            role: shared::Role::Inspector,
+            site: "HOME",
+            password: "a-long-password",
+            department: None,
+        },
+        now,
+    )
+    .unwrap();
+    let (token, device, _) = accounts::issue_token(&mut *txn, &user, [7; 16], "平板", now)
+        .unwrap()
+        .unwrap();
+    txn.commit().unwrap();
+
+    let hash = accounts::token_hash(&token);
+    let login = || {
+        store
+            .read()
+            .unwrap()
+            .login_by_token(&hash)
+            .unwrap()
+            .unwrap()
+    };
+    let (d, u, site) = login();
+    assert_eq!(
+        (d.id, d.user, d.actor, d.revoked),
+        (device.id, user.id, [7; 16], false)
+    );
+    assert_eq!(
+        (u.id, u.name.as_str(), u.site, site),
+        (user.id, "login1", home.id, None)
+    );
+    assert!(
+        store
+            .read()
+            .unwrap()
+            .login_by_token(&[0; 32])
+            .unwrap()
+            .is_none()
+    );
+    let (_, at) = accounts::authenticate(&mut *store.read().unwrap(), &token, now)
+        .unwrap()
+        .unwrap();
+    assert_eq!(at.site, home.id);
+
+    let mut txn = store.begin().unwrap();
+    txn.set_device_site(device.id, Some(away.id)).unwrap();
+    txn.commit().unwrap();
+    let (_, _, site) = login();
+    assert_eq!(site, Some(away.id));
+    assert!(
+        accounts::authenticate(&mut *store.read().unwrap(), &token, now)
+            .unwrap()
+            .is_none(),
+        "no role at the other site: the login does not hold there"
+    );
+
+    let mut txn = store.begin().unwrap();
+    txn.set_device_site(device.id, None).unwrap();
+    assert!(txn.revoke_device(device.id).unwrap());
+    txn.commit().unwrap();
+    let (d, _, _) = login();
+    assert!(d.revoked);
+    assert!(
+        accounts::authenticate(&mut *store.read().unwrap(), &token, now)
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[test]
+fn logins_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    logins(sqlite_handles(dir.path(), 1).remove(0));
+}
+
+#[test]
+fn logins_on_postgres() {
+    let cluster = tests::pg::PgCluster::start();
+    logins(pg_handles(&cluster, 1).remove(0));
 }
 
 /// PostgreSQL aborts a transaction at its first failed statement, and a
