@@ -1072,6 +1072,30 @@ impl Txn for PgTxn<'_> {
         Ok(self.docs(&[doc])?.remove(&doc))
     }
 
+    fn doc_heads(&mut self, docs: &[DocId]) -> Result<HashMap<DocId, DocHead>, StoreError> {
+        if docs.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows = self.c().rows(
+            "SELECT id, kind, site, heads, seq, octet_length(bytes) FROM docs WHERE id = ANY($1)",
+            &[&doc_ids(docs)],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    DocId::from_uuid(uuid_of(r.get(0))?),
+                    DocHead {
+                        kind: doc_kind(r.get(1))?,
+                        site: SiteId::from_uuid(uuid_of(r.get(2))?),
+                        heads: r.get(3),
+                        seq: r.get::<_, i64>(4) as u64,
+                        size: r.get::<_, i32>(5) as usize,
+                    },
+                ))
+            })
+            .collect()
+    }
+
     fn docs(&mut self, docs: &[DocId]) -> Result<HashMap<DocId, StoredDoc>, StoreError> {
         if docs.is_empty() {
             return Ok(HashMap::new());
@@ -1188,6 +1212,15 @@ impl Txn for PgTxn<'_> {
         if states.is_empty() {
             return Ok(());
         }
+        debug_assert!(
+            states.len()
+                == states
+                    .iter()
+                    .map(|(d, _)| d)
+                    .collect::<std::collections::HashSet<_>>()
+                    .len(),
+            "a document appears once in a batch"
+        );
         let docs: Vec<DocId> = states.iter().map(|(d, _)| *d).collect();
         let bytes: Vec<&[u8]> = states.iter().map(|(_, s)| s.state.as_slice()).collect();
         let pending: Vec<bool> = states.iter().map(|(_, s)| s.pending).collect();
@@ -2113,9 +2146,9 @@ mod tests {
     #[test]
     fn sslmode_and_sslrootcert_are_read_as_a_uri_and_taken_out() {
         let dir = tempfile::tempdir().unwrap();
-        // Any readable bundle of certificates: the system's own.
+        let ca = rcgen::generate_simple_self_signed(vec!["db.example".to_string()]).unwrap();
         let path = dir.path().join("ca+1 bundle.pem");
-        std::fs::copy("/etc/ssl/certs/ca-certificates.crt", &path).unwrap();
+        std::fs::write(&path, ca.cert.pem()).unwrap();
         let encoded = path.display().to_string().replace(' ', "%20");
         let url = format!(
             "postgres://u@db.example/x?sslmode=verify-full&sslrootcert={encoded}&application_name=a"

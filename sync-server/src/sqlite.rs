@@ -582,6 +582,8 @@ pub(crate) fn json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, StoreEr
 pub(crate) type DeviceRow = (Vec<u8>, Vec<u8>, Vec<u8>, String, String, bool);
 /// kind, site, bytes, heads, seq
 type DocRow = (String, Vec<u8>, Vec<u8>, Vec<u8>, i64);
+/// A document's kind, site, heads, change number and stored length.
+type HeadRow = (String, Vec<u8>, Vec<u8>, i64, i64);
 pub(crate) type UserRow = (
     Vec<u8>,
     Vec<u8>,
@@ -966,6 +968,35 @@ impl Txn for SqliteTxn<'_> {
             heads,
             seq: seq as u64,
         }))
+    }
+
+    fn doc_heads(&mut self, ids: &[DocId]) -> Result<HashMap<DocId, DocHead>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT kind, site, heads, seq, length(bytes) FROM docs WHERE id = ?1",
+        )?;
+        let mut out = HashMap::new();
+        for id in ids {
+            let row: Option<HeadRow> = stmt
+                .query_row([id.as_uuid().as_bytes()], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })
+                .optional()?;
+            let Some((kind, site, heads, seq, size)) = row else {
+                continue;
+            };
+            out.insert(
+                *id,
+                DocHead {
+                    kind: DocKind::parse(&kind)
+                        .ok_or_else(|| StoreError::Corrupt(format!("doc kind {kind}")))?,
+                    site: SiteId::from_uuid(uuid_of(site)?),
+                    heads,
+                    seq: seq as u64,
+                    size: size as usize,
+                },
+            );
+        }
+        Ok(out)
     }
 
     fn docs(&mut self, ids: &[DocId]) -> Result<HashMap<DocId, StoredDoc>, StoreError> {

@@ -81,6 +81,19 @@ pub struct StoredDoc {
     pub seq: u64,
 }
 
+/// What a sync round needs of a stored document before it knows whether
+/// to send it: no bytes.
+#[derive(Debug, Clone)]
+pub struct DocHead {
+    pub kind: DocKind,
+    pub site: SiteId,
+    /// Concatenated 32-byte change hashes.
+    pub heads: Vec<u8>,
+    pub seq: u64,
+    /// The stored bytes' length.
+    pub size: usize,
+}
+
 /// A per-device, per-document sync conversation.
 #[derive(Debug, Clone)]
 pub struct StoredState {
@@ -196,6 +209,8 @@ pub trait Txn {
     /// Those of `ids` the store holds, read at once (a sync round reads its
     /// documents in one request to the database, not one each).
     fn docs(&mut self, ids: &[DocId]) -> Result<HashMap<DocId, StoredDoc>, StoreError>;
+    /// [`Txn::docs`] without the bytes.
+    fn doc_heads(&mut self, ids: &[DocId]) -> Result<HashMap<DocId, DocHead>, StoreError>;
     /// Stores a document's new bytes and gives it the next change number.
     ///
     /// **The cursor contract** (devices and [`Txn::changed_since`] rely on
@@ -230,8 +245,8 @@ pub trait Txn {
         device: DeviceId,
         docs: &[DocId],
     ) -> Result<HashMap<DocId, StoredState>, StoreError>;
-    /// Stores the device's sync states of several documents at once (each
-    /// document at most once).
+    /// Stores the device's sync states of several documents at once; a
+    /// document appears at most once (PostgreSQL refuses a second).
     fn put_sync_states(
         &mut self,
         device: DeviceId,

@@ -7,7 +7,7 @@
 
 use crate::cache::DocCache;
 use crate::error::{ApiError, StoreError};
-use crate::store::{StoredDoc, StoredState, Txn};
+use crate::store::{StoredState, Txn};
 use crate::validate::{self, Refused, Sender};
 use automerge::AutoCommit;
 use automerge::sync::{Message, State};
@@ -262,8 +262,8 @@ struct Entry {
     /// The store's change number of the version in `doc`.
     seq: Option<u64>,
     doc: Option<AutoCommit>,
-    /// The document as stored, when it was read but not loaded.
-    stored: Option<StoredDoc>,
+    /// The stored heads, when the document was not loaded.
+    stored_heads: Option<Vec<u8>>,
     state: State,
     touched: bool,
     /// Saved size of the version in `doc`, for the cache's memory bound.
@@ -308,12 +308,10 @@ pub fn round(
     let mut budget = crate::chunks::Budget::default();
     let mut writes = Writes::default();
 
-    let named: Vec<DocId> = req.docs.iter().map(|m| m.doc).collect();
-    let mut stored_docs = txn.docs(&named)?;
-    let mut states = txn.sync_states(sender.device, &named)?;
+    // 1. Apply what the device sent: decoded and measured first, so only
+    // messages worth applying cost a read.
     let mut seen = std::collections::HashSet::new();
-
-    // 1. Apply what the device sent.
+    let mut sent = Vec::new();
     for m in req.docs {
         if !seen.insert(m.doc) {
             refused.push(refusal(
@@ -332,25 +330,27 @@ pub fn round(
                 continue;
             }
         };
-        let decoded = match crate::chunks::inspect(msg.changes.iter(), &mut budget) {
-            Ok(decoded) => decoded,
-            Err(e) => {
-                refused.push(refusal(
-                    m.doc,
-                    match e {
-                        crate::chunks::ChunkError::Malformed(m) => Refused::malformed(m),
-                        crate::chunks::ChunkError::TooLarge(m) => Refused::too_large(m),
-                    },
-                ));
-                continue;
-            }
-        };
-        let mut stored = stored_docs.remove(&m.doc);
+        match crate::chunks::inspect(msg.changes.iter(), &mut budget) {
+            Ok(decoded) => sent.push((m.doc, m.kind, msg, decoded)),
+            Err(e) => refused.push(refusal(
+                m.doc,
+                match e {
+                    crate::chunks::ChunkError::Malformed(m) => Refused::malformed(m),
+                    crate::chunks::ChunkError::TooLarge(m) => Refused::too_large(m),
+                },
+            )),
+        }
+    }
+    let named: Vec<DocId> = sent.iter().map(|(id, ..)| *id).collect();
+    let mut stored_docs = txn.docs(&named)?;
+    let mut states = txn.sync_states(sender.device, &named)?;
+    for (doc_id, kind, msg, decoded) in sent {
+        let mut stored = stored_docs.remove(&doc_id);
         if let Some(s) = &stored
-            && (s.kind != m.kind || !sender.sites.contains(&s.site))
+            && (s.kind != kind || !sender.sites.contains(&s.site))
         {
             refused.push(refusal(
-                m.doc,
+                doc_id,
                 Refused::forbidden(
                     "forbidden_site",
                     "this document belongs to a site you do not work on",
@@ -358,7 +358,7 @@ pub fn round(
             ));
             continue;
         }
-        let mut state = restore(states.remove(&m.doc), State::new);
+        let mut state = restore(states.remove(&doc_id), State::new);
         // A plain acknowledgement of exactly what we hold: record it without loading the document.
         if stored
             .as_ref()
@@ -366,14 +366,14 @@ pub fn round(
             && let Some(s) = stored.take()
         {
             core::acknowledge(&mut state, msg);
-            writes.put(m.doc, &state, false);
+            writes.put(doc_id, &state, false);
             entries.insert(
-                m.doc,
+                doc_id,
                 Entry {
-                    kind: m.kind,
+                    kind,
                     seq: Some(s.seq),
                     size: s.bytes.len(),
-                    stored: Some(s),
+                    stored_heads: Some(s.heads),
                     doc: None,
                     state,
                     touched: true,
@@ -382,10 +382,10 @@ pub fn round(
             continue;
         }
         let d = match &stored {
-            Some(s) => Some(match cache.take(m.doc, s.seq) {
+            Some(s) => Some(match cache.take(doc_id, s.seq) {
                 Some(d) => d,
                 None => AutoCommit::load(&s.bytes)
-                    .map_err(|e| StoreError::Corrupt(format!("document {}: {e}", m.doc)))?,
+                    .map_err(|e| StoreError::Corrupt(format!("document {}: {e}", doc_id)))?,
             }),
             None => None,
         };
@@ -395,10 +395,10 @@ pub fn round(
             heads_before,
             saved,
             accepted,
-        } = match receive(sender, m.doc, m.kind, d, state, msg, decoded) {
+        } = match receive(sender, doc_id, kind, d, state, msg, decoded) {
             Ok(r) => r,
             Err(r) => {
-                refused.push(refusal(m.doc, r));
+                refused.push(refusal(doc_id, r));
                 continue;
             }
         };
@@ -406,7 +406,7 @@ pub fn round(
         if let Some(accepted) = accepted {
             let mut first = Vec::new();
             for e in accepted.entries {
-                if txn.put_receipt(e, m.doc, now)? {
+                if txn.put_receipt(e, doc_id, now)? {
                     first.push(e);
                 }
             }
@@ -414,8 +414,8 @@ pub fn round(
                 txn,
                 sender,
                 crate::ledger::Synced {
-                    kind: m.kind,
-                    doc: m.doc,
+                    kind,
+                    doc: doc_id,
                     after: &d,
                     entries: &first,
                     events: accepted.events.as_deref(),
@@ -424,7 +424,7 @@ pub fn round(
                 now,
             )?;
             events = accepted.events;
-            receipt_docs.push(m.doc);
+            receipt_docs.push(doc_id);
         }
         let changed = d.get_heads() != heads_before;
         let mut seq = stored.as_ref().map(|s| s.seq);
@@ -435,9 +435,9 @@ pub fn round(
                     let site = doc::header(&d)
                         .map_err(|e| StoreError::Corrupt(e.to_string()))?
                         .site;
-                    save_bytes(txn, m.doc, m.kind, site, &mut d, &bytes, events, now)?
+                    save_bytes(txn, doc_id, kind, site, &mut d, &bytes, events, now)?
                 }
-                None => save(txn, m.doc, m.kind, &mut d, events, now)?,
+                None => save(txn, doc_id, kind, &mut d, events, now)?,
             });
         }
         // Always answer a document the device spoke about, so it learns our heads.
@@ -445,11 +445,11 @@ pub fn round(
         let has_doc = stored.is_some() || changed;
         let size = saved_len.unwrap_or_else(|| stored.as_ref().map_or(0, |s| s.bytes.len()));
         entries.insert(
-            m.doc,
+            doc_id,
             Entry {
-                kind: m.kind,
+                kind,
                 seq,
-                stored: None,
+                stored_heads: None,
                 doc: if has_doc { Some(d) } else { None },
                 state,
                 touched: true,
@@ -457,6 +457,7 @@ pub fn round(
             },
         );
     }
+    drop((stored_docs, states));
     // Acknowledgements first: what still waits for the device is read next.
     writes.flush(txn, sender.device)?;
 
@@ -473,11 +474,12 @@ pub fn round(
     candidates.extend(changed.into_iter().map(|(id, kind, _)| (id, kind)));
     candidates.retain(|(id, _)| !entries.contains_key(id));
     let ids: Vec<DocId> = candidates.iter().map(|(id, _)| *id).collect();
-    let mut stored_docs = txn.docs(&ids)?;
+    // Heads only: a document the device already holds costs no bytes.
+    let mut heads = txn.doc_heads(&ids)?;
     let mut states = txn.sync_states(sender.device, &ids)?;
     for (id, kind) in candidates {
         // Named twice (pending and changed): the first took it.
-        let Some(stored) = stored_docs.remove(&id) else {
+        let Some(stored) = heads.remove(&id) else {
             continue;
         };
         if !sender.sites.contains(&stored.site) {
@@ -490,14 +492,34 @@ pub fn round(
             Entry {
                 kind,
                 seq: Some(stored.seq),
-                size: stored.bytes.len(),
-                stored: Some(stored),
+                size: stored.size,
+                stored_heads: Some(stored.heads),
                 doc: None,
                 state,
                 touched: false,
             },
         );
     }
+    drop(states);
+
+    // The bytes of the documents to answer from the store, read at once
+    // (as many as one response may carry; a later one is read on its own).
+    let mut wanted = Vec::new();
+    let mut answers = 0;
+    for (id, entry) in &entries {
+        if answers >= MAX_DOCS_PER_RESPONSE {
+            break;
+        }
+        match &entry.stored_heads {
+            Some(heads) if core::in_step(&entry.state, heads) => {}
+            Some(_) => {
+                wanted.push(*id);
+                answers += 1;
+            }
+            None => answers += 1,
+        }
+    }
+    let mut fetched = txn.docs(&wanted)?;
 
     // 3. Answer.
     let mut docs = Vec::new();
@@ -508,14 +530,20 @@ pub fn round(
             cursor = req.cursor;
             break;
         }
-        if let Some(stored) = entry.stored.take() {
+        if let Some(heads) = entry.stored_heads.take() {
             // Already in step with the device: no need to load the document.
-            if core::in_step(&entry.state, &stored.heads) {
+            if core::in_step(&entry.state, &heads) {
                 if !entry.touched {
                     writes.put(*id, &entry.state, false);
                 }
                 continue;
             }
+            let stored = match fetched.remove(id) {
+                Some(s) => s,
+                None => txn
+                    .doc(*id)?
+                    .ok_or_else(|| StoreError::Corrupt(format!("document {id} vanished")))?,
+            };
             // A device that holds nothing of a small document gets it as stored.
             if let Some(msg) =
                 core::answer_as_stored(&mut entry.state, &stored.heads, &stored.bytes)

@@ -151,7 +151,8 @@ fn backends(url: &str) -> i64 {
     admin
         .query_one(
             "SELECT count(*) FROM pg_stat_activity
-              WHERE datname = current_database() AND pid <> pg_backend_pid()",
+              WHERE datname = current_database() AND pid <> pg_backend_pid()
+                AND backend_type = 'client backend'",
             &[],
         )
         .unwrap()
@@ -186,6 +187,8 @@ fn a_store_keeps_no_more_connections_than_it_is_given_on_postgres() {
     assert!((1..=2).contains(&open), "{open} connections open");
     drop(store);
 
+    // A database of its own: the connections just closed may still be listed.
+    let url = cluster.database();
     let store = PgStore::open_with(&url, 8).unwrap();
     let all_in = std::sync::Barrier::new(9);
     let done = std::sync::Barrier::new(9);
@@ -373,6 +376,22 @@ fn batches(store: Arc<dyn Store>) {
         (&b"b"[..], seq_b, &[2u8; 32][..])
     );
     assert!(read.docs(&[]).unwrap().is_empty());
+    let heads = read.doc_heads(&[a, unknown, b]).unwrap();
+    assert_eq!(heads.len(), 2, "the unknown document is left out");
+    assert_eq!(
+        (
+            &heads[&a].heads[..],
+            heads[&a].seq,
+            heads[&a].size,
+            heads[&a].site
+        ),
+        (&[1u8; 32][..], seq_a, 1, site)
+    );
+    assert_eq!(
+        (heads[&b].kind, heads[&b].seq, heads[&b].size),
+        (DocKind::Patrol, seq_b, 1)
+    );
+    assert!(read.doc_heads(&[]).unwrap().is_empty());
     let states = read.sync_states(device, &[a, b, unknown]).unwrap();
     assert_eq!(states.len(), 2);
     assert_eq!(
