@@ -740,6 +740,37 @@ impl PgTxn<'_> {
         self.conn.as_mut().expect("a connection until dropped")
     }
 
+    /// Documents by id, each as its head and, with `bytes`, its stored bytes.
+    #[allow(clippy::type_complexity)]
+    fn doc_rows(
+        &mut self,
+        docs: &[DocId],
+        bytes: bool,
+    ) -> Result<HashMap<DocId, (DocHead, Option<Vec<u8>>)>, StoreError> {
+        if docs.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let sql = if bytes {
+            "SELECT id, kind, site, heads, seq, octet_length(bytes), bytes FROM docs WHERE id = ANY($1)"
+        } else {
+            "SELECT id, kind, site, heads, seq, octet_length(bytes) FROM docs WHERE id = ANY($1)"
+        };
+        let rows = self.c().rows(sql, &[&doc_ids(docs)])?;
+        rows.iter()
+            .map(|r| {
+                let head = DocHead {
+                    kind: doc_kind(r.get(1))?,
+                    site: SiteId::from_uuid(uuid_of(r.get(2))?),
+                    heads: r.get(3),
+                    seq: r.get::<_, i64>(4) as u64,
+                    size: r.get::<_, i32>(5) as usize,
+                };
+                let stored = bytes.then(|| r.get(6));
+                Ok((DocId::from_uuid(uuid_of(r.get(0))?), (head, stored)))
+            })
+            .collect()
+    }
+
     fn put_root_cause_row(&mut self, r: &RootCause) -> Result<(), StoreError> {
         let mut row = r.clone();
         row.issues.clear();
@@ -1073,51 +1104,28 @@ impl Txn for PgTxn<'_> {
     }
 
     fn doc_heads(&mut self, docs: &[DocId]) -> Result<HashMap<DocId, DocHead>, StoreError> {
-        if docs.is_empty() {
-            return Ok(HashMap::new());
-        }
-        let rows = self.c().rows(
-            "SELECT id, kind, site, heads, seq, octet_length(bytes) FROM docs WHERE id = ANY($1)",
-            &[&doc_ids(docs)],
-        )?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    DocId::from_uuid(uuid_of(r.get(0))?),
-                    DocHead {
-                        kind: doc_kind(r.get(1))?,
-                        site: SiteId::from_uuid(uuid_of(r.get(2))?),
-                        heads: r.get(3),
-                        seq: r.get::<_, i64>(4) as u64,
-                        size: r.get::<_, i32>(5) as usize,
-                    },
-                ))
-            })
-            .collect()
+        Ok(self
+            .doc_rows(docs, false)?
+            .into_iter()
+            .map(|(id, (head, _))| (id, head))
+            .collect())
     }
 
     fn docs(&mut self, docs: &[DocId]) -> Result<HashMap<DocId, StoredDoc>, StoreError> {
-        if docs.is_empty() {
-            return Ok(HashMap::new());
-        }
-        let rows = self.c().rows(
-            "SELECT id, kind, site, bytes, heads, seq FROM docs WHERE id = ANY($1)",
-            &[&doc_ids(docs)],
-        )?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    DocId::from_uuid(uuid_of(r.get(0))?),
-                    StoredDoc {
-                        kind: doc_kind(r.get(1))?,
-                        site: SiteId::from_uuid(uuid_of(r.get(2))?),
-                        bytes: r.get(3),
-                        heads: r.get(4),
-                        seq: r.get::<_, i64>(5) as u64,
-                    },
-                ))
+        Ok(self
+            .doc_rows(docs, true)?
+            .into_iter()
+            .map(|(id, (head, bytes))| {
+                let doc = StoredDoc {
+                    kind: head.kind,
+                    site: head.site,
+                    bytes: bytes.unwrap_or_default(),
+                    heads: head.heads,
+                    seq: head.seq,
+                };
+                (id, doc)
             })
-            .collect()
+            .collect())
     }
 
     fn put_doc(
